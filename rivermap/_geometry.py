@@ -1,0 +1,148 @@
+"""Geometry hygiene shared by the readers: types, emptiness, validity, Z/M."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from numpy.typing import NDArray
+
+from rivermap.errors import RivermapWarning, SchemaError, format_ids
+
+__all__ = ["clean_geometries", "with_geometry"]
+
+_LINE_TYPES = frozenset({"LineString", "MultiLineString", "LinearRing"})
+_POLYGON_TYPES = frozenset({"Polygon", "MultiPolygon"})
+# Indexed by shapely.get_type_id; the last entry serves id -1 (missing geometry).
+_TYPE_NAMES = np.array(
+    [
+        "Point",
+        "LineString",
+        "LinearRing",
+        "Polygon",
+        "MultiPoint",
+        "MultiLineString",
+        "MultiPolygon",
+        "GeometryCollection",
+        "",
+    ],
+    dtype=object,
+)
+
+
+def with_geometry(
+    gdf: gpd.GeoDataFrame, geoms: NDArray[np.object_] | gpd.GeoSeries, crs: object | None = None
+) -> gpd.GeoDataFrame:
+    """Return a copy of ``gdf`` whose active geometry column holds ``geoms``."""
+    out = gdf.copy()
+    name = gdf.geometry.name
+    out[name] = gpd.GeoSeries(
+        np.asarray(geoms, dtype=object), index=gdf.index, crs=crs if crs is not None else gdf.crs
+    )
+    return out.set_geometry(name)
+
+
+def _keep_kind(geoms: NDArray[np.object_], kind: Literal["line", "polygon"]) -> NDArray[np.object_]:
+    """Pull the parts of ``kind`` out of GeometryCollections left by make_valid."""
+    wanted = shapely.GeometryType.LINESTRING if kind == "line" else shapely.GeometryType.POLYGON
+    out = geoms.copy()
+    collections = shapely.get_type_id(geoms) == shapely.GeometryType.GEOMETRYCOLLECTION
+    for i in np.flatnonzero(
+        collections
+    ):  # rare: only geometries make_valid turned into collections
+        parts = shapely.get_parts(geoms[i])
+        parts = parts[shapely.get_type_id(parts) % 3 == wanted % 3]
+        parts = shapely.get_parts(parts)
+        if kind == "line":
+            out[i] = shapely.line_merge(shapely.multilinestrings(parts)) if len(parts) else None
+        else:
+            out[i] = shapely.multipolygons(parts) if len(parts) else None
+    return out
+
+
+def clean_geometries(
+    gdf: gpd.GeoDataFrame,
+    *,
+    kind: Literal["line", "polygon"],
+    ids: pd.Series,
+    what: str,
+) -> tuple[gpd.GeoDataFrame, pd.Series]:
+    """Check geometry types, drop Z/M, repair invalid and drop empty geometries.
+
+    Parameters
+    ----------
+    gdf
+        Features as read.
+    kind
+        ``"line"`` for rivers, ``"polygon"`` for units.
+    ids
+        The feature ids, aligned with ``gdf``, used in messages.
+    what
+        How to name the data in messages (usually the file path and layer).
+
+    Returns
+    -------
+    (GeoDataFrame, Series)
+        The cleaned features and their ids (dropped rows removed from both).
+
+    Raises
+    ------
+    SchemaError
+        If a feature has the wrong geometry type (points for rivers, lines for units …).
+
+    Warns
+    -----
+    RivermapWarning
+        Once for the repaired and once for the dropped features, with counts and ids.
+    """
+    geoms = np.asarray(gdf.geometry.values, dtype=object)
+    allowed = _LINE_TYPES if kind == "line" else _POLYGON_TYPES
+    missing = pd.isna(pd.Series(geoms, index=gdf.index, dtype=object)).to_numpy()
+    type_ids = shapely.get_type_id(geoms)
+    type_names = _TYPE_NAMES[type_ids]
+    wrong = ~missing & ~shapely.is_empty(geoms) & ~np.isin(type_names, list(allowed))
+    if wrong.any():
+        found = sorted(set(type_names[wrong]))
+        expected = "LineString or MultiLineString" if kind == "line" else "Polygon or MultiPolygon"
+        msg = (
+            f"{what}: {int(wrong.sum())} feature(s) are not {expected} "
+            f"(found {', '.join(found)}): ids {format_ids(ids[wrong])}"
+        )
+        raise SchemaError(msg)
+
+    geoms = shapely.force_2d(geoms)
+    if kind == "line":
+        ring = shapely.get_type_id(geoms) == shapely.GeometryType.LINEARRING
+        if ring.any():
+            geoms[ring] = shapely.linestrings([shapely.get_coordinates(g) for g in geoms[ring]])
+    present = ~missing & ~shapely.is_empty(geoms)
+    invalid = present & ~shapely.is_valid(geoms)
+    if invalid.any():
+        geoms[invalid] = _keep_kind(shapely.make_valid(geoms[invalid]), kind)
+        warnings.warn(
+            f"{what}: repaired {int(invalid.sum())} invalid geometr"
+            f"{'y' if invalid.sum() == 1 else 'ies'} with make_valid: ids "
+            f"{format_ids(ids[invalid])}",
+            RivermapWarning,
+            stacklevel=3,
+        )
+    drop = missing | shapely.is_empty(geoms) | pd.isna(pd.Series(geoms, dtype=object)).to_numpy()
+    if kind == "line":
+        drop |= ~drop & (shapely.length(np.where(drop, None, geoms)) == 0)
+    else:
+        drop |= ~drop & (shapely.area(np.where(drop, None, geoms)) == 0)
+    out = with_geometry(gdf, geoms)
+    if drop.any():
+        warnings.warn(
+            f"{what}: dropped {int(drop.sum())} feature(s) with empty, null or degenerate "
+            f"geometry: ids {format_ids(ids[drop])}",
+            RivermapWarning,
+            stacklevel=3,
+        )
+        out = out.loc[~drop]
+        ids = ids[~drop]
+    return out, ids

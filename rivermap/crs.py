@@ -1,0 +1,194 @@
+"""Coordinate reference systems: metric CRS choice and the GCJ-02 offset.
+
+All lengths in rivermap are metres, computed in a projected CRS picked by
+:func:`metric_crs`: the CGCS2000 3-degree Gauss-Krüger zone (EPSG:4534–4554,
+the national standard for Chinese large-scale maps) inside China and the UTM
+zone elsewhere.
+
+GCJ-02 is the offset coordinate system that Chinese web maps (Gaode/AMap,
+Tencent) use. PROJ does not know it; :func:`gcj02_to_wgs84` and
+:func:`wgs84_to_gcj02` convert geometries with rivermap's own transform.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pyproj
+import shapely
+from numpy.typing import NDArray
+
+from rivermap import _gcj02
+from rivermap.errors import CRSError
+
+__all__ = [
+    "GCJ02_NAMES",
+    "check_crs",
+    "gcj02_to_wgs84",
+    "is_gcj02",
+    "metric_crs",
+    "wgs84_to_gcj02",
+]
+
+#: Spellings accepted for the GCJ-02 pseudo-CRS (compared case-insensitively).
+GCJ02_NAMES = frozenset({"gcj-02", "gcj02", "gcj_02", "gcj"})
+
+_WGS84 = pyproj.CRS.from_epsg(4326)
+# EPSG:4534 is CGCS2000 / 3-degree Gauss-Kruger CM 75E; each next code moves 3 degrees east,
+# up to EPSG:4554 at CM 135E.
+_GK_FIRST_EPSG, _GK_FIRST_CM, _GK_LAST_CM = 4534, 75, 135
+
+
+def is_gcj02(crs: Any) -> bool:
+    """Whether ``crs`` names the GCJ-02 pseudo-CRS (``"GCJ-02"``, ``"gcj02"`` …).
+
+    Examples
+    --------
+    >>> is_gcj02("GCJ-02"), is_gcj02("EPSG:4326")
+    (True, False)
+    """
+    return isinstance(crs, str) and crs.strip().lower() in GCJ02_NAMES
+
+
+def check_crs(gdf: gpd.GeoDataFrame | gpd.GeoSeries, what: str) -> pyproj.CRS:
+    """Return the CRS of ``gdf`` or raise :class:`CRSError` naming ``what``.
+
+    Parameters
+    ----------
+    gdf
+        Data whose CRS must be set.
+    what
+        How to name the data in the message, e.g. ``"rivers"`` or a file path.
+    """
+    if gdf.crs is None:
+        msg = (
+            f"{what} has no coordinate reference system (CRS). Give it with "
+            "crs='EPSG:4326' (WGS84/CGCS2000 longitude-latitude), crs='GCJ-02' (Gaode/AMap "
+            "web-map coordinates), or a projected EPSG code; or set it with gdf.set_crs(...)."
+        )
+        raise CRSError(msg)
+    return pyproj.CRS.from_user_input(gdf.crs)
+
+
+def _lonlat_bounds(gdf: gpd.GeoDataFrame | gpd.GeoSeries) -> tuple[float, float, float, float]:
+    crs = check_crs(gdf, "data")
+    minx, miny, maxx, maxy = gdf.total_bounds
+    if not np.all(np.isfinite([minx, miny, maxx, maxy])):
+        msg = "cannot choose a metric CRS for empty data"
+        raise CRSError(msg)
+    if crs.is_geographic:
+        return float(minx), float(miny), float(maxx), float(maxy)
+    to_ll = pyproj.Transformer.from_crs(crs, _WGS84, always_xy=True)
+    west, south, east, north = to_ll.transform_bounds(minx, miny, maxx, maxy)
+    return float(west), float(south), float(east), float(north)
+
+
+def metric_crs(*data: gpd.GeoDataFrame | gpd.GeoSeries) -> pyproj.CRS:
+    """Choose a projected CRS in metres for the combined extent of ``data``.
+
+    Inside China (the centre of the extent within the GCJ-02 China rectangle)
+    this is the CGCS2000 3-degree Gauss-Krüger zone whose central meridian is
+    nearest the centre (EPSG:4534–4554, with false easting 500 km, no zone
+    prefix). Elsewhere it is the WGS84 UTM zone of the centre.
+
+    Parameters
+    ----------
+    *data
+        One or more GeoDataFrames/GeoSeries with a CRS.
+
+    Returns
+    -------
+    pyproj.CRS
+
+    Raises
+    ------
+    CRSError
+        If any input has no CRS, or all are empty.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely import Point
+    >>> metric_crs(gpd.GeoSeries([Point(120.6, 30.0)], crs=4326)).to_epsg()
+    4549
+    >>> metric_crs(gpd.GeoSeries([Point(9.52, 47.14)], crs=4326)).to_epsg()
+    32632
+    """
+    if not data:
+        msg = "metric_crs needs at least one GeoDataFrame or GeoSeries"
+        raise TypeError(msg)
+    boxes = np.array([_lonlat_bounds(d) for d in data])
+    west, south = boxes[:, 0].min(), boxes[:, 1].min()
+    east, north = boxes[:, 2].max(), boxes[:, 3].max()
+    lon, lat = (west + east) / 2.0, (south + north) / 2.0
+    if not bool(_gcj02.out_of_china(lon, lat)):
+        cm = min(max(3 * round(lon / 3), _GK_FIRST_CM), _GK_LAST_CM)
+        return pyproj.CRS.from_epsg(_GK_FIRST_EPSG + (cm - _GK_FIRST_CM) // 3)
+    zone = min(math.floor((lon + 180.0) / 6.0) + 1, 60)
+    return pyproj.CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
+
+
+def _transform_lonlat(geoms: NDArray[np.object_], func: Any) -> NDArray[np.object_]:
+    def _apply(coords: NDArray[np.float64]) -> NDArray[np.float64]:
+        lon, lat = func(coords[:, 0], coords[:, 1])
+        return np.column_stack([lon, lat])
+
+    return shapely.transform(geoms, _apply)
+
+
+def gcj02_to_wgs84(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Convert GCJ-02 longitude/latitude geometries to WGS84 (EPSG:4326).
+
+    Coordinates outside China are unchanged, as in GCJ-02 itself. The inverse
+    is exact to better than 1 cm (see :mod:`rivermap._gcj02`).
+
+    Parameters
+    ----------
+    gdf
+        Geometries in GCJ-02 degrees. Its ``crs`` attribute is ignored: GCJ-02
+        data is commonly mislabelled as EPSG:4326.
+
+    Returns
+    -------
+    GeoDataFrame
+        A new frame in EPSG:4326; the input is not modified.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely import Point
+    >>> g = gpd.GeoDataFrame(geometry=[Point(120.5885, 30.0011)], crs=4326)
+    >>> p = gcj02_to_wgs84(g).geometry.iloc[0]
+    >>> round(p.x, 4), round(p.y, 4)
+    (120.5838, 30.0035)
+    """
+    out = gdf.copy()
+    out.geometry.values[:] = _transform_lonlat(
+        np.asarray(gdf.geometry.values), _gcj02.gcj02_to_wgs84
+    )
+    return out.set_crs(_WGS84, allow_override=True)
+
+
+def wgs84_to_gcj02(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Convert geometries to GCJ-02 longitude/latitude (for Gaode/AMap tiles).
+
+    Parameters
+    ----------
+    gdf
+        Geometries in any CRS; they are first reprojected to EPSG:4326.
+
+    Returns
+    -------
+    GeoDataFrame
+        A new frame whose coordinates are GCJ-02 degrees. Its ``crs`` is set to
+        EPSG:4326 because PROJ has no GCJ-02; treat it as GCJ-02.
+    """
+    check_crs(gdf, "data")
+    out = gdf.to_crs(_WGS84)
+    out.geometry.values[:] = _transform_lonlat(
+        np.asarray(out.geometry.values), _gcj02.wgs84_to_gcj02
+    )
+    return out

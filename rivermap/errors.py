@@ -1,0 +1,74 @@
+"""Public exceptions and warnings.
+
+Every error rivermap raises for bad input is a :class:`RivermapError`, and each
+subclass is also a :class:`ValueError`, so ``except ValueError`` keeps working.
+Messages name the file or argument, the column, and the offending ids (the
+first five and a count), and say what to do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+__all__ = [
+    "CRSError",
+    "DataError",
+    "OutputExistsError",
+    "RivermapError",
+    "RivermapWarning",
+    "SchemaError",
+    "TopologyError",
+    "format_ids",
+]
+
+
+class RivermapError(ValueError):
+    """Base class of every user-facing rivermap error."""
+
+
+class CRSError(RivermapError):
+    """A coordinate reference system is missing, unknown or mismatched."""
+
+
+class SchemaError(RivermapError):
+    """Columns, ids or geometry types are not what rivermap needs."""
+
+
+class TopologyError(RivermapError):
+    """Administrative units do not nest or tile as declared."""
+
+
+class DataError(RivermapError):
+    """A file cannot be read, or its content cannot be decoded."""
+
+
+class OutputExistsError(RivermapError, FileExistsError):
+    """An output file exists and ``overwrite`` was not given."""
+
+
+class RivermapWarning(UserWarning):
+    """Something in the input was repaired or dropped; the message says how much."""
+
+
+def format_ids(ids: Iterable[object], *, limit: int = 5) -> str:
+    """Format offending ids as ``'a', 'b', 'c' … (12 in all)``.
+
+    Parameters
+    ----------
+    ids
+        The offending ids, in the order they were found.
+    limit
+        How many to show before summarising the rest by count.
+
+    Examples
+    --------
+    >>> format_ids(["a", "b"])
+    "'a', 'b'"
+    >>> format_ids(range(8), limit=3)
+    '0, 1, 2 … (8 in all)'
+    """
+    items = list(ids)
+    shown = ", ".join(repr(i) if isinstance(i, str) else str(i) for i in items[:limit])
+    if len(items) > limit:
+        return f"{shown} … ({len(items)} in all)"
+    return shown

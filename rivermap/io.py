@@ -1,0 +1,757 @@
+"""Reading rivers and administrative units; text encodings; atomic writes.
+
+Every format GDAL reads through pyogrio (GeoPackage, Shapefile, GeoJSON,
+FlatGeobuf …) and GeoParquet are accepted. Inputs are never modified.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any, TypeAlias
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pyproj
+import shapely
+
+from rivermap._geometry import clean_geometries
+from rivermap.crs import check_crs, gcj02_to_wgs84, is_gcj02
+from rivermap.errors import (
+    CRSError,
+    DataError,
+    OutputExistsError,
+    RivermapWarning,
+    SchemaError,
+    format_ids,
+)
+from rivermap.units import AdminUnits, assign_parents
+
+__all__ = [
+    "NAME_COLUMNS",
+    "atomic_output",
+    "detect_encoding",
+    "read_rivers",
+    "read_table",
+    "read_units",
+    "read_vector",
+]
+
+PathLike: TypeAlias = str | os.PathLike[str]
+VectorSource: TypeAlias = PathLike | gpd.GeoDataFrame
+UnitSource: TypeAlias = (
+    VectorSource | Mapping[str, "PathLike | tuple[PathLike, str] | gpd.GeoDataFrame"]
+)
+
+#: Columns tried, in order, for a feature's name when ``name_col`` is not given.
+NAME_COLUMNS = (
+    "name",
+    "NAME",
+    "Name",
+    "名称",
+    "河流名称",
+    "河名",
+    "河流名",
+    "river_name",
+    "RIVER_NAME",
+    "rivername",
+    "河段名称",
+    "名字",
+    "NAME_CH",
+    "name_zh",
+    "name_cn",
+)
+_ID_COLUMNS = (
+    "unit_id",
+    "adcode",
+    "ADCODE",
+    "code",
+    "CODE",
+    "行政区划代码",
+    "区划代码",
+    "代码",
+    "编码",
+    "id",
+    "ID",
+    "osm_id",
+    "gid",
+    "fid",
+)
+_PARQUET_SUFFIXES = (".parquet", ".geoparquet", ".pq")
+
+
+# ---------------------------------------------------------------- encodings
+def detect_encoding(path: PathLike) -> str | None:
+    """Guess the text encoding of a shapefile that has no ``.cpg`` file.
+
+    Chinese shapefiles are usually GBK (GB18030 is its superset) or UTF-8, and
+    rarely say which. The ``.dbf`` text is tried as strict UTF-8 first: valid
+    UTF-8 with non-ASCII bytes is almost never accidental. Otherwise GB18030
+    is used when it decodes.
+
+    Parameters
+    ----------
+    path
+        The ``.shp`` (or ``.dbf``) file.
+
+    Returns
+    -------
+    str or None
+        ``"UTF-8"`` or ``"GB18030"``, or None when a ``.cpg`` file exists, the
+        text is plain ASCII, or the file is not a shapefile.
+    """
+    p = Path(path)
+    if p.suffix.lower() not in (".shp", ".dbf"):
+        return None
+    if any(p.with_suffix(s).exists() for s in (".cpg", ".CPG")):
+        return None
+    dbf = next((p.with_suffix(s) for s in (".dbf", ".DBF") if p.with_suffix(s).exists()), None)
+    if dbf is None:
+        return None
+    raw = dbf.read_bytes()
+    header_len = int.from_bytes(raw[8:10], "little") if len(raw) >= 10 else 0
+    body = raw[header_len:]
+    if body.isascii():
+        return None
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        return "UTF-8"
+    try:
+        body.decode("gb18030")
+    except UnicodeDecodeError:
+        return None
+    return "GB18030"
+
+
+def _describe(path: PathLike, layer: str | None) -> str:
+    return f"{os.fspath(path)}" + (f" (layer {layer!r})" if layer else "")
+
+
+def read_vector(
+    path: PathLike, *, layer: str | None = None, encoding: str | None = None
+) -> gpd.GeoDataFrame:
+    """Read one layer of a vector file (anything pyogrio reads, or GeoParquet).
+
+    Parameters
+    ----------
+    path
+        The file. ``.parquet``/``.geoparquet`` is read as GeoParquet.
+    layer
+        Layer name for multi-layer formats (GeoPackage); the first layer if None.
+    encoding
+        Text encoding of attribute values. For shapefiles without ``.cpg`` the
+        encoding is detected (see :func:`detect_encoding`) and a
+        :class:`~rivermap.errors.RivermapWarning` says which was used.
+
+    Raises
+    ------
+    DataError
+        If the file does not exist, cannot be read, or the text does not decode.
+    """
+    where = _describe(path, layer)
+    p = Path(path)
+    if not p.exists():
+        msg = f"{where}: no such file"
+        raise DataError(msg)
+    if p.suffix.lower() in _PARQUET_SUFFIXES:
+        try:
+            return gpd.read_parquet(p)
+        except Exception as exc:  # pyarrow raises many types for unreadable files
+            msg = f"{where}: not a readable GeoParquet file ({exc})"
+            raise DataError(msg) from exc
+    if encoding is None:
+        encoding = detect_encoding(p)
+        if encoding is not None:
+            warnings.warn(
+                f"{where}: no .cpg file; detected the text encoding {encoding}. "
+                "Pass encoding='...' to override.",
+                RivermapWarning,
+                stacklevel=3,
+            )
+    if layer is not None:
+        layers = _layers(p)
+        if layers and layer not in layers:
+            msg = f"{where}: no layer {layer!r}; the file has {format_ids(layers, limit=20)}"
+            raise DataError(msg)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=RuntimeWarning, module="pyogrio")
+            return gpd.read_file(p, layer=layer, encoding=encoding, engine="pyogrio")
+    except UnicodeDecodeError as exc:
+        msg = (
+            f"{where}: the text is not {encoding or 'in the declared encoding'} "
+            f"({exc.reason} at byte {exc.start}); try encoding='gb18030' or encoding='utf-8'"
+        )
+        raise DataError(msg) from exc
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        msg = f"{where}: cannot be read as vector data ({str(exc).strip()})"
+        raise DataError(msg) from exc
+    except LookupError as exc:  # unknown encoding name
+        msg = f"{where}: {exc}"
+        raise DataError(msg) from exc
+
+
+def _layers(path: Path) -> list[str]:
+    try:
+        return [str(name) for name in pyogrio.list_layers(path)[:, 0]]
+    except Exception:  # not a multi-layer source; read_file will report the real problem
+        return []
+
+
+def _resolve_crs(gdf: gpd.GeoDataFrame, crs: Any, where: str) -> gpd.GeoDataFrame:
+    """Apply ``crs=``: convert GCJ-02 to WGS84, set a missing CRS, or override one."""
+    if is_gcj02(crs):
+        return gcj02_to_wgs84(gdf)
+    if crs is not None:
+        try:
+            target = pyproj.CRS.from_user_input(crs)
+        except pyproj.exceptions.CRSError as exc:
+            msg = (
+                f"{where}: crs={crs!r} is not a known CRS ({exc}); use e.g. 'EPSG:4326' or 'GCJ-02'"
+            )
+            raise CRSError(msg) from exc
+        if gdf.crs is not None and not target.equals(gdf.crs):
+            warnings.warn(
+                f"{where}: the file says {pyproj.CRS(gdf.crs).to_string()}, "
+                f"crs= says {target.to_string()}; using crs=",
+                RivermapWarning,
+                stacklevel=3,
+            )
+        return gdf.set_crs(target, allow_override=True)
+    check_crs(gdf, where)
+    return gdf
+
+
+def _as_id_strings(values: pd.Series) -> pd.Series:
+    """Ids as strings; integral floats lose their '.0' (330602.0 → '330602')."""
+    if pd.api.types.is_float_dtype(values):
+        whole = values.dropna() % 1 == 0
+        if whole.all():
+            return values.astype("Int64").astype(str).where(values.notna(), None)
+    return (
+        values.astype(object)
+        .where(values.notna(), None)
+        .map(lambda v: None if v is None else str(v).strip())
+    )
+
+
+def _pick_column(
+    gdf: pd.DataFrame, given: str | None, candidates: Sequence[str], what: str, where: str
+) -> str | None:
+    if given is not None:
+        if given not in gdf.columns:
+            cols = [c for c in gdf.columns if c != gdf.geometry.name]
+            msg = f"{where}: no {what} column {given!r}; columns are {format_ids(cols, limit=20)}"
+            raise SchemaError(msg)
+        return given
+    return next((c for c in candidates if c in gdf.columns), None)
+
+
+# -------------------------------------------------------------------- rivers
+def read_rivers(
+    source: VectorSource,
+    *,
+    layer: str | None = None,
+    id_col: str | None = None,
+    name_col: str | None = None,
+    merge_by: str | None = None,
+    encoding: str | None = None,
+    crs: Any = None,
+) -> gpd.GeoDataFrame:
+    """Read river lines into a frame with ``river_id``, ``name`` and line geometry.
+
+    Parameters
+    ----------
+    source
+        A file (GeoPackage, Shapefile, GeoJSON, FlatGeobuf, GeoParquet …) or a
+        GeoDataFrame (copied, never modified).
+    layer
+        Layer of a multi-layer file.
+    id_col
+        Column with unique river ids. Without it, ids are ``R00001`` … in file
+        order (stable for the same file), or the ``merge_by`` value.
+    name_col
+        Column with river names; by default the first of :data:`NAME_COLUMNS` present.
+    merge_by
+        Join the features that share this column's value (e.g. ``"name"``) into
+        one river: national and provincial layers store one river as many arcs.
+        Arcs that connect become one line; the rest become ordered parts of a
+        MultiLineString. Features with no value stay separate.
+    encoding
+        Text encoding of a shapefile's attributes (detected when there is no ``.cpg``).
+    crs
+        The CRS of the coordinates when the file has none, or to override it.
+        ``"GCJ-02"`` (or ``"gcj02"``) converts Chinese web-map coordinates to
+        WGS84 (EPSG:4326).
+
+    Returns
+    -------
+    GeoDataFrame
+        ``river_id`` (str, unique), ``name`` (str or None), the other attribute
+        columns, and LineString/MultiLineString geometry without Z/M, in the
+        file's CRS (EPSG:4326 after a GCJ-02 conversion).
+
+    Raises
+    ------
+    CRSError
+        The file has no CRS and ``crs`` is not given.
+    SchemaError
+        Points or polygons instead of lines; duplicate or missing ids; unknown columns.
+    DataError
+        The file cannot be read or decoded.
+
+    Warns
+    -----
+    RivermapWarning
+        When invalid geometries are repaired or empty ones dropped (with counts and ids).
+
+    Examples
+    --------
+    >>> import rivermap as rm
+    >>> path = rm.datasets.get_path("zhejiang")
+    >>> rivers = rm.read_rivers(path, layer="rivers", merge_by="name")
+    >>> rivers.set_index("river_id").loc["富春江", "n_features"]
+    10
+    """
+    if isinstance(source, gpd.GeoDataFrame):
+        where = "rivers"
+        gdf = source.copy()
+    else:
+        where = _describe(source, layer)
+        gdf = read_vector(source, layer=layer, encoding=encoding)
+    gdf = _resolve_crs(gdf, crs, where)
+    if gdf.geometry.name != "geometry":
+        gdf = gdf.rename_geometry("geometry")
+
+    id_column = _pick_column(gdf, id_col, (), "id", where)
+    name_column = _pick_column(gdf, name_col, NAME_COLUMNS, "name", where)
+    if merge_by is not None:
+        _pick_column(gdf, merge_by, (), "merge_by", where)
+
+    if id_column is not None:
+        ids = _as_id_strings(gdf[id_column])
+        _check_ids(ids, where, id_column)
+    else:
+        ids = pd.Series([f"R{i + 1:05d}" for i in range(len(gdf))], index=gdf.index)
+    gdf, ids = clean_geometries(gdf, kind="line", ids=ids, what=where)
+    names = (
+        gdf[name_column].astype(object).where(gdf[name_column].notna(), None)
+        if name_column is not None
+        else pd.Series(None, index=gdf.index, dtype=object)
+    )
+    attrs = gdf.drop(
+        columns=[
+            c
+            for c in (id_column, name_column, "river_id", "name")
+            if c is not None and c in gdf.columns
+        ]
+    )
+    out = gpd.GeoDataFrame(
+        {"river_id": ids.to_numpy(dtype=object), "name": names.to_numpy(dtype=object)},
+        geometry=gpd.GeoSeries(
+            _merge_parts(np.asarray(gdf.geometry.values, dtype=object)), crs=gdf.crs
+        ),
+    )
+    for col in attrs.columns:
+        if col != attrs.geometry.name:
+            out[col] = attrs[col].to_numpy()
+    if merge_by is not None:
+        out = _merge_rivers(
+            out,
+            merge_by if merge_by not in (name_column,) else "name",
+            where,
+            id_given=id_column is not None,
+        )
+    return out.reset_index(drop=True)
+
+
+def _check_ids(ids: pd.Series, where: str, column: str) -> None:
+    if ids.isna().any():
+        msg = (
+            f"{where}: column {column!r} is empty for {int(ids.isna().sum())} feature(s) "
+            f"(rows {format_ids(np.flatnonzero(ids.isna().to_numpy()).tolist())})"
+        )
+        raise SchemaError(msg)
+    dup = ids[ids.duplicated()].unique()
+    if len(dup):
+        msg = f"{where}: duplicate ids in column {column!r}: {format_ids(dup)}"
+        raise SchemaError(msg)
+
+
+def _merge_parts(geoms: np.ndarray) -> np.ndarray:
+    """Merge the parts of MultiLineStrings that join end to end, keeping direction."""
+    out = geoms.copy()
+    multi = shapely.get_type_id(geoms) == shapely.GeometryType.MULTILINESTRING
+    if multi.any():
+        directed = shapely.line_merge(geoms[multi], directed=True)
+        undirected = shapely.line_merge(geoms[multi])
+        fewer = shapely.get_num_geometries(undirected) < shapely.get_num_geometries(directed)
+        out[multi] = np.where(fewer, undirected, directed)
+        single = shapely.get_num_geometries(out) == 1
+        out[multi & single] = shapely.get_geometry(out[multi & single], 0)
+    return out
+
+
+def _order_parts(parts: list[shapely.LineString]) -> list[shapely.LineString]:
+    """Chain disconnected parts into a sequence, nearest end to nearest start."""
+    if len(parts) <= 1:
+        return parts
+    starts = np.array([p.coords[0] for p in parts])
+    ends = np.array([p.coords[-1] for p in parts])
+    # Begin with the part whose start is farthest from every other part's end (the source).
+    d = np.hypot(starts[:, None, 0] - ends[None, :, 0], starts[:, None, 1] - ends[None, :, 1])
+    np.fill_diagonal(d, np.inf)
+    order = [int(np.argmax(d.min(axis=1)))]
+    left = set(range(len(parts))) - set(order)
+    while left:
+        tail = np.array(parts[order[-1]].coords[-1])
+        cand = sorted(left)
+        dist = np.hypot(*(starts[cand] - tail).T)
+        nxt = cand[int(np.argmin(dist))]
+        order.append(nxt)
+        left.remove(nxt)
+    return [parts[i] for i in order]
+
+
+def _merge_rivers(
+    rivers: gpd.GeoDataFrame, key: str, where: str, *, id_given: bool
+) -> gpd.GeoDataFrame:
+    has_key = rivers[key].notna() & (rivers[key].astype(str).str.strip() != "")
+    keep = rivers.loc[~has_key].copy()
+    keep["n_features"] = 1
+    groups = rivers.loc[has_key]
+    rows = []
+    for value, grp in groups.groupby(key, sort=True):
+        merged = shapely.line_merge(
+            shapely.union_all(np.asarray(grp.geometry.values)), directed=False
+        )
+        if merged.geom_type == "LineString":
+            geom = merged
+        else:
+            geom = shapely.MultiLineString(_order_parts(list(shapely.get_parts(merged))))
+        first = grp.iloc[0]
+        row = {c: first[c] for c in grp.columns if c != grp.geometry.name}
+        row.update(
+            river_id=str(value) if not id_given else str(first["river_id"]),
+            n_features=len(grp),
+            geometry=geom,
+        )
+        if key == "name":
+            row["name"] = str(value)
+        rows.append(row)
+    merged_gdf = gpd.GeoDataFrame(rows, geometry="geometry", crs=rivers.crs) if rows else None
+    frames = [f for f in (merged_gdf, keep) if f is not None and len(f)]
+    if not frames:
+        return rivers.assign(n_features=1)
+    out = pd.concat(frames, ignore_index=True)
+    out = gpd.GeoDataFrame(out, geometry="geometry", crs=rivers.crs)
+    _check_ids(out["river_id"], where, "river_id after merge_by")
+    return out
+
+
+# --------------------------------------------------------------------- units
+def read_units(
+    source: UnitSource,
+    *,
+    levels: Sequence[str] | Mapping[str, Any],
+    id_cols: str | Mapping[str, str] | None = None,
+    name_cols: str | Mapping[str, str] | None = None,
+    parent: str = "auto",
+    level_col: str | None = None,
+    layer: str | None = None,
+    encoding: str | None = None,
+    crs: Any = None,
+) -> AdminUnits:
+    """Read nested administrative units.
+
+    Three input shapes are accepted:
+
+    * a multi-layer file (GeoPackage) with one layer per level, named as in ``levels``;
+    * a mapping ``{level: path | (path, layer) | GeoDataFrame}``;
+    * one file or GeoDataFrame holding every level, with ``level_col`` naming the
+      column that says each unit's level.
+
+    Parameters
+    ----------
+    source
+        See above.
+    levels
+        Level names from the top (coarsest) to the bottom (finest). With
+        ``level_col``, a mapping ``{level name: value in level_col}`` (e.g.
+        ``{"country": 2, "wahlkreis": 6, "gemeinde": 8}`` for OpenStreetMap
+        ``admin_level``), or a list when the column holds the names themselves.
+    id_cols, name_cols
+        A column name, or ``{level: column}``. By default ids come from the first
+        of ``unit_id``, ``{level}_adcode``, ``{level}_code``, ``adcode``, ``code``,
+        ``id``, ``osm_id`` … present, and names from ``name``, ``{level}_name``, ``名称`` ….
+    parent
+        ``"auto"``: admin codes where every child code extends a parent code,
+        else spatial containment (largest overlap); ``"codes"``; ``"containment"``;
+        or the name of a column holding the parent's id.
+    level_col
+        Column with each unit's level (one-layer input).
+    layer
+        Layer of a one-layer-for-all-levels file.
+    encoding
+        Text encoding for shapefiles (detected when there is no ``.cpg``).
+    crs
+        As in :func:`read_rivers`; ``"GCJ-02"`` converts to WGS84.
+
+    Returns
+    -------
+    AdminUnits
+
+    Examples
+    --------
+    >>> import rivermap as rm
+    >>> path = rm.datasets.get_path("zhejiang")
+    >>> units = rm.read_units(path, levels=["province", "city", "district"])
+    >>> units
+    AdminUnits(province: 1, city: 11, district: 90; crs=EPSG:4326)
+    """
+    if isinstance(levels, str):
+        msg = "levels must be a list of level names (top to bottom), not a single string"
+        raise TypeError(msg)
+    level_names = [str(lv) for lv in levels]
+    parts: dict[str, gpd.GeoDataFrame] = {}
+    where: dict[str, str] = {}
+    if level_col is not None:
+        if isinstance(source, Mapping):
+            msg = "level_col= goes with one file or GeoDataFrame holding every level, not a mapping"
+            raise TypeError(msg)
+        gdf, label = _load_one(source, layer, encoding)
+        if level_col not in gdf.columns:
+            msg = f"{label}: no level column {level_col!r}"
+            raise SchemaError(msg)
+        values = dict(levels) if isinstance(levels, Mapping) else {lv: lv for lv in level_names}
+        column = gdf[level_col]
+        known = set()
+        for name, value in values.items():
+            mask = column.astype(str) == str(value)
+            parts[name] = gdf.loc[mask]
+            where[name] = f"{label} [{level_col}={value}]"
+            known |= set(np.flatnonzero(mask.to_numpy()))
+        if not known:
+            msg = (
+                f"{label}: column {level_col!r} holds {format_ids(sorted(set(column.astype(str))))}"
+                f"; none is a declared level value {format_ids(list(values.values()))}. "
+                "Pass levels={name: value, …} top to bottom"
+            )
+            raise SchemaError(msg)
+        if len(known) < len(gdf):
+            other = sorted(set(column.astype(str)) - {str(v) for v in values.values()})
+            warnings.warn(
+                f"{label}: {len(gdf) - len(known)} feature(s) with {level_col} "
+                f"{format_ids(other)} are not among the levels and were left out",
+                RivermapWarning,
+                stacklevel=2,
+            )
+    elif isinstance(source, Mapping):
+        for lv in level_names:
+            if lv not in source:
+                msg = f"units: no source for level {lv!r}; got levels {list(source)}"
+                raise SchemaError(msg)
+            item = source[lv]
+            lyr = None
+            if isinstance(item, tuple):
+                item, lyr = item
+            parts[lv], where[lv] = _load_one(item, lyr, encoding)
+    else:
+        if isinstance(source, gpd.GeoDataFrame):
+            msg = "one GeoDataFrame with every level needs level_col= naming the level column"
+            raise TypeError(msg)
+        available = _layers(Path(source))
+        absent = [lv for lv in level_names if lv not in available]
+        if absent:
+            msg = (
+                f"{os.fspath(source)}: no layer named {format_ids(absent)}; layers are "
+                f"{format_ids(available, limit=20)}. Name the layers as the levels, pass "
+                "{level: (path, layer)}, or give level_col= for a one-layer file"
+            )
+            raise DataError(msg)
+        for lv in level_names:
+            parts[lv], where[lv] = _load_one(source, lv, encoding)
+
+    frames: dict[str, gpd.GeoDataFrame] = {}
+    target_crs = None
+    for lv in level_names:
+        gdf = _resolve_crs(parts[lv], crs, where[lv])
+        if target_crs is None:
+            target_crs = gdf.crs
+        elif not pyproj.CRS(gdf.crs).equals(target_crs):
+            gdf = gdf.to_crs(target_crs)
+        frames[lv] = _standardise_units(gdf, lv, id_cols, name_cols, parent, where[lv])
+
+    if parent in ("auto", "codes", "containment"):
+        parents = assign_parents(frames, level_names, parent, source=_label(source))
+    else:
+        parents = {lv: frames[lv]["parent_id"].tolist() for lv in level_names}
+        parents[level_names[0]] = [None] * len(frames[level_names[0]])
+    for lv in level_names:
+        frames[lv]["parent_id"] = pd.Series(parents[lv], index=frames[lv].index, dtype=object)
+    _qualify_shared_ids(frames, level_names)
+    allunits = pd.concat([frames[lv] for lv in level_names], ignore_index=True)
+    gdf_all = gpd.GeoDataFrame(allunits, geometry="geometry", crs=target_crs)
+    return AdminUnits(gdf_all, level_names, source=_label(source))
+
+
+def _label(source: Any) -> str:
+    if isinstance(source, gpd.GeoDataFrame):
+        return "units"
+    if isinstance(source, Mapping):
+        return "units"
+    return os.fspath(source)
+
+
+def _load_one(item: Any, layer: str | None, encoding: str | None) -> tuple[gpd.GeoDataFrame, str]:
+    if isinstance(item, gpd.GeoDataFrame):
+        return item.copy(), "units"
+    return read_vector(item, layer=layer, encoding=encoding), _describe(item, layer)
+
+
+def _per_level(value: str | Mapping[str, str] | None, level: str) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return value.get(level)
+
+
+def _standardise_units(
+    gdf: gpd.GeoDataFrame, level: str, id_cols: Any, name_cols: Any, parent: str, where: str
+) -> gpd.GeoDataFrame:
+    id_candidates = ("unit_id", f"{level}_adcode", f"{level}_code", f"{level}_id", *_ID_COLUMNS)
+    name_candidates = ("name", f"{level}_name", *NAME_COLUMNS, "行政区划名称", "区划名称")
+    id_column = _pick_column(gdf, _per_level(id_cols, level), id_candidates, "id", where)
+    name_column = _pick_column(gdf, _per_level(name_cols, level), name_candidates, "name", where)
+    if id_column is not None:
+        ids = _as_id_strings(gdf[id_column])
+        if ids.isna().any():
+            msg = f"{where}: column {id_column!r} is empty for {int(ids.isna().sum())} unit(s)"
+            raise SchemaError(msg)
+    else:
+        ids = pd.Series([f"{level}-{i + 1}" for i in range(len(gdf))], index=gdf.index)
+    gdf, ids = clean_geometries(gdf, kind="polygon", ids=ids, what=where)
+    names = gdf[name_column].astype(str) if name_column is not None else ids
+    out = gpd.GeoDataFrame(
+        {
+            "unit_id": ids.to_numpy(dtype=object),
+            "name": names.to_numpy(dtype=object),
+            "level": level,
+            "parent_id": None,
+        },
+        geometry=gpd.GeoSeries(np.asarray(gdf.geometry.values), crs=gdf.crs),
+    )
+    if parent not in ("auto", "codes", "containment"):
+        if parent not in gdf.columns:
+            msg = f"{where}: no parent column {parent!r}"
+            raise SchemaError(msg)
+        out["parent_id"] = _as_id_strings(gdf[parent]).to_numpy(dtype=object)
+    return out
+
+
+def _qualify_shared_ids(frames: dict[str, gpd.GeoDataFrame], levels: Sequence[str]) -> None:
+    """Rename ids reused at a lower level (municipalities: 110000 is province and city)."""
+    seen: set[str] = set()
+    renamed: list[str] = []
+    for upper, lv in zip([None, *levels[:-1]], levels, strict=True):
+        f = frames[lv]
+        clash = f["unit_id"].isin(seen)
+        if clash.any():
+            mapping = {u: f"{u}@{lv}" for u in f.loc[clash, "unit_id"]}
+            renamed += list(mapping)
+            f["unit_id"] = f["unit_id"].replace(mapping)
+            nxt = levels.index(lv) + 1
+            if nxt < len(levels):
+                child = frames[levels[nxt]]
+                child["parent_id"] = child["parent_id"].replace(mapping)
+        seen |= set(f["unit_id"])
+        del upper
+    if renamed:
+        warnings.warn(
+            f"units: {len(renamed)} unit id(s) are used at two levels (e.g. a municipality "
+            f"that is both province and city): {format_ids(renamed)}; the lower-level units "
+            "were renamed to 'ID@level'",
+            RivermapWarning,
+            stacklevel=3,
+        )
+
+
+def read_table(path: PathLike, *, encoding: str | None = None) -> pd.DataFrame:
+    """Read a CSV or XLSX table; CSV text may be UTF-8 (with or without BOM) or GBK.
+
+    Raises
+    ------
+    DataError
+        If the file is missing, of an unknown type, or does not decode.
+    """
+    p = Path(path)
+    if not p.exists():
+        msg = f"{p}: no such file"
+        raise DataError(msg)
+    suffix = p.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        return pd.read_excel(p, dtype=str)
+    if suffix not in (".csv", ".txt", ".tsv"):
+        msg = f"{p}: expected a .csv or .xlsx file"
+        raise DataError(msg)
+    raw = p.read_bytes()
+    tried = [encoding] if encoding else ["utf-8-sig", "gb18030"]
+    for enc in tried:
+        try:
+            raw.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        except LookupError as exc:
+            msg = f"{p}: unknown encoding {enc!r}"
+            raise DataError(msg) from exc
+        sep = "\t" if suffix == ".tsv" else ","
+        return pd.read_csv(p, dtype=str, encoding=enc, sep=sep, keep_default_na=False)
+    msg = f"{p}: the text is neither UTF-8 nor GBK/GB18030; pass encoding='...'"
+    raise DataError(msg)
+
+
+# -------------------------------------------------------------------- output
+@contextlib.contextmanager
+def atomic_output(path: PathLike, *, overwrite: bool = False) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; move it into place only on success.
+
+    Parameters
+    ----------
+    path
+        The final output file.
+    overwrite
+        Replace an existing file. Without it an existing file raises
+        :class:`~rivermap.errors.OutputExistsError` before any work is done.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "note.txt"
+    >>> with atomic_output(out) as tmp:
+    ...     _ = tmp.write_text("hello")
+    >>> out.read_text()
+    'hello'
+    """
+    final = Path(path)
+    if final.exists() and not overwrite:
+        msg = f"{final}: exists; pass overwrite=True (--overwrite on the command line)"
+        raise OutputExistsError(msg)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{final.stem}.", suffix=final.suffix, dir=final.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    tmp.unlink()  # writers such as GDAL want to create the file themselves
+    try:
+        yield tmp
+        os.replace(tmp, final)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
