@@ -46,21 +46,21 @@ def with_geometry(
     return out.set_geometry(name)
 
 
-def _keep_kind(geoms: NDArray[np.object_], kind: Literal["line", "polygon"]) -> NDArray[np.object_]:
-    """Pull the parts of ``kind`` out of GeometryCollections left by make_valid."""
-    wanted = shapely.GeometryType.LINESTRING if kind == "line" else shapely.GeometryType.POLYGON
+def _polygonal_parts(geoms: NDArray[np.object_]) -> NDArray[np.object_]:
+    """Keep only the polygons of the GeometryCollections that make_valid can return."""
     out = geoms.copy()
     collections = shapely.get_type_id(geoms) == shapely.GeometryType.GEOMETRYCOLLECTION
-    for i in np.flatnonzero(
-        collections
-    ):  # rare: only geometries make_valid turned into collections
-        parts = shapely.get_parts(geoms[i])
-        parts = parts[shapely.get_type_id(parts) % 3 == wanted % 3]
-        parts = shapely.get_parts(parts)
-        if kind == "line":
-            out[i] = shapely.line_merge(shapely.multilinestrings(parts)) if len(parts) else None
-        else:
-            out[i] = shapely.multipolygons(parts) if len(parts) else None
+    if collections.any():
+        parts, owner = shapely.get_parts(geoms[collections], return_index=True)
+        # Members may themselves be multi-part: flatten once more.
+        parts, member = shapely.get_parts(parts, return_index=True)
+        owner = owner[member]
+        poly = shapely.get_type_id(parts) == shapely.GeometryType.POLYGON
+        merged = np.full(int(collections.sum()), None, dtype=object)
+        if poly.any():
+            grouped = shapely.multipolygons(parts[poly], indices=owner[poly])
+            merged[np.unique(owner[poly])] = grouped
+        out[collections] = merged
     return out
 
 
@@ -118,11 +118,14 @@ def clean_geometries(
     if kind == "line":
         ring = shapely.get_type_id(geoms) == shapely.GeometryType.LINEARRING
         if ring.any():
-            geoms[ring] = shapely.linestrings([shapely.get_coordinates(g) for g in geoms[ring]])
+            coords, index = shapely.get_coordinates(geoms[ring], return_index=True)
+            geoms[ring] = shapely.linestrings(coords, indices=index)
     present = ~missing & ~shapely.is_empty(geoms)
-    invalid = present & ~shapely.is_valid(geoms)
+    # A line is invalid only when it has fewer than two distinct points: that is
+    # degenerate, not repairable. Polygons are repaired with make_valid.
+    invalid = present & ~shapely.is_valid(geoms) if kind == "polygon" else np.zeros_like(present)
     if invalid.any():
-        geoms[invalid] = _keep_kind(shapely.make_valid(geoms[invalid]), kind)
+        geoms[invalid] = _polygonal_parts(shapely.make_valid(geoms[invalid]))
         warnings.warn(
             f"{what}: repaired {int(invalid.sum())} invalid geometr"
             f"{'y' if invalid.sum() == 1 else 'ies'} with make_valid: ids "
@@ -130,11 +133,10 @@ def clean_geometries(
             RivermapWarning,
             stacklevel=3,
         )
-    drop = missing | shapely.is_empty(geoms) | pd.isna(pd.Series(geoms, dtype=object)).to_numpy()
-    if kind == "line":
-        drop |= ~drop & (shapely.length(np.where(drop, None, geoms)) == 0)
-    else:
-        drop |= ~drop & (shapely.area(np.where(drop, None, geoms)) == 0)
+    drop = ~present | pd.isna(pd.Series(geoms, dtype=object)).to_numpy()
+    drop |= ~drop & shapely.is_empty(geoms)
+    measure = shapely.length if kind == "line" else shapely.area
+    drop |= ~drop & (measure(np.where(drop, None, geoms)) == 0)
     out = with_geometry(gdf, geoms)
     if drop.any():
         warnings.warn(

@@ -89,9 +89,12 @@ def _lonlat_bounds(gdf: gpd.GeoDataFrame | gpd.GeoSeries) -> tuple[float, float,
 def metric_crs(*data: gpd.GeoDataFrame | gpd.GeoSeries) -> pyproj.CRS:
     """Choose a projected CRS in metres for the combined extent of ``data``.
 
-    Inside China (the centre of the extent within the GCJ-02 China rectangle)
-    this is the CGCS2000 3-degree Gauss-Krüger zone whose central meridian is
-    nearest the centre (EPSG:4534–4554, with false easting 500 km, no zone
+    Data already in one projected CRS in metres (Gauss-Krüger, UTM, a national
+    grid such as EPSG:2056) keeps that CRS; web Mercator does not count, since
+    its lengths are stretched by 1/cos(latitude). Otherwise, inside China (the
+    centre of the extent within the GCJ-02 China rectangle) this is the
+    CGCS2000 3-degree Gauss-Krüger zone whose central meridian is nearest the
+    centre (EPSG:4534–4554, with false easting 500 km, no zone
     prefix). Elsewhere it is the WGS84 UTM zone of the centre.
 
     Parameters
@@ -120,6 +123,9 @@ def metric_crs(*data: gpd.GeoDataFrame | gpd.GeoSeries) -> pyproj.CRS:
     if not data:
         msg = "metric_crs needs at least one GeoDataFrame or GeoSeries"
         raise TypeError(msg)
+    crss = [check_crs(d, "data") for d in data]
+    if all(c.equals(crss[0]) for c in crss) and _is_true_metric(crss[0]):
+        return crss[0]
     boxes = np.array([_lonlat_bounds(d) for d in data])
     west, south = boxes[:, 0].min(), boxes[:, 1].min()
     east, north = boxes[:, 2].max(), boxes[:, 3].max()
@@ -129,6 +135,18 @@ def metric_crs(*data: gpd.GeoDataFrame | gpd.GeoSeries) -> pyproj.CRS:
         return pyproj.CRS.from_epsg(_GK_FIRST_EPSG + (cm - _GK_FIRST_CM) // 3)
     zone = min(math.floor((lon + 180.0) / 6.0) + 1, 60)
     return pyproj.CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
+
+
+def _is_true_metric(crs: pyproj.CRS) -> bool:
+    """A projected CRS in metres whose lengths are true to scale locally (not web Mercator)."""
+    if not crs.is_projected:
+        return False
+    units = {axis.unit_name for axis in crs.axis_info}
+    if units != {"metre"}:
+        return False
+    method = crs.coordinate_operation.method_name.lower() if crs.coordinate_operation else ""
+    # Normal-aspect Mercator and web Mercator stretch lengths; transverse and oblique don't.
+    return not method.startswith(("mercator", "popular visualisation"))
 
 
 def _transform_lonlat(geoms: NDArray[np.object_], func: Any) -> NDArray[np.object_]:
@@ -163,7 +181,7 @@ def gcj02_to_wgs84(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     >>> g = gpd.GeoDataFrame(geometry=[Point(120.5885, 30.0011)], crs=4326)
     >>> p = gcj02_to_wgs84(g).geometry.iloc[0]
     >>> round(p.x, 4), round(p.y, 4)
-    (120.5838, 30.0035)
+    (120.5844, 30.0037)
     """
     out = gdf.copy()
     out.geometry.values[:] = _transform_lonlat(

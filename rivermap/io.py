@@ -319,8 +319,8 @@ def read_rivers(
     >>> import rivermap as rm
     >>> path = rm.datasets.get_path("zhejiang")
     >>> rivers = rm.read_rivers(path, layer="rivers", merge_by="name")
-    >>> rivers.set_index("river_id").loc["富春江", "n_features"]
-    10
+    >>> int(rivers.set_index("river_id").loc["富春江", "n_features"])
+    12
     """
     if isinstance(source, gpd.GeoDataFrame):
         where = "rivers"
@@ -624,11 +624,20 @@ def _per_level(value: str | Mapping[str, str] | None, level: str) -> str | None:
     return value.get(level)
 
 
+def _with_dbf_names(names: Sequence[str]) -> tuple[str, ...]:
+    """Add the 10-character forms a shapefile gives long column names (city_adcode → city_adcod)."""
+    return tuple(dict.fromkeys([*names, *(n[:10] for n in names if len(n) > 10)]))
+
+
 def _standardise_units(
     gdf: gpd.GeoDataFrame, level: str, id_cols: Any, name_cols: Any, parent: str, where: str
 ) -> gpd.GeoDataFrame:
-    id_candidates = ("unit_id", f"{level}_adcode", f"{level}_code", f"{level}_id", *_ID_COLUMNS)
-    name_candidates = ("name", f"{level}_name", *NAME_COLUMNS, "行政区划名称", "区划名称")
+    id_candidates = _with_dbf_names(
+        ("unit_id", f"{level}_adcode", f"{level}_code", f"{level}_id", *_ID_COLUMNS)
+    )
+    name_candidates = _with_dbf_names(
+        ("name", f"{level}_name", *NAME_COLUMNS, "行政区划名称", "区划名称")
+    )
     id_column = _pick_column(gdf, _per_level(id_cols, level), id_candidates, "id", where)
     name_column = _pick_column(gdf, _per_level(name_cols, level), name_candidates, "name", where)
     if id_column is not None:
