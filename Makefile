@@ -19,8 +19,8 @@ demo: $(STAMP)
 	$(BIN)/rivermap demo --out out/demo --overwrite
 
 lint: $(STAMP)
-	$(BIN)/ruff check rivermap tests benchmarks
-	$(BIN)/ruff format --check rivermap tests benchmarks
+	$(BIN)/ruff check rivermap tests $(wildcard benchmarks notebooks)
+	$(BIN)/ruff format --check rivermap tests $(wildcard benchmarks notebooks)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
