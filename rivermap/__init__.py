@@ -10,6 +10,7 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 
 from rivermap import crs, datasets, synth
+from rivermap.assign import assign
 from rivermap.errors import (
     CRSError,
     DataError,
@@ -20,6 +21,7 @@ from rivermap.errors import (
     TopologyError,
 )
 from rivermap.io import read_rivers, read_units
+from rivermap.responsibility import Responsibility, read_responsibility
 from rivermap.units import AdminUnits
 
 try:
@@ -32,13 +34,16 @@ __all__ = [
     "CRSError",
     "DataError",
     "OutputExistsError",
+    "Responsibility",
     "RivermapError",
     "RivermapWarning",
     "SchemaError",
     "TopologyError",
     "__version__",
+    "assign",
     "crs",
     "datasets",
+    "read_responsibility",
     "read_rivers",
     "read_units",
     "synth",

@@ -28,6 +28,13 @@ example:
 
 exit codes: 0 clean, 1 problems found, 2 unusable input
 """
+_EPILOG_ASSIGN = """\
+example:
+  rivermap assign data/zhejiang_rivers_admin.gpkg data/zhejiang_rivers_admin.gpkg \\
+      --merge-by name -o out/responsibility.gpkg
+  rivermap assign rivers.shp admin.gpkg --levels district,street,community -o out.gpkg \\
+      --boundary-tol-m 20 --boundary-policy bank --overwrite
+"""
 _EPILOG_DEMO = """\
 example:
   rivermap demo --out out/demo
@@ -168,6 +175,61 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_PROBLEMS
 
 
+def _cmd_assign(args: argparse.Namespace) -> int:
+    from rivermap.assign import assign
+    from rivermap.io import check_output
+
+    out = check_output(args.output, overwrite=args.overwrite)
+    rivers, units = _read_inputs(args)
+    units.require_consistent()
+    resp = assign(
+        rivers,
+        units,
+        min_reach_m=args.min_reach_m,
+        boundary_tol_m=args.boundary_tol_m,
+        boundary_min_m=args.boundary_min_m,
+        boundary_policy=args.boundary_policy,
+        progress=not args.quiet,
+    )
+    resp.to_file(out, overwrite=args.overwrite)
+    if not args.quiet:
+        s = resp.summary
+        print(
+            f"{s['n_rivers']} rivers, {s['n_reaches']} reaches "
+            f"({s['n_boundary_reaches']} boundary), {s['total_length_m'] / 1000:,.1f} km "
+            f"→ {out}"
+        )
+    return EXIT_OK
+
+
+def _add_assign_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("assignment")
+    g.add_argument(
+        "--min-reach-m",
+        type=float,
+        default=50.0,
+        help="merge pieces shorter than this into a neighbour (default: 50)",
+    )
+    g.add_argument(
+        "--boundary-tol-m",
+        type=float,
+        default=20.0,
+        help="distance to a boundary that counts as running along it (default: 20)",
+    )
+    g.add_argument(
+        "--boundary-min-m",
+        type=float,
+        default=200.0,
+        help="shortest stretch along a boundary that is a boundary reach (default: 200)",
+    )
+    g.add_argument(
+        "--boundary-policy",
+        choices=["bank", "parent", "lead"],
+        default="bank",
+        help="who answers for a boundary reach (default: bank, each side its bank)",
+    )
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from rivermap.demo import run_demo
 
@@ -198,6 +260,12 @@ def _build_parser() -> argparse.ArgumentParser:
             _EPILOG_VALIDATE,
             _cmd_validate,
         ),
+        (
+            "assign",
+            "split rivers into reaches and assign responsibility / 划分河段与责任单元",
+            _EPILOG_ASSIGN,
+            _cmd_assign,
+        ),
     ]
     for name, help_text, epilog, func in commands:
         p = sub.add_parser(
@@ -208,10 +276,21 @@ def _build_parser() -> argparse.ArgumentParser:
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         p.set_defaults(func=func)
-        if name == "validate":
+        if name in ("validate", "assign"):
             p.add_argument("rivers", metavar="RIVERS", help="river lines (any vector file)")
             p.add_argument("units", metavar="UNITS", help="administrative units")
             _add_input_options(p)
+        if name == "assign":
+            p.add_argument(
+                "-o",
+                "--output",
+                required=True,
+                metavar="OUT.gpkg",
+                help="the GeoPackage to write (layers reaches, rivers, units)",
+            )
+            _add_assign_options(p)
+            p.add_argument("--overwrite", action="store_true", help="replace OUT.gpkg if it exists")
+            p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
         if name == "demo":
             p.add_argument("--out", default="out/demo", help="output folder (default: out/demo)")
             p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
@@ -224,7 +303,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Examples
     --------
-    >>> main(["validate", "--help"])  # doctest: +SKIP
+    >>> from rivermap.datasets import get_path
+    >>> demo = str(get_path("zhejiang"))
+    >>> main(["validate", demo, demo, "--merge-by", "name"])
+    OK: 11 rivers, 102 units in levels province > city > district; no problems found / 未发现问题
+    0
     """
     parser = _build_parser()
     args = parser.parse_args(argv)

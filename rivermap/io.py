@@ -36,6 +36,7 @@ from rivermap.units import AdminUnits, assign_parents
 __all__ = [
     "NAME_COLUMNS",
     "atomic_output",
+    "check_output",
     "detect_encoding",
     "read_rivers",
     "read_table",
@@ -728,6 +729,21 @@ def read_table(path: PathLike, *, encoding: str | None = None) -> pd.DataFrame:
 
 
 # -------------------------------------------------------------------- output
+def check_output(path: PathLike, *, overwrite: bool = False) -> Path:
+    """Fail early, before any work, when ``path`` exists and ``overwrite`` is not given.
+
+    Raises
+    ------
+    OutputExistsError
+        If the file exists and ``overwrite`` is False.
+    """
+    final = Path(path)
+    if final.exists() and not overwrite:
+        msg = f"{final}: exists; pass overwrite=True (--overwrite on the command line)"
+        raise OutputExistsError(msg)
+    return final
+
+
 @contextlib.contextmanager
 def atomic_output(path: PathLike, *, overwrite: bool = False) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; move it into place only on success.
@@ -749,10 +765,7 @@ def atomic_output(path: PathLike, *, overwrite: bool = False) -> Iterator[Path]:
     >>> out.read_text()
     'hello'
     """
-    final = Path(path)
-    if final.exists() and not overwrite:
-        msg = f"{final}: exists; pass overwrite=True (--overwrite on the command line)"
-        raise OutputExistsError(msg)
+    final = check_output(path, overwrite=overwrite)
     final.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{final.stem}.", suffix=final.suffix, dir=final.parent)
     os.close(fd)

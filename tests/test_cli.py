@@ -14,6 +14,19 @@ from rivermap.cli import main
 
 DEMO = str(rm.datasets.get_path("zhejiang"))
 LIE = str(rm.datasets.get_path("liechtenstein"))
+# The Liechtenstein extract keeps every level in one layer, levels by OSM admin_level.
+LIE_ARGS = [
+    LIE,
+    LIE,
+    "--level-col",
+    "admin_level",
+    "--units-layer",
+    "admin",
+    "--levels",
+    "country=2,wahlkreis=6,gemeinde=8",
+    "--id-col",
+    "osm_id",
+]
 
 
 def test_validate_clean_input_exits_0(capsys):
@@ -25,21 +38,7 @@ def test_validate_clean_input_exits_0(capsys):
 
 
 def test_validate_problems_exit_1_and_are_listed(capsys):
-    code = main(
-        [
-            "validate",
-            LIE,
-            LIE,
-            "--level-col",
-            "admin_level",
-            "--units-layer",
-            "admin",
-            "--levels",
-            "country=2,wahlkreis=6,gemeinde=8",
-            "--id-col",
-            "osm_id",
-        ]
-    )
+    code = main(["validate", *LIE_ARGS])
     captured = capsys.readouterr()
     assert code == 1
     # Four waterways of the extract lie wholly outside Liechtenstein.
@@ -110,7 +109,7 @@ def test_console_script_exit_code_and_no_traceback():
     assert proc.stderr.startswith("rivermap: error:")
 
 
-@pytest.mark.parametrize("command", ["validate", "demo"])
+@pytest.mark.parametrize("command", ["validate", "assign", "demo"])
 def test_every_subcommand_help_shows_an_example(command, capsys):
     with pytest.raises(SystemExit) as exc:
         main([command, "--help"])
@@ -120,9 +119,35 @@ def test_every_subcommand_help_shows_an_example(command, capsys):
     assert f"rivermap {command}" in out
 
 
-def test_demo_prints_the_summary(tmp_path, capsys):
-    assert main(["demo", "--out", str(tmp_path / "demo")]) == 0
-    out = capsys.readouterr().out
-    assert "district      90 units" in out
-    assert "rivers        11" in out
-    assert "km in all" in out
+def test_demo_writes_responsibility_and_prints_per_city(tmp_path, capsys):
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out), "--quiet"]) == 0
+    text = capsys.readouterr().out
+    assert "1 province, 11 city, 90 district" in text
+    assert "杭州市" in text
+    assert "京杭运河(江南运河)" in text  # chief level above district
+    resp = rm.read_responsibility(out / "responsibility.gpkg")
+    assert resp.summary["n_rivers"] == 11
+    # A second run without --overwrite refuses before doing any work.
+    assert main(["demo", "--out", str(out), "--quiet"]) == 2
+    assert "exists" in capsys.readouterr().err
+
+
+def test_assign_writes_a_geopackage_and_refuses_to_overwrite(tmp_path, capsys):
+    out = tmp_path / "resp.gpkg"
+    args = [
+        "assign",
+        *LIE_ARGS,
+        "-o",
+        str(out),
+        "--quiet",
+    ]
+    assert main(args) == 0
+    resp = rm.read_responsibility(out)
+    assert resp.levels == ("country", "wahlkreis", "gemeinde")
+    assert set(resp.reaches["kind"]) >= {"inside", "boundary"}
+    before = out.stat().st_mtime_ns
+    assert main(args) == 2
+    assert "--overwrite" in capsys.readouterr().err
+    assert out.stat().st_mtime_ns == before
+    assert main([*args, "--overwrite"]) == 0

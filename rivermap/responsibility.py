@@ -1,0 +1,288 @@
+"""The result of :func:`rivermap.assign`: reaches, rivers and units with their chiefs' shares.
+
+:class:`Responsibility` holds three tables and a summary; it writes them to one
+GeoPackage (layers ``reaches``, ``rivers``, ``units`` and ``metadata``) and
+:func:`read_responsibility` reads them back.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from html import escape
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pyproj
+import shapely
+
+from rivermap.errors import DataError, SchemaError
+
+__all__ = ["Responsibility", "read_responsibility"]
+
+_FORMAT = "rivermap.responsibility"
+_FORMAT_VERSION = 1
+_LAYERS = ("reaches", "rivers", "units", "metadata")
+
+
+class Responsibility:
+    """Who is responsible for which stretch of which river.
+
+    Built by :func:`rivermap.assign`; read back with :func:`read_responsibility`.
+
+    Parameters
+    ----------
+    reaches
+        One row per reach: ``reach_id``, ``river_id``, ``name``, ``from_m``,
+        ``to_m``, ``length_m`` (metres along the river), ``kind`` (``"inside"``,
+        ``"boundary"`` or ``"outside"``), one column per level with that level's
+        ``unit_id``, ``left_unit``, ``right_unit``, ``boundary_level``,
+        ``responsible`` and the reach geometry in the caller's CRS.
+    rivers
+        One row per river: ``river_id``, ``name``, ``length_m``, ``chief_level``,
+        ``chief_unit`` and, per level, ``n_units_<level>``, ``lead_<level>`` and
+        ``lead_share_<level>`` (share of the river's length, 0–1).
+    units
+        One row per unit: ``unit_id``, ``name``, ``level``, ``river_length_m``,
+        ``n_rivers``, ``n_reaches``, ``boundary_length_m``.
+    levels
+        Level names, top to bottom.
+    crs
+        The CRS of the reach geometries (the rivers' CRS).
+    params
+        The parameters :func:`rivermap.assign` ran with.
+    summary
+        Counts and lengths; see :attr:`summary`.
+    """
+
+    def __init__(
+        self,
+        reaches: gpd.GeoDataFrame,
+        rivers: pd.DataFrame,
+        units: pd.DataFrame,
+        *,
+        levels: tuple[str, ...],
+        crs: Any,
+        params: dict[str, Any],
+        summary: dict[str, Any],
+    ) -> None:
+        self._reaches = reaches
+        self._rivers = rivers
+        self._units = units
+        self.levels: tuple[str, ...] = tuple(levels)
+        self.crs: pyproj.CRS | None = None if crs is None else pyproj.CRS.from_user_input(crs)
+        self.params: dict[str, Any] = dict(params)
+        self._summary = dict(summary)
+
+    # ----------------------------------------------------------------- tables
+    @property
+    def reaches(self) -> gpd.GeoDataFrame:
+        """Reaches: one row per stretch of a river with one responsibility (a copy)."""
+        return self._reaches.copy()
+
+    @property
+    def rivers(self) -> pd.DataFrame:
+        """Rivers: length, chief level and unit, per-level unit counts and lead shares."""
+        return self._rivers.copy()
+
+    @property
+    def units(self) -> pd.DataFrame:
+        """Units: river length, number of rivers and reaches, boundary length."""
+        return self._units.copy()
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        """Counts and lengths.
+
+        ``n_rivers``, ``n_reaches``, ``n_boundary_reaches``, ``total_length_m``,
+        ``inside_length_m``, ``boundary_length_m``, ``outside_length_m``,
+        ``slivers_merged`` (short pieces merged into a neighbour),
+        ``sliver_length_m`` (metres that changed hands that way), ``metric_crs``
+        and ``parameters``.
+        """
+        out = dict(self._summary)
+        out["parameters"] = dict(self.params)
+        return out
+
+    # ---------------------------------------------------------------- display
+    def __repr__(self) -> str:
+        s = self._summary
+        return (
+            f"Responsibility({s.get('n_rivers', 0)} rivers, {s.get('n_reaches', 0)} reaches, "
+            f"{s.get('n_boundary_reaches', 0)} boundary; "
+            f"{s.get('total_length_m', 0.0) / 1000:.1f} km; levels={list(self.levels)})"
+        )
+
+    def _repr_html_(self) -> str:
+        s = self._summary
+        km = 1000.0
+        rows = [
+            ("rivers 河流", f"{s.get('n_rivers', 0):,}"),
+            ("reaches 河段", f"{s.get('n_reaches', 0):,}"),
+            ("boundary reaches 界河段", f"{s.get('n_boundary_reaches', 0):,}"),
+            ("total length 总长", f"{s.get('total_length_m', 0.0) / km:,.1f} km"),
+            ("along boundaries 界河长度", f"{s.get('boundary_length_m', 0.0) / km:,.1f} km"),
+            ("outside all units 区域外", f"{s.get('outside_length_m', 0.0) / km:,.1f} km"),
+            (
+                "slivers merged 碎段合并",
+                f"{s.get('slivers_merged', 0):,} ({s.get('sliver_length_m', 0.0):,.0f} m)",
+            ),
+            ("levels 级别", " > ".join(self.levels)),
+        ]
+        chiefs = self._rivers["chief_level"].value_counts(dropna=False)
+        for level, count in chiefs.items():
+            label = str(level) if isinstance(level, str) else "none"
+            rows.append((f"chief level 河长级别: {label}", f"{int(count):,}"))
+        body = "".join(
+            f"<tr><td style='text-align:left'>{escape(k)}</td>"
+            f"<td style='text-align:right'>{escape(v)}</td></tr>"
+            for k, v in rows
+        )
+        crs = escape(self.crs.to_string()) if self.crs is not None else "no CRS"
+        return f"<div><b>Responsibility</b> ({crs})<table>{body}</table></div>"
+
+    # -------------------------------------------------------------------- I/O
+    def to_file(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+        """Write the result to a GeoPackage, atomically.
+
+        Layers ``reaches`` (with geometry), ``rivers``, ``units`` and ``metadata``
+        (levels, CRS, parameters, summary as JSON). The file is written beside
+        ``path`` under a temporary name and moved into place when complete.
+
+        Parameters
+        ----------
+        path
+            The ``.gpkg`` file to write.
+        overwrite
+            Replace an existing file; without it an existing file raises
+            :class:`~rivermap.errors.OutputExistsError`.
+
+        Returns
+        -------
+        Path
+            ``path``.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> from rivermap.assign import assign
+        >>> from rivermap.units import AdminUnits
+        >>> import geopandas as gpd
+        >>> from shapely import LineString, box
+        >>> frame = gpd.GeoDataFrame({"unit_id": ["A"], "name": ["a"], "level": ["town"],
+        ...     "parent_id": [None]}, geometry=[box(0, 0, 10, 10)], crs=3857)
+        >>> rivers = gpd.GeoDataFrame({"river_id": ["r"], "name": ["R"]},
+        ...     geometry=[LineString([(1, 1), (9, 9)])], crs=3857)
+        >>> resp = assign(rivers, AdminUnits(frame, ["town"]))
+        >>> out = resp.to_file(pathlib.Path(tempfile.mkdtemp()) / "resp.gpkg")
+        >>> read_responsibility(out).reaches["town"].tolist()
+        ['A']
+        """
+        from rivermap.io import atomic_output
+
+        final = Path(path)
+        with atomic_output(final, overwrite=overwrite) as tmp:
+            reaches = self._reaches
+            pyogrio.write_dataframe(
+                reaches, tmp, layer="reaches", driver="GPKG", promote_to_multi=False
+            )
+            pyogrio.write_dataframe(self._rivers, tmp, layer="rivers", driver="GPKG")
+            pyogrio.write_dataframe(self._units, tmp, layer="units", driver="GPKG")
+            pyogrio.write_dataframe(self._metadata_table(), tmp, layer="metadata", driver="GPKG")
+        return final
+
+    def _metadata_table(self) -> pd.DataFrame:
+        meta = {
+            "format": _FORMAT,
+            "format_version": _FORMAT_VERSION,
+            "levels": list(self.levels),
+            "crs": self.crs.to_wkt() if self.crs is not None else None,
+            "params": self.params,
+            "summary": self._summary,
+        }
+        return pd.DataFrame(
+            {
+                "key": list(meta),
+                "value": [
+                    json.dumps(v, ensure_ascii=False, default=_json_default) for v in meta.values()
+                ],
+            }
+        )
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if value == float("inf"):  # pragma: no cover - json handles inf itself
+        return "inf"
+    msg = f"cannot store {type(value).__name__} in the metadata"
+    raise TypeError(msg)
+
+
+def read_responsibility(path: str | os.PathLike[str]) -> Responsibility:
+    """Read a :class:`Responsibility` written by :meth:`Responsibility.to_file`.
+
+    Parameters
+    ----------
+    path
+        A GeoPackage with layers ``reaches``, ``rivers``, ``units`` and ``metadata``.
+
+    Returns
+    -------
+    Responsibility
+
+    Raises
+    ------
+    DataError
+        When the file cannot be read.
+    SchemaError
+        When it lacks a layer or is not a rivermap responsibility file.
+    """
+    p = Path(path)
+    try:
+        layers = {str(name) for name in pyogrio.list_layers(p)[:, 0]}
+    except Exception as exc:
+        msg = f"{p}: cannot read it as a GeoPackage ({exc})"
+        raise DataError(msg) from exc
+    missing = [layer for layer in _LAYERS if layer not in layers]
+    if missing:
+        msg = (
+            f"{p}: not a rivermap responsibility file; missing layer(s) {', '.join(missing)} "
+            "(write one with Responsibility.to_file)"
+        )
+        raise SchemaError(msg)
+    meta_rows = pyogrio.read_dataframe(p, layer="metadata", read_geometry=False)
+    meta = {
+        str(k): json.loads(v) for k, v in zip(meta_rows["key"], meta_rows["value"], strict=True)
+    }
+    if meta.get("format") != _FORMAT:
+        msg = f"{p}: the metadata layer does not describe a rivermap responsibility file"
+        raise SchemaError(msg)
+    levels = tuple(meta["levels"])
+    reaches = pyogrio.read_dataframe(p, layer="reaches")
+    if reaches.geometry.name != "geometry":
+        reaches = reaches.rename_geometry("geometry")
+    geoms = reaches.geometry.to_numpy()
+    single = (shapely.get_type_id(geoms) == 5) & (shapely.get_num_geometries(geoms) == 1)
+    if single.any():  # GeoPackage layers hold one geometry type; restore simple lines
+        geoms = geoms.copy()
+        geoms[single] = shapely.get_geometry(geoms[single], 0)
+        reaches = reaches.set_geometry(gpd.GeoSeries(geoms, crs=reaches.crs, index=reaches.index))
+    rivers = pd.DataFrame(pyogrio.read_dataframe(p, layer="rivers", read_geometry=False))
+    units = pd.DataFrame(pyogrio.read_dataframe(p, layer="units", read_geometry=False))
+    crs = pyproj.CRS.from_wkt(meta["crs"]) if meta.get("crs") else None
+    if crs is not None:
+        reaches = reaches.set_crs(crs, allow_override=True)
+    return Responsibility(
+        reaches,
+        rivers,
+        units,
+        levels=levels,
+        crs=crs,
+        params=meta.get("params", {}),
+        summary=meta.get("summary", {}),
+    )
