@@ -75,6 +75,8 @@ _NONE = -1
 _CUT_EPS_M = 1e-8
 # Intersection parameters within this of an edge's ends still count (vertex hits).
 _PARAM_EPS = 1e-9
+# A point this close to a unit (metres) lies on its boundary.
+_ON_BOUNDARY_M = 1e-6
 # Segments this close to parallel (sine of the angle) are treated as parallel.
 _PARALLEL_EPS = 1e-12
 # How many river segments are processed at once (bounds peak memory).
@@ -653,6 +655,15 @@ class _UnitLocator:
                 np.minimum.at(best, q, u)
                 sel = best < np.iinfo(np.int64).max
                 out[sel] = best[sel]
+        # On a boundary but off by rounding (a river digitised along the border itself)
+        rest = np.flatnonzero(out == _NONE)
+        if len(rest):
+            q, g = tree.query(pts[rest], predicate="dwithin", distance=_ON_BOUNDARY_M)
+            if len(q):
+                best = np.full(len(rest), np.iinfo(np.int64).max, dtype=np.int64)
+                np.minimum.at(best, q, codes[g])
+                sel = best < np.iinfo(np.int64).max
+                out[rest[sel]] = best[sel]
         return out
 
 
@@ -1268,10 +1279,11 @@ def _reach_geometries(segs: _Segments, r: _Pieces) -> ObjArray:
     gpos = pos[gap] - 1
     xs[gpos], ys[gpos] = segs.oxy[inner[gap] - 1, 2], segs.oxy[inner[gap] - 1, 3]
     part_no[pos[gap]] = 1
-    part_no = np.cumsum(part_no)  # a running part number over all reaches
-    lines = shapely.linestrings(np.column_stack([xs, ys]), indices=part_no - part_no[0])
+    part_no[first_pt] = 1  # every reach starts a new line
+    part_no = np.cumsum(part_no) - 1
+    lines = shapely.linestrings(np.column_stack([xs, ys]), indices=part_no)
     out = np.empty(n, dtype=object)
-    first_line = part_no[first_pt] - part_no[0]
+    first_line = part_no[first_pt]
     single = n_gaps == 0
     out[single] = lines[first_line[single]]
     multi = np.flatnonzero(~single)

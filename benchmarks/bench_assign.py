@@ -1,0 +1,221 @@
+"""Benchmark rivermap.assign against the usual ways of splitting rivers by polygons.
+
+Every method runs in a fresh worker process on the same synthetic city (written
+once to GeoParquet), ``--runs`` times; the table gives the median wall time, the
+peak memory the method added on top of the loaded data (resident set, MB), and
+the time relative to ``geopandas.overlay`` at the finest level.
+
+    python benchmarks/bench_assign.py                 # sizes S and M
+    python benchmarks/bench_assign.py --sizes S M L   # L needs several GB
+    RIVERMAP_PG_DSN=postgresql://... python benchmarks/bench_assign.py   # adds PostGIS
+
+Sizes: S = 500 communities / 2,000 rivers, M = 5,000 / 20,000, L = 50,000 / 200,000.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+SIZES = {"S": (500, 2_000), "M": (5_000, 20_000), "L": (50_000, 200_000)}
+LEVELS = ("district", "street", "community")
+
+
+# ----------------------------------------------------------------------- methods
+def _read(data: Path) -> tuple[Any, Any]:
+    import geopandas as gpd
+
+    return gpd.read_parquet(data / "rivers.parquet"), gpd.read_parquet(data / "units.parquet")
+
+
+def m_floor(data: Path) -> Callable[[], object]:
+    import geopandas as gpd
+
+    def run() -> object:
+        rivers = gpd.read_parquet(data / "rivers.parquet")
+        return float(rivers.length.sum())
+
+    return run
+
+
+def m_assign(data: Path) -> Callable[[], object]:
+    from rivermap.assign import assign
+    from rivermap.units import AdminUnits
+
+    rivers, frame = _read(data)
+    units = AdminUnits(frame, LEVELS)
+    return lambda: assign(rivers, units)
+
+
+def m_overlay(level: str) -> Callable[[Path], Callable[[], object]]:
+    def make(data: Path) -> Callable[[], object]:
+        import geopandas as gpd
+
+        rivers, frame = _read(data)
+        polys = frame.loc[frame["level"] == level, ["unit_id", "geometry"]]
+        lines = rivers[["river_id", "geometry"]]
+        return lambda: gpd.overlay(lines, polys, how="intersection", keep_geom_type=True)
+
+    return make
+
+
+def m_sjoin(data: Path) -> Callable[[], object]:
+    import geopandas as gpd
+    import shapely
+
+    rivers, frame = _read(data)
+    polys = frame.loc[frame["level"] == "community", ["unit_id", "geometry"]]
+    polys = polys.reset_index(drop=True)
+    lines = rivers[["river_id", "geometry"]].reset_index(drop=True)
+
+    def run() -> object:
+        pairs = gpd.sjoin(lines, polys, predicate="intersects")
+        geoms = shapely.intersection(
+            lines.geometry.values[pairs.index.to_numpy()],
+            polys.geometry.values[pairs["index_right"].to_numpy()],
+        )
+        return shapely.length(geoms).sum()
+
+    return run
+
+
+def m_postgis(data: Path) -> Callable[[], object]:  # pragma: no cover - optional
+    import psycopg
+
+    dsn = os.environ["RIVERMAP_PG_DSN"]
+    rivers, frame = _read(data)
+    polys = frame.loc[frame["level"] == "community"]
+    conn = psycopg.connect(dsn, autocommit=True)
+    with conn.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS bench_rivers; DROP TABLE IF EXISTS bench_units;")
+        cur.execute("CREATE TABLE bench_rivers (river_id text, geom geometry)")
+        cur.execute("CREATE TABLE bench_units (unit_id text, geom geometry)")
+        with cur.copy("COPY bench_rivers FROM STDIN") as cp:
+            for rid, wkb in zip(rivers["river_id"], rivers.geometry.to_wkb(hex=True), strict=True):
+                cp.write_row((rid, wkb))
+        with cur.copy("COPY bench_units FROM STDIN") as cp:
+            for uid, wkb in zip(polys["unit_id"], polys.geometry.to_wkb(hex=True), strict=True):
+                cp.write_row((uid, wkb))
+        cur.execute("CREATE INDEX ON bench_rivers USING gist (geom)")
+        cur.execute("CREATE INDEX ON bench_units USING gist (geom)")
+        cur.execute("ANALYZE bench_rivers; ANALYZE bench_units;")
+
+    def run() -> object:
+        with conn.cursor() as cur:
+            cur.execute(
+                "SELECT r.river_id, u.unit_id, ST_Length(ST_Intersection(r.geom, u.geom)) "
+                "FROM bench_rivers r JOIN bench_units u ON ST_Intersects(r.geom, u.geom)"
+            )
+            return len(cur.fetchall())
+
+    return run
+
+
+METHODS: dict[str, Callable[[Path], Callable[[], object]]] = {
+    "read + total length (floor)": m_floor,
+    "rivermap.assign (3 levels + boundary)": m_assign,
+    **{f"geopandas.overlay ({lv})": m_overlay(lv) for lv in LEVELS},
+    "sjoin + shapely.intersection (community)": m_sjoin,
+    "PostGIS ST_Intersection join (query only)": m_postgis,
+}
+BASELINE = "geopandas.overlay (community)"
+
+
+# ----------------------------------------------------------------------- workers
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        pages = int(f.read().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+def worker(method: str, data: Path) -> dict[str, float]:
+    run = METHODS[method](data)
+    before = _rss_mb()
+    t0 = time.perf_counter()
+    run()
+    seconds = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3  # kB on Linux
+    return {"seconds": seconds, "peak_mb": max(peak - before, 0.0)}
+
+
+def measure(method: str, data: Path, runs: int) -> dict[str, float] | None:
+    results = []
+    for _ in range(runs):
+        proc = subprocess.run(
+            [sys.executable, __file__, "--worker", method, "--data", str(data)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if proc.returncode != 0:
+            print(f"  {method}: failed\n{proc.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
+            return None
+        results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    return {
+        "seconds": statistics.median(r["seconds"] for r in results),
+        "peak_mb": statistics.median(r["peak_mb"] for r in results),
+    }
+
+
+def make_data(size: str, root: Path) -> Path:
+    from rivermap.synth import make_city
+
+    n_comm, n_riv = SIZES[size]
+    rivers, frame = make_city(n_comm, n_riv, seed=0)
+    out = root / size
+    out.mkdir(parents=True, exist_ok=True)
+    rivers.to_parquet(out / "rivers.parquet")
+    frame.to_parquet(out / "units.parquet")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", nargs="+", default=["S", "M"], choices=list(SIZES))
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--methods", nargs="+", default=None, help="method names to run (default: all available)"
+    )
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        print(json.dumps(worker(args.worker, args.data)))
+        return 0
+    methods = args.methods or list(METHODS)
+    if "RIVERMAP_PG_DSN" not in os.environ:
+        methods = [m for m in methods if not m.startswith("PostGIS")]
+    with tempfile.TemporaryDirectory(prefix="rivermap-bench-") as tmp:
+        for size in args.sizes:
+            n_comm, n_riv = SIZES[size]
+            data = make_data(size, Path(tmp))
+            print(
+                f"\n## size {size}: {n_comm:,} communities, {n_riv:,} rivers "
+                f"(median of {args.runs} runs)\n"
+            )
+            rows = {m: measure(m, data, args.runs) for m in methods}
+            base = rows.get(BASELINE)
+            print(f"| {'method':44s} | {'seconds':>8s} | {'peak MB':>8s} | {'vs overlay':>10s} |")
+            print(f"|{'-' * 46}|{'-' * 10}|{'-' * 10}|{'-' * 12}|")
+            for m, r in rows.items():
+                if r is None:
+                    print(f"| {m:44s} | {'failed':>8s} | {'':>8s} | {'':>10s} |")
+                    continue
+                ratio = f"{base['seconds'] / r['seconds']:.2f}x" if base else "n/a"
+                print(f"| {m:44s} | {r['seconds']:8.2f} | {r['peak_mb']:8.0f} | {ratio:>10s} |")
+            sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

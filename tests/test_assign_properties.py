@@ -1,0 +1,133 @@
+"""Invariants of rivermap.assign, checked with hypothesis on random rivers."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from rivermap.assign import assign
+from rivermap.responsibility import Responsibility
+from rivermap.units import AdminUnits
+from tests.test_assign import CRS, LEVELS, X0, Y0, grid_units
+
+SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+UNITS = grid_units(exclave=True)
+
+
+@st.composite
+def river_sets(draw: st.DrawFn) -> gpd.GeoDataFrame:
+    """1-4 random walks over (and a little beyond) the 4 x 2 km grid of units.
+
+    Coordinates avoid exact multiples of a metre, so no vertex lies exactly on a
+    boundary: exact ties are decided by rules that a reprojection cannot keep.
+    """
+    n = draw(st.integers(1, 4))
+    lines = []
+    for _ in range(n):
+        k = draw(st.integers(2, 12))
+        xs = draw(st.lists(st.integers(-300, 4300), min_size=k, max_size=k))
+        ys = draw(st.lists(st.integers(-300, 2300), min_size=k, max_size=k))
+        xy = np.column_stack([xs, ys]).astype(float) + 0.37
+        keep = np.r_[True, np.any(np.diff(xy, axis=0) != 0, axis=1)]
+        xy = xy[keep]
+        if len(xy) < 2:
+            xy = np.array([[100.37, 100.37], [900.37, 700.37]])
+        lines.append(shapely.LineString(xy + np.array([X0, Y0])))
+    ids = [f"r{i}" for i in range(n)]
+    return gpd.GeoDataFrame({"river_id": ids, "name": ids}, geometry=lines, crs=CRS)
+
+
+def canonical(resp: Responsibility) -> pd.DataFrame:
+    cols = [
+        "reach_id",
+        "river_id",
+        "from_m",
+        "to_m",
+        "kind",
+        *LEVELS,
+        "left_unit",
+        "right_unit",
+        "responsible",
+    ]
+    return resp.reaches[cols].sort_values("reach_id").reset_index(drop=True)
+
+
+@SETTINGS
+@given(rivers=river_sets())
+def test_reaches_tile_each_river_and_sum_to_its_length(rivers: gpd.GeoDataFrame) -> None:
+    resp = assign(rivers, UNITS)
+    lengths = rivers.set_index("river_id").length
+    for river_id, group in resp.reaches.groupby("river_id"):
+        assert group["from_m"].iloc[0] == 0.0
+        assert group["to_m"].iloc[-1] == pytest.approx(lengths[river_id], rel=1e-12)
+        np.testing.assert_array_equal(group["from_m"].to_numpy()[1:], group["to_m"].to_numpy()[:-1])
+        assert (group["length_m"] > 0).all() or lengths[river_id] == 0
+        assert group["length_m"].sum() == pytest.approx(lengths[river_id], rel=1e-9)
+    # every unit of every level is credited with exactly the inside + boundary length
+    units = resp.units
+    credited = units.groupby("level")["river_length_m"].sum()
+    reaches = resp.reaches
+    covered = reaches.loc[reaches["kind"] != "outside", "length_m"].sum()
+    outer = reaches[
+        (reaches["kind"] == "boundary")
+        & (reaches["left_unit"].isna() | reaches["right_unit"].isna())
+    ]
+    for level in LEVELS:
+        assert credited[level] <= covered + 1e-6
+        assert credited[level] >= covered - outer["length_m"].sum() / 2 - 1e-6
+
+
+@SETTINGS
+@given(rivers=river_sets(), seed=st.integers(0, 2**16))
+def test_shuffling_rivers_and_units_changes_nothing(rivers: gpd.GeoDataFrame, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    base = assign(rivers, UNITS)
+    frame = UNITS.frame
+    shuffled_units = AdminUnits(frame.iloc[rng.permutation(len(frame))], LEVELS)
+    shuffled_rivers = rivers.iloc[rng.permutation(len(rivers))]
+    other = assign(shuffled_rivers, shuffled_units)
+    pd.testing.assert_frame_equal(canonical(base), canonical(other))
+    pd.testing.assert_frame_equal(
+        base.rivers.sort_values("river_id").reset_index(drop=True),
+        other.rivers.sort_values("river_id").reset_index(drop=True),
+    )
+    pd.testing.assert_frame_equal(base.units, other.units)
+
+
+@SETTINGS
+@given(rivers=river_sets())
+def test_lonlat_and_metric_input_agree(rivers: gpd.GeoDataFrame) -> None:
+    metric = assign(rivers, UNITS)
+    lonlat = assign(rivers.to_crs(4326), UNITS.to_crs(4326))
+    a, b = canonical(metric), canonical(lonlat)
+    keys = ["reach_id", "kind", *LEVELS, "left_unit", "right_unit", "responsible"]
+    pd.testing.assert_frame_equal(a[keys], b[keys])
+    np.testing.assert_allclose(b["to_m"], a["to_m"], rtol=1e-3, atol=1e-3)
+    ua, ub = metric.units, lonlat.units
+    np.testing.assert_allclose(ub["river_length_m"], ua["river_length_m"], rtol=1e-3, atol=1e-3)
+    pd.testing.assert_series_equal(ua["n_reaches"], ub["n_reaches"])
+
+
+@SETTINGS
+@given(rivers=river_sets())
+def test_assigning_the_reaches_again_changes_nothing(rivers: gpd.GeoDataFrame) -> None:
+    first = assign(rivers, UNITS)
+    reaches = first.reaches
+    again_in = gpd.GeoDataFrame(
+        {"river_id": reaches["reach_id"], "name": reaches["name"]},
+        geometry=reaches.geometry.values,
+        crs=reaches.crs,
+    )
+    again = assign(again_in, UNITS)
+    r2 = again.reaches
+    assert len(r2) == len(reaches), r2[["river_id", "from_m", "to_m", "kind", *LEVELS]]
+    same = ["kind", *LEVELS, "left_unit", "right_unit", "responsible"]
+    pd.testing.assert_frame_equal(
+        reaches[same].reset_index(drop=True), r2[same].reset_index(drop=True)
+    )
+    np.testing.assert_allclose(r2["length_m"], reaches["length_m"], rtol=1e-9)
