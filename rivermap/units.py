@@ -370,15 +370,27 @@ class AdminUnits:
         >>> units.ancestor_table().loc["330602"].tolist()
         ['330000', '330600', '330602']
         """
-        ids = self._frame["unit_id"].drop_duplicates().tolist()
+        first = self._frame.drop_duplicates("unit_id")
+        ids = first["unit_id"].to_numpy(dtype=object)
+        level_of = pd.Series(first["level"].to_numpy(dtype=object), index=ids)
+        parent_of = pd.Series(first["parent_id"].to_numpy(dtype=object), index=ids)
         table = pd.DataFrame(
-            index=pd.Index(ids, name="unit_id"), columns=list(self._levels), dtype=object
+            None, index=pd.Index(ids, name="unit_id"), columns=list(self._levels), dtype=object
         )
-        table[:] = None
-        for uid in ids:
-            for a in [uid, *self.ancestors(uid)]:
-                table.at[uid, self._index.level_of[a]] = a
-        return table
+        # Walk up one level per step for every unit at once; a hierarchy is never
+        # deeper than its number of levels, which also stops any cycle.
+        walker = pd.Series(ids, index=ids, dtype=object)
+        for _ in self._levels:
+            walker = walker[walker.isin(level_of.index)]
+            if walker.empty:
+                break
+            at = walker.map(level_of)
+            for lv in self._levels:
+                hit = at == lv
+                if hit.any():
+                    table.loc[walker.index[hit], lv] = walker[hit].to_numpy()
+            walker = walker.map(parent_of).dropna()
+        return table.astype(object).where(table.notna(), None)
 
     def to_crs(self, crs: Any) -> AdminUnits:
         """The same units with polygons reprojected to ``crs``."""

@@ -3,39 +3,19 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import geopandas as gpd
 import pytest
 
+from rivermap import datasets
 from rivermap.assign import assign
-from rivermap.io import read_rivers, read_units
 from rivermap.units import AdminUnits
 from tests.test_assign import assert_matches_overlay
 
-DATA = Path("/work/shared/data")
-
 
 def load(name: str) -> tuple[gpd.GeoDataFrame, AdminUnits]:
-    """Rivers and units of a real dataset (to become ``rivermap.datasets.load(name)``)."""
-    if name == "liechtenstein":
-        path = DATA / "liechtenstein" / "liechtenstein_rivers_admin.gpkg"
-        if not path.exists():
-            pytest.skip(f"{path} is not available")
-        units = read_units(
-            path,
-            layer="admin",
-            level_col="admin_level",
-            levels={"country": 2, "wahlkreis": 6, "gemeinde": 8},
-        )
-        rivers = read_rivers(path, layer="waterways", merge_by="name")
-        return rivers, units
-    path = DATA / "zhejiang" / "zhejiang_rivers_admin.gpkg"
-    if not path.exists():
-        pytest.skip(f"{path} is not available")
-    units = read_units(path, levels=["province", "city", "district"])
-    rivers = read_rivers(path, layer="rivers", merge_by="name")
-    return rivers, units
+    """Rivers (arcs merged by name) and units of an embedded real dataset."""
+    return datasets.load(name)
 
 
 @pytest.fixture(scope="module")

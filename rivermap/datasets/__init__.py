@@ -47,7 +47,7 @@ DATASETS: dict[str, _Dataset] = {
             "level_col": "admin_level",
             "id_cols": "osm_id",
         },
-        rivers_kwargs={"id_col": "osm_id"},
+        rivers_kwargs={"merge_by": "name"},
         attribution="© OpenStreetMap contributors, ODbL 1.0",
     ),
 }
@@ -96,8 +96,10 @@ def load(name: str) -> tuple[gpd.GeoDataFrame, Any]:
     Parameters
     ----------
     name
-        ``"zhejiang"`` (province > city > district; river arcs merged by name)
-        or ``"liechtenstein"`` (country > wahlkreis > gemeinde, OpenStreetMap).
+        ``"zhejiang"`` (province > city > district) or ``"liechtenstein"``
+        (country > wahlkreis > gemeinde, OpenStreetMap). In both, the river
+        features that share a name are merged into one river whose id is the
+        name; unnamed features keep ids ``R00001`` … by file row.
 
     Returns
     -------
@@ -107,7 +109,7 @@ def load(name: str) -> tuple[gpd.GeoDataFrame, Any]:
     --------
     >>> rivers, units = load("liechtenstein")
     >>> units.levels, len(rivers)
-    (('country', 'wahlkreis', 'gemeinde'), 73)
+    (('country', 'wahlkreis', 'gemeinde'), 63)
     """
     from rivermap.io import read_rivers, read_units
 
