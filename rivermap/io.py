@@ -366,12 +366,8 @@ def read_rivers(
         if col != attrs.geometry.name:
             out[col] = attrs[col].to_numpy()
     if merge_by is not None:
-        out = _merge_rivers(
-            out,
-            merge_by if merge_by not in (name_column,) else "name",
-            where,
-            id_given=id_column is not None,
-        )
+        key = "name" if merge_by == name_column else merge_by
+        out = _merge_rivers(out, key, where, id_given=id_column is not None)
     return out.reset_index(drop=True)
 
 
@@ -671,19 +667,17 @@ def _qualify_shared_ids(frames: dict[str, gpd.GeoDataFrame], levels: Sequence[st
     """Rename ids reused at a lower level (municipalities: 110000 is province and city)."""
     seen: set[str] = set()
     renamed: list[str] = []
-    for upper, lv in zip([None, *levels[:-1]], levels, strict=True):
+    for depth, lv in enumerate(levels):
         f = frames[lv]
         clash = f["unit_id"].isin(seen)
         if clash.any():
             mapping = {u: f"{u}@{lv}" for u in f.loc[clash, "unit_id"]}
             renamed += list(mapping)
             f["unit_id"] = f["unit_id"].replace(mapping)
-            nxt = levels.index(lv) + 1
-            if nxt < len(levels):
-                child = frames[levels[nxt]]
+            if depth + 1 < len(levels):
+                child = frames[levels[depth + 1]]
                 child["parent_id"] = child["parent_id"].replace(mapping)
         seen |= set(f["unit_id"])
-        del upper
     if renamed:
         warnings.warn(
             f"units: {len(renamed)} unit id(s) are used at two levels (e.g. a municipality "

@@ -141,7 +141,7 @@ def parents_from_containment(
     tree = shapely.STRtree(parent_geoms)
     ci, pi = tree.query(child_geoms, predicate="intersects")
     area = shapely.area(shapely.intersection(child_geoms[ci], parent_geoms[pi]))
-    result: list[str | None] = [None] * len(child_geoms)
+    result = np.full(len(child_geoms), None, dtype=object)
     share = np.zeros(len(child_geoms))
     if len(ci):
         # Largest area first, then lowest parent position for a deterministic tie-break.
@@ -149,11 +149,11 @@ def parents_from_containment(
         ci_sorted, first = np.unique(ci[order], return_index=True)
         best = order[first]
         child_area = shapely.area(child_geoms[ci_sorted])
-        pid = np.asarray(parent_ids, dtype=object)
-        for c, b, a in zip(ci_sorted, best, child_area, strict=True):
-            result[int(c)] = str(pid[pi[b]])
-            share[c] = area[b] / a if a > 0 else 0.0
-    return result, share
+        result[ci_sorted] = np.asarray(parent_ids, dtype=object)[pi[best]]
+        share[ci_sorted] = np.divide(
+            area[best], child_area, out=np.zeros_like(child_area), where=child_area > 0
+        )
+    return [None if r is None else str(r) for r in result], share
 
 
 @dataclass(frozen=True)
@@ -489,7 +489,7 @@ class AdminUnits:
         rows += _outside_parent(metric, geoms, pos_of, min_area_m2, min_share)
         for lv in self._levels:
             rows += _overlaps(geoms[lev == lv], uid[lev == lv], lv, min_area_m2)
-        rows += _gaps(metric, geoms, pos_of, self._levels, min_area_m2)
+        rows += _gaps(metric, geoms, pos_of, min_area_m2)
         rows += self._code_mismatches(metric)
         return pd.DataFrame(rows, columns=_PROBLEM_COLUMNS)
 
@@ -612,7 +612,6 @@ def _gaps(
     metric: gpd.GeoDataFrame,
     geoms: NDArray[np.object_],
     pos_of: dict[str, int],
-    levels: Sequence[str],
     min_area_m2: float,
 ) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
@@ -645,7 +644,6 @@ def _gaps(
                 "is covered by none of its children",
             )
         )
-    del levels
     return rows
 
 
