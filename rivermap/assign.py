@@ -56,8 +56,10 @@ import pyproj
 import shapely
 from numpy.typing import NDArray
 
+from rivermap.crs import metric_crs
 from rivermap.errors import CRSError, SchemaError, format_ids
 from rivermap.responsibility import Responsibility
+from rivermap.units import AdminUnits
 
 __all__ = ["BOUNDARY_POLICIES", "KINDS", "assign"]
 
@@ -353,8 +355,7 @@ class _Hierarchy:
 
 
 def _hierarchy(units: Any) -> tuple[tuple[str, ...], _Hierarchy]:
-    needed = ("frame", "levels")
-    if not all(hasattr(units, a) for a in needed):
+    if not isinstance(units, AdminUnits):
         msg = (
             f"units must be rivermap.AdminUnits (see rivermap.read_units), "
             f"got {type(units).__name__}"
@@ -370,35 +371,15 @@ def _hierarchy(units: Any) -> tuple[tuple[str, ...], _Hierarchy]:
     if len(dup):
         msg = f"units: unit_id must be unique; duplicated: {format_ids(dup.unique())}"
         raise SchemaError(msg)
-    order = np.argsort(ids.to_numpy(dtype=str), kind="stable")
+    order, anc = units.ancestor_codes()
     sorted_ids = ids.to_numpy(dtype=object)[order]
     depth_of = {lv: i for i, lv in enumerate(levels)}
     depth = frame["level"].astype(str).map(depth_of).to_numpy(dtype=np.int64)[order]
     names = frame["name"].to_numpy(dtype=object)[order]
-    parent_ids = frame["parent_id"].to_numpy(dtype=object)[order]
-    has_parent = pd.notna(parent_ids)
-    parent = np.full(len(sorted_ids), _NONE, dtype=np.int64)
-    parent[has_parent] = pd.Index(sorted_ids).get_indexer(parent_ids[has_parent].astype(str))
-    # ancestor-or-self at every level, by walking up one parent per round
-    anc = np.full((len(sorted_ids), len(levels)), _NONE, dtype=np.int64)
-    rows = np.arange(len(sorted_ids))
-    cur = rows.copy()
-    for _ in range(len(levels)):
-        ok = cur >= 0
-        if not ok.any():
-            break
-        r, c = rows[ok], cur[ok]
-        higher = depth[c] <= depth[r]  # ignore parents that are not above their child
-        anc[r[higher], depth[c[higher]]] = c[higher]
-        cur = np.where(ok, parent[np.clip(cur, 0, None)], _NONE)
     return levels, _Hierarchy(sorted_ids, names, depth, anc)
 
 
 def _metric_crs(rivers: gpd.GeoDataFrame, frame: gpd.GeoDataFrame) -> pyproj.CRS:
-    try:
-        from rivermap.crs import metric_crs
-    except ImportError:  # pragma: no cover - crs.py is part of the package
-        return pyproj.CRS.from_user_input(rivers.estimate_utm_crs())
     return metric_crs(rivers, frame)
 
 

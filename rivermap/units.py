@@ -358,6 +358,43 @@ class AdminUnits:
             raise KeyError(msg)
         return self._frame.loc[self._frame["level"] == level].reset_index(drop=True)
 
+    def ancestor_codes(self) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """The hierarchy as integers, for vectorized lookups.
+
+        Returns
+        -------
+        (order, anc)
+            ``order`` holds the positions in :attr:`frame` of the units sorted by
+            ``unit_id`` (the first of duplicated ids); unit ``k`` in that order
+            is code ``k``. ``anc[k, j]`` is the code of unit ``k``'s
+            ancestor-or-self at level ``j``, or -1 where it has none (levels
+            below its own, a missing parent, or a parent not above it).
+        """
+        f = self._frame
+        ids = f["unit_id"].to_numpy(dtype=str)
+        order = np.argsort(ids, kind="stable")
+        order = order[~pd.Series(ids[order]).duplicated().to_numpy()]
+        sorted_ids = ids[order]
+        depth = f["level"].map({lv: i for i, lv in enumerate(self._levels)}).to_numpy()[order]
+        parent_ids = f["parent_id"].to_numpy(dtype=object)[order]
+        has_parent = pd.notna(parent_ids)
+        parent = np.full(len(order), -1, dtype=np.int64)
+        parent[has_parent] = pd.Index(sorted_ids).get_indexer(parent_ids[has_parent].astype(str))
+        anc = np.full((len(order), len(self._levels)), -1, dtype=np.int64)
+        rows = np.arange(len(order))
+        cur = rows.copy()
+        # Walk up one parent per round for every unit at once; never more rounds
+        # than levels, which also stops any cycle.
+        for _ in self._levels:
+            ok = cur >= 0
+            if not ok.any():
+                break
+            r, c = rows[ok], cur[ok]
+            above = depth[c] <= depth[r]  # ignore parents that are not above their child
+            anc[r[above], depth[c[above]]] = c[above]
+            cur = np.where(ok, parent[np.clip(cur, 0, None)], -1)
+        return order.astype(np.int64), anc
+
     def ancestor_table(self) -> pd.DataFrame:
         """One row per unit, one column per level: the ancestor-or-self at that level.
 
@@ -370,27 +407,17 @@ class AdminUnits:
         >>> units.ancestor_table().loc["330602"].tolist()
         ['330000', '330600', '330602']
         """
-        first = self._frame.drop_duplicates("unit_id")
-        ids = first["unit_id"].to_numpy(dtype=object)
-        level_of = pd.Series(first["level"].to_numpy(dtype=object), index=ids)
-        parent_of = pd.Series(first["parent_id"].to_numpy(dtype=object), index=ids)
+        order, anc = self.ancestor_codes()
+        ids = self._frame["unit_id"].to_numpy(dtype=object)[order]
         table = pd.DataFrame(
-            None, index=pd.Index(ids, name="unit_id"), columns=list(self._levels), dtype=object
+            {
+                lv: np.where(anc[:, j] >= 0, ids[anc[:, j]], None)
+                for j, lv in enumerate(self._levels)
+            },
+            index=pd.Index(ids, name="unit_id"),
+            dtype=object,
         )
-        # Walk up one level per step for every unit at once; a hierarchy is never
-        # deeper than its number of levels, which also stops any cycle.
-        walker = pd.Series(ids, index=ids, dtype=object)
-        for _ in self._levels:
-            walker = walker[walker.isin(level_of.index)]
-            if walker.empty:
-                break
-            at = walker.map(level_of)
-            for lv in self._levels:
-                hit = at == lv
-                if hit.any():
-                    table.loc[walker.index[hit], lv] = walker[hit].to_numpy()
-            walker = walker.map(parent_of).dropna()
-        return table.astype(object).where(table.notna(), None)
+        return table.where(table.notna(), None)
 
     def to_crs(self, crs: Any) -> AdminUnits:
         """The same units with polygons reprojected to ``crs``."""
