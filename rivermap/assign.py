@@ -362,10 +362,7 @@ def _hierarchy(units: Any) -> tuple[tuple[str, ...], _Hierarchy]:
         )
         raise TypeError(msg)
     levels = tuple(str(lv) for lv in units.levels)
-    frame = units.frame
-    if frame.crs is None:
-        msg = "units have no coordinate reference system (CRS); set one with units.to_crs(...)"
-        raise CRSError(msg)
+    frame = units.frame  # AdminUnits guarantees a CRS
     ids = frame["unit_id"].astype(str)
     dup = ids[ids.duplicated()]
     if len(dup):
