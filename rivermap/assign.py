@@ -256,6 +256,7 @@ def assign(
         hier,
         levels,
         params,
+        unit_frame=unit_frame,
         crs_metric=crs_metric,
         slivers=(n_slivers, sliver_len),
     )
@@ -1426,6 +1427,7 @@ def _build_result(
     levels: tuple[str, ...],
     params: dict[str, Any],
     *,
+    unit_frame: gpd.GeoDataFrame,
     crs_metric: pyproj.CRS,
     slivers: tuple[int, float],
 ) -> Responsibility:
@@ -1465,7 +1467,7 @@ def _build_result(
 
     credits = _long_lengths(r, per_level, hier, length)
     river_table = _river_table(rivers, segs, r, credits, hier, levels)
-    unit_table = _unit_table(credits, length, hier, levels)
+    unit_table = _unit_table(credits, length, hier, levels, unit_frame, rivers.crs)
     summary = {
         "n_rivers": len(rivers),
         "n_reaches": n,
@@ -1548,8 +1550,13 @@ def _river_table(
 
 
 def _unit_table(
-    credits: pd.DataFrame, length: FloatArray, hier: _Hierarchy, levels: tuple[str, ...]
-) -> pd.DataFrame:
+    credits: pd.DataFrame,
+    length: FloatArray,
+    hier: _Hierarchy,
+    levels: tuple[str, ...],
+    unit_frame: gpd.GeoDataFrame,
+    crs: Any,
+) -> gpd.GeoDataFrame:
     ids = hier.ids
     n_units = len(ids)
     depth_of = hier.depth
@@ -1573,6 +1580,14 @@ def _unit_table(
             "boundary_length_m": boundary_len.to_numpy(dtype=np.float64),
         }
     )
+    # the units' outlines in the rivers' CRS, for maps and atlases
+    src = unit_frame.set_index(unit_frame["unit_id"].astype(str))
+    parent = src["parent_id"].reindex(ids.astype(str))
+    out.insert(3, "parent_id", _text(parent.astype(object).where(parent.notna(), None)))
+    geoms = src.geometry.reindex(ids.astype(str))
+    if crs is not None and not pyproj.CRS.from_user_input(src.crs).equals(crs):
+        geoms = geoms.to_crs(crs)
+    table = gpd.GeoDataFrame(out, geometry=geoms.to_numpy(), crs=crs)
     # keep the units' own order (top level first, then unit_id)
     order = np.lexsort((ids.astype(str), depth_of))
-    return out.iloc[order].reset_index(drop=True)
+    return table.iloc[order].reset_index(drop=True)

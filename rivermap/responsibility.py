@@ -47,8 +47,9 @@ class Responsibility:
         ``chief_unit`` and, per level, ``n_units_<level>``, ``lead_<level>`` and
         ``lead_share_<level>`` (share of the river's length, 0–1).
     units
-        One row per unit: ``unit_id``, ``name``, ``level``, ``river_length_m``,
-        ``n_rivers``, ``n_reaches``, ``boundary_length_m``.
+        One row per unit: ``unit_id``, ``name``, ``level``, ``parent_id``,
+        ``river_length_m``, ``n_rivers``, ``n_reaches``, ``boundary_length_m`` and
+        the unit's outline (geometry, in the reaches' CRS).
     levels
         Level names, top to bottom.
     crs
@@ -57,22 +58,27 @@ class Responsibility:
         The parameters :func:`rivermap.assign` ran with.
     summary
         Counts and lengths; see :attr:`summary`.
+    roster
+        The chief roster joined by :meth:`with_chiefs` (as from
+        :func:`rivermap.read_chiefs`), or None.
     """
 
     def __init__(
         self,
         reaches: gpd.GeoDataFrame,
         rivers: pd.DataFrame,
-        units: pd.DataFrame,
+        units: gpd.GeoDataFrame,
         *,
         levels: tuple[str, ...],
         crs: Any,
         params: dict[str, Any],
         summary: dict[str, Any],
+        roster: pd.DataFrame | None = None,
     ) -> None:
         self._reaches = reaches
         self._rivers = rivers
         self._units = units
+        self._roster = roster
         self.levels: tuple[str, ...] = tuple(levels)
         self.crs: pyproj.CRS | None = None if crs is None else pyproj.CRS.from_user_input(crs)
         self.params: dict[str, Any] = dict(params)
@@ -90,9 +96,14 @@ class Responsibility:
         return self._rivers.copy()
 
     @property
-    def units(self) -> pd.DataFrame:
-        """Units: river length, number of rivers and reaches, boundary length."""
+    def units(self) -> gpd.GeoDataFrame:
+        """Units: parent, river length, number of rivers and reaches, boundary length, outline."""
         return self._units.copy()
+
+    @property
+    def roster(self) -> pd.DataFrame | None:
+        """The chief roster joined by :meth:`with_chiefs` (a copy), or None."""
+        return None if self._roster is None else self._roster.copy()
 
     @property
     def summary(self) -> dict[str, Any]:
@@ -191,7 +202,11 @@ class Responsibility:
                 reaches, tmp, layer="reaches", driver="GPKG", promote_to_multi=False
             )
             pyogrio.write_dataframe(self._rivers, tmp, layer="rivers", driver="GPKG")
-            pyogrio.write_dataframe(self._units, tmp, layer="units", driver="GPKG")
+            pyogrio.write_dataframe(
+                self._units, tmp, layer="units", driver="GPKG", promote_to_multi=True
+            )
+            if self._roster is not None:
+                pyogrio.write_dataframe(self._roster, tmp, layer="roster", driver="GPKG")
             pyogrio.write_dataframe(self._metadata_table(), tmp, layer="metadata", driver="GPKG")
         return final
 
@@ -263,20 +278,18 @@ def read_responsibility(path: str | os.PathLike[str]) -> Responsibility:
         msg = f"{p}: the metadata layer does not describe a rivermap responsibility file"
         raise SchemaError(msg)
     levels = tuple(meta["levels"])
-    reaches = pyogrio.read_dataframe(p, layer="reaches")
-    if reaches.geometry.name != "geometry":
-        reaches = reaches.rename_geometry("geometry")
-    geoms = reaches.geometry.to_numpy()
-    single = (shapely.get_type_id(geoms) == 5) & (shapely.get_num_geometries(geoms) == 1)
-    if single.any():  # GeoPackage layers hold one geometry type; restore simple lines
-        geoms = geoms.copy()
-        geoms[single] = shapely.get_geometry(geoms[single], 0)
-        reaches = reaches.set_geometry(gpd.GeoSeries(geoms, crs=reaches.crs, index=reaches.index))
+    reaches = _read_simple_geometries(p, "reaches")
     rivers = pd.DataFrame(pyogrio.read_dataframe(p, layer="rivers", read_geometry=False))
-    units = pd.DataFrame(pyogrio.read_dataframe(p, layer="units", read_geometry=False))
+    units = _read_simple_geometries(p, "units")
+    roster = (
+        pd.DataFrame(pyogrio.read_dataframe(p, layer="roster", read_geometry=False))
+        if "roster" in layers
+        else None
+    )
     crs = pyproj.CRS.from_wkt(meta["crs"]) if meta.get("crs") else None
     if crs is not None:
         reaches = reaches.set_crs(crs, allow_override=True)
+        units = units.set_crs(crs, allow_override=True)
     return Responsibility(
         reaches,
         rivers,
@@ -285,4 +298,24 @@ def read_responsibility(path: str | os.PathLike[str]) -> Responsibility:
         crs=crs,
         params=meta.get("params", {}),
         summary=meta.get("summary", {}),
+        roster=roster,
     )
+
+
+def _read_simple_geometries(path: Path, layer: str) -> gpd.GeoDataFrame:
+    """Read a layer, turning one-part multi-geometries back into simple ones.
+
+    A GeoPackage layer holds one geometry type, so lines and polygons were
+    written as multi-geometries where any feature needed it.
+    """
+    frame = pyogrio.read_dataframe(path, layer=layer)
+    if frame.geometry.name != "geometry":
+        frame = frame.rename_geometry("geometry")
+    geoms = frame.geometry.to_numpy()
+    types = shapely.get_type_id(geoms)
+    single = np.isin(types, (5, 6)) & (shapely.get_num_geometries(geoms) == 1)
+    if single.any():
+        geoms = geoms.copy()
+        geoms[single] = shapely.get_geometry(geoms[single], 0)
+        frame = frame.set_geometry(gpd.GeoSeries(geoms, crs=frame.crs, index=frame.index))
+    return frame

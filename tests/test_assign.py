@@ -405,11 +405,15 @@ def test_units_table_covers_every_unit() -> None:
         "unit_id",
         "name",
         "level",
+        "parent_id",
         "river_length_m",
         "n_rivers",
         "n_reaches",
         "boundary_length_m",
+        "geometry",
     ]
+    assert units.crs == resp.reaches.crs
+    assert units.geometry.area.sum() > 0
     by_level = units.groupby("level")["river_length_m"].sum()
     assert by_level.to_dict() == pytest.approx(dict.fromkeys(LEVELS, 1000.0))
 
