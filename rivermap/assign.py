@@ -45,7 +45,10 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -81,8 +84,14 @@ _PARAM_EPS = 1e-9
 _ON_BOUNDARY_M = 1e-6
 # Segments this close to parallel (sine of the angle) are treated as parallel.
 _PARALLEL_EPS = 1e-12
-# How many river segments are processed at once (bounds peak memory).
-_CHUNK_SEGMENTS = 400_000
+# Boundary edges are indexed in pieces no longer than this (metres).
+_SUB_EDGE_M = 400.0
+# River segments are looked up in the edge index this many at a time.
+_RUN_SEGMENTS = 16
+# About how many river vertices are processed at once (bounds peak memory).
+_CHUNK_SEGMENTS = 200_000
+# At most this many threads work on chunks at once.
+_MAX_THREADS = 4
 # Columns that level names must not shadow.
 _RESERVED = frozenset(
     {
@@ -231,35 +240,134 @@ def assign(
     rivers = _check_rivers(rivers, levels)
     unit_frame = units.frame
     crs_metric = _metric_crs(rivers, unit_frame)
-    segs = _river_segments(rivers, crs_metric)
     unit_geoms = _unit_geometries_metric(unit_frame, hier, crs_metric)
     locator = _UnitLocator(unit_geoms, hier)
     edges = _boundary_edges(unit_geoms, hier, locator, boundary_tol_m)
-
     detect = math.isfinite(boundary_min_m) and boundary_tol_m > 0
-    crossings, near = _scan_rivers(segs, edges, boundary_tol_m if detect else 0.0, progress)
-    stretches = (
-        _boundary_stretches(segs, edges, near, boundary_min_m, min_reach_m)
-        if detect
-        else _Stretches.empty()
+    job = _Job(
+        crs=crs_metric,
+        edges=edges,
+        index=_EdgeIndex(edges, tol=boundary_tol_m if detect else 0.0),
+        locator=locator,
+        tol_m=boundary_tol_m if detect else 0.0,
+        boundary_min_m=boundary_min_m if detect else math.inf,
+        min_reach_m=min_reach_m,
     )
-    pieces = _cut_pieces(segs, crossings, stretches)
-    _label_pieces(pieces, segs, stretches, locator)
-    reaches = _merge_runs(pieces)
-    reaches, n_slivers, sliver_len = _merge_slivers(reaches, min_reach_m)
-    reaches = _merge_runs(reaches)
-
+    chunks = _run_chunks(job, rivers.geometry, progress)
     return _build_result(
         rivers,
-        segs,
-        reaches,
+        _Chunk.concat(chunks),
         hier,
         levels,
         params,
         unit_frame=unit_frame,
         crs_metric=crs_metric,
-        slivers=(n_slivers, sliver_len),
     )
+
+
+# ================================================================ the work
+@dataclass(frozen=True)
+class _Job:
+    """What every chunk of rivers shares: the metric CRS, the boundary and the locator."""
+
+    crs: pyproj.CRS
+    edges: _Edges
+    index: _EdgeIndex
+    locator: _UnitLocator
+    tol_m: float  # 0 turns boundary detection off
+    boundary_min_m: float
+    min_reach_m: float
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    """The reaches of a run of consecutive rivers (river indices from 0 at the first)."""
+
+    reaches: _Pieces
+    geoms: ObjArray
+    river_length: FloatArray
+    slivers: int
+    sliver_m: float
+
+    @staticmethod
+    def concat(chunks: list[_Chunk]) -> _Chunk:
+        n_before = np.cumsum([0] + [len(c.river_length) for c in chunks[:-1]])
+        fields = ("river", "lo", "hi", "kind", "unit", "left", "right")
+        parts = {f: [getattr(c.reaches, f) for c in chunks] for f in fields}
+        parts["river"] = [r + k for r, k in zip(parts["river"], n_before, strict=True)]
+        return _Chunk(
+            _Pieces(*(np.concatenate(parts[f]) for f in fields)),
+            np.concatenate([c.geoms for c in chunks]),
+            np.concatenate([c.river_length for c in chunks]),
+            sum(c.slivers for c in chunks),
+            float(sum(c.sliver_m for c in chunks)),
+        )
+
+
+def _assign_chunk(job: _Job, geoms: gpd.GeoSeries) -> _Chunk:
+    """Reaches of some rivers: crossings, boundary stretches, pieces, labels, slivers."""
+    segs = _river_segments(geoms, job.crs)
+    crossings, near = _scan_rivers(segs, job.index, job.tol_m)
+    stretches = (
+        _boundary_stretches(segs, job.edges, near, job.boundary_min_m, job.min_reach_m)
+        if job.tol_m > 0
+        else _Stretches.empty()
+    )
+    pieces = _cut_pieces(segs, crossings, stretches)
+    _label_pieces(pieces, segs, stretches, job.locator)
+    reaches = _merge_runs(pieces)
+    reaches, n_slivers, sliver_m = _merge_slivers(reaches, job.min_reach_m)
+    reaches = _merge_runs(reaches)
+    return _Chunk(reaches, _reach_geometries(segs, reaches), segs.length, n_slivers, sliver_m)
+
+
+def _run_chunks(job: _Job, geoms: gpd.GeoSeries, progress: bool) -> list[_Chunk]:
+    """Rivers in chunks of about ``_CHUNK_SEGMENTS`` segments, on a few threads.
+
+    Chunks bound the memory held at once; numpy and GEOS release the GIL, so the
+    threads run in parallel. Every river is processed whole within one chunk, so
+    the result does not depend on the chunking.
+    """
+    n_coords = shapely.get_num_coordinates(np.asarray(geoms.to_numpy(), dtype=object))
+    bounds = _chunk_bounds(n_coords, _CHUNK_SEGMENTS)
+    ranges = list(itertools.pairwise(bounds))
+    workers = max(1, min(_MAX_THREADS, os.cpu_count() or 1, len(ranges)))
+
+    def work(bounds: tuple[int, int]) -> _Chunk:
+        return _assign_chunk(job, geoms.iloc[bounds[0] : bounds[1]])
+
+    bar: Any = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(geoms), desc="rivermap.assign", unit="river")
+    out: list[_Chunk] = []
+    try:
+        if workers == 1:
+            results: Iterator[_Chunk] = map(work, ranges)
+        else:
+            pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="rivermap")
+            results = pool.map(work, ranges)
+        for (lo, hi), chunk in zip(ranges, results, strict=True):
+            out.append(chunk)
+            if bar is not None:
+                bar.update(hi - lo)
+    finally:
+        if workers > 1:
+            pool.shutdown(cancel_futures=True)
+        if bar is not None:
+            bar.close()
+    return out
+
+
+def _chunk_bounds(n_coords: IntArray, target: int) -> list[int]:
+    """River index bounds of chunks holding about ``target`` vertices each (at least one)."""
+    n = len(n_coords)
+    if n == 0:
+        return [0, 0]
+    cum = np.cumsum(n_coords)
+    cuts = np.searchsorted(cum, np.arange(target, int(cum[-1]), target), side="left") + 1
+    return sorted({0, n, *(int(c) for c in cuts if 0 < c < n)})
 
 
 # ============================================================== input checks
@@ -449,18 +557,18 @@ class _Segments:
         return seg
 
 
-def _river_segments(rivers: gpd.GeoDataFrame, crs: pyproj.CRS) -> _Segments:
-    original = np.asarray(rivers.geometry.to_numpy(), dtype=object)
+def _river_segments(geoms: gpd.GeoSeries, crs: pyproj.CRS) -> _Segments:
+    original = np.asarray(geoms.to_numpy(), dtype=object)
     parts, part_river = shapely.get_parts(original, return_index=True)
     coords, coord_part = shapely.get_coordinates(parts, return_index=True)
     same = coord_part[1:] == coord_part[:-1]
     seg_part = coord_part[:-1][same].astype(np.int64)
     river = part_river[seg_part].astype(np.int64)
     oxy_arr = _segment_rows(coords, same)
-    if pyproj.CRS.from_user_input(rivers.crs) == crs:
+    if pyproj.CRS.from_user_input(geoms.crs) == crs:
         xy_arr = oxy_arr
     else:
-        metric = shapely.get_coordinates(shapely.get_parts(_to_metric(rivers.geometry, crs)))
+        metric = shapely.get_coordinates(shapely.get_parts(_to_metric(geoms, crs)))
         if len(metric) != len(coords):  # pragma: no cover - to_crs keeps vertices
             msg = "reprojection changed the number of river vertices"
             raise RuntimeError(msg)
@@ -468,7 +576,7 @@ def _river_segments(rivers: gpd.GeoDataFrame, crs: pyproj.CRS) -> _Segments:
     seglen = np.hypot(xy_arr[:, 2] - xy_arr[:, 0], xy_arr[:, 3] - xy_arr[:, 1])
     # Chainage restarts for every river: a grouped running sum keeps full precision.
     end = pd.Series(seglen).groupby(river, sort=False).cumsum().to_numpy(dtype=np.float64)
-    n_rivers = len(rivers)
+    n_rivers = len(geoms)
     counts = np.bincount(river, minlength=n_rivers)
     first = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
     last = (first + counts - 1).astype(np.int64)
@@ -596,6 +704,7 @@ class _UnitLocator:
 
     def __init__(self, geoms: ObjArray, hier: _Hierarchy) -> None:
         self._geoms = geoms
+        self._lock = threading.Lock()
         shapely.prepare(geoms)
         n_levels = hier.anc.shape[1]
         self._levels: list[tuple[IntArray, shapely.STRtree]] = []
@@ -606,6 +715,11 @@ class _UnitLocator:
 
     def locate(self, x: FloatArray, y: FloatArray) -> IntArray:
         """Unit code holding each point (-1 outside every unit); deterministic on ties."""
+        # GEOS builds a prepared polygon's point index on first use: one thread at a time
+        with self._lock:
+            return self._locate(x, y)
+
+    def _locate(self, x: FloatArray, y: FloatArray) -> IntArray:
         out = np.full(len(x), _NONE, dtype=np.int64)
         todo = np.arange(len(x))
         for codes, tree in self._levels:
@@ -646,22 +760,23 @@ class _UnitLocator:
         return out
 
 
-# ================================================================ grid join
-class _EdgeGrid:
-    """A uniform grid over the boundary edges for candidate (river segment, edge) pairs.
+# ========================================================== candidate pairs
+class _EdgeIndex:
+    """Boundary edges for candidate (river segment, edge) pairs.
 
-    Edges are split into sub-edges no longer than a cell, and each sub-edge is
-    registered in every cell its box, padded by ``pad``, touches. A river segment
-    whose extent is at most ``pad - tol`` then finds every edge within ``tol`` of
-    it in the one cell holding its first vertex: one lookup per segment, no
-    de-duplication. Longer river segments are looked up from several points
-    along them.
+    Edges are split into sub-edges of at most ``_SUB_EDGE_M`` so that their
+    boxes stay tight, and the boxes, padded by ``tol``, are registered in every
+    cell of a hashed grid (cells of ``_SUB_EDGE_M``) they touch. Rivers look up
+    a run of ``_RUN_SEGMENTS`` consecutive segments at a time by the run's box;
+    a pair found in several cells is kept only in the cell holding the lower
+    left corner of the two boxes' overlap. Each run's pairs are then checked
+    segment by segment. All in numpy: no per-feature work, no geometry objects.
     """
 
-    def __init__(self, edges: _Edges, *, pad: float, cell: float) -> None:
+    def __init__(self, edges: _Edges, *, tol: float) -> None:
         xy = edges.xy
         seglen = np.hypot(xy[:, 2] - xy[:, 0], xy[:, 3] - xy[:, 1])
-        n_sub = np.maximum(np.ceil(seglen / cell), 1).astype(np.int64)
+        n_sub = np.maximum(np.ceil(seglen / _SUB_EDGE_M), 1).astype(np.int64)
         parent = np.repeat(np.arange(len(xy), dtype=np.int64), n_sub)
         k = np.arange(int(n_sub.sum()), dtype=np.float64) - np.repeat(
             np.cumsum(n_sub) - n_sub, n_sub
@@ -674,95 +789,85 @@ class _EdgeGrid:
             [p[:, 0] + f0 * dx, p[:, 1] + f0 * dy, p[:, 0] + f1 * dx, p[:, 1] + f1 * dy]
         )
         self.parent = parent
-        self.cell = cell
-        lo_x = np.minimum(self.sub[:, 0], self.sub[:, 2]) - pad
-        lo_y = np.minimum(self.sub[:, 1], self.sub[:, 3]) - pad
-        hi_x = np.maximum(self.sub[:, 0], self.sub[:, 2]) + pad
-        hi_y = np.maximum(self.sub[:, 1], self.sub[:, 3]) + pad
-        if len(parent):
-            self.x0, self.y0 = float(lo_x.min()), float(lo_y.min())
-            self.nx = int((hi_x.max() - self.x0) // cell) + 1
-            self.ny = int((hi_y.max() - self.y0) // cell) + 1
-        else:
-            self.x0 = self.y0 = 0.0
-            self.nx = self.ny = 1
-        ix0 = ((lo_x - self.x0) // cell).astype(np.int64)
-        iy0 = ((lo_y - self.y0) // cell).astype(np.int64)
-        w = np.minimum((hi_x - self.x0) // cell, self.nx - 1).astype(np.int64) - ix0 + 1
-        h = np.minimum((hi_y - self.y0) // cell, self.ny - 1).astype(np.int64) - iy0 + 1
-        n = w * h
-        owner = np.repeat(np.arange(len(parent), dtype=np.int64), n)
+        self.x0 = np.minimum(self.sub[:, 0], self.sub[:, 2]) - tol
+        self.y0 = np.minimum(self.sub[:, 1], self.sub[:, 3]) - tol
+        self.x1 = np.maximum(self.sub[:, 0], self.sub[:, 2]) + tol
+        self.y1 = np.maximum(self.sub[:, 1], self.sub[:, 3]) + tol
+        self.cell = _SUB_EDGE_M
+        self.ox = float(self.x0.min()) if len(parent) else 0.0
+        self.oy = float(self.y0.min()) if len(parent) else 0.0
+        ix0, iy0 = self._ix(self.x0, self.ox), self._ix(self.y0, self.oy)
+        ix1, iy1 = self._ix(self.x1, self.ox), self._ix(self.y1, self.oy)
+        self.nx = int(ix1.max()) + 1 if len(parent) else 0
+        self.ny = int(iy1.max()) + 1 if len(parent) else 0
+        cells, owner = self._cells(ix0, iy0, ix1, iy1)
+        order = np.argsort(cells, kind="stable")
+        self.keys, self.owner = cells[order], owner[order]
+
+    def _ix(self, v: FloatArray, origin: float) -> IntArray:
+        return np.floor((v - origin) / self.cell).astype(np.int64)
+
+    def _cells(
+        self, ix0: IntArray, iy0: IntArray, ix1: IntArray, iy1: IntArray
+    ) -> tuple[IntArray, IntArray]:
+        """Every (cell key, box) of boxes given by their first and last cell columns/rows."""
+        h = iy1 - iy0 + 1
+        n = (ix1 - ix0 + 1) * h
+        owner = np.repeat(np.arange(len(n), dtype=np.int64), n)
         j = np.arange(int(n.sum()), dtype=np.int64) - np.repeat(np.cumsum(n) - n, n)
         hh = h[owner]
-        cells = (ix0[owner] + j // hh) * self.ny + iy0[owner] + j % hh
-        order = np.argsort(cells, kind="stable")
-        self.owner = owner[order]
-        counts = np.bincount(cells, minlength=self.nx * self.ny)
-        self.start = np.r_[0, np.cumsum(counts)].astype(np.int64)
+        return (ix0[owner] + j // hh) * self.ny + iy0[owner] + j % hh, owner
 
-    def lookup(self, x: FloatArray, y: FloatArray) -> tuple[IntArray, IntArray]:
-        """(point, sub-edge) pairs for the sub-edges registered in each point's cell."""
-        ix = np.floor((x - self.x0) / self.cell)
-        iy = np.floor((y - self.y0) / self.cell)
-        inside = (ix >= 0) & (ix < self.nx) & (iy >= 0) & (iy < self.ny)
-        pts = np.flatnonzero(inside)
-        cell = ix[pts].astype(np.int64) * self.ny + iy[pts].astype(np.int64)
-        lo, hi = self.start[cell], self.start[cell + 1]
-        n = hi - lo
-        busy = n > 0
-        pts, lo, n = pts[busy], lo[busy], n[busy]
-        qi = np.repeat(pts, n)
-        pos = np.arange(int(n.sum()), dtype=np.int64) - np.repeat(np.cumsum(n) - n - lo, n)
-        return qi, self.owner[pos]
+    def pairs(self, segs: _Segments, lo: int, hi: int) -> tuple[IntArray, IntArray]:
+        """(segment, sub-edge) pairs among segments ``lo:hi`` whose padded boxes meet.
 
-
-def _grid_geometry(segs: _Segments, edges: _Edges, tol_m: float) -> tuple[float, float, float]:
-    """Cell size, padding and the river-segment step for :class:`_EdgeGrid`."""
-    if not len(edges) or not len(segs.river):
-        return 1.0, tol_m, 1.0
-    ext = np.maximum(np.abs(segs.xy[:, 2] - segs.xy[:, 0]), np.abs(segs.xy[:, 3] - segs.xy[:, 1]))
-    step = max(float(np.percentile(ext, 99)), 1e-3)
-    pad = tol_m + step
-    cell = 2.0 * pad
-    span_x = float(np.ptp(edges.xy[:, [0, 2]])) + 2 * pad
-    span_y = float(np.ptp(edges.xy[:, [1, 3]])) + 2 * pad
-    max_cells = 16_000_000.0
-    cell = max(cell, math.sqrt(span_x * span_y / max_cells))
-    return cell, pad, step
-
-
-def _candidate_pairs(
-    grid: _EdgeGrid, segs: _Segments, seg: IntArray, step: float, tol_m: float
-) -> tuple[IntArray, IntArray]:
-    """(river segment, sub-edge) pairs whose boxes come within ``tol_m`` of each other."""
-    xy = segs.xy[seg]
-    dx, dy = xy[:, 2] - xy[:, 0], xy[:, 3] - xy[:, 1]
-    n_pts = np.maximum(np.ceil(np.maximum(np.abs(dx), np.abs(dy)) / step), 1).astype(np.int64)
-    long_ = np.flatnonzero(n_pts > 1)
-    qi, ei = grid.lookup(xy[:, 0], xy[:, 1])
-    if len(long_):
-        owner = np.repeat(long_, n_pts[long_] - 1)
-        k = (
-            np.arange(len(owner))
-            - np.repeat(np.cumsum(n_pts[long_] - 1) - (n_pts[long_] - 1), n_pts[long_] - 1)
-            + 1
-        )
-        f = k / n_pts[owner]
-        q2, e2 = grid.lookup(xy[owner, 0] + f * dx[owner], xy[owner, 1] + f * dy[owner])
-        q2 = owner[q2]
-        key = np.unique(
-            np.r_[qi[np.isin(qi, long_)], q2] * len(grid.parent) + np.r_[ei[np.isin(qi, long_)], e2]
-        )
-        keep = ~np.isin(qi, long_)
-        qi = np.r_[qi[keep], key // len(grid.parent)]
-        ei = np.r_[ei[keep], key % len(grid.parent)]
-    sb = grid.sub[ei]
-    r = xy[qi]
-    ok = np.minimum(r[:, 0], r[:, 2]) - tol_m <= np.maximum(sb[:, 0], sb[:, 2])
-    ok &= np.minimum(sb[:, 0], sb[:, 2]) <= np.maximum(r[:, 0], r[:, 2]) + tol_m
-    ok &= np.minimum(r[:, 1], r[:, 3]) - tol_m <= np.maximum(sb[:, 1], sb[:, 3])
-    ok &= np.minimum(sb[:, 1], sb[:, 3]) <= np.maximum(r[:, 1], r[:, 3]) + tol_m
-    return seg[qi[ok]], ei[ok]
+        ``lo`` must be the first segment of a river. Zero-length segments are left out.
+        """
+        empty = np.empty(0, dtype=np.int64)
+        if hi <= lo or not len(self.parent):
+            return empty, empty
+        xy = segs.xy[lo:hi]
+        x0, x1 = np.minimum(xy[:, 0], xy[:, 2]), np.maximum(xy[:, 0], xy[:, 2])
+        y0, y1 = np.minimum(xy[:, 1], xy[:, 3]), np.maximum(xy[:, 1], xy[:, 3])
+        within = np.arange(lo, hi, dtype=np.int64) - segs.first[segs.river[lo:hi]]
+        new_run = within % _RUN_SEGMENTS == 0
+        new_run[1:] |= segs.part[lo + 1 : hi] != segs.part[lo : hi - 1]
+        starts = np.flatnonzero(new_run)
+        rx0, ry0 = np.minimum.reduceat(x0, starts), np.minimum.reduceat(y0, starts)
+        rx1, ry1 = np.maximum.reduceat(x1, starts), np.maximum.reduceat(y1, starts)
+        # the grid cells each run's box touches
+        ix0 = np.maximum(self._ix(rx0, self.ox), 0)
+        iy0 = np.maximum(self._ix(ry0, self.oy), 0)
+        ix1 = np.minimum(self._ix(rx1, self.ox), self.nx - 1)
+        iy1 = np.minimum(self._ix(ry1, self.oy), self.ny - 1)
+        runs = np.flatnonzero((ix0 <= ix1) & (iy0 <= iy1))
+        cells, owner = self._cells(ix0[runs], iy0[runs], ix1[runs], iy1[runs])
+        run_of_cell = runs[owner]
+        first = np.searchsorted(self.keys, cells, side="left")
+        count = np.searchsorted(self.keys, cells, side="right") - first
+        busy = np.flatnonzero(count)
+        first, count = first[busy], count[busy]
+        row = np.repeat(busy, count)
+        skip = first - (np.cumsum(count) - count)
+        pos = np.arange(len(row), dtype=np.int64) + np.repeat(skip, count)
+        run, sub = run_of_cell[row], self.owner[pos]
+        # boxes meet, and this is the cell of the overlap's lower left corner
+        ok = (rx0[run] <= self.x1[sub]) & (self.x0[sub] <= rx1[run])
+        ok &= (ry0[run] <= self.y1[sub]) & (self.y0[sub] <= ry1[run])
+        run, sub, cell = run[ok], sub[ok], cells[row[ok]]
+        cx = self._ix(np.maximum(rx0[run], self.x0[sub]), self.ox)
+        cy = self._ix(np.maximum(ry0[run], self.y0[sub]), self.oy)
+        keep = cx * self.ny + cy == cell
+        run, sub = run[keep], sub[keep]
+        # every segment of those runs, checked against the sub-edge's box
+        size = np.diff(np.r_[starts, len(xy)])[run]
+        offset = np.cumsum(size) - size
+        seg = np.repeat(starts[run] - offset, size) + np.arange(int(size.sum()), dtype=np.int64)
+        sub = np.repeat(sub, size)
+        ok = (x0[seg] <= self.x1[sub]) & (self.x0[sub] <= x1[seg])
+        ok &= (y0[seg] <= self.y1[sub]) & (self.y0[sub] <= y1[seg])
+        ok &= segs.end[lo + seg] > segs.start[lo + seg]
+        return lo + seg[ok], sub[ok]
 
 
 # ================================================== crossings and nearness
@@ -778,65 +883,26 @@ class _Near:
 
 
 def _scan_rivers(
-    segs: _Segments, edges: _Edges, tol_m: float, progress: bool
+    segs: _Segments, index: _EdgeIndex, tol_m: float
 ) -> tuple[tuple[IntArray, FloatArray], _Near]:
-    """Crossing chainages (river, chain) and near intervals, chunk by chunk."""
-    cell, pad, step = _grid_geometry(segs, edges, tol_m)
-    grid = _EdgeGrid(edges, pad=pad, cell=cell)
-    cross_r: list[IntArray] = []
-    cross_c: list[FloatArray] = []
-    near_parts: list[_Near] = []
-    for lo, hi in _chunks(segs, progress):
-        seg = np.arange(lo, hi, dtype=np.int64)
-        seg = seg[segs.end[seg] > segs.start[seg]]
-        s, sub = _candidate_pairs(grid, segs, seg, step, tol_m)
-        r_xy, e_xy = segs.xy[s], grid.sub[sub]
-        t_seg, t = _crossing_params(r_xy, e_xy)
-        cross_s = s[t_seg]
-        cross_r.append(segs.river[cross_s])
-        cross_c.append(segs.start[cross_s] + t * segs.seg_length[cross_s])
-        if tol_m > 0:
-            t0, t1 = _near_params(r_xy, e_xy, tol_m)
-            ok = np.flatnonzero(t1 > t0)
-            r, e = r_xy[ok], e_xy[ok]
-            same = (
-                (r[:, 2] - r[:, 0]) * (e[:, 2] - e[:, 0])
-                + (r[:, 3] - r[:, 1]) * (e[:, 3] - e[:, 1])
-            ) >= 0
-            near_parts.append(_Near(s[ok], t0[ok], t1[ok], grid.parent[sub[ok]], same))
-    near = _Near(
-        *(
-            np.concatenate([getattr(p, f) for p in near_parts])
-            if near_parts
-            else np.empty(0, dtype=dt)
-            for f, dt in (
-                ("seg", np.int64),
-                ("t0", float),
-                ("t1", float),
-                ("edge", np.int64),
-                ("same_dir", bool),
-            )
-        )
-    )
-    return (np.concatenate(cross_r), np.concatenate(cross_c)), near
-
-
-def _chunks(segs: _Segments, progress: bool) -> Iterator[tuple[int, int]]:
-    """Ranges of segments, whole rivers at a time, of about ``_CHUNK_SEGMENTS``."""
-    n = len(segs.river)
-    bounds = [0]
-    while bounds[-1] < n:
-        target = min(bounds[-1] + _CHUNK_SEGMENTS, n)
-        if target < n:  # extend to the end of the river at target
-            target = int(segs.last[segs.river[target]]) + 1
-        bounds.append(target)
-    ranges = list(itertools.pairwise(bounds)) or [(0, 0)]
-    if progress:
-        from tqdm.auto import tqdm
-
-        yield from tqdm(ranges, desc="rivermap.assign", unit="chunk")
-    else:
-        yield from ranges
+    """Crossing chainages (river, chain) and near intervals of every segment."""
+    s, sub = index.pairs(segs, 0, len(segs.river))
+    r_xy, e_xy = segs.xy[s], index.sub[sub]
+    t_seg, t = _crossing_params(r_xy, e_xy)
+    cross_s = s[t_seg]
+    crossings = (segs.river[cross_s], segs.start[cross_s] + t * segs.seg_length[cross_s])
+    if tol_m <= 0:
+        e = np.empty(0, dtype=np.int64)
+        f = np.empty(0, dtype=np.float64)
+        return crossings, _Near(e, f, f, e, np.empty(0, dtype=bool))
+    t0, t1 = _near_params(r_xy, e_xy, tol_m)
+    ok = np.flatnonzero(t1 > t0)
+    r, e_ok = r_xy[ok], e_xy[ok]
+    same = (
+        (r[:, 2] - r[:, 0]) * (e_ok[:, 2] - e_ok[:, 0])
+        + (r[:, 3] - r[:, 1]) * (e_ok[:, 3] - e_ok[:, 1])
+    ) >= 0
+    return crossings, _Near(s[ok], t0[ok], t1[ok], index.parent[sub[ok]], same)
 
 
 def _crossing_params(r: FloatArray, e: FloatArray) -> tuple[IntArray, FloatArray]:
@@ -1260,7 +1326,10 @@ def _reach_geometries(segs: _Segments, r: _Pieces) -> ObjArray:
     part_no[pos[gap]] = 1
     part_no[first_pt] = 1  # every reach starts a new line
     part_no = np.cumsum(part_no) - 1
-    lines = shapely.linestrings(np.column_stack([xs, ys]), indices=part_no)
+    offsets = np.r_[np.flatnonzero(np.r_[True, part_no[1:] != part_no[:-1]]), total]
+    lines = shapely.from_ragged_array(
+        shapely.GeometryType.LINESTRING, np.column_stack([xs, ys]), (offsets,)
+    )
     out = np.empty(n, dtype=object)
     first_line = part_no[first_pt]
     single = n_gaps == 0
@@ -1421,16 +1490,16 @@ def _long_lengths(
 
 def _build_result(
     rivers: gpd.GeoDataFrame,
-    segs: _Segments,
-    r: _Pieces,
+    done: _Chunk,
     hier: _Hierarchy,
     levels: tuple[str, ...],
     params: dict[str, Any],
     *,
     unit_frame: gpd.GeoDataFrame,
     crs_metric: pyproj.CRS,
-    slivers: tuple[int, float],
 ) -> Responsibility:
+    r = done.reaches
+    river_length = done.river_length
     ids = hier.ids
     n = len(r.river)
     length = r.hi - r.lo
@@ -1463,21 +1532,21 @@ def _build_result(
     level_names[b_level < 0] = None
     data["boundary_level"] = _text(level_names)
     data["responsible"] = _text(_responsible(r, per_level, hier, params["boundary_policy"], length))
-    reaches = gpd.GeoDataFrame(data, geometry=_reach_geometries(segs, r), crs=rivers.crs)
+    reaches = gpd.GeoDataFrame(data, geometry=done.geoms, crs=rivers.crs)
 
     credits = _long_lengths(r, per_level, hier, length)
-    river_table = _river_table(rivers, segs, r, credits, hier, levels)
+    river_table = _river_table(rivers, river_length, r, credits, hier, levels)
     unit_table = _unit_table(credits, length, hier, levels, unit_frame, rivers.crs)
     summary = {
         "n_rivers": len(rivers),
         "n_reaches": n,
         "n_boundary_reaches": int((r.kind == _BOUNDARY).sum()),
-        "total_length_m": float(segs.length.sum()),
+        "total_length_m": float(river_length.sum()),
         "inside_length_m": float(length[r.kind == _INSIDE].sum()),
         "boundary_length_m": float(length[r.kind == _BOUNDARY].sum()),
         "outside_length_m": float(length[r.kind == _OUTSIDE].sum()),
-        "slivers_merged": int(slivers[0]),
-        "sliver_length_m": float(slivers[1]),
+        "slivers_merged": int(done.slivers),
+        "sliver_length_m": float(done.sliver_m),
         "metric_crs": crs_metric.to_string(),
         "parameters": dict(params),
     }
@@ -1494,7 +1563,7 @@ def _build_result(
 
 def _river_table(
     rivers: gpd.GeoDataFrame,
-    segs: _Segments,
+    river_length: FloatArray,
     r: _Pieces,
     credits: pd.DataFrame,
     hier: _Hierarchy,
@@ -1506,7 +1575,7 @@ def _river_table(
         {
             "river_id": _text(rivers["river_id"].to_numpy(dtype=object)),
             "name": _text(rivers["name"].astype(object).where(rivers["name"].notna(), None)),
-            "length_m": segs.length,
+            "length_m": river_length,
         }
     )
     # chief: lowest common ancestor of the units touched (inside units, both sides)
@@ -1530,22 +1599,37 @@ def _river_table(
         chief_unit[sel] = ids[lo[j].to_numpy()[unique[j].to_numpy()]]
     out["chief_level"] = _text(chief_level)
     out["chief_unit"] = _text(chief_unit)
-    sums = credits.groupby(["river", "level", "unit"])["len"].sum().reset_index()
-    sums["neg_len"] = -sums["len"]
-    sums = sums.sort_values(["river", "level", "neg_len", "unit"], kind="stable")
+    # length per (river, level, unit), longest first within (river, level)
+    n_levels, n_units = len(levels), len(ids)
+    key = (credits["river"].to_numpy() * n_levels + credits["level"].to_numpy()) * n_units
+    key += credits["unit"].to_numpy()
+    uniq, inverse = np.unique(key, return_inverse=True)
+    total = np.bincount(inverse, weights=credits["len"].to_numpy(), minlength=len(uniq))
+    # uniq is sorted by river, level, unit: the lead of a (river, level) group is its
+    # first row holding the group's longest length (the smallest unit_id on a tie)
+    # uniq is sorted by river, level, unit: the lead of a (river, level) group is its
+    # first row holding the group's longest length (the smallest unit_id on a tie)
+    group = uniq // n_units
+    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]]) if len(group) else group
+    size = np.diff(np.r_[starts, len(group)])
+    longest = np.repeat(np.maximum.reduceat(total, starts), size) if len(group) else total
+    cand = np.flatnonzero(total == longest)
+    lead = cand[np.r_[True, group[cand][1:] != group[cand][:-1]]] if len(cand) else cand
+    g_river, g_level = group[starts] // n_levels, group[starts] % n_levels
     for j, lv in enumerate(levels):
-        s = sums[sums["level"] == j]
-        count = s.groupby("river").size().reindex(range(n_rivers), fill_value=0)
-        lead = s.drop_duplicates("river").set_index("river")
-        out[f"n_units_{lv}"] = count.to_numpy(dtype=np.int64)
-        lead_unit = lead["unit"].reindex(range(n_rivers))
-        has_lead = lead_unit.notna().to_numpy()
-        col = np.full(n_rivers, None, dtype=object)
-        col[has_lead] = ids[lead_unit.to_numpy()[has_lead].astype(np.int64)]
-        out[f"lead_{lv}"] = _text(col)
+        at = g_level == j
+        count = np.zeros(n_rivers, dtype=np.int64)
+        count[g_river[at]] = size[at]
+        lead_unit = np.full(n_rivers, None, dtype=object)
+        lead_len = np.zeros(n_rivers)
+        lead_unit[g_river[at]] = ids[uniq[lead[at]] % n_units]
+        lead_len[g_river[at]] = total[lead[at]]
+        has_lead = count > 0
+        out[f"n_units_{lv}"] = count.astype(np.int64)
+        out[f"lead_{lv}"] = _text(lead_unit)
         with np.errstate(divide="ignore", invalid="ignore"):
-            share = lead["len"].reindex(range(n_rivers)).fillna(0.0).to_numpy() / segs.length
-        out[f"lead_share_{lv}"] = np.where(segs.length > 0, share, np.where(has_lead, 1.0, 0.0))
+            share = lead_len / river_length
+        out[f"lead_share_{lv}"] = np.where(river_length > 0, share, np.where(has_lead, 1.0, 0.0))
     return out
 
 
