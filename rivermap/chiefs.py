@@ -1,0 +1,1525 @@
+"""The chief roster (河长名录): the person who answers for every reach at every level.
+
+A roster lists people: the unit they serve (by ``unit_id``, or by name and
+level), their name, title, phone and role, and optionally the one river they
+were named for (一河一长). :func:`read_chiefs` reads and checks it;
+:meth:`rivermap.Responsibility.with_chiefs` puts a person on every reach at
+every level; :meth:`~rivermap.Responsibility.roster_report` lists the gaps and
+conflicts; :meth:`~rivermap.Responsibility.signboards` gives the rows of the
+river chief signboards (河长公示牌); :func:`write_table` exports any of these
+tables to CSV or XLSX.
+
+Who is "the" chief of a reach at a level
+----------------------------------------
+The reach's unit at that level is looked up in the roster:
+
+1. A person named for the reach's river in that unit (a row with a river)
+   comes first: the river-specific chief takes precedence over the unit's
+   general chief.
+2. Otherwise the unit's general chiefs (rows without a river) answer.
+
+Among several people of the same kind (river-specific, or general), roles rank
+河长 (chief) > 总河长 (general chief) > 河段长 (segment chief) > 副总河长 (deputy
+general chief) > 副河长 (deputy chief), and people of the same role rank in
+roster order. A 河长 listed for a unit without a river is that unit's river
+chief for all its rivers (the usual pattern at township and village level), so
+they answer before the 总河长, who leads the whole system of the unit and answers
+where no 河长 is listed (the usual pattern at the top level). Deputies never
+answer while a principal is listed.
+
+A boundary reach (界河) whose two sides belong to different units at a level
+has both sides' chiefs at that level, ``"LEFT;RIGHT"`` in the order of
+``left_unit`` and ``right_unit`` (a side without a chief is left empty), as in
+the reach's ``responsible`` column.
+
+People are told apart by name and phone: two rows with the same name and phone
+are the same person.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from rivermap.errors import RivermapWarning, SchemaError, format_ids
+
+if TYPE_CHECKING:
+    from rivermap.responsibility import Responsibility
+    from rivermap.units import AdminUnits
+
+__all__ = [
+    "COLUMNS",
+    "REASONS",
+    "ROLES",
+    "chief_columns",
+    "example_roster_path",
+    "read_chiefs",
+    "write_table",
+    "zh_headers",
+]
+
+PathLike: TypeAlias = str | os.PathLike[str]
+
+#: Columns of a normalized roster, in order.
+COLUMNS: tuple[str, ...] = (
+    "unit_id",
+    "level",
+    "unit_name",
+    "name",
+    "title",
+    "phone",
+    "role",
+    "river_id",
+    "since",
+)
+
+#: Roles, in the order they answer for a reach (see the module docstring),
+#: with their English names.
+ROLES: dict[str, str] = {
+    "河长": "chief",
+    "总河长": "general chief",
+    "河段长": "segment chief",
+    "副总河长": "deputy general chief",
+    "副河长": "deputy chief",
+}
+_ROLE_RANK = {role: i for i, role in enumerate(ROLES)}
+#: The role a river-specific conflict (一河一长) is about.
+_PRINCIPAL = "河长"
+
+#: Reasons of :func:`roster_report` rows: code -> (Chinese label, English label).
+REASONS: dict[str, tuple[str, str]] = {
+    "no_chief": ("有河段无河长", "unit has river reaches but no chief"),
+    "no_river": ("河长所在单位无河流", "chief's unit has no river"),
+    "conflict": ("一河多长（同级同河多名河长）", "two chiefs claim the same river at one level"),
+    "river_not_in_unit": ("所任河流不流经本单位", "chief's river does not pass through their unit"),
+    "overload": ("负责河段数或长度异常", "person holds an outlying number of reaches or km"),
+}
+
+_EXAMPLE_ROSTER = "zhejiang_chiefs_example.csv"
+_SEP = ";"
+
+# Header aliases per field; compared after _header_key (lower case, no spaces,
+# underscores or hyphens, full-width brackets made half-width).
+_HEADERS: dict[str, tuple[str, ...]] = {
+    "unit_id": (
+        "unit_id",
+        "unit_code",
+        "adcode",
+        "code",
+        "单位编码",
+        "单位代码",
+        "单位id",
+        "行政区划代码",
+        "区划代码",
+        "行政代码",
+        "编码",
+        "代码",
+    ),
+    "unit": (
+        "unit",
+        "unit_name",
+        "单位",
+        "单位名称",
+        "所在单位",
+        "所属单位",
+        "行政区",
+        "行政区划",
+        "行政区名称",
+        "行政区划名称",
+        "区划名称",
+        "地区",
+    ),
+    "level": ("level", "级别", "层级", "行政级别", "单位级别", "河长级别"),
+    "name": ("name", "person", "chief", "chief_name", "姓名", "河长姓名", "名字", "人员"),
+    "title": ("title", "position", "post", "job_title", "职务", "职位", "现任职务"),
+    "phone": (
+        "phone",
+        "tel",
+        "telephone",
+        "mobile",
+        "contact",
+        "电话",
+        "联系电话",
+        "手机",
+        "手机号",
+        "手机号码",
+        "联系方式",
+    ),
+    "role": ("role", "chief_role", "角色", "河长类别", "河长类型", "类别", "身份"),
+    "river": (
+        "river",
+        "river_id",
+        "river_name",
+        "河流",
+        "河流名称",
+        "河流编码",
+        "河道",
+        "河道名称",
+        "河湖",
+        "河湖名称",
+        "河段",
+        "河段名称",
+        "负责河流",
+        "所辖河流",
+    ),
+    "since": (
+        "since",
+        "start",
+        "start_date",
+        "from",
+        "任职时间",
+        "任职日期",
+        "起任时间",
+        "上任时间",
+        "任命时间",
+    ),
+}
+
+# Chinese (and a few English) level words -> level names they may denote.
+_LEVEL_WORDS: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(("国家", "国家级", "全国"), ("country", "nation", "national")),
+    **dict.fromkeys(("省", "省级", "省区", "自治区"), ("province",)),
+    **dict.fromkeys(("市", "市级", "地级", "地市", "地市级", "设区市"), ("city", "prefecture")),
+    **dict.fromkeys(
+        ("县", "县级", "区", "区级", "县区", "县(市、区)", "县(市、区)级", "县市区", "区县"),
+        ("district", "county"),
+    ),
+    **dict.fromkeys(
+        ("乡", "镇", "乡级", "镇级", "乡镇", "乡镇级", "乡镇(街道)", "乡镇(街道)级"),
+        ("township", "town", "street", "subdistrict"),
+    ),
+    **dict.fromkeys(("街道", "街道级"), ("street", "subdistrict", "township", "town")),
+    **dict.fromkeys(("村", "村级", "社区", "村(社区)", "村(社区)级"), ("village", "community")),
+}
+_LEVEL_LABELS_ZH: dict[str, str] = {
+    "country": "国家级",
+    "province": "省级",
+    "city": "市级",
+    "prefecture": "市级",
+    "district": "县级",
+    "county": "县级",
+    "township": "乡镇级",
+    "town": "乡镇级",
+    "street": "乡镇(街道)级",
+    "subdistrict": "街道级",
+    "village": "村级",
+    "community": "村(社区)级",
+}
+_NAME_SUFFIXES = (
+    "特别行政区",
+    "自治区",
+    "自治州",
+    "自治县",
+    "街道",
+    "地区",
+    "社区",
+    "省",
+    "市",
+    "区",
+    "县",
+    "镇",
+    "乡",
+    "旗",
+    "盟",
+    "村",
+)
+_ROLE_WORDS: dict[str, str] = {
+    **{role: role for role in ROLES},
+    **{re.sub(r"[\s_\-]", "", en): zh for zh, en in ROLES.items()},
+    "riverchief": "河长",
+    "deputyriverchief": "副河长",
+    "reachchief": "河段长",
+    "generalriverchief": "总河长",
+    "deputygeneralriverchief": "副总河长",
+}
+
+
+# ------------------------------------------------------------------ reading
+def example_roster_path() -> Path:
+    """Path of the example roster for the demo data (placeholder people, fake phones).
+
+    Every name in it is made from a unit name (``杭州市河长``), every phone
+    number is ``000-0000-NNNN``: it is an EXAMPLE, not a real roster.
+
+    Examples
+    --------
+    >>> example_roster_path().name
+    'zhejiang_chiefs_example.csv'
+    """
+    from rivermap.datasets import _data_dir
+
+    return _data_dir() / _EXAMPLE_ROSTER
+
+
+def read_chiefs(
+    source: PathLike | pd.DataFrame,
+    *,
+    units: AdminUnits | Responsibility | pd.DataFrame | None = None,
+    rivers: pd.DataFrame | None = None,
+    encoding: str | None = None,
+) -> pd.DataFrame:
+    """Read a chief roster (河长名录) from CSV or XLSX and check every row.
+
+    Parameters
+    ----------
+    source
+        A ``.csv`` (UTF-8, with or without BOM, or GBK/GB18030) or ``.xlsx``
+        file, or a DataFrame (not modified). One row per person and post, with
+        a header row. Headers, English or Chinese (case, spaces and
+        underscores do not matter):
+
+        * unit: ``unit_id`` (单位编码, 行政区划代码, 代码 …) and/or the unit's
+          name ``unit`` (单位, 单位名称, 行政区 …), which may also be written
+          with its parents (``杭州市西湖区``) or without its suffix (``西湖``);
+        * ``level`` (级别, 层级): a level name, or 省级/市级/县级/乡镇级/村级 …;
+          optional when the unit is given by id, or its name is unique;
+        * ``name`` (姓名, 河长姓名), required; ``title`` (职务); ``phone``
+          (电话, 联系电话);
+        * ``role`` (角色, 河长类别): 总河长, 副总河长, 河长, 副河长, 河段长, or
+          general chief, deputy general chief, chief, deputy chief, segment
+          chief; an empty cell, or no such column, means 河长;
+        * ``river`` (河流, 河流名称, 河道), optional: a ``river_id`` or a river
+          name (also without its bracketed alias: ``京杭运河`` for
+          ``京杭运河(江南运河)``), for people named for one river;
+        * ``since`` (任职时间), optional: a date such as ``2021-03-01``,
+          ``2021/3/1``, ``2021年3月`` or ``2021``.
+
+        Other columns are ignored. Rows with every cell empty are skipped.
+    units
+        The units the roster refers to: a :class:`~rivermap.AdminUnits`, a
+        :class:`~rivermap.Responsibility` (its units, and its rivers when
+        ``rivers`` is None) or a table with ``unit_id``, ``name``, ``level``
+        (and ``parent_id``). Needed to resolve unit names; without it, units
+        must be given by ``unit_id`` and ``level`` and are not checked.
+    rivers
+        Rivers with ``river_id`` and ``name`` (as from
+        :func:`rivermap.read_rivers`, or ``resp.rivers``). Without them (and
+        without a Responsibility), river values are taken as ``river_id``
+        unchecked.
+    encoding
+        Text encoding of a CSV file, when it is neither UTF-8 nor GBK.
+
+    Returns
+    -------
+    DataFrame
+        One row per roster row, in file order, with the columns of
+        :data:`COLUMNS`: ``unit_id``, ``level``, ``unit_name``, ``name``
+        (the person), ``title``, ``phone``, ``role`` (one of :data:`ROLES`,
+        in Chinese), ``river_id`` (NaN for a unit's general chiefs) and
+        ``since`` (``YYYY-MM-DD``, ``YYYY-MM`` or ``YYYY``; NaN when absent).
+        Text columns have the ``str`` dtype with NaN for missing values.
+        Reading a normalized roster again gives it back unchanged.
+
+    Raises
+    ------
+    SchemaError
+        No name column or no unit column; two columns meaning the same field;
+        or bad rows: an unknown or ambiguous unit, a level that does not match
+        the unit, an unknown or ambiguous river, an unknown role, an
+        unreadable date, an empty name. The message names the file and, for
+        every bad row (the first ten and a count), its row number (the header
+        is row 1) and column.
+    DataError
+        The file is missing or cannot be decoded.
+
+    Warns
+    -----
+    RivermapWarning
+        When identical rows are dropped (with their row numbers).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import rivermap as rm
+    >>> rivers, units = rm.datasets.load_demo()
+    >>> roster = pd.DataFrame({
+    ...     "单位": ["杭州市", "杭州市", "西湖区"], "级别": ["市级", "市级", "县级"],
+    ...     "姓名": ["杭州市河长", "杭州市运河河长", "西湖区河长"],
+    ...     "角色": ["河长", "河长", "河长"], "河流": ["", "京杭运河", ""]})
+    >>> chiefs = read_chiefs(roster, units=units, rivers=rivers)
+    >>> chiefs[["unit_id", "level", "name", "river_id"]]
+      unit_id     level     name    river_id
+    0  330100      city    杭州市河长         NaN
+    1  330100      city  杭州市运河河长  京杭运河(江南运河)
+    2  330106  district    西湖区河长         NaN
+    """
+    where, frame, rows = _load(source, encoding)
+    fields = _map_headers(frame, where)
+    if "name" not in fields:
+        msg = (
+            f"{where}: no column with the chiefs' names; name it 'name' or '姓名' "
+            f"(columns are {format_ids(list(frame.columns), limit=20)})"
+        )
+        raise SchemaError(msg)
+    if "unit_id" not in fields and "unit" not in fields:
+        msg = (
+            f"{where}: no unit column; give 'unit_id' (单位编码) or the unit's name 'unit' "
+            f"(单位) with its 'level' (级别) "
+            f"(columns are {format_ids(list(frame.columns), limit=20)})"
+        )
+        raise SchemaError(msg)
+    cells = {field: _clean_text(frame[col]) for field, col in fields.items()}
+    blank = pd.concat(list(cells.values()), axis=1).isna().all(axis=1).to_numpy()
+    if blank.any():
+        keep = ~blank
+        frame = frame.loc[keep]
+        rows = [r for r, k in zip(rows, keep, strict=True) if k]
+        cells = {f: s.loc[keep] for f, s in cells.items()}
+    n = len(frame)
+    empty = pd.Series(np.nan, index=frame.index, dtype="str")
+    problems: list[tuple[int, str, str, str]] = []  # (position, field, column, message)
+
+    def problem(mask: np.ndarray, field: str, messages: Sequence[str] | str) -> None:
+        column = str(fields.get(field, field))
+        msgs = [messages] * int(mask.sum()) if isinstance(messages, str) else list(messages)
+        problems.extend(
+            (int(i), field, column, m) for i, m in zip(np.flatnonzero(mask), msgs, strict=True)
+        )
+
+    unit_table, levels = _unit_table(units)
+    river_table = _river_table(units, rivers)
+    by_name = cells.get("unit", empty).notna() & cells.get("unit_id", empty).isna()
+    if unit_table is None and by_name.any():
+        msg = (
+            f"{where}: rows {format_ids([rows[i] for i in np.flatnonzero(by_name)])} give a "
+            "unit by name only; pass units= (an AdminUnits or a Responsibility) to look up "
+            "their ids"
+        )
+        raise SchemaError(msg)
+
+    name = cells.get("name", empty)
+    problem(name.isna().to_numpy(), "name", "the name is empty")
+    level_given = cells.get("level", empty)
+    level = _resolve_levels(level_given, levels, problem)
+    unit_id, unit_name, level = _resolve_units(
+        cells.get("unit_id", empty), cells.get("unit", empty), level, unit_table, problem
+    )
+    river_id = _resolve_rivers(cells.get("river", empty), river_table, problem)
+    role = _resolve_roles(cells.get("role", empty), problem)
+    since = _resolve_dates(cells.get("since", empty), problem)
+
+    if problems:
+        problems.sort(key=lambda p: p[0])
+        lines = [f"row {rows[i]}, column {col!r}: {m}" for i, _, col, m in problems[:10]]
+        more = f"; … ({len(problems)} problems in all)" if len(problems) > 10 else ""
+        msg = f"{where}: {len(problems)} bad roster row(s): " + "; ".join(lines) + more
+        raise SchemaError(msg)
+
+    out = pd.DataFrame(
+        {
+            "unit_id": unit_id.to_numpy(),
+            "level": level.to_numpy(),
+            "unit_name": unit_name.to_numpy(),
+            "name": name.to_numpy(),
+            "title": cells.get("title", empty).to_numpy(),
+            "phone": cells.get("phone", empty).to_numpy(),
+            "role": role.to_numpy(),
+            "river_id": river_id.to_numpy(),
+            "since": since.to_numpy(),
+        },
+        index=pd.RangeIndex(n),
+    ).astype("str")
+    dup = out.duplicated(subset=[c for c in COLUMNS if c != "since"]).to_numpy()
+    if dup.any():
+        warnings.warn(
+            f"{where}: dropped {int(dup.sum())} repeated roster row(s): rows "
+            f"{format_ids([rows[i] for i in np.flatnonzero(dup)])}",
+            RivermapWarning,
+            stacklevel=2,
+        )
+        out = out.loc[~dup].reset_index(drop=True)
+    return out
+
+
+def _load(
+    source: PathLike | pd.DataFrame, encoding: str | None
+) -> tuple[str, pd.DataFrame, list[Any]]:
+    """The table, a label for messages, and each row's number as the user sees it."""
+    if isinstance(source, pd.DataFrame):
+        frame = pd.DataFrame(source).copy()
+        if "geometry" in frame.columns:
+            frame = frame.drop(columns="geometry")
+        return "roster", frame, list(frame.index)
+    if not isinstance(source, str | os.PathLike):
+        msg = f"read_chiefs: expected a path or a DataFrame, got {type(source).__name__}"
+        raise TypeError(msg)
+    from rivermap.io import read_table
+
+    frame = read_table(source, encoding=encoding)
+    # The header is row 1 of the spreadsheet; data rows start at row 2.
+    return os.fspath(source), frame, list(range(2, len(frame) + 2))
+
+
+def _header_key(text: object) -> str:
+    key = str(text).replace("\ufeff", "").strip().lower()
+    key = key.replace("（", "(").replace("）", ")")
+    return re.sub(r"[\s_\-]", "", key)
+
+
+_HEADER_LOOKUP = {_header_key(a): field for field, aliases in _HEADERS.items() for a in aliases}
+
+
+def _map_headers(frame: pd.DataFrame, where: str) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for col in frame.columns:
+        field = _HEADER_LOOKUP.get(_header_key(col))
+        if field is None:
+            continue
+        if field in fields:
+            msg = (
+                f"{where}: columns {fields[field]!r} and {col!r} both give the {field}; "
+                "keep one of them"
+            )
+            raise SchemaError(msg)
+        fields[field] = col
+    return fields
+
+
+def _clean_text(values: pd.Series) -> pd.Series:
+    """Cell text, stripped, with NaN for empty cells; integral floats lose '.0'."""
+    if pd.api.types.is_float_dtype(values) and (values.dropna() % 1 == 0).all():
+        values = values.astype("Int64")
+    text = values.astype("str").str.strip()
+    return text.where(~text.isin(["", "nan", "None", "<NA>"]))
+
+
+def _unit_table(units: Any) -> tuple[pd.DataFrame | None, tuple[str, ...]]:
+    """unit_id, name, level, parent_id of the units, and the levels (top to bottom)."""
+    from rivermap.responsibility import Responsibility
+    from rivermap.units import AdminUnits
+
+    if units is None:
+        return None, ()
+    if isinstance(units, Responsibility):
+        table, levels = pd.DataFrame(units.units), units.levels
+    elif isinstance(units, AdminUnits):
+        table, levels = pd.DataFrame(units.frame), units.levels
+    elif isinstance(units, pd.DataFrame):
+        table = pd.DataFrame(units)
+        missing = [c for c in ("unit_id", "name", "level") if c not in table.columns]
+        if missing:
+            msg = f"units: missing column(s) {', '.join(missing)}; give unit_id, name and level"
+            raise SchemaError(msg)
+        levels = tuple(dict.fromkeys(table["level"].astype(str)))
+    else:
+        msg = (
+            "units must be an AdminUnits, a Responsibility or a DataFrame, "
+            f"got {type(units).__name__}"
+        )
+        raise TypeError(msg)
+    cols = ["unit_id", "name", "level", "parent_id"]
+    if "parent_id" not in table.columns:
+        table = table.assign(parent_id=np.nan)
+    out = pd.DataFrame({c: _clean_text(table[c]) for c in cols})
+    return out.reset_index(drop=True), tuple(str(lv) for lv in levels)
+
+
+def _river_table(units: Any, rivers: pd.DataFrame | None) -> pd.DataFrame | None:
+    from rivermap.responsibility import Responsibility
+
+    if rivers is None and isinstance(units, Responsibility):
+        rivers = units.rivers
+    if rivers is None:
+        return None
+    if not isinstance(rivers, pd.DataFrame):
+        msg = f"rivers must be a DataFrame with river_id and name, got {type(rivers).__name__}"
+        raise TypeError(msg)
+    if "river_id" not in rivers.columns:
+        msg = "rivers: no column 'river_id' (read them with rivermap.read_rivers)"
+        raise SchemaError(msg)
+    names = rivers["name"] if "name" in rivers.columns else pd.Series(np.nan, index=rivers.index)
+    return pd.DataFrame(
+        {"river_id": _clean_text(rivers["river_id"]), "name": _clean_text(names)}
+    ).reset_index(drop=True)
+
+
+#: The problem(mask, field, messages) callback of read_chiefs.
+Problem: TypeAlias = Callable[[np.ndarray, str, "Sequence[str] | str"], None]
+
+
+def _resolve_levels(given: pd.Series, levels: tuple[str, ...], problem: Problem) -> pd.Series:
+    if not levels:
+        return given
+    by_key = {lv.lower(): lv for lv in levels}
+    mapping: dict[str, str] = {}
+    for value in given.dropna().unique():
+        key = _header_key(value)
+        if key in by_key:
+            mapping[value] = by_key[key]
+            continue
+        denotes = _LEVEL_WORDS.get(key, ())
+        match = [by_key[w] for w in denotes if w in by_key]
+        if match:
+            mapping[value] = match[0]
+    level = given.map(mapping).astype("str")
+    bad = (given.notna() & level.isna()).to_numpy()
+    problem(
+        bad,
+        "level",
+        [f"unknown level {v!r}; the levels are {', '.join(levels)}" for v in given[bad]],
+    )
+    return level
+
+
+def _strip_suffix(name: str) -> str | None:
+    for suffix in _NAME_SUFFIXES:
+        if name.endswith(suffix) and len(name) - len(suffix) >= 2:
+            return name[: -len(suffix)]
+    return None
+
+
+def _name_keys(table: pd.DataFrame) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """Unit names -> unit ids: full names and names with parents; names without suffix."""
+    full: dict[str, set[str]] = {}
+    short: dict[str, set[str]] = {}
+    name_of = dict(zip(table["unit_id"], table["name"], strict=True))
+    parent_of = dict(zip(table["unit_id"], table["parent_id"], strict=True))
+    for uid, name in name_of.items():
+        if not isinstance(name, str):
+            continue
+        chain = name
+        full.setdefault(name, set()).add(uid)
+        stripped = _strip_suffix(name)
+        if stripped:
+            short.setdefault(stripped, set()).add(uid)
+        parent = parent_of.get(uid)
+        seen = 0
+        while isinstance(parent, str) and parent in name_of and seen < 16:
+            chain = f"{name_of[parent]}{chain}"
+            full.setdefault(chain, set()).add(uid)
+            parent = parent_of.get(parent)
+            seen += 1
+    return full, short
+
+
+def _resolve_units(
+    ids: pd.Series,
+    names: pd.Series,
+    level: pd.Series,
+    table: pd.DataFrame | None,
+    problem: Problem,
+) -> tuple[pd.Series, pd.Series, pd.Series]:
+    missing = (ids.isna() & names.isna()).to_numpy()
+    problem(missing, "unit", "no unit: give the unit's id or name")
+    if table is None:
+        problem(
+            (level.isna() & ~pd.Series(missing, index=level.index)).to_numpy(),
+            "level",
+            "no level: give the unit's level, or pass units= to look it up",
+        )
+        return ids, names, level
+    level_of = dict(zip(table["unit_id"], table["level"], strict=True))
+    name_of = dict(zip(table["unit_id"], table["name"], strict=True))
+    full, short = _name_keys(table)
+
+    def label(uids: set[str]) -> str:
+        return ", ".join(f"{u} {name_of[u]} ({level_of[u]})" for u in sorted(uids))
+
+    out_ids: list[Any] = []
+    for pos, (uid, nm, given_level) in enumerate(zip(ids, names, level, strict=True)):
+        if missing[pos]:
+            out_ids.append(np.nan)
+            continue
+        lv = given_level if isinstance(given_level, str) else None
+        by_name: set[str] = set()
+        if isinstance(nm, str):
+            for keys in (full, short):
+                cand = {u for u in keys.get(nm, set()) if lv is None or level_of[u] == lv}
+                if cand:
+                    by_name = cand
+                    break
+        if isinstance(uid, str):
+            if uid not in level_of:
+                out_ids.append(np.nan)
+                problem(_one(len(ids), pos), "unit_id", f"unknown unit id {uid!r}")
+                continue
+            if isinstance(nm, str) and uid not in by_name and nm != name_of[uid]:
+                problem(
+                    _one(len(ids), pos),
+                    "unit",
+                    f"unit id {uid!r} is {name_of[uid]}, but the name says {nm!r}",
+                )
+            out_ids.append(uid)
+            continue
+        if len(by_name) == 1:
+            out_ids.append(next(iter(by_name)))
+        elif by_name:
+            out_ids.append(np.nan)
+            problem(
+                _one(len(ids), pos),
+                "unit",
+                f"unit name {nm!r} is ambiguous: {label(by_name)}; give the level or the unit id",
+            )
+        else:
+            out_ids.append(np.nan)
+            elsewhere = full.get(nm) or short.get(nm) if isinstance(nm, str) else None
+            if lv and elsewhere:
+                problem(
+                    _one(len(ids), pos),
+                    "level",
+                    f"{label(elsewhere)} is not at level {lv!r}",
+                )
+            else:
+                at = f" at level {lv!r}" if lv else ""
+                problem(_one(len(ids), pos), "unit", f"unknown unit {nm!r}{at}")
+    unit_id = pd.Series(out_ids, index=ids.index, dtype="str")
+    actual = unit_id.map(level_of).astype("str")
+    clash = (unit_id.notna() & level.notna() & (actual != level)).to_numpy()
+    problem(
+        clash,
+        "level",
+        [
+            f"unit {u} {name_of[u]} is at level {level_of[u]!r}, not {lv!r}"
+            for u, lv in zip(unit_id[clash], level[clash], strict=True)
+        ],
+    )
+    unit_name = unit_id.map(name_of).astype("str")
+    return unit_id, unit_name, actual
+
+
+def _one(n: int, pos: int) -> np.ndarray:
+    mask = np.zeros(n, dtype=bool)
+    mask[pos] = True
+    return mask
+
+
+def _river_keys(table: pd.DataFrame) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """River names -> ids: full names; names without a bracketed alias, and the alias."""
+    full: dict[str, set[str]] = {}
+    loose: dict[str, set[str]] = {}
+    for rid, name in zip(table["river_id"], table["name"], strict=True):
+        if not isinstance(name, str):
+            continue
+        full.setdefault(name, set()).add(rid)
+        norm = name.replace("（", "(").replace("）", ")")
+        base = re.sub(r"\(.*?\)", "", norm).strip()
+        aliases = [a.strip() for a in re.findall(r"\((.*?)\)", norm)]
+        for key in {base, *aliases} - {name, ""}:
+            loose.setdefault(key, set()).add(rid)
+    return full, loose
+
+
+def _resolve_rivers(given: pd.Series, table: pd.DataFrame | None, problem: Problem) -> pd.Series:
+    if table is None or not given.notna().any():
+        return given.astype("str")
+    ids = set(table["river_id"].dropna())
+    full, loose = _river_keys(table)
+    mapping: dict[str, str] = {}
+    bad: dict[str, str] = {}
+    for value in given.dropna().unique():
+        if value in ids:
+            mapping[value] = value
+            continue
+        cand = full.get(value) or loose.get(value) or set()
+        if len(cand) == 1:
+            mapping[value] = next(iter(cand))
+        elif cand:
+            bad[value] = f"river name {value!r} is ambiguous: ids {format_ids(sorted(cand))}"
+        else:
+            bad[value] = f"unknown river {value!r} (neither a river_id nor a river name)"
+    wrong = given.isin(list(bad)).to_numpy()
+    problem(wrong, "river", [bad[v] for v in given[wrong]])
+    return given.map(mapping).astype("str")
+
+
+def _resolve_roles(given: pd.Series, problem: Problem) -> pd.Series:
+    keys = given.map(_header_key, na_action="ignore")
+    role = keys.map(_ROLE_WORDS).astype("str")
+    bad = (given.notna() & role.isna()).to_numpy()
+    accepted = ", ".join(f"{zh} ({en})" for zh, en in ROLES.items())
+    problem(bad, "role", [f"unknown role {v!r}; use one of {accepted}" for v in given[bad]])
+    return role.where(given.notna() | bad, _PRINCIPAL).astype("str")
+
+
+_DATE = re.compile(
+    r"^(?P<y>\d{4})(?:\s*[-/.年]\s*(?P<m>\d{1,2})(?:\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?)?\s*月?)?"
+    r"(?:\s*年)?(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
+)
+
+
+def _normalize_date(value: str) -> str | None:
+    m = _DATE.match(value)
+    if m is None:
+        if re.fullmatch(r"\d{5}", value):  # an Excel serial day number
+            stamp = pd.Timestamp("1899-12-30") + pd.Timedelta(days=int(value))
+            return f"{stamp:%Y-%m-%d}"
+        return None
+    y, mo, d = m.group("y"), m.group("m"), m.group("d")
+    try:
+        if d is not None and mo is not None:
+            return f"{pd.Timestamp(int(y), int(mo), int(d)):%Y-%m-%d}"
+        if mo is not None:
+            return f"{pd.Timestamp(int(y), int(mo), 1):%Y-%m}"
+    except ValueError:
+        return None
+    return y
+
+
+def _resolve_dates(given: pd.Series, problem: Problem) -> pd.Series:
+    since = given.map(_normalize_date, na_action="ignore").astype("str")
+    bad = (given.notna() & since.isna()).to_numpy()
+    problem(
+        bad,
+        "since",
+        [f"cannot read the date {v!r}; write it as 2021-03-01" for v in given[bad]],
+    )
+    return since
+
+
+# ------------------------------------------------------------- assignments
+def _ancestors(units: pd.DataFrame, levels: Sequence[str]) -> pd.DataFrame:
+    """Per unit (index unit_id), its ancestor (or itself) at every level; NaN where none."""
+    ids = units["unit_id"].astype("str").to_numpy(dtype=object)
+    parent = pd.Series(units["parent_id"].to_numpy(dtype=object), index=ids)
+    level = pd.Series(units["level"].astype("str").to_numpy(dtype=object), index=ids)
+    out = pd.DataFrame(index=pd.Index(ids, name="unit_id"), columns=list(levels), dtype=object)
+    cur = pd.Series(ids, index=ids, dtype=object)
+    for _ in range(len(levels)):
+        known = cur.notna() & cur.isin(level.index)
+        if not known.any():
+            break
+        lv_of_cur = cur[known].map(level)
+        for lv in levels:
+            sel = lv_of_cur.index[(lv_of_cur == lv).to_numpy()]
+            out.loc[sel, lv] = cur[sel].to_numpy()
+        cur = cur.map(parent).where(known)
+    return out
+
+
+def _choose(roster: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The answering row per (unit_id, river_id) among river-specific rows, and per unit_id."""
+    r = roster.assign(
+        _rank=roster["role"].map(_ROLE_RANK).fillna(len(_ROLE_RANK)),
+        _order=np.arange(len(roster)),
+    )
+    cols = ["name", "title", "phone", "role", "person"]
+    specific = r[r["river_id"].notna()].sort_values(["_rank", "_order"], kind="stable")
+    specific = specific.drop_duplicates(["unit_id", "river_id"])[["unit_id", "river_id", *cols]]
+    general = r[r["river_id"].isna()].sort_values(["_rank", "_order"], kind="stable")
+    general = general.drop_duplicates(["unit_id"])[["unit_id", *cols]]
+    return specific, general
+
+
+def _person_key(roster: pd.DataFrame) -> pd.Series:
+    return roster["name"].astype("str") + "\x1f" + roster["phone"].astype("str").fillna("")
+
+
+def _normalized(resp: Responsibility, chiefs: Any) -> pd.DataFrame:
+    roster = read_chiefs(chiefs, units=resp)
+    return roster.assign(person=_person_key(roster))
+
+
+def _stored_roster(resp: Responsibility) -> pd.DataFrame:
+    roster = resp.roster
+    if roster is None:
+        msg = "this Responsibility has no chief roster; add one with resp.with_chiefs(roster)"
+        raise SchemaError(msg)
+    missing = [c for c in COLUMNS if c not in roster.columns]
+    if missing:
+        msg = f"the stored roster lacks column(s) {', '.join(missing)}; re-add it with with_chiefs"
+        raise SchemaError(msg)
+    out = pd.DataFrame({c: _clean_text(roster[c]) for c in COLUMNS})
+    return out.assign(person=_person_key(out))
+
+
+def _assignments(
+    reaches: pd.DataFrame, units: pd.DataFrame, levels: Sequence[str], roster: pd.DataFrame
+) -> pd.DataFrame:
+    """One row per (reach, level, side) with a unit, and the chief answering there.
+
+    Columns: ``pos`` (reach position), ``river_id``, ``level``, ``side`` (0: the
+    reach's own unit or the left side; 1: the right side), ``split`` (a
+    boundary reach whose sides differ at this level), ``unit_id``, ``share``
+    (1, or 0.5 for each side of a split reach), ``length_m``, ``from_m`` and
+    the chief's ``name``, ``title``, ``phone``, ``role``, ``person`` and
+    ``specific`` (named for this river). ``unit_id`` is NaN on a side without a
+    unit at that level.
+    """
+    anc = _ancestors(units, levels)
+    n = len(reaches)
+    pos = np.arange(n)
+    kind = reaches["kind"].astype("str").to_numpy(dtype=object)
+    left = reaches["left_unit"].astype("str").to_numpy(dtype=object)
+    right = reaches["right_unit"].astype("str").to_numpy(dtype=object)
+    parts = []
+    for lv in levels:
+        col = reaches[lv].astype("str")
+        own = col.notna().to_numpy()
+        split = (~own) & (kind == "boundary") & pd.notna(left) & pd.notna(right)
+        side_units = anc[lv]
+        lu = pd.Series(left[split]).map(side_units).to_numpy(dtype=object)
+        ru = pd.Series(right[split]).map(side_units).to_numpy(dtype=object)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "pos": np.concatenate([pos[own], pos[split], pos[split]]),
+                    "level": lv,
+                    "side": np.repeat([0, 0, 1], [own.sum(), split.sum(), split.sum()]),
+                    "split": np.repeat([False, True, True], [own.sum(), split.sum(), split.sum()]),
+                    "unit_id": np.concatenate([col.to_numpy(dtype=object)[own], lu, ru]),
+                }
+            )
+        )
+    long = pd.concat(parts, ignore_index=True)
+    long["unit_id"] = long["unit_id"].astype("str")
+    long["share"] = np.where(long["split"], 0.5, 1.0)
+    long["river_id"] = reaches["river_id"].astype("str").to_numpy(dtype=object)[long["pos"]]
+    long["length_m"] = reaches["length_m"].to_numpy(dtype=float)[long["pos"]]
+    long["from_m"] = reaches["from_m"].to_numpy(dtype=float)[long["pos"]]
+    long["level_rank"] = long["level"].map({lv: i for i, lv in enumerate(levels)})
+    specific, general = _choose(roster)
+    cols = ["name", "title", "phone", "role", "person"]
+    a = long.merge(specific, on=["unit_id", "river_id"], how="left")
+    b = long[["unit_id"]].merge(general, on="unit_id", how="left")
+    a["specific"] = a["person"].notna()
+    for c in cols:
+        fallback = pd.Series(b[c].to_numpy(dtype=object), index=a.index).astype("str")
+        a[c] = a[c].astype("str").where(a["specific"], fallback)
+    return a.sort_values(["pos", "level_rank", "side"], kind="stable").reset_index(drop=True)
+
+
+def chief_columns(levels: Sequence[str]) -> list[str]:
+    """The chief columns :meth:`~rivermap.Responsibility.with_chiefs` adds to reaches.
+
+    Examples
+    --------
+    >>> chief_columns(["city"])
+    ['chief_city', 'chief_city_title', 'chief_city_phone']
+    """
+    return [f"chief_{lv}{s}" for lv in levels for s in ("", "_title", "_phone")]
+
+
+_RIVER_CHIEF_COLUMNS = ("chief_name", "chief_title", "chief_phone")
+
+
+def join_chiefs(
+    resp: Responsibility, chiefs: Any
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Reaches and rivers with chief columns, and the normalized roster.
+
+    The engine of :meth:`rivermap.Responsibility.with_chiefs` (which see).
+    """
+    roster = _normalized(resp, chiefs)
+    levels = resp.levels
+    reaches = resp.reaches
+    rivers = resp.rivers
+    new_cols = chief_columns(levels)
+    reaches = reaches.drop(columns=[c for c in new_cols if c in reaches.columns])
+    long = _assignments(reaches, resp.units, levels, roster)
+    n = len(reaches)
+    for lv in levels:
+        sub = long[long["level"] == lv]
+        single = sub[~sub["split"]]
+        left = sub[sub["split"] & (sub["side"] == 0)].set_index("pos")
+        right = sub[sub["split"] & (sub["side"] == 1)].set_index("pos").reindex(left.index)
+        for suffix, field in (("", "name"), ("_title", "title"), ("_phone", "phone")):
+            col = np.full(n, np.nan, dtype=object)
+            col[single["pos"].to_numpy()] = single[field].to_numpy(dtype=object)
+            lv_, rv_ = left[field].astype("str"), right[field].astype("str")
+            pair = (lv_.fillna("") + _SEP + rv_.fillna("")).where(lv_.notna() | rv_.notna())
+            col[left.index.to_numpy(dtype=int)] = pair.to_numpy(dtype=object)
+            reaches[f"chief_{lv}{suffix}"] = pd.Series(col, index=reaches.index).astype("str")
+    geometry = reaches.geometry.name
+    reaches = reaches[[c for c in reaches.columns if c != geometry] + [geometry]]
+
+    rivers = rivers.drop(columns=[c for c in _RIVER_CHIEF_COLUMNS if c in rivers.columns])
+    specific, general = _choose(roster)
+    key = pd.DataFrame(
+        {
+            "unit_id": _clean_text(rivers["chief_unit"]).to_numpy(),
+            "river_id": rivers["river_id"].astype("str").to_numpy(),
+        }
+    )
+    a = key.merge(specific, on=["unit_id", "river_id"], how="left")
+    b = key[["unit_id"]].merge(general, on="unit_id", how="left")
+    for new, field in zip(_RIVER_CHIEF_COLUMNS, ("name", "title", "phone"), strict=True):
+        value = a[field].astype("str").where(a["person"].notna(), b[field].astype("str"))
+        rivers[new] = value.where(key["unit_id"].notna().to_numpy()).to_numpy()
+        rivers[new] = rivers[new].astype("str")
+    return reaches, rivers, roster.drop(columns="person")
+
+
+# --------------------------------------------------------------- per person
+def chiefs_table(resp: Responsibility) -> pd.DataFrame:
+    """Per person: what they answer for. The engine of :attr:`Responsibility.chiefs`."""
+    roster = _stored_roster(resp)
+    long = _assignments(resp.reaches, resp.units, resp.levels, roster)
+    rivers = resp.rivers
+    river_name = dict(
+        zip(
+            rivers["river_id"].astype("str"),
+            rivers["name"].astype("str").fillna(rivers["river_id"].astype("str")),
+            strict=True,
+        )
+    )
+    held = long[long["person"].notna()]
+    held = held.sort_values("share", ascending=False, kind="stable").drop_duplicates(
+        ["person", "pos"]
+    )
+    held = held.sort_values(["pos"], kind="stable")
+    km = (held["share"] * held["length_m"]).groupby(held["person"]).sum() / 1000.0
+    n_reaches = held.groupby("person")["pos"].nunique()
+    bkm = held[held["split"]].groupby("person")["length_m"].sum() / 1000.0
+    river_ids = held.groupby("person", sort=False)["river_id"].agg(lambda s: list(dict.fromkeys(s)))
+
+    def joined(values: pd.Series) -> Any:
+        items = list(dict.fromkeys(v for v in values if isinstance(v, str)))
+        return _SEP.join(items) if items else np.nan
+
+    g = roster.groupby("person", sort=False)
+    out = pd.DataFrame(
+        {
+            "name": g["name"].first(),
+            "title": g["title"].agg(joined),
+            "phone": g["phone"].first(),
+            "role": g["role"].agg(joined),
+            "units": g["unit_name"].agg(joined),
+            "unit_ids": g["unit_id"].agg(joined),
+            "levels": g["level"].agg(joined),
+        }
+    )
+    rid = river_ids.reindex(out.index)
+    out["rivers"] = [
+        _SEP.join(river_name.get(r, r) for r in ids) if isinstance(ids, list) else np.nan
+        for ids in rid
+    ]
+    out["river_ids"] = [_SEP.join(ids) if isinstance(ids, list) else np.nan for ids in rid]
+    out["km"] = km.reindex(out.index).fillna(0.0)
+    out["n_reaches"] = n_reaches.reindex(out.index).fillna(0).astype("int64")
+    out["boundary_km"] = bkm.reindex(out.index).fillna(0.0)
+    text = [c for c in out.columns if c not in ("km", "n_reaches", "boundary_km")]
+    out[text] = out[text].astype("str")
+    return out.reset_index(drop=True)
+
+
+# ------------------------------------------------------------------- report
+_REPORT_COLUMNS = (
+    "reason",
+    "code",
+    "level",
+    "unit_id",
+    "unit_name",
+    "name",
+    "river_id",
+    "river_name",
+    "km",
+    "n_reaches",
+    "detail",
+)
+
+
+def _names(frame: pd.DataFrame, id_col: str) -> dict[str, str]:
+    """id -> name (the id where the name is missing)."""
+    ids = frame[id_col].astype("str")
+    return dict(zip(ids, frame["name"].astype("str").fillna(ids), strict=True))
+
+
+def roster_report(
+    resp: Responsibility,
+    *,
+    max_km: float | None = None,
+    max_reaches: int | None = None,
+    fence: float = 3.0,
+    min_people: int = 8,
+    lang: str = "zh",
+) -> pd.DataFrame:
+    """Gaps and conflicts of the roster. The engine of :meth:`Responsibility.roster_report`."""
+    if lang not in ("zh", "en"):
+        msg = f"lang must be 'zh' or 'en', got {lang!r}"
+        raise ValueError(msg)
+    roster = _stored_roster(resp)
+    long = _assignments(resp.reaches, resp.units, resp.levels, roster)
+    placed = long[long["unit_id"].notna()]
+    unit_name = _names(resp.units, "unit_id")
+    river_name = _names(resp.rivers, "river_id")
+    zh = lang == "zh"
+    rows = [
+        *_report_gaps(placed, resp.levels, river_name, zh),
+        *_report_no_river(placed, roster, zh),
+        *_report_conflicts(roster, unit_name, river_name, zh),
+        *_report_not_in_unit(placed, roster, river_name, zh),
+        *_report_overload(placed, roster, resp.levels, max_km, max_reaches, fence, min_people, zh),
+    ]
+    out = pd.DataFrame(rows, columns=[c for c in _REPORT_COLUMNS if c not in ("reason",)])
+    out["reason"] = out["code"].map(lambda c: REASONS[c][0 if zh else 1])
+
+    def names_of(ids: Any, table: dict[str, str]) -> Any:
+        if not isinstance(ids, str):
+            return np.nan
+        return _SEP.join(table.get(x, x) for x in ids.split(_SEP))
+
+    out["unit_name"] = out["unit_id"].map(lambda u: names_of(u, unit_name))
+    out["river_name"] = out["river_id"].map(lambda r: names_of(r, river_name))
+    out = out[list(_REPORT_COLUMNS)]
+    out["km"] = out["km"].astype(float)
+    out["n_reaches"] = out["n_reaches"].astype("Int64")
+    text = [c for c in _REPORT_COLUMNS if c not in ("km", "n_reaches")]
+    out[text] = out[text].astype("str")
+    return out.reset_index(drop=True)
+
+
+def _report_gaps(
+    placed: pd.DataFrame, levels: Sequence[str], river_name: dict[str, str], zh: bool
+) -> list[dict[str, Any]]:
+    """Units with reaches and no chief for some or all of them: one row per unit."""
+    gap = placed[placed["person"].isna()]
+    if not len(gap):
+        return []
+    gap = gap.assign(km=gap["share"] * gap["length_m"] / 1000.0)
+    per_unit = gap.groupby(["level_rank", "unit_id"], sort=True).agg(
+        km=("km", "sum"),
+        n_reaches=("pos", "nunique"),
+        river_id=("river_id", lambda s: _SEP.join(dict.fromkeys(s))),
+    )
+    rows = []
+    for (rank, uid), rec in zip(per_unit.index, per_unit.to_dict("records"), strict=True):
+        which = ("、" if zh else ", ").join(
+            river_name.get(r, r) for r in str(rec["river_id"]).split(_SEP)
+        )
+        n, km = int(rec["n_reaches"]), float(rec["km"])
+        detail = (
+            f"{n} 个河段共 {km:.1f} km（{which}）在本级无河长"
+            if zh
+            else f"{n} reach(es), {km:.1f} km ({which}) have no chief at this level"
+        )
+        rows.append(
+            {
+                "code": "no_chief",
+                "level": levels[int(rank)],
+                "unit_id": uid,
+                "name": np.nan,
+                "river_id": rec["river_id"],
+                "km": km,
+                "n_reaches": n,
+                "detail": detail,
+            }
+        )
+    return rows
+
+
+def _report_no_river(placed: pd.DataFrame, roster: pd.DataFrame, zh: bool) -> list[dict[str, Any]]:
+    """General chiefs whose unit has no river reach."""
+    idle = roster[roster["river_id"].isna() & ~roster["unit_id"].isin(set(placed["unit_id"]))]
+    return [
+        {
+            "code": "no_river",
+            "level": rec["level"],
+            "unit_id": rec["unit_id"],
+            "name": rec["name"],
+            "river_id": np.nan,
+            "km": 0.0,
+            "n_reaches": 0,
+            "detail": f"{rec['unit_name']}没有河段"
+            if zh
+            else f"no river reach in {rec['unit_name']}",
+        }
+        for rec in idle.to_dict("records")
+    ]
+
+
+def _report_conflicts(
+    roster: pd.DataFrame, unit_name: dict[str, str], river_name: dict[str, str], zh: bool
+) -> list[dict[str, Any]]:
+    """一河一长: two or more people listed as 河长 for one river in one unit."""
+    named = roster[roster["river_id"].notna() & (roster["role"] == _PRINCIPAL)]
+    people = named.groupby(["unit_id", "river_id"], sort=False)["person"].nunique()
+    rows = []
+    for uid, rid in people.index[people.to_numpy() > 1]:
+        grp = named[(named["unit_id"] == uid) & (named["river_id"] == rid)]
+        names = list(dict.fromkeys(grp["name"]))
+        who = ("、" if zh else ", ").join(names)
+        unit, river = unit_name.get(uid, uid), river_name.get(rid, rid)
+        rows.append(
+            {
+                "code": "conflict",
+                "level": grp["level"].iloc[0],
+                "unit_id": uid,
+                "name": _SEP.join(names),
+                "river_id": rid,
+                "km": np.nan,
+                "n_reaches": np.nan,
+                "detail": f"{who}均为{unit}{river}的河长"
+                if zh
+                else f"{who} are all chiefs (河长) of {river} in {unit}",
+            }
+        )
+    return rows
+
+
+def _report_not_in_unit(
+    placed: pd.DataFrame, roster: pd.DataFrame, river_name: dict[str, str], zh: bool
+) -> list[dict[str, Any]]:
+    """Chiefs named for a river that does not pass through their unit."""
+    present = placed[["unit_id", "river_id"]].drop_duplicates().assign(_present=True)
+    named = roster[roster["river_id"].notna()].merge(
+        present, on=["unit_id", "river_id"], how="left"
+    )
+    rows = []
+    for rec in named[named["_present"].isna()].to_dict("records"):
+        river, unit = river_name.get(rec["river_id"], rec["river_id"]), rec["unit_name"]
+        rows.append(
+            {
+                "code": "river_not_in_unit",
+                "level": rec["level"],
+                "unit_id": rec["unit_id"],
+                "name": rec["name"],
+                "river_id": rec["river_id"],
+                "km": 0.0,
+                "n_reaches": 0,
+                "detail": f"{river}不流经{unit}" if zh else f"{river} does not pass through {unit}",
+            }
+        )
+    return rows
+
+
+def _report_overload(
+    placed: pd.DataFrame,
+    roster: pd.DataFrame,
+    levels: Sequence[str],
+    max_km: float | None,
+    max_reaches: int | None,
+    fence: float,
+    min_people: int,
+    zh: bool,
+) -> list[dict[str, Any]]:
+    """People whose km or number of reaches at a level is an outlier at that level."""
+    held = placed[placed["person"].notna()]
+    load = (
+        held.assign(km=held["share"] * held["length_m"] / 1000.0)
+        .groupby(["level_rank", "person"], sort=True)
+        .agg(km=("km", "sum"), n_reaches=("pos", "nunique"), name=("name", "first"))
+        .reset_index()
+    )
+    units = (
+        roster.groupby(["person", "level"])["unit_id"]
+        .agg(lambda s: _SEP.join(dict.fromkeys(s)))
+        .reset_index()
+    )
+    unit_of = {
+        (str(p), str(lv)): str(u)
+        for p, lv, u in zip(units["person"], units["level"], units["unit_id"], strict=True)
+    }
+    rows = []
+    for rank, grp in load.groupby("level_rank", sort=True):
+        level = levels[int(str(rank))]
+        km_limit = _limit(grp["km"], max_km, fence, min_people)
+        n_limit = _limit(grp["n_reaches"], max_reaches, fence, min_people)
+        for rec in grp.to_dict("records"):
+            km, n = float(rec["km"]), int(rec["n_reaches"])
+            parts = []
+            if km > km_limit:
+                parts.append(
+                    f"{km:.1f} km（上限 {km_limit:.1f} km）"
+                    if zh
+                    else f"{km:.1f} km (limit {km_limit:.1f} km)"
+                )
+            if n > n_limit:
+                parts.append(
+                    f"{n} 个河段（上限 {n_limit:.1f}）"
+                    if zh
+                    else f"{n} reaches (limit {n_limit:.1f})"
+                )
+            if parts:
+                rows.append(
+                    {
+                        "code": "overload",
+                        "level": level,
+                        "unit_id": unit_of.get((str(rec["person"]), level), np.nan),
+                        "name": rec["name"],
+                        "river_id": np.nan,
+                        "km": km,
+                        "n_reaches": n,
+                        "detail": ("，" if zh else "; ").join(parts),
+                    }
+                )
+    return rows
+
+
+def _limit(values: pd.Series, given: float | None, fence: float, min_people: int) -> float:
+    """The explicit limit, or Tukey's upper fence Q3 + fence·IQR; inf for small groups."""
+    if given is not None:
+        return float(given)
+    if len(values) < min_people:
+        return math.inf
+    q1, q3 = np.percentile(values.to_numpy(dtype=float), [25, 75])
+    return float(q3 + fence * (q3 - q1))
+
+
+# --------------------------------------------------------------- signboards
+def signboards(
+    resp: Responsibility,
+    level: str,
+    *,
+    hotline: str | Mapping[str, str] | None = None,
+    supervisor: str | Mapping[str, str] | None = "{unit}河长制办公室",
+    lang: str = "zh",
+) -> pd.DataFrame:
+    """Rows of the river chief signboards. The engine of :meth:`Responsibility.signboards`."""
+    if lang not in ("zh", "en"):
+        msg = f"lang must be 'zh' or 'en', got {lang!r}"
+        raise ValueError(msg)
+    levels = resp.levels
+    if level not in levels:
+        msg = f"signboards: unknown level {level!r}; the levels are {', '.join(levels)}"
+        raise SchemaError(msg)
+    rivers = resp.rivers
+    rivers = rivers[rivers["chief_level"].astype("str") == level].reset_index(drop=True)
+    units = resp.units
+    unit_name = dict(zip(units["unit_id"].astype("str"), units["name"].astype("str"), strict=True))
+    parent_of = dict(
+        zip(units["unit_id"].astype("str"), _clean_text(units["parent_id"]), strict=True)
+    )
+    roster = _stored_roster(resp) if resp.roster is not None else _empty_roster()
+    reaches = resp.reaches
+    reaches = reaches[reaches["river_id"].astype("str").isin(rivers["river_id"].astype("str"))]
+    reaches = reaches.reset_index(drop=True)
+    long = _assignments(reaches, units, levels, roster)
+    long = long[long["person"].notna()].sort_values(["from_m", "side"], kind="stable")
+
+    out = pd.DataFrame(
+        {
+            "river_id": rivers["river_id"].astype("str"),
+            "river": rivers["name"].astype("str").fillna(rivers["river_id"].astype("str")),
+            "chief_level": level,
+            "chief_unit": _clean_text(rivers["chief_unit"]),
+        }
+    )
+    out["chief_unit_name"] = out["chief_unit"].map(unit_name)
+    start, end = _ends(resp, reaches, out["river_id"], level, lang)
+    out["start"] = start
+    out["end"] = end
+    out["length_km"] = rivers["length_m"].to_numpy(dtype=float) / 1000.0
+    for lv in levels:
+        sub = long[long["level"] == lv].drop_duplicates(["river_id", "person"])
+        agg = sub.groupby("river_id", sort=False).agg(
+            name=("name", lambda s: _SEP.join(s.fillna(""))),
+            title=("title", lambda s: _SEP.join(s.fillna(""))),
+            phone=("phone", lambda s: _SEP.join(s.fillna(""))),
+        )
+        for suffix, field in (("", "name"), ("_title", "title"), ("_phone", "phone")):
+            vals = out["river_id"].map(agg[field]) if len(agg) else np.nan
+            col = pd.Series(vals, index=out.index).astype("str")
+            out[f"chief_{lv}{suffix}"] = col.where(col.str.strip(_SEP) != "")
+    out["supervisor"] = _per_unit(supervisor, out["chief_unit"], unit_name, parent_of)
+    out["hotline"] = _per_unit(hotline, out["chief_unit"], unit_name, parent_of)
+    text = [c for c in out.columns if c != "length_km"]
+    out[text] = out[text].astype("str")
+    return out
+
+
+def _empty_roster() -> pd.DataFrame:
+    out = pd.DataFrame({c: pd.Series(dtype="str") for c in COLUMNS})
+    return out.assign(person=pd.Series(dtype="str"))
+
+
+def _per_unit(
+    value: str | Mapping[str, str] | None,
+    unit_ids: pd.Series,
+    unit_name: Mapping[str, str],
+    parent_of: Mapping[str, Any],
+) -> pd.Series:
+    if value is None:
+        return pd.Series(np.nan, index=unit_ids.index, dtype="str")
+    if isinstance(value, Mapping):
+        return unit_ids.map(lambda u: value.get(u, np.nan)).astype("str")
+
+    def fill(uid: Any) -> str:
+        name = unit_name.get(uid, "") if isinstance(uid, str) else ""
+        parent = parent_of.get(uid) if isinstance(uid, str) else None
+        pname = unit_name.get(parent, name) if isinstance(parent, str) else name
+        return value.format(unit=name, parent=pname)
+
+    return unit_ids.map(fill).astype("str")
+
+
+def _ends(
+    resp: Responsibility, reaches: gpd.GeoDataFrame, river_ids: pd.Series, level: str, lang: str
+) -> tuple[list[Any], list[Any]]:
+    """Names of the units nearest each river's first and last point."""
+    levels = resp.levels
+    finest = levels[-1]
+    units = resp.units
+    units = units[units["geometry"].notna() & ~units.geometry.is_empty]
+    if not len(reaches) or not len(units):
+        return [np.nan] * len(river_ids), [np.nan] * len(river_ids)
+    crs = resp.summary.get("metric_crs")
+    if reaches.crs is not None and crs:
+        reaches = reaches.to_crs(crs)
+        units = units.to_crs(crs)
+    first = reaches.sort_values("from_m").drop_duplicates("river_id", keep="first")
+    last = reaches.sort_values("to_m").drop_duplicates("river_id", keep="last")
+    # Units of the finest level (of any level when the finest has none).
+    cand = units[units["level"].astype("str") == finest]
+    if not len(cand):
+        cand = units
+    cand_ids = cand["unit_id"].astype("str").to_numpy(dtype=object)
+    tree = shapely.STRtree(cand.geometry.to_numpy())
+    anc = _ancestors(resp.units, levels)
+    name_of = dict(zip(units["unit_id"].astype("str"), units["name"].astype("str"), strict=True))
+    below = list(levels[levels.index(level) + 1 :]) or [finest]
+
+    def names(points: np.ndarray) -> dict[int, str]:
+        src, idx = tree.query_nearest(points, all_matches=False)
+        out: dict[int, str] = {}
+        for s, i in zip(src.tolist(), idx.tolist(), strict=True):
+            uid = str(cand_ids[i])
+            chain = [anc.at[uid, lv] for lv in below] if uid in anc.index else []
+            parts = [name_of[u] for u in chain if isinstance(u, str) and u in name_of]
+            if not parts:
+                parts = [name_of.get(uid, uid)]
+            out[s] = "".join(parts) if lang == "zh" else ", ".join(reversed(parts))
+        return out
+
+    def endpoint(geoms: np.ndarray, which: int) -> np.ndarray:
+        multi = shapely.get_type_id(geoms) == shapely.GeometryType.MULTILINESTRING
+        lines = geoms.copy()
+        if multi.any():
+            lines[multi] = shapely.get_geometry(geoms[multi], which)
+        return np.asarray(shapely.get_point(lines, which))
+
+    s_pts = endpoint(first.geometry.to_numpy(), 0)
+    e_pts = endpoint(last.geometry.to_numpy(), -1)
+    s_names = names(s_pts)
+    e_names = names(e_pts)
+    s_by = {r: s_names.get(i, np.nan) for i, r in enumerate(first["river_id"].astype(str))}
+    e_by = {r: e_names.get(i, np.nan) for i, r in enumerate(last["river_id"].astype(str))}
+    return [s_by.get(r, np.nan) for r in river_ids], [e_by.get(r, np.nan) for r in river_ids]
+
+
+# ------------------------------------------------------------------ export
+_COLUMN_LABELS: dict[str, str] = {
+    "river_id": "河流编码",
+    "river": "河流名称",
+    "river_name": "河流名称",
+    "chief_level": "河长级别",
+    "chief_unit": "河长单位编码",
+    "chief_unit_name": "河长单位",
+    "start": "起点",
+    "end": "终点",
+    "length_km": "长度(km)",
+    "supervisor": "监督单位",
+    "hotline": "监督电话",
+    "reason": "问题",
+    "code": "问题代码",
+    "level": "级别",
+    "unit_id": "单位编码",
+    "unit_name": "单位",
+    "name": "姓名",
+    "title": "职务",
+    "phone": "电话",
+    "role": "角色",
+    "units": "单位",
+    "unit_ids": "单位编码",
+    "levels": "级别",
+    "rivers": "河流",
+    "river_ids": "河流编码",
+    "km": "长度(km)",
+    "n_reaches": "河段数",
+    "boundary_km": "界河长度(km)",
+    "detail": "说明",
+    "since": "任职时间",
+}
+
+
+def zh_headers(columns: Sequence[str]) -> list[str]:
+    """Chinese headers for the columns of the chief tables (unknown ones unchanged).
+
+    Examples
+    --------
+    >>> zh_headers(["river", "chief_city", "chief_city_phone", "other"])
+    ['河流名称', '市级河长', '市级河长电话', 'other']
+    """
+    out = []
+    for col in columns:
+        m = re.fullmatch(r"chief_(.+?)(_title|_phone)?", col)
+        if col in _COLUMN_LABELS:
+            out.append(_COLUMN_LABELS[col])
+        elif m and col not in _RIVER_CHIEF_COLUMNS:
+            level = _LEVEL_LABELS_ZH.get(m.group(1), m.group(1))
+            out.append(
+                f"{level}河长" + {"_title": "职务", "_phone": "电话"}.get(m.group(2) or "", "")
+            )
+        else:
+            out.append(
+                {"chief_name": "河长", "chief_title": "河长职务", "chief_phone": "河长电话"}.get(
+                    col, col
+                )
+            )
+    return out
+
+
+def write_table(
+    frames: pd.DataFrame | Mapping[str, pd.DataFrame],
+    path: PathLike,
+    *,
+    overwrite: bool = False,
+    lang: str = "zh",
+) -> Path:
+    """Write a table (signboards, roster report, chiefs) to CSV or XLSX, atomically.
+
+    Parameters
+    ----------
+    frames
+        A DataFrame, or for ``.xlsx`` a mapping ``{sheet name: DataFrame}``
+        written as sheets in order.
+    path
+        ``.csv`` (UTF-8 with BOM, which Excel opens correctly) or ``.xlsx``.
+    overwrite
+        Replace an existing file; without it an existing file raises
+        :class:`~rivermap.errors.OutputExistsError`.
+    lang
+        ``"zh"``: Chinese column headers (``河流名称``, ``市级河长`` …);
+        ``"en"``: the column names as they are.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> import pandas as pd
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "boards.csv"
+    >>> _ = write_table(pd.DataFrame({"river": ["钱塘江"], "length_km": [151.8]}), out)
+    >>> out.read_text(encoding="utf-8-sig").splitlines()[0]
+    '河流名称,长度(km)'
+    """
+    from rivermap.io import atomic_output
+
+    final = Path(path)
+    suffix = final.suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        msg = f"{final}: write a .csv or .xlsx file"
+        raise SchemaError(msg)
+    sheets = dict(frames) if isinstance(frames, Mapping) else {"Sheet1": frames}
+    if suffix == ".csv" and len(sheets) != 1:
+        msg = f"{final}: a CSV file holds one table; write several tables to .xlsx"
+        raise SchemaError(msg)
+
+    def labelled(frame: pd.DataFrame) -> pd.DataFrame:
+        frame = pd.DataFrame(frame)
+        if "geometry" in frame.columns:
+            frame = frame.drop(columns="geometry")
+        if lang == "zh":
+            frame.columns = pd.Index(zh_headers([str(c) for c in frame.columns]))
+        return frame
+
+    with atomic_output(final, overwrite=overwrite) as tmp:
+        if suffix == ".csv":
+            labelled(next(iter(sheets.values()))).to_csv(tmp, index=False, encoding="utf-8-sig")
+        else:
+            with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
+                for sheet, frame in sheets.items():
+                    labelled(frame).to_excel(writer, sheet_name=str(sheet)[:31], index=False)
+    return final
