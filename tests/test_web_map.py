@@ -1,0 +1,646 @@
+"""Interactive maps: offline, escaped, coloured, in a real browser with the network blocked.
+
+The browser tests use Debian's chromium through Playwright (see tests/browser.py)
+and skip with the reason when either is missing. Screenshots go to
+``out/test-artifacts/`` (printed; not committed).
+"""
+
+from __future__ import annotations
+
+import re
+import types
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from shapely import LineString, Polygon, box
+
+import rivermap as rm
+from rivermap.crs import wgs84_to_gcj02
+from rivermap.maps import _offline, _style, responsibility_map, save_html
+from rivermap.maps.web import _simplify_coverage
+from tests import browser as br
+from tests.conftest import tiny_units_frame
+
+HOSTILE_RIVER = "<img src=x onerror=alert(1)>"
+HOSTILE_UNIT = "</script><script>alert(2)</script>\"'&"
+TEMPLATE_NAME = "{{7*7}}{% if 1 %}x{% endif %}{# c #}"
+
+
+# ------------------------------------------------------------------ fixtures
+@pytest.fixture(scope="module")
+def demo() -> rm.Responsibility:
+    return rm.assign(*rm.datasets.load_demo())
+
+
+def hand_flags(resp: rm.Responsibility, level: str) -> pd.DataFrame:
+    """A flags table in the shape of ``resp.flags()``: rivers crossing units at ``level``."""
+    r = resp.reaches
+    r = r[r[level].notna()]
+    names = resp.units.set_index("unit_id")["name"]
+    rows = []
+    for rid, grp in r.groupby("river_id", sort=True):
+        per = grp.groupby(level, sort=False)["length_m"].sum()
+        if len(per) < 2:
+            continue
+        shares = per / per.sum()
+        rows.append(
+            {
+                "river_id": rid,
+                "name": grp["name"].iloc[0],
+                "level": level,
+                "units": ";".join(per.index),
+                "unit_names": ";".join(names.reindex(per.index).fillna("").astype(str)),
+                "shares": ";".join(f"{s:.3f}" for s in shares),
+                "lengths_m": ";".join(f"{v:.0f}" for v in per),
+                "handovers": len(per) - 1,
+                "reasons": "crosses,boundary",
+                "severity": float(1 - shares.max()),
+                "proposal": f"Split {rid} into {len(per)} segments",
+                "proposal_zh": f"将{rid}分为{len(per)}段",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def hostile_resp() -> rm.Responsibility:
+    frame = tiny_units_frame()
+    frame.loc[frame["unit_id"] == "330602", "name"] = HOSTILE_UNIT
+    frame.loc[frame["unit_id"] == "330603", "name"] = TEMPLATE_NAME
+    x0, y0 = 540_000.0, 3_320_000.0
+    rivers = gpd.GeoDataFrame(
+        {"river_id": ["evil", "tmpl"], "name": [HOSTILE_RIVER, TEMPLATE_NAME]},
+        geometry=[
+            LineString([(x0 + 1000, y0 + 500), (x0 + 3000, y0 + 500)]),
+            LineString([(x0 + 500, y0 + 1500), (x0 + 3500, y0 + 1500)]),
+        ],
+        crs=frame.crs,
+    )
+    return rm.assign(rivers, rm.AdminUnits(frame, ["district", "street"]))
+
+
+def hostile_flags() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "river_id": ["evil"],
+            "level": ["street"],
+            "units": ["330602001;330603001"],
+            "unit_names": [f"{HOSTILE_UNIT};b"],
+            "shares": ["0.5;0.5"],
+            "lengths_m": ["1000;1000"],
+            "handovers": [1],
+            "reasons": ["crosses"],
+            "severity": [0.5],
+            "proposal": [HOSTILE_RIVER],
+            "proposal_zh": [HOSTILE_RIVER],
+        }
+    )
+
+
+def hostile_chiefs() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "unit_id": ["330602001", "330603001"],
+            "level": ["street", "street"],
+            "unit_name": ["a", "b"],
+            "name": [HOSTILE_RIVER, "王五"],
+            "title": [HOSTILE_UNIT, "街道办主任"],
+            "phone": ["<b>1</b>", "0575-1"],
+            "role": ["河长", "河长"],
+            "river_id": [np.nan, "evil"],
+            "since": ["2020-01-01", "2021-01-01"],
+        }
+    )
+
+
+def rendered(m: object) -> str:
+    return m.get_root().render()  # type: ignore[attr-defined,no-any-return]
+
+
+def meta_of(html: str) -> tuple[dict, dict]:  # type: ignore[type-arg]
+    """The two JSON arguments of rivermap.build(...) in a rendered page."""
+    import json
+
+    start = html.index("rivermap.build(")
+    decoder = json.JSONDecoder()
+    i = html.index(",", start) + 2
+    meta, end = decoder.raw_decode(html, i)
+    geoms, _ = decoder.raw_decode(html, end + 2)
+    return meta, geoms
+
+
+def decode(text: str, factor: float) -> list[tuple[float, float]]:
+    """Encoded polyline -> [(lat, lng)] (the inverse of _offline.encode_geometries)."""
+    out, i, lat, lng = [], 0, 0, 0
+    while i < len(text):
+        vals = []
+        for _ in range(2):
+            shift = result = 0
+            while True:
+                b = ord(text[i]) - 63
+                i += 1
+                result |= (b & 31) << shift
+                shift += 5
+                if b < 32:
+                    break
+            vals.append(~(result >> 1) if result & 1 else result >> 1)
+        lat += vals[0]
+        lng += vals[1]
+        out.append((lat / factor, lng / factor))
+    return out
+
+
+# ------------------------------------------------------------- HTML, no browser
+def test_demo_map_is_self_contained_and_small(demo, tmp_path) -> None:
+    out = save_html(
+        responsibility_map(demo, flags=hand_flags(demo, "district")), tmp_path / "m.html"
+    )
+    html = out.read_text(encoding="utf-8")
+    assert out.stat().st_size <= 3_000_000
+    assert _offline.external_urls(html) == []
+    assert "cdn.jsdelivr" not in html
+    assert "code.jquery" not in html
+    assert "bootstrap" not in html
+    assert "Leaflet 1.9" in html  # inlined from xstatic-leaflet
+    assert "url(images/" not in html  # Leaflet's CSS images are data: URIs
+
+
+def test_external_urls_finds_loads_not_links() -> None:
+    html = (
+        '<link rel="stylesheet" href="https://a/x.css"><script src="//b/y.js"></script>'
+        '<style>.a{background:url("http://c/z.png")}</style><a href="https://leafletjs.com">L</a>'
+    )
+    assert _offline.external_urls(html) == ["//b/y.js", "http://c/z.png", "https://a/x.css"]
+
+
+def test_save_html_is_atomic_and_refuses_to_overwrite(demo, tmp_path) -> None:
+    m = responsibility_map(demo, flags=False)
+    path = save_html(m, tmp_path / "map.html")
+    with pytest.raises(rm.OutputExistsError):
+        save_html(m, path)
+    assert save_html(m, path, overwrite=True) == path
+    assert [p.name for p in tmp_path.iterdir()] == ["map.html"]
+    with pytest.raises(TypeError, match=r"folium\.Map"):
+        save_html("not a map", tmp_path / "x.html")  # type: ignore[arg-type]
+
+
+def test_save_html_warns_when_a_plugin_pulls_from_a_cdn(demo, tmp_path) -> None:
+    from folium.plugins import MiniMap
+
+    m = responsibility_map(demo, flags=False)
+    MiniMap().add_to(m)
+    with pytest.warns(rm.RivermapWarning, match="will not work offline"):
+        save_html(m, tmp_path / "map.html")
+
+
+def test_bad_arguments_raise_clear_errors(demo) -> None:
+    with pytest.raises(rm.RivermapError, match="levels are province, city, district"):
+        responsibility_map(demo, level="street")
+    with pytest.raises(rm.RivermapError, match="'zh' or 'en'"):
+        responsibility_map(demo, lang="fr")
+    with pytest.raises(rm.RivermapError, match="osm, tianditu, gaode"):
+        responsibility_map(demo, basemap="google")
+    with pytest.raises(TypeError, match="flags must be"):
+        responsibility_map(demo, flags="yes")  # type: ignore[arg-type]
+    with pytest.raises(rm.SchemaError, match="river_id"):
+        responsibility_map(demo, flags=pd.DataFrame({"x": [1]}))
+    with pytest.raises(rm.SchemaError, match="unit_id"):
+        responsibility_map(demo, chiefs=pd.DataFrame({"name": ["a"]}))
+    with pytest.raises(TypeError, match="plan must be"):
+        responsibility_map(demo, plan=object())
+
+
+def test_tianditu_needs_a_key(demo, monkeypatch) -> None:
+    monkeypatch.delenv("TIANDITU_KEY", raising=False)
+    with pytest.raises(rm.RivermapError, match="TIANDITU_KEY"):
+        responsibility_map(demo, basemap="tianditu")
+    html = rendered(responsibility_map(demo, basemap="tianditu:abc123", flags=False))
+    assert "tianditu.gov.cn" in html
+    assert "tk=abc123" in html
+    monkeypatch.setenv("TIANDITU_KEY", "k9")
+    assert "tk=k9" in rendered(responsibility_map(demo, basemap="tianditu", flags=False))
+
+
+def test_osm_basemap_adds_tiles_and_none_adds_none(demo) -> None:
+    assert "tile.openstreetmap.org" in rendered(
+        responsibility_map(demo, basemap="osm", flags=False)
+    )
+    html = rendered(responsibility_map(demo, flags=False))
+    assert "tile" not in " ".join(re.findall(r"L\.tileLayer\([^)]*", html))
+    assert "L.tileLayer(" not in html
+
+
+def test_gaode_shifts_geometry_to_gcj02(demo) -> None:
+    _plain_meta, plain = meta_of(rendered(responsibility_map(demo, flags=False)))
+    _gaode_meta, gaode = meta_of(rendered(responsibility_map(demo, basemap="gaode", flags=False)))
+    assert "autonavi.com" in rendered(responsibility_map(demo, basemap="gaode", flags=False))
+    first = demo.reaches.iloc[[0]]
+    start = shapely.get_coordinates(first.geometry.values[0])[0]
+    shifted = shapely.get_coordinates(wgs84_to_gcj02(first).geometry.values[0])[0]
+    tol = 1.5 / gaode["factor"]
+    lat, lng = decode(gaode["reaches"][0][0], gaode["factor"])[0]
+    assert abs(lng - shifted[0]) < tol
+    assert abs(lat - shifted[1]) < tol
+    lat0, lng0 = decode(plain["reaches"][0][0], plain["factor"])[0]
+    assert abs(lng0 - start[0]) < tol
+    assert abs(lat0 - start[1]) < tol
+    assert abs(lng - lng0) > 10 * tol  # GCJ-02 moves points by hundreds of metres
+
+
+def test_neighbouring_units_differ_and_reaches_take_their_units_colour(demo) -> None:
+    meta, _ = meta_of(rendered(responsibility_map(demo, level="district", flags=False)))
+    units = demo.units[demo.units["level"] == "district"].to_crs(4326).reset_index(drop=True)
+    layer = next(u for u in meta["unitLayers"] if u["level"] == "district")
+    colour = dict(zip(layer["ids"], layer["colours"], strict=True))
+    pairs = _style.adjacency(units.geometry.values)
+    assert len(pairs) > 100
+    ids = units["unit_id"].to_numpy()
+    assert all(colour[ids[a]] != colour[ids[b]] for a, b in pairs)
+    assert set(colour.values()) <= set(_style.PALETTE)
+    for p, (_, reach) in zip(meta["reaches"], demo.reaches.iterrows(), strict=True):
+        if isinstance(reach["district"], str):
+            assert p["c"] == colour[reach["district"]]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 10**6))
+def test_colour_graph_is_proper_on_random_planar_graphs(seed) -> None:
+    rng = np.random.default_rng(seed)
+    pts = rng.random((30, 2))
+    tri = shapely.delaunay_triangles(shapely.multipoints(pts), only_edges=True)
+    edges_geom = shapely.get_parts(tri)
+    coords = shapely.get_coordinates(edges_geom).reshape(-1, 2, 2)
+    index = {tuple(p): i for i, p in enumerate(pts.tolist())}
+    edges = np.array([[index[tuple(a)], index[tuple(b)]] for a, b in coords.tolist()])
+    colours = _style.colour_graph(len(pts), edges)
+    assert (colours[edges[:, 0]] != colours[edges[:, 1]]).all()
+    assert colours.max() < 6  # smallest-last colouring of a planar graph
+
+
+def test_coverage_simplify_keeps_shared_edges() -> None:
+    # a wiggly east-west boundary, with a T-junction at x=5 where two northern units meet
+    xs = np.linspace(0, 10, 201)
+    wiggle = [(float(x), 5 + 0.05 * np.sin(7 * x)) for x in xs]
+    south = Polygon([(0, 0), (10, 0), *reversed(wiggle)])
+    west = Polygon([*wiggle[:101], (5, 10), (0, 10)])
+    east = Polygon([*wiggle[100:], (10, 10), (5, 10)])
+    geoms = np.array([south, west, east], dtype=object)
+
+    def overlap_and_gap(parts) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+        total = sum(p.area for p in parts)
+        union = shapely.union_all(parts).area
+        return total - union, 100 - union
+
+    together = _simplify_coverage(geoms, 0.2)
+    assert (
+        shapely.get_num_coordinates(together).sum() < 0.3 * shapely.get_num_coordinates(geoms).sum()
+    )
+    overlap, gap = overlap_and_gap(together)
+    assert abs(overlap) < 1e-9
+    assert abs(gap) < 1e-9
+    overlap, gap = overlap_and_gap(shapely.simplify(geoms, 0.2))  # each on its own
+    assert overlap > 1e-4 or gap > 1e-4
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(st.floats(-179.9, 179.9), st.floats(-89.9, 89.9)), min_size=2, max_size=30),
+    st.integers(0, 6),
+)
+def test_encoded_polylines_round_trip(points, decimals) -> None:
+    line = LineString(points)
+    (parts,) = _offline.encode_geometries([line], decimals)
+    got = decode(parts[0], 10**decimals)
+    want = [
+        (round(y * 10**decimals) / 10**decimals, round(x * 10**decimals) / 10**decimals)
+        for x, y in points
+    ]
+    assert np.allclose(got, want, atol=1e-9)
+
+
+def test_encoded_polygons_keep_holes_and_parts() -> None:
+    shell = box(0, 0, 4, 4)
+    holed = shell.difference(box(1, 1, 2, 2))
+    multi = shapely.MultiPolygon([box(10, 10, 11, 11), box(12, 12, 13, 13)])
+    out = _offline.encode_geometries([holed, multi, None, shapely.LineString()], 4)
+    assert [len(p) for p in out[0]] == [2]  # one polygon: shell and hole
+    assert [len(p) for p in out[1]] == [1, 1]
+    assert out[2] == []
+    assert out[3] == []
+    hole = decode(out[0][0][1], 1e4)
+    assert len(hole) == 5
+    assert set(hole) == {(1.0, 1.0), (1.0, 2.0), (2.0, 1.0), (2.0, 2.0)}
+
+
+def test_hostile_strings_never_reach_the_page_as_markup() -> None:
+    resp = hostile_resp()
+    html = rendered(
+        responsibility_map(resp, level="street", flags=hostile_flags(), chiefs=hostile_chiefs())
+    )
+    for raw in (HOSTILE_RIVER, "<script>alert(2)", "<b>1</b>"):
+        assert raw not in html
+    assert "{{7*7}}" not in html
+    assert "{%" not in html.split("rivermap.build(", 1)[1]
+    meta, _ = meta_of(html)
+    assert meta["rivers"]["evil"] == HOSTILE_RIVER  # the text itself survives, as data
+    assert meta["units"]["330603"][0] == TEMPLATE_NAME
+
+
+def test_js_literal_escapes_script_and_template_breakers() -> None:
+    import json
+
+    s = "</script><!-- {{x}} {%y%} {#z#} \u2028 & > ok"
+    lit = _offline.js_literal({"a": s})
+    assert "<" not in lit
+    assert ">" not in lit
+    assert "&" not in lit
+    assert "{{" not in lit
+    assert "{%" not in lit
+    assert "{#" not in lit
+    assert json.loads(lit) == {"a": s}
+
+
+def test_flags_true_false_and_frame(demo) -> None:
+    table = hand_flags(demo, "district")
+    meta, _ = meta_of(rendered(responsibility_map(demo, flags=table)))
+    assert set(meta["flags"]) == set(table["river_id"])
+    entry = meta["flags"]["富春江"]
+    assert entry["proposal"].startswith("将富春江")
+    assert abs(sum(u[2] for u in entry["units"]) - 1) < 0.01
+    assert entry["reasons"] == ["跨单位", "界河"]
+    en, _ = meta_of(rendered(responsibility_map(demo, flags=table, lang="en")))
+    assert en["flags"]["富春江"]["proposal"].startswith("Split")
+    assert en["flags"]["富春江"]["reasons"] == ["crosses units", "runs along a boundary"]
+    none, _ = meta_of(rendered(responsibility_map(demo, flags=False)))
+    assert none["flags"] == {}
+    other_level = table.assign(level="city")
+    kept, _ = meta_of(rendered(responsibility_map(demo, flags=other_level)))
+    assert set(kept["flags"]) == set(table["river_id"])  # no row at this level: all are kept
+    if hasattr(demo, "flags"):
+        computed = demo.flags("district")
+        auto, _ = meta_of(rendered(responsibility_map(demo, level="district")))
+        assert set(auto["flags"]) == set(computed["river_id"].astype(str))
+
+
+def test_chiefs_from_argument_and_from_roster(demo) -> None:
+    chiefs = pd.DataFrame(
+        {
+            "unit_id": ["330111", "330111"],
+            "level": ["district", "district"],
+            "unit_name": ["富阳区", "富阳区"],
+            "name": ["张三", "李四"],
+            "title": ["区长", "副区长"],
+            "phone": ["0571-1", "0571-2"],
+            "role": ["总河长", "河长"],
+            "river_id": [np.nan, "富春江"],
+            "since": ["2020", "2021"],
+        }
+    )
+    meta, _ = meta_of(rendered(responsibility_map(demo, chiefs=chiefs, flags=False)))
+    assert meta["chiefs"]["330111"] == [["张三", "区长", "0571-1", "总河长"]]
+    assert meta["chiefs"]["330111\x01富春江"] == [["李四", "副区长", "0571-2", "河长"]]
+    with_roster = rm.Responsibility(
+        demo.reaches,
+        demo.rivers,
+        demo.units,
+        levels=demo.levels,
+        crs=demo.crs,
+        params=demo.params,
+        summary=demo.summary,
+        roster=chiefs,
+    )
+    meta2, _ = meta_of(rendered(responsibility_map(with_roster, flags=False)))
+    assert meta2["chiefs"] == meta["chiefs"]
+
+
+def test_plan_layer_with_segment_ids(demo) -> None:
+    r = demo.reaches
+    segs = r[r["river_id"] == "富春江"].copy()
+    segments = gpd.GeoDataFrame(
+        {
+            "segment_id": [f"S{i:02d}" for i in range(len(segs))],
+            "river_id": segs["river_id"].to_numpy(),
+            "name": segs["name"].to_numpy(),
+            "from_m": segs["from_m"].to_numpy(),
+            "to_m": segs["to_m"].to_numpy(),
+            "length_m": segs["length_m"].to_numpy(),
+            "unit_id": segs["city"].to_numpy(),
+            "unit_name": ["x"] * len(segs),
+        },
+        geometry=segs.geometry.to_numpy(),
+        crs=demo.crs,
+    )
+    plan = types.SimpleNamespace(segments=segments, level="city")
+    html = rendered(responsibility_map(demo, plan=plan, flags=False))
+    meta, geoms = meta_of(html)
+    assert [s["s"] for s in meta["plan"]["segments"]] == list(segments["segment_id"])
+    assert len(geoms["plan"]) == len(segments)
+    assert [lab[2] for lab in meta["plan"]["labels"]] == list(segments["segment_id"])
+    assert "调整方案河段" in html  # the layer control entry
+
+
+def test_english_labels(demo) -> None:
+    meta, _ = meta_of(rendered(responsibility_map(demo, lang="en", flags=False)))
+    assert meta["texts"]["river"] == "River"
+    assert [lv["label"] for lv in meta["levels"]] == ["province", "city", "district"]
+    zh, _ = meta_of(rendered(responsibility_map(demo, flags=False)))
+    assert [lv["label"] for lv in zh["levels"]] == ["省", "市", "区县"]
+
+
+def test_metric_crs_input_is_drawn_in_degrees() -> None:
+    resp = hostile_resp()  # EPSG:4549 metres
+    _, geoms = meta_of(rendered(responsibility_map(resp, flags=False)))
+    lat, lng = decode(geoms["reaches"][0][0], geoms["factor"])[0]
+    assert 29 < lat < 31
+    assert 120 < lng < 121
+
+
+def test_notebook_repr_embeds_the_offline_page(demo) -> None:
+    snippet = responsibility_map(demo, flags=False)._repr_html_()
+    assert snippet.startswith("<div")
+    assert "<iframe srcdoc=" in snippet
+    assert "Leaflet 1.9" in snippet
+    assert "cdn.jsdelivr" not in snippet
+
+
+# ---------------------------------------------------------------- in a browser
+REASON = br.unavailable_reason()
+needs_browser = pytest.mark.skipif(REASON is not None, reason=REASON or "")
+
+
+@pytest.fixture(scope="module")
+def chromium():  # type: ignore[no-untyped-def]
+    if REASON is not None:
+        pytest.skip(REASON)
+    with br.browser() as b:
+        yield b
+
+
+@pytest.fixture(scope="module")
+def demo_page_file(demo, tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("map") / "demo.html"
+    return save_html(responsibility_map(demo, flags=hand_flags(demo, "district")), path)
+
+
+def _click_river(page, river_id: str) -> None:  # type: ignore[no-untyped-def]
+    """Click the middle vertex of the longest reach of a river."""
+    x, y = page.evaluate(
+        """(rid) => {
+            const h = rivermap.maps[0], map = h.map;
+            const layers = h.riverIndex[rid];
+            let best = null, bestLen = -1;
+            for (const l of layers) {
+                let ll = l.getLatLngs(); while (Array.isArray(ll[0])) ll = ll[0];
+                if (ll.length > bestLen) { best = ll; bestLen = ll.length; }
+            }
+            const target = best[Math.floor(best.length / 2)];
+            map.setView(target, 11, {animate: false});
+            const p = map.latLngToContainerPoint(target);
+            const r = map.getContainer().getBoundingClientRect();
+            return [r.left + p.x, r.top + p.y];
+        }""",
+        river_id,
+    )
+    page.mouse.click(x, y)
+
+
+@needs_browser
+def test_demo_opens_offline_with_every_reach_drawn(chromium, demo, demo_page_file) -> None:
+    page, log, seconds = br.open_map(chromium, demo_page_file)
+    try:
+        assert log.blocked == []
+        assert log.failed == []
+        assert log.errors == []
+        assert page.locator("path.rm-reach").count() == len(demo.reaches)
+        n_boundary = int((demo.reaches["kind"] == "boundary").sum())
+        assert page.locator("path.rm-reach.rm-boundary").count() == n_boundary
+        assert page.locator("path.rm-halo").count() == page.locator("path.rm-flagged").count() > 0
+        assert page.locator(".leaflet-control-scale").count() == 1
+        assert page.locator(".leaflet-control-layers-overlays label").count() == 5
+        assert page.locator(".rm-legend .rm-item").count() > 5
+        assert page.locator(".rm-label").count() > 10  # unit names in view
+        br.ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        shot = br.ARTIFACTS / "demo_map.png"
+        page.screenshot(path=str(shot))
+        print(f"\nscreenshot of the demo map: {shot} (opened in {seconds:.2f} s)")
+        assert shot.stat().st_size > 10_000
+    finally:
+        page.close()
+
+
+@needs_browser
+def test_clicking_a_flagged_river_opens_its_popup(chromium, demo_page_file) -> None:
+    page, log, _ = br.open_map(chromium, demo_page_file)
+    try:
+        _click_river(page, "富春江")
+        popup = page.locator(".leaflet-popup-content")
+        popup.wait_for(timeout=5000)
+        text = popup.inner_text()
+        assert "富春江" in text
+        assert "将富春江分为" in text  # the proposal
+        assert "跨单位" in text
+        assert "%" in text
+        assert page.locator(".leaflet-popup-content .rm-flag tr").count() >= 2
+        assert log.errors == []
+    finally:
+        page.close()
+
+
+@needs_browser
+def test_search_finds_a_river_by_its_chinese_name(chromium, demo_page_file) -> None:
+    page, log, _ = br.open_map(chromium, demo_page_file)
+    try:
+        page.fill(".rm-search input", "富春")
+        result = page.locator(".rm-search li.rm-result").filter(has_text="富春江")
+        assert result.count() == 1
+        result.click()
+        popup = page.locator(".leaflet-popup-content")
+        popup.wait_for(timeout=5000)
+        assert "富春江" in popup.inner_text()
+        page.fill(".rm-search input", "西湖")
+        assert page.locator(".rm-search li.rm-result").filter(has_text="西湖区").count() == 1
+        page.fill(".rm-search input", "no such river 不存在")
+        assert page.locator(".rm-search li.rm-none").count() == 1
+        assert log.errors == []
+    finally:
+        page.close()
+
+
+@needs_browser
+def test_hostile_names_show_as_text_and_run_nothing(chromium, tmp_path) -> None:
+    resp = hostile_resp()
+    path = save_html(
+        responsibility_map(resp, level="street", flags=hostile_flags(), chiefs=hostile_chiefs()),
+        tmp_path / "hostile.html",
+    )
+    page, log, _ = br.open_map(chromium, path)
+    try:
+        _click_river(page, "evil")
+        popup = page.locator(".leaflet-popup-content")
+        popup.wait_for(timeout=5000)
+        text = popup.inner_text()
+        assert HOSTILE_RIVER in text  # shown as text
+        assert "<b>1</b>" in text  # a chief's phone, as text
+        page.fill(".rm-search input", "{{7")
+        assert page.locator(".rm-search li.rm-result").filter(has_text=TEMPLATE_NAME).count() >= 1
+        page.fill(".rm-search input", "<img")
+        assert page.locator(".rm-search li.rm-result").filter(has_text=HOSTILE_RIVER).count() == 1
+        assert page.locator("img[src='x']").count() == 0
+        assert page.locator("script:text('alert(2)')").count() == 0
+        assert log.dialogs == []
+        assert log.errors == []
+        assert log.blocked == []
+    finally:
+        page.close()
+
+
+@needs_browser
+def test_map_shows_inline_in_a_notebook_page(chromium, demo, tmp_path) -> None:
+    snippet = responsibility_map(demo, flags=False)._repr_html_()
+    page_file = tmp_path / "notebook.html"
+    page_file.write_text(
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'></head><body>{snippet}</body></html>",
+        encoding="utf-8",
+    )
+    page = chromium.new_page()
+    blocked: list[str] = []
+    page.route(
+        "**/*",
+        lambda r: (
+            r.continue_()
+            if r.request.url.startswith(("file:", "data:", "about:"))
+            else (blocked.append(r.request.url), r.abort())
+        ),
+    )
+    try:
+        page.goto(page_file.as_uri())
+        frame = page.frame_locator("iframe")
+        frame.locator("path.rm-reach").first.wait_for(state="attached", timeout=10_000)
+        assert frame.locator("path.rm-reach").count() == len(demo.reaches)
+        assert blocked == []
+    finally:
+        page.close()
+
+
+def test_hostile_level_names_reach_the_layer_control_as_text() -> None:
+    frame = tiny_units_frame()
+    levels = ["{{7*7}}", "<i>s{%x%}</i>"]
+    frame["level"] = frame["level"].map({"district": levels[0], "street": levels[1]})
+    x0, y0 = 540_000.0, 3_320_000.0
+    rivers = gpd.GeoDataFrame(
+        {"river_id": ["a"], "name": ["A"]},
+        geometry=[LineString([(x0 + 1000, y0 + 500), (x0 + 3000, y0 + 500)])],
+        crs=frame.crs,
+    )
+    resp = rm.assign(rivers, rm.AdminUnits(frame, levels))
+    html = rendered(responsibility_map(resp, flags=False))
+    control = html[html.index("overlays :") : html.index("L.control.layers")]
+    assert "<i>" not in html
+    assert "\\u0026#123;\\u0026#123;7*7\\u0026#125;\\u0026#125;" in control  # entities, as text
+    meta, _ = meta_of(html)
+    assert [lv["label"] for lv in meta["levels"]] == levels
