@@ -7,10 +7,13 @@ redivision, and make offline web maps and printable atlases.
 
 from __future__ import annotations
 
+import importlib
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
-from rivermap import crs, datasets, synth
+from rivermap import chiefs, crs, datasets, synth
 from rivermap.assign import assign
+from rivermap.chiefs import read_chiefs
 from rivermap.errors import (
     CRSError,
     DataError,
@@ -21,8 +24,21 @@ from rivermap.errors import (
     TopologyError,
 )
 from rivermap.io import read_rivers, read_units
+from rivermap.redivide import Plan, PlanDiff, read_plan, redivide
 from rivermap.responsibility import Responsibility, read_responsibility
 from rivermap.units import AdminUnits
+
+if TYPE_CHECKING:
+    from rivermap import maps
+
+
+def __getattr__(name: str) -> Any:
+    # rivermap.maps brings folium and matplotlib: imported on first use only
+    if name == "maps":
+        return importlib.import_module("rivermap.maps")
+    msg = f"module 'rivermap' has no attribute {name!r}"
+    raise AttributeError(msg)
+
 
 try:
     __version__ = version("rivermap")
@@ -34,6 +50,8 @@ __all__ = [
     "CRSError",
     "DataError",
     "OutputExistsError",
+    "Plan",
+    "PlanDiff",
     "Responsibility",
     "RivermapError",
     "RivermapWarning",
@@ -41,10 +59,15 @@ __all__ = [
     "TopologyError",
     "__version__",
     "assign",
+    "chiefs",
     "crs",
     "datasets",
+    "maps",
+    "read_chiefs",
+    "read_plan",
     "read_responsibility",
     "read_rivers",
     "read_units",
+    "redivide",
     "synth",
 ]
