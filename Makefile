@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/rivermap demo --out out/demo --overwrite
+	$(BIN)/rivermap run data/zhejiang.toml --overwrite
 
 lint: $(STAMP)
 	$(BIN)/ruff check rivermap tests $(wildcard benchmarks notebooks)

@@ -1,18 +1,19 @@
-"""The main job on the embedded real data, as ``make demo`` and ``rivermap demo`` run it."""
+"""The summary ``rivermap run`` and ``rivermap demo`` print after a job.
+
+``make demo`` runs the embedded Zhejiang project (``data/zhejiang.toml``):
+validate → assign → flags → redivide → chiefs → map → atlas, into ``out/demo``.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
+import unicodedata
+from typing import Any
 
 import pandas as pd
 
-from rivermap import datasets
-from rivermap.assign import assign
-from rivermap.io import check_output
 from rivermap.responsibility import Responsibility
-from rivermap.validate import validate_inputs
 
-__all__ = ["run_demo", "summarise_by_level"]
+__all__ = ["print_summary", "summarise_by_level"]
 
 
 def summarise_by_level(resp: Responsibility, level: str) -> pd.DataFrame:
@@ -29,7 +30,15 @@ def summarise_by_level(resp: Responsibility, level: str) -> pd.DataFrame:
     -------
     DataFrame
         ``unit_id``, ``name``, ``river_km``, ``n_reaches``, sorted by ``river_km``
-        (largest first). Boundary reaches count for both sides.
+        (largest first); units without river are left out. Boundary reaches
+        count half for each side.
+
+    Examples
+    --------
+    >>> import rivermap as rm
+    >>> resp = rm.assign(*rm.datasets.load_demo())
+    >>> summarise_by_level(resp, "city")["name"].iloc[0]
+    '杭州市'
     """
     units = resp.units
     table = units.loc[units["level"] == level, ["unit_id", "name", "river_length_m", "n_reaches"]]
@@ -40,70 +49,104 @@ def summarise_by_level(resp: Responsibility, level: str) -> pd.DataFrame:
     )[["unit_id", "name", "river_km", "n_reaches"]]
 
 
-def run_demo(out: Path, *, overwrite: bool = False, quiet: bool = False) -> int:
-    """Load the Zhejiang demo, validate it, assign responsibility and write the outputs.
-
-    Writes ``out/responsibility.gpkg`` and prints a summary per city: kilometres
-    of river, number of reaches, and the rivers whose chief level is above
-    district.
+def print_summary(project: Any, report: Any, *, demo: bool = False) -> None:
+    """Print what a run did: totals, per unit of the second-finest level, chief levels, files.
 
     Parameters
     ----------
-    out
-        Output folder (created if missing).
-    overwrite
-        Replace existing outputs; without it existing outputs stop the demo
-        before any work.
-    quiet
-        Print only the summary lines.
-
-    Returns
-    -------
-    int
-        The exit code: 0 when the demo data validates cleanly, 1 otherwise.
+    project
+        The :class:`rivermap.project.Project` that ran.
+    report
+        Its :class:`rivermap.project.RunReport`.
+    demo
+        Say that the data is the embedded demo.
     """
-    gpkg = check_output(out / "responsibility.gpkg", overwrite=overwrite)
-    rivers, units = datasets.load_demo()
-    report = validate_inputs(rivers, units)
-    resp = assign(rivers, units, progress=not quiet)
-    resp.to_file(gpkg, overwrite=overwrite)
-
+    zh = project.lang == "zh"
+    resp: Responsibility = report.result
     s = resp.summary
-    frame = units.frame
-    print("rivermap demo: Zhejiang / 浙江 (embedded real data)")
+    levels = resp.levels
+    units = resp.units
+    print(f"rivermap: {project.name}" + (" (内置真实数据 / embedded real data)" if demo else ""))
+    counts = ", ".join(f"{int((units['level'] == lv).sum())} {lv}" for lv in levels)
+    print(f"  {_pad('单元' if zh else 'units', 10)} {counts}")
+    km = s["total_length_m"] / 1000
     print(
-        "  units      "
-        + ", ".join(f"{int((frame['level'] == lv).sum())} {lv}" for lv in units.levels)
+        f"  {_pad('河流' if zh else 'rivers', 10)} "
+        + (
+            f"{s['n_rivers']} 条，{km:,.1f} km；{s['n_reaches']} 个河段（界河段 "
+            f"{s['n_boundary_reaches']} 个）"
+            if zh
+            else f"{s['n_rivers']}, {km:,.1f} km; {s['n_reaches']} reaches "
+            f"({s['n_boundary_reaches']} boundary)"
+        )
     )
-    print(
-        f"  rivers     {s['n_rivers']} ({int(rivers['name'].notna().sum())} named, "
-        f"merged by name), {s['total_length_m'] / 1000:,.1f} km; "
-        f"{s['n_reaches']} reaches ({s['n_boundary_reaches']} boundary)"
-    )
-    if report.empty:
-        print("  validate   no problems found / 未发现问题")
-    else:
-        print(f"  validate   {len(report)} problem(s) found / 发现问题:")
-        print(report.to_string(index=False))
-
-    print("\n  per city / 各市:            km   reaches")
-    for row in summarise_by_level(resp, "city").to_dict("records"):
+    problems = report.problems
+    if problems is not None and len(problems):
         print(
-            f"    {row['name']:<8} {row['unit_id']:<8} {float(row['river_km']):>8.1f} "
-            f"{int(row['n_reaches']):>8}"
+            f"  {_pad('数据检查' if zh else 'validate', 10)} "
+            + (f"发现 {len(problems)} 个问题：" if zh else f"{len(problems)} problem(s):")
+        )
+        print(problems.to_string(index=False))
+    else:
+        clean = "未发现问题" if zh else "no problems"
+        print(f"  {_pad('数据检查' if zh else 'validate', 10)} {clean}")
+
+    from rivermap.maps._style import level_label
+
+    lang = "zh" if zh else "en"
+    by = levels[-2] if len(levels) > 1 else levels[0]
+    table = summarise_by_level(resp, by)
+    label = f"各{level_label(by, lang)}" if zh else f"per {by}"
+    print(f"\n  {_pad(label + ':', 24)}{'km':>8} {'河段' if zh else 'reaches':>8}")
+    for row in table.to_dict("records"):
+        print(
+            f"    {_pad(str(row['name']), 10)} {_pad(str(row['unit_id']), 9)} "
+            f"{float(row['river_km']):>8.1f} {int(row['n_reaches']):>8}"
         )
 
+    finest = levels[-1]
     riv = resp.rivers
-    above = riv.loc[riv["chief_level"].notna() & (riv["chief_level"] != units.levels[-1])]
-    print("\n  rivers whose chief level is above district / 河长层级在区县以上的河流:")
-    names = dict(zip(frame["unit_id"], frame["name"], strict=True))
+    above = riv.loc[riv["chief_level"].notna() & (riv["chief_level"] != finest)]
+    print(
+        "\n  "
+        + (
+            f"河长层级在{level_label(finest, lang)}以上的河流（{len(above)} 条）:"
+            if zh
+            else f"rivers whose chief level is above {finest} ({len(above)}):"
+        )
+    )
+    names = dict(zip(units["unit_id"], units["name"], strict=True))
     for r in above.sort_values("length_m", ascending=False).to_dict("records"):
         chief = names.get(r["chief_unit"], "—") if isinstance(r["chief_unit"], str) else "—"
-        label = r["name"] if isinstance(r["name"], str) else r["river_id"]
-        print(
-            f"    {label:<14} {float(r['length_m']) / 1000:>7.1f} km  "
-            f"chief level {r['chief_level']:<16} {chief}"
+        river = r["name"] if isinstance(r["name"], str) else r["river_id"]
+        chief_level = str(r["chief_level"])
+        shown_level = (
+            f"{level_label(chief_level.split(':', 1)[1], lang)}以上"
+            if zh and chief_level.startswith("above:")
+            else level_label(chief_level, lang)
         )
-    if not quiet:
-        print(f"\n  wrote {gpkg}")
-    return 0 if report.empty else 1
+        print(
+            f"    {_pad(river, 20)} {float(r['length_m']) / 1000:>7.1f} km  "
+            f"{'河长层级' if zh else 'chief level'} {_pad(shown_level, 14)} {chief}"
+        )
+
+    print("\n  " + ("发现:" if zh else "findings:"))
+    labels_zh = {
+        "validation problems": "数据问题",
+        "flags": "需关注的河流",
+        "segments that change hands": "方案中易主的河段",
+        "roster gaps": "河长名录问题",
+    }
+    for key, value in report.findings.items():
+        print(f"    {_pad(labels_zh.get(key, key) if zh else key, 28)} {value}")
+    print("\n  " + ("输出文件:" if zh else "outputs:"))
+    for path in report.files:
+        print(f"    {path}")
+    total = sum(report.seconds.values())
+    print(f"\n  {'用时' if zh else 'time'} {total:.1f} s")
+
+
+def _pad(text: str, width: int) -> str:
+    """Left-align ``text`` in ``width`` terminal columns (Chinese characters take two)."""
+    used = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return text + " " * max(width - used, 0)

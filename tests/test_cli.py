@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import geopandas as gpd
+import pandas as pd
 import pytest
 from shapely import LineString, box
 
@@ -30,7 +31,7 @@ LIE_ARGS = [
 
 
 def test_validate_clean_input_exits_0(capsys):
-    code = main(["validate", DEMO, DEMO, "--merge-by", "name"])
+    code = main(["validate", DEMO, DEMO, "--merge-by", "name", "--lang", "en"])
     out = capsys.readouterr().out
     assert code == 0
     assert "no problems found" in out
@@ -38,7 +39,7 @@ def test_validate_clean_input_exits_0(capsys):
 
 
 def test_validate_problems_exit_1_and_are_listed(capsys):
-    code = main(["validate", *LIE_ARGS])
+    code = main(["validate", *LIE_ARGS, "--lang", "en"])
     captured = capsys.readouterr()
     assert code == 1
     # Four waterways of the extract lie wholly outside Liechtenstein.
@@ -109,7 +110,10 @@ def test_console_script_exit_code_and_no_traceback():
     assert proc.stderr.startswith("rivermap: error:")
 
 
-@pytest.mark.parametrize("command", ["validate", "assign", "demo"])
+COMMANDS = ["demo", "init", "run", "validate", "assign", "flags", "redivide", "map", "atlas"]
+
+
+@pytest.mark.parametrize("command", [*COMMANDS, "chiefs"])
 def test_every_subcommand_help_shows_an_example(command, capsys):
     with pytest.raises(SystemExit) as exc:
         main([command, "--help"])
@@ -117,20 +121,168 @@ def test_every_subcommand_help_shows_an_example(command, capsys):
     out = capsys.readouterr().out
     assert "example" in out
     assert f"rivermap {command}" in out
+    assert "--lang" in out
+    assert "--quiet" in out
+    if command != "validate":
+        assert "--overwrite" in out
 
 
-def test_demo_writes_responsibility_and_prints_per_city(tmp_path, capsys):
-    out = tmp_path / "demo"
+def test_main_help_lists_every_command(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    for command in [*COMMANDS, "chiefs"]:
+        assert command in out
+
+
+@pytest.fixture(scope="module")
+def demo_out(tmp_path_factory):
+    """``rivermap demo`` once for the module: every output of the Zhejiang project."""
+    out = tmp_path_factory.mktemp("cli") / "demo"
     assert main(["demo", "--out", str(out), "--quiet"]) == 0
+    return out
+
+
+def test_demo_writes_every_output_and_prints_per_city(demo_out, capsys):
+    names = {p.name for p in demo_out.iterdir()}
+    assert names == {
+        "responsibility.gpkg",
+        "flags.xlsx",
+        "plan_district.gpkg",
+        "plan_district.xlsx",
+        "chiefs.xlsx",
+        "map.html",
+        "atlas.pdf",
+    }
+    resp = rm.read_responsibility(demo_out / "responsibility.gpkg")
+    assert resp.summary["n_rivers"] == 11
+    assert resp.roster is not None  # the example roster was joined
+    assert (demo_out / "atlas.pdf").read_bytes().startswith(b"%PDF")
+    # A second run without --overwrite refuses before doing any work.
+    before = {p.name: p.stat().st_mtime_ns for p in demo_out.iterdir()}
+    assert main(["demo", "--out", str(demo_out), "--quiet"]) == 2
+    assert "--overwrite" in capsys.readouterr().err
+    assert {p.name: p.stat().st_mtime_ns for p in demo_out.iterdir()} == before
+    # no staging folder is left behind
+    assert [p.name for p in demo_out.parent.iterdir()] == ["demo"]
+
+
+def test_demo_summary_in_both_languages(tmp_path, capsys):
+    assert main(["demo", "--out", str(tmp_path / "zh"), "--quiet"]) == 0
     text = capsys.readouterr().out
     assert "1 province, 11 city, 90 district" in text
     assert "杭州市" in text
-    assert "京杭运河(江南运河)" in text  # chief level above district
-    resp = rm.read_responsibility(out / "responsibility.gpkg")
-    assert resp.summary["n_rivers"] == 11
-    # A second run without --overwrite refuses before doing any work.
-    assert main(["demo", "--out", str(out), "--quiet"]) == 2
-    assert "exists" in capsys.readouterr().err
+    assert "河长层级在区县以上的河流（9 条）" in text
+    assert "京杭运河(江南运河)" in text
+    assert main(["demo", "--out", str(tmp_path / "en"), "--quiet", "--lang", "en"]) == 0
+    text = capsys.readouterr().out
+    assert "rivers whose chief level is above district (9)" in text
+    assert "per city" in text
+
+
+def test_flags_exit_1_and_write_a_table(demo_out, tmp_path, capsys):
+    out = tmp_path / "flags.csv"
+    gpkg = str(demo_out / "responsibility.gpkg")
+    assert main(["flags", gpkg, "--level", "district", "-o", str(out), "--lang", "en"]) == 1
+    captured = capsys.readouterr()
+    assert "river(s) flagged" in captured.err
+    assert "富春江" in captured.out
+    table = pd.read_csv(out, encoding="utf-8-sig")
+    assert "富春江" in set(table.iloc[:, 1]) | set(table.iloc[:, 0])
+    assert main(["flags", gpkg, "--level", "town"]) == 2
+    assert "not a level" in capsys.readouterr().err
+
+
+def test_redivide_map_atlas_chiefs_from_the_demo_output(demo_out, tmp_path, capsys):
+    gpkg = str(demo_out / "responsibility.gpkg")
+    plan = tmp_path / "plan.gpkg"
+    args = ["redivide", gpkg, "--level", "district", "--policy", "majority", "-o", str(plan)]
+    assert main([*args, "--table", str(tmp_path / "plan.xlsx"), "--quiet"]) == 0
+    assert rm.read_plan(plan).level == "district"
+    assert main([*args, "--quiet"]) == 2  # exists
+    html = tmp_path / "map.html"
+    assert main(["map", gpkg, "-o", str(html), "--plan", str(plan), "--quiet"]) == 0
+    assert "富春江" in html.read_text(encoding="utf-8")
+    pdf = tmp_path / "atlas.pdf"
+    assert main(["atlas", gpkg, "-o", str(pdf), "--by", "city", "--quiet"]) == 0
+    assert pdf.read_bytes().startswith(b"%PDF")
+    roster = str(rm.chiefs.example_roster_path())
+    report = tmp_path / "chiefs.xlsx"
+    capsys.readouterr()
+    assert main(["chiefs", gpkg, roster, "-o", str(report), "--quiet"]) == 1
+    assert "河长名录问题 9 个" in capsys.readouterr().err
+    sheets = pd.read_excel(report, sheet_name=None)
+    assert {"问题", "河长"} <= set(sheets)
+
+
+def test_init_writes_a_template_that_run_checks(tmp_path, capsys):
+    project = tmp_path / "rivermap.toml"
+    assert main(["init", str(project)]) == 0
+    assert "[rivers]" in project.read_text(encoding="utf-8")
+    assert main(["init", str(project)]) == 2  # exists
+    capsys.readouterr()
+    # the template names files the user must supply: a clear error, exit 2
+    assert main(["run", str(project)]) == 2
+    err = capsys.readouterr().err
+    assert "rivers.shp: no such file" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("[rivers]\npath = 1\n", "[rivers] path must be str"),
+        ("[rivres]\n", "unknown section [rivres]"),
+        ("[rivers]\nnmae = 'x'\n", "unknown key 'nmae'"),
+        ("[units]\nlevels = ['a']\npath = 'u.gpkg'\n", "[rivers] path is required"),
+        ("x = [\n", "not valid TOML"),
+    ],
+)
+def test_bad_project_files_exit_2_naming_the_key(tmp_path, text, needle, capsys):
+    project = tmp_path / "p.toml"
+    project.write_text(text, encoding="utf-8")
+    assert main(["run", str(project)]) == 2
+    err = capsys.readouterr().err
+    assert needle in err
+    assert str(project) in err
+
+
+def test_run_leaves_no_half_written_output(tmp_path, capsys):
+    """A step failing late (a bad edits file) leaves the output folder untouched."""
+    data = rm.datasets.get_path("zhejiang").parent
+    edits = tmp_path / "edits.geojson"
+    edits.write_text(
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", '
+        '"geometry": {"type": "Point", "coordinates": [0, 0]}, '
+        '"properties": {"action": "split"}}]}',
+        encoding="utf-8",
+    )
+    project = tmp_path / "p.toml"
+    project.write_text(
+        f"""
+[project]
+output = "out"
+[rivers]
+path = "{data / "zhejiang_rivers_admin.gpkg"}"
+layer = "rivers"
+merge_by = "name"
+[units]
+path = "{data / "zhejiang_rivers_admin.gpkg"}"
+levels = ["province", "city", "district"]
+[redivide]
+level = "district"
+edits = "edits.geojson"
+[outputs]
+atlas = false
+map = false
+""",
+        encoding="utf-8",
+    )
+    assert main(["run", str(project), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "edit feature #0" in err
+    assert not (tmp_path / "out").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["edits.geojson", "p.toml"]
 
 
 def test_assign_writes_a_geopackage_and_refuses_to_overwrite(tmp_path, capsys):

@@ -14,7 +14,7 @@ from typing import Any
 
 import geopandas as gpd
 
-__all__ = ["DATASETS", "get_path", "load", "load_demo"]
+__all__ = ["DATASETS", "attribution", "get_path", "load", "load_demo", "project_path"]
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,23 @@ def _data_dir() -> Path:
         return packaged
     # A source checkout or editable install: the repository's data/ folder.
     return Path(__file__).resolve().parents[2] / "data"
+
+
+def project_path(name: str) -> Path:
+    """Path of the project file (``rivermap.toml``) for an embedded dataset.
+
+    ``rivermap run`` on it runs the whole job; ``make demo`` runs the Zhejiang one.
+
+    Examples
+    --------
+    >>> project_path("zhejiang").name
+    'zhejiang.toml'
+    """
+    path = get_path(name).with_name(f"{name}.toml")
+    if not path.exists():
+        msg = f"embedded project file for {name!r} is missing at {path}; reinstall rivermap"
+        raise FileNotFoundError(msg)
+    return path
 
 
 def get_path(name: str) -> Path:
