@@ -716,7 +716,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     >>> from rivermap.datasets import get_path
     >>> demo = str(get_path("zhejiang"))
     >>> main(["validate", demo, demo, "--merge-by", "name"])
-    OK: 11 rivers, 102 units in levels province > city > district; no problems found / 未发现问题
+    通过：11 条河流，102 个单元（province > city > district），未发现问题
+    0
+    >>> main(["validate", demo, demo, "--merge-by", "name", "--lang", "en"])
+    OK: 11 rivers, 102 units in levels province > city > district; no problems found
     0
     """
     parser = _build_parser()
