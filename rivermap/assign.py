@@ -1040,83 +1040,84 @@ def _boundary_stretches(
         key[order],
     )
     new_group = np.r_[True, key[1:] != key[:-1]]
-    group = np.cumsum(new_group)
-    reach = pd.Series(c1).groupby(group, sort=False).cummax().to_numpy()
+    group = np.cumsum(new_group) - 1
+    # running furthest end within each group: shift every group above the one before
+    span = np.maximum.reduceat(c1, np.flatnonzero(new_group)) + 1.0
+    shift = np.r_[0.0, np.cumsum(span)[:-1]][group]
+    reach = np.maximum.accumulate(c1 + shift) - shift
     new = new_group.copy()
     new[1:] |= c0[1:] > reach[:-1] + bridge_m
     first = np.flatnonzero(new)
-    st = pd.DataFrame(
-        {
-            "river": river[first],
-            "pa": pa[first],
-            "pb": pb[first],
-            "lo": np.minimum.reduceat(c0, first),
-            "hi": np.maximum.reduceat(c1, first),
-            "vote": np.add.reduceat(vote, first),
-        }
-    )
-    st = st[(st["hi"] - st["lo"]) >= min_m].reset_index(drop=True)
-    if st.empty:
+    lo, hi = np.minimum.reduceat(c0, first), np.maximum.reduceat(c1, first)
+    keep = (hi - lo) >= min_m
+    if not keep.any():
         return _Stretches.empty()
-    st = _resolve_overlaps(st, min_m)
-    left = np.where(st["vote"].to_numpy() >= 0, st["pa"], st["pb"]).astype(np.int64)
-    right = np.where(st["vote"].to_numpy() >= 0, st["pb"], st["pa"]).astype(np.int64)
-    return _Stretches(
-        st["river"].to_numpy(dtype=np.int64),
-        st["lo"].to_numpy(dtype=np.float64),
-        st["hi"].to_numpy(dtype=np.float64),
-        left,
-        right,
+    st = _Candidates(
+        river[first][keep],
+        pa[first][keep],
+        pb[first][keep],
+        lo[keep],
+        hi[keep],
+        np.add.reduceat(vote, first)[keep],
     )
+    st = _resolve_overlaps(st, segs.offset, min_m)
+    left = np.where(st.vote >= 0, st.pa, st.pb).astype(np.int64)
+    right = np.where(st.vote >= 0, st.pb, st.pa).astype(np.int64)
+    return _Stretches(st.river, st.lo, st.hi, left, right)
 
 
-def _resolve_overlaps(st: pd.DataFrame, min_m: float) -> pd.DataFrame:
-    """Split overlapping stretches of a river; the longest stretch wins each overlap."""
-    st = st.sort_values(["river", "lo", "hi", "pa", "pb"], kind="stable", ignore_index=True)
-    river = st["river"].to_numpy()
-    prev_hi = st.groupby("river")["hi"].cummax().shift(1).to_numpy()
-    same = np.r_[False, river[1:] == river[:-1]]
-    if not np.any(same & (st["lo"].to_numpy() < prev_hi)):
+@dataclass(frozen=True)
+class _Candidates:
+    """Stretches along the boundary of a pair of units ``pa < pb``, before overlaps are settled."""
+
+    river: IntArray
+    pa: IntArray
+    pb: IntArray
+    lo: FloatArray
+    hi: FloatArray
+    vote: FloatArray  # > 0: ``pa`` on the river's left
+
+    def take(self, idx: IntArray) -> _Candidates:
+        return _Candidates(
+            self.river[idx], self.pa[idx], self.pb[idx], self.lo[idx], self.hi[idx], self.vote[idx]
+        )
+
+
+def _resolve_overlaps(st: _Candidates, offset: FloatArray, min_m: float) -> _Candidates:
+    """Split overlapping stretches of a river; the longest stretch wins each overlap.
+
+    Chainages become one search key per chunk, ``offset[river] + chainage``, which
+    keeps rivers apart (offsets grow by each river's length + 1) and sorts by
+    river, then chainage.
+    """
+    k_lo, k_hi = offset[st.river] + st.lo, offset[st.river] + st.hi
+    order = np.lexsort((st.pb, st.pa, k_hi, k_lo))
+    st, k_lo, k_hi = st.take(order), k_lo[order], k_hi[order]
+    if not np.any(k_lo[1:] < np.maximum.accumulate(k_hi)[:-1]):
         return st
-    # elementary intervals between all stretch ends of a river
-    ends = pd.DataFrame({"river": np.r_[river, river], "c": np.r_[st["lo"], st["hi"]]})
-    ends = ends.drop_duplicates().sort_values(["river", "c"], ignore_index=True)
-    nxt = ends.groupby("river")["c"].shift(-1)
-    elem = pd.DataFrame({"river": ends["river"], "lo": ends["c"], "hi": nxt}).dropna()
-    elem = elem[elem["hi"] > elem["lo"]].reset_index(drop=True)
-    mid = (elem["lo"] + elem["hi"]).to_numpy() / 2
-    # each elementary interval against each stretch of the same river holding it
-    pairs = (
-        elem[["river"]]
-        .reset_index(names="e")
-        .merge(st[["river"]].reset_index(names="s"), on="river")
-    )
-    e, s = pairs["e"].to_numpy(), pairs["s"].to_numpy()
-    held = (st["lo"].to_numpy()[s] < mid[e]) & (mid[e] < st["hi"].to_numpy()[s])
-    e, s = e[held], s[held]
-    length = (st["hi"] - st["lo"]).to_numpy()
-    order = np.lexsort((st["pb"].to_numpy()[s], st["pa"].to_numpy()[s], -length[s], e))
+    # elementary intervals between all stretch ends (a river's ends are consecutive)
+    keys = np.r_[k_lo, k_hi]
+    chain = np.r_[st.lo, st.hi]
+    river = np.r_[st.river, st.river]
+    keys, first_at = np.unique(keys, return_index=True)
+    chain, river = chain[first_at], river[first_at]
+    # the elementary intervals each stretch covers, and the stretches covering each
+    i0 = np.searchsorted(keys, k_lo)
+    n = np.searchsorted(keys, k_hi) - i0
+    s = np.repeat(np.arange(len(st.lo), dtype=np.int64), n)
+    e = np.repeat(i0 - (np.cumsum(n) - n), n) + np.arange(int(n.sum()), dtype=np.int64)
+    length = st.hi - st.lo
+    order = np.lexsort((st.pb[s], st.pa[s], -length[s], e))
     e, s = e[order], s[order]
-    first = np.r_[True, e[1:] != e[:-1]]
-    win = pd.DataFrame({"e": e[first], "s": s[first]})
-    win["river"] = elem["river"].to_numpy()[win["e"]]
-    win["lo"] = elem["lo"].to_numpy()[win["e"]]
-    win["hi"] = elem["hi"].to_numpy()[win["e"]]
+    win = np.r_[True, e[1:] != e[:-1]]
+    e, s = e[win], s[win]
     # consecutive elementary intervals won by the same stretch join up again
-    brk = np.r_[
-        True,
-        (win["s"].to_numpy()[1:] != win["s"].to_numpy()[:-1])
-        | (win["lo"].to_numpy()[1:] != win["hi"].to_numpy()[:-1]),
-    ]
-    win["run"] = np.cumsum(brk)
-    out = win.groupby("run").agg(
-        s=("s", "first"), river=("river", "first"), lo=("lo", "min"), hi=("hi", "max")
-    )
-    out["pa"] = st["pa"].to_numpy()[out["s"]]
-    out["pb"] = st["pb"].to_numpy()[out["s"]]
-    out["vote"] = st["vote"].to_numpy()[out["s"]]
-    out = out[(out["hi"] - out["lo"]) >= min_m]
-    return out[["river", "pa", "pb", "lo", "hi", "vote"]].reset_index(drop=True)
+    brk = np.r_[True, (s[1:] != s[:-1]) | (e[1:] != e[:-1] + 1)]
+    first = np.flatnonzero(brk)
+    last = np.r_[first[1:], len(e)] - 1
+    out = st.take(s[first])
+    out = _Candidates(out.river, out.pa, out.pb, chain[e[first]], chain[e[last] + 1], out.vote)
+    return out.take(np.flatnonzero(out.hi - out.lo >= min_m))
 
 
 # =================================================================== pieces
