@@ -75,11 +75,15 @@ KINDS: tuple[str, ...] = ("inside", "boundary", "outside")
 
 _INSIDE, _BOUNDARY, _OUTSIDE = 0, 1, 2
 _NONE = -1
+_UNKNOWN = -2  # a piece's unit is not known from the crossing it starts at
 # Cuts closer than this (metres of chainage) are one cut: a river through a boundary
 # vertex is found on both edges that meet there.
 _CUT_EPS_M = 1e-8
 # Intersection parameters within this of an edge's ends still count (vertex hits).
 _PARAM_EPS = 1e-9
+# A crossing this far (as a parameter) from both segments' ends is clean: the river
+# passes from one side of the edge to the other there.
+_CLEAN_EPS = 1e-6
 # A point this close to a unit (metres) lies on its boundary.
 _ON_BOUNDARY_M = 1e-6
 # Segments this close to parallel (sine of the angle) are treated as parallel.
@@ -616,6 +620,10 @@ class _Edges:
     xy: FloatArray  # (n, 4)
     left: IntArray
     right: IntArray
+    # Both sides come from rings that share this very edge. Only then does the side a
+    # river crosses into name the unit it enters: a side found by a point test (a
+    # border, or neighbours whose vertices don't match) may hold for part of the edge.
+    shared: BoolArray
 
     def __len__(self) -> int:
         return len(self.left)
@@ -655,9 +663,10 @@ def _boundary_edges(
     sel = first_of_side & (side == 1)
     right[key[sel]] = unit[sel]
     xy = np.column_stack([p[new_key], q[new_key]])
+    shared = (left != _NONE) & (right != _NONE)
     _fill_missing_sides(xy, left, right, locator, tol_m)
     keep = left != right
-    return _Edges(xy[keep], left[keep], right[keep])
+    return _Edges(xy[keep], left[keep], right[keep], shared[keep])
 
 
 def _units_with_rings(geoms: ObjArray, hier: _Hierarchy) -> IntArray:
@@ -789,6 +798,7 @@ class _EdgeIndex:
             [p[:, 0] + f0 * dx, p[:, 1] + f0 * dy, p[:, 0] + f1 * dx, p[:, 1] + f1 * dy]
         )
         self.parent = parent
+        self.left, self.right, self.shared = edges.left, edges.right, edges.shared
         self.x0 = np.minimum(self.sub[:, 0], self.sub[:, 2]) - tol
         self.y0 = np.minimum(self.sub[:, 1], self.sub[:, 3]) - tol
         self.x1 = np.maximum(self.sub[:, 0], self.sub[:, 2]) + tol
@@ -884,13 +894,20 @@ class _Near:
 
 def _scan_rivers(
     segs: _Segments, index: _EdgeIndex, tol_m: float
-) -> tuple[tuple[IntArray, FloatArray], _Near]:
-    """Crossing chainages (river, chain) and near intervals of every segment."""
+) -> tuple[tuple[IntArray, FloatArray, IntArray], _Near]:
+    """Crossings (river, chainage, unit entered or ``_UNKNOWN``) and near intervals."""
     s, sub = index.pairs(segs, 0, len(segs.river))
     r_xy, e_xy = segs.xy[s], index.sub[sub]
-    t_seg, t = _crossing_params(r_xy, e_xy)
+    t_seg, t, side = _crossing_params(r_xy, e_xy)
     cross_s = s[t_seg]
-    crossings = (segs.river[cross_s], segs.start[cross_s] + t * segs.seg_length[cross_s])
+    edge = index.parent[sub[t_seg]]
+    entered = np.where(side == 1, index.left[edge], index.right[edge])
+    entered[(side < 0) | ~index.shared[edge]] = _UNKNOWN
+    crossings = (
+        segs.river[cross_s],
+        segs.start[cross_s] + t * segs.seg_length[cross_s],
+        entered,
+    )
     if tol_m <= 0:
         e = np.empty(0, dtype=np.int64)
         f = np.empty(0, dtype=np.float64)
@@ -905,11 +922,13 @@ def _scan_rivers(
     return crossings, _Near(s[ok], t0[ok], t1[ok], index.parent[sub[ok]], same)
 
 
-def _crossing_params(r: FloatArray, e: FloatArray) -> tuple[IntArray, FloatArray]:
+def _crossing_params(r: FloatArray, e: FloatArray) -> tuple[IntArray, FloatArray, IntArray]:
     """Where river segments ``r`` meet edges ``e`` (rows (x0, y0, x1, y1)).
 
     Returns the row index and the parameter along the river segment of each
-    crossing; a collinear overlap gives both of its ends.
+    crossing (a collinear overlap gives both of its ends), and the side the river
+    crosses into: 1 the edge's left, 0 its right, -1 not a clean crossing (at or
+    near either segment's end, or collinear).
     """
     px, py = r[:, 0], r[:, 1]
     rx, ry = r[:, 2] - px, r[:, 3] - py
@@ -927,6 +946,11 @@ def _crossing_params(r: FloatArray, e: FloatArray) -> tuple[IntArray, FloatArray
     hit &= (u >= -_PARAM_EPS) & (u <= 1 + _PARAM_EPS)
     rows = [np.flatnonzero(hit)]
     params = [np.clip(t[hit], 0.0, 1.0)]
+    t_hit, u_hit = t[hit], u[hit]
+    clean = (t_hit > _CLEAN_EPS) & (t_hit < 1 - _CLEAN_EPS)
+    clean &= (u_hit > _CLEAN_EPS) & (u_hit < 1 - _CLEAN_EPS)
+    # cross(edge, river) > 0 (denom < 0): the river heads to the edge's left side
+    sides = [np.where(clean, (denom[hit] < 0).astype(np.int64), -1)]
     # collinear: the edge's ends projected on the river segment, where they overlap it
     off = np.abs(wx * ry - wy * rx) / np.sqrt(rr)
     col = np.flatnonzero(parallel & (off <= 1e-9 * np.maximum(1.0, np.sqrt(rr))))
@@ -937,7 +961,8 @@ def _crossing_params(r: FloatArray, e: FloatArray) -> tuple[IntArray, FloatArray
         ok = lo <= hi
         rows += [col[ok], col[ok]]
         params += [lo[ok], hi[ok]]
-    return np.concatenate(rows), np.concatenate(params)
+        sides += [np.full(2 * int(ok.sum()), -1, dtype=np.int64)]
+    return np.concatenate(rows), np.concatenate(params), np.concatenate(sides)
 
 
 def _near_params(r: FloatArray, e: FloatArray, tol: float) -> tuple[FloatArray, FloatArray]:
@@ -1149,9 +1174,13 @@ class _Pieces:
 
 
 def _cut_pieces(
-    segs: _Segments, crossings: tuple[IntArray, FloatArray], stretches: _Stretches
+    segs: _Segments, crossings: tuple[IntArray, FloatArray, IntArray], stretches: _Stretches
 ) -> _Pieces:
-    """Cut every river at its crossings, stretch ends and part starts."""
+    """Cut every river at its crossings, stretch ends and part starts.
+
+    A piece that starts at one clean crossing, and no other cut, lies in the unit
+    the river crossed into: its ``unit`` is set. The others get ``_UNKNOWN``.
+    """
     n_rivers = len(segs.length)
     part_first = np.flatnonzero(np.r_[True, segs.part[1:] != segs.part[:-1]])
     rivers_all = np.arange(n_rivers, dtype=np.int64)
@@ -1175,28 +1204,35 @@ def _cut_pieces(
             stretches.hi,
         ]
     )
+    entered = np.full(len(river), _UNKNOWN, dtype=np.int64)
+    n_before = 2 * n_rivers + len(part_first)
+    entered[n_before : n_before + len(crossings[2])] = crossings[2]
     length = segs.length[river]
     chain = np.clip(chain, 0.0, length)
     chain = np.where(chain <= _CUT_EPS_M, 0.0, chain)
     chain = np.where(chain >= length - _CUT_EPS_M, length, chain)
     order = np.lexsort((chain, river))
-    river, chain = river[order], chain[order]
+    river, chain, entered = river[order], chain[order], entered[order]
     keep = np.r_[True, (river[1:] != river[:-1]) | (np.diff(chain) > _CUT_EPS_M)]
-    river, chain = river[keep], chain[keep]
+    # a cut made of several (a vertex, a stretch end, two edges) says nothing
+    first = np.flatnonzero(keep)
+    alone = np.diff(np.r_[first, len(keep)]) == 1
+    entered = np.where(alone, entered[first], _UNKNOWN)
+    river, chain = river[first], chain[first]
     nxt = np.r_[river[1:] == river[:-1], False]
-    piece_lo, piece_hi, piece_river = (
-        chain[:-1][nxt[:-1]],
-        chain[1:][nxt[:-1]],
-        river[:-1][nxt[:-1]],
-    )
+    starts = nxt[:-1]
+    piece_lo, piece_hi, piece_river = chain[:-1][starts], chain[1:][starts], river[:-1][starts]
+    piece_unit = entered[:-1][starts]
     # a river of zero length is one zero-length piece
     lonely = np.setdiff1d(rivers_all, piece_river)
     if len(lonely):
         piece_river = np.r_[piece_river, lonely]
         piece_lo = np.r_[piece_lo, np.zeros(len(lonely))]
         piece_hi = np.r_[piece_hi, np.zeros(len(lonely))]
+        piece_unit = np.r_[piece_unit, np.full(len(lonely), _UNKNOWN, dtype=np.int64)]
         order = np.lexsort((piece_lo, piece_river))
         piece_river, piece_lo, piece_hi = piece_river[order], piece_lo[order], piece_hi[order]
+        piece_unit = piece_unit[order]
     n = len(piece_river)
     none = np.full(n, _NONE, dtype=np.int64)
     return _Pieces(
@@ -1204,7 +1240,7 @@ def _cut_pieces(
         piece_lo,
         piece_hi,
         np.full(n, _INSIDE, dtype=np.int64),
-        none.copy(),
+        piece_unit,
         none.copy(),
         none.copy(),
     )
@@ -1213,7 +1249,7 @@ def _cut_pieces(
 def _label_pieces(
     pieces: _Pieces, segs: _Segments, stretches: _Stretches, locator: _UnitLocator
 ) -> None:
-    """Boundary pieces from the stretches; the others by a point-in-polygon test."""
+    """Boundary pieces from the stretches; the others by the side entered, or a point test."""
     mid = (pieces.lo + pieces.hi) / 2
     in_stretch = np.full(len(mid), -1, dtype=np.int64)
     if len(stretches.river):
@@ -1227,12 +1263,13 @@ def _label_pieces(
     pieces.kind[b] = _BOUNDARY
     pieces.left[b] = stretches.left[in_stretch[b]]
     pieces.right[b] = stretches.right[in_stretch[b]]
-    rest = np.flatnonzero(~b)
+    pieces.unit[b] = _NONE
+    # pieces whose unit the crossing they start at does not tell: a point test
+    rest = np.flatnonzero(~b & (pieces.unit == _UNKNOWN))
     seg = segs.segment_at(pieces.river[rest], mid[rest], at_start=True)
     x, y = segs.point_at(seg, mid[rest])
-    unit = locator.locate(x, y)
-    pieces.unit[rest] = unit
-    pieces.kind[rest[unit == _NONE]] = _OUTSIDE
+    pieces.unit[rest] = locator.locate(x, y)
+    pieces.kind[~b & (pieces.unit == _NONE)] = _OUTSIDE
 
 
 # =================================================================== reaches
