@@ -19,8 +19,8 @@ demo: $(STAMP)
 	$(BIN)/rivermap run data/zhejiang.toml --overwrite
 
 lint: $(STAMP)
-	$(BIN)/ruff check rivermap tests $(wildcard benchmarks notebooks)
-	$(BIN)/ruff format --check rivermap tests $(wildcard benchmarks notebooks)
+	$(BIN)/ruff check rivermap tests $(wildcard benchmarks notebooks docs)
+	$(BIN)/ruff format --check rivermap tests $(wildcard benchmarks notebooks docs)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -1,0 +1,138 @@
+"""Regenerate the README's pictures from the embedded demo data.
+
+Run from the repository root::
+
+    .venv/bin/python docs/make_figures.py
+
+It writes
+
+* ``docs/demo_map.png``: the demo's offline map (flags, the district plan and
+  the example chiefs roster), opened in headless Chromium with the network
+  blocked, 1200 px wide;
+* ``docs/atlas_page.png``: the Hangzhou page of the demo's atlas by city,
+  rendered at 80 dpi with ``pdftoppm``.
+
+Needs Debian's ``chromium`` and ``poppler-utils`` (``apt-get install chromium
+poppler-utils fonts-noto-cjk``) and Playwright for Python (the ``test`` extra;
+Playwright's own browser download is never used). The pictures are palette
+PNGs (256 colours), each well under 400 KB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+MAP_SIZE = (1200, 900)  # CSS pixels of the browser window
+ATLAS_DPI = 80
+ATLAS_UNIT = "杭州市"
+MAX_BYTES = 400_000
+
+sys.path.insert(0, str(ROOT))  # for tests/browser.py, the browser set-up the map tests use
+
+import rivermap as rm  # noqa: E402
+from rivermap.chiefs import example_roster_path  # noqa: E402
+from rivermap.io import atomic_output  # noqa: E402
+from tests import browser as br  # noqa: E402
+
+
+def demo_result() -> tuple[rm.Responsibility, rm.Plan]:
+    """The demo's responsibility with the example roster, and its district plan."""
+    resp = rm.assign(*rm.datasets.load_demo()).with_chiefs(example_roster_path())
+    return resp, rm.redivide(resp, level="district", policy="majority")
+
+
+def save_png(source: Path, target: Path) -> Path:
+    """Write ``source`` as a 256-colour optimized PNG (the pictures are flat colours)."""
+    from PIL import Image
+
+    with Image.open(source) as img:
+        small = img.convert("RGB").quantize(colors=256)
+    with atomic_output(target, overwrite=True) as tmp:
+        small.save(tmp, format="PNG", optimize=True)
+        size = tmp.stat().st_size
+        if size > MAX_BYTES:
+            msg = f"{target}: {size:,} bytes, more than {MAX_BYTES:,}; not written"
+            raise SystemExit(msg)
+    return target
+
+
+def make_map(resp: rm.Responsibility, plan: rm.Plan, work: Path, target: Path) -> Path:
+    """Screenshot the offline demo map in headless Chromium, network blocked."""
+    reason = br.unavailable_reason()
+    if reason:
+        raise SystemExit(f"cannot make {target.name}: {reason}")
+    html = rm.maps.save_html(rm.maps.responsibility_map(resp, plan=plan), work / "map.html")
+    shot = work / "map.png"
+    with br.browser() as b:
+        page, log, _ = br.open_map(b, html, width=MAP_SIZE[0], height=MAP_SIZE[1])
+        page.wait_for_timeout(500)  # let label placement settle
+        page.screenshot(path=str(shot))
+        page.close()
+    if log.blocked or log.errors:
+        raise SystemExit(f"the map was not clean: blocked {log.blocked}, errors {log.errors}")
+    return save_png(shot, target)
+
+
+def _page_of(pdf: Path, title_start: str) -> int:
+    """The first page whose text starts with ``title_start`` (after the overview)."""
+    n = 1
+    while True:
+        n += 1
+        text = subprocess.run(
+            ["pdftotext", "-f", str(n), "-l", str(n), str(pdf), "-"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if text.returncode != 0 or not text.stdout.strip():
+            raise SystemExit(f"no atlas page for {title_start} in {pdf}")
+        if text.stdout.lstrip().startswith(title_start):
+            return n
+
+
+def make_atlas_page(resp: rm.Responsibility, plan: rm.Plan, work: Path, target: Path) -> Path:
+    """Render one unit's page of the demo atlas with pdftoppm."""
+    if shutil.which("pdftoppm") is None or shutil.which("pdftotext") is None:
+        raise SystemExit(f"cannot make {target.name}: apt-get install poppler-utils")
+    pdf = rm.maps.atlas(
+        resp,
+        work / "atlas.pdf",
+        by="city",
+        plan=plan,
+        credit=rm.datasets.attribution("zhejiang"),
+    )
+    n = _page_of(pdf, ATLAS_UNIT)
+    stem = work / "page"
+    pages = ["-f", str(n), "-l", str(n)]
+    subprocess.run(
+        ["pdftoppm", *pages, "-r", str(ATLAS_DPI), "-png", "-singlefile", str(pdf), str(stem)],
+        check=True,
+    )
+    return save_png(stem.with_suffix(".png"), target)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=DOCS, help="folder for the PNGs (docs/)")
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    resp, plan = demo_result()
+    with tempfile.TemporaryDirectory(prefix="rivermap-figures-") as tmp:
+        work = Path(tmp)
+        for path in (
+            make_map(resp, plan, work, args.out / "demo_map.png"),
+            make_atlas_page(resp, plan, work, args.out / "atlas_page.png"),
+        ):
+            print(f"{path}  {path.stat().st_size / 1000:.0f} KB")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
