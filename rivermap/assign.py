@@ -1472,58 +1472,53 @@ def _length_by_river_unit(
     return frame.groupby(["river", "unit"])["len"].sum()
 
 
-def _long_lengths(
-    r: _Pieces, per_level: IntArray, hier: _Hierarchy, length: FloatArray
-) -> pd.DataFrame:
+@dataclass(frozen=True)
+class _Credits:
     """Rows (reach, river, level, unit, length, boundary) crediting units with length.
 
     A boundary reach credits the shared unit in full, and each side half at the
-    levels where they differ; ``boundary`` is True for those side credits.
+    levels where they differ; ``boundary`` is True for those side credits (and
+    for the inside unit of a reach along the outer border, with no length).
     """
+
+    reach: IntArray
+    river: IntArray
+    level: IntArray
+    unit: IntArray
+    len: FloatArray
+    boundary: BoolArray
+
+
+def _long_lengths(
+    r: _Pieces, per_level: IntArray, hier: _Hierarchy, length: FloatArray
+) -> _Credits:
+    """The credits of every reach at every level (see :class:`_Credits`)."""
     n_levels = per_level.shape[1]
-    n = len(r.river)
-    rows = []
-    reach = np.arange(n)
+    reach = np.arange(len(r.river), dtype=np.int64)
+    is_b = r.kind == _BOUNDARY
+    parts: list[tuple[IntArray, int, IntArray, FloatArray, bool]] = []
     for j in range(n_levels):
         u = per_level[:, j]
         ok = u >= 0
-        rows.append(
-            pd.DataFrame(
-                {
-                    "reach": reach[ok],
-                    "level": j,
-                    "unit": u[ok],
-                    "len": length[ok],
-                    "boundary": False,
-                }
-            )
-        )
-        b = (r.kind == _BOUNDARY) & ~ok
+        parts.append((reach[ok], j, u[ok], length[ok], False))
+        b = is_b & ~ok
         for side in (r.left, r.right):
             s = side[b]
             ua = hier.anc[np.clip(s, 0, None), j]
             good = (s >= 0) & (ua >= 0)
-            rows.append(
-                pd.DataFrame(
-                    {
-                        "reach": reach[b][good],
-                        "level": j,
-                        "unit": ua[good],
-                        "len": length[b][good] / 2,
-                        "boundary": True,
-                    }
-                )
-            )
+            parts.append((reach[b][good], j, ua[good], length[b][good] / 2, True))
         # outer border: the inside unit is on the boundary at every level
-        outer = (r.kind == _BOUNDARY) & ((r.left < 0) | (r.right < 0)) & ok
-        rows.append(
-            pd.DataFrame(
-                {"reach": reach[outer], "level": j, "unit": u[outer], "len": 0.0, "boundary": True}
-            )
-        )
-    out = pd.concat(rows, ignore_index=True)
-    out["river"] = r.river[out["reach"].to_numpy()]
-    return out
+        outer = is_b & ((r.left < 0) | (r.right < 0)) & ok
+        parts.append((reach[outer], j, u[outer], np.zeros(int(outer.sum())), True))
+    rows = np.concatenate([p[0] for p in parts])
+    return _Credits(
+        reach=rows,
+        river=r.river[rows],
+        level=np.concatenate([np.full(len(p[0]), p[1], dtype=np.int64) for p in parts]),
+        unit=np.concatenate([p[2] for p in parts]),
+        len=np.concatenate([p[3] for p in parts]),
+        boundary=np.concatenate([np.full(len(p[0]), p[4]) for p in parts]),
+    )
 
 
 def _build_result(
@@ -1603,7 +1598,7 @@ def _river_table(
     rivers: gpd.GeoDataFrame,
     river_length: FloatArray,
     r: _Pieces,
-    credits: pd.DataFrame,
+    credits: _Credits,
     hier: _Hierarchy,
     levels: tuple[str, ...],
 ) -> pd.DataFrame:
@@ -1639,10 +1634,9 @@ def _river_table(
     out["chief_unit"] = _text(chief_unit)
     # length per (river, level, unit), longest first within (river, level)
     n_levels, n_units = len(levels), len(ids)
-    key = (credits["river"].to_numpy() * n_levels + credits["level"].to_numpy()) * n_units
-    key += credits["unit"].to_numpy()
+    key = (credits.river * n_levels + credits.level) * n_units + credits.unit
     uniq, inverse = np.unique(key, return_inverse=True)
-    total = np.bincount(inverse, weights=credits["len"].to_numpy(), minlength=len(uniq))
+    total = np.bincount(inverse, weights=credits.len, minlength=len(uniq))
     # uniq is sorted by river, level, unit: the lead of a (river, level) group is its
     # first row holding the group's longest length (the smallest unit_id on a tie)
     # uniq is sorted by river, level, unit: the lead of a (river, level) group is its
@@ -1672,7 +1666,7 @@ def _river_table(
 
 
 def _unit_table(
-    credits: pd.DataFrame,
+    credits: _Credits,
     length: FloatArray,
     hier: _Hierarchy,
     levels: tuple[str, ...],
@@ -1682,24 +1676,22 @@ def _unit_table(
     ids = hier.ids
     n_units = len(ids)
     depth_of = hier.depth
-    own = credits[credits["level"].to_numpy() == depth_of[credits["unit"].to_numpy()]]
-    g = own.groupby("unit")
-    river_len = g["len"].sum().reindex(range(n_units), fill_value=0.0)
-    n_rivers = g["river"].nunique().reindex(range(n_units), fill_value=0)
-    n_reaches = g["reach"].nunique().reindex(range(n_units), fill_value=0)
-    bnd = own[own["boundary"]]
-    b_len = pd.Series(length[bnd["reach"].to_numpy()], index=bnd.index)
-    b_len = b_len.groupby(bnd["unit"]).sum()
-    boundary_len = b_len.reindex(range(n_units), fill_value=0.0)
+    own = credits.level == depth_of[credits.unit]
+    unit, river, reach = credits.unit[own], credits.river[own], credits.reach[own]
+    river_len = np.bincount(unit, weights=credits.len[own], minlength=n_units)
+    n_rivers = _count_distinct(unit, river, n_units)
+    n_reaches = _count_distinct(unit, reach, n_units)
+    bnd = credits.boundary[own]
+    boundary_len = np.bincount(unit[bnd], weights=length[reach[bnd]], minlength=n_units)
     out = pd.DataFrame(
         {
             "unit_id": _text(ids),
             "name": _text(hier.names),
             "level": _text(np.asarray(levels, dtype=object)[depth_of]),
-            "river_length_m": river_len.to_numpy(dtype=np.float64),
-            "n_rivers": n_rivers.to_numpy(dtype=np.int64),
-            "n_reaches": n_reaches.to_numpy(dtype=np.int64),
-            "boundary_length_m": boundary_len.to_numpy(dtype=np.float64),
+            "river_length_m": river_len,
+            "n_rivers": n_rivers.astype(np.int64),
+            "n_reaches": n_reaches.astype(np.int64),
+            "boundary_length_m": boundary_len,
         }
     )
     # the units' outlines in the rivers' CRS, for maps and atlases
@@ -1713,3 +1705,10 @@ def _unit_table(
     # keep the units' own order (top level first, then unit_id)
     order = np.lexsort((ids.astype(str), depth_of))
     return table.iloc[order].reset_index(drop=True)
+
+
+def _count_distinct(group: IntArray, value: IntArray, n_groups: int) -> IntArray:
+    """How many distinct ``value`` each group ``0 … n_groups - 1`` holds."""
+    width = int(value.max(initial=0)) + 1
+    pairs = np.unique(group * width + value)
+    return np.bincount(pairs // width, minlength=n_groups).astype(np.int64)
