@@ -59,6 +59,7 @@ import pyproj
 import shapely
 from numpy.typing import NDArray
 
+from rivermap._arrays import unique_first, unique_inverse, unique_values
 from rivermap.crs import metric_crs
 from rivermap.errors import CRSError, SchemaError, format_ids
 from rivermap.responsibility import Responsibility
@@ -1124,7 +1125,7 @@ def _resolve_overlaps(st: _Candidates, offset: FloatArray, min_m: float) -> _Can
     keys = np.r_[k_lo, k_hi]
     chain = np.r_[st.lo, st.hi]
     river = np.r_[st.river, st.river]
-    keys, first_at = np.unique(keys, return_index=True)
+    keys, first_at = unique_first(keys)
     chain, river = chain[first_at], river[first_at]
     # the elementary intervals each stretch covers, and the stretches covering each
     i0 = np.searchsorted(keys, k_lo)
@@ -1224,7 +1225,7 @@ def _cut_pieces(
     piece_lo, piece_hi, piece_river = chain[:-1][starts], chain[1:][starts], river[:-1][starts]
     piece_unit = entered[:-1][starts]
     # a river of zero length is one zero-length piece
-    lonely = np.setdiff1d(rivers_all, piece_river)
+    lonely = rivers_all[np.bincount(piece_river, minlength=n_rivers) == 0]
     if len(lonely):
         piece_river = np.r_[piece_river, lonely]
         piece_lo = np.r_[piece_lo, np.zeros(len(lonely))]
@@ -1385,6 +1386,16 @@ def _reach_geometries(segs: _Segments, r: _Pieces) -> ObjArray:
 
 
 # ============================================================ result tables
+def _labels(values: Any) -> pd.api.extensions.ExtensionArray:
+    """Labels as pandas' own string array, to :func:`_take` from."""
+    return pd.array(np.asarray(values, dtype=object), dtype="str")
+
+
+def _take(labels: pd.api.extensions.ExtensionArray, codes: IntArray) -> pd.Series:
+    """A text column: ``labels[codes]``, missing (NaN) where a code is negative."""
+    return pd.Series(labels.take(codes, allow_fill=True), index=pd.RangeIndex(len(codes)))
+
+
 def _text(values: Any) -> pd.Series:
     """A text column in pandas' own string dtype (missing values are NaN there)."""
     arr = np.asarray(values, dtype=object)
@@ -1483,7 +1494,7 @@ class _Credits:
 
     reach: IntArray
     river: IntArray
-    level: IntArray
+    level: NDArray[np.int8]
     unit: IntArray
     len: FloatArray
     boundary: BoolArray
@@ -1514,7 +1525,7 @@ def _long_lengths(
     return _Credits(
         reach=rows,
         river=r.river[rows],
-        level=np.concatenate([np.full(len(p[0]), p[1], dtype=np.int64) for p in parts]),
+        level=np.concatenate([np.full(len(p[0]), p[1], dtype=np.int8) for p in parts]),
         unit=np.concatenate([p[2] for p in parts]),
         len=np.concatenate([p[3] for p in parts]),
         boundary=np.concatenate([np.full(len(p[0]), p[4]) for p in parts]),
@@ -1537,25 +1548,26 @@ def _build_result(
     n = len(r.river)
     length = r.hi - r.lo
     per_level, b_level = _level_columns(r, hier)
-    seq = pd.Series(np.ones(n, dtype=np.int64)).groupby(r.river).cumsum().to_numpy()
-    river_ids = rivers["river_id"].to_numpy(dtype=object)
-    names = rivers["name"].astype(object).where(rivers["name"].notna(), None).to_numpy()
-    reach_ids = np.char.add(np.char.add(river_ids[r.river].astype(str), "#"), seq.astype(str))
+    # text columns taken from small arrays of labels (missing where a code is -1)
+    unit_ids = _labels(ids)
+    river_ids = _labels(rivers["river_id"].to_numpy(dtype=object))
+    names = _labels(rivers["name"].astype(object).where(rivers["name"].notna(), None))
 
     def id_or_none(codes: IntArray) -> pd.Series:
-        out = np.full(len(codes), None, dtype=object)
-        ok = codes >= 0
-        out[ok] = ids[codes[ok]]
-        return _text(out)
+        return _take(unit_ids, codes)
 
+    # reach ids: "<river_id>#<k>", k counting the river's reaches from 1
+    first_of_river = np.r_[0, np.flatnonzero(r.river[1:] != r.river[:-1]) + 1]
+    seq = np.arange(n) - np.repeat(first_of_river, np.diff(np.r_[first_of_river, n])) + 1
+    river_col = _take(river_ids, r.river)
     data: dict[str, Any] = {
-        "reach_id": _text(reach_ids.astype(object)),
-        "river_id": _text(river_ids[r.river]),
-        "name": _text(names[r.river]),
+        "reach_id": river_col + "#" + pd.Series(seq).astype("str"),
+        "river_id": river_col,
+        "name": _take(names, r.river),
         "from_m": r.lo,
         "to_m": r.hi,
         "length_m": length,
-        "kind": _text(np.asarray(KINDS, dtype=object)[r.kind]),
+        "kind": _take(_labels(np.asarray(KINDS, dtype=object)), r.kind),
     }
     for j, lv in enumerate(levels):
         data[lv] = id_or_none(per_level[:, j])
@@ -1616,29 +1628,28 @@ def _river_table(
     t_river = np.r_[r.river, r.river, r.river]
     ok = touched >= 0
     touched, t_river = touched[ok], t_river[ok]
-    anc = hier.anc[touched]
-    frame = pd.DataFrame(anc, columns=range(len(levels)))
-    frame["river"] = t_river
-    g = frame.groupby("river")
-    lo, hi = g.min(), g.max()
-    unique = (lo == hi) & (lo >= 0)
+    order = np.argsort(t_river, kind="stable")
+    anc, t_river = hier.anc[touched[order]], t_river[order]
+    starts = np.flatnonzero(np.r_[True, t_river[1:] != t_river[:-1]]) if len(t_river) else t_river
     chief_level = np.full(n_rivers, None, dtype=object)
     chief_unit = np.full(n_rivers, None, dtype=object)
-    has = lo.index.to_numpy()
-    chief_level[has] = f"above:{levels[0]}"
-    for j, lv in enumerate(levels):
-        sel = has[unique[j].to_numpy()]
-        chief_level[sel] = lv
-        chief_unit[sel] = ids[lo[j].to_numpy()[unique[j].to_numpy()]]
+    if len(starts):
+        lo = np.minimum.reduceat(anc, starts, axis=0)
+        hi = np.maximum.reduceat(anc, starts, axis=0)
+        unique = (lo == hi) & (lo >= 0)  # one ancestor at that level for every unit touched
+        has = t_river[starts]
+        chief_level[has] = f"above:{levels[0]}"
+        for j, lv in enumerate(levels):
+            sel = unique[:, j]
+            chief_level[has[sel]] = lv
+            chief_unit[has[sel]] = ids[lo[sel, j]]
     out["chief_level"] = _text(chief_level)
     out["chief_unit"] = _text(chief_unit)
     # length per (river, level, unit), longest first within (river, level)
     n_levels, n_units = len(levels), len(ids)
-    key = (credits.river * n_levels + credits.level) * n_units + credits.unit
-    uniq, inverse = np.unique(key, return_inverse=True)
+    key = (credits.river.astype(np.int64) * n_levels + credits.level) * n_units + credits.unit
+    uniq, inverse = unique_inverse(key)
     total = np.bincount(inverse, weights=credits.len, minlength=len(uniq))
-    # uniq is sorted by river, level, unit: the lead of a (river, level) group is its
-    # first row holding the group's longest length (the smallest unit_id on a tie)
     # uniq is sorted by river, level, unit: the lead of a (river, level) group is its
     # first row holding the group's longest length (the smallest unit_id on a tie)
     group = uniq // n_units
@@ -1710,5 +1721,5 @@ def _unit_table(
 def _count_distinct(group: IntArray, value: IntArray, n_groups: int) -> IntArray:
     """How many distinct ``value`` each group ``0 … n_groups - 1`` holds."""
     width = int(value.max(initial=0)) + 1
-    pairs = np.unique(group * width + value)
+    pairs = unique_values(group * width + value)
     return np.bincount(pairs // width, minlength=n_groups).astype(np.int64)
