@@ -468,6 +468,28 @@ def test_notebook_repr_embeds_the_offline_page(demo) -> None:
     assert "cdn.jsdelivr" not in snippet
 
 
+def test_legend_groups_and_collapses_when_long(demo) -> None:
+    district, _ = meta_of(rendered(responsibility_map(demo, flags=False)))
+    n_district = int((demo.units.query("level == 'district'")["river_length_m"] > 0).sum())
+    assert n_district > 12
+    assert len(district["legend"]) == n_district  # under the cap of 40
+    assert district["legendCollapsed"] is True
+    assert district["legendTitle"] == f"责任单位颜色（区县，{n_district}）"
+    city, _ = meta_of(rendered(responsibility_map(demo, level="city", lang="en", flags=False)))
+    assert 0 < len(city["legend"]) <= 12
+    assert city["legendCollapsed"] is False
+    assert city["legendTitle"] == f"Responsible-unit colours (city, {len(city['legend'])})"
+    # the legend lists units by river length, longest first
+    lengths = demo.units.set_index("unit_id")["river_length_m"]
+    got = [lengths[uid] for uid, _ in city["legend"]]
+    assert got == sorted(got, reverse=True)
+    for lang in ("zh", "en"):
+        texts = _style.ui_texts(lang)
+        keys = ("legend_styles", "legend_collapse", "legend_expand", "legend_expand_hint")
+        assert all(texts[k] for k in keys)
+    assert _style.text("legend_expand", "zh") != _style.text("legend_expand", "en")
+
+
 # ---------------------------------------------------------------- in a browser
 REASON = br.unavailable_reason()
 needs_browser = pytest.mark.skipif(REASON is not None, reason=REASON or "")
@@ -644,3 +666,127 @@ def test_hostile_level_names_reach_the_layer_control_as_text() -> None:
     assert "\\u0026#123;\\u0026#123;7*7\\u0026#125;\\u0026#125;" in control  # entities, as text
     meta, _ = meta_of(html)
     assert [lv["label"] for lv in meta["levels"]] == levels
+
+
+# ------------------------------------------------------------------- legend
+LEGEND_BOXES = """() => {
+    const c = rivermap.maps[0].map.getContainer().getBoundingClientRect();
+    const box = document.querySelector(".rm-legend");
+    const l = box.getBoundingClientRect();
+    const body = box.querySelector(".rm-legend-body");
+    const layers = document.querySelector(".leaflet-control-layers").getBoundingClientRect();
+    const list = box.querySelector(".rm-units-list");
+    const toggle = box.querySelector(".rm-legend-toggle");
+    return {
+        map: [c.left, c.top, c.right, c.bottom], legend: [l.left, l.top, l.right, l.bottom],
+        layersBottom: layers.bottom, collapsed: box.classList.contains("rm-collapsed"),
+        listShown: !!list && list.getBoundingClientRect().height > 0,
+        scroll: [body.scrollHeight, body.clientHeight],
+        overflowY: getComputedStyle(body).overflowY,
+        toggle: toggle ? [toggle.textContent, toggle.getAttribute("aria-expanded")] : null,
+        styles: Array.from(box.querySelectorAll(".rm-styles-group .rm-item"))
+            .map(e => e.textContent),
+    };
+}"""
+
+
+def _inside(inner: list[float], outer: list[float]) -> bool:
+    left, top, right, bottom = inner
+    return left >= outer[0] and top >= outer[1] and right <= outer[2] and bottom <= outer[3]
+
+
+@needs_browser
+@pytest.mark.parametrize("viewport", [(1200, 900), (800, 450)])
+def test_legend_stays_inside_the_map_and_toggles(chromium, demo, demo_page_file, viewport) -> None:
+    page, log, _ = br.open_map(chromium, demo_page_file, width=viewport[0], height=viewport[1])
+    try:
+        page.wait_for_timeout(50)  # the legend is fitted once the layer control is in place
+        shut = page.evaluate(LEGEND_BOXES)
+        assert shut["collapsed"]  # more than 12 districts: opens collapsed
+        assert not shut["listShown"]
+        assert shut["toggle"] == ["展开 ▾", "false"]
+        assert shut["styles"] == ["界河段", "需调整的河流", "区域外"]  # river styles stay
+        assert _inside(shut["legend"], shut["map"])
+        page.click(".rm-legend-toggle")
+        opened = page.evaluate(LEGEND_BOXES)
+        assert not opened["collapsed"]
+        assert opened["listShown"]
+        assert opened["toggle"] == ["收起 ▴", "true"]
+        assert _inside(opened["legend"], opened["map"])
+        assert opened["legend"][1] >= opened["layersBottom"]  # below the layer control
+        assert opened["legend"][3] - opened["legend"][1] > shut["legend"][3] - shut["legend"][1]
+        assert opened["overflowY"] == "auto"
+        districts = demo.units[demo.units["level"] == "district"]
+        listed = page.locator(".rm-legend .rm-units-list .rm-item")
+        assert listed.count() == min(int((districts["river_length_m"] > 0).sum()), 40)
+        if viewport[1] < 600:  # too short for the whole list: it scrolls inside the box
+            assert opened["scroll"][0] > opened["scroll"][1]
+            page.mouse.move(opened["legend"][0] + 20, opened["legend"][3] - 20)
+            zoom = page.evaluate("rivermap.maps[0].map.getZoom()")
+            page.mouse.wheel(0, 400)
+            page.wait_for_timeout(100)
+            assert page.evaluate("document.querySelector('.rm-legend-body').scrollTop") > 0
+            assert page.evaluate("rivermap.maps[0].map.getZoom()") == zoom  # map did not zoom
+        else:
+            assert opened["scroll"][0] <= opened["scroll"][1] + 1  # fits: no scrolling
+        page.click(".rm-legend-toggle")
+        again = page.evaluate(LEGEND_BOXES)
+        assert again["collapsed"]
+        assert again["legend"] == shut["legend"]
+        if viewport == (1200, 900):
+            br.ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(br.ARTIFACTS / "legend_collapsed.png"))
+            # a map shorter than the window (embedded in a page): the bound follows the map
+            page.click(".rm-legend-toggle")
+            page.evaluate(
+                """() => { const m = rivermap.maps[0].map;
+                           m.getContainer().style.height = "420px"; m.invalidateSize(); }"""
+            )
+            small = page.evaluate(LEGEND_BOXES)
+            assert small["map"][3] - small["map"][1] == 420
+            assert not small["collapsed"]
+            assert _inside(small["legend"], small["map"])
+            assert small["legend"][1] >= small["layersBottom"]
+            assert small["scroll"][0] > small["scroll"][1]
+        assert log.errors == []
+        assert log.blocked == []
+    finally:
+        page.close()
+
+
+@needs_browser
+def test_short_legend_opens_expanded_in_english(chromium, demo, tmp_path) -> None:
+    path = save_html(
+        responsibility_map(demo, level="city", lang="en", flags=False), tmp_path / "city.html"
+    )
+    page, log, _ = br.open_map(chromium, path, width=1200, height=900)
+    try:
+        page.wait_for_timeout(50)
+        box = page.evaluate(LEGEND_BOXES)
+        assert not box["collapsed"]
+        assert box["listShown"]
+        assert box["toggle"] == ["Hide ▴", "true"]
+        assert box["styles"] == ["Boundary reach", "Outside all units"]  # no flags, no plan
+        assert _inside(box["legend"], box["map"])
+        page.get_by_role("button", name="Hide the list of unit colours").click()
+        assert page.evaluate(LEGEND_BOXES)["toggle"] == ["Show ▾", "false"]
+        assert log.errors == []
+    finally:
+        page.close()
+
+
+@needs_browser
+def test_hostile_unit_names_in_the_legend_are_text(chromium, tmp_path) -> None:
+    path = save_html(
+        responsibility_map(hostile_resp(), level="district", flags=False), tmp_path / "h.html"
+    )
+    page, log, _ = br.open_map(chromium, path, width=800, height=600)
+    try:
+        text = page.locator(".rm-legend .rm-units-list").inner_text()
+        assert HOSTILE_UNIT in text
+        assert TEMPLATE_NAME in text
+        assert page.locator(".rm-legend script").count() == 0
+        assert log.dialogs == []
+        assert log.errors == []
+    finally:
+        page.close()

@@ -318,12 +318,28 @@ RIVERMAP_CSS = """
 .rm-search li { padding: 3px 5px; cursor: pointer; border-top: 1px solid #eee; }
 .rm-search li:hover, .rm-search li.rm-active { background: #e8f0fb; }
 .rm-search .rm-kind { color: #777; margin-left: 6px; font-size: 11px; }
-.rm-legend { background: rgba(255,255,255,0.92); padding: 6px 8px; border-radius: 4px;
-  max-height: 38vh; overflow-y: auto; max-width: 260px; }
-.rm-legend .rm-title { font-weight: 700; margin-bottom: 4px; }
-.rm-legend .rm-item { display: flex; align-items: center; margin: 2px 0; }
+.rm-legend { background: rgba(255,255,255,0.94); padding: 5px 8px 6px 8px; border-radius: 4px;
+  box-shadow: 0 1px 4px rgba(0,0,0,0.25); max-height: 45vh; max-width: 280px;
+  display: flex; flex-direction: column; box-sizing: border-box; font-size: 12px; }
+.rm-legend .rm-legend-head { display: flex; align-items: center; gap: 8px; flex: none; }
+.rm-legend .rm-title { font-weight: 700; font-size: 13px; margin-right: auto; }
+.rm-legend .rm-legend-toggle { font: inherit; font-size: 11px; line-height: 1.2; cursor: pointer;
+  padding: 1px 6px; border: 1px solid #bbb; border-radius: 3px; background: #f7f7f7; color: #333;
+  white-space: nowrap; }
+.rm-legend .rm-legend-toggle:hover, .rm-legend .rm-legend-toggle:focus-visible {
+  background: #e8f0fb; border-color: #7a9cc6; }
+.rm-legend .rm-legend-body { overflow-y: auto; overflow-x: hidden; min-height: 0; flex: 0 1 auto;
+  overscroll-behavior: contain; }
+.rm-legend .rm-group { margin-top: 4px; }
+.rm-legend .rm-group-title { color: #444; font-weight: 600; font-size: 11px; margin: 2px 0 1px 0; }
+.rm-legend .rm-item { display: flex; align-items: center; margin: 1px 0; min-width: 0; }
+.rm-legend .rm-item span { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .rm-legend svg { flex: none; margin-right: 6px; }
-.rm-legend .rm-note { color: #555; font-size: 11px; margin: 4px 0 2px 0; }
+.rm-legend .rm-grid { display: grid; grid-template-columns: repeat(2, minmax(0, 1fr));
+  column-gap: 10px; }
+.rm-legend .rm-grid svg { margin-right: 4px; }
+.rm-legend .rm-note { color: #555; font-size: 11px; margin: 1px 0 2px 0; }
+.rm-legend.rm-collapsed .rm-units-list { display: none; }
 .rm-fs a { display: flex; align-items: center; justify-content: center; }
 .rm-map.rm-pseudo-fullscreen { position: fixed !important; left: 0; top: 0; width: 100% !important;
   height: 100% !important; z-index: 10000; }
@@ -713,46 +729,115 @@ RIVERMAP_JS = r"""
     new Full().addTo(map);
 
     // --------------------------------------------------------------- legend
+    // Two groups: the river styles (always shown), then the unit colours, which
+    // the toggle hides. The legend's height is bounded by the room the map
+    // leaves it (recomputed when the map is resized); the body scrolls.
     var Legend = L.Control.extend({
       options: { position: "bottomright" },
       onAdd: function () {
         var box = el("div", "rm-legend");
         L.DomEvent.disableScrollPropagation(box);
         L.DomEvent.disableClickPropagation(box);
-        el("div", "rm-title", T.legend, box);
-        function swatch(parent, colour, dash, width, opacity) {
+        var head = el("div", "rm-legend-head", null, box);
+        el("div", "rm-title", T.legend, head);
+        var body = el("div", "rm-legend-body", null, box);
+        function swatch(parent, colour, dash, width, opacity, len) {
           var ns = "http://www.w3.org/2000/svg";
           var svg = document.createElementNS(ns, "svg");
-          svg.setAttribute("width", "28"); svg.setAttribute("height", "10");
+          svg.setAttribute("width", String(len + 2)); svg.setAttribute("height", "10");
           var line = document.createElementNS(ns, "line");
           line.setAttribute("x1", "1"); line.setAttribute("y1", "5");
-          line.setAttribute("x2", "27"); line.setAttribute("y2", "5");
+          line.setAttribute("x2", String(len + 1)); line.setAttribute("y2", "5");
           line.setAttribute("stroke", colour); line.setAttribute("stroke-width", String(width));
           line.setAttribute("stroke-opacity", String(opacity));
           if (dash) line.setAttribute("stroke-dasharray", dash);
           svg.appendChild(line);
           parent.appendChild(svg);
         }
-        function item(colour, dash, width, opacity, label) {
-          var it = el("div", "rm-item", null, box);
-          swatch(it, colour, dash, width, opacity);
-          el("span", null, label, it);
+        function item(parent, colour, dash, width, opacity, label, len) {
+          var it = el("div", "rm-item", null, parent);
+          swatch(it, colour, dash, width, opacity, len || 26);
+          var span = el("span", null, label, it);
+          span.title = String(label);  // full text when the column truncates it
+          return it;
         }
-        item(D.colours.boundary, "7 5", 3, 1, T.boundary_reach);
-        item(D.colours.outside, "2 4", 2, 1, T.outside);
-        if (flagged.length) item(D.colours.flag, null, 8, 0.4, T.flagged);
-        if (D.plan) item(D.colours.plan, null, 7, 0.45, T.plan);
-        el("div", "rm-note", T.legend_colour + " (" + D.levelLabel + ")", box);
-        D.legend.forEach(function (e) { item(e[1], null, 4, 1, unitName(e[0])); });
-        if (D.legendMore > 0) el("div", "rm-note", "… " + T.more + " " + D.legendMore, box);
+        var kinds = {};
+        D.reaches.forEach(function (p) { kinds[p.k] = true; });
+        var styles = el("div", "rm-group rm-styles-group", null, body);
+        el("div", "rm-group-title", T.legend_styles, styles);
+        if (kinds.b) item(styles, D.colours.boundary, "7 5", 3, 1, T.boundary_reach);
+        if (flagged.length) item(styles, D.colours.flag, null, 8, 0.4, T.flagged);
+        if (D.plan) item(styles, D.colours.plan, null, 7, 0.45, T.plan);
+        if (kinds.o) item(styles, D.colours.outside, "2 4", 2, 1, T.outside);
+        if (styles.childNodes.length === 1) body.removeChild(styles);
+
+        var toggle = null;
+        if (D.legend.length) {
+          var group = el("div", "rm-group rm-units-group", null, body);
+          el("div", "rm-group-title", D.legendTitle, group);
+          var fold = el("div", "rm-units-list", null, group);  // what the toggle hides
+          el("div", "rm-note", T.legend_colour, fold);
+          var list = el("div", D.legend.length > 6 ? "rm-grid" : null, null, fold);
+          D.legend.forEach(function (e) { item(list, e[1], null, 4, 1, unitName(e[0]), 16); });
+          if (D.legendMore > 0) el("div", "rm-note", "… " + T.more + " " + D.legendMore, fold);
+          toggle = el("button", "rm-legend-toggle", null, head);
+          toggle.type = "button";
+          L.DomEvent.on(toggle, "click", function (ev) {
+            L.DomEvent.stop(ev);
+            setCollapsed(!box.classList.contains("rm-collapsed"));
+          });
+        }
+        function setCollapsed(on) {
+          box.classList.toggle("rm-collapsed", !!on);
+          if (!toggle) return;
+          toggle.textContent = on ? T.legend_expand + " ▾" : T.legend_collapse + " ▴";
+          toggle.title = on ? T.legend_expand_hint : T.legend_collapse_hint;
+          toggle.setAttribute("aria-label", toggle.title);
+          toggle.setAttribute("aria-expanded", on ? "false" : "true");
+        }
+        // the room between the top-right controls and whatever sits below the
+        // legend in its corner (the attribution), at most 60 % of the map's height
+        function fit() {
+          var H = container.clientHeight;
+          if (!H) return;
+          var top = container.getBoundingClientRect().top;
+          var tr = container.querySelector(".leaflet-top.leaflet-right");
+          var above = tr ? Math.max(tr.getBoundingClientRect().bottom - top, 0) : 0;
+          var below = 0, sib = box.nextSibling;
+          for (; sib; sib = sib.nextSibling) {
+            if (sib.nodeType === 1) below += sib.getBoundingClientRect().height;
+          }
+          var margin = parseFloat(window.getComputedStyle(box).marginBottom) || 0;
+          var room = H - above - below - margin - 12;
+          var cap = H - below - margin - 8;  // never past the top of the map
+          var maxH = Math.min(Math.max(room, Math.min(160, cap)), 0.6 * H, cap);
+          box.style.maxHeight = Math.max(Math.floor(maxH), 40) + "px";
+        }
+        this._fit = fit;
+        this._setCollapsed = setCollapsed;
+        this._fits = function () { return body.scrollHeight <= body.clientHeight + 1; };
+        setCollapsed(!!D.legendCollapsed);
         return box;
       }
     });
-    new Legend().addTo(map);
+    var legend = new Legend().addTo(map);
+    legend._fit();
+    map.whenReady(function () {
+      // after the page's other controls (the layer control) are in place
+      setTimeout(function () {
+        legend._fit();
+        // open by default only when the whole list fits without scrolling
+        if (!D.legendCollapsed && container.clientHeight && !legend._fits()) {
+          legend._setCollapsed(true);
+        }
+      }, 0);
+    });
+    map.on("resize", legend._fit);
+    document.addEventListener("fullscreenchange", function () { setTimeout(legend._fit, 0); });
 
     RM.maps = RM.maps || [];
     var handle = { map: map, layers: layers, riverIndex: riverIndex, unitIndex: unitIndex,
-                   refreshLabels: refreshLabels };
+                   refreshLabels: refreshLabels, legend: legend };
     RM.maps.push(handle);
     map.whenReady(function () { setTimeout(refreshLabels, 0); });
     return handle;

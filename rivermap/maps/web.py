@@ -52,6 +52,8 @@ BASEMAPS = ("osm", "tianditu", "gaode")
 CANVAS_THRESHOLD = 8000
 
 _LEGEND_MAX = 40
+#: A legend with more unit colours than this opens collapsed (the river styles stay shown).
+_LEGEND_COLLAPSE = 12
 _M_PER_DEG = 111_320.0
 
 
@@ -393,6 +395,12 @@ def responsibility_map(
     few enough are in view). A legend, a layer control, search by river or
     unit name, a full-screen button and a scale bar are included.
 
+    The legend shows the river styles first, then the unit colours (units by
+    river length, at most 40). With more than 12 units the colour list opens
+    collapsed behind a 展开/Show button (it also opens collapsed when it would
+    not fit); the legend's height is bounded by the room the map leaves it
+    below the layer control (at most 60 % of the map's height) and it scrolls.
+
     Parameters
     ----------
     resp
@@ -610,6 +618,11 @@ def responsibility_map(
     )
     with_rivers = lengths[lengths > 0].sort_values(ascending=False)
     legend = [[str(uid), colours.get(str(uid))] for uid in with_rivers.index[:_LEGEND_MAX]]
+    legend_title = _style.text("legend_units", lang) + (
+        f"（{_style.level_label(level, lang)}，{len(with_rivers)}）"
+        if lang == "zh"
+        else f" ({_style.level_label(level, lang)}, {len(with_rivers)})"
+    )
     river_word = _style.text("river", lang)
     search = [[name, river_word, "r", rid] for rid, name in river_names.items()]
     search += [
@@ -633,6 +646,8 @@ def responsibility_map(
         "plan": plan_meta,
         "legend": legend,
         "legendMore": max(len(with_rivers) - _LEGEND_MAX, 0),
+        "legendTitle": legend_title,
+        "legendCollapsed": len(with_rivers) > _LEGEND_COLLAPSE,
         "search": search,
         "colours": {
             "boundary": _style.BOUNDARY_COLOUR,
