@@ -48,13 +48,16 @@ def m_floor(data: Path) -> Callable[[], object]:
     return run
 
 
-def m_assign(data: Path) -> Callable[[], object]:
-    from rivermap.assign import assign
-    from rivermap.units import AdminUnits
+def m_assign(workers: int | None) -> Callable[[Path], Callable[[], object]]:
+    def make(data: Path) -> Callable[[], object]:
+        from rivermap.assign import assign
+        from rivermap.units import AdminUnits
 
-    rivers, frame = _read(data)
-    units = AdminUnits(frame, LEVELS)
-    return lambda: assign(rivers, units)
+        rivers, frame = _read(data)
+        units = AdminUnits(frame, LEVELS)
+        return lambda: assign(rivers, units, workers=workers)
+
+    return make
 
 
 def m_overlay(level: str) -> Callable[[Path], Callable[[], object]]:
@@ -123,7 +126,8 @@ def m_postgis(data: Path) -> Callable[[], object]:  # pragma: no cover - optiona
 
 METHODS: dict[str, Callable[[Path], Callable[[], object]]] = {
     "read + total length (floor)": m_floor,
-    "rivermap.assign (3 levels + boundary)": m_assign,
+    "rivermap.assign (3 levels + boundary)": m_assign(1),
+    "rivermap.assign, 2 threads": m_assign(2),
     **{f"geopandas.overlay ({lv})": m_overlay(lv) for lv in LEVELS},
     "sjoin + shapely.intersection (community)": m_sjoin,
     "PostGIS ST_Intersection join (query only)": m_postgis,

@@ -131,3 +131,35 @@ def test_assigning_the_reaches_again_changes_nothing(rivers: gpd.GeoDataFrame) -
         reaches[same].reset_index(drop=True), r2[same].reset_index(drop=True)
     )
     np.testing.assert_allclose(r2["length_m"], reaches["length_m"], rtol=1e-9)
+
+
+@pytest.mark.parametrize("workers", [1, 2, None])
+def test_chunks_and_threads_change_nothing(
+    monkeypatch: pytest.MonkeyPatch, workers: int | None
+) -> None:
+    """Rivers are processed in chunks, on threads: neither may change the result."""
+    import importlib
+
+    from rivermap.synth import make_city
+
+    engine = importlib.import_module("rivermap.assign")
+    rivers, frame = make_city(200, 400, seed=3)
+    units = AdminUnits(frame, LEVELS)
+    whole = assign(rivers, units)  # about 50,000 vertices: one chunk
+    monkeypatch.setattr(engine, "_CHUNK_SEGMENTS", 2_000)
+    chunked = assign(rivers, units, workers=workers)
+    pd.testing.assert_frame_equal(chunked.reaches, whole.reaches)
+    pd.testing.assert_frame_equal(chunked.rivers, whole.rivers)
+    pd.testing.assert_frame_equal(chunked.units, whole.units)
+    a, b = chunked.summary, whole.summary
+    assert a.pop("sliver_length_m") == pytest.approx(b.pop("sliver_length_m"), rel=1e-12)
+    assert a == b  # the sliver metres are summed chunk by chunk: another order
+
+
+@pytest.mark.parametrize("workers", [0, -1, 1.5, "2"])
+def test_bad_workers_are_refused(workers: object) -> None:
+    rivers = gpd.GeoDataFrame(
+        {"river_id": ["r"]}, geometry=[shapely.LineString([(X0, Y0), (X0 + 10, Y0)])], crs=CRS
+    )
+    with pytest.raises(ValueError, match="workers"):
+        assign(rivers, grid_units(), workers=workers)  # type: ignore[arg-type]
