@@ -535,11 +535,11 @@ def read_responsibility(path: str | os.PathLike[str]) -> Responsibility:
     reaches = _read_simple_geometries(p, "reaches")
     rivers = pd.DataFrame(pyogrio.read_dataframe(p, layer="rivers", read_geometry=False))
     units = _read_simple_geometries(p, "units")
-    roster = (
-        pd.DataFrame(pyogrio.read_dataframe(p, layer="roster", read_geometry=False))
-        if "roster" in layers
-        else None
-    )
+    roster = None
+    if "roster" in layers:
+        # the roster is all text; a column with no value at all comes back as object
+        roster = pd.DataFrame(pyogrio.read_dataframe(p, layer="roster", read_geometry=False))
+        roster = roster.astype("str").where(roster.notna())
     crs = pyproj.CRS.from_wkt(meta["crs"]) if meta.get("crs") else None
     if crs is not None:
         reaches = reaches.set_crs(crs, allow_override=True)
