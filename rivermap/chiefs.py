@@ -52,6 +52,7 @@ import pandas as pd
 import shapely
 
 from rivermap.errors import RivermapWarning, SchemaError, format_ids
+from rivermap.flags import join_groups
 
 if TYPE_CHECKING:
     from rivermap.responsibility import Responsibility
@@ -780,20 +781,25 @@ def _resolve_dates(given: pd.Series, problem: Problem) -> pd.Series:
 def _ancestors(units: pd.DataFrame, levels: Sequence[str]) -> pd.DataFrame:
     """Per unit (index unit_id), its ancestor (or itself) at every level; NaN where none."""
     ids = units["unit_id"].astype("str").to_numpy(dtype=object)
-    parent = pd.Series(units["parent_id"].to_numpy(dtype=object), index=ids)
-    level = pd.Series(units["level"].astype("str").to_numpy(dtype=object), index=ids)
-    out = pd.DataFrame(index=pd.Index(ids, name="unit_id"), columns=list(levels), dtype=object)
-    cur = pd.Series(ids, index=ids, dtype=object)
-    for _ in range(len(levels)):
-        known = cur.notna() & cur.isin(level.index)
+    index = pd.Index(ids)
+    parent = np.append(index.get_indexer(pd.Index(units["parent_id"].to_numpy(dtype=object))), -1)
+    unit_level = np.append(
+        units["level"].astype("str").to_numpy(dtype=object), np.array([None], dtype=object)
+    )
+    values = np.append(ids, np.nan)
+    out = np.full((len(ids), len(levels)), np.nan, dtype=object)
+    cur = np.arange(len(ids))
+    for _ in range(len(levels)):  # one step up per level, over all units at once
+        known = cur >= 0
         if not known.any():
             break
-        lv_of_cur = cur[known].map(level)
-        for lv in levels:
-            sel = lv_of_cur.index[(lv_of_cur == lv).to_numpy()]
-            out.loc[sel, lv] = cur[sel].to_numpy()
-        cur = cur.map(parent).where(known)
-    return out
+        for j, lv in enumerate(levels):
+            hit = known & (unit_level[cur] == lv)
+            out[hit, j] = values[cur[hit]]
+        cur = np.where(known, parent[cur], -1)
+    return pd.DataFrame(
+        out, index=pd.Index(ids, name="unit_id"), columns=list(levels), dtype=object
+    )
 
 
 def _choose(roster: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -876,15 +882,16 @@ def _assignments(
     long["river_id"] = reaches["river_id"].astype("str").to_numpy(dtype=object)[long["pos"]]
     long["length_m"] = reaches["length_m"].to_numpy(dtype=float)[long["pos"]]
     long["from_m"] = reaches["from_m"].to_numpy(dtype=float)[long["pos"]]
-    long["level_rank"] = long["level"].map({lv: i for i, lv in enumerate(levels)})
+    long["level_rank"] = np.repeat(np.arange(len(levels)), [len(p) for p in parts])
     specific, general = _choose(roster)
     cols = ["name", "title", "phone", "role", "person"]
     a = long.merge(specific, on=["unit_id", "river_id"], how="left")
     b = long[["unit_id"]].merge(general, on="unit_id", how="left")
     a["specific"] = a["person"].notna()
+    spec = a["specific"].to_numpy(dtype=bool)
     for c in cols:
-        fallback = pd.Series(b[c].to_numpy(dtype=object), index=a.index).astype("str")
-        a[c] = a[c].astype("str").where(a["specific"], fallback)
+        value = np.where(spec, a[c].to_numpy(dtype=object), b[c].to_numpy(dtype=object))
+        a[c] = pd.Series(value, index=a.index, dtype=object).astype("str")
     return a.sort_values(["pos", "level_rank", "side"], kind="stable").reset_index(drop=True)
 
 
@@ -970,30 +977,43 @@ def chiefs_table(resp: Responsibility) -> pd.DataFrame:
     km = (held["share"] * held["length_m"]).groupby(held["person"]).sum() / 1000.0
     n_reaches = held.groupby("person")["pos"].nunique()
     bkm = held[held["split"]].groupby("person")["length_m"].sum() / 1000.0
-    river_ids = held.groupby("person", sort=False)["river_id"].agg(lambda s: list(dict.fromkeys(s)))
-
-    def joined(values: pd.Series) -> Any:
-        items = list(dict.fromkeys(v for v in values if isinstance(v, str)))
-        return _SEP.join(items) if items else np.nan
-
     g = roster.groupby("person", sort=False)
+    people = pd.Index(g.size().index)
+
+    def joined(column: str) -> Any:
+        """Each person's distinct values of ``column`` in roster order; NaN when none."""
+        values = roster[column]
+        ok = values.notna().to_numpy()
+        return (
+            join_groups(
+                values.to_numpy(dtype=object)[ok],
+                roster["person"].to_numpy(dtype=object)[ok],
+                _SEP,
+                unique=True,
+                sort=False,
+            )
+            .reindex(people)
+            .to_numpy(dtype=object)
+        )
+
     out = pd.DataFrame(
         {
             "name": g["name"].first(),
-            "title": g["title"].agg(joined),
+            "title": joined("title"),
             "phone": g["phone"].first(),
-            "role": g["role"].agg(joined),
-            "units": g["unit_name"].agg(joined),
-            "unit_ids": g["unit_id"].agg(joined),
-            "levels": g["level"].agg(joined),
-        }
+            "role": joined("role"),
+            "units": joined("unit_name"),
+            "unit_ids": joined("unit_id"),
+            "levels": joined("level"),
+        },
+        index=people,
     )
-    rid = river_ids.reindex(out.index)
-    out["rivers"] = [
-        _SEP.join(river_name.get(r, r) for r in ids) if isinstance(ids, list) else np.nan
-        for ids in rid
-    ]
-    out["river_ids"] = [_SEP.join(ids) if isinstance(ids, list) else np.nan for ids in rid]
+    pairs = held[["person", "river_id"]].drop_duplicates()
+    pair_ids = pairs["river_id"].to_numpy(dtype=object)
+    pair_names = np.array([river_name.get(r, r) for r in pair_ids], dtype=object)
+    pair_people = pairs["person"].to_numpy(dtype=object)
+    out["rivers"] = join_groups(pair_names, pair_people, _SEP).reindex(out.index).to_numpy()
+    out["river_ids"] = join_groups(pair_ids, pair_people, _SEP).reindex(out.index).to_numpy()
     out["km"] = km.reindex(out.index).fillna(0.0)
     out["n_reaches"] = n_reaches.reindex(out.index).fillna(0).astype("int64")
     out["boundary_km"] = bkm.reindex(out.index).fillna(0.0)
@@ -1109,7 +1129,7 @@ def _report_gaps(
 
 def _report_no_river(placed: pd.DataFrame, roster: pd.DataFrame, zh: bool) -> list[dict[str, Any]]:
     """General chiefs whose unit has no river reach."""
-    idle = roster[roster["river_id"].isna() & ~roster["unit_id"].isin(set(placed["unit_id"]))]
+    idle = roster[roster["river_id"].isna() & ~roster["unit_id"].isin(placed["unit_id"].unique())]
     return [
         {
             "code": "no_river",
@@ -1200,21 +1220,31 @@ def _report_overload(
         .agg(km=("km", "sum"), n_reaches=("pos", "nunique"), name=("name", "first"))
         .reset_index()
     )
-    units = (
-        roster.groupby(["person", "level"])["unit_id"]
-        .agg(lambda s: _SEP.join(dict.fromkeys(s)))
-        .reset_index()
+    grouped = roster.groupby(["person", "level"], sort=True)
+    group = grouped.ngroup().to_numpy()
+    ok = group >= 0
+    units = join_groups(roster["unit_id"].to_numpy(dtype=object)[ok], group[ok], _SEP, unique=True)
+    keys = grouped.size().index
+    unit_of = dict(
+        zip(
+            zip(
+                keys.get_level_values(0).astype(str),
+                keys.get_level_values(1).astype(str),
+                strict=True,
+            ),
+            units.to_numpy(dtype=object)[np.argsort(units.index.to_numpy())],
+            strict=True,
+        )
     )
-    unit_of = {
-        (str(p), str(lv)): str(u)
-        for p, lv, u in zip(units["person"], units["level"], units["unit_id"], strict=True)
-    }
     rows = []
     for rank, grp in load.groupby("level_rank", sort=True):
         level = levels[int(str(rank))]
         km_limit = _limit(grp["km"], max_km, fence, min_people)
         n_limit = _limit(grp["n_reaches"], max_reaches, fence, min_people)
-        for rec in grp.to_dict("records"):
+        over = (grp["km"].to_numpy(dtype=float) > km_limit) | (
+            grp["n_reaches"].to_numpy(dtype=float) > n_limit
+        )
+        for rec in grp[over].to_dict("records"):  # only the people over a limit
             km, n = float(rec["km"]), int(rec["n_reaches"])
             parts = []
             if km > km_limit:
@@ -1229,19 +1259,18 @@ def _report_overload(
                     if zh
                     else f"{n} reaches (limit {n_limit:.1f})"
                 )
-            if parts:
-                rows.append(
-                    {
-                        "code": "overload",
-                        "level": level,
-                        "unit_id": unit_of.get((str(rec["person"]), level), np.nan),
-                        "name": rec["name"],
-                        "river_id": np.nan,
-                        "km": km,
-                        "n_reaches": n,
-                        "detail": ("，" if zh else "; ").join(parts),
-                    }
-                )
+            rows.append(
+                {
+                    "code": "overload",
+                    "level": level,
+                    "unit_id": unit_of.get((str(rec["person"]), level), np.nan),
+                    "name": rec["name"],
+                    "river_id": np.nan,
+                    "km": km,
+                    "n_reaches": n,
+                    "detail": ("，" if zh else "; ").join(parts),
+                }
+            )
     return rows
 
 
@@ -1301,10 +1330,14 @@ def signboards(
     out["length_km"] = rivers["length_m"].to_numpy(dtype=float) / 1000.0
     for lv in levels:
         sub = long[long["level"] == lv].drop_duplicates(["river_id", "person"])
-        agg = sub.groupby("river_id", sort=False).agg(
-            name=("name", lambda s: _SEP.join(s.fillna(""))),
-            title=("title", lambda s: _SEP.join(s.fillna(""))),
-            phone=("phone", lambda s: _SEP.join(s.fillna(""))),
+        keys = sub["river_id"].to_numpy(dtype=object)
+        agg = pd.DataFrame(
+            {
+                field: join_groups(
+                    sub[field].fillna("").to_numpy(dtype=object), keys, _SEP, sort=False
+                )
+                for field in ("name", "title", "phone")
+            }
         )
         for suffix, field in (("", "name"), ("_title", "title"), ("_phone", "phone")):
             vals = out["river_id"].map(agg[field]) if len(agg) else np.nan
@@ -1352,33 +1385,36 @@ def _ends(
     units = units[units["geometry"].notna() & ~units.geometry.is_empty]
     if not len(reaches) or not len(units):
         return [np.nan] * len(river_ids), [np.nan] * len(river_ids)
-    crs = resp.summary.get("metric_crs")
-    if reaches.crs is not None and crs:
-        reaches = reaches.to_crs(crs)
-        units = units.to_crs(crs)
     first = reaches.sort_values("from_m").drop_duplicates("river_id", keep="first")
     last = reaches.sort_values("to_m").drop_duplicates("river_id", keep="last")
     # Units of the finest level (of any level when the finest has none).
     cand = units[units["level"].astype("str") == finest]
     if not len(cand):
         cand = units
+    crs = resp.summary.get("metric_crs")
+    if reaches.crs is not None and crs:  # project only what the nearest-unit search uses
+        first, last, cand = first.to_crs(crs), last.to_crs(crs), cand.to_crs(crs)
     cand_ids = cand["unit_id"].astype("str").to_numpy(dtype=object)
     tree = shapely.STRtree(cand.geometry.to_numpy())
     anc = _ancestors(resp.units, levels)
     name_of = dict(zip(units["unit_id"].astype("str"), units["name"].astype("str"), strict=True))
     below = list(levels[levels.index(level) + 1 :]) or [finest]
 
+    chains = dict(zip(anc.index, anc[below].to_numpy(dtype=object).tolist(), strict=True))
+
+    def label(uid: str) -> str:
+        chain = chains.get(uid, [])
+        parts = [name_of[u] for u in chain if isinstance(u, str) and u in name_of]
+        if not parts:
+            parts = [name_of.get(uid, uid)]
+        return "".join(parts) if lang == "zh" else ", ".join(reversed(parts))
+
     def names(points: np.ndarray) -> dict[int, str]:
         src, idx = tree.query_nearest(points, all_matches=False)
-        out: dict[int, str] = {}
-        for s, i in zip(src.tolist(), idx.tolist(), strict=True):
-            uid = str(cand_ids[i])
-            chain = [anc.at[uid, lv] for lv in below] if uid in anc.index else []
-            parts = [name_of[u] for u in chain if isinstance(u, str) and u in name_of]
-            if not parts:
-                parts = [name_of.get(uid, uid)]
-            out[s] = "".join(parts) if lang == "zh" else ", ".join(reversed(parts))
-        return out
+        # one label per distinct nearest unit, then one dict entry per point
+        used = np.unique(idx)
+        labels = np.array([label(str(cand_ids[i])) for i in used], dtype=object)
+        return dict(zip(src.tolist(), labels[np.searchsorted(used, idx)].tolist(), strict=True))
 
     def endpoint(geoms: np.ndarray, which: int) -> np.ndarray:
         multi = shapely.get_type_id(geoms) == shapely.GeometryType.MULTILINESTRING

@@ -41,6 +41,7 @@ from rivermap.flags import (
     check_level,
     check_thresholds,
     credits_of,
+    join_groups,
     level_runs,
     resolve,
     write_tables,
@@ -546,8 +547,8 @@ class Plan:
         names = _river_name_map(self._segments, self._baseline)
         uname = self._unit_names()
         ch["name"] = ch["river_id"].map(names)
-        ch["old_name"] = [_names_of(u, uname) for u in ch["old_unit"]]
-        ch["new_name"] = [_names_of(u, uname) for u in ch["new_unit"]]
+        ch["old_name"] = _names_each(ch["old_unit"], uname)
+        ch["new_name"] = _names_each(ch["new_unit"], uname)
         ch = ch[list(_CHANGE_COLUMNS)]
         geoms = _cut(self._pieces(), ch[["river_id", "from_m", "to_m"]], self._metric())
         changes = gpd.GeoDataFrame(ch, geometry=geoms, crs=self._segments.crs)
@@ -581,7 +582,7 @@ class Plan:
         levels = pd.Series(
             self._units["level"].to_numpy(dtype=object), index=self._units["unit_id"].astype(str)
         )
-        out["name"] = [_names_of(u, uname) for u in out["unit_id"]]
+        out["name"] = _names_each(out["unit_id"], uname)
         out["level"] = out["unit_id"].map(levels)
         out = out.sort_values(["net_km", "unit_id"], ascending=[False, True], kind="stable")
         return out[list(_UNIT_COLUMNS)].reset_index(drop=True)
@@ -944,7 +945,12 @@ def _previous(segs: pd.DataFrame, baseline: pd.DataFrame) -> tuple[ObjArray, Flo
         }
     )
     g = frame.groupby("seg")
-    prev = g["holder"].agg(lambda s: ";".join(dict.fromkeys(";".join(map(str, s)).split(";"))))
+    # who held it: every holder's ids ("A;B" for both banks) once, in order of appearance
+    text = pd.Series(frame["holder"].to_numpy(dtype=object), dtype=object).map(str)
+    tokens = text.str.split(";").explode()
+    prev = join_groups(
+        tokens.to_numpy(dtype=object), frame["seg"].to_numpy()[tokens.index], ";", unique=True
+    )
     bnd = g["bnd"].sum()
     idx = pd.RangeIndex(len(segs))
     prev_arr = prev.reindex(idx).to_numpy(dtype=object)
@@ -1598,12 +1604,22 @@ def _river_name_map(segments: pd.DataFrame, baseline: pd.DataFrame) -> dict[str,
     return names
 
 
-def _names_of(units: Any, uname: pd.Series) -> str:
+def _names_of(units: Any, uname: pd.Series | Mapping[str, Any]) -> str:
     if not isinstance(units, str):
         return ""
     if units == _UNASSIGNED:
         return f"{_UNASSIGNED_ZH} {_UNASSIGNED}"
     return ";".join(str(uname.get(u, u)) for u in units.split(";"))
+
+
+def _names_each(units: pd.Series, uname: pd.Series) -> list[str]:
+    """:func:`_names_of` of every value, worked out once per distinct value."""
+    codes, uniq = pd.factorize(pd.Series(units.to_numpy(dtype=object), dtype=object))
+    lookup = dict(zip(uname.index, uname.to_numpy(dtype=object), strict=False))
+    if len(lookup) != len(uname):  # repeated unit ids: keep Series.get's answer
+        lookup = {u: uname.get(u, u) for u in uname.index.unique()}
+    names = np.array([_names_of(u, lookup) for u in uniq] + [""], dtype=object)
+    return names[codes].tolist()
 
 
 def _nones(values: Any, mask: Any = None) -> ObjArray:

@@ -730,3 +730,56 @@ def test_units_are_untouched_by_chiefs(tiny: rm.Responsibility) -> None:
         pd.DataFrame(tiny.units.drop(columns="geometry")),
     )
     assert resp.units.geometry.geom_equals(tiny.units.geometry).all()
+
+
+# ------------------------------------------------- vectorized internals vs references
+def _ancestors_slow(units: pd.DataFrame, levels: list[str]) -> dict[str, dict[str, object]]:
+    """Each unit's ancestor (or itself) at every level, walking up parent by parent."""
+    parent = dict(zip(units["unit_id"].astype(str), units["parent_id"], strict=True))
+    level = dict(zip(units["unit_id"].astype(str), units["level"].astype(str), strict=True))
+    out: dict[str, dict[str, object]] = {}
+    for uid in level:
+        row: dict[str, object] = {}
+        cur: object = uid
+        for _ in levels:
+            if not isinstance(cur, str) or cur not in level:
+                break
+            row[level[cur]] = cur
+            cur = parent.get(cur)
+        out[uid] = row
+    return out
+
+
+def test_ancestors_match_reference(demo: rm.Responsibility) -> None:
+    from rivermap.chiefs import _ancestors
+
+    levels = list(demo.levels)
+    got = _ancestors(demo.units, levels)
+    want = _ancestors_slow(demo.units, levels)
+    assert got.index.tolist() == list(want)
+    for uid, row in want.items():
+        for lv in levels:
+            value = got.at[uid, lv]
+            assert (value if isinstance(value, str) else None) == row.get(lv)
+
+
+def test_chiefs_table_lists_match_a_plain_python_count(demo_chiefs: rm.Responsibility) -> None:
+    table = demo_chiefs.chiefs.set_index("name")
+    reaches = demo_chiefs.reaches
+    roster = demo_chiefs.roster
+    assert roster is not None
+    for person in roster["name"].unique():
+        rows = roster[roster["name"] == person]
+        # distinct values in roster order, ";"-joined, for the roster fields
+        for col, field in (("unit_ids", "unit_id"), ("levels", "level"), ("role", "role")):
+            assert table.at[person, col] == ";".join(dict.fromkeys(rows[field].astype(str)))
+        # the rivers they answer for, in reach order, from the chief columns
+        cols = [f"chief_{lv}" for lv in demo_chiefs.levels]
+        held = reaches[
+            reaches[cols].apply(
+                lambda r, who=person: any(who in str(v).split(";") for v in r), axis=1
+            )
+        ]
+        rivers = ";".join(dict.fromkeys(held["river_id"].astype(str)))
+        got = table.at[person, "river_ids"]
+        assert (got if isinstance(got, str) else "") == rivers

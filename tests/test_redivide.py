@@ -498,3 +498,21 @@ def test_export_tables(demo: rm.Responsibility, tmp_path: Path, lang: str) -> No
     sheets = pd.read_excel(book, sheet_name=None)
     assert len(sheets["segments"]) == len(plan.segments)
     assert ("河段编码" if lang == "zh" else "Segment ID") in sheets["segments"].columns
+
+
+def test_names_and_previous_holders_match_references(demo: rm.Responsibility) -> None:
+    from rivermap.redivide import _names_each, _names_of, _overlay
+
+    plan = redivide(demo, level="district", policy="majority")
+    seg = plan.segments
+    uname = pd.Series(demo.units["name"].to_numpy(), index=demo.units["unit_id"].astype(str))
+    values = pd.Series([*seg["unit_id"], "330106;330108", "(unassigned)", None, "nope"])
+    assert _names_each(values, uname) == [_names_of(v, uname) for v in values]
+    # previous: the baseline holders of each segment's stretches, once each, in order
+    base = plan._baseline
+    ov = _overlay(seg, base)
+    ov = ov[(ov["li"] >= 0) & (ov["ri"] >= 0)]
+    for i, prev in enumerate(seg["previous"]):
+        holders = base["unit"].to_numpy()[ov.loc[ov["li"] == i, "ri"].to_numpy()]
+        want = ";".join(dict.fromkeys(";".join(map(str, holders)).split(";")))
+        assert prev == want
