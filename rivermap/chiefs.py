@@ -65,6 +65,7 @@ __all__ = [
     "chief_columns",
     "example_roster_path",
     "read_chiefs",
+    "roster_workbook",
     "write_table",
     "zh_headers",
 ]
@@ -1494,6 +1495,46 @@ def zh_headers(columns: Sequence[str]) -> list[str]:
     return out
 
 
+def roster_workbook(
+    resp: Responsibility, *, hotline: str | None = None, lang: str = "zh"
+) -> dict[str, pd.DataFrame]:
+    """The sheets of a roster check for a meeting: gaps, people, signboards per level.
+
+    Parameters
+    ----------
+    resp
+        A result with a roster (see :meth:`Responsibility.with_chiefs`).
+    hotline
+        The hotline printed on the signboards.
+    lang
+        ``"zh"`` or ``"en"``: sheet names and the report's wording.
+
+    Returns
+    -------
+    dict
+        ``{sheet name: table}``: the :meth:`~Responsibility.roster_report`, the
+        :attr:`~Responsibility.chiefs` and the signboards of every level that has
+        rivers; write it with :func:`write_table`.
+
+    Examples
+    --------
+    >>> import rivermap as rm
+    >>> resp = rm.assign(*rm.datasets.load_demo()).with_chiefs(example_roster_path())
+    >>> list(roster_workbook(resp))
+    ['问题', '河长', '公示牌-province', '公示牌-city', '公示牌-district']
+    """
+    zh = lang == "zh"
+    sheets = {
+        "问题" if zh else "gaps": resp.roster_report(lang=lang),
+        "河长" if zh else "chiefs": resp.chiefs,
+    }
+    for level in resp.levels:
+        boards = resp.signboards(level, hotline=hotline, lang=lang)
+        if len(boards):
+            sheets[f"公示牌-{level}" if zh else f"signboards-{level}"] = boards
+    return sheets
+
+
 def write_table(
     frames: pd.DataFrame | Mapping[str, pd.DataFrame],
     path: PathLike,
@@ -1531,31 +1572,8 @@ def write_table(
     >>> out.read_text(encoding="utf-8-sig").splitlines()[0]
     '河流名称,长度(km)'
     """
-    from rivermap.io import atomic_output
+    from rivermap.io import write_tables
 
-    final = Path(path)
-    suffix = final.suffix.lower()
-    if suffix not in (".csv", ".xlsx"):
-        msg = f"{final}: write a .csv or .xlsx file"
-        raise SchemaError(msg)
-    sheets = dict(frames) if isinstance(frames, Mapping) else {"Sheet1": frames}
-    if suffix == ".csv" and len(sheets) != 1:
-        msg = f"{final}: a CSV file holds one table; write several tables to .xlsx"
-        raise SchemaError(msg)
-
-    def labelled(frame: pd.DataFrame) -> pd.DataFrame:
-        frame = pd.DataFrame(frame)
-        if "geometry" in frame.columns:
-            frame = frame.drop(columns="geometry")
-        if lang == "zh":
-            frame.columns = pd.Index(zh_headers([str(c) for c in frame.columns]))
-        return frame
-
-    with atomic_output(final, overwrite=overwrite) as tmp:
-        if suffix == ".csv":
-            labelled(next(iter(sheets.values()))).to_csv(tmp, index=False, encoding="utf-8-sig")
-        else:
-            with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
-                for sheet, frame in sheets.items():
-                    labelled(frame).to_excel(writer, sheet_name=str(sheet)[:31], index=False)
-    return final
+    return write_tables(
+        frames, path, overwrite=overwrite, headers=zh_headers if lang == "zh" else None
+    )

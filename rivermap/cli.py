@@ -429,7 +429,7 @@ def _cmd_atlas(args: argparse.Namespace) -> int:
 
 
 def _cmd_chiefs(args: argparse.Namespace) -> int:
-    from rivermap.chiefs import write_table
+    from rivermap.chiefs import roster_workbook, write_table
     from rivermap.io import check_output
     from rivermap.responsibility import read_responsibility
 
@@ -440,15 +440,7 @@ def _cmd_chiefs(args: argparse.Namespace) -> int:
     if not args.quiet:
         _print_table(report, columns=["reason", "unit_name", "name", "river_name", "detail"])
     if args.output:
-        zh = args.lang == "zh"
-        sheets: dict[str, pd.DataFrame] = {
-            "问题" if zh else "gaps": report,
-            "河长" if zh else "chiefs": resp.chiefs,
-        }
-        for lv in resp.levels:
-            boards = resp.signboards(lv, hotline=args.hotline, lang=args.lang)
-            if len(boards):
-                sheets[f"公示牌-{lv}" if zh else f"signboards-{lv}"] = boards
+        sheets = roster_workbook(resp, hotline=args.hotline, lang=args.lang)
         write_table(sheets, args.output, overwrite=args.overwrite, lang=args.lang)
     print(
         _t(args, f"河长名录问题 {len(report)} 个", f"{len(report)} roster problem(s)"),

@@ -36,8 +36,6 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
-from rivermap.errors import DataError
-
 if TYPE_CHECKING:
     from rivermap.responsibility import Responsibility
 
@@ -1290,33 +1288,15 @@ def write_tables(
     (``{lang: {column: label}}``, default :data:`HEADERS`); columns without a
     label keep their name.
     """
-    from rivermap.io import atomic_output
+    from rivermap.io import write_tables as write
 
     if lang not in ("zh", "en"):
         msg = f"lang must be 'zh' or 'en'; got {lang!r}"
         raise ValueError(msg)
-    p = Path(path)
-    suffix = p.suffix.lower()
-    if suffix not in (".csv", ".xlsx"):
-        msg = f"{p}: write tables to a .csv or .xlsx file"
-        raise DataError(msg)
     labels = dict(HEADERS[lang])
     if headers is not None:
         labels.update(headers.get(lang, {}))
-    frames = {
-        sheet: pd.DataFrame(t.drop(columns=[c for c in t.columns if c == "geometry"])).rename(
-            columns=labels
-        )
-        for sheet, t in tables.items()
-    }
-    with atomic_output(p, overwrite=overwrite) as tmp:
-        if suffix == ".csv":
-            next(iter(frames.values())).to_csv(tmp, index=False, encoding="utf-8-sig")
-        else:
-            with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
-                for sheet, frame in frames.items():
-                    frame.to_excel(writer, sheet_name=sheet[:31], index=False)
-    return p
+    return write(tables, path, overwrite=overwrite, headers=labels)
 
 
 def reasons_zh(reasons: str) -> str:

@@ -10,7 +10,7 @@ import contextlib
 import os
 import tempfile
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeAlias
 
@@ -42,6 +42,7 @@ __all__ = [
     "read_table",
     "read_units",
     "read_vector",
+    "write_tables",
 ]
 
 PathLike: TypeAlias = str | os.PathLike[str]
@@ -771,3 +772,73 @@ def atomic_output(path: PathLike, *, overwrite: bool = False) -> Iterator[Path]:
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def write_tables(
+    tables: pd.DataFrame | Mapping[str, pd.DataFrame],
+    path: PathLike,
+    *,
+    overwrite: bool = False,
+    headers: Mapping[str, str] | Callable[[list[str]], list[str]] | None = None,
+) -> Path:
+    """Write tables for a meeting: one XLSX (a sheet each) or one CSV, atomically.
+
+    Parameters
+    ----------
+    tables
+        A DataFrame, or ``{sheet name: DataFrame}`` (one table only for a CSV).
+        Geometry columns are left out.
+    path
+        A ``.xlsx`` file, or a ``.csv`` (UTF-8 with a BOM, so that Excel shows
+        Chinese text).
+    overwrite
+        Replace an existing file.
+    headers
+        Column labels: ``{column: label}`` (columns without one keep their
+        name), or a function from the list of column names to the labels.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    DataError
+        Another suffix, or several tables for a CSV.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "t.csv"
+    >>> _ = write_tables(pd.DataFrame({"river": ["钱塘江"]}), out, headers={"river": "河流"})
+    >>> out.read_text(encoding="utf-8-sig").splitlines()
+    ['河流', '钱塘江']
+    """
+    final = Path(path)
+    suffix = final.suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        msg = f"{final}: write tables to a .csv or .xlsx file"
+        raise DataError(msg)
+    sheets = dict(tables) if isinstance(tables, Mapping) else {"Sheet1": tables}
+    if suffix == ".csv" and len(sheets) != 1:
+        msg = f"{final}: a CSV file holds one table; write several tables to .xlsx"
+        raise DataError(msg)
+
+    def labelled(frame: pd.DataFrame) -> pd.DataFrame:
+        frame = pd.DataFrame(frame).drop(columns=["geometry"], errors="ignore")
+        names = [str(c) for c in frame.columns]
+        if callable(headers):
+            frame.columns = pd.Index(headers(names))
+        elif headers is not None:
+            frame.columns = pd.Index([headers.get(c, c) for c in names])
+        return frame
+
+    with atomic_output(final, overwrite=overwrite) as tmp:
+        if suffix == ".csv":
+            labelled(next(iter(sheets.values()))).to_csv(tmp, index=False, encoding="utf-8-sig")
+        else:
+            with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
+                for sheet, frame in sheets.items():
+                    labelled(frame).to_excel(writer, sheet_name=str(sheet)[:31], index=False)
+    return final

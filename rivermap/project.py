@@ -510,14 +510,9 @@ def _run_steps(
         gaps = resp.roster_report(lang=lang)
         report.findings["roster gaps"] = len(gaps)
         if "chiefs" in outputs:
-            from rivermap.chiefs import write_table
+            from rivermap.chiefs import roster_workbook, write_table
 
-            hotline = chiefs.get("hotline")
-            sheets = {"问题" if zh else "gaps": gaps, "河长" if zh else "chiefs": resp.chiefs}
-            for lv in resp.levels:
-                boards = resp.signboards(lv, hotline=hotline, lang=lang)
-                if len(boards):
-                    sheets[f"公示牌-{lv}" if zh else f"signboards-{lv}"] = boards
+            sheets = roster_workbook(resp, hotline=chiefs.get("hotline"), lang=lang)
             write_table(sheets, staging / outputs["chiefs"], lang=lang)
         done()
 

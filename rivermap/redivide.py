@@ -95,6 +95,8 @@ _UNASSIGNED = "(unassigned)"
 _UNASSIGNED_ZH = "未分配"
 # A cut closer than this (metres) to an existing cut or a river end does nothing.
 _SNAP_CUT_M = 1.0
+# A split this close (metres) to a change of responsible unit is moved onto it.
+_SNAP_CHANGE_M = 2.0
 
 _UNIT_COLS = ("unit_id", "responsible", "unit", "责任单位编码", "责任单位", "单位编码", "单位")
 _ID_COLS = ("segment_id", "id", "河段编码", "code", "编码", "fid")
@@ -616,7 +618,9 @@ class Plan:
 
             * a Point with ``action: "split"`` cuts the river nearest to it
               (within ``tolerance_m``; ``river_id`` in the properties picks the
-              river) into two segments with the same unit;
+              river) into two segments with the same unit; a point within 2 m
+              of a change of responsible unit splits exactly there (the log says
+              so), so that a click on a border leaves no sliver;
             * a Point with ``action: "assign"`` and ``unit_id`` gives the
               segment it falls on to that unit;
             * ``action: "merge"`` with ``segment_ids`` (a list, or ids joined by
@@ -686,7 +690,10 @@ class Plan:
                 )
                 rec = {"action": action, **props, "river_id": river, "at_m": round(at_m, 3)}
                 if action == "split":
+                    at_m, snapped = _snap_to_change(self._baseline, river, at_m)
                     work, line = _edit_split(work, river, at_m, dist)
+                    if snapped:
+                        line += f"; snapped {snapped:,.2f} m to where the unit changes"
                 else:
                     unit = _edit_unit(props, known_units, where, required=True)
                     work, line = _edit_assign(work, river, at_m, dist, unit, uname)
@@ -1291,6 +1298,24 @@ def _find(work: pd.DataFrame, river: str, at_m: float) -> int:
     # on a cut: the segment starting there
     starts = work["from_m"].to_numpy()[sel]
     return int(sel[int(np.argmax(starts))])
+
+
+def _snap_to_change(baseline: pd.DataFrame, river: str, at_m: float) -> tuple[float, float]:
+    """Move a split within ``_SNAP_CHANGE_M`` of a change of responsible unit onto it.
+
+    A planner who clicks on a border means the border; a point a metre off (the
+    click, rounding of the coordinates, a reprojection) would otherwise leave a
+    sliver that changes hands. Returns the chainage and how far it moved (0 if not).
+    """
+    mine = baseline["river_id"].astype(str).to_numpy() == river
+    ends = np.r_[
+        baseline["from_m"].to_numpy(dtype=float)[mine], baseline["to_m"].to_numpy(dtype=float)[mine]
+    ]
+    if not len(ends):
+        return at_m, 0.0
+    nearest = float(ends[np.argmin(np.abs(ends - at_m))])
+    moved = abs(nearest - at_m)
+    return (nearest, moved) if 0 < moved <= _SNAP_CHANGE_M else (at_m, 0.0)
 
 
 def _edit_split(

@@ -25,7 +25,7 @@ from rivermap.chiefs import (
     write_table,
     zh_headers,
 )
-from rivermap.errors import OutputExistsError, RivermapWarning, SchemaError
+from rivermap.errors import DataError, OutputExistsError, RivermapWarning, SchemaError
 from rivermap.io import read_table
 from tests.conftest import tiny_units_frame
 
@@ -667,9 +667,9 @@ def test_export_csv_and_xlsx(demo_chiefs: rm.Responsibility, tmp_path: Path) -> 
     assert list(sheets) == ["公示牌", "问题", "河长"]
     assert sheets["公示牌"]["监督电话"].tolist() == ["12345"] * len(boards)
     assert len(sheets["河长"]) == len(demo_chiefs.chiefs)
-    with pytest.raises(SchemaError, match="one table"):
+    with pytest.raises(DataError, match="one table"):
         write_table({"a": boards, "b": boards}, tmp_path / "two.csv")
-    with pytest.raises(SchemaError, match=r"\.csv or \.xlsx"):
+    with pytest.raises(DataError, match=r"\.csv or \.xlsx"):
         write_table(boards, tmp_path / "boards.txt")
     assert not list(tmp_path.glob(".*"))  # no temporary files left behind
 

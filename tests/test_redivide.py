@@ -440,6 +440,23 @@ def test_split_on_an_existing_cut_does_nothing(resp: rm.Responsibility) -> None:
     assert "already a cut" in same.log[0]
 
 
+@pytest.mark.parametrize(("x", "cut"), [(7001.5, 7000.0), (6998.5, 7000.0), (7003.0, 7003.0)])
+def test_a_split_next_to_a_unit_change_snaps_onto_it(
+    resp: rm.Responsibility, x: float, cut: float
+) -> None:
+    """A click within 2 m of the A|S border splits exactly there: no sliver changes hands."""
+    plan = redivide(resp, level="district", policy="majority", min_share=0.1)
+    assert segs(plan, "through")[0] == ("through-1", 0.0, 7500.0, "A")
+    edited = plan.apply_edits(
+        collection(feature({"action": "split", "river_id": "through"}, point(x, 1000)))
+    )
+    assert segs(edited, "through")[:2] == [
+        ("through-1", 0.0, cut, "A"),
+        ("through-2", cut, 7500.0, "A"),
+    ]
+    assert ("snapped 1.50 m" in edited.log[0]) == (cut != x)
+
+
 def test_edits_on_the_demo_in_lonlat(demo: rm.Responsibility) -> None:
     plan = redivide(demo, level="district", policy="majority")
     seg = plan.segments.set_index("segment_id")
