@@ -1314,11 +1314,15 @@ def _merge_slivers(r: _Pieces, min_m: float) -> tuple[_Pieces, int, float]:
         return r, 0, 0.0
     length = r.hi - r.lo
     anchor = length >= min_m
-    frame = pd.DataFrame({"river": r.river, "length": length})
-    longest = frame.groupby("river")["length"].idxmax().to_numpy()
-    has_anchor = pd.Series(anchor).groupby(r.river).any()
-    lonely = longest[~has_anchor.to_numpy()]
-    anchor[lonely] = True
+    # reaches are sorted by river: per river, its longest reach (the first on a tie)
+    starts = np.flatnonzero(np.r_[True, r.river[1:] != r.river[:-1]])
+    size = np.diff(np.r_[starts, n])
+    is_max = length == np.repeat(np.maximum.reduceat(length, starts), size)
+    group = np.repeat(np.arange(len(starts)), size)
+    cand = np.flatnonzero(is_max)
+    longest = cand[np.r_[True, group[cand][1:] != group[cand][:-1]]]
+    has_anchor = np.logical_or.reduceat(anchor, starts)
+    anchor[longest[~has_anchor]] = True
     idx = np.arange(n)
     prev = np.maximum.accumulate(np.where(anchor, idx, -1))
     nxt = np.minimum.accumulate(np.where(anchor, idx, n)[::-1])[::-1]

@@ -271,6 +271,20 @@ def test_slivers_are_merged_without_losing_length() -> None:
     assert resp.summary["sliver_length_m"] == pytest.approx(10 + 20 + 10)
 
 
+def test_a_river_of_slivers_only_goes_to_its_longest_piece() -> None:
+    # 25 m in C111, then 35 m in C112: no piece reaches min_reach_m; the longer one wins,
+    # in the middle of a list of rivers (others before and after it keep their reaches)
+    short = _line((975, 500), (1035, 500))
+    before, after = _line((100, 100), (900, 100)), _line((1100, 1100), (1900, 1100))
+    resp = assign(rivers_of(before, short, after), grid_units(), min_reach_m=50)
+    r = resp.reaches.set_index("river_id")
+    assert r.loc["r1", "community"] == "C112"
+    assert r.loc["r1", "length_m"] == pytest.approx(60)
+    assert resp.summary["slivers_merged"] == 1
+    assert resp.summary["sliver_length_m"] == pytest.approx(25)
+    assert r.loc[["r0", "r2"], "community"].tolist() == ["C111", "C122"]
+
+
 def test_multilinestring_parts_are_chained_without_the_gap() -> None:
     part1 = [(X0 + 100, Y0 + 100), (X0 + 400, Y0 + 100)]
     part2 = [(X0 + 500, Y0 + 100), (X0 + 1500, Y0 + 100)]
