@@ -88,7 +88,7 @@ min_segment_m = 200
 
 [map]                          # the interactive map (one offline HTML file) 交互地图
 # level = "street"             # colour rivers by this level (default: the finest) 着色层级
-basemap = "none"               # none | osm | tianditu | gaode (the last three need a network)
+basemap = "none"               # none | osm | gaode | tianditu:<key> (all but none need a network)
 
 [atlas]                        # the printable PDF atlas 图册
 # by = "street"                # one page per unit of this level 分幅层级
