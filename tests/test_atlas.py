@@ -160,6 +160,39 @@ def test_paginate_keeps_every_row_once() -> None:
         )
 
 
+def test_orientation_follows_the_unit_shape() -> None:
+    from shapely import box
+
+    from rivermap.maps._atlas_pages import choose_orientation
+
+    wide, tall = box(0, 0, 3000, 1000), box(0, 0, 1000, 3000)
+    assert choose_orientation(wide, "A4", "auto") == "landscape"
+    assert choose_orientation(tall, "A4", "auto") == "portrait"
+    assert choose_orientation(box(0, 0, 1000, 1000), "A4", "auto") == "portrait"  # no gain
+    assert choose_orientation(wide, "A3", "portrait") == "portrait"  # as asked
+
+
+def test_table_cells_fit_their_columns() -> None:
+    from rivermap.maps._atlas_tables import Table, column_widths
+    from rivermap.maps._atlas_text import PT_MM, em, fit, wrap
+
+    name = "京杭运河(江南运河)杭州段上塘河支流"
+    cut = fit(name, 20.0, 6.5)
+    assert cut.endswith("…")
+    assert name.startswith(cut[:-1])
+    assert em(cut) * 6.5 * PT_MM <= 20.0
+    assert fit("钱塘江", 20.0, 6.5) == "钱塘江"
+    assert "".join(wrap(name * 3, 10.0)) == name * 3
+    assert all(em(line) <= 10.0 for line in wrap(name * 3, 10.0))
+    table = Table(
+        "t", "t", ["河流", "长度"], ["river", "num"], [[name, "12.34"], ["钱塘江", "1.00"]]
+    )
+    wide = column_widths(table, 186.0)
+    assert sum(wide) < 186.0  # a narrow table stays narrower than the page
+    narrow = column_widths(table, 20.0)
+    assert sum(narrow) == pytest.approx(20.0)  # a wide one shrinks to the page
+
+
 def test_text_holds_chinese_river_and_unit_names(demo_pdf: Path) -> None:
     texts = _text(demo_pdf)
     allt = "\n".join(texts)

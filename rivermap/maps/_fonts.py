@@ -177,46 +177,73 @@ def _subset_truetype(source: Path, index: int, chars: set[str]) -> Any:
 
 def _to_truetype(font: Any) -> None:
     """Replace a font's CFF outlines by quadratic TrueType ones, in place."""
-    from fontTools.pens.cu2quPen import Cu2QuPen  # type: ignore[import-untyped]
-    from fontTools.pens.ttGlyphPen import TTGlyphPen  # type: ignore[import-untyped]
+    glyph_order = font.getGlyphOrder()
+    glyf = _quadratic_glyphs(font, glyph_order)
+    font["loca"] = _new_table("loca")
+    font["glyf"] = glyf
+    for tag in ("CFF ", "VORG"):
+        if tag in font:
+            del font[tag]
+    hmtx = font["hmtx"]
+    for name, glyph in glyf.glyphs.items():
+        glyph.recalcBounds(glyf)
+        if glyph.numberOfContours:
+            hmtx[name] = (hmtx[name][0], glyph.xMin)
+    _set_truetype_maxp(font, len(glyph_order))
+    _post_with_glyph_names(font["post"], glyph_order)
+    font.sfntVersion = "\x00\x01\x00\x00"
+
+
+def _new_table(tag: str) -> Any:
     from fontTools.ttLib import newTable
 
-    glyph_order = font.getGlyphOrder()
+    return newTable(tag)
+
+
+def _quadratic_glyphs(font: Any, glyph_order: list[str]) -> Any:
+    """A ``glyf`` table of the font's glyphs, cubic curves turned quadratic (cu2qu)."""
+    from fontTools.pens.cu2quPen import Cu2QuPen  # type: ignore[import-untyped]
+    from fontTools.pens.ttGlyphPen import TTGlyphPen  # type: ignore[import-untyped]
+
     glyph_set = font.getGlyphSet()
     glyphs = {}
     for name in glyph_order:
         pen = TTGlyphPen(glyph_set)
         glyph_set[name].draw(Cu2QuPen(pen, max_err=1.0, reverse_direction=True))
         glyphs[name] = pen.glyph()
-    font["loca"] = newTable("loca")
-    glyf = newTable("glyf")
+    glyf = _new_table("glyf")
     glyf.glyphOrder = glyph_order
     glyf.glyphs = glyphs
-    font["glyf"] = glyf
-    for tag in ("CFF ", "VORG"):
-        if tag in font:
-            del font[tag]
-    hmtx = font["hmtx"]
-    for name, glyph in glyphs.items():
-        glyph.recalcBounds(glyf)
-        if glyph.numberOfContours:
-            hmtx[name] = (hmtx[name][0], glyph.xMin)
-    maxp = newTable("maxp")
+    return glyf
+
+
+# maxp fields that a TrueType font without hinting instructions leaves at zero
+_MAXP_ZEROS = (
+    "maxTwilightPoints",
+    "maxStorage",
+    "maxFunctionDefs",
+    "maxInstructionDefs",
+    "maxStackElements",
+    "maxSizeOfInstructions",
+    "maxComponentElements",
+)
+
+
+def _set_truetype_maxp(font: Any, num_glyphs: int) -> None:
+    """Give ``font`` a version 1.0 (TrueType) ``maxp`` table, its counts computed."""
+    maxp = _new_table("maxp")
     maxp.tableVersion = 0x00010000
     maxp.maxZones = 1
-    maxp.maxTwilightPoints = 0
-    maxp.maxStorage = 0
-    maxp.maxFunctionDefs = 0
-    maxp.maxInstructionDefs = 0
-    maxp.maxStackElements = 0
-    maxp.maxSizeOfInstructions = 0
-    maxp.maxComponentElements = 0
-    maxp.numGlyphs = len(glyph_order)
+    for field in _MAXP_ZEROS:
+        setattr(maxp, field, 0)
+    maxp.numGlyphs = num_glyphs
     font["maxp"] = maxp
     maxp.recalc(font)
-    post = font["post"]
+
+
+def _post_with_glyph_names(post: Any, glyph_order: list[str]) -> None:
+    """Make ``post`` a format 2 table that carries the glyph names (CFF fonts keep them there)."""
     post.formatType = 2.0
     post.extraNames = []
     post.mapping = {}
     post.glyphOrder = glyph_order
-    font.sfntVersion = "\x00\x01\x00\x00"
