@@ -252,7 +252,7 @@ def assign(
     levels, hier = _hierarchy(units)
     rivers = _check_rivers(rivers, levels)
     unit_frame = units.frame
-    crs_metric = _metric_crs(rivers, unit_frame)
+    crs_metric = metric_crs(rivers, unit_frame)
     unit_geoms = _unit_geometries_metric(unit_frame, hier, crs_metric)
     locator = _UnitLocator(unit_geoms, hier)
     edges = _boundary_edges(unit_geoms, hier, locator, boundary_tol_m)
@@ -498,10 +498,6 @@ def _hierarchy(units: Any) -> tuple[tuple[str, ...], _Hierarchy]:
     depth = frame["level"].astype(str).map(depth_of).to_numpy(dtype=np.int64)[order]
     names = frame["name"].to_numpy(dtype=object)[order]
     return levels, _Hierarchy(sorted_ids, names, depth, anc)
-
-
-def _metric_crs(rivers: gpd.GeoDataFrame, frame: gpd.GeoDataFrame) -> pyproj.CRS:
-    return metric_crs(rivers, frame)
 
 
 def _to_metric(geoms: gpd.GeoSeries, crs: pyproj.CRS) -> ObjArray:
@@ -1592,9 +1588,7 @@ def _build_result(
         data[lv] = id_or_none(per_level[:, j])
     data["left_unit"] = id_or_none(r.left)
     data["right_unit"] = id_or_none(r.right)
-    level_names = np.asarray(levels, dtype=object)[np.clip(b_level, 0, None)]
-    level_names[b_level < 0] = None
-    data["boundary_level"] = _text(level_names)
+    data["boundary_level"] = _take(_labels(levels), b_level)
     data["responsible"] = _text(_responsible(r, per_level, hier, params["boundary_policy"], length))
     reaches = gpd.GeoDataFrame(data, geometry=done.geoms, crs=rivers.crs)
 
