@@ -479,14 +479,14 @@ def _run_steps(
     report.summary = resp.summary
     report.result = resp
     done()
-    if "responsibility" in outputs:
-        resp.to_file(staging / outputs["responsibility"])
 
     done = step("标记需关注河流", "flagging")
     flag_table = resp.flags(None, **project.section("flags"))
     report.findings["flags"] = len(flag_table)
     if "flags" in outputs:
         write_flags(flag_table, staging / outputs["flags"], lang=lang)
+    if "responsibility" in outputs:
+        resp.to_file(staging / outputs["responsibility"], flags=flag_table)
     done()
 
     plan = None

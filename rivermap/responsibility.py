@@ -160,18 +160,19 @@ class Responsibility:
         >>> str(canal["chief_city"]), str(canal["chief_district"])
         ('杭州市京杭运河河长', '上城区河长')
         """
-        import copy
-
         from rivermap.chiefs import join_chiefs
 
         reaches, rivers, roster = join_chiefs(self, chiefs)
-        new = copy.copy(self)
-        new._reaches = gpd.GeoDataFrame(reaches, geometry=reaches.geometry.name, crs=reaches.crs)
-        new._rivers = rivers
-        new._roster = roster
-        new.params = dict(self.params)
-        new._summary = dict(self._summary)
-        return new
+        return Responsibility(
+            gpd.GeoDataFrame(reaches, geometry=reaches.geometry.name, crs=reaches.crs),
+            rivers,
+            self._units,
+            levels=self.levels,
+            crs=self.crs,
+            params=self.params,
+            summary=self._summary,
+            roster=roster,
+        )
 
     @property
     def chiefs(self) -> pd.DataFrame:
@@ -408,14 +409,20 @@ class Responsibility:
         return f"<div><b>Responsibility</b> ({crs})<table>{body}</table></div>"
 
     # -------------------------------------------------------------------- I/O
-    def to_file(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+    def to_file(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        overwrite: bool = False,
+        flags: pd.DataFrame | None = None,
+    ) -> Path:
         """Write the result to a GeoPackage, atomically.
 
         Layers ``reaches`` (with geometry), ``rivers``, ``units``, ``flags``
-        (:meth:`flags` at every level, default thresholds; not read back, as it
-        is recomputed) and ``metadata`` (levels, CRS, parameters, summary as
-        JSON). The file is written beside ``path`` under a temporary name and
-        moved into place when complete.
+        (not read back, as it is recomputed), ``roster`` when chiefs were
+        joined, and ``metadata`` (levels, CRS, parameters, summary as JSON).
+        The file is written beside ``path`` under a temporary name and moved
+        into place when complete.
 
         Parameters
         ----------
@@ -424,6 +431,9 @@ class Responsibility:
         overwrite
             Replace an existing file; without it an existing file raises
             :class:`~rivermap.errors.OutputExistsError`.
+        flags
+            The flags table to store, as from :meth:`flags`; by default
+            :meth:`flags` at every level with the default thresholds.
 
         Returns
         -------
@@ -460,7 +470,8 @@ class Responsibility:
             )
             if self._roster is not None:
                 pyogrio.write_dataframe(self._roster, tmp, layer="roster", driver="GPKG")
-            pyogrio.write_dataframe(self.flags(), tmp, layer="flags", driver="GPKG")
+            flags = self.flags() if flags is None else flags
+            pyogrio.write_dataframe(flags, tmp, layer="flags", driver="GPKG")
             pyogrio.write_dataframe(self._metadata_table(), tmp, layer="metadata", driver="GPKG")
         return final
 

@@ -157,6 +157,11 @@ def test_demo_writes_every_output_and_prints_per_city(demo_out, capsys):
     resp = rm.read_responsibility(demo_out / "responsibility.gpkg")
     assert resp.summary["n_rivers"] == 11
     assert resp.roster is not None  # the example roster was joined
+    # the stored flags are the ones the run computed (and wrote to flags.xlsx)
+    import pyogrio
+
+    stored = pyogrio.read_dataframe(demo_out / "responsibility.gpkg", layer="flags")
+    assert len(stored) == len(pd.read_excel(demo_out / "flags.xlsx")) > 0
     assert (demo_out / "atlas.pdf").read_bytes().startswith(b"%PDF")
     # A second run without --overwrite refuses before doing any work.
     before = {p.name: p.stat().st_mtime_ns for p in demo_out.iterdir()}
