@@ -1496,7 +1496,11 @@ def zh_headers(columns: Sequence[str]) -> list[str]:
 
 
 def roster_workbook(
-    resp: Responsibility, *, hotline: str | None = None, lang: str = "zh"
+    resp: Responsibility,
+    *,
+    hotline: str | None = None,
+    lang: str = "zh",
+    report: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
     """The sheets of a roster check for a meeting: gaps, people, signboards per level.
 
@@ -1508,6 +1512,8 @@ def roster_workbook(
         The hotline printed on the signboards.
     lang
         ``"zh"`` or ``"en"``: sheet names and the report's wording.
+    report
+        The :meth:`~Responsibility.roster_report` when the caller has it already.
 
     Returns
     -------
@@ -1525,7 +1531,7 @@ def roster_workbook(
     """
     zh = lang == "zh"
     sheets = {
-        "问题" if zh else "gaps": resp.roster_report(lang=lang),
+        "问题" if zh else "gaps": resp.roster_report(lang=lang) if report is None else report,
         "河长" if zh else "chiefs": resp.chiefs,
     }
     for level in resp.levels:

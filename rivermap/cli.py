@@ -440,7 +440,7 @@ def _cmd_chiefs(args: argparse.Namespace) -> int:
     if not args.quiet:
         _print_table(report, columns=["reason", "unit_name", "name", "river_name", "detail"])
     if args.output:
-        sheets = roster_workbook(resp, hotline=args.hotline, lang=args.lang)
+        sheets = roster_workbook(resp, hotline=args.hotline, lang=args.lang, report=report)
         write_table(sheets, args.output, overwrite=args.overwrite, lang=args.lang)
     print(
         _t(args, f"河长名录问题 {len(report)} 个", f"{len(report)} roster problem(s)"),

@@ -512,7 +512,7 @@ def _run_steps(
         if "chiefs" in outputs:
             from rivermap.chiefs import roster_workbook, write_table
 
-            sheets = roster_workbook(resp, hotline=chiefs.get("hotline"), lang=lang)
+            sheets = roster_workbook(resp, hotline=chiefs.get("hotline"), lang=lang, report=gaps)
             write_table(sheets, staging / outputs["chiefs"], lang=lang)
         done()
 
