@@ -524,6 +524,7 @@ def _run_steps(
             resp,
             basemap=None if basemap in ("none", "") else basemap,
             lang=lang,
+            flags=flag_table,
             plan=plan,
             **map_opts,
         )

@@ -252,10 +252,7 @@ def _flags_table(resp: Any, flags: Any, level: str) -> pd.DataFrame | None:
     if flags is False or flags is None:
         return None
     if flags is True:
-        compute = getattr(resp, "flags", None)
-        if compute is None:  # pragma: no cover - flags arrive with rivermap.flags
-            return None
-        table = compute(level)
+        table = resp.flags(level)
     elif isinstance(flags, pd.DataFrame):
         table = flags
     else:
