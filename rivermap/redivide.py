@@ -33,6 +33,7 @@ import pyproj
 import shapely
 from numpy.typing import NDArray
 
+from rivermap._package import metadata_table, open_package, read_simple_geometries
 from rivermap.errors import CRSError, DataError, SchemaError, format_ids
 from rivermap.flags import (
     EPS_M,
@@ -785,13 +786,7 @@ class Plan:
                 "metric_crs": self.metric_crs,
                 "crs": self.crs.to_wkt() if self.crs is not None else None,
             }
-            table = pd.DataFrame(
-                {
-                    "key": list(meta),
-                    "value": [json.dumps(v, ensure_ascii=False) for v in meta.values()],
-                }
-            )
-            pyogrio.write_dataframe(table, tmp, layer="metadata", driver="GPKG")
+            pyogrio.write_dataframe(metadata_table(meta), tmp, layer="metadata", driver="GPKG")
         return final
 
     def write_tables(
@@ -832,25 +827,14 @@ def read_plan(path: str | os.PathLike[str]) -> Plan:
     True
     """
     p = Path(path)
-    try:
-        layers = {str(name) for name in pyogrio.list_layers(p)[:, 0]}
-    except Exception as exc:
-        msg = f"{p}: cannot read it as a GeoPackage ({exc})"
-        raise DataError(msg) from exc
-    need = ("segments", "metadata", "baseline", "units", "unmatched")
-    missing = [layer for layer in need if layer not in layers]
-    if missing:
-        msg = (
-            f"{p}: not a rivermap plan file; missing layer(s) {', '.join(missing)} "
-            "(write one with Plan.to_file or rivermap redivide)"
-        )
-        raise SchemaError(msg)
-    rows = pyogrio.read_dataframe(p, layer="metadata", read_geometry=False)
-    meta = {str(k): json.loads(v) for k, v in zip(rows["key"], rows["value"], strict=True)}
-    if meta.get("format") != _FORMAT:
-        msg = f"{p}: the metadata layer does not describe a rivermap plan"
-        raise SchemaError(msg)
-    segments = _read_lines(p, "segments")
+    layers, meta = open_package(
+        p,
+        fmt=_FORMAT,
+        layers=("segments", "metadata", "baseline", "units", "unmatched"),
+        what="plan file",
+        hint="write one with Plan.to_file or rivermap redivide",
+    )
+    segments = read_simple_geometries(p, "segments")
     if meta.get("crs"):
         segments = segments.set_crs(pyproj.CRS.from_wkt(meta["crs"]), allow_override=True)
     segments = segments[[*SEGMENT_COLUMNS, "geometry"]]
@@ -888,20 +872,6 @@ def _objects(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _read_lines(path: Path, layer: str) -> gpd.GeoDataFrame:
-    frame = pyogrio.read_dataframe(path, layer=layer)
-    if frame.geometry.name != "geometry":
-        frame = frame.rename_geometry("geometry")
-    geoms = frame.geometry.to_numpy()
-    single = (shapely.get_type_id(geoms) == 5) & (shapely.get_num_geometries(geoms) == 1)
-    if single.any():
-        geoms = geoms.copy()
-        geoms[single] = shapely.get_geometry(geoms[single], 0)
-        frame = frame.set_geometry(gpd.GeoSeries(geoms, crs=frame.crs, index=frame.index))
-    return frame
-
-
-# ================================================================== segments
 def _finish_segments(
     frame: pd.DataFrame,
     pieces: gpd.GeoDataFrame,

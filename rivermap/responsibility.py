@@ -7,20 +7,17 @@ GeoPackage (layers ``reaches``, ``rivers``, ``units`` and ``metadata``) and
 
 from __future__ import annotations
 
-import json
 import os
 from html import escape
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import pyogrio
 import pyproj
-import shapely
 
-from rivermap.errors import DataError, SchemaError
+from rivermap._package import metadata_table, open_package, read_simple_geometries
 
 __all__ = ["Responsibility", "read_responsibility"]
 
@@ -484,23 +481,7 @@ class Responsibility:
             "params": self.params,
             "summary": self._summary,
         }
-        return pd.DataFrame(
-            {
-                "key": list(meta),
-                "value": [
-                    json.dumps(v, ensure_ascii=False, default=_json_default) for v in meta.values()
-                ],
-            }
-        )
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    if value == float("inf"):  # pragma: no cover - json handles inf itself
-        return "inf"
-    msg = f"cannot store {type(value).__name__} in the metadata"
-    raise TypeError(msg)
+        return metadata_table(meta)
 
 
 def read_responsibility(path: str | os.PathLike[str]) -> Responsibility:
@@ -523,29 +504,17 @@ def read_responsibility(path: str | os.PathLike[str]) -> Responsibility:
         When it lacks a layer or is not a rivermap responsibility file.
     """
     p = Path(path)
-    try:
-        layers = {str(name) for name in pyogrio.list_layers(p)[:, 0]}
-    except Exception as exc:
-        msg = f"{p}: cannot read it as a GeoPackage ({exc})"
-        raise DataError(msg) from exc
-    missing = [layer for layer in _LAYERS if layer not in layers]
-    if missing:
-        msg = (
-            f"{p}: not a rivermap responsibility file; missing layer(s) {', '.join(missing)} "
-            "(write one with Responsibility.to_file)"
-        )
-        raise SchemaError(msg)
-    meta_rows = pyogrio.read_dataframe(p, layer="metadata", read_geometry=False)
-    meta = {
-        str(k): json.loads(v) for k, v in zip(meta_rows["key"], meta_rows["value"], strict=True)
-    }
-    if meta.get("format") != _FORMAT:
-        msg = f"{p}: the metadata layer does not describe a rivermap responsibility file"
-        raise SchemaError(msg)
+    layers, meta = open_package(
+        p,
+        fmt=_FORMAT,
+        layers=_LAYERS,
+        what="responsibility file",
+        hint="write one with Responsibility.to_file",
+    )
     levels = tuple(meta["levels"])
-    reaches = _read_simple_geometries(p, "reaches")
+    reaches = read_simple_geometries(p, "reaches")
     rivers = pd.DataFrame(pyogrio.read_dataframe(p, layer="rivers", read_geometry=False))
-    units = _read_simple_geometries(p, "units")
+    units = read_simple_geometries(p, "units")
     roster = None
     if "roster" in layers:
         # the roster is all text; a column with no value at all comes back as object
@@ -565,22 +534,3 @@ def read_responsibility(path: str | os.PathLike[str]) -> Responsibility:
         summary=meta.get("summary", {}),
         roster=roster,
     )
-
-
-def _read_simple_geometries(path: Path, layer: str) -> gpd.GeoDataFrame:
-    """Read a layer, turning one-part multi-geometries back into simple ones.
-
-    A GeoPackage layer holds one geometry type, so lines and polygons were
-    written as multi-geometries where any feature needed it.
-    """
-    frame = pyogrio.read_dataframe(path, layer=layer)
-    if frame.geometry.name != "geometry":
-        frame = frame.rename_geometry("geometry")
-    geoms = frame.geometry.to_numpy()
-    types = shapely.get_type_id(geoms)
-    single = np.isin(types, (5, 6)) & (shapely.get_num_geometries(geoms) == 1)
-    if single.any():
-        geoms = geoms.copy()
-        geoms[single] = shapely.get_geometry(geoms[single], 0)
-        frame = frame.set_geometry(gpd.GeoSeries(geoms, crs=frame.crs, index=frame.index))
-    return frame
