@@ -43,6 +43,8 @@ points strictly inside a polygon always win over points on its boundary.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import itertools
 import math
 import os
@@ -59,6 +61,7 @@ import pyproj
 import shapely
 from numpy.typing import NDArray
 
+from rivermap import _kernels
 from rivermap._arrays import unique_first, unique_inverse, unique_values
 from rivermap.crs import metric_crs
 from rivermap.errors import CRSError, SchemaError, format_ids
@@ -80,19 +83,12 @@ _UNKNOWN = -2  # a piece's unit is not known from the crossing it starts at
 # Cuts closer than this (metres of chainage) are one cut: a river through a boundary
 # vertex is found on both edges that meet there.
 _CUT_EPS_M = 1e-8
-# Intersection parameters within this of an edge's ends still count (vertex hits).
-_PARAM_EPS = 1e-9
-# A crossing this far (as a parameter) from both segments' ends is clean: the river
-# passes from one side of the edge to the other there.
-_CLEAN_EPS = 1e-6
 # A point this close to a unit (metres) lies on its boundary.
 _ON_BOUNDARY_M = 1e-6
-# Segments this close to parallel (sine of the angle) are treated as parallel.
-_PARALLEL_EPS = 1e-12
 # Boundary edges are indexed in pieces no longer than this (metres).
 _SUB_EDGE_M = 400.0
-# River segments are looked up in the edge index this many at a time.
-_RUN_SEGMENTS = 16
+# ... in a grid of at most this many cells per edge (or 2**20), with wider cells if needed.
+_MAX_CELLS_PER_EDGE = 8
 # About how many river vertices are processed at once (bounds peak memory).
 _CHUNK_SEGMENTS = 100_000
 # Columns that level names must not shadow.
@@ -251,34 +247,54 @@ def assign(
         raise ValueError(msg)
     levels, hier = _hierarchy(units)
     rivers = _check_rivers(rivers, levels)
-    unit_frame = units.frame
-    crs_metric = metric_crs(rivers, unit_frame)
-    unit_geoms = _unit_geometries_metric(unit_frame, hier, crs_metric)
-    locator = _UnitLocator(unit_geoms, hier)
-    edges = _boundary_edges(unit_geoms, hier, locator, boundary_tol_m)
-    detect = math.isfinite(boundary_min_m) and boundary_tol_m > 0
-    job = _Job(
-        crs=crs_metric,
-        edges=edges,
-        index=_EdgeIndex(edges, tol=boundary_tol_m if detect else 0.0),
-        locator=locator,
-        tol_m=boundary_tol_m if detect else 0.0,
-        boundary_min_m=boundary_min_m if detect else math.inf,
-        min_reach_m=min_reach_m,
-    )
-    chunks = _run_chunks(job, rivers.geometry, progress, workers)
-    return _build_result(
-        rivers,
-        _Chunk.concat(chunks),
-        hier,
-        levels,
-        params,
-        unit_frame=unit_frame,
-        crs_metric=crs_metric,
-    )
+    with _gc_paused():
+        unit_frame = units.frame
+        crs_metric = metric_crs(rivers, unit_frame)
+        unit_geoms = _unit_geometries_metric(unit_frame, hier, crs_metric)
+        locator = _UnitLocator(unit_geoms, hier)
+        edges = _boundary_edges(unit_geoms, hier, locator, boundary_tol_m)
+        detect = math.isfinite(boundary_min_m) and boundary_tol_m > 0
+        job = _Job(
+            crs=crs_metric,
+            edges=edges,
+            index=_EdgeIndex(edges, tol=boundary_tol_m if detect else 0.0),
+            locator=locator,
+            tol_m=boundary_tol_m if detect else 0.0,
+            boundary_min_m=boundary_min_m if detect else math.inf,
+            min_reach_m=min_reach_m,
+        )
+        chunks = _run_chunks(job, rivers.geometry, progress, workers)
+        return _build_result(
+            rivers,
+            _Chunk.concat(chunks),
+            hier,
+            levels,
+            params,
+            unit_frame=unit_frame,
+            crs_metric=crs_metric,
+        )
 
 
 # ================================================================ the work
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while the engine runs.
+
+    The engine creates hundreds of thousands of shapely geometries, each of
+    which counts towards the collector's thresholds; its full passes then walk
+    every live object again and again (about 10% of the run at 20,000 rivers).
+    The engine creates no reference cycles, so nothing is left uncollected.
+    This is what :mod:`timeit` does too.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 @dataclass(frozen=True)
 class _Job:
     """What every chunk of rivers shares: the metric CRS, the boundary and the locator."""
@@ -785,19 +801,26 @@ class _UnitLocator:
 class _EdgeIndex:
     """Boundary edges for candidate (river segment, edge) pairs.
 
-    Edges are split into sub-edges of at most ``_SUB_EDGE_M`` so that their
+    Edges are split into sub-edges no longer than a grid cell so that their
     boxes stay tight, and the boxes, padded by ``tol``, are registered in every
-    cell of a hashed grid (cells of ``_SUB_EDGE_M``) they touch. Rivers look up
-    a run of ``_RUN_SEGMENTS`` consecutive segments at a time by the run's box;
-    a pair found in several cells is kept only in the cell holding the lower
-    left corner of the two boxes' overlap. Each run's pairs are then checked
-    segment by segment. All in numpy: no per-feature work, no geometry objects.
+    cell they touch: cell ``k`` holds sub-edges ``owner[start[k]:start[k + 1]]``.
+    Cells are ``_SUB_EDGE_M`` wide, or wider where the boundary spans so large an
+    area that the table would hold more than ``_MAX_CELLS_PER_EDGE`` cells per edge.
+    :func:`rivermap._kernels.scan` looks rivers up in it a run of segments at a
+    time. Built in numpy: no per-feature work, no geometry objects.
     """
 
     def __init__(self, edges: _Edges, *, tol: float) -> None:
         xy = edges.xy
+        self.cell = _SUB_EDGE_M
+        if len(xy):
+            span_x = float(xy[:, [0, 2]].max() - xy[:, [0, 2]].min()) + 2 * tol
+            span_y = float(xy[:, [1, 3]].max() - xy[:, [1, 3]].min()) + 2 * tol
+            limit = max(_MAX_CELLS_PER_EDGE * len(xy), 1 << 20)
+            while (span_x / self.cell + 2) * (span_y / self.cell + 2) > limit:
+                self.cell *= 2
         seglen = np.hypot(xy[:, 2] - xy[:, 0], xy[:, 3] - xy[:, 1])
-        n_sub = np.maximum(np.ceil(seglen / _SUB_EDGE_M), 1).astype(np.int64)
+        n_sub = np.maximum(np.ceil(seglen / self.cell), 1).astype(np.int64)
         parent = np.repeat(np.arange(len(xy), dtype=np.int64), n_sub)
         k = np.arange(int(n_sub.sum()), dtype=np.float64) - np.repeat(
             np.cumsum(n_sub) - n_sub, n_sub
@@ -811,20 +834,21 @@ class _EdgeIndex:
         )
         self.parent = parent
         self.left, self.right, self.shared = edges.left, edges.right, edges.shared
-        self.x0 = np.minimum(self.sub[:, 0], self.sub[:, 2]) - tol
-        self.y0 = np.minimum(self.sub[:, 1], self.sub[:, 3]) - tol
-        self.x1 = np.maximum(self.sub[:, 0], self.sub[:, 2]) + tol
-        self.y1 = np.maximum(self.sub[:, 1], self.sub[:, 3]) + tol
-        self.cell = _SUB_EDGE_M
-        self.ox = float(self.x0.min()) if len(parent) else 0.0
-        self.oy = float(self.y0.min()) if len(parent) else 0.0
-        ix0, iy0 = self._ix(self.x0, self.ox), self._ix(self.y0, self.oy)
-        ix1, iy1 = self._ix(self.x1, self.ox), self._ix(self.y1, self.oy)
+        x0 = np.minimum(self.sub[:, 0], self.sub[:, 2]) - tol
+        y0 = np.minimum(self.sub[:, 1], self.sub[:, 3]) - tol
+        x1 = np.maximum(self.sub[:, 0], self.sub[:, 2]) + tol
+        y1 = np.maximum(self.sub[:, 1], self.sub[:, 3]) + tol
+        self.box = np.column_stack([x0, y0, x1, y1])  # padded boxes
+        self.ox = float(x0.min()) if len(parent) else 0.0
+        self.oy = float(y0.min()) if len(parent) else 0.0
+        ix0, iy0 = self._ix(x0, self.ox), self._ix(y0, self.oy)
+        ix1, iy1 = self._ix(x1, self.ox), self._ix(y1, self.oy)
         self.nx = int(ix1.max()) + 1 if len(parent) else 0
         self.ny = int(iy1.max()) + 1 if len(parent) else 0
         cells, owner = self._cells(ix0, iy0, ix1, iy1)
         order = np.argsort(cells, kind="stable")
-        self.keys, self.owner = cells[order], owner[order]
+        self.owner = owner[order]
+        self.start = np.searchsorted(cells[order], np.arange(self.nx * self.ny + 1))
 
     def _ix(self, v: FloatArray, origin: float) -> IntArray:
         return np.floor((v - origin) / self.cell).astype(np.int64)
@@ -839,57 +863,6 @@ class _EdgeIndex:
         j = np.arange(int(n.sum()), dtype=np.int64) - np.repeat(np.cumsum(n) - n, n)
         hh = h[owner]
         return (ix0[owner] + j // hh) * self.ny + iy0[owner] + j % hh, owner
-
-    def pairs(self, segs: _Segments, lo: int, hi: int) -> tuple[IntArray, IntArray]:
-        """(segment, sub-edge) pairs among segments ``lo:hi`` whose padded boxes meet.
-
-        ``lo`` must be the first segment of a river. Zero-length segments are left out.
-        """
-        empty = np.empty(0, dtype=np.int64)
-        if hi <= lo or not len(self.parent):
-            return empty, empty
-        xy = segs.xy[lo:hi]
-        x0, x1 = np.minimum(xy[:, 0], xy[:, 2]), np.maximum(xy[:, 0], xy[:, 2])
-        y0, y1 = np.minimum(xy[:, 1], xy[:, 3]), np.maximum(xy[:, 1], xy[:, 3])
-        within = np.arange(lo, hi, dtype=np.int64) - segs.first[segs.river[lo:hi]]
-        new_run = within % _RUN_SEGMENTS == 0
-        new_run[1:] |= segs.part[lo + 1 : hi] != segs.part[lo : hi - 1]
-        starts = np.flatnonzero(new_run)
-        rx0, ry0 = np.minimum.reduceat(x0, starts), np.minimum.reduceat(y0, starts)
-        rx1, ry1 = np.maximum.reduceat(x1, starts), np.maximum.reduceat(y1, starts)
-        # the grid cells each run's box touches
-        ix0 = np.maximum(self._ix(rx0, self.ox), 0)
-        iy0 = np.maximum(self._ix(ry0, self.oy), 0)
-        ix1 = np.minimum(self._ix(rx1, self.ox), self.nx - 1)
-        iy1 = np.minimum(self._ix(ry1, self.oy), self.ny - 1)
-        runs = np.flatnonzero((ix0 <= ix1) & (iy0 <= iy1))
-        cells, owner = self._cells(ix0[runs], iy0[runs], ix1[runs], iy1[runs])
-        run_of_cell = runs[owner]
-        first = np.searchsorted(self.keys, cells, side="left")
-        count = np.searchsorted(self.keys, cells, side="right") - first
-        busy = np.flatnonzero(count)
-        first, count = first[busy], count[busy]
-        row = np.repeat(busy, count)
-        skip = first - (np.cumsum(count) - count)
-        pos = np.arange(len(row), dtype=np.int64) + np.repeat(skip, count)
-        run, sub = run_of_cell[row], self.owner[pos]
-        # boxes meet, and this is the cell of the overlap's lower left corner
-        ok = (rx0[run] <= self.x1[sub]) & (self.x0[sub] <= rx1[run])
-        ok &= (ry0[run] <= self.y1[sub]) & (self.y0[sub] <= ry1[run])
-        run, sub, cell = run[ok], sub[ok], cells[row[ok]]
-        cx = self._ix(np.maximum(rx0[run], self.x0[sub]), self.ox)
-        cy = self._ix(np.maximum(ry0[run], self.y0[sub]), self.oy)
-        keep = cx * self.ny + cy == cell
-        run, sub = run[keep], sub[keep]
-        # every segment of those runs, checked against the sub-edge's box
-        size = np.diff(np.r_[starts, len(xy)])[run]
-        offset = np.cumsum(size) - size
-        seg = np.repeat(starts[run] - offset, size) + np.arange(int(size.sum()), dtype=np.int64)
-        sub = np.repeat(sub, size)
-        ok = (x0[seg] <= self.x1[sub]) & (self.x0[sub] <= x1[seg])
-        ok &= (y0[seg] <= self.y1[sub]) & (self.y0[sub] <= y1[seg])
-        ok &= segs.end[lo + seg] > segs.start[lo + seg]
-        return lo + seg[ok], sub[ok]
 
 
 # ================================================== crossings and nearness
@@ -907,121 +880,34 @@ class _Near:
 def _scan_rivers(
     segs: _Segments, index: _EdgeIndex, tol_m: float
 ) -> tuple[tuple[IntArray, FloatArray, IntArray], _Near]:
-    """Crossings (river, chainage, unit entered or ``_UNKNOWN``) and near intervals."""
-    s, sub = index.pairs(segs, 0, len(segs.river))
-    r_xy, e_xy = segs.xy[s], index.sub[sub]
-    t_seg, t, side = _crossing_params(r_xy, e_xy)
-    cross_s = s[t_seg]
-    edge = index.parent[sub[t_seg]]
-    entered = np.where(side == 1, index.left[edge], index.right[edge])
-    entered[(side < 0) | ~index.shared[edge]] = _UNKNOWN
-    crossings = (
-        segs.river[cross_s],
-        segs.start[cross_s] + t * segs.seg_length[cross_s],
-        entered,
+    """Crossings (river, chainage, unit entered or ``_UNKNOWN``) and near intervals.
+
+    One compiled pass (:func:`rivermap._kernels.scan`) finds the candidate
+    (segment, sub-edge) pairs in the grid and, for each, where the segment
+    crosses the edge and which stretch of it lies within ``tol_m``.
+    """
+    c_seg, c_chain, c_entered, n_seg, t0, t1, edge, same = _kernels.scan(
+        segs.xy,
+        segs.start,
+        segs.end,
+        segs.part,
+        index.start,
+        index.owner,
+        index.sub,
+        index.box,
+        index.parent,
+        index.left,
+        index.right,
+        index.shared,
+        index.ox,
+        index.oy,
+        index.cell,
+        index.nx,
+        index.ny,
+        tol_m,
+        _UNKNOWN,
     )
-    if tol_m <= 0:
-        e = np.empty(0, dtype=np.int64)
-        f = np.empty(0, dtype=np.float64)
-        return crossings, _Near(e, f, f, e, np.empty(0, dtype=bool))
-    t0, t1 = _near_params(r_xy, e_xy, tol_m)
-    ok = np.flatnonzero(t1 > t0)
-    r, e_ok = r_xy[ok], e_xy[ok]
-    same = (
-        (r[:, 2] - r[:, 0]) * (e_ok[:, 2] - e_ok[:, 0])
-        + (r[:, 3] - r[:, 1]) * (e_ok[:, 3] - e_ok[:, 1])
-    ) >= 0
-    return crossings, _Near(s[ok], t0[ok], t1[ok], index.parent[sub[ok]], same)
-
-
-def _crossing_params(r: FloatArray, e: FloatArray) -> tuple[IntArray, FloatArray, IntArray]:
-    """Where river segments ``r`` meet edges ``e`` (rows (x0, y0, x1, y1)).
-
-    Returns the row index and the parameter along the river segment of each
-    crossing (a collinear overlap gives both of its ends), and the side the river
-    crosses into: 1 the edge's left, 0 its right, -1 not a clean crossing (at or
-    near either segment's end, or collinear).
-    """
-    px, py = r[:, 0], r[:, 1]
-    rx, ry = r[:, 2] - px, r[:, 3] - py
-    qx, qy = e[:, 0], e[:, 1]
-    sx, sy = e[:, 2] - qx, e[:, 3] - qy
-    wx, wy = qx - px, qy - py
-    denom = rx * sy - ry * sx
-    rr = rx * rx + ry * ry
-    scale = np.sqrt(rr * (sx * sx + sy * sy))
-    parallel = np.abs(denom) <= _PARALLEL_EPS * scale
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t = (wx * sy - wy * sx) / denom
-        u = (wx * ry - wy * rx) / denom
-    hit = ~parallel & (t >= -_PARAM_EPS) & (t <= 1 + _PARAM_EPS)
-    hit &= (u >= -_PARAM_EPS) & (u <= 1 + _PARAM_EPS)
-    rows = [np.flatnonzero(hit)]
-    params = [np.clip(t[hit], 0.0, 1.0)]
-    t_hit, u_hit = t[hit], u[hit]
-    clean = (t_hit > _CLEAN_EPS) & (t_hit < 1 - _CLEAN_EPS)
-    clean &= (u_hit > _CLEAN_EPS) & (u_hit < 1 - _CLEAN_EPS)
-    # cross(edge, river) > 0 (denom < 0): the river heads to the edge's left side
-    sides = [np.where(clean, (denom[hit] < 0).astype(np.int64), -1)]
-    # collinear: the edge's ends projected on the river segment, where they overlap it
-    off = np.abs(wx * ry - wy * rx) / np.sqrt(rr)
-    col = np.flatnonzero(parallel & (off <= 1e-9 * np.maximum(1.0, np.sqrt(rr))))
-    if len(col):
-        ta = (wx[col] * rx[col] + wy[col] * ry[col]) / rr[col]
-        tb = ((wx[col] + sx[col]) * rx[col] + (wy[col] + sy[col]) * ry[col]) / rr[col]
-        lo, hi = np.maximum(np.minimum(ta, tb), 0.0), np.minimum(np.maximum(ta, tb), 1.0)
-        ok = lo <= hi
-        rows += [col[ok], col[ok]]
-        params += [lo[ok], hi[ok]]
-        sides += [np.full(2 * int(ok.sum()), -1, dtype=np.int64)]
-    return np.concatenate(rows), np.concatenate(params), np.concatenate(sides)
-
-
-def _near_params(r: FloatArray, e: FloatArray, tol: float) -> tuple[FloatArray, FloatArray]:
-    """The interval ``[t0, t1]`` of each river segment within ``tol`` of its edge.
-
-    The set of points within ``tol`` of a segment is a stadium (a rectangle and two
-    discs); a line meets it in one interval, the hull of its meetings with the three
-    convex pieces. Empty intervals have ``t0 > t1``.
-    """
-    px, py = r[:, 0], r[:, 1]
-    rx, ry = r[:, 2] - px, r[:, 3] - py
-    qx, qy = e[:, 0], e[:, 1]
-    sx, sy = e[:, 2] - qx, e[:, 3] - qy
-    slen = np.hypot(sx, sy)
-    ux, uy = sx / slen, sy / slen
-    dx, dy = px - qx, py - qy
-    lo = np.full(len(r), np.inf)
-    hi = np.full(len(r), -np.inf)
-    # rectangle: 0 <= along <= |s| and |across| <= tol, with along/across linear in t
-    a0, a1 = dx * ux + dy * uy, rx * ux + ry * uy
-    c0, c1 = -dx * uy + dy * ux, -rx * uy + ry * ux
-    r_lo, r_hi = np.zeros(len(r)), np.ones(len(r))
-    for v0, v1, vmin, vmax in ((a0, a1, 0.0, slen), (c0, c1, -tol, tol)):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ta, tb = (vmin - v0) / v1, (vmax - v0) / v1
-        flat = v1 == 0
-        inside = (v0 >= vmin) & (v0 <= vmax)
-        t_lo = np.where(flat, np.where(inside, -np.inf, np.inf), np.minimum(ta, tb))
-        t_hi = np.where(flat, np.where(inside, np.inf, -np.inf), np.maximum(ta, tb))
-        r_lo, r_hi = np.maximum(r_lo, t_lo), np.minimum(r_hi, t_hi)
-    ok = r_lo <= r_hi
-    lo[ok], hi[ok] = r_lo[ok], r_hi[ok]
-    # discs around both ends: |d + t r|^2 <= tol^2
-    aa = rx * rx + ry * ry
-    for cx, cy in ((qx, qy), (qx + sx, qy + sy)):
-        ex, ey = px - cx, py - cy
-        bb = 2.0 * (ex * rx + ey * ry)
-        cc = ex * ex + ey * ey - tol * tol
-        disc = bb * bb - 4.0 * aa * cc
-        ok = disc >= 0
-        root = np.sqrt(np.where(ok, disc, 0.0))
-        d_lo = np.maximum((-bb - root) / (2.0 * aa), 0.0)
-        d_hi = np.minimum((-bb + root) / (2.0 * aa), 1.0)
-        ok &= d_lo <= d_hi
-        lo = np.where(ok, np.minimum(lo, d_lo), lo)
-        hi = np.where(ok, np.maximum(hi, d_hi), hi)
-    return lo, hi
+    return (segs.river[c_seg], c_chain, c_entered), _Near(n_seg, t0, t1, edge, same)
 
 
 # ========================================================= boundary stretches

@@ -1,0 +1,267 @@
+"""Compiled loops of the assign engine (numba).
+
+The engine's hot paths walk millions of river segments. Written as numpy
+expressions they pass over the data a dozen times and hold large temporaries;
+here each is one pass, compiled once by numba and cached on disk, and run
+without the GIL so that :func:`rivermap.assign` threads work in parallel.
+
+Every kernel takes and returns plain numpy arrays; the geometry decisions
+(what is a crossing, which side is entered, the stretch of a segment near an
+edge) are documented in :mod:`rivermap.assign`, and the tests check the
+kernels against direct numpy and shapely computations.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+# The same tolerances as rivermap.assign (kept there for the documentation).
+PARAM_EPS = 1e-9  # intersection parameters this far past a segment's end still count
+CLEAN_EPS = 1e-6  # a crossing this far (as a parameter) from every end is clean
+PARALLEL_EPS = 1e-12  # sine of the angle below which two segments are parallel
+RUN_SEGMENTS = 16  # river segments looked up in the edge grid at a time
+
+# compiled once and cached on disk; no GIL, so that threads run kernels in parallel
+_jit = njit(cache=True, nogil=True)
+
+
+@_jit
+def _grow(a: np.ndarray, n: int) -> np.ndarray:
+    """A copy of ``a`` with room for at least ``n`` items (at least twice as many)."""
+    out = np.empty(max(2 * len(a), n, 16), dtype=a.dtype)
+    out[: len(a)] = a
+    return out
+
+
+@_jit
+def chainage(seglen: np.ndarray, river: np.ndarray) -> np.ndarray:
+    """Running sum of segment lengths, restarted for every river (rivers are contiguous)."""
+    end = np.empty(len(seglen))
+    acc = 0.0
+    for k in range(len(seglen)):
+        if k == 0 or river[k] != river[k - 1]:
+            acc = 0.0
+        acc += seglen[k]
+        end[k] = acc
+    return end
+
+
+@_jit
+def scan(
+    xy: np.ndarray,
+    start: np.ndarray,
+    end: np.ndarray,
+    part: np.ndarray,
+    cell_start: np.ndarray,
+    owner: np.ndarray,
+    sub: np.ndarray,
+    box: np.ndarray,
+    parent: np.ndarray,
+    left: np.ndarray,
+    right: np.ndarray,
+    shared: np.ndarray,
+    origin_x: float,
+    origin_y: float,
+    cell: float,
+    n_x: int,
+    n_y: int,
+    tol: float,
+    unknown: int,
+    run_segments: int = RUN_SEGMENTS,
+) -> tuple[
+    np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray
+]:
+    """Crossings of river segments with boundary sub-edges, and the stretches near them.
+
+    ``xy`` holds the river segments (x0, y0, x1, y1); ``sub`` the boundary
+    sub-edges and ``box`` their boxes padded by ``tol`` (x0, y0, x1, y1), each
+    registered under every cell it touches of a grid of ``cell`` metres (cell
+    ``k``, ``ix * n_y + iy``, holds ``owner[cell_start[k]:cell_start[k + 1]]``).
+    Segments are looked up ``run_segments`` at a time by the box of the run; a
+    (run, sub-edge) pair found in several cells is taken in the cell holding the
+    lower left corner of the boxes' overlap.
+
+    Returns
+    -------
+    cross_seg, cross_chain, cross_entered
+        One row per crossing: the segment, the chainage there, and the unit
+        entered (``unknown`` unless the river crosses a shared edge cleanly). A
+        collinear overlap gives its two ends, both ``unknown``.
+    near_seg, near_t0, near_t1, near_edge, near_same
+        One row per (segment, sub-edge) with a non-empty stretch of the segment
+        within ``tol`` of the sub-edge: the segment's parameters of that stretch,
+        the edge, and whether the segment points the edge's way. Empty when
+        ``tol`` is 0.
+    """
+    n = len(start)
+    cap = max(1024, n // 4)
+    c_seg = np.empty(cap, dtype=np.int64)
+    c_chain = np.empty(cap)
+    c_ent = np.empty(cap, dtype=np.int64)
+    n_c = 0
+    n_seg = np.empty(cap, dtype=np.int64)
+    n_t0 = np.empty(cap)
+    n_t1 = np.empty(cap)
+    n_edge = np.empty(cap, dtype=np.int64)
+    n_same = np.empty(cap, dtype=np.bool_)
+    n_n = 0
+    cand = np.empty(256, dtype=np.int64)
+    near_on = tol > 0
+    tol2 = tol * tol
+    k0 = 0
+    while k0 < n:
+        # a run: up to RUN_SEGMENTS consecutive segments of one part
+        k1 = k0 + 1
+        while k1 < n and k1 - k0 < run_segments and part[k1] == part[k0]:
+            k1 += 1
+        rx0, ry0, rx1, ry1 = np.inf, np.inf, -np.inf, -np.inf
+        for k in range(k0, k1):
+            rx0 = min(rx0, xy[k, 0], xy[k, 2])
+            rx1 = max(rx1, xy[k, 0], xy[k, 2])
+            ry0 = min(ry0, xy[k, 1], xy[k, 3])
+            ry1 = max(ry1, xy[k, 1], xy[k, 3])
+        ix0 = max(math.floor((rx0 - origin_x) / cell), 0)
+        iy0 = max(math.floor((ry0 - origin_y) / cell), 0)
+        ix1 = min(math.floor((rx1 - origin_x) / cell), n_x - 1)
+        iy1 = min(math.floor((ry1 - origin_y) / cell), n_y - 1)
+        n_cand = 0
+        for ix in range(ix0, ix1 + 1):
+            for iy in range(iy0, iy1 + 1):
+                key = ix * n_y + iy
+                for pos in range(cell_start[key], cell_start[key + 1]):
+                    s = owner[pos]
+                    if rx0 > box[s, 2] or box[s, 0] > rx1 or ry0 > box[s, 3] or box[s, 1] > ry1:
+                        continue
+                    cx = math.floor((max(rx0, box[s, 0]) - origin_x) / cell)
+                    cy = math.floor((max(ry0, box[s, 1]) - origin_y) / cell)
+                    if cx != ix or cy != iy:
+                        continue
+                    if n_cand == len(cand):
+                        cand = _grow(cand, n_cand + 1)
+                    cand[n_cand] = s
+                    n_cand += 1
+        for k in range(k0, k1):
+            if not n_cand or end[k] <= start[k]:
+                continue
+            px, py = xy[k, 0], xy[k, 1]
+            rx, ry = xy[k, 2] - px, xy[k, 3] - py
+            sx0, sx1 = min(xy[k, 0], xy[k, 2]), max(xy[k, 0], xy[k, 2])
+            sy0, sy1 = min(xy[k, 1], xy[k, 3]), max(xy[k, 1], xy[k, 3])
+            seglen = end[k] - start[k]
+            rr = rx * rx + ry * ry
+            for j in range(n_cand):
+                s = cand[j]
+                if sx0 > box[s, 2] or box[s, 0] > sx1 or sy0 > box[s, 3] or box[s, 1] > sy1:
+                    continue
+                edge = parent[s]
+                qx, qy = sub[s, 0], sub[s, 1]
+                sx, sy = sub[s, 2] - qx, sub[s, 3] - qy
+                wx, wy = qx - px, qy - py
+                # ---- crossing
+                denom = rx * sy - ry * sx
+                scale = math.sqrt(rr * (sx * sx + sy * sy))
+                if abs(denom) > PARALLEL_EPS * scale:
+                    t = (wx * sy - wy * sx) / denom
+                    u = (wx * ry - wy * rx) / denom
+                    if -PARAM_EPS <= t <= 1 + PARAM_EPS and -PARAM_EPS <= u <= 1 + PARAM_EPS:
+                        clean = CLEAN_EPS < t < 1 - CLEAN_EPS and CLEAN_EPS < u < 1 - CLEAN_EPS
+                        entered = unknown
+                        if clean and shared[edge]:
+                            # cross(edge, river) > 0 (denom < 0): into the edge's left side
+                            entered = left[edge] if denom < 0 else right[edge]
+                        if n_c + 2 > len(c_seg):
+                            c_seg = _grow(c_seg, n_c + 2)
+                            c_chain = _grow(c_chain, n_c + 2)
+                            c_ent = _grow(c_ent, n_c + 2)
+                        c_seg[n_c] = k
+                        c_chain[n_c] = start[k] + min(max(t, 0.0), 1.0) * seglen
+                        c_ent[n_c] = entered
+                        n_c += 1
+                else:
+                    # collinear: the edge's ends projected on the segment, where they overlap it
+                    off = abs(wx * ry - wy * rx) / math.sqrt(rr)
+                    if off <= 1e-9 * max(1.0, math.sqrt(rr)):
+                        ta = (wx * rx + wy * ry) / rr
+                        tb = ((wx + sx) * rx + (wy + sy) * ry) / rr
+                        lo_t = max(min(ta, tb), 0.0)
+                        hi_t = min(max(ta, tb), 1.0)
+                        if lo_t <= hi_t:
+                            if n_c + 2 > len(c_seg):
+                                c_seg = _grow(c_seg, n_c + 2)
+                                c_chain = _grow(c_chain, n_c + 2)
+                                c_ent = _grow(c_ent, n_c + 2)
+                            c_seg[n_c] = k
+                            c_chain[n_c] = start[k] + lo_t * seglen
+                            c_ent[n_c] = unknown
+                            c_seg[n_c + 1] = k
+                            c_chain[n_c + 1] = start[k] + hi_t * seglen
+                            c_ent[n_c + 1] = unknown
+                            n_c += 2
+                if not near_on:
+                    continue
+                # ---- the stretch within tol: the line clipped by the edge's stadium
+                slen = math.hypot(sx, sy)
+                ux, uy = sx / slen, sy / slen
+                dx, dy = px - qx, py - qy
+                a0, a1 = dx * ux + dy * uy, rx * ux + ry * uy
+                c0, c1 = -dx * uy + dy * ux, -rx * uy + ry * ux
+                r_lo, r_hi = 0.0, 1.0
+                for which in range(2):
+                    if which == 0:
+                        v0, v1, vmin, vmax = a0, a1, 0.0, slen
+                    else:
+                        v0, v1, vmin, vmax = c0, c1, -tol, tol
+                    if v1 == 0:
+                        if vmin <= v0 <= vmax:
+                            t_lo, t_hi = -np.inf, np.inf
+                        else:
+                            t_lo, t_hi = np.inf, -np.inf
+                    else:
+                        ta = (vmin - v0) / v1
+                        tb = (vmax - v0) / v1
+                        t_lo, t_hi = min(ta, tb), max(ta, tb)
+                    r_lo, r_hi = max(r_lo, t_lo), min(r_hi, t_hi)
+                lo_n, hi_n = np.inf, -np.inf
+                if r_lo <= r_hi:
+                    lo_n, hi_n = r_lo, r_hi
+                for which in range(2):
+                    if which == 0:
+                        ex, ey = px - qx, py - qy
+                    else:
+                        ex, ey = px - (qx + sx), py - (qy + sy)
+                    bb = 2.0 * (ex * rx + ey * ry)
+                    cc = ex * ex + ey * ey - tol2
+                    disc = bb * bb - 4.0 * rr * cc
+                    if disc >= 0:
+                        root = math.sqrt(disc)
+                        d_lo = max((-bb - root) / (2.0 * rr), 0.0)
+                        d_hi = min((-bb + root) / (2.0 * rr), 1.0)
+                        if d_lo <= d_hi:
+                            lo_n, hi_n = min(lo_n, d_lo), max(hi_n, d_hi)
+                if hi_n > lo_n:
+                    if n_n == len(n_seg):
+                        n_seg = _grow(n_seg, n_n + 1)
+                        n_t0 = _grow(n_t0, n_n + 1)
+                        n_t1 = _grow(n_t1, n_n + 1)
+                        n_edge = _grow(n_edge, n_n + 1)
+                        n_same = _grow(n_same, n_n + 1)
+                    n_seg[n_n] = k
+                    n_t0[n_n] = lo_n
+                    n_t1[n_n] = hi_n
+                    n_edge[n_n] = edge
+                    n_same[n_n] = rx * sx + ry * sy >= 0
+                    n_n += 1
+        k0 = k1
+    return (
+        c_seg[:n_c].copy(),
+        c_chain[:n_c].copy(),
+        c_ent[:n_c].copy(),
+        n_seg[:n_n].copy(),
+        n_t0[:n_n].copy(),
+        n_t1[:n_n].copy(),
+        n_edge[:n_n].copy(),
+        n_same[:n_n].copy(),
+    )
