@@ -37,16 +37,59 @@ def _grow(a: np.ndarray, n: int) -> np.ndarray:
 
 
 @_jit
-def chainage(seglen: np.ndarray, river: np.ndarray) -> np.ndarray:
-    """Running sum of segment lengths, restarted for every river (rivers are contiguous)."""
-    end = np.empty(len(seglen))
+def segments(
+    coords: np.ndarray, metric: np.ndarray, coord_part: np.ndarray, part_river: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """River segments from the vertices of line parts, with chainage.
+
+    ``coords`` are the vertices in the caller's CRS and ``metric`` the same
+    vertices in metres; ``coord_part`` gives each vertex's part and
+    ``part_river`` each part's river (both non-decreasing). The chainage is a
+    compensated running sum of segment lengths restarted for every river, so
+    that short pieces far along a long river keep their precision.
+
+    Returns
+    -------
+    oxy, xy, part, start, end
+        Per segment: (x0, y0, x1, y1) in the caller's CRS and in metres, its
+        part, and the chainage of its first and last vertex.
+    """
+    n = 0
+    for k in range(1, len(coord_part)):
+        if coord_part[k] == coord_part[k - 1]:
+            n += 1
+    oxy = np.empty((n, 4))
+    xy = np.empty((n, 4))
+    part = np.empty(n, dtype=np.int64)
+    start = np.empty(n)
+    end = np.empty(n)
+    j = 0
     acc = 0.0
-    for k in range(len(seglen)):
-        if k == 0 or river[k] != river[k - 1]:
+    comp = 0.0
+    river = -1
+    for k in range(1, len(coord_part)):
+        p = coord_part[k]
+        if p != coord_part[k - 1]:
+            continue
+        if part_river[p] != river:
+            river = part_river[p]
             acc = 0.0
-        acc += seglen[k]
-        end[k] = acc
-    return end
+            comp = 0.0
+        oxy[j, 0], oxy[j, 1] = coords[k - 1, 0], coords[k - 1, 1]
+        oxy[j, 2], oxy[j, 3] = coords[k, 0], coords[k, 1]
+        xy[j, 0], xy[j, 1] = metric[k - 1, 0], metric[k - 1, 1]
+        xy[j, 2], xy[j, 3] = metric[k, 0], metric[k, 1]
+        dx, dy = xy[j, 2] - xy[j, 0], xy[j, 3] - xy[j, 1]
+        start[j] = acc
+        # Kahan-compensated: chainage at the far end of a long river stays exact to ~1e-12 m
+        y = math.sqrt(dx * dx + dy * dy) - comp
+        t = acc + y
+        comp = (t - acc) - y
+        acc = t
+        end[j] = acc
+        part[j] = p
+        j += 1
+    return oxy, xy, part, start, end
 
 
 @_jit

@@ -591,36 +591,29 @@ def _river_segments(geoms: gpd.GeoSeries, crs: pyproj.CRS) -> _Segments:
     else:
         parts, part_river = shapely.get_parts(original, return_index=True)
     coords, coord_part = shapely.get_coordinates(parts, return_index=True)
-    same = coord_part[1:] == coord_part[:-1]
-    seg_part = coord_part[:-1][same].astype(np.int64)
-    river = part_river[seg_part].astype(np.int64)
-    oxy_arr = _segment_rows(coords, same)
-    if pyproj.CRS.from_user_input(geoms.crs) == crs:
-        xy_arr = oxy_arr
-    else:
+    metric = coords
+    if pyproj.CRS.from_user_input(geoms.crs) != crs:
         metric = shapely.get_coordinates(shapely.get_parts(_to_metric(geoms, crs)))
         if len(metric) != len(coords):  # pragma: no cover - to_crs keeps vertices
             msg = "reprojection changed the number of river vertices"
             raise RuntimeError(msg)
-        xy_arr = _segment_rows(metric, same)
-    delta = xy_arr[:, 2:] - xy_arr[:, :2]
-    seglen = np.sqrt(np.einsum("ij,ij->i", delta, delta))
-    # Chainage restarts for every river: a grouped running sum keeps full precision.
-    end = pd.Series(seglen).groupby(river, sort=False).cumsum().to_numpy(dtype=np.float64)
+    oxy, xy, part, start, end = _kernels.segments(
+        coords, metric, coord_part.astype(np.int64), part_river.astype(np.int64)
+    )
+    river = part_river[part].astype(np.int64)
     n_rivers = len(geoms)
     counts = np.bincount(river, minlength=n_rivers)
     first = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
     last = (first + counts - 1).astype(np.int64)
-    start = np.empty_like(end)
-    start[1:] = end[:-1]
-    start[first] = 0.0
-    length = end[last]
+    length = np.zeros(n_rivers)
+    has = counts > 0
+    length[has] = end[last[has]]
     offset = np.concatenate([[0.0], np.cumsum(length + 1.0)[:-1]])
     return _Segments(
-        xy=xy_arr,
-        oxy=oxy_arr,
+        xy=xy,
+        oxy=oxy,
         river=river,
-        part=seg_part,
+        part=part,
         start=start,
         end=end,
         first=first,
@@ -629,15 +622,6 @@ def _river_segments(geoms: gpd.GeoSeries, crs: pyproj.CRS) -> _Segments:
         offset=offset,
         gkey=offset[river] + start,
     )
-
-
-def _segment_rows(coords: FloatArray, same: BoolArray) -> FloatArray:
-    """Rows (x0, y0, x1, y1) of consecutive vertices of the same line."""
-    first = np.flatnonzero(same)
-    out = np.empty((len(first), 4))
-    out[:, :2] = coords.take(first, axis=0)
-    out[:, 2:] = coords.take(first + 1, axis=0)
-    return out
 
 
 # ============================================================ boundary edges
