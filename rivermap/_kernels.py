@@ -308,3 +308,343 @@ def scan(
         n_edge[:n_n].copy(),
         n_same[:n_n].copy(),
     )
+
+
+@_jit
+def cut_pieces(
+    length: np.ndarray,
+    seg_first: np.ndarray,
+    seg_last: np.ndarray,
+    seg_start: np.ndarray,
+    seg_end: np.ndarray,
+    xy: np.ndarray,
+    part_river: np.ndarray,
+    part_chain: np.ndarray,
+    cross_river: np.ndarray,
+    cross_chain: np.ndarray,
+    cross_entered: np.ndarray,
+    st_river: np.ndarray,
+    st_lo: np.ndarray,
+    st_hi: np.ndarray,
+    st_left: np.ndarray,
+    st_right: np.ndarray,
+    cut_eps: float,
+    unknown: int,
+    none: int,
+    inside: int,
+    boundary: int,
+) -> tuple[
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+]:
+    """Cut every river into pieces at its cuts, and label what the cuts tell.
+
+    A river is cut at both ends, where each of its parts starts, at every
+    crossing and at both ends of every boundary stretch (all inputs sorted by
+    river). Cuts closer than ``cut_eps`` are one cut. A piece inside a stretch
+    is a boundary piece with that stretch's units; a piece that starts at a
+    single crossing lies in the unit entered there. The rest keep ``unknown``
+    as their unit, and the point in their middle (metric CRS) is returned for a
+    point-in-polygon test. A river of zero length is one zero-length piece.
+
+    Returns
+    -------
+    river, lo, hi, kind, unit, left, right
+        The pieces, sorted by river and chainage.
+    mid_x, mid_y
+        The middle of every piece (NaN where the unit is known).
+    """
+    n_rivers = len(length)
+    # a river has one piece fewer than cuts, or one piece when of zero length
+    cap = len(cross_river) + 2 * len(st_river) + len(part_river) + n_rivers + 16
+    p_river = np.empty(cap, dtype=np.int64)
+    p_lo = np.empty(cap)
+    p_hi = np.empty(cap)
+    p_kind = np.empty(cap, dtype=np.int64)
+    p_unit = np.empty(cap, dtype=np.int64)
+    p_left = np.empty(cap, dtype=np.int64)
+    p_right = np.empty(cap, dtype=np.int64)
+    p_x = np.empty(cap)
+    p_y = np.empty(cap)
+    n_p = 0
+    chain = np.empty(64)
+    ent = np.empty(64, dtype=np.int64)
+    i_part = i_cross = i_st = 0
+    for r in range(n_rivers):
+        top = length[r]
+        # ---- gather this river's cuts
+        m = 0
+        n_cross = 0
+        while i_cross + n_cross < len(cross_river) and cross_river[i_cross + n_cross] == r:
+            n_cross += 1
+        n_part = 0
+        while i_part + n_part < len(part_river) and part_river[i_part + n_part] == r:
+            n_part += 1
+        n_st = 0
+        while i_st + n_st < len(st_river) and st_river[i_st + n_st] == r:
+            n_st += 1
+        need = 2 + n_part + n_cross + 2 * n_st
+        if need > len(chain):
+            chain = np.empty(2 * need)
+            ent = np.empty(2 * need, dtype=np.int64)
+        chain[0], ent[0] = 0.0, unknown
+        chain[1], ent[1] = top, unknown
+        m = 2
+        for k in range(i_part, i_part + n_part):
+            chain[m], ent[m] = part_chain[k], unknown
+            m += 1
+        for k in range(i_cross, i_cross + n_cross):
+            chain[m], ent[m] = cross_chain[k], cross_entered[k]
+            m += 1
+        for k in range(i_st, i_st + n_st):
+            chain[m], ent[m] = st_lo[k], unknown
+            chain[m + 1], ent[m + 1] = st_hi[k], unknown
+            m += 2
+        for k in range(m):
+            c = min(max(chain[k], 0.0), top)
+            if c <= cut_eps:
+                c = 0.0
+            if c >= top - cut_eps:
+                c = top
+            chain[k] = c
+        order = np.argsort(chain[:m], kind="mergesort")
+        # ---- pieces between consecutive cuts; a cut made of several says nothing
+        first_piece = n_p
+        g = 0
+        seg = seg_first[r]
+        st = i_st
+        while g < m:
+            h = g + 1
+            while h < m and chain[order[h]] - chain[order[h - 1]] <= cut_eps:
+                h += 1
+            if h == m:
+                break
+            lo, hi = chain[order[g]], chain[order[h]]
+            entered = ent[order[g]] if h == g + 1 else unknown
+            p_river[n_p], p_lo[n_p], p_hi[n_p] = r, lo, hi
+            p_kind[n_p], p_unit[n_p] = inside, entered
+            p_left[n_p], p_right[n_p] = none, none
+            p_x[n_p], p_y[n_p] = np.nan, np.nan
+            n_p += 1
+            g = h
+        if n_p == first_piece:  # a river of zero length
+            p_river[n_p], p_lo[n_p], p_hi[n_p] = r, 0.0, 0.0
+            p_kind[n_p], p_unit[n_p] = inside, unknown
+            p_left[n_p], p_right[n_p] = none, none
+            n_p += 1
+        # ---- label: boundary pieces from the stretches; the middle of the unknown ones
+        for q in range(first_piece, n_p):
+            mid = (p_lo[q] + p_hi[q]) / 2
+            while st < i_st + n_st and st_hi[st] <= mid:
+                st += 1
+            if st < i_st + n_st and st_lo[st] <= mid:
+                p_kind[q], p_unit[q] = boundary, none
+                p_left[q], p_right[q] = st_left[st], st_right[st]
+                continue
+            if p_unit[q] != unknown:
+                continue
+            while seg < seg_last[r] and seg_end[seg] <= mid:
+                seg += 1
+            seglen = seg_end[seg] - seg_start[seg]
+            t = (mid - seg_start[seg]) / seglen if seglen > 0 else 0.0
+            t = min(max(t, 0.0), 1.0)
+            p_x[q] = xy[seg, 0] + t * (xy[seg, 2] - xy[seg, 0])
+            p_y[q] = xy[seg, 1] + t * (xy[seg, 3] - xy[seg, 1])
+        i_part += n_part
+        i_cross += n_cross
+        i_st += n_st
+    return (
+        p_river[:n_p].copy(),
+        p_lo[:n_p].copy(),
+        p_hi[:n_p].copy(),
+        p_kind[:n_p].copy(),
+        p_unit[:n_p].copy(),
+        p_left[:n_p].copy(),
+        p_right[:n_p].copy(),
+        p_x[:n_p].copy(),
+        p_y[:n_p].copy(),
+    )
+
+
+@_jit
+def _same(
+    kind: np.ndarray, unit: np.ndarray, left: np.ndarray, right: np.ndarray, a: int, b: int
+) -> bool:
+    return kind[a] == kind[b] and unit[a] == unit[b] and left[a] == left[b] and right[a] == right[b]
+
+
+@_jit
+def merge_runs(
+    river: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    kind: np.ndarray,
+    unit: np.ndarray,
+    left: np.ndarray,
+    right: np.ndarray,
+) -> np.ndarray:
+    """Join consecutive pieces of a river with the same responsibility, in place.
+
+    Returns the indices of the pieces that remain (each now reaching to the end
+    of its run: ``hi`` is updated).
+    """
+    n = len(river)
+    keep = np.empty(n, dtype=np.int64)
+    m = 0
+    for k in range(n):
+        if m and river[k] == river[keep[m - 1]] and _same(kind, unit, left, right, k, keep[m - 1]):
+            hi[keep[m - 1]] = hi[k]
+            continue
+        keep[m] = k
+        m += 1
+    return keep[:m].copy()
+
+
+@_jit
+def merge_slivers(
+    river: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    kind: np.ndarray,
+    unit: np.ndarray,
+    left: np.ndarray,
+    right: np.ndarray,
+    min_m: float,
+) -> np.ndarray:
+    """Give reaches shorter than ``min_m`` the responsibility of a neighbour, in place.
+
+    Reaches of at least ``min_m`` are anchors; a river with none keeps its
+    longest reach (the first on a tie) as its anchor. A run of short reaches
+    between two anchors joins them both when they agree, else the longer (the
+    previous one on a tie); before the first or after the last anchor it joins
+    that anchor. Returns a mask of the reaches whose responsibility changed.
+    """
+    n = len(river)
+    moved = np.zeros(n, dtype=np.bool_)
+    anchor = np.empty(n, dtype=np.bool_)
+    a = 0
+    while a < n:
+        b = a
+        while b < n and river[b] == river[a]:
+            b += 1
+        longest = a
+        any_anchor = False
+        for k in range(a, b):
+            anchor[k] = hi[k] - lo[k] >= min_m
+            any_anchor = any_anchor or anchor[k]
+            if hi[k] - lo[k] > hi[longest] - lo[longest]:
+                longest = k
+        if not any_anchor:
+            anchor[longest] = True
+        prev = -1
+        k = a
+        while k < b:
+            if anchor[k]:
+                prev = k
+                k += 1
+                continue
+            nxt = k
+            while nxt < b and not anchor[nxt]:
+                nxt += 1
+            has_next = nxt < b
+            for s in range(k, nxt):
+                if prev >= 0 and has_next:
+                    agree = _same(kind, unit, left, right, prev, nxt)
+                    prefer_prev = agree or hi[prev] - lo[prev] >= hi[nxt] - lo[nxt]
+                    target = prev if prefer_prev else nxt
+                else:
+                    target = prev if prev >= 0 else nxt
+                if not _same(kind, unit, left, right, s, target):
+                    moved[s] = True
+                    kind[s], unit[s] = kind[target], unit[target]
+                    left[s], right[s] = left[target], right[target]
+            k = nxt
+        a = b
+    return moved
+
+
+@_jit
+def reach_lines(
+    river: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    seg_first: np.ndarray,
+    seg_last: np.ndarray,
+    seg_start: np.ndarray,
+    seg_end: np.ndarray,
+    part: np.ndarray,
+    oxy: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The vertices of every reach, cut from the river's own coordinates.
+
+    A reach from chainage ``lo`` to ``hi`` runs from its point at ``lo``, through
+    every river vertex between, to its point at ``hi``; where it passes the
+    gap between two parts of a MultiLineString it starts a new line. Reaches
+    must be sorted by river and chainage.
+
+    Returns
+    -------
+    coords
+        (n, 2) vertices in the caller's CRS.
+    offsets
+        Where each line starts in ``coords`` (one more than there are lines).
+    n_lines
+        Lines per reach (more than one where a reach spans a gap).
+    """
+    n = len(river)
+    n_lines = np.ones(n, dtype=np.int64)
+    n_segs = 0
+    for r in range(len(seg_first)):
+        n_segs += seg_last[r] - seg_first[r] + 1
+    # Reaches share at most their first segment with the one before, and a gap adds
+    # one vertex and one line per segment at most.
+    coords = np.empty((2 * n_segs + 4 * n + 16, 2))
+    offsets = np.empty(n + n_segs + 1, dtype=np.int64)
+    m = 0  # vertices written
+    n_off = 0
+    seg = 0
+    for q in range(n):
+        r = river[q]
+        if q == 0 or r != river[q - 1]:
+            seg = seg_first[r]
+        while seg < seg_last[r] and seg_end[seg] <= lo[q]:
+            seg += 1
+        sa = seg  # start <= lo < end (or the river's last segment)
+        sb = sa
+        while sb < seg_last[r] and seg_end[sb] < hi[q]:
+            sb += 1  # start < hi <= end
+        offsets[n_off] = m
+        n_off += 1
+        # the start point
+        seglen = seg_end[sa] - seg_start[sa]
+        t = (lo[q] - seg_start[sa]) / seglen if seglen > 0 else 0.0
+        t = min(max(t, 0.0), 1.0)
+        coords[m, 0] = oxy[sa, 0] + t * (oxy[sa, 2] - oxy[sa, 0])
+        coords[m, 1] = oxy[sa, 1] + t * (oxy[sa, 3] - oxy[sa, 1])
+        m += 1
+        # the vertices between; at a gap, the end of the part and a new line
+        for k in range(sa + 1, sb + 1):
+            if part[k] != part[k - 1]:
+                coords[m, 0], coords[m, 1] = oxy[k - 1, 2], oxy[k - 1, 3]
+                m += 1
+                offsets[n_off] = m
+                n_off += 1
+                n_lines[q] += 1
+            coords[m, 0], coords[m, 1] = oxy[k, 0], oxy[k, 1]
+            m += 1
+        # the end point
+        seglen = seg_end[sb] - seg_start[sb]
+        t = (hi[q] - seg_start[sb]) / seglen if seglen > 0 else 0.0
+        t = min(max(t, 0.0), 1.0)
+        coords[m, 0] = oxy[sb, 0] + t * (oxy[sb, 2] - oxy[sb, 0])
+        coords[m, 1] = oxy[sb, 1] + t * (oxy[sb, 3] - oxy[sb, 1])
+        m += 1
+    offsets[n_off] = m
+    return coords[:m].copy(), offsets[: n_off + 1].copy(), n_lines

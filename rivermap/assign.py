@@ -342,8 +342,7 @@ def _assign_chunk(job: _Job, geoms: gpd.GeoSeries) -> _Chunk:
         if job.tol_m > 0
         else _Stretches.empty()
     )
-    pieces = _cut_pieces(segs, crossings, stretches)
-    _label_pieces(pieces, segs, stretches, job.locator)
+    pieces = _cut_pieces(segs, crossings, stretches, job.locator)
     reaches = _merge_runs(pieces)
     reaches, n_slivers, sliver_m = _merge_slivers(reaches, job.min_reach_m)
     reaches = _merge_runs(reaches)
@@ -544,44 +543,10 @@ class _Segments:
     last: IntArray  # per river: index of its last segment
     length: FloatArray  # per river: length in metres
     offset: FloatArray  # per river: a search key offset (sum of previous lengths + 1)
-    gkey: FloatArray  # per segment: offset[river] + start, for searchsorted
 
     @property
     def seg_length(self) -> FloatArray:
         return self.end - self.start
-
-    def point_at(
-        self, seg: IntArray, chain: FloatArray, *, original: bool = False
-    ) -> tuple[FloatArray, FloatArray]:
-        """Coordinates at ``chain`` metres, on segment ``seg`` (clipped to it)."""
-        seglen = self.seg_length[seg]
-        t = np.divide(chain - self.start[seg], seglen, out=np.zeros_like(chain), where=seglen > 0)
-        t = np.clip(t, 0.0, 1.0)
-        c = self.oxy if original else self.xy
-        return c[seg, 0] + t * (c[seg, 2] - c[seg, 0]), c[seg, 1] + t * (c[seg, 3] - c[seg, 1])
-
-    def segment_at(self, river: IntArray, chain: FloatArray, *, at_start: bool) -> IntArray:
-        """The segment holding chainage ``chain`` of ``river``.
-
-        With ``at_start`` the segment where a piece starting there begins
-        (``start <= chain < end``); otherwise where a piece ending there ends
-        (``start < chain <= end``). This matters at the gap between the parts
-        of a MultiLineString and at zero-length segments.
-        """
-        lo, hi = self.first[river], self.last[river]
-        seg = np.searchsorted(self.gkey, self.offset[river] + chain, side="right") - 1
-        seg = np.clip(seg, lo, hi).astype(np.int64)
-        for _ in range(1000):
-            if at_start:
-                fwd = (seg < hi) & (self.end[seg] <= chain)
-                back = (seg > lo) & (self.start[seg] > chain)
-            else:
-                fwd = (seg < hi) & (self.end[seg] < chain)
-                back = (seg > lo) & (self.start[seg] >= chain)
-            if not (fwd.any() or back.any()):
-                break
-            seg = seg + fwd.astype(np.int64) - back.astype(np.int64)
-        return seg
 
 
 def _river_segments(geoms: gpd.GeoSeries, crs: pyproj.CRS) -> _Segments:
@@ -620,7 +585,6 @@ def _river_segments(geoms: gpd.GeoSeries, crs: pyproj.CRS) -> _Segments:
         last=last,
         length=length,
         offset=offset,
-        gkey=offset[river] + start,
     )
 
 
@@ -1056,211 +1020,78 @@ class _Pieces:
 
 
 def _cut_pieces(
-    segs: _Segments, crossings: tuple[IntArray, FloatArray, IntArray], stretches: _Stretches
+    segs: _Segments,
+    crossings: tuple[IntArray, FloatArray, IntArray],
+    stretches: _Stretches,
+    locator: _UnitLocator,
 ) -> _Pieces:
-    """Cut every river at its crossings, stretch ends and part starts.
+    """Cut every river at its crossings, stretch ends and part starts, and label the pieces.
 
-    A piece that starts at one clean crossing, and no other cut, lies in the unit
-    the river crossed into: its ``unit`` is set. The others get ``_UNKNOWN``.
+    Pieces inside a boundary stretch take its units; a piece that starts at one
+    clean crossing, and no other cut, lies in the unit the river crossed into.
+    The others are located by a point-in-polygon test of their middle point.
     """
-    n_rivers = len(segs.length)
     part_first = np.flatnonzero(np.r_[True, segs.part[1:] != segs.part[:-1]])
-    rivers_all = np.arange(n_rivers, dtype=np.int64)
-    river = np.concatenate(
-        [
-            rivers_all,
-            rivers_all,
-            segs.river[part_first],
-            crossings[0],
-            stretches.river,
-            stretches.river,
-        ]
+    river, lo, hi, kind, unit, left, right, mid_x, mid_y = _kernels.cut_pieces(
+        segs.length,
+        segs.first,
+        segs.last,
+        segs.start,
+        segs.end,
+        segs.xy,
+        segs.river[part_first],
+        segs.start[part_first],
+        *crossings,
+        stretches.river,
+        stretches.lo,
+        stretches.hi,
+        stretches.left,
+        stretches.right,
+        _CUT_EPS_M,
+        _UNKNOWN,
+        _NONE,
+        _INSIDE,
+        _BOUNDARY,
     )
-    chain = np.concatenate(
-        [
-            np.zeros(n_rivers),
-            segs.length,
-            segs.start[part_first],
-            crossings[1],
-            stretches.lo,
-            stretches.hi,
-        ]
-    )
-    entered = np.full(len(river), _UNKNOWN, dtype=np.int64)
-    n_before = 2 * n_rivers + len(part_first)
-    entered[n_before : n_before + len(crossings[2])] = crossings[2]
-    length = segs.length[river]
-    chain = np.clip(chain, 0.0, length)
-    chain = np.where(chain <= _CUT_EPS_M, 0.0, chain)
-    chain = np.where(chain >= length - _CUT_EPS_M, length, chain)
-    order = np.lexsort((chain, river))
-    river, chain, entered = river[order], chain[order], entered[order]
-    keep = np.r_[True, (river[1:] != river[:-1]) | (np.diff(chain) > _CUT_EPS_M)]
-    # a cut made of several (a vertex, a stretch end, two edges) says nothing
-    first = np.flatnonzero(keep)
-    alone = np.diff(np.r_[first, len(keep)]) == 1
-    entered = np.where(alone, entered[first], _UNKNOWN)
-    river, chain = river[first], chain[first]
-    nxt = np.r_[river[1:] == river[:-1], False]
-    starts = nxt[:-1]
-    piece_lo, piece_hi, piece_river = chain[:-1][starts], chain[1:][starts], river[:-1][starts]
-    piece_unit = entered[:-1][starts]
-    # a river of zero length is one zero-length piece
-    lonely = rivers_all[np.bincount(piece_river, minlength=n_rivers) == 0]
-    if len(lonely):
-        piece_river = np.r_[piece_river, lonely]
-        piece_lo = np.r_[piece_lo, np.zeros(len(lonely))]
-        piece_hi = np.r_[piece_hi, np.zeros(len(lonely))]
-        piece_unit = np.r_[piece_unit, np.full(len(lonely), _UNKNOWN, dtype=np.int64)]
-        order = np.lexsort((piece_lo, piece_river))
-        piece_river, piece_lo, piece_hi = piece_river[order], piece_lo[order], piece_hi[order]
-        piece_unit = piece_unit[order]
-    n = len(piece_river)
-    none = np.full(n, _NONE, dtype=np.int64)
-    return _Pieces(
-        piece_river,
-        piece_lo,
-        piece_hi,
-        np.full(n, _INSIDE, dtype=np.int64),
-        piece_unit,
-        none.copy(),
-        none.copy(),
-    )
-
-
-def _label_pieces(
-    pieces: _Pieces, segs: _Segments, stretches: _Stretches, locator: _UnitLocator
-) -> None:
-    """Boundary pieces from the stretches; the others by the side entered, or a point test."""
-    mid = (pieces.lo + pieces.hi) / 2
-    in_stretch = np.full(len(mid), -1, dtype=np.int64)
-    if len(stretches.river):
-        skey = segs.offset[stretches.river] + stretches.lo
-        k = np.searchsorted(skey, segs.offset[pieces.river] + mid, side="right") - 1
-        kk = np.clip(k, 0, None)
-        ok = (k >= 0) & (stretches.river[kk] == pieces.river)
-        ok &= (stretches.lo[kk] <= mid) & (mid < stretches.hi[kk])
-        in_stretch[ok] = kk[ok]
-    b = in_stretch >= 0
-    pieces.kind[b] = _BOUNDARY
-    pieces.left[b] = stretches.left[in_stretch[b]]
-    pieces.right[b] = stretches.right[in_stretch[b]]
-    pieces.unit[b] = _NONE
-    # pieces whose unit the crossing they start at does not tell: a point test
-    rest = np.flatnonzero(~b & (pieces.unit == _UNKNOWN))
-    seg = segs.segment_at(pieces.river[rest], mid[rest], at_start=True)
-    x, y = segs.point_at(seg, mid[rest])
-    pieces.unit[rest] = locator.locate(x, y)
-    pieces.kind[~b & (pieces.unit == _NONE)] = _OUTSIDE
+    rest = np.flatnonzero(unit == _UNKNOWN)
+    unit[rest] = locator.locate(mid_x[rest], mid_y[rest])
+    kind[(kind == _INSIDE) & (unit == _NONE)] = _OUTSIDE
+    return _Pieces(river, lo, hi, kind, unit, left, right)
 
 
 # =================================================================== reaches
 def _merge_runs(p: _Pieces) -> _Pieces:
-    """Join consecutive pieces of a river with the same responsibility."""
-    if not len(p.river):
-        return p
-    attrs = p.attributes()
-    new = np.r_[True, (p.river[1:] != p.river[:-1]) | np.any(attrs[1:] != attrs[:-1], axis=1)]
-    starts = np.flatnonzero(new)
-    ends = np.r_[starts[1:], len(new)] - 1
-    out = p.take(starts)
-    out.hi = p.hi[ends]
-    return out
+    """Join consecutive pieces of a river with the same responsibility (``p`` is reused)."""
+    return p.take(_kernels.merge_runs(p.river, p.lo, p.hi, p.kind, p.unit, p.left, p.right))
 
 
 def _merge_slivers(r: _Pieces, min_m: float) -> tuple[_Pieces, int, float]:
-    """Give reaches shorter than ``min_m`` the responsibility of a neighbour.
+    """Give reaches shorter than ``min_m`` the responsibility of a neighbour (``r`` is reused).
 
-    A run of short reaches between two longer ones joins them both when they
-    agree, else the longer (the previous one on a tie); a river with no reach
-    of ``min_m`` keeps its longest reach (the first on a tie) as the anchor.
+    See :func:`rivermap._kernels.merge_slivers`. Returns the reaches, how many
+    changed hands and their length.
     """
-    n = len(r.river)
-    if not n or min_m <= 0:
+    if not len(r.river) or min_m <= 0:
         return r, 0, 0.0
-    length = r.hi - r.lo
-    anchor = length >= min_m
-    # reaches are sorted by river: per river, its longest reach (the first on a tie)
-    starts = np.flatnonzero(np.r_[True, r.river[1:] != r.river[:-1]])
-    size = np.diff(np.r_[starts, n])
-    is_max = length == np.repeat(np.maximum.reduceat(length, starts), size)
-    group = np.repeat(np.arange(len(starts)), size)
-    cand = np.flatnonzero(is_max)
-    longest = cand[np.r_[True, group[cand][1:] != group[cand][:-1]]]
-    has_anchor = np.logical_or.reduceat(anchor, starts)
-    anchor[longest[~has_anchor]] = True
-    idx = np.arange(n)
-    prev = np.maximum.accumulate(np.where(anchor, idx, -1))
-    nxt = np.minimum.accumulate(np.where(anchor, idx, n)[::-1])[::-1]
-    has_prev = (prev >= 0) & (r.river[np.clip(prev, 0, n - 1)] == r.river)
-    has_next = (nxt < n) & (r.river[np.clip(nxt, 0, n - 1)] == r.river)
-    pc, nc = np.clip(prev, 0, n - 1), np.clip(nxt, 0, n - 1)
-    attrs = r.attributes()
-    agree = np.all(attrs[pc] == attrs[nc], axis=1)
-    prefer_prev = agree | (length[pc] >= length[nc])
-    target = np.where(has_prev & (~has_next | prefer_prev), pc, nc)
-    sliver = np.flatnonzero(~anchor)
-    tgt = target[sliver]
-    changed = np.any(attrs[sliver] != attrs[tgt], axis=1)
-    n_moved = int(changed.sum())
-    moved_m = float(length[sliver][changed].sum())
-    out = r.take(np.arange(n))
-    out.kind[sliver] = r.kind[tgt]
-    out.unit[sliver] = r.unit[tgt]
-    out.left[sliver] = r.left[tgt]
-    out.right[sliver] = r.right[tgt]
-    return out, n_moved, moved_m
+    moved = _kernels.merge_slivers(r.river, r.lo, r.hi, r.kind, r.unit, r.left, r.right, min_m)
+    return r, int(moved.sum()), float((r.hi - r.lo)[moved].sum())
 
 
 def _reach_geometries(segs: _Segments, r: _Pieces) -> ObjArray:
     """Reach lines cut from the caller's coordinates, split at MultiLineString gaps."""
-    n = len(r.river)
-    if not n:
+    if not len(r.river):
         return np.empty(0, dtype=object)
-    sa = segs.segment_at(r.river, r.lo, at_start=True)
-    sb = np.maximum(segs.segment_at(r.river, r.hi, at_start=False), sa)
-    ax, ay = segs.point_at(sa, r.lo, original=True)
-    bx, by = segs.point_at(sb, r.hi, original=True)
-    # Inner vertices: the first vertex of every segment after the reach's first one;
-    # where a new part begins, the last vertex of the previous part comes first.
-    n_inner = sb - sa
-    gap_seg = np.zeros(len(segs.part), dtype=bool)
-    gap_seg[1:] = segs.part[1:] != segs.part[:-1]
-    gaps_before = np.concatenate([[0], np.cumsum(gap_seg)])  # gaps among segments < k
-    n_gaps = gaps_before[sb + 1] - gaps_before[sa + 1]
-    n_pts = n_inner + n_gaps + 2
-    first_pt = np.concatenate([[0], np.cumsum(n_pts)[:-1]])
-    total = int(n_pts.sum())
-    xs = np.empty(total)
-    ys = np.empty(total)
-    part_no = np.zeros(total, dtype=np.int64)
-    xs[first_pt], ys[first_pt] = ax, ay
-    last_pt = first_pt + n_pts - 1
-    xs[last_pt], ys[last_pt] = bx, by
-    owner = np.repeat(np.arange(n), n_inner)
-    k = np.arange(len(owner)) - np.repeat(np.cumsum(n_inner) - n_inner, n_inner)
-    inner = sa[owner] + 1 + k
-    gap = gap_seg[inner]
-    # position: after the start point, shifted by the gaps met so far in this reach
-    shift = gaps_before[inner + 1] - gaps_before[sa[owner] + 1]
-    pos = first_pt[owner] + 1 + k + shift
-    xs[pos], ys[pos] = segs.oxy[inner, 0], segs.oxy[inner, 1]
-    gpos = pos[gap] - 1
-    xs[gpos], ys[gpos] = segs.oxy[inner[gap] - 1, 2], segs.oxy[inner[gap] - 1, 3]
-    part_no[pos[gap]] = 1
-    part_no[first_pt] = 1  # every reach starts a new line
-    part_no = np.cumsum(part_no) - 1
-    offsets = np.r_[np.flatnonzero(np.r_[True, part_no[1:] != part_no[:-1]]), total]
-    lines = shapely.from_ragged_array(
-        shapely.GeometryType.LINESTRING, np.column_stack([xs, ys]), (offsets,)
+    coords, offsets, n_lines = _kernels.reach_lines(
+        r.river, r.lo, r.hi, segs.first, segs.last, segs.start, segs.end, segs.part, segs.oxy
     )
-    out = np.empty(n, dtype=object)
-    first_line = part_no[first_pt]
-    single = n_gaps == 0
+    lines = shapely.from_ragged_array(shapely.GeometryType.LINESTRING, coords, (offsets,))
+    first_line = np.cumsum(n_lines) - n_lines
+    single = n_lines == 1
+    out = np.empty(len(r.river), dtype=object)
     out[single] = lines[first_line[single]]
     multi = np.flatnonzero(~single)
     if len(multi):
-        cnt = n_gaps[multi] + 1
+        cnt = n_lines[multi]
         line_idx = np.repeat(first_line[multi], cnt) + (
             np.arange(int(cnt.sum())) - np.repeat(np.cumsum(cnt) - cnt, cnt)
         )
