@@ -129,10 +129,10 @@ def scan(
 
     Returns
     -------
-    cross_seg, cross_chain, cross_entered
-        One row per crossing: the segment, the chainage there, and the unit
-        entered (``unknown`` unless the river crosses a shared edge cleanly). A
-        collinear overlap gives its two ends, both ``unknown``.
+    cross_seg, cross_chain, cross_units
+        One row per crossing: the segment, the chainage there, and the units
+        entered and left there (``unknown`` unless the river crosses a shared
+        edge cleanly). A collinear overlap gives its two ends, ``unknown``.
     near_seg, near_t0, near_t1, near_edge, near_same
         One row per (segment, sub-edge) with a non-empty stretch of the segment
         within ``tol`` of the sub-edge: the segment's parameters of that stretch,
@@ -144,6 +144,7 @@ def scan(
     c_seg = np.empty(cap, dtype=np.int64)
     c_chain = np.empty(cap)
     c_ent = np.empty(cap, dtype=np.int64)
+    c_ext = np.empty(cap, dtype=np.int64)
     n_c = 0
     n_seg = np.empty(cap, dtype=np.int64)
     n_t0 = np.empty(cap)
@@ -203,7 +204,12 @@ def scan(
                 qx, qy = sub[s, 0], sub[s, 1]
                 sx, sy = sub[s, 2] - qx, sub[s, 3] - qy
                 wx, wy = qx - px, qy - py
-                # ---- crossing
+                # ---- crossing (one row, or two for a collinear overlap)
+                if n_c + 2 > len(c_seg):
+                    c_seg = _grow(c_seg, n_c + 2)
+                    c_chain = _grow(c_chain, n_c + 2)
+                    c_ent = _grow(c_ent, n_c + 2)
+                    c_ext = _grow(c_ext, n_c + 2)
                 denom = rx * sy - ry * sx
                 scale = math.sqrt(rr * (sx * sx + sy * sy))
                 if abs(denom) > PARALLEL_EPS * scale:
@@ -211,17 +217,14 @@ def scan(
                     u = (wx * ry - wy * rx) / denom
                     if -PARAM_EPS <= t <= 1 + PARAM_EPS and -PARAM_EPS <= u <= 1 + PARAM_EPS:
                         clean = CLEAN_EPS < t < 1 - CLEAN_EPS and CLEAN_EPS < u < 1 - CLEAN_EPS
-                        entered = unknown
+                        entered = exited = unknown
                         if clean and shared[edge]:
                             # cross(edge, river) > 0 (denom < 0): into the edge's left side
                             entered = left[edge] if denom < 0 else right[edge]
-                        if n_c + 2 > len(c_seg):
-                            c_seg = _grow(c_seg, n_c + 2)
-                            c_chain = _grow(c_chain, n_c + 2)
-                            c_ent = _grow(c_ent, n_c + 2)
+                            exited = right[edge] if denom < 0 else left[edge]
                         c_seg[n_c] = k
                         c_chain[n_c] = start[k] + min(max(t, 0.0), 1.0) * seglen
-                        c_ent[n_c] = entered
+                        c_ent[n_c], c_ext[n_c] = entered, exited
                         n_c += 1
                 else:
                     # collinear: the edge's ends projected on the segment, where they overlap it
@@ -232,16 +235,12 @@ def scan(
                         lo_t = max(min(ta, tb), 0.0)
                         hi_t = min(max(ta, tb), 1.0)
                         if lo_t <= hi_t:
-                            if n_c + 2 > len(c_seg):
-                                c_seg = _grow(c_seg, n_c + 2)
-                                c_chain = _grow(c_chain, n_c + 2)
-                                c_ent = _grow(c_ent, n_c + 2)
                             c_seg[n_c] = k
                             c_chain[n_c] = start[k] + lo_t * seglen
-                            c_ent[n_c] = unknown
+                            c_ent[n_c], c_ext[n_c] = unknown, unknown
                             c_seg[n_c + 1] = k
                             c_chain[n_c + 1] = start[k] + hi_t * seglen
-                            c_ent[n_c + 1] = unknown
+                            c_ent[n_c + 1], c_ext[n_c + 1] = unknown, unknown
                             n_c += 2
                 if not near_on:
                     continue
@@ -301,7 +300,7 @@ def scan(
     return (
         c_seg[:n_c].copy(),
         c_chain[:n_c].copy(),
-        c_ent[:n_c].copy(),
+        np.column_stack((c_ent[:n_c], c_ext[:n_c])),
         n_seg[:n_n].copy(),
         n_t0[:n_n].copy(),
         n_t1[:n_n].copy(),
@@ -322,7 +321,7 @@ def cut_pieces(
     part_chain: np.ndarray,
     cross_river: np.ndarray,
     cross_chain: np.ndarray,
-    cross_entered: np.ndarray,
+    cross_units: np.ndarray,
     st_river: np.ndarray,
     st_lo: np.ndarray,
     st_hi: np.ndarray,
@@ -350,7 +349,8 @@ def cut_pieces(
     crossing and at both ends of every boundary stretch (all inputs sorted by
     river). Cuts closer than ``cut_eps`` are one cut. A piece inside a stretch
     is a boundary piece with that stretch's units; a piece that starts at a
-    single crossing lies in the unit entered there. The rest keep ``unknown``
+    single crossing lies in the unit entered there, and one that ends at a
+    single crossing in the unit left there. The rest keep ``unknown``
     as their unit, and the point in their middle (metric CRS) is returned for a
     point-in-polygon test. A river of zero length is one zero-length piece.
 
@@ -375,12 +375,12 @@ def cut_pieces(
     p_y = np.empty(cap)
     n_p = 0
     chain = np.empty(64)
-    ent = np.empty(64, dtype=np.int64)
+    ent = np.empty((64, 2), dtype=np.int64)
+    group = np.empty(64, dtype=np.int64)
     i_part = i_cross = i_st = 0
     for r in range(n_rivers):
         top = length[r]
         # ---- gather this river's cuts
-        m = 0
         n_cross = 0
         while i_cross + n_cross < len(cross_river) and cross_river[i_cross + n_cross] == r:
             n_cross += 1
@@ -391,21 +391,22 @@ def cut_pieces(
         while i_st + n_st < len(st_river) and st_river[i_st + n_st] == r:
             n_st += 1
         need = 2 + n_part + n_cross + 2 * n_st
-        if need > len(chain):
+        if need >= len(chain):
             chain = np.empty(2 * need)
-            ent = np.empty(2 * need, dtype=np.int64)
-        chain[0], ent[0] = 0.0, unknown
-        chain[1], ent[1] = top, unknown
+            ent = np.empty((2 * need, 2), dtype=np.int64)
+            group = np.empty(2 * need, dtype=np.int64)
+        ent[:need] = unknown
+        chain[0], chain[1] = 0.0, top
         m = 2
         for k in range(i_part, i_part + n_part):
-            chain[m], ent[m] = part_chain[k], unknown
+            chain[m] = part_chain[k]
             m += 1
         for k in range(i_cross, i_cross + n_cross):
-            chain[m], ent[m] = cross_chain[k], cross_entered[k]
+            chain[m] = cross_chain[k]
+            ent[m, 0], ent[m, 1] = cross_units[k, 0], cross_units[k, 1]
             m += 1
         for k in range(i_st, i_st + n_st):
-            chain[m], ent[m] = st_lo[k], unknown
-            chain[m + 1], ent[m + 1] = st_hi[k], unknown
+            chain[m], chain[m + 1] = st_lo[k], st_hi[k]
             m += 2
         for k in range(m):
             c = min(max(chain[k], 0.0), top)
@@ -415,25 +416,27 @@ def cut_pieces(
                 c = top
             chain[k] = c
         order = np.argsort(chain[:m], kind="mergesort")
-        # ---- pieces between consecutive cuts; a cut made of several says nothing
+        # ---- cuts closer than cut_eps are one; a cut made of several says nothing
+        n_groups = 0
+        for k in range(m):
+            if k == 0 or chain[order[k]] - chain[order[k - 1]] > cut_eps:
+                group[n_groups] = k
+                n_groups += 1
+        group[n_groups] = m
+        # ---- pieces between consecutive cuts: the unit entered at the start, or left at the end
         first_piece = n_p
-        g = 0
         seg = seg_first[r]
         st = i_st
-        while g < m:
-            h = g + 1
-            while h < m and chain[order[h]] - chain[order[h - 1]] <= cut_eps:
-                h += 1
-            if h == m:
-                break
-            lo, hi = chain[order[g]], chain[order[h]]
-            entered = ent[order[g]] if h == g + 1 else unknown
-            p_river[n_p], p_lo[n_p], p_hi[n_p] = r, lo, hi
-            p_kind[n_p], p_unit[n_p] = inside, entered
+        for g in range(n_groups - 1):
+            a, b = group[g], group[g + 1]
+            unit = ent[order[a], 0] if b == a + 1 else unknown
+            if unit == unknown and group[g + 2] == b + 1:
+                unit = ent[order[b], 1]
+            p_river[n_p], p_lo[n_p], p_hi[n_p] = r, chain[order[a]], chain[order[b]]
+            p_kind[n_p], p_unit[n_p] = inside, unit
             p_left[n_p], p_right[n_p] = none, none
             p_x[n_p], p_y[n_p] = np.nan, np.nan
             n_p += 1
-            g = h
         if n_p == first_piece:  # a river of zero length
             p_river[n_p], p_lo[n_p], p_hi[n_p] = r, 0.0, 0.0
             p_kind[n_p], p_unit[n_p] = inside, unknown

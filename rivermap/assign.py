@@ -828,13 +828,13 @@ class _Near:
 def _scan_rivers(
     segs: _Segments, index: _EdgeIndex, tol_m: float
 ) -> tuple[tuple[IntArray, FloatArray, IntArray], _Near]:
-    """Crossings (river, chainage, unit entered or ``_UNKNOWN``) and near intervals.
+    """Crossings (river, chainage, units entered and left or ``_UNKNOWN``) and near intervals.
 
     One compiled pass (:func:`rivermap._kernels.scan`) finds the candidate
     (segment, sub-edge) pairs in the grid and, for each, where the segment
     crosses the edge and which stretch of it lies within ``tol_m``.
     """
-    c_seg, c_chain, c_entered, n_seg, t0, t1, edge, same = _kernels.scan(
+    c_seg, c_chain, c_units, n_seg, t0, t1, edge, same = _kernels.scan(
         segs.xy,
         segs.start,
         segs.end,
@@ -855,7 +855,7 @@ def _scan_rivers(
         tol_m,
         _UNKNOWN,
     )
-    return (segs.river[c_seg], c_chain, c_entered), _Near(n_seg, t0, t1, edge, same)
+    return (segs.river[c_seg], c_chain, c_units), _Near(n_seg, t0, t1, edge, same)
 
 
 # ========================================================= boundary stretches
@@ -1028,7 +1028,8 @@ def _cut_pieces(
     """Cut every river at its crossings, stretch ends and part starts, and label the pieces.
 
     Pieces inside a boundary stretch take its units; a piece that starts at one
-    clean crossing, and no other cut, lies in the unit the river crossed into.
+    clean crossing, and no other cut, lies in the unit the river crossed into,
+    and one that ends at such a crossing in the unit the river leaves there.
     The others are located by a point-in-polygon test of their middle point.
     """
     part_first = np.flatnonzero(np.r_[True, segs.part[1:] != segs.part[:-1]])
