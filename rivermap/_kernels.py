@@ -102,6 +102,7 @@ def scan(
     owner: np.ndarray,
     sub: np.ndarray,
     box: np.ndarray,
+    sub_dir: np.ndarray,
     parent: np.ndarray,
     left: np.ndarray,
     right: np.ndarray,
@@ -120,7 +121,8 @@ def scan(
     """Crossings of river segments with boundary sub-edges, and the stretches near them.
 
     ``xy`` holds the river segments (x0, y0, x1, y1); ``sub`` the boundary
-    sub-edges and ``box`` their boxes padded by ``tol`` (x0, y0, x1, y1), each
+    sub-edges, ``sub_dir`` their lengths and unit directions (length, ux, uy),
+    and ``box`` their boxes padded by ``tol`` (x0, y0, x1, y1), each
     registered under every cell it touches of a grid of ``cell`` metres (cell
     ``k``, ``ix * n_y + iy``, holds ``owner[cell_start[k]:cell_start[k + 1]]``).
     Segments are looked up ``run_segments`` at a time by the box of the run; a
@@ -245,8 +247,7 @@ def scan(
                 if not near_on:
                     continue
                 # ---- the stretch within tol: the line clipped by the edge's stadium
-                slen = math.hypot(sx, sy)
-                ux, uy = sx / slen, sy / slen
+                slen, ux, uy = sub_dir[s, 0], sub_dir[s, 1], sub_dir[s, 2]
                 dx, dy = px - qx, py - qy
                 a0, a1 = dx * ux + dy * uy, rx * ux + ry * uy
                 c0, c1 = -dx * uy + dy * ux, -rx * uy + ry * ux
@@ -651,3 +652,94 @@ def reach_lines(
         m += 1
     offsets[n_off] = m
     return coords[:m].copy(), offsets[: n_off + 1].copy(), n_lines
+
+
+@_jit
+def near_stretches(
+    seg: np.ndarray,
+    t0: np.ndarray,
+    t1: np.ndarray,
+    edge: np.ndarray,
+    same: np.ndarray,
+    seg_river: np.ndarray,
+    seg_start: np.ndarray,
+    seg_end: np.ndarray,
+    edge_left: np.ndarray,
+    edge_right: np.ndarray,
+    min_m: float,
+    bridge_m: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Merge the near intervals of each river per pair of units into stretches.
+
+    The intervals (sorted by river, as :func:`scan` gives them) of one river
+    along edges between the same two units ``pa < pb`` are merged where they
+    overlap or lie less than ``bridge_m`` apart; merged stretches shorter than
+    ``min_m`` are dropped. ``vote`` sums the length of the intervals with ``pa``
+    on the river's left, less those with it on the right.
+
+    Returns
+    -------
+    river, pa, pb, lo, hi, vote
+        One row per stretch, sorted by river, pair and chainage.
+    """
+    n = len(seg)
+    o_river = np.empty(n, dtype=np.int64)
+    o_pa = np.empty(n, dtype=np.int64)
+    o_pb = np.empty(n, dtype=np.int64)
+    o_lo = np.empty(n)
+    o_hi = np.empty(n)
+    o_vote = np.empty(n)
+    n_out = 0
+    n_codes = 2
+    for k in range(len(edge_left)):
+        n_codes = max(n_codes, edge_left[k] + 2, edge_right[k] + 2)
+    a = 0
+    while a < n:
+        river = seg_river[seg[a]]
+        b = a
+        while b < n and seg_river[seg[b]] == river:
+            b += 1
+        m = b - a
+        c0 = np.empty(m)
+        c1 = np.empty(m)
+        key = np.empty(m, dtype=np.int64)
+        vote = np.empty(m)
+        for i in range(m):
+            k = a + i
+            s = seg[k]
+            seglen = seg_end[s] - seg_start[s]
+            c0[i] = seg_start[s] + t0[k] * seglen
+            c1[i] = seg_start[s] + t1[k] * seglen
+            el, er = edge_left[edge[k]], edge_right[edge[k]]
+            pa, pb = min(el, er), max(el, er)
+            key[i] = (pa + 1) * n_codes + (pb + 1)
+            river_left = el if same[k] else er
+            # + when the smaller code of the pair lies on the river's left
+            vote[i] = (1.0 if river_left == pa else -1.0) * (c1[i] - c0[i])
+        by_start = np.argsort(c0, kind="mergesort")
+        order = by_start[np.argsort(key[by_start], kind="mergesort")]
+        i = 0
+        while i < m:
+            first = order[i]
+            lo, hi, v = c0[first], c1[first], vote[first]
+            j = i + 1
+            while j < m and key[order[j]] == key[first] and c0[order[j]] <= hi + bridge_m:
+                hi = max(hi, c1[order[j]])
+                v += vote[order[j]]
+                j += 1
+            if hi - lo >= min_m:
+                o_river[n_out] = river
+                o_pa[n_out] = key[first] // n_codes - 1
+                o_pb[n_out] = key[first] % n_codes - 1
+                o_lo[n_out], o_hi[n_out], o_vote[n_out] = lo, hi, v
+                n_out += 1
+            i = j
+        a = b
+    return (
+        o_river[:n_out].copy(),
+        o_pa[:n_out].copy(),
+        o_pb[:n_out].copy(),
+        o_lo[:n_out].copy(),
+        o_hi[:n_out].copy(),
+        o_vote[:n_out].copy(),
+    )

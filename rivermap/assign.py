@@ -787,6 +787,9 @@ class _EdgeIndex:
         x1 = np.maximum(self.sub[:, 0], self.sub[:, 2]) + tol
         y1 = np.maximum(self.sub[:, 1], self.sub[:, 3]) + tol
         self.box = np.column_stack([x0, y0, x1, y1])  # padded boxes
+        sx, sy = self.sub[:, 2] - self.sub[:, 0], self.sub[:, 3] - self.sub[:, 1]
+        slen = np.hypot(sx, sy)
+        self.sub_dir = np.column_stack([slen, sx / slen, sy / slen])
         self.ox = float(x0.min()) if len(parent) else 0.0
         self.oy = float(y0.min()) if len(parent) else 0.0
         ix0, iy0 = self._ix(x0, self.ox), self._ix(y0, self.oy)
@@ -843,6 +846,7 @@ def _scan_rivers(
         index.owner,
         index.sub,
         index.box,
+        index.sub_dir,
         index.parent,
         index.left,
         index.right,
@@ -887,50 +891,23 @@ def _boundary_stretches(
     """
     if not len(near.seg):
         return _Stretches.empty()
-    seglen = segs.seg_length[near.seg]
-    c0 = segs.start[near.seg] + near.t0 * seglen
-    c1 = segs.start[near.seg] + near.t1 * seglen
-    el, er = edges.left[near.edge], edges.right[near.edge]
-    pa, pb = np.minimum(el, er), np.maximum(el, er)
-    river_left = np.where(near.same_dir, el, er)
-    # + when the smaller code of the pair lies on the river's left
-    vote = np.where(river_left == pa, 1.0, -1.0) * (c1 - c0)
-    river = segs.river[near.seg]
-    # Sort by (river, pair of units), then chainage: two stable sorts of nearly sorted keys.
-    order = np.argsort(segs.offset[river] + c0, kind="stable")
-    n_codes = int(max(edges.left.max(initial=0), edges.right.max(initial=0))) + 2
-    key = (river * n_codes + (pa + 1)) * n_codes + (pb + 1)
-    order = order[np.argsort(key[order], kind="stable")]
-    river, pa, pb, c0, c1, vote, key = (
-        river[order],
-        pa[order],
-        pb[order],
-        c0[order],
-        c1[order],
-        vote[order],
-        key[order],
+    river, pa, pb, lo, hi, vote = _kernels.near_stretches(
+        near.seg,
+        near.t0,
+        near.t1,
+        near.edge,
+        near.same_dir,
+        segs.river,
+        segs.start,
+        segs.end,
+        edges.left,
+        edges.right,
+        min_m,
+        bridge_m,
     )
-    new_group = np.r_[True, key[1:] != key[:-1]]
-    group = np.cumsum(new_group) - 1
-    # running furthest end within each group: shift every group above the one before
-    span = np.maximum.reduceat(c1, np.flatnonzero(new_group)) + 1.0
-    shift = np.r_[0.0, np.cumsum(span)[:-1]][group]
-    reach = np.maximum.accumulate(c1 + shift) - shift
-    new = new_group.copy()
-    new[1:] |= c0[1:] > reach[:-1] + bridge_m
-    first = np.flatnonzero(new)
-    lo, hi = np.minimum.reduceat(c0, first), np.maximum.reduceat(c1, first)
-    keep = (hi - lo) >= min_m
-    if not keep.any():
+    if not len(river):
         return _Stretches.empty()
-    st = _Candidates(
-        river[first][keep],
-        pa[first][keep],
-        pb[first][keep],
-        lo[keep],
-        hi[keep],
-        np.add.reduceat(vote, first)[keep],
-    )
+    st = _Candidates(river, pa, pb, lo, hi, vote)
     st = _resolve_overlaps(st, segs.offset, min_m)
     left = np.where(st.vote >= 0, st.pa, st.pb).astype(np.int64)
     right = np.where(st.vote >= 0, st.pb, st.pa).astype(np.int64)
