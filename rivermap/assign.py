@@ -62,7 +62,7 @@ import shapely
 from numpy.typing import NDArray
 
 from rivermap import _kernels
-from rivermap._arrays import unique_first, unique_inverse, unique_values
+from rivermap._arrays import unique_first, unique_inverse
 from rivermap.crs import metric_crs
 from rivermap.errors import CRSError, SchemaError, format_ids
 from rivermap.responsibility import Responsibility
@@ -1117,31 +1117,30 @@ def _level_columns(r: _Pieces, hier: _Hierarchy) -> tuple[IntArray, IntArray]:
 
 
 def _responsible(
-    r: _Pieces, per_level: IntArray, hier: _Hierarchy, policy: str, length: FloatArray
-) -> ObjArray:
-    ids = hier.ids
+    r: _Pieces,
+    per_level: IntArray,
+    hier: _Hierarchy,
+    policy: str,
+    length: FloatArray,
+    unit_ids: pd.api.extensions.ExtensionArray,
+) -> pd.Series:
+    """The ``responsible`` column: a unit_id, or ``"<left>;<right>"`` for a bank-split 界河."""
     deepest = np.full(len(r.river), _NONE, dtype=np.int64)
     for j in range(per_level.shape[1]):
         deepest = np.where(per_level[:, j] >= 0, per_level[:, j], deepest)
-    out = np.full(len(r.river), None, dtype=object)
-    inside = r.kind == _INSIDE
-    out[inside] = ids[r.unit[inside]]
+    code = np.where(r.kind == _INSIDE, r.unit, _NONE)
     b = np.flatnonzero(r.kind == _BOUNDARY)
-    if not len(b):
-        return out
     left, right = r.left[b], r.right[b]
     one_sided = (left < 0) | (right < 0)
     present = np.where(left >= 0, left, right)
+    both: IntArray = np.empty(0, dtype=np.int64)
     if policy == "bank":
-        both = np.char.add(np.char.add(ids[left].astype(str), ";"), ids[right].astype(str))
-        out[b] = np.where(one_sided, ids[present], both.astype(object))
+        code[b] = np.where(one_sided, present, _NONE)
+        both = b[~one_sided]
     elif policy == "parent":
-        common = deepest[b]
-        parent = ids[np.clip(common, 0, None)].copy()
-        parent[common < 0] = None
-        out[b] = parent
-        out[b[one_sided]] = ids[present[one_sided]]
-    else:  # "lead": the side holding more of the river at the level where they differ
+        code[b] = np.where(one_sided, present, deepest[b])
+    elif len(b):  # "lead": the side holding more of the river at the level where they differ
+        inside = r.kind == _INSIDE
         level = np.clip(_level_columns(r, hier)[1][b], 0, None)
         totals = _length_by_river_unit(r, inside, length, hier)
         share = []
@@ -1149,14 +1148,14 @@ def _responsible(
             unit_at = hier.anc[np.clip(side, 0, None), level]
             key = pd.MultiIndex.from_arrays([r.river[b], unit_at])
             share.append(totals.reindex(key).fillna(0.0).to_numpy())
-        left_id = ids[np.clip(left, 0, None)]
-        right_id = ids[np.clip(right, 0, None)]
-        pick_left = (share[0] > share[1]) | (
-            (share[0] == share[1]) & (left_id.astype(str) <= right_id.astype(str))
-        )
-        lead_out = np.where(pick_left, left_id, right_id).astype(object)
-        lead_out[one_sided] = ids[present[one_sided]]
-        out[b] = lead_out
+        ids = hier.ids.astype(str)
+        left_id, right_id = ids[np.clip(left, 0, None)], ids[np.clip(right, 0, None)]
+        pick_left = (share[0] > share[1]) | ((share[0] == share[1]) & (left_id <= right_id))
+        code[b] = np.where(one_sided, present, np.where(pick_left, left, right))
+    out = _take(unit_ids, code)
+    if len(both):
+        pair = _take(unit_ids, r.left[both]) + ";" + _take(unit_ids, r.right[both])
+        out.iloc[both] = pair.to_numpy()
     return out
 
 
@@ -1182,8 +1181,9 @@ class _Credits:
     """Rows (reach, river, level, unit, length, boundary) crediting units with length.
 
     A boundary reach credits the shared unit in full, and each side half at the
-    levels where they differ; ``boundary`` is True for those side credits (and
-    for the inside unit of a reach along the outer border, with no length).
+    levels where they differ; ``boundary`` is True for those side credits, and
+    for the inside unit of a reach along the outer border. A unit is credited
+    at most once per reach and level.
     """
 
     reach: IntArray
@@ -1201,20 +1201,20 @@ def _long_lengths(
     n_levels = per_level.shape[1]
     reach = np.arange(len(r.river), dtype=np.int64)
     is_b = r.kind == _BOUNDARY
-    parts: list[tuple[IntArray, int, IntArray, FloatArray, bool]] = []
+    parts: list[tuple[IntArray, int, IntArray, FloatArray, BoolArray]] = []
+    # outer border: the inside unit is on the boundary at every level
+    outer = is_b & ((r.left < 0) | (r.right < 0))
     for j in range(n_levels):
         u = per_level[:, j]
         ok = u >= 0
-        parts.append((reach[ok], j, u[ok], length[ok], False))
+        parts.append((reach[ok], j, u[ok], length[ok], outer[ok]))
         b = is_b & ~ok
         for side in (r.left, r.right):
             s = side[b]
             ua = hier.anc[np.clip(s, 0, None), j]
             good = (s >= 0) & (ua >= 0)
-            parts.append((reach[b][good], j, ua[good], length[b][good] / 2, True))
-        # outer border: the inside unit is on the boundary at every level
-        outer = is_b & ((r.left < 0) | (r.right < 0)) & ok
-        parts.append((reach[outer], j, u[outer], np.zeros(int(outer.sum())), True))
+            n_good = int(good.sum())
+            parts.append((reach[b][good], j, ua[good], length[b][good] / 2, np.ones(n_good, bool)))
     rows = np.concatenate([p[0] for p in parts])
     return _Credits(
         reach=rows,
@@ -1222,7 +1222,7 @@ def _long_lengths(
         level=np.concatenate([np.full(len(p[0]), p[1], dtype=np.int8) for p in parts]),
         unit=np.concatenate([p[2] for p in parts]),
         len=np.concatenate([p[3] for p in parts]),
-        boundary=np.concatenate([np.full(len(p[0]), p[4]) for p in parts]),
+        boundary=np.concatenate([p[4] for p in parts]),
     )
 
 
@@ -1268,12 +1268,21 @@ def _build_result(
     data["left_unit"] = id_or_none(r.left)
     data["right_unit"] = id_or_none(r.right)
     data["boundary_level"] = _take(_labels(levels), b_level)
-    data["responsible"] = _text(_responsible(r, per_level, hier, params["boundary_policy"], length))
+    data["responsible"] = _responsible(
+        r, per_level, hier, params["boundary_policy"], length, unit_ids
+    )
     reaches = gpd.GeoDataFrame(data, geometry=done.geoms, crs=rivers.crs)
 
     credits = _long_lengths(r, per_level, hier, length)
-    river_table = _river_table(rivers, river_length, r, credits, hier, levels)
-    unit_table = _unit_table(credits, length, hier, levels, unit_frame, rivers.crs)
+    # length per (river, level, unit), its key sorted by river, level and unit
+    n_levels, n_units = len(levels), len(ids)
+    key = (credits.river.astype(np.int64) * n_levels + credits.level) * n_units + credits.unit
+    groups, inverse = unique_inverse(key)
+    group_len = np.asarray(
+        np.bincount(inverse, weights=credits.len, minlength=len(groups)), dtype=np.float64
+    )
+    river_table = _river_table(rivers, river_length, r, groups, group_len, hier, levels)
+    unit_table = _unit_table(credits, groups, length, hier, levels, unit_frame, rivers.crs)
     summary = {
         "n_rivers": len(rivers),
         "n_reaches": n,
@@ -1302,10 +1311,16 @@ def _river_table(
     rivers: gpd.GeoDataFrame,
     river_length: FloatArray,
     r: _Pieces,
-    credits: _Credits,
+    groups: IntArray,
+    total: FloatArray,
     hier: _Hierarchy,
     levels: tuple[str, ...],
 ) -> pd.DataFrame:
+    """Per river: chief level and unit, and per level the units, the lead and its share.
+
+    ``groups`` are the sorted keys ``(river * n_levels + level) * n_units + unit``
+    of the credited (river, level, unit) and ``total`` their lengths.
+    """
     n_rivers = len(rivers)
     ids = hier.ids
     out = pd.DataFrame(
@@ -1337,13 +1352,10 @@ def _river_table(
             chief_unit[has[sel]] = ids[lo[sel, j]]
     out["chief_level"] = _text(chief_level)
     out["chief_unit"] = _text(chief_unit)
-    # length per (river, level, unit), longest first within (river, level)
+    # groups are sorted by river, level, unit: the lead of a (river, level) is its
+    # first group holding the longest length (the smallest unit_id on a tie)
     n_levels, n_units = len(levels), len(ids)
-    key = (credits.river.astype(np.int64) * n_levels + credits.level) * n_units + credits.unit
-    uniq, inverse = unique_inverse(key)
-    total = np.bincount(inverse, weights=credits.len, minlength=len(uniq))
-    # uniq is sorted by river, level, unit: the lead of a (river, level) group is its
-    # first row holding the group's longest length (the smallest unit_id on a tie)
+    uniq = groups
     group = uniq // n_units
     starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]]) if len(group) else group
     size = np.diff(np.r_[starts, len(group)])
@@ -1370,6 +1382,7 @@ def _river_table(
 
 def _unit_table(
     credits: _Credits,
+    groups: IntArray,
     length: FloatArray,
     hier: _Hierarchy,
     levels: tuple[str, ...],
@@ -1380,10 +1393,13 @@ def _unit_table(
     n_units = len(ids)
     depth_of = hier.depth
     own = credits.level == depth_of[credits.unit]
-    unit, river, reach = credits.unit[own], credits.river[own], credits.reach[own]
+    unit, reach = credits.unit[own], credits.reach[own]
     river_len = np.bincount(unit, weights=credits.len[own], minlength=n_units)
-    n_rivers = _count_distinct(unit, river, n_units)
-    n_reaches = _count_distinct(unit, reach, n_units)
+    # the credited (river, level, unit) at the unit's own level: one per river
+    g_unit = groups % n_units
+    g_level = (groups // n_units) % len(levels)
+    n_rivers = np.bincount(g_unit[g_level == depth_of[g_unit]], minlength=n_units)
+    n_reaches = np.bincount(unit, minlength=n_units)  # one credit per reach at most
     bnd = credits.boundary[own]
     boundary_len = np.bincount(unit[bnd], weights=length[reach[bnd]], minlength=n_units)
     out = pd.DataFrame(
@@ -1408,10 +1424,3 @@ def _unit_table(
     # keep the units' own order (top level first, then unit_id)
     order = np.lexsort((ids.astype(str), depth_of))
     return table.iloc[order].reset_index(drop=True)
-
-
-def _count_distinct(group: IntArray, value: IntArray, n_groups: int) -> IntArray:
-    """How many distinct ``value`` each group ``0 … n_groups - 1`` holds."""
-    width = int(value.max(initial=0)) + 1
-    pairs = unique_values(group * width + value)
-    return np.bincount(pairs // width, minlength=n_groups).astype(np.int64)
