@@ -206,51 +206,62 @@ def scan(
                 qx, qy = sub[s, 0], sub[s, 1]
                 sx, sy = sub[s, 2] - qx, sub[s, 3] - qy
                 wx, wy = qx - px, qy - py
+                slen, ux, uy = sub_dir[s, 0], sub_dir[s, 1], sub_dir[s, 2]
+                dx, dy = px - qx, py - qy
+                a0, a1 = dx * ux + dy * uy, rx * ux + ry * uy
+                c0, c1 = -dx * uy + dy * ux, -rx * uy + ry * ux
+                # The segment's ends lie c0 and c0 + c1 from the edge's line. Both on one
+                # side, clear of rounding: no crossing; clear of tol too: no stretch either.
+                may_cross = may_near = True
+                if c0 * (c0 + c1) > 0:
+                    d_min = min(abs(c0), abs(c0 + c1))
+                    d_max = max(abs(c0), abs(c0 + c1))
+                    may_cross = d_min <= 1e-8 * d_max + 1e-12
+                    may_near = d_min <= tol + 1e-9 * (tol + d_max) + 1e-9
+                if not may_cross and not (near_on and may_near):
+                    continue
                 # ---- crossing (one row, or two for a collinear overlap)
                 if n_c + 2 > len(c_seg):
                     c_seg = _grow(c_seg, n_c + 2)
                     c_chain = _grow(c_chain, n_c + 2)
                     c_ent = _grow(c_ent, n_c + 2)
                     c_ext = _grow(c_ext, n_c + 2)
-                denom = rx * sy - ry * sx
-                scale = math.sqrt(rr * (sx * sx + sy * sy))
-                if abs(denom) > PARALLEL_EPS * scale:
-                    t = (wx * sy - wy * sx) / denom
-                    u = (wx * ry - wy * rx) / denom
-                    if -PARAM_EPS <= t <= 1 + PARAM_EPS and -PARAM_EPS <= u <= 1 + PARAM_EPS:
-                        clean = CLEAN_EPS < t < 1 - CLEAN_EPS and CLEAN_EPS < u < 1 - CLEAN_EPS
-                        entered = exited = unknown
-                        if clean and shared[edge]:
-                            # cross(edge, river) > 0 (denom < 0): into the edge's left side
-                            entered = left[edge] if denom < 0 else right[edge]
-                            exited = right[edge] if denom < 0 else left[edge]
-                        c_seg[n_c] = k
-                        c_chain[n_c] = start[k] + min(max(t, 0.0), 1.0) * seglen
-                        c_ent[n_c], c_ext[n_c] = entered, exited
-                        n_c += 1
-                else:
-                    # collinear: the edge's ends projected on the segment, where they overlap it
-                    off = abs(wx * ry - wy * rx) / math.sqrt(rr)
-                    if off <= 1e-9 * max(1.0, math.sqrt(rr)):
-                        ta = (wx * rx + wy * ry) / rr
-                        tb = ((wx + sx) * rx + (wy + sy) * ry) / rr
-                        lo_t = max(min(ta, tb), 0.0)
-                        hi_t = min(max(ta, tb), 1.0)
-                        if lo_t <= hi_t:
+                if may_cross:
+                    denom = rx * sy - ry * sx
+                    scale = math.sqrt(rr * (sx * sx + sy * sy))
+                    if abs(denom) > PARALLEL_EPS * scale:
+                        t = (wx * sy - wy * sx) / denom
+                        u = (wx * ry - wy * rx) / denom
+                        if -PARAM_EPS <= t <= 1 + PARAM_EPS and -PARAM_EPS <= u <= 1 + PARAM_EPS:
+                            clean = CLEAN_EPS < t < 1 - CLEAN_EPS and CLEAN_EPS < u < 1 - CLEAN_EPS
+                            entered = exited = unknown
+                            if clean and shared[edge]:
+                                # cross(edge, river) > 0 (denom < 0): into the edge's left side
+                                entered = left[edge] if denom < 0 else right[edge]
+                                exited = right[edge] if denom < 0 else left[edge]
                             c_seg[n_c] = k
-                            c_chain[n_c] = start[k] + lo_t * seglen
-                            c_ent[n_c], c_ext[n_c] = unknown, unknown
-                            c_seg[n_c + 1] = k
-                            c_chain[n_c + 1] = start[k] + hi_t * seglen
-                            c_ent[n_c + 1], c_ext[n_c + 1] = unknown, unknown
-                            n_c += 2
-                if not near_on:
+                            c_chain[n_c] = start[k] + min(max(t, 0.0), 1.0) * seglen
+                            c_ent[n_c], c_ext[n_c] = entered, exited
+                            n_c += 1
+                    else:
+                        # collinear: the edge's ends projected on the segment, where they overlap it
+                        off = abs(wx * ry - wy * rx) / math.sqrt(rr)
+                        if off <= 1e-9 * max(1.0, math.sqrt(rr)):
+                            ta = (wx * rx + wy * ry) / rr
+                            tb = ((wx + sx) * rx + (wy + sy) * ry) / rr
+                            lo_t = max(min(ta, tb), 0.0)
+                            hi_t = min(max(ta, tb), 1.0)
+                            if lo_t <= hi_t:
+                                c_seg[n_c] = k
+                                c_chain[n_c] = start[k] + lo_t * seglen
+                                c_ent[n_c], c_ext[n_c] = unknown, unknown
+                                c_seg[n_c + 1] = k
+                                c_chain[n_c + 1] = start[k] + hi_t * seglen
+                                c_ent[n_c + 1], c_ext[n_c + 1] = unknown, unknown
+                                n_c += 2
+                if not near_on or not may_near:
                     continue
                 # ---- the stretch within tol: the line clipped by the edge's stadium
-                slen, ux, uy = sub_dir[s, 0], sub_dir[s, 1], sub_dir[s, 2]
-                dx, dy = px - qx, py - qy
-                a0, a1 = dx * ux + dy * uy, rx * ux + ry * uy
-                c0, c1 = -dx * uy + dy * ux, -rx * uy + ry * ux
                 r_lo, r_hi = 0.0, 1.0
                 for which in range(2):
                     if which == 0:
