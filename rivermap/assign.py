@@ -1226,6 +1226,15 @@ def _long_lengths(
     )
 
 
+@dataclass(frozen=True)
+class _TextLabels:
+    """The labels text columns are taken from, as pandas string arrays."""
+
+    unit_ids: pd.api.extensions.ExtensionArray  # by unit code
+    river_ids: pd.api.extensions.ExtensionArray  # by river index
+    names: pd.api.extensions.ExtensionArray  # river names by river index
+
+
 def _build_result(
     rivers: gpd.GeoDataFrame,
     done: _Chunk,
@@ -1243,9 +1252,12 @@ def _build_result(
     length = r.hi - r.lo
     per_level, b_level = _level_columns(r, hier)
     # text columns taken from small arrays of labels (missing where a code is -1)
-    unit_ids = _labels(ids)
-    river_ids = _labels(rivers["river_id"].to_numpy(dtype=object))
-    names = _labels(rivers["name"].astype(object).where(rivers["name"].notna(), None))
+    labels = _TextLabels(
+        unit_ids=_labels(ids),
+        river_ids=_labels(rivers["river_id"].to_numpy(dtype=object)),
+        names=_labels(rivers["name"].astype(object).where(rivers["name"].notna(), None)),
+    )
+    unit_ids, river_ids, names = labels.unit_ids, labels.river_ids, labels.names
 
     def id_or_none(codes: IntArray) -> pd.Series:
         return _take(unit_ids, codes)
@@ -1281,7 +1293,7 @@ def _build_result(
     group_len = np.asarray(
         np.bincount(inverse, weights=credits.len, minlength=len(groups)), dtype=np.float64
     )
-    river_table = _river_table(rivers, river_length, r, groups, group_len, hier, levels)
+    river_table = _river_table(rivers, river_length, r, groups, group_len, hier, levels, labels)
     unit_table = _unit_table(credits, groups, length, hier, levels, unit_frame, rivers.crs)
     summary = {
         "n_rivers": len(rivers),
@@ -1315,6 +1327,7 @@ def _river_table(
     total: FloatArray,
     hier: _Hierarchy,
     levels: tuple[str, ...],
+    labels: _TextLabels,
 ) -> pd.DataFrame:
     """Per river: chief level and unit, and per level the units, the lead and its share.
 
@@ -1322,11 +1335,11 @@ def _river_table(
     of the credited (river, level, unit) and ``total`` their lengths.
     """
     n_rivers = len(rivers)
-    ids = hier.ids
+    every = np.arange(n_rivers)
     out = pd.DataFrame(
         {
-            "river_id": _text(rivers["river_id"].to_numpy(dtype=object)),
-            "name": _text(rivers["name"].astype(object).where(rivers["name"].notna(), None)),
+            "river_id": _take(labels.river_ids, every),
+            "name": _take(labels.names, every),
             "length_m": river_length,
         }
     )
@@ -1338,23 +1351,24 @@ def _river_table(
     order = np.argsort(t_river, kind="stable")
     anc, t_river = hier.anc[touched[order]], t_river[order]
     starts = np.flatnonzero(np.r_[True, t_river[1:] != t_river[:-1]]) if len(t_river) else t_river
-    chief_level = np.full(n_rivers, None, dtype=object)
-    chief_unit = np.full(n_rivers, None, dtype=object)
+    # chief level codes: the level's index, len(levels) for above the top, -1 for none
+    chief_level = np.full(n_rivers, _NONE, dtype=np.int64)
+    chief_unit = np.full(n_rivers, _NONE, dtype=np.int64)
     if len(starts):
         lo = np.minimum.reduceat(anc, starts, axis=0)
         hi = np.maximum.reduceat(anc, starts, axis=0)
         unique = (lo == hi) & (lo >= 0)  # one ancestor at that level for every unit touched
         has = t_river[starts]
-        chief_level[has] = f"above:{levels[0]}"
-        for j, lv in enumerate(levels):
+        chief_level[has] = len(levels)
+        for j in range(len(levels)):
             sel = unique[:, j]
-            chief_level[has[sel]] = lv
-            chief_unit[has[sel]] = ids[lo[sel, j]]
-    out["chief_level"] = _text(chief_level)
-    out["chief_unit"] = _text(chief_unit)
+            chief_level[has[sel]] = j
+            chief_unit[has[sel]] = lo[sel, j]
+    out["chief_level"] = _take(_labels([*levels, f"above:{levels[0]}"]), chief_level)
+    out["chief_unit"] = _take(labels.unit_ids, chief_unit)
     # groups are sorted by river, level, unit: the lead of a (river, level) is its
     # first group holding the longest length (the smallest unit_id on a tie)
-    n_levels, n_units = len(levels), len(ids)
+    n_levels, n_units = len(levels), len(labels.unit_ids)
     uniq = groups
     group = uniq // n_units
     starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]]) if len(group) else group
@@ -1367,13 +1381,13 @@ def _river_table(
         at = g_level == j
         count = np.zeros(n_rivers, dtype=np.int64)
         count[g_river[at]] = size[at]
-        lead_unit = np.full(n_rivers, None, dtype=object)
+        lead_unit = np.full(n_rivers, _NONE, dtype=np.int64)
         lead_len = np.zeros(n_rivers)
-        lead_unit[g_river[at]] = ids[uniq[lead[at]] % n_units]
+        lead_unit[g_river[at]] = uniq[lead[at]] % n_units
         lead_len[g_river[at]] = total[lead[at]]
         has_lead = count > 0
         out[f"n_units_{lv}"] = count.astype(np.int64)
-        out[f"lead_{lv}"] = _text(lead_unit)
+        out[f"lead_{lv}"] = _take(labels.unit_ids, lead_unit)
         with np.errstate(divide="ignore", invalid="ignore"):
             share = lead_len / river_length
         out[f"lead_share_{lv}"] = np.where(river_length > 0, share, np.where(has_lead, 1.0, 0.0))
