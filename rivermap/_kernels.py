@@ -14,18 +14,31 @@ kernels against direct numpy and shapely computations.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 import numpy as np
 from numba import njit
 
-# The same tolerances as rivermap.assign (kept there for the documentation).
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+# Tolerances of the geometry decisions (see rivermap.assign).
 PARAM_EPS = 1e-9  # intersection parameters this far past a segment's end still count
 CLEAN_EPS = 1e-6  # a crossing this far (as a parameter) from every end is clean
 PARALLEL_EPS = 1e-12  # sine of the angle below which two segments are parallel
 RUN_SEGMENTS = 16  # river segments looked up in the edge grid at a time
 
-# compiled once and cached on disk; no GIL, so that threads run kernels in parallel
-_jit = njit(cache=True, nogil=True)
+
+def _jit(func: _F) -> _F:
+    """Compile ``func`` without the GIL (threads run kernels in parallel), cached on disk.
+
+    Compiling takes a few seconds, once; later processes load the machine code
+    from numba's cache (beside this file, or in the user's cache folder).
+    """
+    try:
+        return cast(_F, njit(cache=True, nogil=True)(func))
+    except RuntimeError:  # pragma: no cover - no writable cache folder anywhere
+        return cast(_F, njit(nogil=True)(func))
 
 
 @_jit
