@@ -18,22 +18,32 @@ children do not cover), and coarser levels follow from the ancestor table.
    chained in order, without counting the gap between them.
 2. Every boundary edge is stored once, labelled with the unit on its left and on
    its right (the outer border has a unit on one side only). Candidate (river
-   segment, boundary edge) pairs come from a uniform grid hash, and the exact
-   crossing parameters from vectorized segment–segment intersection. A river
-   segment collinear with an edge is cut at both ends of the overlap.
+   segment, boundary edge) pairs come from a uniform grid, and the exact
+   crossing parameters from segment–segment intersection. A river segment
+   collinear with an edge is cut at both ends of the overlap.
 3. For boundary reaches, each candidate pair also gives the exact sub-interval
    of the river segment lying within ``boundary_tol_m`` of the edge (a line
    clipped by the edge's buffer, a stadium). Intervals of one river with the
    same pair of units are merged; merged stretches of at least
    ``boundary_min_m`` become boundary reaches.
-4. Each river is cut at the sorted crossings and boundary-stretch ends; every
-   piece outside a boundary stretch is located by a point-in-polygon test of
-   its middle point at the finest level (coarser levels only where no finest
-   unit covers it), and the ancestor table gives every other level.
+4. Each river is cut at the sorted crossings and boundary-stretch ends. A piece
+   that starts where the river cleanly crosses an edge shared by two units lies
+   in the unit entered there; one that ends at such a crossing, in the unit left
+   there. Only the other pieces (mostly rivers that cross nothing) are located
+   by a point-in-polygon test of their middle point at the finest level
+   (coarser levels only where no finest unit covers it). The ancestor table
+   gives every other level.
 5. Consecutive pieces with the same responsibility become one reach; reaches
    shorter than ``min_reach_m`` are merged into a neighbour; reach geometry is
    cut from the caller's own coordinates, so it comes back in the caller's CRS
    with the original vertices.
+
+The loops over segments (steps 1–5) are compiled with numba
+(:mod:`rivermap._kernels`): one pass each, no Python loop over features, and
+no GIL, so that ``workers`` threads share the work. Rivers go through in chunks
+of about ``_CHUNK_SEGMENTS`` vertices, which bounds the memory in use. The
+first use in a new environment compiles the kernels (a few seconds, once); a
+new process loads them from numba's cache (about 0.2 s).
 
 Ties are decided deterministically: a piece lying exactly on a boundary (a
 river collinear with it) belongs to one unit only, the one with the smallest
@@ -280,11 +290,11 @@ def assign(
 def _gc_paused() -> Iterator[None]:
     """Pause Python's cyclic garbage collector while the engine runs.
 
-    The engine creates hundreds of thousands of shapely geometries, each of
-    which counts towards the collector's thresholds; its full passes then walk
-    every live object again and again (about 10% of the run at 20,000 rivers).
-    The engine creates no reference cycles, so nothing is left uncollected.
-    This is what :mod:`timeit` does too.
+    The engine creates a shapely geometry per reach, and each counts towards
+    the collector's thresholds; its full passes then walk every live object
+    again and again, the more so when earlier results are still alive (10–30%
+    of the run at 20,000 rivers). Cycles made meanwhile are collected once the
+    collector resumes. This is what :mod:`timeit` does too.
     """
     was_enabled = gc.isenabled()
     gc.disable()
