@@ -767,3 +767,102 @@ def near_stretches(
         o_hi[:n_out].copy(),
         o_vote[:n_out].copy(),
     )
+
+
+@_jit
+def credit_totals(
+    river: np.ndarray,
+    kind: np.ndarray,
+    left: np.ndarray,
+    right: np.ndarray,
+    length: np.ndarray,
+    per_level: np.ndarray,
+    anc: np.ndarray,
+    depth: np.ndarray,
+    n_rivers: int,
+    boundary: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Credit units with the length of the reaches they hold, per river and per unit.
+
+    At every level, a reach credits its unit there (``per_level``) in full; a
+    boundary reach whose sides differ at that level credits each side's unit
+    half. A credit is a boundary credit when it is a side's half, or the inside
+    unit of a reach along the outer border (one side only). Reaches must be
+    sorted by river.
+
+    Returns
+    -------
+    n_units, lead, lead_len
+        (n_rivers, n_levels): how many units a river's credits name at each
+        level, the one with the most length (the smallest code on a tie, -1 for
+        none) and its length.
+    unit_len, unit_rivers, unit_reaches, unit_boundary_len
+        Per unit, counting the credits at the unit's own level: the length, the
+        rivers, the reaches, and the full length of the boundary reaches.
+    """
+    n, n_levels = per_level.shape
+    n_codes = len(depth)
+    n_units = np.zeros((n_rivers, n_levels), dtype=np.int64)
+    lead = np.full((n_rivers, n_levels), -1, dtype=np.int64)
+    lead_len = np.zeros((n_rivers, n_levels))
+    unit_len = np.zeros(n_codes)
+    unit_rivers = np.zeros(n_codes, dtype=np.int64)
+    unit_reaches = np.zeros(n_codes, dtype=np.int64)
+    unit_boundary_len = np.zeros(n_codes)
+    seen = np.full(n_codes, -1, dtype=np.int64)  # a unit's slot in this river's totals
+    units = np.empty(n_codes, dtype=np.int64)
+    totals = np.empty(n_codes)
+    a = 0
+    while a < n:
+        b = a
+        while b < n and river[b] == river[a]:
+            b += 1
+        r = river[a]
+        for j in range(n_levels):
+            m = 0
+            # full credits first, then the left and the right halves, each in reach order
+            for side in range(3):
+                for q in range(a, b):
+                    is_b = kind[q] == boundary
+                    if side == 0:
+                        u = per_level[q, j]
+                        if u < 0:
+                            continue
+                        value = length[q]
+                        on_boundary = is_b and (left[q] < 0 or right[q] < 0)
+                    else:
+                        if not is_b or per_level[q, j] >= 0:
+                            continue
+                        s = left[q] if side == 1 else right[q]
+                        if s < 0 or anc[s, j] < 0:
+                            continue
+                        u = anc[s, j]
+                        value = length[q] / 2
+                        on_boundary = True
+                    if seen[u] < 0:
+                        seen[u] = m
+                        units[m], totals[m] = u, 0.0
+                        m += 1
+                    totals[seen[u]] += value
+                    if depth[u] == j:
+                        unit_len[u] += value
+                        unit_reaches[u] += 1
+                        if on_boundary:
+                            unit_boundary_len[u] += length[q]
+            best = -1
+            for i in range(m):
+                u = units[i]
+                seen[u] = -1
+                if depth[u] == j:
+                    unit_rivers[u] += 1
+                if (
+                    best < 0
+                    or totals[i] > totals[best]
+                    or (totals[i] == totals[best] and u < units[best])
+                ):
+                    best = i
+            n_units[r, j] = m
+            if best >= 0:
+                lead[r, j], lead_len[r, j] = units[best], totals[best]
+        a = b
+    return n_units, lead, lead_len, unit_len, unit_rivers, unit_reaches, unit_boundary_len

@@ -72,7 +72,7 @@ import shapely
 from numpy.typing import NDArray
 
 from rivermap import _kernels
-from rivermap._arrays import unique_first, unique_inverse
+from rivermap._arrays import unique_first
 from rivermap.crs import metric_crs
 from rivermap.errors import CRSError, SchemaError, format_ids
 from rivermap.responsibility import Responsibility
@@ -177,8 +177,8 @@ def assign(
         Threads working on chunks of rivers at once; None uses every core. The
         result is the same whatever the number. More threads finish sooner on
         large inputs, but each thread's memory allocator keeps memory of its
-        own, so the peak grows (at 20,000 rivers, 2 threads: about 25% faster and
-        50% more memory); the default, 1, keeps the peak lowest.
+        own, so the peak grows (at 20,000 rivers, 2 threads: about 20% faster and
+        30% more memory); the default, 1, keeps the peak lowest.
 
     Returns
     -------
@@ -554,10 +554,6 @@ class _Segments:
     length: FloatArray  # per river: length in metres
     offset: FloatArray  # per river: a search key offset (sum of previous lengths + 1)
 
-    @property
-    def seg_length(self) -> FloatArray:
-        return self.end - self.start
-
 
 def _river_segments(geoms: gpd.GeoSeries, crs: pyproj.CRS) -> _Segments:
     original = np.asarray(geoms.to_numpy(), dtype=object)
@@ -761,7 +757,7 @@ class _EdgeIndex:
 
     Edges are split into sub-edges no longer than a grid cell so that their
     boxes stay tight, and the boxes, padded by ``tol``, are registered in every
-    cell they touch: cell ``k`` holds sub-edges ``owner[start[k]:start[k + 1]]``.
+    cell they touch: cell ``k`` holds sub-edges ``owner[cell_start[k]:cell_start[k + 1]]``.
     Cells are ``_SUB_EDGE_M`` wide, or wider where the boundary spans so large an
     area that the table would hold more than ``_MAX_CELLS_PER_EDGE`` cells per edge.
     :func:`rivermap._kernels.scan` looks rivers up in it a run of segments at a
@@ -809,7 +805,7 @@ class _EdgeIndex:
         cells, owner = self._cells(ix0, iy0, ix1, iy1)
         order = np.argsort(cells, kind="stable")
         self.owner = owner[order]
-        self.start = np.searchsorted(cells[order], np.arange(self.nx * self.ny + 1))
+        self.cell_start = np.searchsorted(cells[order], np.arange(self.nx * self.ny + 1))
 
     def _ix(self, v: FloatArray, origin: float) -> IntArray:
         return np.floor((v - origin) / self.cell).astype(np.int64)
@@ -852,7 +848,7 @@ def _scan_rivers(
         segs.start,
         segs.end,
         segs.part,
-        index.start,
+        index.cell_start,
         index.owner,
         index.sub,
         index.box,
@@ -1188,52 +1184,19 @@ def _length_by_river_unit(
 
 @dataclass(frozen=True)
 class _Credits:
-    """Rows (reach, river, level, unit, length, boundary) crediting units with length.
+    """Reach lengths credited to units (see :func:`rivermap._kernels.credit_totals`).
 
-    A boundary reach credits the shared unit in full, and each side half at the
-    levels where they differ; ``boundary`` is True for those side credits, and
-    for the inside unit of a reach along the outer border. A unit is credited
-    at most once per reach and level.
+    A reach credits its unit at every level in full; a boundary reach credits
+    each side half at the levels where the sides differ.
     """
 
-    reach: IntArray
-    river: IntArray
-    level: NDArray[np.int8]
-    unit: IntArray
-    len: FloatArray
-    boundary: BoolArray
-
-
-def _long_lengths(
-    r: _Pieces, per_level: IntArray, hier: _Hierarchy, length: FloatArray
-) -> _Credits:
-    """The credits of every reach at every level (see :class:`_Credits`)."""
-    n_levels = per_level.shape[1]
-    reach = np.arange(len(r.river), dtype=np.int64)
-    is_b = r.kind == _BOUNDARY
-    parts: list[tuple[IntArray, int, IntArray, FloatArray, BoolArray]] = []
-    # outer border: the inside unit is on the boundary at every level
-    outer = is_b & ((r.left < 0) | (r.right < 0))
-    for j in range(n_levels):
-        u = per_level[:, j]
-        ok = u >= 0
-        parts.append((reach[ok], j, u[ok], length[ok], outer[ok]))
-        b = is_b & ~ok
-        for side in (r.left, r.right):
-            s = side[b]
-            ua = hier.anc[np.clip(s, 0, None), j]
-            good = (s >= 0) & (ua >= 0)
-            n_good = int(good.sum())
-            parts.append((reach[b][good], j, ua[good], length[b][good] / 2, np.ones(n_good, bool)))
-    rows = np.concatenate([p[0] for p in parts])
-    return _Credits(
-        reach=rows,
-        river=r.river[rows],
-        level=np.concatenate([np.full(len(p[0]), p[1], dtype=np.int8) for p in parts]),
-        unit=np.concatenate([p[2] for p in parts]),
-        len=np.concatenate([p[3] for p in parts]),
-        boundary=np.concatenate([p[4] for p in parts]),
-    )
+    n_units: IntArray  # (n_rivers, n_levels): units credited by a river at each level
+    lead: IntArray  # (n_rivers, n_levels): the unit credited most (-1: none)
+    lead_len: FloatArray  # (n_rivers, n_levels)
+    unit_len: FloatArray  # per unit, at its own level
+    unit_rivers: IntArray
+    unit_reaches: IntArray
+    unit_boundary_len: FloatArray  # full length of the boundary reaches a unit lies on
 
 
 @dataclass(frozen=True)
@@ -1295,16 +1258,22 @@ def _build_result(
     )
     reaches = gpd.GeoDataFrame(data, geometry=done.geoms, crs=rivers.crs)
 
-    credits = _long_lengths(r, per_level, hier, length)
-    # length per (river, level, unit), its key sorted by river, level and unit
-    n_levels, n_units = len(levels), len(ids)
-    key = (credits.river.astype(np.int64) * n_levels + credits.level) * n_units + credits.unit
-    groups, inverse = unique_inverse(key)
-    group_len = np.asarray(
-        np.bincount(inverse, weights=credits.len, minlength=len(groups)), dtype=np.float64
+    credits = _Credits(
+        *_kernels.credit_totals(
+            r.river,
+            r.kind,
+            r.left,
+            r.right,
+            length,
+            per_level,
+            hier.anc,
+            hier.depth,
+            len(rivers),
+            _BOUNDARY,
+        )
     )
-    river_table = _river_table(rivers, river_length, r, groups, group_len, hier, levels, labels)
-    unit_table = _unit_table(credits, groups, length, hier, levels, unit_frame, rivers.crs)
+    river_table = _river_table(rivers, river_length, r, credits, hier, levels, labels)
+    unit_table = _unit_table(credits, hier, levels, unit_frame, rivers.crs)
     summary = {
         "n_rivers": len(rivers),
         "n_reaches": n,
@@ -1333,17 +1302,12 @@ def _river_table(
     rivers: gpd.GeoDataFrame,
     river_length: FloatArray,
     r: _Pieces,
-    groups: IntArray,
-    total: FloatArray,
+    credits: _Credits,
     hier: _Hierarchy,
     levels: tuple[str, ...],
     labels: _TextLabels,
 ) -> pd.DataFrame:
-    """Per river: chief level and unit, and per level the units, the lead and its share.
-
-    ``groups`` are the sorted keys ``(river * n_levels + level) * n_units + unit``
-    of the credited (river, level, unit) and ``total`` their lengths.
-    """
+    """Per river: chief level and unit, and per level the units, the lead and its share."""
     n_rivers = len(rivers)
     every = np.arange(n_rivers)
     out = pd.DataFrame(
@@ -1376,65 +1340,34 @@ def _river_table(
             chief_unit[has[sel]] = lo[sel, j]
     out["chief_level"] = _take(_labels([*levels, f"above:{levels[0]}"]), chief_level)
     out["chief_unit"] = _take(labels.unit_ids, chief_unit)
-    # groups are sorted by river, level, unit: the lead of a (river, level) is its
-    # first group holding the longest length (the smallest unit_id on a tie)
-    n_levels, n_units = len(levels), len(labels.unit_ids)
-    uniq = groups
-    group = uniq // n_units
-    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]]) if len(group) else group
-    size = np.diff(np.r_[starts, len(group)])
-    longest = np.repeat(np.maximum.reduceat(total, starts), size) if len(group) else total
-    cand = np.flatnonzero(total == longest)
-    lead = cand[np.r_[True, group[cand][1:] != group[cand][:-1]]] if len(cand) else cand
-    g_river, g_level = group[starts] // n_levels, group[starts] % n_levels
     for j, lv in enumerate(levels):
-        at = g_level == j
-        count = np.zeros(n_rivers, dtype=np.int64)
-        count[g_river[at]] = size[at]
-        lead_unit = np.full(n_rivers, _NONE, dtype=np.int64)
-        lead_len = np.zeros(n_rivers)
-        lead_unit[g_river[at]] = uniq[lead[at]] % n_units
-        lead_len[g_river[at]] = total[lead[at]]
-        has_lead = count > 0
+        count = credits.n_units[:, j]
         out[f"n_units_{lv}"] = count.astype(np.int64)
-        out[f"lead_{lv}"] = _take(labels.unit_ids, lead_unit)
+        out[f"lead_{lv}"] = _take(labels.unit_ids, credits.lead[:, j])
         with np.errstate(divide="ignore", invalid="ignore"):
-            share = lead_len / river_length
-        out[f"lead_share_{lv}"] = np.where(river_length > 0, share, np.where(has_lead, 1.0, 0.0))
+            share = credits.lead_len[:, j] / river_length
+        out[f"lead_share_{lv}"] = np.where(river_length > 0, share, np.where(count > 0, 1.0, 0.0))
     return out
 
 
 def _unit_table(
     credits: _Credits,
-    groups: IntArray,
-    length: FloatArray,
     hier: _Hierarchy,
     levels: tuple[str, ...],
     unit_frame: gpd.GeoDataFrame,
     crs: Any,
 ) -> gpd.GeoDataFrame:
     ids = hier.ids
-    n_units = len(ids)
     depth_of = hier.depth
-    own = credits.level == depth_of[credits.unit]
-    unit, reach = credits.unit[own], credits.reach[own]
-    river_len = np.bincount(unit, weights=credits.len[own], minlength=n_units)
-    # the credited (river, level, unit) at the unit's own level: one per river
-    g_unit = groups % n_units
-    g_level = (groups // n_units) % len(levels)
-    n_rivers = np.bincount(g_unit[g_level == depth_of[g_unit]], minlength=n_units)
-    n_reaches = np.bincount(unit, minlength=n_units)  # one credit per reach at most
-    bnd = credits.boundary[own]
-    boundary_len = np.bincount(unit[bnd], weights=length[reach[bnd]], minlength=n_units)
     out = pd.DataFrame(
         {
             "unit_id": _text(ids),
             "name": _text(hier.names),
             "level": _text(np.asarray(levels, dtype=object)[depth_of]),
-            "river_length_m": river_len,
-            "n_rivers": n_rivers.astype(np.int64),
-            "n_reaches": n_reaches.astype(np.int64),
-            "boundary_length_m": boundary_len,
+            "river_length_m": credits.unit_len,
+            "n_rivers": credits.unit_rivers,
+            "n_reaches": credits.unit_reaches,
+            "boundary_length_m": credits.unit_boundary_len,
         }
     )
     # the units' outlines in the rivers' CRS, for maps and atlases
