@@ -51,12 +51,17 @@ def _grow(a: np.ndarray, n: int) -> np.ndarray:
 
 @_jit
 def segments(
-    coords: np.ndarray, metric: np.ndarray, coord_part: np.ndarray, part_river: np.ndarray
+    coords: np.ndarray,
+    metric: np.ndarray,
+    coord_part: np.ndarray,
+    part_river: np.ndarray,
+    same_crs: bool,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """River segments from the vertices of line parts, with chainage.
 
     ``coords`` are the vertices in the caller's CRS and ``metric`` the same
-    vertices in metres; ``coord_part`` gives each vertex's part and
+    vertices in metres (with ``same_crs``, ``coords`` themselves, and the two
+    segment arrays returned are one); ``coord_part`` gives each vertex's part and
     ``part_river`` each part's river (both non-decreasing). The chainage is a
     compensated running sum of segment lengths restarted for every river, so
     that short pieces far along a long river keep their precision.
@@ -72,7 +77,7 @@ def segments(
         if coord_part[k] == coord_part[k - 1]:
             n += 1
     oxy = np.empty((n, 4))
-    xy = np.empty((n, 4))
+    xy = oxy if same_crs else np.empty((n, 4))
     part = np.empty(n, dtype=np.int64)
     start = np.empty(n)
     end = np.empty(n)
@@ -90,8 +95,9 @@ def segments(
             comp = 0.0
         oxy[j, 0], oxy[j, 1] = coords[k - 1, 0], coords[k - 1, 1]
         oxy[j, 2], oxy[j, 3] = coords[k, 0], coords[k, 1]
-        xy[j, 0], xy[j, 1] = metric[k - 1, 0], metric[k - 1, 1]
-        xy[j, 2], xy[j, 3] = metric[k, 0], metric[k, 1]
+        if not same_crs:
+            xy[j, 0], xy[j, 1] = metric[k - 1, 0], metric[k - 1, 1]
+            xy[j, 2], xy[j, 3] = metric[k, 0], metric[k, 1]
         dx, dy = xy[j, 2] - xy[j, 0], xy[j, 3] - xy[j, 1]
         start[j] = acc
         # Kahan-compensated: chainage at the far end of a long river stays exact to ~1e-12 m
@@ -717,6 +723,15 @@ def near_stretches(
     n_codes = 2
     for k in range(len(edge_left)):
         n_codes = max(n_codes, edge_left[k] + 2, edge_right[k] + 2)
+    # scratch for one river's rows, grown as needed
+    c0 = np.empty(64)
+    c1 = np.empty(64)
+    key = np.empty(64, dtype=np.int64)
+    vote = np.empty(64)
+    group = np.empty(64, dtype=np.int64)
+    order = np.empty(64, dtype=np.int64)
+    keys = np.empty(65, dtype=np.int64)
+    count = np.empty(65, dtype=np.int64)
     a = 0
     while a < n:
         river = seg_river[seg[a]]
@@ -724,10 +739,14 @@ def near_stretches(
         while b < n and seg_river[seg[b]] == river:
             b += 1
         m = b - a
-        c0 = np.empty(m)
-        c1 = np.empty(m)
-        key = np.empty(m, dtype=np.int64)
-        vote = np.empty(m)
+        if m > len(c0):
+            c0, c1, vote = np.empty(2 * m), np.empty(2 * m), np.empty(2 * m)
+            key = np.empty(2 * m, dtype=np.int64)
+            group = np.empty(2 * m, dtype=np.int64)
+            order = np.empty(2 * m, dtype=np.int64)
+            keys = np.empty(2 * m + 1, dtype=np.int64)
+            count = np.empty(2 * m + 1, dtype=np.int64)
+        n_keys = 0
         for i in range(m):
             k = a + i
             s = seg[k]
@@ -740,21 +759,50 @@ def near_stretches(
             river_left = el if same[k] else er
             # + when the smaller code of the pair lies on the river's left
             vote[i] = (1.0 if river_left == pa else -1.0) * (c1[i] - c0[i])
-        by_start = np.argsort(c0, kind="mergesort")
-        order = by_start[np.argsort(key[by_start], kind="mergesort")]
+            g = 0
+            while g < n_keys and keys[g] != key[i]:
+                g += 1
+            if g == n_keys:
+                keys[g] = key[i]
+                n_keys += 1
+            group[i] = g
+        # rows by pair of units (pairs in increasing key), then by chainage: a stable
+        # counting sort by pair, then insertion sort (rows come nearly in chainage order)
+        rank = np.argsort(keys[:n_keys])
+        count[: n_keys + 1] = 0
+        for i in range(m):
+            count[group[i] + 1] += 1
+        first = np.empty(n_keys + 1, dtype=np.int64)
+        first[0] = 0
+        for g in range(n_keys):
+            first[g + 1] = first[g] + count[rank[g] + 1]
+        slot = np.empty(n_keys, dtype=np.int64)
+        for g in range(n_keys):
+            slot[rank[g]] = first[g]
+        for i in range(m):
+            order[slot[group[i]]] = i
+            slot[group[i]] += 1
+        for g in range(n_keys):
+            for i in range(first[g] + 1, first[g + 1]):
+                row = order[i]
+                j = i
+                while j > first[g] and c0[order[j - 1]] > c0[row]:
+                    order[j] = order[j - 1]
+                    j -= 1
+                order[j] = row
         i = 0
         while i < m:
-            first = order[i]
-            lo, hi, v = c0[first], c1[first], vote[first]
+            head = order[i]
+            lo, hi, v = c0[head], c1[head], vote[head]
             j = i + 1
-            while j < m and key[order[j]] == key[first] and c0[order[j]] <= hi + bridge_m:
+            while j < m and key[order[j]] == key[head] and c0[order[j]] <= hi + bridge_m:
                 hi = max(hi, c1[order[j]])
                 v += vote[order[j]]
                 j += 1
             if hi - lo >= min_m:
                 o_river[n_out] = river
-                o_pa[n_out] = key[first] // n_codes - 1
-                o_pb[n_out] = key[first] % n_codes - 1
+                o_pa[n_out] = key[head] // n_codes - 1
+                o_pb[n_out] = key[head] % n_codes - 1
                 o_lo[n_out], o_hi[n_out], o_vote[n_out] = lo, hi, v
                 n_out += 1
             i = j

@@ -563,13 +563,14 @@ def _river_segments(geoms: gpd.GeoSeries, crs: pyproj.CRS) -> _Segments:
         parts, part_river = shapely.get_parts(original, return_index=True)
     coords, coord_part = shapely.get_coordinates(parts, return_index=True)
     metric = coords
-    if pyproj.CRS.from_user_input(geoms.crs) != crs:
+    same_crs = pyproj.CRS.from_user_input(geoms.crs) == crs
+    if not same_crs:
         metric = shapely.get_coordinates(shapely.get_parts(_to_metric(geoms, crs)))
         if len(metric) != len(coords):  # pragma: no cover - to_crs keeps vertices
             msg = "reprojection changed the number of river vertices"
             raise RuntimeError(msg)
     oxy, xy, part, start, end = _kernels.segments(
-        coords, metric, coord_part.astype(np.int64), part_river.astype(np.int64)
+        coords, metric, coord_part.astype(np.int64), part_river.astype(np.int64), same_crs
     )
     river = part_river[part].astype(np.int64)
     n_rivers = len(geoms)
