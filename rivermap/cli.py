@@ -227,6 +227,24 @@ def _add_assign_options(p: argparse.ArgumentParser) -> None:
         default="bank",
         help="who answers for a boundary reach (default: bank, each side its bank)",
     )
+    g.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="threads to use (default: every core)",
+    )
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        msg = f"expected a positive whole number, got {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return value
 
 
 def _t(args: argparse.Namespace, zh: str, en: str) -> str:
@@ -276,6 +294,7 @@ def _cmd_assign(args: argparse.Namespace) -> int:
         boundary_min_m=args.boundary_min_m,
         boundary_policy=args.boundary_policy,
         progress=not args.quiet,
+        workers=args.workers,
     )
     if args.chiefs:
         resp = resp.with_chiefs(args.chiefs)

@@ -68,6 +68,7 @@ min_reach_m = 50               # merge shorter pieces into a neighbour 碎段合
 boundary_tol_m = 20            # within this of a boundary = along it 界河距离容差（米）
 boundary_min_m = 200           # shortest boundary reach 界河段最短长度（米）
 boundary_policy = "bank"       # bank | parent | lead: who answers for a boundary reach 界河责任
+# workers = 1                  # threads (default: every core) 线程数（默认：全部核心）
 
 [flags]                        # rivers to look at 需关注的河流
 min_share = 0.05               # a unit holding less is a sliver 份额阈值
@@ -134,6 +135,7 @@ _SECTIONS: dict[str, dict[str, type | tuple[type, ...]]] = {
         "boundary_tol_m": (int, float),
         "boundary_min_m": (int, float),
         "boundary_policy": str,
+        "workers": int,
     },
     "flags": {"min_share": (int, float), "min_length_m": (int, float)},
     "redivide": {
@@ -336,6 +338,9 @@ def _check_sections(path: Path, raw: Mapping[str, Any]) -> dict[str, dict[str, A
             ):
                 want = " or ".join(k.__name__ for k in _tuple(kinds))
                 msg = f"{path}: [{name}] {key} must be {want}, not {value!r}"
+                raise SchemaError(msg)
+            if key == "workers" and value < 1:
+                msg = f"{path}: [{name}] workers must be 1 or more, not {value!r}"
                 raise SchemaError(msg)
         out[name] = dict(body)
     for name, keys in _REQUIRED.items():

@@ -87,6 +87,7 @@ def test_user_errors_exit_2_with_one_line(args, needle, capsys):
     [
         (["validate", DEMO], "the following arguments are required"),
         (["nonsense"], "invalid choice"),
+        (["assign", DEMO, DEMO, "-o", "x.gpkg", "--workers", "0"], "positive whole number"),
     ],
 )
 def test_usage_errors_exit_2_with_one_line(args, needle, capsys):
@@ -241,6 +242,7 @@ def test_init_writes_a_template_that_run_checks(tmp_path, capsys):
         ("[rivers]\nnmae = 'x'\n", "unknown key 'nmae'"),
         ("[units]\nlevels = ['a']\npath = 'u.gpkg'\n", "[rivers] path is required"),
         ("x = [\n", "not valid TOML"),
+        ("[assign]\nworkers = 0\n", "[assign] workers must be 1 or more"),
     ],
 )
 def test_bad_project_files_exit_2_naming_the_key(tmp_path, text, needle, capsys):
@@ -298,6 +300,8 @@ def test_assign_writes_a_geopackage_and_refuses_to_overwrite(tmp_path, capsys):
         "-o",
         str(out),
         "--quiet",
+        "--workers",
+        "2",
     ]
     assert main(args) == 0
     resp = rm.read_responsibility(out)
