@@ -8,7 +8,8 @@ the time relative to ``geopandas.overlay`` at the finest level.
 Each worker first runs its method once on the first 100 rivers, so that one-time
 costs of a process (PROJ's database, GEOS, rivermap's compiled kernels loaded
 from numba's cache) are left out for every method alike. The line "first call
-in a fresh process" shows rivermap.assign without that warm-up.
+in a fresh process" shows rivermap.assign without that warm-up. rivermap.assign
+uses every core by default (``workers=None``); "1 thread" shows it on one.
 
     python benchmarks/bench_assign.py                 # sizes S and M
     python benchmarks/bench_assign.py --sizes S M L   # L needs several GB
@@ -132,9 +133,9 @@ def m_postgis(rivers: Any, frame: Any, data: Path) -> Runner:  # pragma: no cove
 # name: (method, warm up first)
 METHODS: dict[str, tuple[Method, bool]] = {
     "read + total length (floor)": (m_floor, True),
-    "rivermap.assign (3 levels + boundary)": (m_assign(1), True),
-    "rivermap.assign, 2 threads": (m_assign(2), True),
-    "rivermap.assign, first call in a fresh process": (m_assign(1), False),
+    "rivermap.assign (3 levels + boundary)": (m_assign(None), True),
+    "rivermap.assign, 1 thread": (m_assign(1), True),
+    "rivermap.assign, first call in a fresh process": (m_assign(None), False),
     **{f"geopandas.overlay ({lv})": (m_overlay(lv), True) for lv in LEVELS},
     "sjoin + shapely.intersection (community)": (m_sjoin, True),
     "PostGIS ST_Intersection join (query only)": (m_postgis, True),
