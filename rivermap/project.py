@@ -339,7 +339,7 @@ def _check_sections(path: Path, raw: Mapping[str, Any]) -> dict[str, dict[str, A
                 want = " or ".join(k.__name__ for k in _tuple(kinds))
                 msg = f"{path}: [{name}] {key} must be {want}, not {value!r}"
                 raise SchemaError(msg)
-            if key == "workers" and value < 1:
+            if key == "workers" and isinstance(value, int) and value < 1:
                 msg = f"{path}: [{name}] workers must be 1 or more, not {value!r}"
                 raise SchemaError(msg)
         out[name] = dict(body)
