@@ -364,16 +364,19 @@ def _assign_chunk(job: _Job, geoms: gpd.GeoSeries) -> _Chunk:
 def _run_chunks(
     job: _Job, geoms: gpd.GeoSeries, progress: bool, workers: int | None
 ) -> list[_Chunk]:
-    """Rivers in chunks of about ``_CHUNK_SEGMENTS`` segments, on a few threads.
+    """Rivers in chunks of at most about ``_CHUNK_SEGMENTS`` segments, on a few threads.
 
     Chunks bound the memory held at once; numpy and GEOS release the GIL, so the
     threads run in parallel. Every river is processed whole within one chunk, so
     the result does not depend on the chunking.
     """
     n_coords = shapely.get_num_coordinates(np.asarray(geoms.to_numpy(), dtype=object))
-    bounds = _chunk_bounds(n_coords, _CHUNK_SEGMENTS)
-    ranges = list(itertools.pairwise(bounds))
-    workers = max(1, min(workers or os.cpu_count() or 1, len(ranges)))
+    workers = max(1, workers or os.cpu_count() or 1)
+    target = _CHUNK_SEGMENTS
+    if workers > 1:  # at least 4 chunks a thread, so that the threads finish together
+        target = min(target, max(int(n_coords.sum()) // (4 * workers), target // 10))
+    ranges = list(itertools.pairwise(_chunk_bounds(n_coords, target)))
+    workers = min(workers, len(ranges))
 
     def work(bounds: tuple[int, int]) -> _Chunk:
         return _assign_chunk(job, geoms.iloc[bounds[0] : bounds[1]])
