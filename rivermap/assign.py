@@ -327,8 +327,7 @@ class _Chunk:
     reaches: _Pieces
     geoms: ObjArray
     river_length: FloatArray
-    slivers: int
-    sliver_m: float
+    slivers: FloatArray  # the length of every sliver that changed hands, in river order
 
     @staticmethod
     def concat(chunks: list[_Chunk]) -> _Chunk:
@@ -340,8 +339,7 @@ class _Chunk:
             _Pieces(*(np.concatenate(parts[f]) for f in fields)),
             np.concatenate([c.geoms for c in chunks]),
             np.concatenate([c.river_length for c in chunks]),
-            sum(c.slivers for c in chunks),
-            float(sum(c.sliver_m for c in chunks)),
+            np.concatenate([c.slivers for c in chunks]),
         )
 
 
@@ -356,9 +354,9 @@ def _assign_chunk(job: _Job, geoms: gpd.GeoSeries) -> _Chunk:
     )
     pieces = _cut_pieces(segs, crossings, stretches, job.locator)
     reaches = _merge_runs(pieces)
-    reaches, n_slivers, sliver_m = _merge_slivers(reaches, job.min_reach_m)
+    reaches, slivers = _merge_slivers(reaches, job.min_reach_m)
     reaches = _merge_runs(reaches)
-    return _Chunk(reaches, _reach_geometries(segs, reaches), segs.length, n_slivers, sliver_m)
+    return _Chunk(reaches, _reach_geometries(segs, reaches), segs.length, slivers)
 
 
 def _run_chunks(
@@ -1070,16 +1068,16 @@ def _merge_runs(p: _Pieces) -> _Pieces:
     return p.take(_kernels.merge_runs(p.river, p.lo, p.hi, p.kind, p.unit, p.left, p.right))
 
 
-def _merge_slivers(r: _Pieces, min_m: float) -> tuple[_Pieces, int, float]:
+def _merge_slivers(r: _Pieces, min_m: float) -> tuple[_Pieces, FloatArray]:
     """Give reaches shorter than ``min_m`` the responsibility of a neighbour (``r`` is reused).
 
-    See :func:`rivermap._kernels.merge_slivers`. Returns the reaches, how many
-    changed hands and their length.
+    See :func:`rivermap._kernels.merge_slivers`. Returns the reaches, and the
+    length of each sliver that changed hands.
     """
     if not len(r.river) or min_m <= 0:
-        return r, 0, 0.0
+        return r, np.empty(0)
     moved = _kernels.merge_slivers(r.river, r.lo, r.hi, r.kind, r.unit, r.left, r.right, min_m)
-    return r, int(moved.sum()), float((r.hi - r.lo)[moved].sum())
+    return r, (r.hi - r.lo)[moved]
 
 
 def _reach_geometries(segs: _Segments, r: _Pieces) -> ObjArray:
@@ -1303,8 +1301,8 @@ def _build_result(
         "inside_length_m": float(length[r.kind == _INSIDE].sum()),
         "boundary_length_m": float(length[r.kind == _BOUNDARY].sum()),
         "outside_length_m": float(length[r.kind == _OUTSIDE].sum()),
-        "slivers_merged": int(done.slivers),
-        "sliver_length_m": float(done.sliver_m),
+        "slivers_merged": len(done.slivers),
+        "sliver_length_m": float(done.slivers.sum()),
         "metric_crs": crs_metric.to_string(),
         "parameters": dict(params),
     }
