@@ -32,7 +32,7 @@ RUN_SEGMENTS = 16  # river segments looked up in the edge grid at a time
 def _jit(func: _F) -> _F:
     """Compile ``func`` without the GIL (threads run kernels in parallel), cached on disk.
 
-    Compiling takes a few seconds, once; later processes load the machine code
+    Compiling takes about 15 s, once; later processes load the machine code
     from numba's cache (beside this file, or in the user's cache folder).
     """
     try:

@@ -42,7 +42,7 @@ The loops over segments (steps 1–5) are compiled with numba
 (:mod:`rivermap._kernels`): one pass each, no Python loop over features, and
 no GIL, so that ``workers`` threads share the work. Rivers go through in chunks
 of about ``_CHUNK_SEGMENTS`` vertices, which bounds the memory in use. The
-first use in a new environment compiles the kernels (a few seconds, once); a
+first use in a new environment compiles the kernels (about 15 s, once); a
 new process loads them from numba's cache (about 0.2 s).
 
 Ties are decided deterministically: a piece lying exactly on a boundary (a
