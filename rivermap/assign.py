@@ -701,8 +701,9 @@ def _fill_missing_sides(
             todo = np.flatnonzero(arr == _NONE)
             if not len(todo):
                 break
+            # probes stand off the edge on purpose: no snapping onto it
             found = locator.locate(
-                mx[todo] + sign * step * nx[todo], my[todo] + sign * step * ny[todo]
+                mx[todo] + sign * step * nx[todo], my[todo] + sign * step * ny[todo], snap=False
             )
             found[found == other[todo]] = _NONE
             arr[todo] = found
@@ -723,25 +724,29 @@ class _UnitLocator:
             if len(codes):
                 self._levels.append((codes, shapely.STRtree(geoms[codes])))
 
-    def locate(self, x: FloatArray, y: FloatArray) -> IntArray:
-        """Unit code holding each point (-1 outside every unit); deterministic on ties."""
+    def locate(self, x: FloatArray, y: FloatArray, *, snap: bool = True) -> IntArray:
+        """Unit code holding each point (-1 outside every unit); deterministic on ties.
+
+        With ``snap``, a point outside every unit but within ``_ON_BOUNDARY_M`` of
+        one (a river digitised along the border itself) lies in it.
+        """
         # GEOS builds a prepared polygon's point index on first use: one thread at a time
         with self._lock:
-            return self._locate(x, y)
+            return self._locate(x, y, snap)
 
-    def _locate(self, x: FloatArray, y: FloatArray) -> IntArray:
+    def _locate(self, x: FloatArray, y: FloatArray, snap: bool) -> IntArray:
         out = np.full(len(x), _NONE, dtype=np.int64)
         todo = np.arange(len(x))
         for codes, tree in self._levels:
             if not len(todo):
                 break
-            found = self._locate_level(x[todo], y[todo], codes, tree)
+            found = self._locate_level(x[todo], y[todo], codes, tree, snap)
             out[todo] = found
             todo = todo[found == _NONE]
         return out
 
     def _locate_level(
-        self, x: FloatArray, y: FloatArray, codes: IntArray, tree: shapely.STRtree
+        self, x: FloatArray, y: FloatArray, codes: IntArray, tree: shapely.STRtree, snap: bool
     ) -> IntArray:
         pts = shapely.points(x, y)
         qi, gi = tree.query(pts)
@@ -759,7 +764,7 @@ class _UnitLocator:
                 sel = best < np.iinfo(np.int64).max
                 out[sel] = best[sel]
         # On a boundary but off by rounding (a river digitised along the border itself)
-        rest = np.flatnonzero(out == _NONE)
+        rest = np.flatnonzero(out == _NONE) if snap else np.empty(0, dtype=np.int64)
         if len(rest):
             q, g = tree.query(pts[rest], predicate="dwithin", distance=_ON_BOUNDARY_M)
             if len(q):
