@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
 import math
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyproj
 import pytest
 import shapely
 from shapely import LineString, MultiLineString, box
@@ -503,3 +505,17 @@ def test_matches_overlay_on_synthetic_city() -> None:
     assert len(plain) > 50
     subset = rivers[rivers["river_id"].isin(plain)].reset_index(drop=True)
     assert_matches_overlay(subset, units, assign(subset, units, min_reach_m=0))
+
+
+def test_locator_snaps_onto_a_unit_only_when_asked() -> None:
+    engine = importlib.import_module("rivermap.assign")
+    units = grid_units()
+    _, hier = engine._hierarchy(units)
+    geoms = engine._unit_geometries_metric(units.frame, hier, pyproj.CRS.from_user_input(CRS))
+    locator = engine._UnitLocator(geoms, hier)
+    # inside C111; a hair outside the west border; well outside
+    x = np.array([X0 + 500, X0 - 1e-7, X0 - 5.0])
+    y = np.array([Y0 + 500, Y0 + 500, Y0 + 500])
+    c111 = int(np.flatnonzero(hier.ids == "C111")[0])
+    assert locator.locate(x, y).tolist() == [c111, c111, -1]
+    assert locator.locate(x, y, snap=False).tolist() == [c111, -1, -1]
