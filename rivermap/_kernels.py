@@ -133,7 +133,6 @@ def scan(
     n_y: int,
     tol: float,
     unknown: int,
-    run_segments: int = RUN_SEGMENTS,
 ) -> tuple[
     np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray
 ]:
@@ -144,7 +143,7 @@ def scan(
     and ``box`` their boxes padded by ``tol`` (x0, y0, x1, y1), each
     registered under every cell it touches of a grid of ``cell`` metres (cell
     ``k``, ``ix * n_y + iy``, holds ``owner[cell_start[k]:cell_start[k + 1]]``).
-    Segments are looked up ``run_segments`` at a time by the box of the run; a
+    Segments are looked up ``RUN_SEGMENTS`` at a time by the box of the run; a
     (run, sub-edge) pair found in several cells is taken in the cell holding the
     lower left corner of the boxes' overlap.
 
@@ -180,7 +179,7 @@ def scan(
     while k0 < n:
         # a run: up to RUN_SEGMENTS consecutive segments of one part
         k1 = k0 + 1
-        while k1 < n and k1 - k0 < run_segments and part[k1] == part[k0]:
+        while k1 < n and k1 - k0 < RUN_SEGMENTS and part[k1] == part[k0]:
             k1 += 1
         rx0, ry0, rx1, ry1 = np.inf, np.inf, -np.inf, -np.inf
         for k in range(k0, k1):
