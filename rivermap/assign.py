@@ -1149,15 +1149,13 @@ def _level_columns(r: _Pieces, hier: _Hierarchy) -> tuple[IntArray, IntArray]:
 def _responsible(
     r: _Pieces,
     per_level: IntArray,
+    b_level: IntArray,
     hier: _Hierarchy,
     policy: str,
     length: FloatArray,
     unit_ids: pd.api.extensions.ExtensionArray,
 ) -> pd.Series:
     """The ``responsible`` column: a unit_id, or ``"<left>;<right>"`` for a bank-split 界河."""
-    deepest = np.full(len(r.river), _NONE, dtype=np.int64)
-    for j in range(per_level.shape[1]):
-        deepest = np.where(per_level[:, j] >= 0, per_level[:, j], deepest)
     code = np.where(r.kind == _INSIDE, r.unit, _NONE)
     b = np.flatnonzero(r.kind == _BOUNDARY)
     left, right = r.left[b], r.right[b]
@@ -1168,10 +1166,13 @@ def _responsible(
         code[b] = np.where(one_sided, present, _NONE)
         both = b[~one_sided]
     elif policy == "parent":
+        deepest = np.full(len(r.river), _NONE, dtype=np.int64)  # the deepest shared unit
+        for j in range(per_level.shape[1]):
+            deepest = np.where(per_level[:, j] >= 0, per_level[:, j], deepest)
         code[b] = np.where(one_sided, present, deepest[b])
     elif len(b):  # "lead": the side holding more of the river at the level where they differ
         inside = r.kind == _INSIDE
-        level = np.clip(_level_columns(r, hier)[1][b], 0, None)
+        level = np.clip(b_level[b], 0, None)
         totals = _length_by_river_unit(r, inside, length, hier)
         share = []
         for side in (left, right):
@@ -1278,7 +1279,7 @@ def _build_result(
     data["right_unit"] = id_or_none(r.right)
     data["boundary_level"] = _take(_labels(levels), b_level)
     data["responsible"] = _responsible(
-        r, per_level, hier, params["boundary_policy"], length, unit_ids
+        r, per_level, b_level, hier, params["boundary_policy"], length, unit_ids
     )
     reaches = gpd.GeoDataFrame(data, geometry=done.geoms, crs=rivers.crs)
 
