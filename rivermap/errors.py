@@ -1,7 +1,11 @@
 """Public exceptions and warnings.
 
 Every error rivermap raises for bad input is a :class:`RivermapError`, and each
-subclass is also a :class:`ValueError`, so ``except ValueError`` keeps working.
+subclass is also a :class:`ValueError`, so ``except ValueError`` keeps working:
+:class:`ParameterError` for a bad argument, :class:`SchemaError`,
+:class:`CRSError`, :class:`TopologyError` and :class:`DataError` for bad data,
+:class:`OutputExistsError` for an output that would be overwritten. A wrong
+*type* of argument is a plain :class:`TypeError`, as in Python itself.
 Messages name the file or argument, the column, and the offending ids (the
 first five and a count), and say what to do.
 """
@@ -14,6 +18,7 @@ __all__ = [
     "CRSError",
     "DataError",
     "OutputExistsError",
+    "ParameterError",
     "RivermapError",
     "RivermapWarning",
     "SchemaError",
@@ -24,6 +29,17 @@ __all__ = [
 
 class RivermapError(ValueError):
     """Base class of every user-facing rivermap error."""
+
+
+class ParameterError(RivermapError):
+    """An argument a user gave is out of range or not one of its choices.
+
+    Raised by the library's functions for a bad option (``min_share=2``,
+    ``policy="biggest"``, ``level="ward"``) and so, through the command line,
+    for a bad flag: the CLI turns every :class:`RivermapError` into one line on
+    stderr and exit code 2. As a :class:`ValueError`, ``except ValueError``
+    keeps working.
+    """
 
 
 class CRSError(RivermapError):

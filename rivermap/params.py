@@ -1,0 +1,208 @@
+"""Every option a user sets: its default, its choices, and the one check for it.
+
+The library's functions, the command line and project files all take their
+defaults and choices from here, so a default changed here changes everywhere
+and the CLI's ``--help`` never disagrees with the docstrings. Each check raises
+:class:`~rivermap.errors.ParameterError` (a :class:`ValueError`) naming the
+argument, what it got and what it accepts, and a plain :class:`TypeError` for
+a value of the wrong type.
+
+Examples
+--------
+>>> check_share("min_share", 0.1)
+0.1
+>>> check_share("min_share", 2)
+Traceback (most recent call last):
+...
+rivermap.errors.ParameterError: min_share is a share of the river's length (0–1), got 2
+>>> check_choice("policy", "biggest", REDIVIDE_POLICIES)
+Traceback (most recent call last):
+...
+rivermap.errors.ParameterError: policy must be one of 'split', 'majority', 'parent'; got 'biggest'
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from rivermap.errors import ParameterError
+
+__all__ = [
+    "BASEMAPS",
+    "BOUNDARY_MIN_M",
+    "BOUNDARY_POLICIES",
+    "BOUNDARY_POLICY",
+    "BOUNDARY_TOL_M",
+    "EDIT_TOLERANCE_M",
+    "FENCE",
+    "LANG",
+    "LANGS",
+    "MIN_LENGTH_M",
+    "MIN_PEOPLE",
+    "MIN_REACH_M",
+    "MIN_SEGMENT_M",
+    "MIN_SHARE",
+    "ORIENTATIONS",
+    "PAPERS",
+    "REDIVIDE_POLICIES",
+    "REDIVIDE_POLICY",
+    "check_choice",
+    "check_lang",
+    "check_length",
+    "check_level",
+    "check_share",
+    "check_workers",
+]
+
+#: Languages of every table, message, map and atlas.
+LANGS: tuple[str, ...] = ("zh", "en")
+LANG = "zh"
+
+# ---------------------------------------------------------------- assign
+#: Pieces shorter than this (metres) are merged into a neighbour.
+MIN_REACH_M = 50.0
+#: Within this distance (metres) of a boundary a river runs along it.
+BOUNDARY_TOL_M = 20.0
+#: The shortest stretch along a boundary (metres) that is a boundary reach.
+BOUNDARY_MIN_M = 200.0
+#: Who answers for a boundary reach: each side its bank, the common parent, or
+#: the side holding more of the river.
+BOUNDARY_POLICIES: tuple[str, ...] = ("bank", "parent", "lead")
+BOUNDARY_POLICY = "bank"
+
+# ----------------------------------------------------------------- flags
+#: A unit's holding is significant from this share of the river's length ...
+MIN_SHARE = 0.05
+#: ... and this many metres.
+MIN_LENGTH_M = 200.0
+
+# -------------------------------------------------------------- redivide
+#: How a plan gives every stretch one unit.
+REDIVIDE_POLICIES: tuple[str, ...] = ("split", "majority", "parent")
+REDIVIDE_POLICY = "split"
+#: Stretches shorter than this (metres) join their longer neighbour.
+MIN_SEGMENT_M = 200.0
+#: How far (metres) an edit point or an official segment may lie from a river.
+EDIT_TOLERANCE_M = 50.0
+
+# ---------------------------------------------------------------- chiefs
+#: The IQR multiple of a level's default overload limit (Tukey's far-out fence).
+FENCE = 3.0
+#: Levels with fewer chiefs holding reaches get no default overload limit.
+MIN_PEOPLE = 8
+
+# ------------------------------------------------------------- rendering
+#: Basemaps of the web map (``None``: no tiles, fully offline).
+BASEMAPS: tuple[str, ...] = ("osm", "tianditu", "gaode")
+#: Paper sizes and orientations of the atlas.
+PAPERS: tuple[str, ...] = ("A4", "A3")
+ORIENTATIONS: tuple[str, ...] = ("auto", "portrait", "landscape")
+
+
+def check_choice(name: str, value: Any, choices: Iterable[str]) -> str:
+    """Return ``value`` when it is one of ``choices``; raise ParameterError otherwise.
+
+    Parameters
+    ----------
+    name
+        The argument's name, as the user wrote it.
+    value
+        What the user gave.
+    choices
+        The values accepted.
+
+    Returns
+    -------
+    str
+        ``value``.
+    """
+    options = list(choices)
+    if not isinstance(value, str) or value not in options:
+        msg = f"{name} must be one of {', '.join(map(repr, options))}; got {value!r}"
+        raise ParameterError(msg)
+    return value
+
+
+def check_lang(lang: Any) -> str:
+    """Return ``lang`` when it is ``"zh"`` or ``"en"``; raise ParameterError otherwise.
+
+    Examples
+    --------
+    >>> check_lang("en")
+    'en'
+    """
+    return check_choice("lang", lang, LANGS)
+
+
+def check_level(level: Any, levels: Sequence[str], *, name: str = "level") -> str:
+    """Return ``level`` when it is one of ``levels``; raise ParameterError otherwise.
+
+    Examples
+    --------
+    >>> check_level("city", ("province", "city"))
+    'city'
+    """
+    if not isinstance(level, str) or level not in levels:
+        msg = f"{name} must be one of {', '.join(map(repr, levels))}; got {level!r}"
+        raise ParameterError(msg)
+    return level
+
+
+def _number(name: str, value: Any, what: str) -> float:
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        msg = f"{name} must be {what}, got {type(value).__name__}"
+        raise TypeError(msg)
+    return float(value)
+
+
+def check_length(name: str, value: Any, *, finite: bool = True) -> float:
+    """Return a non-negative length in metres as a float; raise ParameterError otherwise.
+
+    Parameters
+    ----------
+    name
+        The argument's name.
+    value
+        What the user gave.
+    finite
+        Whether infinity is refused (``boundary_min_m=inf`` is allowed: it
+        turns boundary reaches off).
+
+    Returns
+    -------
+    float
+        ``value``.
+    """
+    out = _number(name, value, "a number of metres")
+    if math.isnan(out) or out < 0 or (finite and math.isinf(out)):
+        kind = "finite non-negative" if finite else "non-negative"
+        msg = f"{name} must be a {kind} number of metres, got {value!r}"
+        raise ParameterError(msg)
+    return out
+
+
+def check_share(name: str, value: Any) -> float:
+    """Return a share of a river's length (0–1) as a float; raise ParameterError otherwise."""
+    out = _number(name, value, "a number from 0 to 1")
+    if not 0 <= out <= 1:  # NaN fails too
+        msg = f"{name} is a share of the river's length (0–1), got {value!r}"
+        raise ParameterError(msg)
+    return out
+
+
+def check_workers(workers: Any) -> int | None:
+    """Return a thread count of 1 or more (or None: every core); raise ParameterError otherwise.
+
+    Examples
+    --------
+    >>> check_workers(None), check_workers(2)
+    (None, 2)
+    """
+    if workers is None:
+        return None
+    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
+        msg = f"workers must be a whole number of 1 or more, or None (every core); got {workers!r}"
+        raise ParameterError(msg)
+    return workers
