@@ -1,0 +1,551 @@
+"""Every user-facing word of rivermap, in Chinese and English, and one rule for missing text.
+
+Tables, the command line, the web map and the atlas all take their words from
+here, so that a planner who compares a table with a map in a meeting reads the
+same word for the same thing. There are three kinds of entry:
+
+* **levels** (:data:`LEVELS`): an administrative level's name (``district`` →
+  区县) and its rank (县级), from which a chief's title is made (县级河长);
+  a level rivermap does not know reads as itself;
+* **terms** (:data:`TERMS`): every other word or sentence, by a dotted key
+  whose first part says what it is: ``kind`` (reach kinds), ``reason`` (why
+  a river is flagged), ``roster`` (gaps of a chief roster), ``policy`` and
+  ``plan_policy``, ``col`` (column headers, with ``col.<table>.<column>``
+  where a column means something else in one table), ``sheet`` (workbook
+  sheet names), ``ui`` (the web map), ``atlas``, ``msg`` (messages and
+  summaries). Sentences take ``{named}`` fields, filled in by :func:`term`;
+* **codes in tables**: :func:`localize` turns the codes of a table's level,
+  reason and kind columns into words, for tables written for people.
+
+Missing text follows one rule (:func:`is_missing`): ``None``, NaN, ``pd.NA``
+and strings that are empty or blank are missing; everything else is text.
+:func:`text_or` and :func:`texts` apply it to one value and to an array.
+
+Examples
+--------
+>>> term("reason.crosses", "zh"), term("reason.crosses", "en")
+('跨界', 'crosses units')
+>>> level_label("district", "zh"), chief_title("district", "zh"), chief_title("city", "en")
+('区县', '县级河长', 'city chief')
+>>> reason_labels("crosses,reenters", "zh")
+'跨界、出而复入'
+>>> header("river_id", "zh"), header("name", "zh", table="chiefs")
+('河流编码', '姓名')
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rivermap.errors import ParameterError
+
+__all__ = [
+    "LEVELS",
+    "TERMS",
+    "chief_title",
+    "header",
+    "headers",
+    "is_missing",
+    "join_list",
+    "level_label",
+    "level_rank",
+    "localize",
+    "reason_labels",
+    "term",
+    "text_or",
+    "texts",
+]
+
+#: Known levels: ``level -> (Chinese name, Chinese rank, English name)``.
+LEVELS: dict[str, tuple[str, str, str]] = {
+    "country": ("国家", "国家级", "country"),
+    "province": ("省", "省级", "province"),
+    "city": ("市", "市级", "city"),
+    "prefecture": ("地级市", "市级", "prefecture"),
+    "district": ("区县", "县级", "district"),
+    "county": ("县", "县级", "county"),
+    "township": ("乡镇", "乡镇级", "township"),
+    "town": ("镇", "乡镇级", "town"),
+    "street": ("乡镇街道", "乡镇(街道)级", "street"),
+    "subdistrict": ("街道", "街道级", "subdistrict"),
+    "community": ("村社区", "村(社区)级", "community"),
+    "village": ("村", "村级", "village"),
+    "wahlkreis": ("选区", "选区级", "wahlkreis"),
+    "gemeinde": ("市镇", "市镇级", "gemeinde"),
+}
+
+#: Every other user-facing word: ``key -> (Chinese, English)``.
+TERMS: dict[str, tuple[str, str]] = {
+    # ------------------------------------------------------------ reach kinds
+    "kind.inside": ("单位内河段", "inside a unit"),
+    "kind.boundary": ("界河段", "boundary reach"),
+    "kind.outside": ("区域外", "outside all units"),
+    # ------------------------------------------------------ why a river is flagged
+    "reason.crosses": ("跨界", "crosses units"),
+    "reason.boundary": ("界河", "runs along a boundary"),
+    "reason.reenters": ("出而复入", "leaves and re-enters"),
+    "reason.slivers": ("碎段", "slivers"),
+    # ----------------------------------------------------- gaps of a roster
+    "roster.no_chief": ("有河段无河长", "unit has river reaches but no chief"),
+    "roster.no_river": ("河长所在单位无河流", "chief's unit has no river"),
+    "roster.conflict": (
+        "一河多长（同级同河多名河长）",
+        "two chiefs claim the same river at one level",
+    ),
+    "roster.river_not_in_unit": (
+        "所任河流不流经本单位",
+        "chief's river does not pass through their unit",
+    ),
+    "roster.overload": ("负责河段数或长度异常", "person holds an outlying number of reaches or km"),
+    "roster.detail.no_chief": (
+        "{n} 个河段共 {km} km（{rivers}）在本级无河长",
+        "{n} reach(es), {km} km ({rivers}) have no chief at this level",
+    ),
+    "roster.detail.no_river": ("{unit}没有河段", "no river reach in {unit}"),
+    "roster.detail.conflict": (
+        "{who}均为{unit}{river}的河长",
+        "{who} are all chiefs (河长) of {river} in {unit}",
+    ),
+    "roster.detail.river_not_in_unit": (
+        "{river}不流经{unit}",
+        "{river} does not pass through {unit}",
+    ),
+    "roster.detail.over_km": ("{km} km（上限 {limit} km）", "{km} km (limit {limit} km)"),
+    "roster.detail.over_reaches": ("{n} 个河段（上限 {limit}）", "{n} reaches (limit {limit})"),
+    "roster.supervisor": ("{unit}河长制办公室", "{unit} river chief office"),
+    # ------------------------------------------------------------ policies
+    "policy.bank": ("左右岸分别负责", "each side answers for its bank"),
+    "policy.parent": ("共同上级负责", "the common parent answers"),
+    "policy.lead": ("占比较大的一方负责", "the side holding more of the river answers"),
+    "plan_policy.split": ("按责任单位分段", "a segment per change of unit"),
+    "plan_policy.majority": ("碎段并入主要单位", "slivers go to the main units"),
+    "plan_policy.parent": (
+        "跨单位河流由共同上级负责",
+        "rivers across units go to the common parent",
+    ),
+    "plan.unassigned": ("未分配", "(unassigned)"),
+    # ------------------------------------------- column headers (tables for people)
+    "col.river_id": ("河流编码", "River ID"),
+    "col.name": ("河流名称", "River"),
+    "col.river": ("河流名称", "River"),
+    "col.river_name": ("河流名称", "River"),
+    "col.level": ("级别", "Level"),
+    "col.units": ("涉及单位编码", "Unit IDs (along the river)"),
+    "col.unit_names": ("涉及单位", "Units (along the river)"),
+    "col.shares": ("长度占比", "Shares of river length"),
+    "col.lengths_m": ("长度(米)", "Lengths (m)"),
+    "col.n_units": ("单位数", "Units"),
+    "col.lead_unit": ("主要单位", "Lead unit"),
+    "col.lead_share": ("主要单位占比", "Lead share"),
+    "col.handovers": ("交接次数", "Handovers"),
+    "col.boundary_m": ("界河长度(米)", "Along boundaries (m)"),
+    "col.n_slivers": ("碎段数", "Slivers"),
+    "col.sliver_m": ("碎段长度(米)", "Sliver length (m)"),
+    "col.reasons": ("问题", "Reasons"),
+    "col.severity": ("严重程度", "Severity"),
+    "col.proposal": ("建议(英文)", "Proposal"),
+    "col.proposal_zh": ("建议", "Proposal (Chinese)"),
+    "col.n_segments": ("建议段数", "Proposed segments"),
+    "col.split_at_m": ("建议分段点(米)", "Split at (m)"),
+    "col.reassign": ("建议调整河段", "Reassign (from-to:unit)"),
+    "col.parent_unit": ("共同上级单位", "Common parent unit"),
+    "col.segment_id": ("河段编码", "Segment ID"),
+    "col.from_m": ("起点(米)", "From (m)"),
+    "col.to_m": ("终点(米)", "To (m)"),
+    "col.length_m": ("长度(米)", "Length (m)"),
+    "col.unit_id": ("责任单位编码", "Unit ID"),
+    "col.unit_name": ("责任单位", "Responsible unit"),
+    "col.unit_level": ("责任单位级别", "Unit level"),
+    "col.previous": ("原责任单位编码", "Previous unit IDs"),
+    "col.old_unit": ("原单位编码", "Old unit ID"),
+    "col.old_name": ("原单位", "Old unit"),
+    "col.new_unit": ("新单位编码", "New unit ID"),
+    "col.new_name": ("新单位", "New unit"),
+    "col.old_segment": ("原河段", "Old segment"),
+    "col.new_segment": ("新河段", "New segment"),
+    "col.gained_km": ("增加(公里)", "Gained (km)"),
+    "col.lost_km": ("减少(公里)", "Lost (km)"),
+    "col.net_km": ("净变化(公里)", "Net (km)"),
+    "col.segment": ("河段", "Segment"),
+    "col.reason": ("问题", "Reason"),
+    "col.code": ("问题代码", "Code"),
+    "col.distance_m": ("距离(米)", "Distance (m)"),
+    "col.chief_level": ("河长级别", "Chief level"),
+    "col.chief_unit": ("河长单位编码", "Chief unit ID"),
+    "col.chief_unit_name": ("河长单位", "Chief unit"),
+    "col.chief_name": ("河长", "Chief"),
+    "col.chief_title": ("河长职务", "Chief's title"),
+    "col.chief_phone": ("河长电话", "Chief's phone"),
+    "col.start": ("起点", "Start"),
+    "col.end": ("终点", "End"),
+    "col.length_km": ("长度(公里)", "Length (km)"),
+    "col.supervisor": ("监督单位", "Supervisor"),
+    "col.hotline": ("监督电话", "Hotline"),
+    "col.title": ("职务", "Title"),
+    "col.phone": ("电话", "Phone"),
+    "col.role": ("角色", "Role"),
+    "col.unit_ids": ("单位编码", "Unit IDs"),
+    "col.levels": ("级别", "Levels"),
+    "col.rivers": ("河流", "Rivers"),
+    "col.river_ids": ("河流编码", "River IDs"),
+    "col.km": ("长度(公里)", "Length (km)"),
+    "col.n_reaches": ("河段数", "Reaches"),
+    "col.boundary_km": ("界河长度(公里)", "Along boundaries (km)"),
+    "col.detail": ("说明", "Detail"),
+    "col.since": ("任职时间", "Since"),
+    # headers that mean something else in one table: col.<table>.<column>
+    "col.plan.name": ("名称", "Name"),
+    "col.chiefs.name": ("姓名", "Name"),
+    "col.chiefs.units": ("单位", "Units"),
+    "col.chiefs.unit_id": ("单位编码", "Unit ID"),
+    "col.chiefs.unit_name": ("单位", "Unit"),
+    # ----------------------------------------------------- workbook sheets
+    "sheet.flags": ("需关注河流", "flags"),
+    "sheet.segments": ("方案河段", "segments"),
+    "sheet.changes": ("易主河段", "changes"),
+    "sheet.units": ("单位增减", "units"),
+    "sheet.unmatched": ("未对应河段", "unmatched"),
+    "sheet.gaps": ("问题", "gaps"),
+    "sheet.chiefs": ("河长", "chiefs"),
+    "sheet.signboards": ("公示牌-{level}", "signboards-{level}"),
+    # --------------------------------------------------------- the web map
+    "ui.title": ("河长制责任地图 · rivermap", "River chief responsibility map · rivermap"),
+    "ui.rivers": ("河流（按责任单位着色）", "Rivers (coloured by responsible unit)"),
+    "ui.flagged": ("需关注的河流", "Flagged rivers"),
+    "ui.plan": ("调整方案河段", "Proposed segments"),
+    "ui.units": ("行政区", "units"),
+    "ui.unit_layer": ("{level}界", "{level} units"),
+    "ui.labels": ("名称", "labels"),
+    "ui.river": ("河流", "River"),
+    "ui.reach": ("河段", "Reach"),
+    "ui.km": ("公里", "km"),
+    "ui.from_to": ("起止", "From–to"),
+    "ui.length": ("长度", "Length"),
+    "ui.responsible": ("责任单位", "Responsible unit"),
+    "ui.boundary_reach": ("界河段", "Boundary reach"),
+    "ui.left_bank": ("左岸", "Left bank"),
+    "ui.right_bank": ("右岸", "Right bank"),
+    "ui.outside": ("区域外", "Outside all units"),
+    "ui.chief": ("河长", "Chief"),
+    "ui.chiefs": ("河长", "Chiefs"),
+    "ui.phone": ("电话", "Phone"),
+    "ui.flag": ("需关注", "Flag"),
+    "ui.units_along": ("沿途单位", "Units along the river"),
+    "ui.share": ("占比", "Share"),
+    "ui.reasons": ("问题", "Reasons"),
+    "ui.severity": ("严重程度", "Severity"),
+    "ui.proposal": ("建议", "Proposal"),
+    "ui.handovers": ("交接次数", "Handovers"),
+    "ui.segment": ("方案河段", "Segment"),
+    "ui.search": ("搜索河流或行政区…", "Search a river or unit…"),
+    "ui.no_match": ("无匹配结果", "No match"),
+    "ui.legend": ("图例", "Legend"),
+    "ui.legend_colour": ("相邻单位颜色不同", "neighbouring units differ"),
+    "ui.legend_styles": ("河流样式", "River styles"),
+    "ui.legend_units": ("责任单位颜色", "Responsible-unit colours"),
+    "ui.legend_units_count": ("（{level}，{n}）", " ({level}, {n})"),
+    "ui.legend_collapse": ("收起", "Hide"),
+    "ui.legend_expand": ("展开", "Show"),
+    "ui.legend_collapse_hint": ("收起单位颜色列表", "Hide the list of unit colours"),
+    "ui.legend_expand_hint": ("展开单位颜色列表", "Show the list of unit colours"),
+    "ui.more": ("其余", "more"),
+    "ui.fullscreen": ("全屏", "Full screen"),
+    "ui.exit_fullscreen": ("退出全屏", "Exit full screen"),
+    "ui.level": ("级别", "Level"),
+    "ui.none": ("无", "none"),
+    "ui.unknown": ("未知", "unknown"),
+    # ----------------------------------------------------------- the atlas
+    "atlas.atlas_title": ("{name}河长制责任图册", "River chief responsibility atlas: {name}"),
+    "atlas.atlas_title_plain": ("河长制责任图册", "River chief responsibility atlas"),
+    "atlas.unit_title": (
+        "{name}（{code}）河流责任图",
+        "{name} ({code}): rivers and responsibility",
+    ),
+    "atlas.table_title": ("{name}（{code}）（续）", "{name} ({code}), continued"),
+    "atlas.unit_sub": (
+        "河段按{level}责任单位着色；界河段为虚线；灰色为相邻{by}",
+        "Reaches coloured by responsible {level}; boundary reaches dashed; "
+        "neighbouring {by} units in grey",
+    ),
+    "atlas.overview_sub": (
+        "河流按河长级别着色 · 河流 {rivers} 条，河段 {reaches} 段（界河段 {boundary} 段），"
+        "总长 {km} 公里 · 制图日期 {date}",
+        "Rivers coloured by chief level · {rivers} rivers, {reaches} reaches "
+        "({boundary} along boundaries), {km} km · {date}",
+    ),
+    "atlas.plot_title": ("河段按{level}责任单位着色", "Reaches coloured by responsible {level}"),
+    "atlas.chief_level": ("河长级别", "Chief level"),
+    "atlas.level_chief": ("{level}级河长", "{level} chief"),
+    "atlas.above": ("跨{level}（{level}级以上协调）", "Across {level} units (above {level})"),
+    "atlas.no_chief": ("区域外河段", "Outside all units"),
+    "atlas.boundary_shared": ("界河段（两岸分别负责）", "Boundary reach (each bank its own)"),
+    "atlas.other_reaches": ("其他河段", "Other reaches"),
+    "atlas.more_units": ("…… 其余 {n} 个单位", "… {n} more units"),
+    "atlas.plan_points": ("方案分段点", "Proposed split points"),
+    "atlas.made_with": ("制图：rivermap {version}", "Made with rivermap {version}"),
+    "atlas.source": ("数据来源：{credit}", "Data: {credit}"),
+    "atlas.page": ("第 {n} 页", "Page {n}"),
+    "atlas.no_rivers_units": (
+        "无河流的{level}（{n} 个，未单独成页）：",
+        "{level} units without rivers ({n}, no page of their own): ",
+    ),
+    "atlas.no_rivers_here": ("本单位内无河流。", "No river in this unit."),
+    "atlas.reaches_table": ("河段表", "Reaches"),
+    "atlas.reaches_table_cont": ("河段表（续）", "Reaches (continued)"),
+    "atlas.segments_table": ("调整方案河段（{level}）", "Proposed segments ({level})"),
+    "atlas.segments_table_cont": (
+        "调整方案河段（{level}，续）",
+        "Proposed segments ({level}, continued)",
+    ),
+    "atlas.from_to_km": ("起止（公里）", "From–to (km)"),
+    "atlas.length_km": ("长度（公里）", "Length (km)"),
+    "atlas.km": ("公里", "km"),
+    "atlas.m": ("米", "m"),
+    "atlas.north": ("北", "N"),
+    "atlas.unnamed": ("未命名 {id}", "unnamed {id}"),
+    "atlas.segment": ("河段编号", "Segment"),
+    # ---------------------------------------------------- messages
+}
+
+_SEP = {"zh": "、", "en": ", "}
+_CODE_COLUMNS_LEVEL = ("level", "chief_level", "unit_level", "boundary_level")
+
+
+# ======================================================================= words
+def _pick(pair: tuple[str, str], lang: str) -> str:
+    if lang not in ("zh", "en"):
+        msg = f"lang must be one of 'zh', 'en'; got {lang!r}"
+        raise ParameterError(msg)
+    return pair[0] if lang == "zh" else pair[1]
+
+
+def term(key: str, lang: str, **fields: Any) -> str:
+    """Return the term ``key`` in ``lang`` (``"zh"`` or ``"en"``), with ``fields`` filled in.
+
+    Examples
+    --------
+    >>> term("ui.unit_layer", "zh", level="区县")
+    '区县界'
+    """
+    return _pick(TERMS[key], lang).format(**fields) if fields else _pick(TERMS[key], lang)
+
+
+def level_label(level: str, lang: str) -> str:
+    """Return a level's name: the Chinese name of a known level, else the level as it is.
+
+    A chief level above the top level (``"above:district"``) reads 区县以上 /
+    ``above district``.
+
+    Examples
+    --------
+    >>> level_label("street", "zh"), level_label("ward", "zh"), level_label("above:city", "zh")
+    ('乡镇街道', 'ward', '市以上')
+    """
+    if level.startswith("above:"):
+        inner = level_label(level.split(":", 1)[1], lang)
+        return f"{inner}以上" if lang == "zh" else f"above {inner}"
+    known = LEVELS.get(level.lower())
+    if known is None:
+        _pick(("", ""), lang)  # still check lang
+        return level
+    return _pick((known[0], known[2]), lang)
+
+
+def level_rank(level: str, lang: str) -> str:
+    """Return a level's rank as in a chief's title (县级 / ``district``); else its name."""
+    known = LEVELS.get(level.lower())
+    if known is None:
+        return level_label(level, lang)
+    return _pick((known[1], known[2]), lang)
+
+
+def chief_title(level: str, lang: str) -> str:
+    """Return the title of a level's river chief: 县级河长 / ``district chief``.
+
+    Examples
+    --------
+    >>> chief_title("ward", "zh"), chief_title("ward", "en")
+    ('ward河长', 'ward chief')
+    """
+    return level_rank(level, lang) + ("河长" if lang == "zh" else " chief")
+
+
+def reason_labels(reasons: str, lang: str) -> str:
+    """Return a flags table's ``reasons`` (``"crosses,slivers"``) as words joined for ``lang``.
+
+    Unknown reasons are kept as they are.
+
+    Examples
+    --------
+    >>> reason_labels("boundary,slivers", "en")
+    'runs along a boundary, slivers'
+    """
+    codes = [r.strip() for r in str(reasons).split(",") if r.strip()]
+    return join_list(
+        (term(f"reason.{c}", lang) if f"reason.{c}" in TERMS else c for c in codes), lang
+    )
+
+
+def join_list(items: Iterable[str], lang: str) -> str:
+    """Join items as a list: ``"、"`` between them in Chinese, ``", "`` in English."""
+    return _SEP[lang].join(items) if lang in _SEP else _pick(("", ""), lang)
+
+
+# ===================================================================== headers
+_CHIEF_COLUMN = re.compile(r"chief_(.+?)(_title|_phone)?")
+_CHIEF_PARTS = {"": ("", ""), "_title": ("职务", " title"), "_phone": ("电话", " phone")}
+
+
+def header(column: str, lang: str, *, table: str | None = None) -> str:
+    """Return the header of ``column`` in a table written for people.
+
+    Parameters
+    ----------
+    column
+        The column's name in rivermap's tables.
+    lang
+        ``"zh"`` or ``"en"``.
+    table
+        The table's kind where one of its columns reads differently
+        (``"chiefs"``: ``name`` is a person; ``"plan"``: ``name`` is a
+        segment's or unit's name).
+
+    Returns
+    -------
+    str
+        The header; a column rivermap has no word for keeps its name.
+
+    Examples
+    --------
+    >>> header("chief_district_phone", "zh"), header("chief_district", "en")
+    ('县级河长电话', 'district chief')
+    """
+    for key in (f"col.{table}.{column}", f"col.{column}") if table else (f"col.{column}",):
+        if key in TERMS:
+            return term(key, lang)
+    m = _CHIEF_COLUMN.fullmatch(column)
+    if m:
+        part = _CHIEF_PARTS[m.group(2) or ""]
+        return chief_title(m.group(1), lang) + _pick(part, lang)
+    _pick(("", ""), lang)
+    return column
+
+
+def headers(columns: Iterable[str], lang: str, *, table: str | None = None) -> list[str]:
+    """Return :func:`header` of every column."""
+    return [header(str(c), lang, table=table) for c in columns]
+
+
+def localize(frame: pd.DataFrame, lang: str, *, table: str | None = None) -> pd.DataFrame:
+    """Return a copy of ``frame`` for people: codes as words and headers in ``lang``.
+
+    Level columns (``level``, ``chief_level``, ``unit_level``,
+    ``boundary_level``) read as level names, ``reasons`` as flag reasons,
+    ``kind`` as reach kinds; other values are kept. Geometry columns are
+    dropped.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"level": ["district"], "reasons": ["crosses,boundary"]})
+    >>> localize(t, "zh").to_dict("records")
+    [{'级别': '区县', '问题': '跨界、界河'}]
+    """
+    out = pd.DataFrame(frame).copy()
+    geo = [
+        c
+        for c in out.columns
+        if isinstance(out[c].dtype, pd.api.extensions.ExtensionDtype)
+        and out[c].dtype.name == "geometry"
+    ]
+    out = out.drop(columns=geo)
+    for col in _CODE_COLUMNS_LEVEL:
+        if col in out.columns:
+            out[col] = _mapped(out[col], lambda v: level_label(v, lang))
+    if "reasons" in out.columns:
+        out["reasons"] = _mapped(out["reasons"], lambda v: reason_labels(v, lang))
+    if "kind" in out.columns:
+        out["kind"] = _mapped(
+            out["kind"], lambda v: term(f"kind.{v}", lang) if f"kind.{v}" in TERMS else v
+        )
+    out.columns = pd.Index(headers(out.columns, lang, table=table))
+    return out
+
+
+def _mapped(values: pd.Series, word: Any) -> pd.Series:
+    """Apply ``word`` to every distinct text value (missing values stay missing)."""
+    ok = ~is_missing(values)
+    out = values.astype(object).copy()
+    distinct = pd.unique(values[ok].astype(str))
+    lookup = {v: word(v) for v in distinct}
+    out[ok] = values[ok].astype(str).map(lookup)
+    return out
+
+
+# ================================================================ missing text
+def is_missing(values: Any) -> Any:
+    """Tell where a value is missing text: None, NaN, ``pd.NA`` or a blank string.
+
+    Works on one value (returns a bool) and on arrays and Series (returns a
+    boolean array).
+
+    Examples
+    --------
+    >>> is_missing(None), is_missing(float("nan")), is_missing(" "), is_missing("0")
+    (True, True, True, False)
+    >>> is_missing(pd.Series(["a", None, ""])).tolist()
+    [False, True, True]
+    """
+    if isinstance(values, str):
+        return not values.strip()
+    if np.ndim(values) == 0:
+        return (
+            values is None or values is pd.NA or (isinstance(values, float) and math.isnan(values))
+        )
+    arr = np.asarray(values, dtype=object)
+    out = np.asarray(pd.isna(arr), dtype=bool).copy()
+    is_str = np.fromiter((isinstance(v, str) for v in arr.ravel()), dtype=bool, count=arr.size)
+    if is_str.any():
+        flat = arr.ravel()
+        blank = np.zeros(arr.size, dtype=bool)
+        blank[is_str] = np.char.strip(flat[is_str].astype(str)) == ""
+        out |= blank.reshape(arr.shape)
+    return out
+
+
+def text_or(value: Any, default: Any = None) -> Any:
+    """``str(value)``, or ``default`` when the value is missing text (see :func:`is_missing`).
+
+    Examples
+    --------
+    >>> text_or(12), text_or(None, "—"), text_or("", None)
+    ('12', '—', None)
+    """
+    return default if is_missing(value) else str(value)
+
+
+def texts(values: Any, missing: Any = None) -> np.ndarray:
+    """Return an object array of text, with ``missing`` where a value is missing text.
+
+    ``missing=""`` gives strings that concatenate elementwise with ``+``;
+    ``None`` (the default) gives what GeoPackages and JSON store as null.
+    Values that are not missing are kept as they are.
+
+    Examples
+    --------
+    >>> texts(["a", None, float("nan"), ""], missing="").tolist()
+    ['a', '', '', '']
+    """
+    out = np.asarray(values, dtype=object).copy()
+    out[is_missing(out)] = missing
+    return out
+
+
+def words(keys: Sequence[str], lang: str) -> dict[str, str]:
+    """Return several terms by key, in ``lang`` (e.g. every ``ui.`` term for the map's script)."""
+    return {key: term(key, lang) for key in keys}
