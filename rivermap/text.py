@@ -270,14 +270,20 @@ TERMS: dict[str, tuple[str, str]] = {
     "atlas.table_title": ("{name}（{code}）（续）", "{name} ({code}), continued"),
     "atlas.unit_sub": (
         "河段按{level}责任单位着色；界河段为虚线；灰色为相邻{by}",
-        "Reaches coloured by responsible {level}; boundary reaches dashed; "
-        "neighbouring {by} units in grey",
+        (
+            "Reaches coloured by responsible {level}; boundary reaches dashed; "
+            "neighbouring {by} units in grey"
+        ),
     ),
     "atlas.overview_sub": (
-        "河流按河长级别着色 · 河流 {rivers} 条，河段 {reaches} 段（界河段 {boundary} 段），"
-        "总长 {km} 公里 · 制图日期 {date}",
-        "Rivers coloured by chief level · {rivers} rivers, {reaches} reaches "
-        "({boundary} along boundaries), {km} km · {date}",
+        (
+            "河流按河长级别着色 · 河流 {rivers} 条，河段 {reaches} 段（界河段 {boundary} 段），"
+            "总长 {km} 公里 · 制图日期 {date}"
+        ),
+        (
+            "Rivers coloured by chief level · {rivers} rivers, {reaches} reaches "
+            "({boundary} along boundaries), {km} km · {date}"
+        ),
     ),
     "atlas.plot_title": ("河段按{level}责任单位着色", "Reaches coloured by responsible {level}"),
     "atlas.chief_level": ("河长级别", "Chief level"),
