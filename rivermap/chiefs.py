@@ -52,7 +52,7 @@ import pandas as pd
 import shapely
 
 from rivermap.errors import RivermapWarning, SchemaError, format_ids
-from rivermap.flags import join_groups
+from rivermap.runs import join_groups
 
 if TYPE_CHECKING:
     from rivermap.responsibility import Responsibility

@@ -35,18 +35,20 @@ from numpy.typing import NDArray
 
 from rivermap._package import metadata_table, open_package, read_simple_geometries
 from rivermap.errors import CRSError, DataError, SchemaError, format_ids
-from rivermap.flags import (
-    EPS_M,
-    POLICIES,
-    ancestor_at,
+from rivermap.io import write_tables
+from rivermap.params import (
+    EDIT_TOLERANCE_M,
+    MIN_SEGMENT_M,
+    MIN_SHARE,
+    REDIVIDE_POLICIES,
+    REDIVIDE_POLICY,
+    check_choice,
+    check_length,
     check_level,
-    check_thresholds,
-    credits_of,
-    join_groups,
-    level_runs,
-    resolve,
-    write_tables,
+    check_share,
 )
+from rivermap.runs import EPS_M, ancestor_at, credits_of, join_groups, level_runs, resolve
+from rivermap.text import localize, term
 
 if TYPE_CHECKING:
     from rivermap.responsibility import Responsibility
@@ -93,7 +95,6 @@ _UNIT_COLUMNS: tuple[str, ...] = (
 )
 _UNMATCHED_COLUMNS: tuple[str, ...] = ("segment", "river_id", "reason", "distance_m")
 _UNASSIGNED = "(unassigned)"
-_UNASSIGNED_ZH = "未分配"
 # A cut closer than this (metres) to an existing cut or a river end does nothing.
 _SNAP_CUT_M = 1.0
 # A split this close (metres) to a change of responsible unit is moved onto it.
@@ -101,58 +102,6 @@ _SNAP_CHANGE_M = 2.0
 
 _UNIT_COLS = ("unit_id", "responsible", "unit", "责任单位编码", "责任单位", "单位编码", "单位")
 _ID_COLS = ("segment_id", "id", "河段编码", "code", "编码", "fid")
-
-#: Column headers of exported plan tables, per language.
-PLAN_HEADERS: dict[str, dict[str, str]] = {
-    "zh": {
-        "segment_id": "河段编码",
-        "from_m": "起点(米)",
-        "to_m": "终点(米)",
-        "length_m": "长度(米)",
-        "unit_id": "责任单位编码",
-        "unit_name": "责任单位",
-        "unit_level": "责任单位级别",
-        "previous": "原责任单位编码",
-        "boundary_m": "界河长度(米)",
-        "old_unit": "原单位编码",
-        "old_name": "原单位",
-        "new_unit": "新单位编码",
-        "new_name": "新单位",
-        "old_segment": "原河段",
-        "new_segment": "新河段",
-        "name": "名称",
-        "gained_km": "增加(公里)",
-        "lost_km": "减少(公里)",
-        "net_km": "净变化(公里)",
-        "segment": "河段",
-        "reason": "原因",
-        "distance_m": "距离(米)",
-    },
-    "en": {
-        "segment_id": "Segment ID",
-        "from_m": "From (m)",
-        "to_m": "To (m)",
-        "length_m": "Length (m)",
-        "unit_id": "Unit ID",
-        "unit_name": "Responsible unit",
-        "unit_level": "Unit level",
-        "previous": "Previous unit IDs",
-        "boundary_m": "Along boundaries (m)",
-        "old_unit": "Old unit ID",
-        "old_name": "Old unit",
-        "new_unit": "New unit ID",
-        "new_name": "New unit",
-        "old_segment": "Old segment",
-        "new_segment": "New segment",
-        "name": "Name",
-        "gained_km": "Gained (km)",
-        "lost_km": "Lost (km)",
-        "net_km": "Net (km)",
-        "segment": "Segment",
-        "reason": "Reason",
-        "distance_m": "Distance (m)",
-    },
-}
 
 ObjArray = NDArray[np.object_]
 FloatArray = NDArray[np.float64]
@@ -163,13 +112,13 @@ def redivide(
     resp: Responsibility,
     *,
     level: str,
-    policy: str = "split",
-    min_segment_m: float = 200.0,
-    min_share: float = 0.05,
+    policy: str = REDIVIDE_POLICY,
+    min_segment_m: float = MIN_SEGMENT_M,
+    min_share: float = MIN_SHARE,
     current: Any = None,
     current_id_col: str | None = None,
     current_unit_col: str | None = None,
-    tolerance_m: float = 50.0,
+    tolerance_m: float = EDIT_TOLERANCE_M,
 ) -> Plan:
     """Propose a redivision: segments with exactly one responsible unit at ``level``.
 
@@ -244,12 +193,11 @@ def redivide(
     >>> abs(float(d.units["gained_km"].sum() - d.units["lost_km"].sum())) < 1e-9
     True
     """
-    level = check_level(resp, level)
-    if policy not in POLICIES:
-        msg = f"policy must be one of {', '.join(map(repr, POLICIES))}; got {policy!r}"
-        raise ValueError(msg)
-    check_thresholds(min_share, min_segment_m, length_name="min_segment_m")
-    check_thresholds(0.0, tolerance_m, length_name="tolerance_m")
+    level = check_level(level, resp.levels)
+    policy = check_choice("policy", policy, REDIVIDE_POLICIES)
+    min_share = check_share("min_share", min_share)
+    min_segment_m = check_length("min_segment_m", min_segment_m)
+    tolerance_m = check_length("tolerance_m", tolerance_m)
     reaches = resp.reaches
     units = resp.units
     rivers = resp.rivers
@@ -403,15 +351,11 @@ class PlanDiff:
         p = Path(path)
         tables = {"changes": self.changes, "units": self.units, "unmatched": self.unmatched}
         if p.suffix.lower() == ".xlsx":
-            return [write_tables(tables, p, lang=lang, overwrite=overwrite, headers=PLAN_HEADERS)]
+            return [write_tables(_for_people(tables, lang), p, overwrite=overwrite)]
         out = []
         for key, table in tables.items():
             target = p if key == "changes" else p.with_name(f"{p.stem}_{key}{p.suffix}")
-            out.append(
-                write_tables(
-                    {key: table}, target, lang=lang, overwrite=overwrite, headers=PLAN_HEADERS
-                )
-            )
+            out.append(write_tables(_for_people({key: table}, lang), target, overwrite=overwrite))
         return out
 
 
@@ -605,7 +549,7 @@ class Plan:
         )
 
     # ----------------------------------------------------------------- edits
-    def apply_edits(self, edits: Any, *, tolerance_m: float = 50.0) -> Plan:
+    def apply_edits(self, edits: Any, *, tolerance_m: float = EDIT_TOLERANCE_M) -> Plan:
         """Apply a planner's edits; return a new plan (this one is unchanged).
 
         Parameters
@@ -660,7 +604,7 @@ class Plan:
         >>> len(plan.segments) - len(merged.segments)
         2
         """
-        check_thresholds(0.0, tolerance_m, length_name="tolerance_m")
+        tolerance_m = check_length("tolerance_m", tolerance_m)
         features, crs = _read_edits(edits)
         work = pd.DataFrame(
             {
@@ -803,7 +747,15 @@ class Plan:
             "units": d.units,
             "unmatched": d.unmatched,
         }
-        return write_tables(tables, path, lang=lang, overwrite=overwrite, headers=PLAN_HEADERS)
+        return write_tables(_for_people(tables, lang), path, overwrite=overwrite)
+
+
+def _for_people(tables: Mapping[str, pd.DataFrame], lang: str) -> dict[str, pd.DataFrame]:
+    """Return the tables with sheet names, headers, levels and kinds in ``lang``."""
+    return {
+        term(f"sheet.{key}", lang): localize(table, lang, table="plan")
+        for key, table in tables.items()
+    }
 
 
 def read_plan(path: str | os.PathLike[str]) -> Plan:
@@ -1603,7 +1555,7 @@ def _names_of(units: Any, uname: pd.Series | Mapping[str, Any]) -> str:
     if not isinstance(units, str):
         return ""
     if units == _UNASSIGNED:
-        return f"{_UNASSIGNED_ZH} {_UNASSIGNED}"
+        return f"{term('plan.unassigned', 'zh')} {term('plan.unassigned', 'en')}"
     return ";".join(str(uname.get(u, u)) for u in units.split(";"))
 
 

@@ -18,7 +18,7 @@ same word for the same thing. There are three kinds of entry:
   reason and kind columns into words, for tables written for people.
 
 Missing text follows one rule (:func:`is_missing`): ``None``, NaN, ``pd.NA``
-and strings that are empty or blank are missing; everything else is text.
+and the empty string are missing; everything else is text.
 :func:`text_or` and :func:`texts` apply it to one value and to an array.
 
 Examples
@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import math
 import re
+import string
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -49,6 +50,7 @@ __all__ = [
     "LEVELS",
     "TERMS",
     "chief_title",
+    "fill",
     "header",
     "headers",
     "is_missing",
@@ -130,6 +132,28 @@ TERMS: dict[str, tuple[str, str]] = {
         "rivers across units go to the common parent",
     ),
     "plan.unassigned": ("未分配", "(unassigned)"),
+    # ------------------------------------- a flag's proposal (one sentence of parts)
+    "proposal.whole": ("整河由{unit}负责", "keep the river whole under {unit}"),
+    "proposal.split": (
+        "在 {cuts} km 处分为 {n} 段（{segments}{more}）",
+        "split into {n} segments at {cuts} km ({segments}{more})",
+    ),
+    "proposal.reassign": (
+        "将 {span} km 由{old}划归{new}{extra}（共 {km} km）",
+        "reassign {span} km from {old} to {new}{extra} ({km} km in all)",
+    ),
+    "proposal.reassign_more": ("等 {all} 处", " and {others} more"),
+    "proposal.boundary": (
+        "界河段共 {km} km（如{pair}）：明确左右岸分工，或划归占比较大的一方",
+        ("{km} km runs along boundaries (first {pair}): agree bank duties "
+        "or give each stretch to the side holding more of the river"),
+    ),
+    "proposal.parent": (
+        "或由共同上级{parent}统一负责",
+        "or give the river to the common parent {parent}",
+    ),
+    "proposal.sep": ("；", "; "),
+    "proposal.end": ("。", "."),
     # ------------------------------------------- column headers (tables for people)
     "col.river_id": ("河流编码", "River ID"),
     "col.name": ("河流名称", "River"),
@@ -201,6 +225,7 @@ TERMS: dict[str, tuple[str, str]] = {
     "col.since": ("任职时间", "Since"),
     # headers that mean something else in one table: col.<table>.<column>
     "col.plan.name": ("名称", "Name"),
+    "col.plan.reason": ("原因", "Reason"),
     "col.chiefs.name": ("姓名", "Name"),
     "col.chiefs.units": ("单位", "Units"),
     "col.chiefs.unit_id": ("单位编码", "Unit ID"),
@@ -219,25 +244,19 @@ TERMS: dict[str, tuple[str, str]] = {
     "ui.rivers": ("河流（按责任单位着色）", "Rivers (coloured by responsible unit)"),
     "ui.flagged": ("需关注的河流", "Flagged rivers"),
     "ui.plan": ("调整方案河段", "Proposed segments"),
-    "ui.units": ("行政区", "units"),
     "ui.unit_layer": ("{level}界", "{level} units"),
-    "ui.labels": ("名称", "labels"),
     "ui.river": ("河流", "River"),
     "ui.reach": ("河段", "Reach"),
     "ui.km": ("公里", "km"),
     "ui.from_to": ("起止", "From–to"),
     "ui.length": ("长度", "Length"),
     "ui.responsible": ("责任单位", "Responsible unit"),
-    "ui.boundary_reach": ("界河段", "Boundary reach"),
     "ui.left_bank": ("左岸", "Left bank"),
     "ui.right_bank": ("右岸", "Right bank"),
-    "ui.outside": ("区域外", "Outside all units"),
     "ui.chief": ("河长", "Chief"),
-    "ui.chiefs": ("河长", "Chiefs"),
     "ui.phone": ("电话", "Phone"),
     "ui.flag": ("需关注", "Flag"),
     "ui.units_along": ("沿途单位", "Units along the river"),
-    "ui.share": ("占比", "Share"),
     "ui.reasons": ("问题", "Reasons"),
     "ui.severity": ("严重程度", "Severity"),
     "ui.proposal": ("建议", "Proposal"),
@@ -257,9 +276,6 @@ TERMS: dict[str, tuple[str, str]] = {
     "ui.more": ("其余", "more"),
     "ui.fullscreen": ("全屏", "Full screen"),
     "ui.exit_fullscreen": ("退出全屏", "Exit full screen"),
-    "ui.level": ("级别", "Level"),
-    "ui.none": ("无", "none"),
-    "ui.unknown": ("未知", "unknown"),
     # ----------------------------------------------------------- the atlas
     "atlas.atlas_title": ("{name}河长制责任图册", "River chief responsibility atlas: {name}"),
     "atlas.atlas_title_plain": ("河长制责任图册", "River chief responsibility atlas"),
@@ -287,7 +303,6 @@ TERMS: dict[str, tuple[str, str]] = {
     ),
     "atlas.plot_title": ("河段按{level}责任单位着色", "Reaches coloured by responsible {level}"),
     "atlas.chief_level": ("河长级别", "Chief level"),
-    "atlas.level_chief": ("{level}级河长", "{level} chief"),
     "atlas.above": ("跨{level}（{level}级以上协调）", "Across {level} units (above {level})"),
     "atlas.no_chief": ("区域外河段", "Outside all units"),
     "atlas.boundary_shared": ("界河段（两岸分别负责）", "Boundary reach (each bank its own)"),
@@ -340,6 +355,27 @@ def term(key: str, lang: str, **fields: Any) -> str:
     '区县界'
     """
     return _pick(TERMS[key], lang).format(**fields) if fields else _pick(TERMS[key], lang)
+
+
+def fill(key: str, lang: str, **fields: Any) -> np.ndarray:
+    """Fill the term ``key`` for many rows at once: :func:`term` over arrays.
+
+    Each field is an array of text (one value per row) or one text for every
+    row; the result is an object array of sentences. Fields the term does not
+    use are ignored, so the two languages may use different ones.
+
+    Examples
+    --------
+    >>> fill("ui.unit_layer", "en", level=np.array(["city", "district"], dtype=object)).tolist()
+    ['city units', 'district units']
+    """
+    out: Any = ""
+    for literal, name, _spec, _conv in string.Formatter().parse(term(key, lang)):
+        out = out + literal
+        if name is not None:
+            out = out + fields[name]
+    n = max((np.size(v) for v in fields.values() if np.ndim(v)), default=1)
+    return np.broadcast_to(np.asarray(out, dtype=object), (n,)).copy()
 
 
 def level_label(level: str, lang: str) -> str:
@@ -495,33 +531,29 @@ def _mapped(values: pd.Series, word: Any) -> pd.Series:
 
 # ================================================================ missing text
 def is_missing(values: Any) -> Any:
-    """Tell where a value is missing text: None, NaN, ``pd.NA`` or a blank string.
+    """Tell where a value is missing text: None, NaN, ``pd.NA`` or the empty string.
 
     Works on one value (returns a bool) and on arrays and Series (returns a
-    boolean array).
+    boolean array). Readers strip cells as they read them, so a cell of blanks
+    arrives here as ``""``.
 
     Examples
     --------
-    >>> is_missing(None), is_missing(float("nan")), is_missing(" "), is_missing("0")
+    >>> is_missing(None), is_missing(float("nan")), is_missing(""), is_missing("0")
     (True, True, True, False)
     >>> is_missing(pd.Series(["a", None, ""])).tolist()
     [False, True, True]
     """
     if isinstance(values, str):
-        return not values.strip()
+        return values == ""
     if np.ndim(values) == 0:
         return (
             values is None or values is pd.NA or (isinstance(values, float) and math.isnan(values))
         )
     arr = np.asarray(values, dtype=object)
-    out = np.asarray(pd.isna(arr), dtype=bool).copy()
-    is_str = np.fromiter((isinstance(v, str) for v in arr.ravel()), dtype=bool, count=arr.size)
-    if is_str.any():
-        flat = arr.ravel()
-        blank = np.zeros(arr.size, dtype=bool)
-        blank[is_str] = np.char.strip(flat[is_str].astype(str)) == ""
-        out |= blank.reshape(arr.shape)
-    return out
+    with np.errstate(invalid="ignore"):
+        empty = np.asarray(arr == "", dtype=bool)
+    return np.asarray(pd.isna(arr), dtype=bool) | empty
 
 
 def text_or(value: Any, default: Any = None) -> Any:

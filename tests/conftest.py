@@ -9,6 +9,8 @@ import pytest
 from shapely import LineString, box
 
 import rivermap as rm
+from rivermap.synth import make_city
+from rivermap.units import AdminUnits
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -67,3 +69,16 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip("../shared/data is not present")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def demo() -> rm.Responsibility:
+    """The embedded Zhejiang demo, assigned (results are immutable: one for the session)."""
+    return rm.assign(*rm.datasets.load_demo())
+
+
+@pytest.fixture(scope="session")
+def city() -> rm.Responsibility:
+    """A synthetic city of 300 communities and 600 rivers, assigned."""
+    rivers, units = make_city(300, 600, seed=3)
+    return rm.assign(rivers, AdminUnits(units, ("district", "street", "community")))

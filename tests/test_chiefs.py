@@ -34,11 +34,6 @@ X0, Y0 = 540_000.0, 3_320_000.0
 
 # ------------------------------------------------------------------ fixtures
 @pytest.fixture(scope="module")
-def demo() -> rm.Responsibility:
-    return rm.assign(*rm.datasets.load_demo())
-
-
-@pytest.fixture(scope="module")
 def demo_chiefs(demo: rm.Responsibility) -> rm.Responsibility:
     return demo.with_chiefs(example_roster_path())
 

@@ -13,6 +13,7 @@ from shapely import LineString, box
 import rivermap as rm
 from rivermap.errors import OutputExistsError
 from rivermap.flags import FLAG_COLUMNS, REASONS, flags, write_flags
+from rivermap.text import level_label, reason_labels
 from rivermap.units import AdminUnits
 
 CRS = "EPSG:4549"  # CGCS2000 GK CM 120E, metres
@@ -77,11 +78,6 @@ INSIDE = line((1000, 200), (3000, 300))
 def resp() -> rm.Responsibility:
     rivers = rivers_of({"through": THROUGH, "along": ALONG, "loop": LOOP, "inside": INSIDE})
     return rm.assign(rivers, strip_units())
-
-
-@pytest.fixture(scope="module")
-def demo() -> rm.Responsibility:
-    return rm.assign(*rm.datasets.load_demo())
 
 
 def row(table: pd.DataFrame, river_id: str, level: str = "district") -> pd.Series:
@@ -287,7 +283,9 @@ def test_write_xlsx(demo: rm.Responsibility, tmp_path: pytest.TempPathFactory) -
     assert "建议" in back.columns
     assert back.shape[0] == len(table)
     assert back["河流编码"].tolist() == table["river_id"].tolist()
-    assert back["问题"].tolist() == table["reasons"].tolist()
+    # reasons and levels are written as words, the same words as on the map
+    assert back["问题"].tolist() == [reason_labels(r, "zh") for r in table["reasons"]]
+    assert set(back["级别"]) == {level_label(lv, "zh") for lv in table["level"]}
     with pytest.raises(rm.errors.DataError, match=r"\.csv or \.xlsx"):
         write_flags(table, tmp_path / "flags.txt")  # type: ignore[operator]
     with pytest.raises(ValueError, match="lang"):
@@ -312,134 +310,6 @@ def test_responsibility_file_has_flags_layer(
         pyogrio.write_dataframe(frame, old, layer=layer, driver="GPKG", promote_to_multi=True)
     again = rm.read_responsibility(old)
     pd.testing.assert_frame_equal(again.flags(), resp.flags())
-
-
-# ---------------------------------------------------------------- vectorized helpers
-# The flags engine works on arrays (integer codes, joined strings). These tests
-# keep the straightforward pandas versions it replaced and check both agree.
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-from rivermap import flags as flags_mod  # noqa: E402
-from rivermap.synth import make_city  # noqa: E402
-
-
-@settings(max_examples=60, deadline=None)
-@given(
-    rows=st.lists(
-        st.tuples(
-            st.sampled_from(["k1", "k2", "k3", "k4"]),
-            st.sampled_from(["a", "b", "c;d", "", "é\x00", "x"]),
-        ),
-        max_size=30,
-    ),
-    sep=st.sampled_from([";", ", ", "、"]),
-    sort=st.booleans(),
-)
-def test_join_groups_matches_groupby_agg(rows: list[tuple[str, str]], sep: str, sort: bool) -> None:
-    keys = [k for k, _ in rows]
-    values = [v for _, v in rows]
-    got = flags_mod.join_groups(values, keys, sep, sort=sort)
-    want = pd.Series(values, dtype=object).groupby(np.asarray(keys, dtype=object), sort=sort)
-    want = want.agg(sep.join) if rows else pd.Series(dtype=object)
-    assert got.index.tolist() == want.index.tolist()
-    assert got.tolist() == want.tolist()
-    uniq = flags_mod.join_groups(values, keys, sep, unique=True, sort=sort)
-    ref = {k: sep.join(dict.fromkeys(v for kk, v in rows if kk == k)) for k in dict.fromkeys(keys)}
-    assert uniq.to_dict() == ref
-
-
-def _ancestor_at_slow(units: pd.DataFrame, level: str) -> pd.Series:
-    """Walk up parent by parent (the reference for flags.ancestor_at)."""
-    parent = dict(zip(units["unit_id"].astype(str), units["parent_id"], strict=True))
-    lv = dict(zip(units["unit_id"].astype(str), units["level"], strict=True))
-    out = {}
-    for uid in units["unit_id"].astype(str):
-        cur, hit = uid, None
-        for _ in range(units["level"].nunique() + 1):
-            if not isinstance(cur, str) or cur not in lv:
-                break
-            if lv[cur] == level:
-                hit = cur
-            cur = parent.get(cur)
-        out[uid] = hit
-    return pd.Series(out, dtype=object)
-
-
-def _credits_slow(runs: pd.DataFrame) -> dict[tuple[str, str], tuple[float, int, bool]]:
-    """Per (river, unit): credited length, order of first appearance, lead (plain Python)."""
-    out: dict[tuple[str, str], tuple[float, int, bool]] = {}
-    for river, grp in runs.groupby("river_id", sort=True):
-        held: dict[str, list[float]] = {}
-        for rec in grp.sort_values("from_m", kind="stable").to_dict("records"):
-            if rec["state"] == "unit":
-                held.setdefault(rec["unit"], []).append(rec["length_m"])
-            elif rec["state"] == "boundary":
-                for side in (rec["side_a"], rec["side_b"]):
-                    held.setdefault(side, []).append(rec["length_m"] / 2)
-        lead = min(held, key=lambda u: (-sum(held[u]), u))
-        for order, (unit, parts) in enumerate(held.items()):
-            out[(str(river), unit)] = (sum(parts), order, unit == lead)
-    return out
-
-
-@pytest.fixture(scope="module")
-def city() -> rm.Responsibility:
-    rivers, units = make_city(300, 600, seed=3)
-    return rm.assign(rivers, AdminUnits(units, ("district", "street", "community")))
-
-
-@pytest.mark.parametrize("which", ["demo", "city"])
-def test_runs_credits_and_ancestors_match_references(
-    which: str, demo: rm.Responsibility, city: rm.Responsibility
-) -> None:
-    resp = demo if which == "demo" else city
-    units = resp.units
-    lengths = pd.Series(
-        resp.rivers["length_m"].to_numpy(), index=resp.rivers["river_id"].astype(str)
-    )
-    for lv in resp.levels:
-        got = flags_mod.ancestor_at(units, lv)
-        want = _ancestor_at_slow(units, lv)
-        assert got.index.tolist() == want.index.tolist()
-        assert got.tolist() == want.tolist()
-        runs = flags_mod.level_runs(resp.reaches, units, lv, lengths)
-        # runs tile every river's reaches, and neighbouring runs of a river differ
-        assert np.allclose(
-            runs.groupby("river_id")["length_m"].sum(),
-            resp.reaches.groupby("river_id")["length_m"].sum().reindex(runs["river_id"].unique()),
-        )
-        same = (runs["river_id"] == runs["river_id"].shift()) & (
-            runs[["state", "unit", "side_a", "side_b"]].fillna("")
-            == runs[["state", "unit", "side_a", "side_b"]].shift().fillna("")
-        ).all(axis=1)
-        assert not same.any()
-        credits = flags_mod.credits_of(runs)
-        ref = _credits_slow(runs)
-        assert len(credits) == len(ref)
-        for rec in credits.to_dict("records"):
-            length, order, lead = ref[(rec["river_id"], rec["unit"])]
-            assert rec["length_m"] == pytest.approx(length, rel=1e-12, abs=1e-9)
-            assert (rec["order"], rec["lead"]) == (order, lead)
-
-
-def test_lowest_common_ancestor_matches_reference(city: rm.Responsibility) -> None:
-    units = city.units
-    levels = city.levels
-    reaches = city.reaches
-    finest = reaches[["river_id", levels[-1]]].dropna().drop_duplicates()
-    groups = pd.Series(
-        finest[levels[-1]].to_numpy(dtype=object), index=finest["river_id"].to_numpy()
-    )
-    got = flags_mod.lowest_common_ancestor(units, groups, levels)
-    chains = {lv: _ancestor_at_slow(units, lv) for lv in levels}
-    for river, members in groups.groupby(level=0):
-        want = None
-        for lv in levels:
-            anc = {chains[lv].get(u) for u in members}
-            if len(anc) == 1 and None not in anc:
-                want = anc.pop()
-        assert got[river] == want
 
 
 def test_flags_on_a_city_are_consistent(city: rm.Responsibility) -> None:

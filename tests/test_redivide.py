@@ -17,6 +17,7 @@ from shapely import LineString
 import rivermap as rm
 from rivermap.errors import CRSError, OutputExistsError, SchemaError
 from rivermap.redivide import SEGMENT_COLUMNS, Plan, read_plan, redivide
+from rivermap.text import level_label, term
 from tests.test_flags import CRS, INSIDE, LOOP, THROUGH, X0, Y0, rivers_of, strip_units
 
 
@@ -24,11 +25,6 @@ from tests.test_flags import CRS, INSIDE, LOOP, THROUGH, X0, Y0, rivers_of, stri
 def resp() -> rm.Responsibility:
     rivers = rivers_of({"through": THROUGH, "loop": LOOP, "inside": INSIDE})
     return rm.assign(rivers, strip_units())
-
-
-@pytest.fixture(scope="module")
-def demo() -> rm.Responsibility:
-    return rm.assign(*rm.datasets.load_demo())
 
 
 def segs(plan: Plan, river_id: str) -> list[tuple[str, float, float, str]]:
@@ -509,12 +505,17 @@ def test_export_tables(demo: rm.Responsibility, tmp_path: Path, lang: str) -> No
     assert ("新单位" if lang == "zh" else "New unit") in changes.columns
     xlsx = d.write(tmp_path / "diff.xlsx", lang=lang)[0]
     sheets = pd.read_excel(xlsx, sheet_name=None)
-    assert set(sheets) == {"changes", "units", "unmatched"}
-    assert len(sheets["units"]) == len(d.units)
+    # sheet names come from the one vocabulary, in the table's language
+    sheet = {key: term(f"sheet.{key}", lang) for key in ("changes", "units", "unmatched")}
+    assert set(sheets) == set(sheet.values())
+    assert len(sheets[sheet["units"]]) == len(d.units)
     book = plan.write_tables(tmp_path / "plan.xlsx", lang=lang)
     sheets = pd.read_excel(book, sheet_name=None)
-    assert len(sheets["segments"]) == len(plan.segments)
-    assert ("河段编码" if lang == "zh" else "Segment ID") in sheets["segments"].columns
+    segments = sheets[term("sheet.segments", lang)]
+    assert len(segments) == len(plan.segments)
+    assert ("河段编码" if lang == "zh" else "Segment ID") in segments.columns
+    levels = segments["责任单位级别" if lang == "zh" else "Unit level"]
+    assert set(levels) == {level_label("district", lang)}
 
 
 def test_names_and_previous_holders_match_references(demo: rm.Responsibility) -> None:
