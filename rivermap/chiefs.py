@@ -52,7 +52,10 @@ import pandas as pd
 import shapely
 
 from rivermap.errors import RivermapWarning, SchemaError, format_ids
-from rivermap.runs import join_groups
+from rivermap.io import write_tables
+from rivermap.params import FENCE, MIN_PEOPLE, check_lang, check_level
+from rivermap.runs import join_groups, unit_table
+from rivermap.text import join_list, level_label, localize, term
 
 if TYPE_CHECKING:
     from rivermap.responsibility import Responsibility
@@ -62,12 +65,12 @@ __all__ = [
     "COLUMNS",
     "REASONS",
     "ROLES",
+    "SUPERVISOR",
     "chief_columns",
     "example_roster_path",
     "read_chiefs",
     "roster_workbook",
     "write_table",
-    "zh_headers",
 ]
 
 PathLike: TypeAlias = str | os.PathLike[str]
@@ -98,14 +101,14 @@ _ROLE_RANK = {role: i for i, role in enumerate(ROLES)}
 #: The role a river-specific conflict (一河一长) is about.
 _PRINCIPAL = "河长"
 
-#: Reasons of :func:`roster_report` rows: code -> (Chinese label, English label).
+#: Reasons of :func:`roster_report` rows: code -> (Chinese label, English label),
+#: as the one vocabulary (:mod:`rivermap.text`, ``roster.<code>``) words them.
 REASONS: dict[str, tuple[str, str]] = {
-    "no_chief": ("有河段无河长", "unit has river reaches but no chief"),
-    "no_river": ("河长所在单位无河流", "chief's unit has no river"),
-    "conflict": ("一河多长（同级同河多名河长）", "two chiefs claim the same river at one level"),
-    "river_not_in_unit": ("所任河流不流经本单位", "chief's river does not pass through their unit"),
-    "overload": ("负责河段数或长度异常", "person holds an outlying number of reaches or km"),
+    code: (term(f"roster.{code}", "zh"), term(f"roster.{code}", "en"))
+    for code in ("no_chief", "no_river", "conflict", "river_not_in_unit", "overload")
 }
+#: The supervising unit printed on a signboard (``{unit}``: the river's chief unit).
+SUPERVISOR = term("roster.supervisor", "zh")
 
 _EXAMPLE_ROSTER = "zhejiang_chiefs_example.csv"
 _SEP = ";"
@@ -202,20 +205,6 @@ _LEVEL_WORDS: dict[str, tuple[str, ...]] = {
     ),
     **dict.fromkeys(("街道", "街道级"), ("street", "subdistrict", "township", "town")),
     **dict.fromkeys(("村", "村级", "社区", "村(社区)", "村(社区)级"), ("village", "community")),
-}
-_LEVEL_LABELS_ZH: dict[str, str] = {
-    "country": "国家级",
-    "province": "省级",
-    "city": "市级",
-    "prefecture": "市级",
-    "district": "县级",
-    "county": "县级",
-    "township": "乡镇级",
-    "town": "乡镇级",
-    "street": "乡镇(街道)级",
-    "subdistrict": "街道级",
-    "village": "村级",
-    "community": "村(社区)级",
 }
 _NAME_SUFFIXES = (
     "特别行政区",
@@ -496,41 +485,16 @@ def _clean_text(values: pd.Series) -> pd.Series:
 
 
 def _unit_table(units: Any) -> tuple[pd.DataFrame | None, tuple[str, ...]]:
-    """unit_id, name, level, parent_id of the units, and the levels (top to bottom)."""
-    from rivermap.responsibility import Responsibility
-    from rivermap.units import AdminUnits
-
+    """Return the units as :func:`rivermap.runs.unit_table` does, cells cleaned; None for None."""
     if units is None:
         return None, ()
-    if isinstance(units, Responsibility):
-        table, levels = pd.DataFrame(units.units), units.levels
-    elif isinstance(units, AdminUnits):
-        table, levels = pd.DataFrame(units.frame), units.levels
-    elif isinstance(units, pd.DataFrame):
-        table = pd.DataFrame(units)
-        missing = [c for c in ("unit_id", "name", "level") if c not in table.columns]
-        if missing:
-            msg = f"units: missing column(s) {', '.join(missing)}; give unit_id, name and level"
-            raise SchemaError(msg)
-        levels = tuple(dict.fromkeys(table["level"].astype(str)))
-    else:
-        msg = (
-            "units must be an AdminUnits, a Responsibility or a DataFrame, "
-            f"got {type(units).__name__}"
-        )
-        raise TypeError(msg)
-    cols = ["unit_id", "name", "level", "parent_id"]
-    if "parent_id" not in table.columns:
-        table = table.assign(parent_id=np.nan)
-    out = pd.DataFrame({c: _clean_text(table[c]) for c in cols})
-    return out.reset_index(drop=True), tuple(str(lv) for lv in levels)
+    table, levels = unit_table(units)
+    return pd.DataFrame({c: _clean_text(table[c]) for c in table.columns}), levels
 
 
 def _river_table(units: Any, rivers: pd.DataFrame | None) -> pd.DataFrame | None:
-    from rivermap.responsibility import Responsibility
-
-    if rivers is None and isinstance(units, Responsibility):
-        rivers = units.rivers
+    if rivers is None and isinstance(getattr(units, "rivers", None), pd.DataFrame):
+        rivers = units.rivers  # a Responsibility
     if rivers is None:
         return None
     if not isinstance(rivers, pd.DataFrame):
@@ -1050,29 +1014,28 @@ def roster_report(
     *,
     max_km: float | None = None,
     max_reaches: int | None = None,
-    fence: float = 3.0,
-    min_people: int = 8,
+    fence: float = FENCE,
+    min_people: int = MIN_PEOPLE,
     lang: str = "zh",
 ) -> pd.DataFrame:
     """Gaps and conflicts of the roster. The engine of :meth:`Responsibility.roster_report`."""
-    if lang not in ("zh", "en"):
-        msg = f"lang must be 'zh' or 'en', got {lang!r}"
-        raise ValueError(msg)
+    check_lang(lang)
     roster = _stored_roster(resp)
     long = _assignments(resp.reaches, resp.units, resp.levels, roster)
     placed = long[long["unit_id"].notna()]
     unit_name = _names(resp.units, "unit_id")
     river_name = _names(resp.rivers, "river_id")
-    zh = lang == "zh"
     rows = [
-        *_report_gaps(placed, resp.levels, river_name, zh),
-        *_report_no_river(placed, roster, zh),
-        *_report_conflicts(roster, unit_name, river_name, zh),
-        *_report_not_in_unit(placed, roster, river_name, zh),
-        *_report_overload(placed, roster, resp.levels, max_km, max_reaches, fence, min_people, zh),
+        *_report_gaps(placed, resp.levels, river_name, lang),
+        *_report_no_river(placed, roster, lang),
+        *_report_conflicts(roster, unit_name, river_name, lang),
+        *_report_not_in_unit(placed, roster, river_name, lang),
+        *_report_overload(
+            placed, roster, resp.levels, (max_km, max_reaches), (fence, min_people), lang
+        ),
     ]
     out = pd.DataFrame(rows, columns=[c for c in _REPORT_COLUMNS if c not in ("reason",)])
-    out["reason"] = out["code"].map(lambda c: REASONS[c][0 if zh else 1])
+    out["reason"] = out["code"].map(lambda c: term(f"roster.{c}", lang))
 
     def names_of(ids: Any, table: dict[str, str]) -> Any:
         if not isinstance(ids, str):
@@ -1090,7 +1053,7 @@ def roster_report(
 
 
 def _report_gaps(
-    placed: pd.DataFrame, levels: Sequence[str], river_name: dict[str, str], zh: bool
+    placed: pd.DataFrame, levels: Sequence[str], river_name: dict[str, str], lang: str
 ) -> list[dict[str, Any]]:
     """Units with reaches and no chief for some or all of them: one row per unit."""
     gap = placed[placed["person"].isna()]
@@ -1104,15 +1067,9 @@ def _report_gaps(
     )
     rows = []
     for (rank, uid), rec in zip(per_unit.index, per_unit.to_dict("records"), strict=True):
-        which = ("、" if zh else ", ").join(
-            river_name.get(r, r) for r in str(rec["river_id"]).split(_SEP)
-        )
+        which = join_list((river_name.get(r, r) for r in str(rec["river_id"]).split(_SEP)), lang)
         n, km = int(rec["n_reaches"]), float(rec["km"])
-        detail = (
-            f"{n} 个河段共 {km:.1f} km（{which}）在本级无河长"
-            if zh
-            else f"{n} reach(es), {km:.1f} km ({which}) have no chief at this level"
-        )
+        detail = term("roster.detail.no_chief", lang, n=n, km=f"{km:.1f}", rivers=which)
         rows.append(
             {
                 "code": "no_chief",
@@ -1128,7 +1085,7 @@ def _report_gaps(
     return rows
 
 
-def _report_no_river(placed: pd.DataFrame, roster: pd.DataFrame, zh: bool) -> list[dict[str, Any]]:
+def _report_no_river(placed: pd.DataFrame, roster: pd.DataFrame, lang: str) -> list[dict[str, Any]]:
     """General chiefs whose unit has no river reach."""
     idle = roster[roster["river_id"].isna() & ~roster["unit_id"].isin(placed["unit_id"].unique())]
     return [
@@ -1140,16 +1097,14 @@ def _report_no_river(placed: pd.DataFrame, roster: pd.DataFrame, zh: bool) -> li
             "river_id": np.nan,
             "km": 0.0,
             "n_reaches": 0,
-            "detail": f"{rec['unit_name']}没有河段"
-            if zh
-            else f"no river reach in {rec['unit_name']}",
+            "detail": term("roster.detail.no_river", lang, unit=rec["unit_name"]),
         }
         for rec in idle.to_dict("records")
     ]
 
 
 def _report_conflicts(
-    roster: pd.DataFrame, unit_name: dict[str, str], river_name: dict[str, str], zh: bool
+    roster: pd.DataFrame, unit_name: dict[str, str], river_name: dict[str, str], lang: str
 ) -> list[dict[str, Any]]:
     """一河一长: two or more people listed as 河长 for one river in one unit."""
     named = roster[roster["river_id"].notna() & (roster["role"] == _PRINCIPAL)]
@@ -1158,7 +1113,7 @@ def _report_conflicts(
     for uid, rid in people.index[people.to_numpy() > 1]:
         grp = named[(named["unit_id"] == uid) & (named["river_id"] == rid)]
         names = list(dict.fromkeys(grp["name"]))
-        who = ("、" if zh else ", ").join(names)
+        who = join_list(names, lang)
         unit, river = unit_name.get(uid, uid), river_name.get(rid, rid)
         rows.append(
             {
@@ -1169,16 +1124,14 @@ def _report_conflicts(
                 "river_id": rid,
                 "km": np.nan,
                 "n_reaches": np.nan,
-                "detail": f"{who}均为{unit}{river}的河长"
-                if zh
-                else f"{who} are all chiefs (河长) of {river} in {unit}",
+                "detail": term("roster.detail.conflict", lang, who=who, unit=unit, river=river),
             }
         )
     return rows
 
 
 def _report_not_in_unit(
-    placed: pd.DataFrame, roster: pd.DataFrame, river_name: dict[str, str], zh: bool
+    placed: pd.DataFrame, roster: pd.DataFrame, river_name: dict[str, str], lang: str
 ) -> list[dict[str, Any]]:
     """Chiefs named for a river that does not pass through their unit."""
     present = placed[["unit_id", "river_id"]].drop_duplicates().assign(_present=True)
@@ -1197,7 +1150,7 @@ def _report_not_in_unit(
                 "river_id": rec["river_id"],
                 "km": 0.0,
                 "n_reaches": 0,
-                "detail": f"{river}不流经{unit}" if zh else f"{river} does not pass through {unit}",
+                "detail": term("roster.detail.river_not_in_unit", lang, river=river, unit=unit),
             }
         )
     return rows
@@ -1207,13 +1160,15 @@ def _report_overload(
     placed: pd.DataFrame,
     roster: pd.DataFrame,
     levels: Sequence[str],
-    max_km: float | None,
-    max_reaches: int | None,
-    fence: float,
-    min_people: int,
-    zh: bool,
+    limits: tuple[float | None, int | None],
+    fences: tuple[float, int],
+    lang: str,
 ) -> list[dict[str, Any]]:
-    """People whose km or number of reaches at a level is an outlier at that level."""
+    """List the people whose km or number of reaches at a level is an outlier at that level.
+
+    ``limits`` are the fixed ``(max_km, max_reaches)``; ``fences`` the
+    ``(fence, min_people)`` of the default limits (see :func:`_limit`).
+    """
     held = placed[placed["person"].notna()]
     load = (
         held.assign(km=held["share"] * held["length_m"] / 1000.0)
@@ -1221,12 +1176,47 @@ def _report_overload(
         .agg(km=("km", "sum"), n_reaches=("pos", "nunique"), name=("name", "first"))
         .reset_index()
     )
+    unit_of = _units_per_person(roster)
+    rows = []
+    for rank, grp in load.groupby("level_rank", sort=True):
+        level = levels[int(str(rank))]
+        km_limit = _limit(grp["km"], limits[0], *fences)
+        n_limit = _limit(grp["n_reaches"], limits[1], *fences)
+        over = (grp["km"].to_numpy(dtype=float) > km_limit) | (
+            grp["n_reaches"].to_numpy(dtype=float) > n_limit
+        )
+        for rec in grp[over].to_dict("records"):  # only the people over a limit
+            km, n = float(rec["km"]), int(rec["n_reaches"])
+            parts = []
+            if km > km_limit:
+                parts.append(
+                    term("roster.detail.over_km", lang, km=f"{km:.1f}", limit=f"{km_limit:.1f}")
+                )
+            if n > n_limit:
+                parts.append(term("roster.detail.over_reaches", lang, n=n, limit=f"{n_limit:.1f}"))
+            rows.append(
+                {
+                    "code": "overload",
+                    "level": level,
+                    "unit_id": unit_of.get((str(rec["person"]), level), np.nan),
+                    "name": rec["name"],
+                    "river_id": np.nan,
+                    "km": km,
+                    "n_reaches": n,
+                    "detail": term("proposal.sep", lang).join(parts),
+                }
+            )
+    return rows
+
+
+def _units_per_person(roster: pd.DataFrame) -> dict[tuple[str, str], str]:
+    """Map (person, level) to the ``";"``-joined units the person serves at that level."""
     grouped = roster.groupby(["person", "level"], sort=True)
     group = grouped.ngroup().to_numpy()
     ok = group >= 0
     units = join_groups(roster["unit_id"].to_numpy(dtype=object)[ok], group[ok], _SEP, unique=True)
     keys = grouped.size().index
-    unit_of = dict(
+    return dict(
         zip(
             zip(
                 keys.get_level_values(0).astype(str),
@@ -1237,42 +1227,6 @@ def _report_overload(
             strict=True,
         )
     )
-    rows = []
-    for rank, grp in load.groupby("level_rank", sort=True):
-        level = levels[int(str(rank))]
-        km_limit = _limit(grp["km"], max_km, fence, min_people)
-        n_limit = _limit(grp["n_reaches"], max_reaches, fence, min_people)
-        over = (grp["km"].to_numpy(dtype=float) > km_limit) | (
-            grp["n_reaches"].to_numpy(dtype=float) > n_limit
-        )
-        for rec in grp[over].to_dict("records"):  # only the people over a limit
-            km, n = float(rec["km"]), int(rec["n_reaches"])
-            parts = []
-            if km > km_limit:
-                parts.append(
-                    f"{km:.1f} km（上限 {km_limit:.1f} km）"
-                    if zh
-                    else f"{km:.1f} km (limit {km_limit:.1f} km)"
-                )
-            if n > n_limit:
-                parts.append(
-                    f"{n} 个河段（上限 {n_limit:.1f}）"
-                    if zh
-                    else f"{n} reaches (limit {n_limit:.1f})"
-                )
-            rows.append(
-                {
-                    "code": "overload",
-                    "level": level,
-                    "unit_id": unit_of.get((str(rec["person"]), level), np.nan),
-                    "name": rec["name"],
-                    "river_id": np.nan,
-                    "km": km,
-                    "n_reaches": n,
-                    "detail": ("，" if zh else "; ").join(parts),
-                }
-            )
-    return rows
 
 
 def _limit(values: pd.Series, given: float | None, fence: float, min_people: int) -> float:
@@ -1291,17 +1245,13 @@ def signboards(
     level: str,
     *,
     hotline: str | Mapping[str, str] | None = None,
-    supervisor: str | Mapping[str, str] | None = "{unit}河长制办公室",
+    supervisor: str | Mapping[str, str] | None = SUPERVISOR,
     lang: str = "zh",
 ) -> pd.DataFrame:
     """Rows of the river chief signboards. The engine of :meth:`Responsibility.signboards`."""
-    if lang not in ("zh", "en"):
-        msg = f"lang must be 'zh' or 'en', got {lang!r}"
-        raise ValueError(msg)
+    check_lang(lang)
     levels = resp.levels
-    if level not in levels:
-        msg = f"signboards: unknown level {level!r}; the levels are {', '.join(levels)}"
-        raise SchemaError(msg)
+    check_level(level, levels)
     rivers = resp.rivers
     rivers = rivers[rivers["chief_level"].astype("str") == level].reset_index(drop=True)
     units = resp.units
@@ -1434,67 +1384,6 @@ def _ends(
 
 
 # ------------------------------------------------------------------ export
-_COLUMN_LABELS: dict[str, str] = {
-    "river_id": "河流编码",
-    "river": "河流名称",
-    "river_name": "河流名称",
-    "chief_level": "河长级别",
-    "chief_unit": "河长单位编码",
-    "chief_unit_name": "河长单位",
-    "start": "起点",
-    "end": "终点",
-    "length_km": "长度(km)",
-    "supervisor": "监督单位",
-    "hotline": "监督电话",
-    "reason": "问题",
-    "code": "问题代码",
-    "level": "级别",
-    "unit_id": "单位编码",
-    "unit_name": "单位",
-    "name": "姓名",
-    "title": "职务",
-    "phone": "电话",
-    "role": "角色",
-    "units": "单位",
-    "unit_ids": "单位编码",
-    "levels": "级别",
-    "rivers": "河流",
-    "river_ids": "河流编码",
-    "km": "长度(km)",
-    "n_reaches": "河段数",
-    "boundary_km": "界河长度(km)",
-    "detail": "说明",
-    "since": "任职时间",
-}
-
-
-def zh_headers(columns: Sequence[str]) -> list[str]:
-    """Chinese headers for the columns of the chief tables (unknown ones unchanged).
-
-    Examples
-    --------
-    >>> zh_headers(["river", "chief_city", "chief_city_phone", "other"])
-    ['河流名称', '市级河长', '市级河长电话', 'other']
-    """
-    out = []
-    for col in columns:
-        m = re.fullmatch(r"chief_(.+?)(_title|_phone)?", col)
-        if col in _COLUMN_LABELS:
-            out.append(_COLUMN_LABELS[col])
-        elif m and col not in _RIVER_CHIEF_COLUMNS:
-            level = _LEVEL_LABELS_ZH.get(m.group(1), m.group(1))
-            out.append(
-                f"{level}河长" + {"_title": "职务", "_phone": "电话"}.get(m.group(2) or "", "")
-            )
-        else:
-            out.append(
-                {"chief_name": "河长", "chief_title": "河长职务", "chief_phone": "河长电话"}.get(
-                    col, col
-                )
-            )
-    return out
-
-
 def roster_workbook(
     resp: Responsibility,
     *,
@@ -1527,17 +1416,16 @@ def roster_workbook(
     >>> import rivermap as rm
     >>> resp = rm.assign(*rm.datasets.load_demo()).with_chiefs(example_roster_path())
     >>> list(roster_workbook(resp))
-    ['问题', '河长', '公示牌-province', '公示牌-city', '公示牌-district']
+    ['问题', '河长', '公示牌-省', '公示牌-市', '公示牌-区县']
     """
-    zh = lang == "zh"
     sheets = {
-        "问题" if zh else "gaps": resp.roster_report(lang=lang) if report is None else report,
-        "河长" if zh else "chiefs": resp.chiefs,
+        term("sheet.gaps", lang): resp.roster_report(lang=lang) if report is None else report,
+        term("sheet.chiefs", lang): resp.chiefs,
     }
     for level in resp.levels:
         boards = resp.signboards(level, hotline=hotline, lang=lang)
         if len(boards):
-            sheets[f"公示牌-{level}" if zh else f"signboards-{level}"] = boards
+            sheets[term("sheet.signboards", lang, level=level_label(level, lang))] = boards
     return sheets
 
 
@@ -1561,8 +1449,8 @@ def write_table(
         Replace an existing file; without it an existing file raises
         :class:`~rivermap.errors.OutputExistsError`.
     lang
-        ``"zh"``: Chinese column headers (``河流名称``, ``市级河长`` …);
-        ``"en"``: the column names as they are.
+        ``"zh"`` or ``"en"``: headers (``河流名称``, ``市级河长`` …) and
+        levels in that language (see :func:`rivermap.text.localize`).
 
     Returns
     -------
@@ -1576,10 +1464,9 @@ def write_table(
     >>> out = pathlib.Path(tempfile.mkdtemp()) / "boards.csv"
     >>> _ = write_table(pd.DataFrame({"river": ["钱塘江"], "length_km": [151.8]}), out)
     >>> out.read_text(encoding="utf-8-sig").splitlines()[0]
-    '河流名称,长度(km)'
+    '河流名称,长度(公里)'
     """
-    from rivermap.io import write_tables
-
-    return write_tables(
-        frames, path, overwrite=overwrite, headers=zh_headers if lang == "zh" else None
-    )
+    if isinstance(frames, pd.DataFrame):
+        return write_tables(localize(frames, lang, table="chiefs"), path, overwrite=overwrite)
+    people = {sheet: localize(f, lang, table="chiefs") for sheet, f in frames.items()}
+    return write_tables(people, path, overwrite=overwrite)

@@ -23,10 +23,16 @@ from rivermap.chiefs import (
     example_roster_path,
     read_chiefs,
     write_table,
-    zh_headers,
 )
-from rivermap.errors import DataError, OutputExistsError, RivermapWarning, SchemaError
+from rivermap.errors import (
+    DataError,
+    OutputExistsError,
+    ParameterError,
+    RivermapWarning,
+    SchemaError,
+)
 from rivermap.io import read_table
+from rivermap.text import headers
 from tests.conftest import tiny_units_frame
 
 X0, Y0 = 540_000.0, 3_320_000.0
@@ -637,7 +643,7 @@ def test_signboards_without_roster_and_errors(demo: rm.Responsibility) -> None:
     assert boards["chief_district"].isna().all()
     assert boards["supervisor"].isna().all()
     assert boards["start"].tolist() == ["桐庐县", "吴兴区"]
-    with pytest.raises(SchemaError, match="unknown level 'county'; the levels are province"):
+    with pytest.raises(ParameterError, match="level must be one of 'province'.*got 'county'"):
         demo.signboards("county")
 
 
@@ -645,14 +651,14 @@ def test_export_csv_and_xlsx(demo_chiefs: rm.Responsibility, tmp_path: Path) -> 
     boards = demo_chiefs.signboards("province", hotline="12345")
     csv = write_table(boards, tmp_path / "boards.csv")
     back = read_table(csv)
-    assert list(back.columns) == zh_headers(list(boards.columns))
+    assert list(back.columns) == headers(list(boards.columns), "zh", table="chiefs")
     assert back["河流名称"].tolist() == boards["river"].tolist()
     assert back["省级河长"].tolist() == boards["chief_province"].tolist()
     assert csv.read_bytes().startswith(b"\xef\xbb\xbf")  # BOM: Excel reads it as UTF-8
     with pytest.raises(OutputExistsError):
         write_table(boards, csv)
     write_table(boards.iloc[:1], csv, overwrite=True, lang="en")
-    assert read_table(csv)["river"].tolist() == boards["river"].iloc[:1].tolist()
+    assert read_table(csv)["River"].tolist() == boards["river"].iloc[:1].tolist()
 
     xlsx = write_table(
         {"公示牌": boards, "问题": demo_chiefs.roster_report(), "河长": demo_chiefs.chiefs},
