@@ -38,6 +38,7 @@ are the same person.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import re
@@ -67,9 +68,13 @@ __all__ = [
     "ROLES",
     "SUPERVISOR",
     "chief_columns",
+    "chiefs_table",
     "example_roster_path",
     "read_chiefs",
+    "roster_report",
     "roster_workbook",
+    "signboards",
+    "with_chiefs",
     "write_table",
 ]
 
@@ -874,13 +879,21 @@ def chief_columns(levels: Sequence[str]) -> list[str]:
 _RIVER_CHIEF_COLUMNS = ("chief_name", "chief_title", "chief_phone")
 
 
+def with_chiefs(resp: Responsibility, chiefs: Any) -> Responsibility:
+    """Name the chief of every reach at every level: :meth:`rivermap.Responsibility.with_chiefs`.
+
+    Returns a new result (``dataclasses.replace``) whose reaches and rivers
+    gain the chief columns and which holds the normalized roster.
+    """
+    reaches, rivers, roster = join_chiefs(resp, chiefs)
+    reaches = gpd.GeoDataFrame(reaches, geometry=reaches.geometry.name, crs=reaches.crs)
+    return dataclasses.replace(resp, reaches=reaches, rivers=rivers, roster=roster)
+
+
 def join_chiefs(
     resp: Responsibility, chiefs: Any
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Reaches and rivers with chief columns, and the normalized roster.
-
-    The engine of :meth:`rivermap.Responsibility.with_chiefs` (which see).
-    """
+    """Return the reaches and rivers with chief columns, and the normalized roster."""
     roster = _normalized(resp, chiefs)
     levels = resp.levels
     reaches = resp.reaches

@@ -7,7 +7,9 @@ GeoPackage (layers ``reaches``, ``rivers``, ``units`` and ``metadata``) and
 
 from __future__ import annotations
 
+import dataclasses
 import os
+from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -17,7 +19,12 @@ import pandas as pd
 import pyogrio
 import pyproj
 
+from rivermap import chiefs as _chiefs
+from rivermap import flags as _flags
 from rivermap._package import metadata_table, open_package, read_simple_geometries
+from rivermap.io import atomic_output
+from rivermap.params import FENCE, MIN_LENGTH_M, MIN_PEOPLE, MIN_SHARE
+from rivermap.text import level_label, term
 
 __all__ = ["Responsibility", "read_responsibility"]
 
@@ -26,10 +33,16 @@ _FORMAT_VERSION = 1
 _LAYERS = ("reaches", "rivers", "units", "metadata")
 
 
+@dataclass(frozen=True, eq=False, repr=False)
 class Responsibility:
     """Who is responsible for which stretch of which river.
 
     Built by :func:`rivermap.assign`; read back with :func:`read_responsibility`.
+    A result is a frozen dataclass: its tables are shared, not copied, so
+    passing a result around costs nothing. Treat the tables as read-only and
+    make a changed result with :func:`dataclasses.replace` (as
+    :meth:`with_chiefs` does); pandas' copy-on-write keeps a table you derive
+    from one of them (``resp.reaches[...]``, ``.assign(...)``) from changing it.
 
     Parameters
     ----------
@@ -54,67 +67,34 @@ class Responsibility:
     params
         The parameters :func:`rivermap.assign` ran with.
     summary
-        Counts and lengths; see :attr:`summary`.
+        Counts and lengths: ``n_rivers``, ``n_reaches``, ``n_boundary_reaches``,
+        ``total_length_m``, ``inside_length_m``, ``boundary_length_m``,
+        ``outside_length_m``, ``slivers_merged`` (short pieces merged into a
+        neighbour), ``sliver_length_m`` (metres that changed hands that way),
+        ``metric_crs`` and ``parameters`` (the same as :attr:`params`).
     roster
         The chief roster joined by :meth:`with_chiefs` (as from
         :func:`rivermap.read_chiefs`), or None.
     """
 
-    def __init__(
-        self,
-        reaches: gpd.GeoDataFrame,
-        rivers: pd.DataFrame,
-        units: gpd.GeoDataFrame,
-        *,
-        levels: tuple[str, ...],
-        crs: Any,
-        params: dict[str, Any],
-        summary: dict[str, Any],
-        roster: pd.DataFrame | None = None,
-    ) -> None:
-        self._reaches = reaches
-        self._rivers = rivers
-        self._units = units
-        self._roster = roster
-        self.levels: tuple[str, ...] = tuple(levels)
-        self.crs: pyproj.CRS | None = None if crs is None else pyproj.CRS.from_user_input(crs)
-        self.params: dict[str, Any] = dict(params)
-        self._summary = dict(summary)
+    reaches: gpd.GeoDataFrame
+    rivers: pd.DataFrame
+    units: gpd.GeoDataFrame
+    _: dataclasses.KW_ONLY
+    levels: tuple[str, ...]
+    crs: pyproj.CRS | None
+    params: dict[str, Any] = field(default_factory=dict)
+    summary: dict[str, Any] = field(default_factory=dict)
+    roster: pd.DataFrame | None = None
 
-    # ----------------------------------------------------------------- tables
-    @property
-    def reaches(self) -> gpd.GeoDataFrame:
-        """Reaches: one row per stretch of a river with one responsibility (a copy)."""
-        return self._reaches.copy()
-
-    @property
-    def rivers(self) -> pd.DataFrame:
-        """Rivers: length, chief level and unit, per-level unit counts and lead shares."""
-        return self._rivers.copy()
-
-    @property
-    def units(self) -> gpd.GeoDataFrame:
-        """Units: parent, river length, number of rivers and reaches, boundary length, outline."""
-        return self._units.copy()
-
-    @property
-    def roster(self) -> pd.DataFrame | None:
-        """The chief roster joined by :meth:`with_chiefs` (a copy), or None."""
-        return None if self._roster is None else self._roster.copy()
-
-    @property
-    def summary(self) -> dict[str, Any]:
-        """Counts and lengths.
-
-        ``n_rivers``, ``n_reaches``, ``n_boundary_reaches``, ``total_length_m``,
-        ``inside_length_m``, ``boundary_length_m``, ``outside_length_m``,
-        ``slivers_merged`` (short pieces merged into a neighbour),
-        ``sliver_length_m`` (metres that changed hands that way), ``metric_crs``
-        and ``parameters``.
-        """
-        out = dict(self._summary)
-        out["parameters"] = dict(self.params)
-        return out
+    def __post_init__(self) -> None:
+        """Normalize the levels, the CRS and the summary (which carries the parameters)."""
+        crs = None if self.crs is None else pyproj.CRS.from_user_input(self.crs)
+        params = dict(self.params)
+        object.__setattr__(self, "levels", tuple(self.levels))
+        object.__setattr__(self, "crs", crs)
+        object.__setattr__(self, "params", params)
+        object.__setattr__(self, "summary", {**self.summary, "parameters": dict(params)})
 
     # ----------------------------------------------------------------- chiefs
     def with_chiefs(self, chiefs: Any) -> Responsibility:
@@ -157,19 +137,7 @@ class Responsibility:
         >>> str(canal["chief_city"]), str(canal["chief_district"])
         ('杭州市京杭运河河长', '上城区河长')
         """
-        from rivermap.chiefs import join_chiefs
-
-        reaches, rivers, roster = join_chiefs(self, chiefs)
-        return Responsibility(
-            gpd.GeoDataFrame(reaches, geometry=reaches.geometry.name, crs=reaches.crs),
-            rivers,
-            self._units,
-            levels=self.levels,
-            crs=self.crs,
-            params=self.params,
-            summary=self._summary,
-            roster=roster,
-        )
+        return _chiefs.with_chiefs(self, chiefs)
 
     @property
     def chiefs(self) -> pd.DataFrame:
@@ -199,17 +167,15 @@ class Responsibility:
         >>> int(people.loc["西湖区河长", "n_reaches"]), people.loc["西湖区河长", "rivers"]
         (6, '富春江;R00003')
         """
-        from rivermap.chiefs import chiefs_table
-
-        return chiefs_table(self)
+        return _chiefs.chiefs_table(self)
 
     def roster_report(
         self,
         *,
         max_km: float | None = None,
         max_reaches: int | None = None,
-        fence: float = 3.0,
-        min_people: int = 8,
+        fence: float = FENCE,
+        min_people: int = MIN_PEOPLE,
         lang: str = "zh",
     ) -> pd.DataFrame:
         """Gaps and conflicts of the roster, one table with a ``reason`` column.
@@ -265,9 +231,7 @@ class Responsibility:
         >>> report.loc[report["code"] == "no_river", "unit_name"].tolist()
         ['宁波市', '温州市', '绍兴市', '舟山市', '台州市', '丽水市']
         """
-        from rivermap.chiefs import roster_report
-
-        return roster_report(
+        return _chiefs.roster_report(
             self,
             max_km=max_km,
             max_reaches=max_reaches,
@@ -281,7 +245,7 @@ class Responsibility:
         level: str,
         *,
         hotline: str | dict[str, str] | None = None,
-        supervisor: str | dict[str, str] | None = "{unit}河长制办公室",
+        supervisor: str | dict[str, str] | None = _chiefs.SUPERVISOR,
         lang: str = "zh",
     ) -> pd.DataFrame:
         """Rows of the river chief signboards (河长公示牌) of the rivers at ``level``.
@@ -321,24 +285,16 @@ class Responsibility:
         >>> boards.loc["常山江(马金溪)", ["chief_city", "supervisor", "hotline"]].tolist()
         ['衢州市河长', '衢州市河长制办公室', '12345']
         """
-        from rivermap.chiefs import signboards
-
-        return signboards(
-            self,
-            level,
-            hotline=hotline,
-            supervisor=supervisor,
-            lang=lang,
-        )
+        return _chiefs.signboards(self, level, hotline=hotline, supervisor=supervisor, lang=lang)
 
     def flags(
         self,
         level: str | None = None,
         *,
-        min_share: float = 0.05,
-        min_length_m: float = 200.0,
+        min_share: float = MIN_SHARE,
+        min_length_m: float = MIN_LENGTH_M,
     ) -> pd.DataFrame:
-        """Rivers whose responsibility at a level needs redrawing (:func:`rivermap.flags.flags`).
+        """Find the rivers whose responsibility at a level needs redrawing (:func:`rivermap.flags`).
 
         One row per flagged (river, level), most severe first: the units along
         the river with their shares, ``handovers``, ``reasons`` (any of
@@ -364,13 +320,12 @@ class Responsibility:
         >>> {"京杭运河(江南运河)", "富春江"} <= set(flagged["name"])
         True
         """
-        from rivermap.flags import flags
-
-        return flags(self, level, min_share=min_share, min_length_m=min_length_m)
+        return _flags.flags(self, level, min_share=min_share, min_length_m=min_length_m)
 
     # ---------------------------------------------------------------- display
     def __repr__(self) -> str:
-        s = self._summary
+        """Summarize the result on one line."""
+        s = self.summary
         return (
             f"Responsibility({s.get('n_rivers', 0)} rivers, {s.get('n_reaches', 0)} reaches, "
             f"{s.get('n_boundary_reaches', 0)} boundary; "
@@ -378,25 +333,13 @@ class Responsibility:
         )
 
     def _repr_html_(self) -> str:
-        s = self._summary
-        km = 1000.0
-        rows = [
-            ("rivers 河流", f"{s.get('n_rivers', 0):,}"),
-            ("reaches 河段", f"{s.get('n_reaches', 0):,}"),
-            ("boundary reaches 界河段", f"{s.get('n_boundary_reaches', 0):,}"),
-            ("total length 总长", f"{s.get('total_length_m', 0.0) / km:,.1f} km"),
-            ("along boundaries 界河长度", f"{s.get('boundary_length_m', 0.0) / km:,.1f} km"),
-            ("outside all units 区域外", f"{s.get('outside_length_m', 0.0) / km:,.1f} km"),
-            (
-                "slivers merged 碎段合并",
-                f"{s.get('slivers_merged', 0):,} ({s.get('sliver_length_m', 0.0):,.0f} m)",
-            ),
-            ("levels 级别", " > ".join(self.levels)),
-        ]
-        chiefs = self._rivers["chief_level"].value_counts(dropna=False)
-        for level, count in chiefs.items():
+        """Summarize the result as a small bilingual table, for notebooks."""
+        rows = [(f"{term(k, 'en')} {term(k, 'zh')}", v) for k, v in _summary_rows(self.summary)]
+        rows.append(("levels 级别", " > ".join(self.levels)))
+        for level, count in self.rivers["chief_level"].value_counts(dropna=False).items():
             label = str(level) if isinstance(level, str) else "none"
-            rows.append((f"chief level 河长级别: {label}", f"{int(count):,}"))
+            shown = f"{label} {level_label(label, 'zh')}" if isinstance(level, str) else label
+            rows.append((f"chief level 河长级别: {shown}", f"{int(count):,}"))
         body = "".join(
             f"<tr><td style='text-align:left'>{escape(k)}</td>"
             f"<td style='text-align:right'>{escape(v)}</td></tr>"
@@ -453,20 +396,17 @@ class Responsibility:
         >>> read_responsibility(out).reaches["town"].tolist()
         ['A']
         """
-        from rivermap.io import atomic_output
-
         final = Path(path)
         with atomic_output(final, overwrite=overwrite) as tmp:
-            reaches = self._reaches
             pyogrio.write_dataframe(
-                reaches, tmp, layer="reaches", driver="GPKG", promote_to_multi=False
+                self.reaches, tmp, layer="reaches", driver="GPKG", promote_to_multi=False
             )
-            pyogrio.write_dataframe(self._rivers, tmp, layer="rivers", driver="GPKG")
+            pyogrio.write_dataframe(self.rivers, tmp, layer="rivers", driver="GPKG")
             pyogrio.write_dataframe(
-                self._units, tmp, layer="units", driver="GPKG", promote_to_multi=True
+                self.units, tmp, layer="units", driver="GPKG", promote_to_multi=True
             )
-            if self._roster is not None:
-                pyogrio.write_dataframe(self._roster, tmp, layer="roster", driver="GPKG")
+            if self.roster is not None:
+                pyogrio.write_dataframe(self.roster, tmp, layer="roster", driver="GPKG")
             flags = self.flags() if flags is None else flags
             pyogrio.write_dataframe(flags, tmp, layer="flags", driver="GPKG")
             pyogrio.write_dataframe(self._metadata_table(), tmp, layer="metadata", driver="GPKG")
@@ -479,7 +419,7 @@ class Responsibility:
             "levels": list(self.levels),
             "crs": self.crs.to_wkt() if self.crs is not None else None,
             "params": self.params,
-            "summary": self._summary,
+            "summary": {k: v for k, v in self.summary.items() if k != "parameters"},
         }
         return metadata_table(meta)
 
@@ -534,3 +474,20 @@ def read_responsibility(path: str | os.PathLike[str]) -> Responsibility:
         summary=meta.get("summary", {}),
         roster=roster,
     )
+
+
+def _summary_rows(s: dict[str, Any]) -> list[tuple[str, str]]:
+    """Return ``(term key, value)`` rows of a summary, lengths in km."""
+    km = 1000.0
+    return [
+        ("result.rivers", f"{s.get('n_rivers', 0):,}"),
+        ("result.reaches", f"{s.get('n_reaches', 0):,}"),
+        ("result.boundary_reaches", f"{s.get('n_boundary_reaches', 0):,}"),
+        ("result.total_length", f"{s.get('total_length_m', 0.0) / km:,.1f} km"),
+        ("result.boundary_length", f"{s.get('boundary_length_m', 0.0) / km:,.1f} km"),
+        ("result.outside_length", f"{s.get('outside_length_m', 0.0) / km:,.1f} km"),
+        (
+            "result.slivers",
+            f"{s.get('slivers_merged', 0):,} ({s.get('sliver_length_m', 0.0):,.0f} m)",
+        ),
+    ]

@@ -145,8 +145,10 @@ TERMS: dict[str, tuple[str, str]] = {
     "proposal.reassign_more": ("等 {all} 处", " and {others} more"),
     "proposal.boundary": (
         "界河段共 {km} km（如{pair}）：明确左右岸分工，或划归占比较大的一方",
-        ("{km} km runs along boundaries (first {pair}): agree bank duties "
-        "or give each stretch to the side holding more of the river"),
+        (
+            "{km} km runs along boundaries (first {pair}): agree bank duties "
+            "or give each stretch to the side holding more of the river"
+        ),
     ),
     "proposal.parent": (
         "或由共同上级{parent}统一负责",
@@ -154,6 +156,14 @@ TERMS: dict[str, tuple[str, str]] = {
     ),
     "proposal.sep": ("；", "; "),
     "proposal.end": ("。", "."),
+    # ----------------------------------------------- a result's summary
+    "result.rivers": ("河流", "rivers"),
+    "result.reaches": ("河段", "reaches"),
+    "result.boundary_reaches": ("界河段", "boundary reaches"),
+    "result.total_length": ("总长", "total length"),
+    "result.boundary_length": ("界河长度", "along boundaries"),
+    "result.outside_length": ("区域外", "outside all units"),
+    "result.slivers": ("碎段合并", "slivers merged"),
     # ------------------------------------------- column headers (tables for people)
     "col.river_id": ("河流编码", "River ID"),
     "col.name": ("河流名称", "River"),
