@@ -3,6 +3,14 @@
 Split rivers at administrative boundaries into reaches, name the responsible
 unit and chief at every level, flag cross-unit stretches and propose a
 redivision, and make offline web maps and printable atlases.
+
+The public verbs are functions with the data first and options keyword-only:
+``read_rivers``, ``read_units``, ``read_chiefs``, ``assign`` (→
+:class:`Responsibility`), ``flags``, ``with_chiefs``, ``roster_report``,
+``signboards`` (each also a method of the result), ``redivide`` (→
+:class:`Plan`), ``read_responsibility`` and ``read_plan``. The modules
+``chiefs``, ``crs``, ``datasets``, ``params``, ``synth``, ``text`` and ``maps``
+(loaded on first use: it brings folium and matplotlib) hold the rest.
 """
 
 from __future__ import annotations
@@ -11,18 +19,20 @@ import importlib
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-from rivermap import chiefs, crs, datasets, synth
+from rivermap import chiefs, crs, datasets, params, synth, text
 from rivermap.assign import assign
-from rivermap.chiefs import read_chiefs
+from rivermap.chiefs import read_chiefs, roster_report, signboards, with_chiefs
 from rivermap.errors import (
     CRSError,
     DataError,
     OutputExistsError,
+    ParameterError,
     RivermapError,
     RivermapWarning,
     SchemaError,
     TopologyError,
 )
+from rivermap.flags import flags
 from rivermap.io import read_rivers, read_units
 from rivermap.redivide import Plan, PlanDiff, read_plan, redivide
 from rivermap.responsibility import Responsibility, read_responsibility
@@ -50,6 +60,7 @@ __all__ = [
     "CRSError",
     "DataError",
     "OutputExistsError",
+    "ParameterError",
     "Plan",
     "PlanDiff",
     "Responsibility",
@@ -62,12 +73,18 @@ __all__ = [
     "chiefs",
     "crs",
     "datasets",
+    "flags",
     "maps",
+    "params",
     "read_chiefs",
     "read_plan",
     "read_responsibility",
     "read_rivers",
     "read_units",
     "redivide",
+    "roster_report",
+    "signboards",
     "synth",
+    "text",
+    "with_chiefs",
 ]

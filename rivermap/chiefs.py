@@ -353,14 +353,17 @@ def read_chiefs(
     fields = _map_headers(frame, where)
     if "name" not in fields:
         msg = (
-            f"{where}: no column with the chiefs' names; name it 'name' or '姓名' "
+            f"{where}: no column with the chiefs' names; name it one of "
+            f"{format_ids(_HEADERS['name'], limit=8)} "
             f"(columns are {format_ids(list(frame.columns), limit=20)})"
         )
         raise SchemaError(msg)
     if "unit_id" not in fields and "unit" not in fields:
         msg = (
-            f"{where}: no unit column; give 'unit_id' (单位编码) or the unit's name 'unit' "
-            f"(单位) with its 'level' (级别) "
+            f"{where}: no unit column; give the unit's code (one of "
+            f"{format_ids(_HEADERS['unit_id'], limit=8)}) or its name (one of "
+            f"{format_ids(_HEADERS['unit'], limit=8)}) with its level (one of "
+            f"{format_ids(_HEADERS['level'], limit=8)}) "
             f"(columns are {format_ids(list(frame.columns), limit=20)})"
         )
         raise SchemaError(msg)

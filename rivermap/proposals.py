@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from rivermap.runs import EPS_M, block_codes, first_per, join_groups
-from rivermap.text import fill, term, texts
+from rivermap.text import fill, list_separator, term, texts
 
 __all__ = ["proposal_fields", "proposal_texts"]
 
@@ -225,7 +225,9 @@ def _segment_parts(segs: pd.DataFrame, rivers: pd.Index, names: _Names) -> dict[
         + _km(segs["to_m"].to_numpy(dtype=float)[shown])
         + " km"
     )
-    labels = np.stack([_per_river_text(label, spos[shown], n, sep) for sep in ("、", ", ")])
+    labels = np.stack(
+        [_per_river_text(label, spos[shown], n, list_separator(lang)) for lang in ("zh", "en")]
+    )
     return {
         "n_seg": n_seg,
         "whole": (n_seg > 0) & (n_distinct == 1),

@@ -334,12 +334,12 @@ class Responsibility:
 
     def _repr_html_(self) -> str:
         """Summarize the result as a small bilingual table, for notebooks."""
-        rows = [(f"{term(k, 'en')} {term(k, 'zh')}", v) for k, v in _summary_rows(self.summary)]
-        rows.append(("levels 级别", " > ".join(self.levels)))
+        rows = [(_both(k), v) for k, v in _summary_rows(self.summary)]
+        rows.append((_both("result.levels"), " > ".join(self.levels)))
         for level, count in self.rivers["chief_level"].value_counts(dropna=False).items():
             label = str(level) if isinstance(level, str) else "none"
             shown = f"{label} {level_label(label, 'zh')}" if isinstance(level, str) else label
-            rows.append((f"chief level 河长级别: {shown}", f"{int(count):,}"))
+            rows.append((f"{_both('result.chief_level')}: {shown}", f"{int(count):,}"))
         body = "".join(
             f"<tr><td style='text-align:left'>{escape(k)}</td>"
             f"<td style='text-align:right'>{escape(v)}</td></tr>"
@@ -474,6 +474,11 @@ def read_responsibility(path: str | os.PathLike[str]) -> Responsibility:
         summary=meta.get("summary", {}),
         roster=roster,
     )
+
+
+def _both(key: str) -> str:
+    """Return a term in English, then Chinese (``rivers 河流``)."""
+    return f"{term(key, 'en')} {term(key, 'zh')}"
 
 
 def _summary_rows(s: dict[str, Any]) -> list[tuple[str, str]]:

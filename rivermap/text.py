@@ -57,6 +57,7 @@ __all__ = [
     "join_list",
     "level_label",
     "level_rank",
+    "list_separator",
     "localize",
     "reason_labels",
     "term",
@@ -164,6 +165,8 @@ TERMS: dict[str, tuple[str, str]] = {
     "result.boundary_length": ("界河长度", "along boundaries"),
     "result.outside_length": ("区域外", "outside all units"),
     "result.slivers": ("碎段合并", "slivers merged"),
+    "result.levels": ("级别", "levels"),
+    "result.chief_level": ("河长级别", "chief level"),
     # ------------------------------------------- column headers (tables for people)
     "col.river_id": ("河流编码", "River ID"),
     "col.name": ("河流名称", "River"),
@@ -342,6 +345,58 @@ TERMS: dict[str, tuple[str, str]] = {
     "atlas.unnamed": ("未命名 {id}", "unnamed {id}"),
     "atlas.segment": ("河段编号", "Segment"),
     # ---------------------------------------------------- messages
+    "msg.validate_ok": (
+        "通过：{rivers} 条河流，{units} 个单元（{levels}），未发现问题",
+        "OK: {rivers} rivers, {units} units in levels {levels}; no problems found",
+    ),
+    "msg.problems": ("发现 {n} 个问题", "{n} problem(s) found"),
+    "msg.assigned": (
+        "{rivers} 条河流，{reaches} 个河段（界河段 {boundary} 个），共 {km} km → {path}",
+        "{rivers} rivers, {reaches} reaches ({boundary} boundary), {km} km → {path}",
+    ),
+    "msg.roster_problems": ("河长名录问题 {n} 个", "{n} roster problem(s)"),
+    "msg.flagged": ("需关注的河流 {n} 处", "{n} river(s) flagged"),
+    "msg.unmatched": ("未能对应到河流的现行河段：", "official segments matching no river:"),
+    "msg.wrote": ("已写出 {path}", "wrote {path}"),
+    "msg.wrote_size": ("已写出 {path}（{mb} MB）", "wrote {path} ({mb} MB)"),
+    "msg.init_done": (
+        "已写出 {path}：编辑后运行 rivermap run {path}",
+        "wrote {path}: edit it, then run: rivermap run {path}",
+    ),
+    "msg.step.read": ("读取数据", "reading inputs"),
+    "msg.step.validate": ("检查数据", "validating"),
+    "msg.step.assign": ("划分河段", "assigning reaches"),
+    "msg.step.flags": ("标记需关注河流", "flagging"),
+    "msg.step.redivide": ("生成调整方案", "redividing"),
+    "msg.step.chiefs": ("核查河长名录", "checking the roster"),
+    "msg.step.map": ("绘制交互地图", "drawing the map"),
+    "msg.step.atlas": ("生成图册", "making the atlas"),
+    "msg.finding.validation": ("数据问题", "validation problems"),
+    "msg.finding.flags": ("需关注的河流", "rivers flagged"),
+    "msg.finding.changes": ("方案中易主的河段", "segments that change hands"),
+    "msg.finding.roster": ("河长名录问题", "roster gaps"),
+    "msg.summary.title": ("rivermap: {name}", "rivermap: {name}"),
+    "msg.summary.embedded": ("（内置真实数据）", " (embedded real data)"),
+    "msg.summary.units": ("单元", "units"),
+    "msg.summary.unit_count": ("{level} {n} 个", "{n} {level}"),
+    "msg.summary.rivers": ("河流", "rivers"),
+    "msg.summary.river_totals": (
+        "{rivers} 条，{km} km；{reaches} 个河段（界河段 {boundary} 个）",
+        "{rivers}, {km} km; {reaches} reaches ({boundary} boundary)",
+    ),
+    "msg.summary.validate": ("数据检查", "validate"),
+    "msg.summary.problems": ("发现 {n} 个问题：", "{n} problem(s):"),
+    "msg.summary.clean": ("未发现问题", "no problems"),
+    "msg.summary.per_level": ("各{level}:", "per {level}:"),
+    "msg.summary.reaches": ("河段", "reaches"),
+    "msg.summary.above": (
+        "河长层级在{level}以上的河流（{n} 条）:",
+        "rivers whose chief level is above {level} ({n}):",
+    ),
+    "msg.summary.chief_level": ("河长层级", "chief level"),
+    "msg.summary.findings": ("发现:", "findings:"),
+    "msg.summary.outputs": ("输出文件:", "outputs:"),
+    "msg.summary.time": ("用时 {s} s", "time {s} s"),
 }
 
 _SEP = {"zh": "、", "en": ", "}
@@ -444,9 +499,14 @@ def reason_labels(reasons: str, lang: str) -> str:
     )
 
 
+def list_separator(lang: str) -> str:
+    """Return what stands between the items of a list: ``"、"`` in Chinese, ``", "`` in English."""
+    return _pick((_SEP["zh"], _SEP["en"]), lang)
+
+
 def join_list(items: Iterable[str], lang: str) -> str:
-    """Join items as a list: ``"、"`` between them in Chinese, ``", "`` in English."""
-    return _SEP[lang].join(items) if lang in _SEP else _pick(("", ""), lang)
+    """Join items as a list (see :func:`list_separator`)."""
+    return list_separator(lang).join(items)
 
 
 # ===================================================================== headers
@@ -561,9 +621,9 @@ def is_missing(values: Any) -> Any:
             values is None or values is pd.NA or (isinstance(values, float) and math.isnan(values))
         )
     arr = np.asarray(values, dtype=object)
-    with np.errstate(invalid="ignore"):
-        empty = np.asarray(arr == "", dtype=bool)
-    return np.asarray(pd.isna(arr), dtype=bool) | empty
+    out = np.asarray(pd.isna(arr), dtype=bool).copy()
+    out[~out] = arr[~out] == ""
+    return out
 
 
 def text_or(value: Any, default: Any = None) -> Any:
