@@ -44,6 +44,7 @@ from rivermap.runs import (
     EPS_M,
     block_codes,
     credits_of,
+    empty_frame,
     join_groups,
     level_runs,
     lowest_common_ancestor,
@@ -433,18 +434,13 @@ def _unit_lists(cr: pd.DataFrame, code: np.ndarray, unit_name: pd.Series) -> dic
 
 
 def _empty_flags() -> pd.DataFrame:
-    data: dict[str, pd.Series] = {}
-    for col in FLAG_COLUMNS:
-        if col in _TEXT_COLUMNS:
-            data[col] = pd.Series(dtype="str")
-        elif col in _INT_COLUMNS:
-            data[col] = pd.Series(dtype=np.int64)
-        else:
-            data[col] = pd.Series(dtype=float)
-    return pd.DataFrame(data)
+    """Return the flags table with no row, its columns typed."""
+    kinds = {col: "str" if col in _TEXT_COLUMNS else float for col in FLAG_COLUMNS}
+    return empty_frame(**(kinds | dict.fromkeys(_INT_COLUMNS, np.int64)))
 
 
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return the table's columns in order, text columns as pandas' text dtype."""
     out = frame[list(FLAG_COLUMNS)].copy()
     for col in _TEXT_COLUMNS:
         out[col] = out[col].astype("str")

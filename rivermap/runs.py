@@ -45,6 +45,7 @@ __all__ = [
     "ancestor_at",
     "block_codes",
     "credits_of",
+    "empty_frame",
     "first_per",
     "join_groups",
     "level_runs",
@@ -57,6 +58,11 @@ __all__ = [
 
 #: Chainages closer than this (metres) are the same point.
 EPS_M = 1e-6
+
+
+def empty_frame(**dtypes: Any) -> pd.DataFrame:
+    """Return an empty table with these columns and dtypes, e.g. ``empty_frame(share=float)``."""
+    return pd.DataFrame({col: pd.Series(dtype=dtype) for col, dtype in dtypes.items()})
 
 
 def unit_table(units: Any) -> tuple[pd.DataFrame, tuple[str, ...]]:
@@ -320,15 +326,8 @@ def credits_of(runs: pd.DataFrame) -> pd.DataFrame:
     own = np.flatnonzero(state == "unit")
     bnd = np.flatnonzero(state == "boundary")
     if not len(own) and not len(bnd):
-        return pd.DataFrame(
-            {
-                "river_id": pd.Series(dtype=object),
-                "unit": pd.Series(dtype=object),
-                "length_m": pd.Series(dtype=float),
-                "share": pd.Series(dtype=float),
-                "order": pd.Series(dtype=np.int64),
-                "lead": pd.Series(dtype=bool),
-            }
+        return empty_frame(
+            river_id=object, unit=object, length_m=float, share=float, order=np.int64, lead=bool
         )
     # runs are sorted by river: number the rivers by block
     river_ids = runs["river_id"].to_numpy(dtype=object)
@@ -563,17 +562,15 @@ def _joined_holders(runs: pd.DataFrame, sid: np.ndarray) -> pd.Series:
 
 def _segments_of(runs: pd.DataFrame) -> pd.DataFrame:
     if not len(runs):
-        return pd.DataFrame(
-            {
-                "river_id": pd.Series(dtype=object),
-                "from_m": pd.Series(dtype=float),
-                "to_m": pd.Series(dtype=float),
-                "length_m": pd.Series(dtype=float),
-                "unit": pd.Series(dtype=object),
-                "block": pd.Series(dtype=np.int64),
-                "boundary_m": pd.Series(dtype=float),
-                "holders": pd.Series(dtype=object),
-            }
+        return empty_frame(
+            river_id=object,
+            from_m=float,
+            to_m=float,
+            length_m=float,
+            unit=object,
+            block=np.int64,
+            boundary_m=float,
+            holders=object,
         )
     unit = runs["unit"].to_numpy(dtype=object)
     block = runs["block"].to_numpy()
