@@ -443,7 +443,7 @@ def read_chiefs(
 def _load(
     source: PathLike | pd.DataFrame, encoding: str | None
 ) -> tuple[str, pd.DataFrame, list[Any]]:
-    """The table, a label for messages, and each row's number as the user sees it."""
+    """Return the table, a label for messages, and each row's number as the user sees it."""
     if isinstance(source, pd.DataFrame):
         frame = pd.DataFrame(source).copy()
         if "geometry" in frame.columns:
@@ -553,7 +553,7 @@ def _strip_suffix(name: str) -> str | None:
 
 
 def _name_keys(table: pd.DataFrame) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
-    """Unit names -> unit ids: full names and names with parents; names without suffix."""
+    """Map unit names to unit ids: full names and names with parents; names without suffix."""
     full: dict[str, set[str]] = {}
     short: dict[str, set[str]] = {}
     name_of = dict(zip(table["unit_id"], table["name"], strict=True))
@@ -776,7 +776,7 @@ def _ancestors(units: pd.DataFrame, levels: Sequence[str]) -> pd.DataFrame:
 
 
 def _choose(roster: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The answering row per (unit_id, river_id) among river-specific rows, and per unit_id."""
+    """Return the answering row per (unit_id, river_id) among river-specific rows, and per unit_id."""
     r = roster.assign(
         _rank=roster["role"].map(_ROLE_RANK).fillna(len(_ROLE_RANK)),
         _order=np.arange(len(roster)),
@@ -869,7 +869,7 @@ def _assignments(
 
 
 def chief_columns(levels: Sequence[str]) -> list[str]:
-    """The chief columns :meth:`~rivermap.Responsibility.with_chiefs` adds to reaches.
+    """Return the chief columns :meth:`~rivermap.Responsibility.with_chiefs` adds to reaches.
 
     Examples
     --------
@@ -1020,7 +1020,7 @@ _REPORT_COLUMNS = (
 
 
 def _names(frame: pd.DataFrame, id_col: str) -> dict[str, str]:
-    """id -> name (the id where the name is missing)."""
+    """Map ids to names (the id where the name is missing)."""
     ids = frame[id_col].astype("str")
     return dict(zip(ids, frame["name"].astype("str").fillna(ids), strict=True))
 
@@ -1246,7 +1246,7 @@ def _units_per_person(roster: pd.DataFrame) -> dict[tuple[str, str], str]:
 
 
 def _limit(values: pd.Series, given: float | None, fence: float, min_people: int) -> float:
-    """The explicit limit, or Tukey's upper fence Q3 + fence·IQR; inf for small groups."""
+    """Return the explicit limit, or Tukey's upper fence Q3 + fence·IQR; inf for small groups."""
     if given is not None:
         return float(given)
     if len(values) < min_people:
@@ -1407,7 +1407,7 @@ def roster_workbook(
     lang: str = "zh",
     report: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """The sheets of a roster check for a meeting: gaps, people, signboards per level.
+    """Return the sheets of a roster check for a meeting: gaps, people, signboards per level.
 
     Parameters
     ----------

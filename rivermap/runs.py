@@ -162,7 +162,7 @@ def join_groups(
 
 
 def block_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Number the blocks of equal consecutive values: (code per row, first row of each block)."""
+    """Find the blocks of equal consecutive values: (code per row, first row of each block)."""
     new = np.ones(len(values), dtype=bool)
     new[1:] = values[1:] != values[:-1]
     return np.cumsum(new) - 1, np.flatnonzero(new)
@@ -382,7 +382,7 @@ def credits_of(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def significant_units(credits: pd.DataFrame, min_share: float, min_length_m: float) -> pd.Series:
-    """True where a unit's holding is significant (see the module docstring)."""
+    """Tell where a unit's holding is significant (see the module docstring)."""
     sig = (credits["share"] >= min_share - 1e-12) & (credits["length_m"] >= min_length_m - EPS_M)
     return sig | credits["lead"]
 
