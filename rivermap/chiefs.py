@@ -776,7 +776,7 @@ def _ancestors(units: pd.DataFrame, levels: Sequence[str]) -> pd.DataFrame:
 
 
 def _choose(roster: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Return the answering row per (unit_id, river_id) among river-specific rows, and per unit_id."""
+    """Return the answering row per (unit_id, river_id) of river-specific rows, and per unit_id."""
     r = roster.assign(
         _rank=roster["role"].map(_ROLE_RANK).fillna(len(_ROLE_RANK)),
         _order=np.arange(len(roster)),
