@@ -405,87 +405,112 @@ def resolve(
     ``river_id``, ``from_m``, ``to_m``, ``length_m``, ``unit``, ``block``,
     ``boundary_m`` (length along boundaries inside the segment) and ``holders``
     (the runs' holders, ``";"``-joined without repeats).
+
+    The steps, in order: a 界河 run goes to the side holding more of the
+    river (ties: the smaller id); under ``majority`` and ``parent`` a run of a
+    unit whose holding is not significant goes to the nearer significant
+    neighbour holding more; stretches shorter than ``min_segment_m`` join
+    their longer neighbour (:func:`merge_short`); under ``parent`` a river
+    still held by several units goes to their lowest common ancestor.
     """
     runs = runs[runs["state"] != "gap"].reset_index(drop=True).copy()
-    holder = runs["unit"].where(
+    runs["holder"] = runs["unit"].where(
         runs["state"] == "unit", runs["side_a"].fillna("") + ";" + runs["side_b"].fillna("")
     )
-    runs["holder"] = holder
-    # (river, unit) pairs as integers: rivers numbered over credits and runs, units over credits
-    c_river = credits["river_id"].to_numpy(dtype=object)
-    r_river = runs["river_id"].to_numpy(dtype=object)
-    rcodes = pd.factorize(np.concatenate([c_river, r_river]))[0]
-    c_rc, r_rc = rcodes[: len(c_river)], rcodes[len(c_river) :]
-    c_unit_codes, c_units = pd.factorize(credits["unit"].to_numpy(dtype=object))
-    unit_index = pd.Index(c_units, dtype=object)
-    width = len(c_units) + 1
-    pair_index = pd.Index(c_rc * width + c_unit_codes)
-    credit_len = np.append(credits["length_m"].to_numpy(dtype=float), -1.0)
+    held = _Held(credits, runs)
+    runs["unit"] = _boundary_to_larger_side(runs, held)
+    if policy in ("majority", "parent") and len(runs):
+        sig = significant_units(credits, min_share, min_segment_m).to_numpy(bool)
+        runs["unit"] = _slivers_to_neighbours(runs, held, sig, credits)
+    runs["unit"] = merge_short(runs, min_segment_m)
+    if policy == "parent" and len(runs):
+        runs["unit"] = _rivers_to_parent(runs, units, levels)
+    return runs, _segments_of(runs)
 
-    def pair_of(unit: pd.Series) -> np.ndarray:
-        """Row in credits of each run's (river, unit); -1 where there is none."""
-        u = unit_index.get_indexer(pd.Index(unit.to_numpy(dtype=object), dtype=object))
-        at = pair_index.get_indexer(r_rc * width + u)
+
+class _Held:
+    """How much of each run's river a unit holds: credits looked up by (river, unit)."""
+
+    def __init__(self, credits: pd.DataFrame, runs: pd.DataFrame) -> None:
+        # rivers numbered over credits and runs, units over credits
+        c_river = credits["river_id"].to_numpy(dtype=object)
+        r_river = runs["river_id"].to_numpy(dtype=object)
+        rcodes = pd.factorize(np.concatenate([c_river, r_river]))[0]
+        self.run_river = rcodes[len(c_river) :]
+        c_units, uniq = pd.factorize(credits["unit"].to_numpy(dtype=object))
+        self.units = pd.Index(uniq, dtype=object)
+        self.width = len(uniq) + 1
+        self.pairs = pd.Index(rcodes[: len(c_river)] * self.width + c_units)
+        self.length = np.append(credits["length_m"].to_numpy(dtype=float), -1.0)
+
+    def row(self, unit: pd.Series) -> np.ndarray:
+        """Return the credits row of each run's (river, unit); -1 where there is none."""
+        u = self.units.get_indexer(pd.Index(unit.to_numpy(dtype=object), dtype=object))
+        at = self.pairs.get_indexer(self.run_river * self.width + u)
         return np.where(u >= 0, at, -1)
 
-    def credit_of(river: pd.Series, unit: pd.Series) -> np.ndarray:
-        return credit_len[pair_of(unit)]
+    def metres(self, unit: pd.Series) -> np.ndarray:
+        """Return the metres of each run's river that ``unit`` holds (-1 where none)."""
+        return self.length[self.row(unit)]
 
-    # 界河 runs go to the side holding more of the river (ties: the smaller id)
+
+def _first_wins(a: pd.Series, b: pd.Series, len_a: np.ndarray, len_b: np.ndarray) -> np.ndarray:
+    """Tell where ``a`` holds more than ``b`` or as much with the smaller id."""
+    ties = (a.fillna("").astype(str) <= b.fillna("").astype(str)).to_numpy()
+    return (len_a > len_b) | ((len_a == len_b) & ties)
+
+
+def _boundary_to_larger_side(runs: pd.DataFrame, held: _Held) -> np.ndarray:
+    """Return the runs' units with every 界河 run given to the side holding more."""
+    unit = runs["unit"].to_numpy(dtype=object)
     bnd = (runs["state"] == "boundary").to_numpy()
-    if bnd.any():
-        ca = credit_of(runs["river_id"], runs["side_a"])
-        cb = credit_of(runs["river_id"], runs["side_b"])
-        pick_a = (ca > cb) | (
-            (ca == cb)
-            & (runs["side_a"].fillna("").astype(str) <= runs["side_b"].fillna("").astype(str))
-        ).to_numpy()
-        side = np.where(
-            pick_a, runs["side_a"].to_numpy(dtype=object), runs["side_b"].to_numpy(dtype=object)
-        )
-        runs["unit"] = np.where(bnd, side, runs["unit"].to_numpy(dtype=object))
+    if not bnd.any():
+        return unit
+    a, b = runs["side_a"], runs["side_b"]
+    pick_a = _first_wins(a, b, held.metres(a), held.metres(b))
+    side = np.where(pick_a, a.to_numpy(dtype=object), b.to_numpy(dtype=object))
+    return np.where(bnd, side, unit)
 
-    if policy in ("majority", "parent") and len(runs):
-        sig = np.append(significant_units(credits, min_share, min_segment_m).to_numpy(bool), False)
-        is_sig = sig[pair_of(runs["unit"])]
-        sig_unit = runs["unit"].where(is_sig)
-        prev_u = sig_unit.groupby(runs["block"]).ffill()
-        next_u = sig_unit.groupby(runs["block"]).bfill()
-        cp = credit_of(runs["river_id"], prev_u)
-        cn = credit_of(runs["river_id"], next_u)
-        has_p, has_n = prev_u.notna().to_numpy(), next_u.notna().to_numpy()
-        take_prev = has_p & (
-            ~has_n
-            | (cp > cn)
-            | (
-                (cp == cn)
-                & (prev_u.fillna("").astype(str) <= next_u.fillna("").astype(str)).to_numpy()
-            )
-        )
-        lead = credits[credits["lead"]].set_index("river_id")["unit"]
-        fallback = runs["river_id"].map(lead).to_numpy(dtype=object)
-        new = np.where(
-            take_prev,
-            prev_u.to_numpy(dtype=object),
-            np.where(has_n, next_u.to_numpy(dtype=object), fallback),
-        )
-        runs["unit"] = np.where(is_sig, runs["unit"].to_numpy(dtype=object), new)
 
-    runs["unit"] = merge_short(runs, min_segment_m)
+def _slivers_to_neighbours(
+    runs: pd.DataFrame, held: _Held, significant: np.ndarray, credits: pd.DataFrame
+) -> np.ndarray:
+    """Return the runs' units with runs of non-significant units given to a neighbour.
 
-    if policy == "parent" and len(runs):
-        n_units = runs.groupby("river_id")["unit"].nunique()
-        multi = n_units[n_units > 1].index
-        sel = runs["river_id"].isin(multi).to_numpy()
-        if sel.any():
-            members = runs.loc[sel, ["river_id", "unit"]].drop_duplicates()
-            lca = lowest_common_ancestor(units, members.set_index("river_id")["unit"], levels)
-            parent = runs["river_id"].map(lca)
-            ok = sel & parent.notna().to_numpy()
-            runs["unit"] = np.where(
-                ok, parent.to_numpy(dtype=object), runs["unit"].to_numpy(dtype=object)
-            )
-    return runs, _segments_of(runs)
+    The neighbour is the nearest significant unit upstream or downstream in
+    the same block, the one holding more (ties: the smaller id); a block with
+    no significant unit goes to the river's lead unit.
+    """
+    is_sig = np.append(significant, False)[held.row(runs["unit"])]
+    sig_unit = runs["unit"].where(is_sig)
+    prev_u = sig_unit.groupby(runs["block"]).ffill()
+    next_u = sig_unit.groupby(runs["block"]).bfill()
+    has_p, has_n = prev_u.notna().to_numpy(), next_u.notna().to_numpy()
+    take_prev = has_p & (
+        ~has_n | _first_wins(prev_u, next_u, held.metres(prev_u), held.metres(next_u))
+    )
+    lead = credits[credits["lead"]].set_index("river_id")["unit"]
+    fallback = runs["river_id"].map(lead).to_numpy(dtype=object)
+    new = np.where(
+        take_prev,
+        prev_u.to_numpy(dtype=object),
+        np.where(has_n, next_u.to_numpy(dtype=object), fallback),
+    )
+    return np.where(is_sig, runs["unit"].to_numpy(dtype=object), new)
+
+
+def _rivers_to_parent(runs: pd.DataFrame, units: pd.DataFrame, levels: Sequence[str]) -> np.ndarray:
+    """Return the runs' units with every river of several units given to their common ancestor."""
+    unit = runs["unit"].to_numpy(dtype=object)
+    n_units = runs.groupby("river_id")["unit"].nunique()
+    sel = runs["river_id"].isin(n_units[n_units > 1].index).to_numpy()
+    if not sel.any():
+        return unit
+    members = runs.loc[sel, ["river_id", "unit"]].drop_duplicates()
+    lca = lowest_common_ancestor(units, members.set_index("river_id")["unit"], levels)
+    parent = runs["river_id"].map(lca)
+    ok = sel & parent.notna().to_numpy()
+    return np.where(ok, parent.to_numpy(dtype=object), unit)
 
 
 def merge_short(runs: pd.DataFrame, min_m: float) -> np.ndarray:
