@@ -351,42 +351,12 @@ def read_chiefs(
     """
     where, frame, rows = _load(source, encoding)
     fields = _map_headers(frame, where)
-    if "name" not in fields:
-        msg = (
-            f"{where}: no column with the chiefs' names; name it one of "
-            f"{format_ids(_HEADERS['name'], limit=8)} "
-            f"(columns are {format_ids(list(frame.columns), limit=20)})"
-        )
-        raise SchemaError(msg)
-    if "unit_id" not in fields and "unit" not in fields:
-        msg = (
-            f"{where}: no unit column; give the unit's code (one of "
-            f"{format_ids(_HEADERS['unit_id'], limit=8)}) or its name (one of "
-            f"{format_ids(_HEADERS['unit'], limit=8)}) with its level (one of "
-            f"{format_ids(_HEADERS['level'], limit=8)}) "
-            f"(columns are {format_ids(list(frame.columns), limit=20)})"
-        )
-        raise SchemaError(msg)
-    cells = {field: _clean_text(frame[col]) for field, col in fields.items()}
-    blank = pd.concat(list(cells.values()), axis=1).isna().all(axis=1).to_numpy()
-    if blank.any():
-        keep = ~blank
-        frame = frame.loc[keep]
-        rows = [r for r, k in zip(rows, keep, strict=True) if k]
-        cells = {f: s.loc[keep] for f, s in cells.items()}
-    n = len(frame)
-    empty = pd.Series(np.nan, index=frame.index, dtype="str")
-    problems: list[tuple[int, str, str, str]] = []  # (position, field, column, message)
-
-    def problem(mask: np.ndarray, field: str, messages: Sequence[str] | str) -> None:
-        column = str(fields.get(field, field))
-        msgs = [messages] * int(mask.sum()) if isinstance(messages, str) else list(messages)
-        problems.extend(
-            (int(i), field, column, m) for i, m in zip(np.flatnonzero(mask), msgs, strict=True)
-        )
-
+    _require_columns(where, frame, fields)
+    cells, rows = _cells(frame, fields, rows)
+    problems = _Problems(where, rows, fields)
     unit_table, levels = _unit_table(units)
     river_table = _river_table(units, rivers)
+    empty = pd.Series(np.nan, index=next(iter(cells.values())).index, dtype="str")
     by_name = cells.get("unit", empty).notna() & cells.get("unit_id", empty).isna()
     if unit_table is None and by_name.any():
         msg = (
@@ -395,25 +365,12 @@ def read_chiefs(
             "their ids"
         )
         raise SchemaError(msg)
-
     name = cells.get("name", empty)
-    problem(name.isna().to_numpy(), "name", "the name is empty")
-    level_given = cells.get("level", empty)
-    level = _resolve_levels(level_given, levels, problem)
+    problems.add(name.isna().to_numpy(), "name", "the name is empty")
+    level = _resolve_levels(cells.get("level", empty), levels, problems.add)
     unit_id, unit_name, level = _resolve_units(
-        cells.get("unit_id", empty), cells.get("unit", empty), level, unit_table, problem
+        cells.get("unit_id", empty), cells.get("unit", empty), level, unit_table, problems.add
     )
-    river_id = _resolve_rivers(cells.get("river", empty), river_table, problem)
-    role = _resolve_roles(cells.get("role", empty), problem)
-    since = _resolve_dates(cells.get("since", empty), problem)
-
-    if problems:
-        problems.sort(key=lambda p: p[0])
-        lines = [f"row {rows[i]}, column {col!r}: {m}" for i, _, col, m in problems[:10]]
-        more = f"; … ({len(problems)} problems in all)" if len(problems) > 10 else ""
-        msg = f"{where}: {len(problems)} bad roster row(s): " + "; ".join(lines) + more
-        raise SchemaError(msg)
-
     out = pd.DataFrame(
         {
             "unit_id": unit_id.to_numpy(),
@@ -422,22 +379,86 @@ def read_chiefs(
             "name": name.to_numpy(),
             "title": cells.get("title", empty).to_numpy(),
             "phone": cells.get("phone", empty).to_numpy(),
-            "role": role.to_numpy(),
-            "river_id": river_id.to_numpy(),
-            "since": since.to_numpy(),
+            "role": _resolve_roles(cells.get("role", empty), problems.add).to_numpy(),
+            "river_id": _resolve_rivers(
+                cells.get("river", empty), river_table, problems.add
+            ).to_numpy(),
+            "since": _resolve_dates(cells.get("since", empty), problems.add).to_numpy(),
         },
-        index=pd.RangeIndex(n),
+        index=pd.RangeIndex(len(name)),
     ).astype("str")
-    dup = out.duplicated(subset=[c for c in COLUMNS if c != "since"]).to_numpy()
-    if dup.any():
-        warnings.warn(
-            f"{where}: dropped {int(dup.sum())} repeated roster row(s): rows "
-            f"{format_ids([rows[i] for i in np.flatnonzero(dup)])}",
-            RivermapWarning,
-            stacklevel=2,
+    problems.raise_any()
+    return _drop_repeats(out, where, rows)
+
+
+def _require_columns(where: str, frame: pd.DataFrame, fields: Mapping[str, Any]) -> None:
+    """Raise SchemaError when the roster has no name column or no unit column."""
+    columns = format_ids(list(frame.columns), limit=20)
+    if "name" not in fields:
+        msg = (
+            f"{where}: no column with the chiefs' names; name it one of "
+            f"{format_ids(_HEADERS['name'], limit=8)} (columns are {columns})"
         )
-        out = out.loc[~dup].reset_index(drop=True)
-    return out
+        raise SchemaError(msg)
+    if "unit_id" not in fields and "unit" not in fields:
+        msg = (
+            f"{where}: no unit column; give the unit's code (one of "
+            f"{format_ids(_HEADERS['unit_id'], limit=8)}) or its name (one of "
+            f"{format_ids(_HEADERS['unit'], limit=8)}) with its level (one of "
+            f"{format_ids(_HEADERS['level'], limit=8)}) (columns are {columns})"
+        )
+        raise SchemaError(msg)
+
+
+def _cells(
+    frame: pd.DataFrame, fields: Mapping[str, Any], rows: list[Any]
+) -> tuple[dict[str, pd.Series], list[Any]]:
+    """Return the cleaned cells of every field, and the row numbers, without blank rows."""
+    cells = {field: _clean_text(frame[col]) for field, col in fields.items()}
+    keep = ~pd.concat(list(cells.values()), axis=1).isna().all(axis=1).to_numpy()
+    rows = [r for r, k in zip(rows, keep, strict=True) if k]
+    return {f: s.loc[keep].reset_index(drop=True) for f, s in cells.items()}, rows
+
+
+class _Problems:
+    """The bad cells of a roster, collected so that one error names them all."""
+
+    def __init__(self, where: str, rows: list[Any], fields: Mapping[str, Any]) -> None:
+        self.where, self.rows, self.fields = where, rows, fields
+        self.found: list[tuple[int, str, str]] = []  # (position, column, message)
+
+    def add(self, mask: np.ndarray, field: str, messages: Sequence[str] | str) -> None:
+        """Record a problem in ``field`` for every row where ``mask`` is true."""
+        column = str(self.fields.get(field, field))
+        n = int(mask.sum())
+        msgs = [messages] * n if isinstance(messages, str) else list(messages)
+        self.found.extend(
+            (int(i), column, m) for i, m in zip(np.flatnonzero(mask), msgs, strict=True)
+        )
+
+    def raise_any(self) -> None:
+        """Raise one SchemaError naming the first ten bad rows and the count, if any."""
+        if not self.found:
+            return
+        found = sorted(self.found, key=lambda p: p[0])
+        lines = [f"row {self.rows[i]}, column {col!r}: {m}" for i, col, m in found[:10]]
+        more = f"; … ({len(found)} problems in all)" if len(found) > 10 else ""
+        msg = f"{self.where}: {len(found)} bad roster row(s): " + "; ".join(lines) + more
+        raise SchemaError(msg)
+
+
+def _drop_repeats(out: pd.DataFrame, where: str, rows: list[Any]) -> pd.DataFrame:
+    """Drop rows identical but for ``since``, with a warning that names them."""
+    dup = out.duplicated(subset=[c for c in COLUMNS if c != "since"]).to_numpy()
+    if not dup.any():
+        return out
+    warnings.warn(
+        f"{where}: dropped {int(dup.sum())} repeated roster row(s): rows "
+        f"{format_ids([rows[i] for i in np.flatnonzero(dup)])}",
+        RivermapWarning,
+        stacklevel=3,
+    )
+    return out.loc[~dup].reset_index(drop=True)
 
 
 def _load(
