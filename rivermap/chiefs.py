@@ -604,6 +604,7 @@ def _resolve_units(
     table: pd.DataFrame | None,
     problem: Problem,
 ) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Return each row's unit id, unit name and level, recording rows that name no unit."""
     missing = (ids.isna() & names.isna()).to_numpy()
     problem(missing, "unit", "no unit: give the unit's id or name")
     if table is None:
@@ -613,73 +614,71 @@ def _resolve_units(
             "no level: give the unit's level, or pass units= to look it up",
         )
         return ids, names, level
-    level_of = dict(zip(table["unit_id"], table["level"], strict=True))
-    name_of = dict(zip(table["unit_id"], table["name"], strict=True))
-    full, short = _name_keys(table)
-
-    def label(uids: set[str]) -> str:
-        return ", ".join(f"{u} {name_of[u]} ({level_of[u]})" for u in sorted(uids))
-
+    lookup = _UnitLookup(table)
     out_ids: list[Any] = []
-    for pos, (uid, nm, given_level) in enumerate(zip(ids, names, level, strict=True)):
-        if missing[pos]:
-            out_ids.append(np.nan)
-            continue
-        lv = given_level if isinstance(given_level, str) else None
-        by_name: set[str] = set()
-        if isinstance(nm, str):
-            for keys in (full, short):
-                cand = {u for u in keys.get(nm, set()) if lv is None or level_of[u] == lv}
-                if cand:
-                    by_name = cand
-                    break
-        if isinstance(uid, str):
-            if uid not in level_of:
-                out_ids.append(np.nan)
-                problem(_one(len(ids), pos), "unit_id", f"unknown unit id {uid!r}")
-                continue
-            if isinstance(nm, str) and uid not in by_name and nm != name_of[uid]:
-                problem(
-                    _one(len(ids), pos),
-                    "unit",
-                    f"unit id {uid!r} is {name_of[uid]}, but the name says {nm!r}",
-                )
-            out_ids.append(uid)
-            continue
-        if len(by_name) == 1:
-            out_ids.append(next(iter(by_name)))
-        elif by_name:
-            out_ids.append(np.nan)
-            problem(
-                _one(len(ids), pos),
-                "unit",
-                f"unit name {nm!r} is ambiguous: {label(by_name)}; give the level or the unit id",
-            )
-        else:
-            out_ids.append(np.nan)
-            elsewhere = full.get(nm) or short.get(nm) if isinstance(nm, str) else None
-            if lv and elsewhere:
-                problem(
-                    _one(len(ids), pos),
-                    "level",
-                    f"{label(elsewhere)} is not at level {lv!r}",
-                )
-            else:
-                at = f" at level {lv!r}" if lv else ""
-                problem(_one(len(ids), pos), "unit", f"unknown unit {nm!r}{at}")
+    for pos, (uid, nm, lv) in enumerate(zip(ids, names, level, strict=True)):
+        found, complaints = (None, []) if missing[pos] else lookup.row(uid, nm, lv)
+        out_ids.append(np.nan if found is None else found)
+        for field, message in complaints:
+            problem(_one(len(ids), pos), field, message)
     unit_id = pd.Series(out_ids, index=ids.index, dtype="str")
-    actual = unit_id.map(level_of).astype("str")
+    actual = unit_id.map(lookup.level_of).astype("str")
     clash = (unit_id.notna() & level.notna() & (actual != level)).to_numpy()
     problem(
         clash,
         "level",
         [
-            f"unit {u} {name_of[u]} is at level {level_of[u]!r}, not {lv!r}"
+            f"unit {u} {lookup.name_of[u]} is at level {lookup.level_of[u]!r}, not {lv!r}"
             for u, lv in zip(unit_id[clash], level[clash], strict=True)
         ],
     )
-    unit_name = unit_id.map(name_of).astype("str")
-    return unit_id, unit_name, actual
+    return unit_id, unit_id.map(lookup.name_of).astype("str"), actual
+
+
+class _UnitLookup:
+    """Units by id and by name (full, with parents, or without suffix)."""
+
+    def __init__(self, table: pd.DataFrame) -> None:
+        self.level_of = dict(zip(table["unit_id"], table["level"], strict=True))
+        self.name_of = dict(zip(table["unit_id"], table["name"], strict=True))
+        self.full, self.short = _name_keys(table)
+
+    def label(self, uids: set[str]) -> str:
+        """Return ``id name (level)`` of each unit, for messages."""
+        return ", ".join(f"{u} {self.name_of[u]} ({self.level_of[u]})" for u in sorted(uids))
+
+    def named(self, name: Any, level: str | None) -> set[str]:
+        """Return the units of this name (at this level, when given)."""
+        if not isinstance(name, str):
+            return set()
+        for keys in (self.full, self.short):
+            cand = {u for u in keys.get(name, set()) if level is None or self.level_of[u] == level}
+            if cand:
+                return cand
+        return set()
+
+    def row(self, uid: Any, name: Any, level: Any) -> tuple[str | None, list[tuple[str, str]]]:
+        """Return the unit a roster row names, and the (field, message) of what is wrong."""
+        lv = level if isinstance(level, str) else None
+        by_name = self.named(name, lv)
+        if isinstance(uid, str):
+            if uid not in self.level_of:
+                return None, [("unit_id", f"unknown unit id {uid!r}")]
+            if isinstance(name, str) and uid not in by_name and name != self.name_of[uid]:
+                said = f"unit id {uid!r} is {self.name_of[uid]}, but the name says {name!r}"
+                return uid, [("unit", said)]
+            return uid, []
+        if len(by_name) == 1:
+            return next(iter(by_name)), []
+        if by_name:
+            said = f"unit name {name!r} is ambiguous: {self.label(by_name)}"
+            said += "; give the level or the unit id"
+            return None, [("unit", said)]
+        elsewhere = self.full.get(name) or self.short.get(name) if isinstance(name, str) else None
+        if lv and elsewhere:
+            return None, [("level", f"{self.label(elsewhere)} is not at level {lv!r}")]
+        at = f" at level {lv!r}" if lv else ""
+        return None, [("unit", f"unknown unit {name!r}{at}")]
 
 
 def _one(n: int, pos: int) -> np.ndarray:
