@@ -35,7 +35,8 @@ from matplotlib.figure import Figure
 from shapely import LineString
 
 import rivermap as rm
-from rivermap.errors import OutputExistsError, RivermapError, SchemaError
+from rivermap import params, text
+from rivermap.errors import OutputExistsError, ParameterError
 from rivermap.maps import _fonts
 from rivermap.maps.atlas import atlas, default_level, paginate, plot_responsibility, table_lines
 
@@ -87,6 +88,20 @@ def _tiny_resp() -> rm.Responsibility:
         crs="EPSG:4549",
     )
     return rm.assign(rivers, rm.AdminUnits(tiny_units_frame(), ["district", "street"]))
+
+
+class _WithFlags:
+    """A result whose ``flags`` answers with a given table (a Responsibility is frozen)."""
+
+    def __init__(self, resp: rm.Responsibility, table: pd.DataFrame) -> None:
+        self._resp = resp
+        self._table = table
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._resp, name)
+
+    def flags(self, level: str | None = None, **kw: object) -> pd.DataFrame:
+        return self._table[self._table["level"] == level]
 
 
 def _members(resp: rm.Responsibility, level: str) -> dict[str, int]:
@@ -286,7 +301,7 @@ def test_chiefs_flags_and_plan(tmp_path: Path) -> None:
             "reasons": ["crosses", "boundary"],
         }
     )
-    resp.flags = lambda level=None, **kw: flags[flags["level"] == level]  # type: ignore[method-assign]
+    resp = _WithFlags(resp, flags)  # type: ignore[assignment]
     chiefs = pd.DataFrame(
         {
             "unit_id": ["330602001", "330603001", "330602002"],
@@ -307,7 +322,8 @@ def test_chiefs_flags_and_plan(tmp_path: Path) -> None:
     assert "越城区（330602）" in yuecheng
     assert "张三" in yuecheng  # the crossing river's chief on this side
     assert "李四" not in yuecheng
-    assert "跨单位" in yuecheng  # flag reasons in Chinese
+    assert "跨界" in yuecheng  # flag reasons in Chinese, as rivermap.text words them
+    assert text.term("reason.crosses", "zh") == "跨界"
     assert "界河" in yuecheng
     assert "调整方案河段" in yuecheng
     assert "方案0" in yuecheng
@@ -346,10 +362,12 @@ def test_refuses_to_overwrite_and_leaves_no_temp(
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
-        ({"by": "street"}, SchemaError, "province, city, district"),
-        ({"paper": "B5"}, RivermapError, "'A4', 'A3'"),
-        ({"lang": "fr"}, RivermapError, "'zh', 'en'"),
-        ({"orientation": "upside"}, RivermapError, "portrait"),
+        ({"by": "street"}, ParameterError, "^by .*'province', 'city', 'district'"),
+        ({"paper": "B5"}, ParameterError, "^paper .*'A4', 'A3'"),
+        ({"lang": "fr"}, ParameterError, "^lang .*'zh', 'en'"),
+        ({"orientation": "upside"}, ParameterError, "^orientation .*portrait"),
+        ({"paper": 4}, ParameterError, "^paper "),
+        ({"lang": None}, ParameterError, "^lang "),
     ],
 )
 def test_bad_arguments(
@@ -358,6 +376,68 @@ def test_bad_arguments(
     with pytest.raises(error, match=match):
         atlas(demo_resp, tmp_path / "x.pdf", **kwargs)  # type: ignore[arg-type]
     assert not (tmp_path / "x.pdf").exists()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"), [({"level": "ward"}, "^level "), ({"lang": "fr"}, "^lang ")]
+)
+def test_plot_responsibility_bad_arguments(
+    demo_resp: rm.Responsibility, kwargs: dict[str, str], match: str
+) -> None:
+    with pytest.raises(ParameterError, match=match):
+        plot_responsibility(demo_resp, ax=Figure().add_subplot(), **kwargs)  # type: ignore[arg-type]
+
+
+def test_papers_and_orientations_are_the_params_choices() -> None:
+    from rivermap.maps._atlas_pages import PAPER_SIZES, Orientation
+
+    assert tuple(PAPER_SIZES) == params.PAPERS
+    assert Orientation.__args__ == params.ORIENTATIONS  # type: ignore[attr-defined]
+
+
+# ------------------------------------------------------------------- words
+def test_atlas_words_are_the_words_of_rivermap_text(
+    demo_resp: rm.Responsibility, demo_pdf: Path
+) -> None:
+    texts = _text(demo_pdf)
+    overview = texts[0]
+    for lv in demo_resp.levels:  # the legend of chief levels: the chiefs' titles
+        assert text.chief_title(lv, "zh") in overview
+    assert "县级河长" in overview
+    assert "区县级河长" not in overview
+    assert text.term("atlas.chief_level", "zh") in overview
+    hangzhou = texts[1]
+    sub = text.term("atlas.unit_sub", "zh", level="区县", by="市")
+    assert sub in hangzhou
+    for key in ("ui.river", "ui.flag", "atlas.reaches_table"):
+        assert text.term(key, "zh") in hangzhou
+    for lv in demo_resp.levels:  # a column per level
+        assert text.level_label(lv, "zh") in hangzhou
+
+
+def test_english_legend_names_the_chiefs_by_their_titles(tmp_path: Path) -> None:
+    out = atlas(_tiny_resp(), tmp_path / "en.pdf", lang="en", date=DATE)
+    overview = _text(out)[0]
+    assert "Street chief" in overview  # chief_title("street", "en"), starting a line
+    assert text.chief_title("street", "en") == "street chief"
+    assert text.term("atlas.chief_level", "en") in overview
+
+
+def test_font_subset_holds_every_word_the_atlas_may_draw() -> None:
+    from rivermap.maps._atlas_text import all_labels
+
+    chars = set("".join(all_labels()))
+    words = [
+        text.term(key, lang)
+        for key in text.TERMS
+        if key.startswith(("atlas.", "ui.", "reason.", "kind."))
+        for lang in params.LANGS
+    ]
+    for lv in [*text.LEVELS, "above:province"]:
+        for lang in params.LANGS:
+            words += [text.level_label(lv, lang), text.chief_title(lv, lang)]
+    missing = {ch for word in words for ch in word} - chars
+    assert not missing
 
 
 def test_no_global_matplotlib_changes(demo_resp: rm.Responsibility, tmp_path: Path) -> None:

@@ -21,9 +21,10 @@ from hypothesis import strategies as st
 from shapely import LineString, Polygon, box
 
 import rivermap as rm
+from rivermap import params, text
 from rivermap.crs import wgs84_to_gcj02
 from rivermap.maps import _offline, _style, responsibility_map, save_html
-from rivermap.maps.web import _simplify_coverage
+from rivermap.maps.web import BASEMAPS, _simplify_coverage, script_texts
 from tests import browser as br
 from tests.conftest import tiny_units_frame
 
@@ -134,6 +135,15 @@ def meta_of(html: str) -> tuple[dict, dict]:  # type: ignore[type-arg]
     return meta, geoms
 
 
+def layer_names(html: str) -> list[str]:
+    """The overlay names of the layer control, in order."""
+    import json
+    from html import unescape
+
+    control = html[html.index("overlays :") : html.index("L.control.layers")]
+    return [unescape(json.loads(f'"{n}"')) for n in re.findall(r'"((?:[^"\\]|\\.)*)" :', control)]
+
+
 def decode(text: str, factor: float) -> list[tuple[float, float]]:
     """Encoded polyline -> [(lat, lng)] (the inverse of _offline.encode_geometries)."""
     out, i, lat, lng = [], 0, 0, 0
@@ -199,12 +209,18 @@ def test_save_html_warns_when_a_plugin_pulls_from_a_cdn(demo, tmp_path) -> None:
 
 
 def test_bad_arguments_raise_clear_errors(demo) -> None:
-    with pytest.raises(rm.RivermapError, match="levels are province, city, district"):
+    with pytest.raises(rm.ParameterError, match="'province', 'city', 'district'; got 'street'"):
         responsibility_map(demo, level="street")
-    with pytest.raises(rm.RivermapError, match="'zh' or 'en'"):
+    with pytest.raises(rm.ParameterError, match="'zh', 'en'; got 'fr'"):
         responsibility_map(demo, lang="fr")
-    with pytest.raises(rm.RivermapError, match="osm, tianditu, gaode"):
+    with pytest.raises(rm.ParameterError, match="'osm', 'tianditu', 'gaode'; got 'google'"):
         responsibility_map(demo, basemap="google")
+    with pytest.raises(rm.ParameterError, match="simplify_m"):
+        responsibility_map(demo, simplify_m=-1.0)
+    with pytest.raises(TypeError, match="simplify_m"):
+        responsibility_map(demo, simplify_m="5")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="basemap must be a string"):
+        responsibility_map(demo, basemap=5)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="flags must be"):
         responsibility_map(demo, flags="yes")  # type: ignore[arg-type]
     with pytest.raises(rm.SchemaError, match="river_id"):
@@ -217,7 +233,7 @@ def test_bad_arguments_raise_clear_errors(demo) -> None:
 
 def test_tianditu_needs_a_key(demo, monkeypatch) -> None:
     monkeypatch.delenv("TIANDITU_KEY", raising=False)
-    with pytest.raises(rm.RivermapError, match="TIANDITU_KEY"):
+    with pytest.raises(rm.ParameterError, match="TIANDITU_KEY"):
         responsibility_map(demo, basemap="tianditu")
     html = rendered(responsibility_map(demo, basemap="tianditu:abc123", flags=False))
     assert "tianditu.gov.cn" in html
@@ -372,7 +388,7 @@ def test_flags_true_false_and_frame(demo) -> None:
     entry = meta["flags"]["富春江"]
     assert entry["proposal"].startswith("将富春江")
     assert abs(sum(u[2] for u in entry["units"]) - 1) < 0.01
-    assert entry["reasons"] == ["跨单位", "界河"]
+    assert entry["reasons"] == ["跨界", "界河"]
     en, _ = meta_of(rendered(responsibility_map(demo, flags=table, lang="en")))
     assert en["flags"]["富春江"]["proposal"].startswith("Split")
     assert en["flags"]["富春江"]["reasons"] == ["crosses units", "runs along a boundary"]
@@ -452,6 +468,92 @@ def test_english_labels(demo) -> None:
     assert [lv["label"] for lv in zh["levels"]] == ["省", "市", "区县"]
 
 
+def _city_plan(demo: rm.Responsibility) -> types.SimpleNamespace:
+    """A plan at the city level: the reaches of 富春江 as segments."""
+    segs = demo.reaches[demo.reaches["river_id"] == "富春江"]
+    segments = gpd.GeoDataFrame(
+        {
+            "segment_id": [f"S{i:02d}" for i in range(len(segs))],
+            "river_id": segs["river_id"].to_numpy(),
+            "from_m": segs["from_m"].to_numpy(),
+            "to_m": segs["to_m"].to_numpy(),
+            "unit_id": segs["city"].to_numpy(),
+        },
+        geometry=segs.geometry.to_numpy(),
+        crs=demo.crs,
+    )
+    return types.SimpleNamespace(segments=segments, level="city")
+
+
+@pytest.mark.parametrize("lang", params.LANGS)
+def test_map_words_are_the_words_of_rivermap_text(demo, lang) -> None:
+    html = rendered(
+        responsibility_map(
+            demo, flags=hand_flags(demo, "district"), plan=_city_plan(demo), lang=lang
+        )
+    )
+    meta, _ = meta_of(html)
+    words = meta["texts"]
+    assert words == script_texts(lang)
+    ui = [key for key in text.TERMS if key.startswith("ui.")]
+    assert ui
+    assert all(words[key.removeprefix("ui.")] == text.term(key, lang) for key in ui)
+    # reach kinds: the words of the kind column, the first letter raised to start a line
+    for key, kind in (("boundary_reach", "boundary"), ("outside", "outside")):
+        word = text.term(f"kind.{kind}", lang)
+        assert words[key] == word[:1].upper() + word[1:]
+    reasons = [text.term("reason.crosses", lang), text.term("reason.boundary", lang)]
+    assert meta["flags"]["富春江"]["reasons"] == reasons
+    assert reasons[0] == ("跨界" if lang == "zh" else "crosses units")
+    levels = [text.level_label(lv, lang) for lv in demo.levels]
+    assert [lv["label"] for lv in meta["levels"]] == levels
+    assert meta["levelLabel"] == text.level_label("district", lang)
+    assert meta["plan"]["levelLabel"] == text.level_label("city", lang)
+    count = text.term("ui.legend_units_count", lang, level=levels[-1], n=len(meta["legend"]))
+    assert meta["legendTitle"] == text.term("ui.legend_units", lang) + count
+    unit_level = dict(zip(demo.units["unit_id"], demo.units["level"], strict=True))
+    for name, kind, what, key in meta["search"]:
+        want = (
+            text.term("ui.river", lang) if what == "r" else text.level_label(unit_level[key], lang)
+        )
+        assert kind == want, name
+    # the page title and the layer control
+    assert f"<title>{text.term('ui.title', lang)}</title>" in html
+    assert layer_names(html) == [
+        *(text.term("ui.unit_layer", lang, level=lv) for lv in levels),
+        *(text.term(key, lang) for key in ("ui.plan", "ui.rivers", "ui.flagged")),
+    ]
+
+
+def test_the_script_finds_every_word_it_uses() -> None:
+    used = set(re.findall(r"\bT\.(\w+)", _offline.RIVERMAP_JS))
+    assert {"boundary_reach", "outside", "flag", "reasons", "search"} <= used
+    for lang in params.LANGS:
+        assert used <= set(script_texts(lang)), used - set(script_texts(lang))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        ({"lang": "fr"}, "lang"),
+        ({"lang": None}, "lang"),
+        ({"level": "ward"}, "level"),
+        ({"basemap": "google"}, "basemap"),
+        ({"basemap": "bing:KEY"}, "basemap"),
+        ({"simplify_m": float("nan")}, "simplify_m"),
+        ({"simplify_m": float("inf")}, "simplify_m"),
+    ],
+)
+def test_a_bad_argument_is_a_parameter_error(demo, kwargs, name) -> None:
+    with pytest.raises(rm.ParameterError, match=f"^{name} ") as info:
+        responsibility_map(demo, **kwargs)
+    assert isinstance(info.value, ValueError)
+
+
+def test_basemaps_are_the_params_choices() -> None:
+    assert BASEMAPS == params.BASEMAPS
+
+
 def test_metric_crs_input_is_drawn_in_degrees() -> None:
     resp = hostile_resp()  # EPSG:4549 metres
     _, geoms = meta_of(rendered(responsibility_map(resp, flags=False)))
@@ -484,10 +586,10 @@ def test_legend_groups_and_collapses_when_long(demo) -> None:
     got = [lengths[uid] for uid, _ in city["legend"]]
     assert got == sorted(got, reverse=True)
     for lang in ("zh", "en"):
-        texts = _style.ui_texts(lang)
+        texts = script_texts(lang)
         keys = ("legend_styles", "legend_collapse", "legend_expand", "legend_expand_hint")
         assert all(texts[k] for k in keys)
-    assert _style.text("legend_expand", "zh") != _style.text("legend_expand", "en")
+    assert script_texts("zh")["legend_expand"] != script_texts("en")["legend_expand"]
 
 
 # ---------------------------------------------------------------- in a browser
@@ -565,7 +667,7 @@ def test_clicking_a_flagged_river_opens_its_popup(chromium, demo_page_file) -> N
         text = popup.inner_text()
         assert "富春江" in text
         assert "将富春江分为" in text  # the proposal
-        assert "跨单位" in text
+        assert "跨界" in text  # reason.crosses, as the flags table words it
         assert "%" in text
         assert page.locator(".leaflet-popup-content .rm-flag tr").count() >= 2
         assert log.errors == []
@@ -705,7 +807,7 @@ def test_legend_stays_inside_the_map_and_toggles(chromium, demo, demo_page_file,
         assert shut["collapsed"]  # more than 12 districts: opens collapsed
         assert not shut["listShown"]
         assert shut["toggle"] == ["展开 ▾", "false"]
-        assert shut["styles"] == ["界河段", "需调整的河流", "区域外"]  # river styles stay
+        assert shut["styles"] == ["界河段", "需关注的河流", "区域外"]  # river styles stay
         assert _inside(shut["legend"], shut["map"])
         page.click(".rm-legend-toggle")
         opened = page.evaluate(LEGEND_BOXES)

@@ -182,7 +182,7 @@ def add_lines(
 
 
 def _polygon_paths(geoms: Sequence[Any] | np.ndarray) -> tuple[list[Any], np.ndarray]:
-    """matplotlib Paths (holes included) for polygons; returns paths and the kept positions."""
+    """Return matplotlib Paths (holes included) of polygons, and the positions kept."""
     from matplotlib.path import Path as MplPath
 
     arr = np.asarray(geoms, dtype=object)
@@ -211,7 +211,7 @@ def _polygon_paths(geoms: Sequence[Any] | np.ndarray) -> tuple[list[Any], np.nda
 
 
 def _line_parts(geoms: Sequence[Any] | np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
-    """The coordinates of every linestring part, and the position of the geometry it is from."""
+    """Return the coordinates of every linestring part, and the position of its geometry."""
     arr = np.asarray(geoms, dtype=object)
     parts, owner = shapely.get_parts(arr, return_index=True)
     ok = (shapely.get_type_id(parts) == _TYPE_LINESTRING) & ~shapely.is_empty(parts)

@@ -20,7 +20,9 @@ import shapely
 
 from rivermap.errors import CRSError, SchemaError
 from rivermap.maps import _style
-from rivermap.maps._atlas_text import all_labels, label
+from rivermap.maps._atlas_text import all_labels
+from rivermap.params import check_level
+from rivermap.text import chief_title, is_missing, level_label, term, text_or, texts
 
 if TYPE_CHECKING:
     from rivermap.responsibility import Responsibility
@@ -54,10 +56,7 @@ class AtlasData:
     ) -> None:
         self.lang = lang
         self.levels: tuple[str, ...] = tuple(resp.levels)
-        if by not in self.levels:
-            msg = f"by={by!r}: not a level of this result; its levels are {', '.join(self.levels)}"
-            raise SchemaError(msg)
-        self.by = by
+        self.by = check_level(by, self.levels, name="by")
         self.sub = _level_below(self.levels, by) if colour_level is None else colour_level
         if resp.crs is None:
             msg = "the responsibility result has no CRS; assign rivers and units that have one"
@@ -67,7 +66,7 @@ class AtlasData:
         self.units = _units_by_id(resp.units, self.crs)
         self._units_at: dict[str, gpd.GeoDataFrame] = {}
         self.names = {
-            uid: _name_or(name, uid)
+            uid: text_or(name, uid)
             for uid, name in zip(self.units.index, self.units["name"], strict=True)
         }
         self.anc = _ancestors(self.units, self.levels)
@@ -91,11 +90,11 @@ class AtlasData:
         ids = rivers["river_id"].astype(str)
         self.chief_level = dict(zip(ids, rivers["chief_level"], strict=True))
         self.river_names = {
-            rid: _name_or(name, label("unnamed", self.lang, id=rid))
+            rid: text_or(name, term("atlas.unnamed", self.lang, id=rid))
             for rid, name in zip(ids, rivers["name"], strict=True)
         }
         self.unnamed = {
-            rid for rid, name in zip(ids, rivers["name"], strict=True) if not _has_text(name)
+            rid for rid, name in zip(ids, rivers["name"], strict=True) if is_missing(name)
         }
 
     def _sides(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -118,7 +117,7 @@ class AtlasData:
 
     # ------------------------------------------------------------------ units
     def units_at(self, level: str) -> gpd.GeoDataFrame:
-        """The units of ``level`` (computed once per level; do not modify)."""
+        """Return the units of ``level`` (computed once per level; do not modify)."""
         if level not in self._units_at:
             self._units_at[level] = self.units[self.units["level"] == level]
         return self._units_at[level]
@@ -127,7 +126,7 @@ class AtlasData:
         return self.names.get(uid, uid)
 
     def parts_of(self, unit: str) -> gpd.GeoDataFrame:
-        """The units at the colour level inside ``unit`` (``unit`` itself at the finest level)."""
+        """Return the units at the colour level inside ``unit`` (itself at the finest level)."""
         if self.sub == self.by:
             return self.units_at(self.by).loc[[unit]]
         anc = self.anc[self.by]
@@ -162,7 +161,7 @@ class AtlasData:
         }
 
     def colour_keys(self, level: str, rows: np.ndarray) -> np.ndarray:
-        """A reach's colour key at ``level``: its unit, :data:`BOUNDARY` or :data:`OUTSIDE`."""
+        """Return the reaches' colour keys at ``level``: unit, :data:`BOUNDARY`, :data:`OUTSIDE`."""
         a, b = self.sides[level]
         a = a[rows]
         b = b[rows]
@@ -213,12 +212,8 @@ class AtlasData:
         out: list[str] = list(self.names.values())
         out += list(self.river_names.values())
         out += all_labels()
-        out += [_style.level_label(lv, self.lang) for lv in self.levels]
-        out += [
-            _style.reason_label(r, self.lang)
-            for r in ("crosses", "boundary", "reenters", "slivers")
-        ]
-        out += list(_style.ui_texts(self.lang).values())
+        out += [level_label(lv, self.lang) for lv in self.levels]
+        out += [chief_title(lv, self.lang) for lv in self.levels]
         out += self.chiefs.texts()
         for reasons in self.flags.values():
             out.extend(reasons)
@@ -229,23 +224,14 @@ class AtlasData:
 
 
 # ==================================================================== loading
-def _has_text(value: Any) -> bool:
-    return isinstance(value, str) and bool(value)
-
-
-def _name_or(value: Any, fallback: str) -> str:
-    """``value`` when it is a non-empty string, else ``fallback``."""
-    return str(value) if _has_text(value) else fallback
-
-
 def _level_below(levels: Sequence[str], level: str) -> str:
-    """The next finer level, or ``level`` itself when it is the finest."""
+    """Return the next finer level, or ``level`` itself when it is the finest."""
     i = levels.index(level)
     return levels[i + 1] if i + 1 < len(levels) else level
 
 
 def _drawing_crs(resp: Responsibility) -> pyproj.CRS:
-    """A projected CRS in metres to draw in: the one :func:`rivermap.assign` measured in.
+    """Return a projected CRS in metres to draw in: the one :func:`rivermap.assign` measured in.
 
     That is the data's own CRS when it is a true metric one (not web Mercator),
     else a Gauss-Krüger or UTM zone (see :func:`rivermap.crs.metric_crs`).
@@ -259,7 +245,7 @@ def _drawing_crs(resp: Responsibility) -> pyproj.CRS:
 
 
 def _units_by_id(units: gpd.GeoDataFrame, crs: pyproj.CRS) -> gpd.GeoDataFrame:
-    """The units in ``crs``, indexed by their ``unit_id`` as text (kept as a column too)."""
+    """Return the units in ``crs``, indexed by their ``unit_id`` as text (kept as a column too)."""
     units = units.to_crs(crs)
     units["unit_id"] = units["unit_id"].astype(str)
     return units.set_index("unit_id", drop=False)
@@ -294,8 +280,8 @@ def _river_flags(resp: Responsibility, level: str) -> dict[str, list[str]]:
         table = table[table["level"].astype(str) == level]
     out: dict[str, list[str]] = {}
     for rid, reasons in zip(table["river_id"].astype(str), table["reasons"], strict=True):
-        if isinstance(reasons, str) and reasons:
-            items = [r.strip() for r in reasons.split(",") if r.strip()]
+        if not is_missing(reasons):
+            items = [r.strip() for r in str(reasons).split(",") if r.strip()]
             out.setdefault(rid, [])
             out[rid] += [r for r in items if r not in out[rid]]
     return out
@@ -330,8 +316,7 @@ class ChiefLookup:
             values = reaches[col]
         else:
             return cls()
-        text = values.astype(object).where(values.notna(), None)
-        return cls(column=np.array([_people(v) for v in text], dtype=object))
+        return cls(column=np.array([_people(v) for v in values], dtype=object))
 
     def texts(self) -> list[str]:
         return [] if self.column is None else [str(v) for v in self.column]
@@ -342,14 +327,13 @@ class ChiefLookup:
 
 
 def _people(value: Any) -> str:
-    """A chief cell: ``"A;B"`` (both banks) shown as ``"A / B"``, nobody as a dash."""
-    if not isinstance(value, str) or not value.strip():
-        return "—"
-    return " / ".join(part.strip() or "—" for part in value.split(";"))
+    """Return a chief cell: ``"A;B"`` (both banks) shown as ``"A / B"``, nobody as a dash."""
+    people = text_or(value, "")
+    return " / ".join(part.strip() or "—" for part in people.split(";"))
 
 
 def _plan_segments(plan: Any, crs: pyproj.CRS) -> gpd.GeoDataFrame | None:
-    """The plan's segments in ``crs``, checked, with text ids and a ``unit_name`` column."""
+    """Return the plan's segments in ``crs``, checked, with text ids and a ``unit_name`` column."""
     if plan is None:
         return None
     segments = getattr(plan, "segments", None)
@@ -367,8 +351,6 @@ def _plan_segments(plan: Any, crs: pyproj.CRS) -> gpd.GeoDataFrame | None:
     seg = segments.to_crs(crs).reset_index(drop=True)
     seg["segment_id"] = seg["segment_id"].astype(str)
     seg["river_id"] = seg["river_id"].astype(str)
-    seg["unit_id"] = seg["unit_id"].astype(object).where(seg["unit_id"].notna(), None)
-    if "unit_name" not in seg.columns:
-        seg["unit_name"] = ""
-    seg["unit_name"] = seg["unit_name"].astype(object).where(seg["unit_name"].notna(), "")
+    seg["unit_id"] = texts(seg["unit_id"])
+    seg["unit_name"] = texts(seg["unit_name"], "") if "unit_name" in seg.columns else ""
     return seg

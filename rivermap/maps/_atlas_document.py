@@ -29,14 +29,8 @@ from rivermap.maps._atlas_pages import (
     unit_pages,
 )
 from rivermap.maps._atlas_tables import Table, draw_table_chunk, unit_tables
-from rivermap.maps._atlas_text import (
-    PT_MM,
-    join_names,
-    label,
-    level_name,
-    rivermap_version,
-    wrap,
-)
+from rivermap.maps._atlas_text import PT_MM, level_name, rivermap_version, wrap
+from rivermap.text import join_list, term
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -73,16 +67,16 @@ class Document:
         self._tables: dict[str, list[Table]] = {}
 
     def _default_title(self) -> str:
-        """The default title: "<top units>河长制责任图册" for up to three top units, else plain."""
+        """Return the default title: "<top units>河长制责任图册" for up to three, else plain."""
         data = self.data
         names = [data.unit_name(u) for u in data.units_at(data.levels[0]).index]
         if 0 < len(names) <= _TITLE_NAMES_MAX:
-            return label("atlas_title", data.lang, name=join_names(names, data.lang))
-        return label("atlas_title_plain", data.lang)
+            return term("atlas.atlas_title", data.lang, name=join_list(names, data.lang))
+        return term("atlas.atlas_title_plain", data.lang)
 
     # ---------------------------------------------------------------- content
     def page_units(self) -> list[str]:
-        """The units at level ``by`` that get pages: those with rivers, or all."""
+        """Return the units at level ``by`` that get pages: those with rivers, or all."""
         ids = sorted(str(u) for u in self.data.units_at(self.data.by).index)
         if self.empty_units:
             return ids
@@ -102,7 +96,7 @@ class Document:
         return self._tables[unit]
 
     def pages(self) -> list[Page]:
-        """The overview, then every unit's map page and continuation pages, numbered."""
+        """Return the overview, then every unit's map page and continuation pages, numbered."""
         data = self.data
         overview = choose_orientation(shapely.box(*data.extent()), self.paper, self.orientation)
         pages = [Page("overview", None, overview, [])]
@@ -154,8 +148,8 @@ class Document:
 
     def _overview_summary(self) -> str:
         s = self.data.summary
-        return label(
-            "overview_sub",
+        return term(
+            "atlas.overview_sub",
             self.data.lang,
             rivers=f"{int(s.get('n_rivers', 0)):,}",
             reaches=f"{int(s.get('n_reaches', 0)):,}",
@@ -171,9 +165,9 @@ class Document:
         empty = self.units_without_rivers()
         if not empty or self.empty_units:
             return bottom
-        note = label(
-            "no_rivers_units", lang, level=level_name(data.by, lang), n=len(empty)
-        ) + join_names((data.unit_name(u) for u in empty), lang)
+        note = term(
+            "atlas.no_rivers_units", lang, level=level_name(data.by, lang), n=len(empty)
+        ) + join_list((data.unit_name(u) for u in empty), lang)
         lines = wrap(note, (c.w - 2 * MARGIN) / (_NOTE_PT * PT_MM))
         c.text(
             MARGIN,
@@ -191,9 +185,9 @@ class Document:
         data = self.data
         lang = data.lang
         unit = _page_unit(page)
-        _heading(c, label("unit_title", lang, name=data.unit_name(unit), code=unit), size=14)
-        sub = label(
-            "unit_sub", lang, level=level_name(data.sub, lang), by=level_name(data.by, lang)
+        _heading(c, term("atlas.unit_title", lang, name=data.unit_name(unit), code=unit), size=14)
+        sub = term(
+            "atlas.unit_sub", lang, level=level_name(data.sub, lang), by=level_name(data.by, lang)
         )
         _subheading(c, sub, below=8.5, size=7.5, color="#444444")
         top = c.h - MARGIN - TITLE_BAND
@@ -204,7 +198,7 @@ class Document:
 
     def _table_page(self, c: Canvas, page: Page) -> None:
         unit = _page_unit(page)
-        title = label("table_title", self.data.lang, name=self.data.unit_name(unit), code=unit)
+        title = term("atlas.table_title", self.data.lang, name=self.data.unit_name(unit), code=unit)
         _heading(c, title, size=12)
         self._draw_tables(c, page, c.h - MARGIN - TITLE_BAND)
 
@@ -216,14 +210,14 @@ class Document:
 
     def _footer(self, c: Canvas, page: Page) -> None:
         lang = self.data.lang
-        parts = [label("made_with", lang, version=rivermap_version())]
+        parts = [term("atlas.made_with", lang, version=rivermap_version())]
         if self.credit:
-            parts.append(label("source", lang, credit=self.credit))
+            parts.append(term("atlas.source", lang, credit=self.credit))
         c.text(MARGIN, MARGIN, "   ".join(parts), size=6, ha="left", va="bottom", color="#555555")
         c.text(
             c.w - MARGIN,
             MARGIN,
-            label("page", lang, n=page.number),
+            term("atlas.page", lang, n=page.number),
             size=7,
             ha="right",
             va="bottom",
@@ -236,10 +230,10 @@ def _page_unit(page: Page) -> str:
 
 
 def _heading(c: Canvas, text: str, *, size: float) -> None:
-    """The page title, at the top left inside the margins."""
+    """Write the page title, at the top left inside the margins."""
     c.text(MARGIN, c.h - MARGIN, text, size=size, ha="left", va="top")
 
 
 def _subheading(c: Canvas, text: str, *, below: float, size: float, color: str) -> None:
-    """A line under the title, ``below`` mm lower."""
+    """Write a line under the title, ``below`` mm lower."""
     c.text(MARGIN, c.h - MARGIN - below, text, size=size, ha="left", va="top", color=color)

@@ -20,7 +20,8 @@ import shapely
 from rivermap.maps import _style
 from rivermap.maps._atlas_canvas import add_lines, add_polygons, tint
 from rivermap.maps._atlas_data import BOUNDARY, OUTSIDE, AtlasData
-from rivermap.maps._atlas_text import label, level_name
+from rivermap.maps._atlas_text import level_name, sentence_case
+from rivermap.text import chief_title, term
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -78,7 +79,7 @@ def tint_units(
 
 
 def unit_places(data: AtlasData, units: gpd.GeoDataFrame) -> tuple[list[str], np.ndarray]:
-    """The names of ``units`` and a point inside each, for :func:`label_places`."""
+    """Return the names of ``units`` and a point inside each, for :func:`label_places`."""
     names = [data.unit_name(uid) for uid in units.index]
     return names, shapely.point_on_surface(units.geometry.to_numpy())
 
@@ -196,7 +197,7 @@ def river_labels(
 
 
 def _label_anchor(line: Any) -> tuple[float, float, float]:
-    """The middle of ``line`` and its direction there, in degrees turned to read upright."""
+    """Return the middle of ``line`` and its direction there, in degrees turned to read upright."""
     p = shapely.line_interpolate_point(line, [0.45, 0.5, 0.55], normalized=True)
     xy = shapely.get_coordinates(p)
     dx, dy = xy[2] - xy[0]
@@ -231,7 +232,7 @@ def draw_split_points(ax: Axes, points: np.ndarray) -> Any:
 
 # ==================================================================== legends
 def legend_line(**style: Any) -> Any:
-    """A legend handle: a line (or marker) drawn with ``style``."""
+    """Return a legend handle: a line (or marker) drawn with ``style``."""
     from matplotlib.lines import Line2D
 
     return Line2D([], [], **style)
@@ -240,7 +241,7 @@ def legend_line(**style: Any) -> Any:
 def add_legend(
     ax: Axes, handles: list[Any], labels: list[str], font: FontProperties, **kwargs: Any
 ) -> None:
-    """A legend at the lower right, when there is anything to explain."""
+    """Add a legend at the lower right, when there is anything to explain."""
     if handles:
         ax.legend(handles, labels, prop=font, loc="lower right", framealpha=0.9, **kwargs)
 
@@ -264,16 +265,16 @@ def reach_legend(
         labels.append(data.unit_name(u))
     if len(units) > max_units:
         handles.append(legend_line(lw=0))
-        labels.append(label("more_units", lang, n=len(units) - max_units))
+        labels.append(term("atlas.more_units", lang, n=len(units) - max_units))
     if BOUNDARY in present:
         handles.append(legend_line(color=_style.BOUNDARY_COLOUR, lw=1.6, ls=_DASH))
-        labels.append(label("boundary_shared", lang))
+        labels.append(term("atlas.boundary_shared", lang))
     if OUTSIDE in present:
         handles.append(legend_line(color=_style.OUTSIDE_COLOUR, lw=1.0))
-        labels.append(label("no_chief", lang))
+        labels.append(term("atlas.no_chief", lang))
     if context:
         handles.append(legend_line(color=CONTEXT_RIVER, lw=0.8))
-        labels.append(label("other_reaches", lang))
+        labels.append(term("atlas.other_reaches", lang))
     return handles, labels
 
 
@@ -291,21 +292,21 @@ def chief_styles(levels: Sequence[str], lang: str) -> dict[str, ChiefStyle]:
     top = levels[0]
     styles = {
         f"above:{top}": ChiefStyle(
-            _ABOVE_COLOUR, 2.4, label("above", lang, level=level_name(top, lang))
+            _ABOVE_COLOUR, 2.4, term("atlas.above", lang, level=level_name(top, lang))
         )
     }
     for i, lv in enumerate(levels):
         styles[lv] = ChiefStyle(
             _LEVEL_COLOURS[i % len(_LEVEL_COLOURS)],
             max(2.0 - 0.45 * i, 0.8),
-            label("level_chief", lang, level=level_name(lv, lang)),
+            sentence_case(chief_title(lv, lang), lang),
         )
     return styles
 
 
 # ================================================================ map furniture
 def nice_length(x: float) -> float:
-    """The largest 1, 2 or 5 × 10ⁿ not above ``x`` (1 for nothing).
+    """Return the largest 1, 2 or 5 × 10ⁿ not above ``x`` (1 for nothing).
 
     Examples
     --------
@@ -321,7 +322,7 @@ def nice_length(x: float) -> float:
 
 
 def scale_bar(ax: Axes, per_mm: float, font: FontProperties, lang: str) -> None:
-    """A four-part scale bar at the lower left; ``per_mm`` is metres per mm of paper."""
+    """Draw a four-part scale bar at the lower left; ``per_mm`` is metres per mm of paper."""
     from matplotlib.patches import Rectangle
 
     xmin, xmax = ax.get_xlim()
@@ -358,12 +359,12 @@ def scale_bar(ax: Axes, per_mm: float, font: FontProperties, lang: str) -> None:
     for v in (0.0, length / 2, length):
         tick = f"{v / scale:g}"
         centred_text(ax, x0 + v, y0 + h + 0.8 * per_mm, tick, font, va="bottom", zorder=8)
-    unit = label("km" if km else "m", lang)
+    unit = term("atlas.km" if km else "atlas.m", lang)
     centred_text(ax, x0 + length / 2, y0 - 0.8 * per_mm, unit, font, va="top", zorder=8)
 
 
 def north_arrow(ax: Axes, font: FontProperties, lang: str) -> None:
-    """An arrow pointing up at the top right, with "北" / "N" under it."""
+    """Draw an arrow pointing up at the top right, with "北" / "N" under it."""
     ax.annotate(
         "",
         xy=(0.96, 0.96),
@@ -372,5 +373,5 @@ def north_arrow(ax: Axes, font: FontProperties, lang: str) -> None:
         arrowprops={"arrowstyle": "-|>", "color": "black", "lw": 1.2, "mutation_scale": 12},
         zorder=8,
     )
-    north = label("north", lang)
+    north = term("atlas.north", lang)
     centred_text(ax, 0.96, 0.865, north, font, va="top", zorder=8, transform=ax.transAxes)

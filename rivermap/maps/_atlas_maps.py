@@ -38,7 +38,8 @@ from rivermap.maps._atlas_draw import (
     tint_units,
     unit_places,
 )
-from rivermap.maps._atlas_text import PT_MM, em, label, level_name
+from rivermap.maps._atlas_text import PT_MM, em, level_name
+from rivermap.text import term
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -79,7 +80,7 @@ def draw_overview_map(ax: Axes, c: Canvas, data: AtlasData) -> None:
         handles,
         labels,
         c.fp(7),
-        title=label("chief_level", data.lang),
+        title=term("atlas.chief_level", data.lang),
         title_fontproperties=c.fp(7.5),
     )
     scale_bar(ax, c.metres_per_mm(ax), c.fp(6), data.lang)
@@ -113,13 +114,13 @@ def _chief_legend(
     labels = [s.label for s in shown]
     if NO_CHIEF in present:
         handles.append(legend_line(color=_style.OUTSIDE_COLOUR, lw=0.6))
-        labels.append(label("no_chief", lang))
+        labels.append(term("atlas.no_chief", lang))
     return handles, labels
 
 
 # ================================================================== unit map
 def draw_unit_map(ax: Axes, c: Canvas, data: AtlasData, unit: str, members: np.ndarray) -> None:
-    """The map of ``unit`` and its reaches (positions ``members``), with legend and furniture."""
+    """Draw the map of ``unit`` and its reaches (positions ``members``), legend and all."""
     view = _unit_view(ax, c, data.units.geometry[unit])
     xmin, _, xmax, _ = view.bounds
     tol = (xmax - xmin) / 2500
@@ -170,10 +171,10 @@ def _add_unit_extras(
     """Legend entries for the flag halo and the plan's split points, when the map has them."""
     if flagged:
         handles.append(legend_line(color=_flag_halo(), lw=4.5))
-        labels.append(_style.text("flagged", lang))
+        labels.append(term("ui.flagged", lang))
     if plan_handle is not None:
         handles.append(plan_handle)
-        labels.append(label("plan_points", lang))
+        labels.append(term("atlas.plan_points", lang))
 
 
 def _unit_view(ax: Axes, c: Canvas, geom: Any) -> Any:
@@ -185,7 +186,7 @@ def _unit_view(ax: Axes, c: Canvas, geom: Any) -> Any:
 
 
 def _neighbours(data: AtlasData, unit: str, view: Any) -> gpd.GeoDataFrame:
-    """The other units of level ``by`` in view."""
+    """Return the other units of level ``by`` in view."""
     level_units = data.units_at(data.by)
     near = level_units[level_units.geometry.intersects(view)]
     return near[near.index != unit]
@@ -205,7 +206,7 @@ def _flag_halo() -> tuple[float, float, float, float]:
 
 
 def _draw_flagged(ax: Axes, data: AtlasData, members: np.ndarray) -> bool:
-    """A wide halo under the reaches of flagged rivers; whether there were any."""
+    """Draw a wide halo under the reaches of flagged rivers; return whether there were any."""
     flagged = np.isin(data.reach_river[members], list(data.flags))
     if flagged.any():
         add_lines(
@@ -215,7 +216,7 @@ def _draw_flagged(ax: Axes, data: AtlasData, members: np.ndarray) -> bool:
 
 
 def _split_points(data: AtlasData, unit: str) -> np.ndarray:
-    """The distinct ends (to 0.1 m) of the plan segments through ``unit``, as ``(n, 2)``."""
+    """Return the distinct ends (to 0.1 m) of the plan segments through ``unit``, as ``(n, 2)``."""
     idx = data.plan_segments_in(unit)
     if data.plan is None or len(idx) == 0:
         return np.empty((0, 2))
@@ -253,7 +254,7 @@ def _label_neighbours(
 
 
 def _no_rivers_note(ax: Axes, c: Canvas, lang: str) -> None:
-    note = label("no_rivers_here", lang)
+    note = term("atlas.no_rivers_here", lang)
     centred_text(ax, 0.5, 0.5, note, c.fp(10), color="#555555", transform=ax.transAxes)
 
 
@@ -283,6 +284,6 @@ def draw_responsibility_map(ax: Axes, data: AtlasData, fp: Fonts) -> None:
     river_labels(ax, data, inside, fp(7), max_labels=_OVERVIEW_LABELS)
     handles, labels = reach_legend(data, key, colours, max_units=12)
     add_legend(ax, handles, labels, fp(7))
-    ax.set_title(label("plot_title", lang, level=level_name(lv, lang)), fontproperties=fp(9))
+    ax.set_title(term("atlas.plot_title", lang, level=level_name(lv, lang)), fontproperties=fp(9))
     ax.set_xticks([])
     ax.set_yticks([])

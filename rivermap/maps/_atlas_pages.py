@@ -167,7 +167,7 @@ def _map_box(paper: str, orientation: str, row_counts: Sequence[int]) -> tuple[f
 def unit_pages(
     unit: str, paper: str, orientation: PageOrientation, row_counts: Sequence[int]
 ) -> list[Page]:
-    """A unit's map page and the continuation pages its tables need."""
+    """Return a unit's map page and the continuation pages its tables need."""
     first, cont = table_lines(paper, orientation)
     return [
         Page("unit" if k == 0 else "table", unit, orientation, _chunks(spans))

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rivermap.maps import _style
 from rivermap.maps._atlas_canvas import Canvas
 from rivermap.maps._atlas_data import AtlasData
 from rivermap.maps._atlas_pages import MARGIN, ROW, Chunk
-from rivermap.maps._atlas_text import CELL_PAD_EM, PT_MM, em, fit, join_names, label, level_name
+from rivermap.maps._atlas_text import CELL_PAD_EM, PT_MM, em, fit, level_name
+from rivermap.text import reason_labels, term, text_or
 
 #: Font size of table text, in points.
 TABLE_PT = 6.5
@@ -44,7 +44,7 @@ class Table:
 
 # ==================================================================== content
 def unit_tables(data: AtlasData, unit: str, reaches: np.ndarray) -> list[Table]:
-    """The reach table of ``unit`` (reach positions ``reaches``), then the plan's, if any."""
+    """Return the reach table of ``unit`` (reach positions ``reaches``), then the plan's, if any."""
     tables = [reach_table(data, reaches)]
     if data.plan is not None:
         tables.append(segment_table(data, data.plan_segments_in(unit)))
@@ -59,15 +59,15 @@ def reach_table(data: AtlasData, rows_idx: np.ndarray) -> Table:
         (reaches["from_m"].to_numpy()[rows_idx], data.reach_names[rows_idx].astype(str))
     )
     columns = [
-        (_style.text("river", lang), "river"),
-        (label("from_to_km", lang), "num"),
-        (label("length_km", lang), "num"),
+        (term("ui.river", lang), "river"),
+        (term("atlas.from_to_km", lang), "num"),
+        (term("atlas.length_km", lang), "num"),
     ]
     columns += [(level_name(lv, lang), "unit") for lv in data.levels]
     if data.chiefs.enabled:
-        columns.append((_style.text("chief", lang), "chief"))
+        columns.append((term("ui.chief", lang), "chief"))
     if data.has_flags:
-        columns.append((_style.text("flag", lang), "flags"))
+        columns.append((term("ui.flag", lang), "flags"))
     from_m = reaches["from_m"].to_numpy()
     to_m = reaches["to_m"].to_numpy()
     length = reaches["length_m"].to_numpy()
@@ -79,21 +79,21 @@ def reach_table(data: AtlasData, rows_idx: np.ndarray) -> Table:
             row.append(data.chiefs.cell(r))
         if data.has_flags:
             reasons = data.flags.get(str(data.reach_river[r]), [])
-            row.append(join_names((_style.reason_label(x, lang) for x in reasons), lang))
+            row.append(reason_labels(",".join(reasons), lang))
         rows.append(row)
-    return _table("reaches_table", "reaches_table_cont", lang, columns, rows)
+    return _table("atlas.reaches_table", "atlas.reaches_table_cont", lang, columns, rows)
 
 
 def segment_table(data: AtlasData, idx: np.ndarray) -> Table:
-    """The plan segments ``idx``: id, river, from–to, length and the responsible unit."""
+    """Return the plan segments ``idx``: id, river, from–to, length and the responsible unit."""
     assert data.plan is not None
     lang = data.lang
     columns = [
-        (label("segment", lang), "id"),
-        (_style.text("river", lang), "river"),
-        (label("from_to_km", lang), "num"),
-        (label("length_km", lang), "num"),
-        (_style.text("responsible", lang), "unit"),
+        (term("atlas.segment", lang), "id"),
+        (term("ui.river", lang), "river"),
+        (term("atlas.from_to_km", lang), "num"),
+        (term("atlas.length_km", lang), "num"),
+        (term("ui.responsible", lang), "unit"),
     ]
     rows = [
         [
@@ -106,7 +106,9 @@ def segment_table(data: AtlasData, idx: np.ndarray) -> Table:
         for s in data.plan.iloc[idx].sort_values(["river_id", "from_m"]).itertuples(index=False)
     ]
     level = level_name(data.plan_level or "", lang)
-    return _table("segments_table", "segments_table_cont", lang, columns, rows, level=level)
+    return _table(
+        "atlas.segments_table", "atlas.segments_table_cont", lang, columns, rows, level=level
+    )
 
 
 def _table(
@@ -117,10 +119,10 @@ def _table(
     rows: list[list[str]],
     **fill: str,
 ) -> Table:
-    """A :class:`Table` titled by labels ``title``/``title_cont``, with (header, kind) columns."""
+    """Return a :class:`Table` titled by terms ``title``/``title_cont``, of (header, kind)."""
     return Table(
-        label(title, lang, **fill),
-        label(title_cont, lang, **fill),
+        term(title, lang, **fill),
+        term(title_cont, lang, **fill),
         [header for header, _ in columns],
         [kind for _, kind in columns],
         rows,
@@ -128,10 +130,9 @@ def _table(
 
 
 def _segment_unit(data: AtlasData, unit_name: object, unit_id: object) -> str:
-    """The plan's own unit name, else the unit's name from the data, else a dash."""
-    if unit_name:
-        return str(unit_name)
-    return data.unit_name(str(unit_id)) if unit_id is not None else "—"
+    """Return the plan's own unit name, else the unit's name from the data, else a dash."""
+    uid = text_or(unit_id)
+    return text_or(unit_name) or (data.unit_name(uid) if uid is not None else "—")
 
 
 def _km(metres: float) -> str:

@@ -48,7 +48,7 @@ _VERSION = "1"  # bump when the conversion changes
 
 @functools.cache
 def source_font() -> tuple[Path, int]:
-    """The Noto Sans CJK collection file and the index of its SC face.
+    """Return the Noto Sans CJK collection file and the index of its SC face.
 
     Returns
     -------
@@ -94,7 +94,7 @@ def _cache_dir() -> Path:
 
 
 def font_for(texts: Iterable[str]) -> Path:
-    """A TrueType file holding every character of ``texts`` (and common punctuation).
+    """Return a TrueType file holding every character of ``texts`` (and common punctuation).
 
     Parameters
     ----------
@@ -201,7 +201,7 @@ def _new_table(tag: str) -> Any:
 
 
 def _quadratic_glyphs(font: Any, glyph_order: list[str]) -> Any:
-    """A ``glyf`` table of the font's glyphs, cubic curves turned quadratic (cu2qu)."""
+    """Return a ``glyf`` table of the font's glyphs, cubic curves turned quadratic (cu2qu)."""
     from fontTools.pens.cu2quPen import Cu2QuPen  # type: ignore[import-untyped]
     from fontTools.pens.ttGlyphPen import TTGlyphPen  # type: ignore[import-untyped]
 

@@ -94,7 +94,7 @@ def _style_safe(css: str) -> str:
 
 
 def js_literal(value: Any) -> str:
-    """JSON for a ``<script>`` block: ``<``, ``>``, ``&`` and line separators escaped.
+    r"""Return JSON for a ``<script>`` block: ``<``, ``>``, ``&`` and line separators escaped.
 
     Any string, however hostile, stays a string: ``</script>`` cannot close
     the block, and ``{{``/``{%``/``{#`` cannot open a Jinja tag.
@@ -102,7 +102,7 @@ def js_literal(value: Any) -> str:
     Examples
     --------
     >>> js_literal({"name": "</script><script>alert(1)</script>"})
-    '{"name":"\\\\u003c/script\\\\u003e\\\\u003cscript\\\\u003ealert(1)\\\\u003c/script\\\\u003e"}'
+    '{"name":"\\u003c/script\\u003e\\u003cscript\\u003ealert(1)\\u003c/script\\u003e"}'
     """
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     # "{{", "{%" and "{#" never occur in JSON outside strings; inside them they would
@@ -260,6 +260,27 @@ def encode_geometries(geoms: Any, decimals: int) -> list[list[Any]]:
     poly_parts = np.flatnonzero(is_poly)
     seqs = np.concatenate([parts[is_line], rings])
     seq_part = np.concatenate([np.flatnonzero(is_line), poly_parts[ring_of]])
+    encoded = _encode_sequences(seqs, decimals)
+    # group: line parts are lists of strings; polygon parts are lists of rings
+    part_items: list[Any] = [None] * len(parts)
+    n_lines = int(is_line.sum())
+    for s, p in zip(encoded[:n_lines], seq_part[:n_lines].tolist(), strict=True):
+        part_items[p] = s
+    for s, p in zip(encoded[n_lines:], seq_part[n_lines:].tolist(), strict=True):
+        if part_items[p] is None:
+            part_items[p] = []
+        part_items[p].append(s)
+    for item, g in zip(part_items, part_of.tolist(), strict=True):
+        if item is not None:
+            out[g].append(item)
+    return out
+
+
+def _encode_sequences(seqs: Any, decimals: int) -> list[str]:
+    """Return each line or ring of ``seqs`` as an encoded-polyline string."""
+    import numpy as np
+    import shapely
+
     coords, seq_of = shapely.get_coordinates(seqs, return_index=True)
     q = np.round(coords[:, ::-1] * 10.0**decimals).astype(np.int64)  # lat, lng
     deltas = np.diff(q, axis=0, prepend=np.zeros((1, 2), dtype=np.int64))
@@ -279,20 +300,7 @@ def encode_geometries(geoms: Any, decimals: int) -> list[list[Any]]:
     lengths = np.bincount(seq_of, weights=per_coord, minlength=len(seqs)).astype(np.int64)
     ends = np.cumsum(lengths)
     begins = ends - lengths
-    encoded = [text[b:e] for b, e in zip(begins.tolist(), ends.tolist(), strict=True)]
-    # group: line parts are lists of strings; polygon parts are lists of rings
-    part_items: list[Any] = [None] * len(parts)
-    n_lines = int(is_line.sum())
-    for s, p in zip(encoded[:n_lines], seq_part[:n_lines].tolist(), strict=True):
-        part_items[p] = s
-    for s, p in zip(encoded[n_lines:], seq_part[n_lines:].tolist(), strict=True):
-        if part_items[p] is None:
-            part_items[p] = []
-        part_items[p].append(s)
-    for item, g in zip(part_items, part_of.tolist(), strict=True):
-        if item is not None:
-            out[g].append(item)
-    return out
+    return [text[b:e] for b, e in zip(begins.tolist(), ends.tolist(), strict=True)]
 
 
 RIVERMAP_CSS = """

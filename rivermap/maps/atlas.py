@@ -30,7 +30,8 @@ responsibility tables, :mod:`~rivermap.maps._atlas_pages` lays out pages,
 :mod:`~rivermap.maps._atlas_maps` composes the maps from the helpers in
 :mod:`~rivermap.maps._atlas_draw` and :mod:`~rivermap.maps._atlas_canvas`,
 :mod:`~rivermap.maps._atlas_document` puts pages together, and
-:mod:`~rivermap.maps._atlas_text` holds the bilingual labels.
+:mod:`~rivermap.maps._atlas_text` lists the words the atlas may draw (all from
+:mod:`rivermap.text`) and measures text.
 
 Chinese text is set in Noto Sans CJK SC from the ``noto-cjk-sans-otc``
 package (see :mod:`rivermap.maps._fonts`), embedded in the PDF as a subset
@@ -48,7 +49,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from rivermap.errors import RivermapError
 from rivermap.maps._atlas_canvas import Fonts
 from rivermap.maps._atlas_data import AtlasData
 from rivermap.maps._atlas_document import Document
@@ -56,6 +56,7 @@ from rivermap.maps._atlas_maps import draw_responsibility_map
 from rivermap.maps._atlas_pages import PAPER_SIZES, Orientation, Page, paginate, table_lines
 from rivermap.maps._atlas_text import rivermap_version
 from rivermap.maps._fonts import font_for
+from rivermap.params import ORIENTATIONS, PAPERS, check_choice, check_lang, check_level
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -71,12 +72,9 @@ __all__ = [
     "table_lines",
 ]
 
-_LANGS = ("zh", "en")
-_ORIENTATIONS = ("auto", "portrait", "landscape")
-
 
 def default_level(resp: Responsibility) -> str:
-    """The level :func:`atlas` makes pages for when ``by`` is not given.
+    """Return the level :func:`atlas` makes pages for when ``by`` is not given.
 
     The second-finest level (a page per city, rivers coloured by district, in a
     province > city > district hierarchy); the only level when there is one.
@@ -166,12 +164,11 @@ def atlas(
 
     Raises
     ------
+    ParameterError
+        If ``by`` is not a level of ``resp``, or ``lang``, ``paper`` or
+        ``orientation`` is not one of the values above (checked before any work).
     OutputExistsError
         If ``path`` exists and ``overwrite`` is False (checked before any work).
-    SchemaError
-        If ``by`` is not a level of ``resp``.
-    RivermapError
-        If ``lang``, ``paper`` or ``orientation`` is not one of the values above.
     CRSError
         If ``resp`` has no CRS.
 
@@ -188,11 +185,12 @@ def atlas(
     """
     from rivermap.io import check_output
 
-    lang = _check_choice("lang", lang, _LANGS)
-    paper = _check_choice("paper", paper.upper() if isinstance(paper, str) else paper, PAPER_SIZES)
-    orient = cast("Orientation", _check_choice("orientation", orientation, _ORIENTATIONS))
+    lang = check_lang(lang)
+    paper = check_choice("paper", paper.upper() if isinstance(paper, str) else paper, PAPERS)
+    orient = cast("Orientation", check_choice("orientation", orientation, ORIENTATIONS))
+    by = check_level(_level_or_default(resp, by), tuple(resp.levels), name="by")
     final = check_output(path, overwrite=overwrite)
-    data = AtlasData(resp, by=_level_or_default(resp, by), lang=lang, plan=plan, chiefs=chiefs)
+    data = AtlasData(resp, by=by, lang=lang, plan=plan, chiefs=chiefs)
     doc = Document(
         data,
         paper=paper,
@@ -249,10 +247,11 @@ def plot_responsibility(
     >>> len(ax.collections) >= 2
     True
     """
-    lang = _check_choice("lang", lang, _LANGS)
+    lang = check_lang(lang)
+    by = check_level(_level_or_default(resp, level), tuple(resp.levels), name="level")
     data = AtlasData(
         resp,
-        by=_level_or_default(resp, level),
+        by=by,
         lang=lang,
         plan=None,
         chiefs=None,
@@ -267,14 +266,6 @@ def plot_responsibility(
 
 
 # ==================================================================== helpers
-def _check_choice(name: str, value: Any, choices: Iterable[str]) -> str:
-    options = list(choices)
-    if value not in options:
-        msg = f"{name}={value!r}: expected one of {', '.join(repr(c) for c in options)}"
-        raise RivermapError(msg)
-    return str(value)
-
-
 def _level_or_default(resp: Responsibility, level: str | None) -> str:
     return default_level(resp) if level is None else level
 

@@ -17,7 +17,8 @@ from __future__ import annotations
 import math
 import os
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +31,9 @@ from branca.element import Figure, MacroElement
 from folium.map import Layer
 from jinja2 import Template
 
+from rivermap import params
 from rivermap.crs import wgs84_to_gcj02
-from rivermap.errors import CRSError, RivermapError, RivermapWarning, SchemaError, format_ids
+from rivermap.errors import CRSError, ParameterError, RivermapWarning, SchemaError, format_ids
 from rivermap.io import atomic_output
 from rivermap.maps import _style
 from rivermap.maps._offline import (
@@ -42,11 +44,14 @@ from rivermap.maps._offline import (
     js_literal,
     make_offline,
 )
+from rivermap.params import check_choice, check_lang, check_length, check_level
+from rivermap.text import TERMS, level_label, reason_labels, term, text_or, texts
 
 __all__ = ["BASEMAPS", "responsibility_map", "save_html"]
 
-#: Basemaps :func:`responsibility_map` knows; ``None`` (the default) draws no tiles.
-BASEMAPS = ("osm", "tianditu", "gaode")
+#: Basemaps :func:`responsibility_map` knows (:data:`rivermap.params.BASEMAPS`);
+#: ``None`` (the default) draws no tiles.
+BASEMAPS = params.BASEMAPS
 
 #: Above this many reaches the rivers are drawn on a canvas instead of as SVG paths.
 CANVAS_THRESHOLD = 8000
@@ -55,6 +60,14 @@ _LEGEND_MAX = 40
 #: A legend with more unit colours than this opens collapsed (the river styles stay shown).
 _LEGEND_COLLAPSE = 12
 _M_PER_DEG = 111_320.0
+#: Reach kinds as the map's script knows them.
+_KIND_CODES = {"inside": "i", "boundary": "b", "outside": "o"}
+_COLOURS = {
+    "boundary": _style.BOUNDARY_COLOUR,
+    "outside": _style.OUTSIDE_COLOUR,
+    "flag": _style.FLAG_COLOUR,
+    "plan": _style.PLAN_COLOUR,
+}
 
 
 # ------------------------------------------------------------------ elements
@@ -102,273 +115,6 @@ class _RivermapLayer(Layer):
         self.key = js_literal(key)
 
 
-# ------------------------------------------------------------------- helpers
-def _escape_html(value: str) -> str:
-    """HTML-escape, and write braces as entities: branca re-reads some output as Jinja."""
-    from html import escape
-
-    return escape(value, quote=True).replace("{", "&#123;").replace("}", "&#125;")
-
-
-def _text_or(value: Any, default: str) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
-        return default
-    text = str(value)
-    return text if text else default
-
-
-def _opt_text(value: Any) -> str | None:
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
-        return None
-    return str(value)
-
-
-def _opt_float(value: Any) -> float | None:
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        return None
-    return out if math.isfinite(out) else None
-
-
-def _split(value: Any) -> list[str]:
-    text = _opt_text(value)
-    if not text:
-        return []
-    return [part.strip() for part in text.split(";")]
-
-
-def _to_display_crs(gdf: gpd.GeoDataFrame, gcj: bool, what: str) -> gpd.GeoDataFrame:
-    if gdf.crs is None:
-        msg = (
-            f"{what} has no CRS; a map needs one to place it (set it with .set_crs(...) "
-            "before rivermap.assign)"
-        )
-        raise CRSError(msg)
-    if gcj:
-        return wgs84_to_gcj02(gdf)
-    return gdf.to_crs(4326)
-
-
-def _auto_tolerance_m(bounds: tuple[float, float, float, float]) -> float:
-    """Display tolerance in metres: about 1/4000 of the map's extent, 2–300 m."""
-    minx, miny, maxx, maxy = bounds
-    if not all(map(math.isfinite, bounds)):
-        return 10.0
-    lat = math.radians((miny + maxy) / 2)
-    extent = max((maxx - minx) * _M_PER_DEG * math.cos(lat), (maxy - miny) * _M_PER_DEG)
-    return float(min(max(extent / 4000.0, 2.0), 300.0))
-
-
-def _decimals(tolerance_deg: float) -> int:
-    """Decimals that keep rounding well under the simplification tolerance (4–6)."""
-    return int(min(max(math.ceil(-math.log10(max(tolerance_deg, 1e-12) / 4)), 4), 6))
-
-
-def _round(geoms: np.ndarray, decimals: int) -> np.ndarray:
-    return np.asarray(shapely.transform(geoms, lambda c: np.round(c, decimals)), dtype=object)
-
-
-def _simplify_coverage(geoms: np.ndarray, tolerance: float) -> np.ndarray:
-    """Simplify polygons of one level together, so shared edges stay shared."""
-    geoms = np.asarray(geoms, dtype=object)
-    ok = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
-    out = geoms.copy()
-    if not ok.any():
-        return out
-    try:
-        out[ok] = shapely.coverage_simplify(geoms[ok], tolerance, simplify_boundary=True)
-    except shapely.errors.GEOSException:  # pragma: no cover - GEOS rejects some bad coverages
-        out[ok] = shapely.simplify(geoms[ok], tolerance, preserve_topology=True)
-    return out
-
-
-def _parse_basemap(basemap: str | None) -> tuple[str | None, str | None]:
-    """``(kind, tianditu key)`` from the ``basemap`` argument."""
-    if basemap is None or (isinstance(basemap, str) and basemap.strip().lower() in ("", "none")):
-        return None, None
-    if not isinstance(basemap, str):
-        msg = f"basemap must be a string or None, not {type(basemap).__name__}"
-        raise TypeError(msg)
-    kind, _, key = basemap.strip().partition(":")
-    kind = kind.lower()
-    if kind not in BASEMAPS:
-        msg = f"basemap={basemap!r} is not known; use None (offline), {', '.join(BASEMAPS)}"
-        raise RivermapError(msg)
-    if kind == "tianditu":
-        key = key.strip() or os.environ.get("TIANDITU_KEY", "").strip()
-        if not key:
-            msg = (
-                "basemap='tianditu' needs a 天地图 (Tianditu) API key: set the environment "
-                "variable TIANDITU_KEY, or pass basemap='tianditu:YOUR_KEY' "
-                "(get a key at the Tianditu developer site)"
-            )
-            raise RivermapError(msg)
-        return kind, key
-    return kind, None
-
-
-def _add_basemap(m: folium.Map, kind: str, key: str | None, lang: str) -> None:
-    if kind == "osm":
-        folium.TileLayer("OpenStreetMap", name="OpenStreetMap", max_zoom=19, control=True).add_to(m)
-    elif kind == "gaode":
-        style, lang_code = "8", ("zh_cn" if lang == "zh" else "en")
-        folium.TileLayer(
-            "https://webrd0{s}.is.autonavi.com/appmaptile?lang="
-            f"{lang_code}&size=1&scale=1&style={style}&x={{x}}&y={{y}}&z={{z}}",
-            attr="&copy; 高德地图 AutoNavi",
-            name="高德 Gaode",
-            subdomains="1234",
-            max_zoom=18,
-        ).add_to(m)
-    elif kind == "tianditu":
-        base = (
-            "https://t{s}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile"
-            "&VERSION=1.0.0&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
-            "&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={key}"
-        )
-        attr = "&copy; 天地图 Tianditu"
-        folium.TileLayer(
-            base.format(s="{s}", layer="vec", key=key),
-            attr=attr,
-            name="天地图 Tianditu",
-            subdomains="01234567",
-            max_zoom=18,
-        ).add_to(m)
-        note = "cva" if lang == "zh" else "eva"
-        folium.TileLayer(
-            base.format(s="{s}", layer=note, key=key),
-            attr=attr,
-            name="天地图注记 labels",
-            subdomains="01234567",
-            max_zoom=18,
-            overlay=True,
-            control=False,
-        ).add_to(m)
-
-
-# -------------------------------------------------------------------- inputs
-def _flags_table(resp: Any, flags: Any, level: str) -> pd.DataFrame | None:
-    if flags is False or flags is None:
-        return None
-    if flags is True:
-        table = resp.flags(level)
-    elif isinstance(flags, pd.DataFrame):
-        table = flags
-    else:
-        msg = (
-            "flags must be True, False or a DataFrame (from resp.flags()), "
-            f"not {type(flags).__name__}"
-        )
-        raise TypeError(msg)
-    if "river_id" not in table.columns:
-        msg = (
-            f"flags: no 'river_id' column; columns are {format_ids(list(table.columns), limit=20)}"
-        )
-        raise SchemaError(msg)
-    if "level" in table.columns and (table["level"] == level).any():
-        table = table[table["level"] == level]
-    if "severity" in table.columns:
-        table = table.sort_values("severity", ascending=False, kind="stable")
-    return table.drop_duplicates("river_id")
-
-
-def _flag_entries(
-    table: pd.DataFrame | None, lang: str, unit_names: Mapping[str, str]
-) -> dict[str, dict[str, Any]]:
-    if table is None or table.empty:
-        return {}
-    out: dict[str, dict[str, Any]] = {}
-    other = "proposal" if lang == "zh" else "proposal_zh"
-    mine = "proposal_zh" if lang == "zh" else "proposal"
-    for rec in table.to_dict("records"):
-        rid = str(rec["river_id"])
-        ids = _split(rec.get("units"))
-        names = _split(rec.get("unit_names"))
-        shares = [_opt_float(s) for s in _split(rec.get("shares"))]
-        lengths = [_opt_float(s) for s in _split(rec.get("lengths_m"))]
-        n = max(len(ids), len(names))
-        rows = []
-        for i in range(n):
-            uid = ids[i] if i < len(ids) else None
-            name = names[i] if i < len(names) and names[i] else unit_names.get(uid or "", uid or "")
-            rows.append(
-                [
-                    uid,
-                    name,
-                    shares[i] if i < len(shares) else None,
-                    lengths[i] if i < len(lengths) else None,
-                ]
-            )
-        reasons = [
-            _style.reason_label(r, lang) for r in (_opt_text(rec.get("reasons")) or "").split(",")
-        ]
-        handovers = _opt_float(rec.get("handovers"))
-        out[rid] = {
-            "river": rid,
-            "units": rows,
-            "reasons": [r for r in reasons if r],
-            "severity": _opt_float(rec.get("severity")),
-            "handovers": None if handovers is None else int(handovers),
-            "proposal": _opt_text(rec.get(mine)) or _opt_text(rec.get(other)) or "",
-        }
-    return out
-
-
-def _chief_entries(resp: Any, chiefs: pd.DataFrame | None) -> dict[str, list[list[str]]]:
-    """``unit_id`` (or ``unit_id\\x01river_id``) -> ``[[name, title, phone, role], ...]``."""
-    table = chiefs if chiefs is not None else getattr(resp, "roster", None)
-    out: dict[str, list[list[str]]] = {}
-    if table is not None:
-        if not isinstance(table, pd.DataFrame):
-            msg = (
-                "chiefs must be a DataFrame (from rivermap.read_chiefs), "
-                f"not {type(table).__name__}"
-            )
-            raise TypeError(msg)
-        missing = [c for c in ("unit_id", "name") if c not in table.columns]
-        if missing:
-            msg = (
-                f"chiefs: missing column(s) {', '.join(missing)}; "
-                f"columns are {format_ids(list(table.columns), limit=20)}"
-            )
-            raise SchemaError(msg)
-        for rec in table.to_dict("records"):
-            uid = _opt_text(rec.get("unit_id"))
-            name = _opt_text(rec.get("name"))
-            if uid is None or name is None:
-                continue
-            rid = _opt_text(rec.get("river_id"))
-            key = uid if rid is None else f"{uid}\x01{rid}"
-            out.setdefault(key, []).append(
-                [
-                    name,
-                    _opt_text(rec.get("title")) or "",
-                    _opt_text(rec.get("phone")) or "",
-                    _opt_text(rec.get("role")) or "",
-                ]
-            )
-        return out
-    # chiefs joined onto the reaches by resp.with_chiefs: chief_<level>[_title|_phone]
-    reaches = resp.reaches
-    for lv in resp.levels:
-        col = f"chief_{lv}"
-        if col not in reaches.columns or lv not in reaches.columns:
-            continue
-        cols = [lv, col] + [c for c in (f"{col}_title", f"{col}_phone") if c in reaches.columns]
-        sub = reaches[cols].dropna(subset=[lv, col]).drop_duplicates(lv)
-        for rec in sub.to_dict("records"):
-            out.setdefault(str(rec[lv]), []).append(
-                [
-                    str(rec[col]),
-                    _opt_text(rec.get(f"{col}_title")) or "",
-                    _opt_text(rec.get(f"{col}_phone")) or "",
-                    "",
-                ]
-            )
-    return out
-
-
 # ----------------------------------------------------------------------- API
 def responsibility_map(
     resp: Any,
@@ -381,7 +127,7 @@ def responsibility_map(
     chiefs: pd.DataFrame | None = None,
     simplify_m: float | None = None,
 ) -> folium.Map:
-    """An interactive map of who is responsible for which reach.
+    """Draw an interactive map of who is responsible for which reach.
 
     Rivers are coloured by their responsible unit at ``level``; units that
     touch get different colours (the adjacency graph is coloured), so a change
@@ -441,8 +187,11 @@ def responsibility_map(
 
     Raises
     ------
-    RivermapError
-        An unknown ``level``, ``lang`` or ``basemap``, or ``"tianditu"`` without a key.
+    ParameterError
+        An unknown ``level``, ``lang`` or ``basemap``, ``"tianditu"`` without a
+        key, or a negative ``simplify_m`` (checked before any work).
+    TypeError
+        A ``basemap``, ``flags``, ``plan`` or ``chiefs`` of the wrong type.
     CRSError
         When the reaches have no CRS.
 
@@ -455,211 +204,357 @@ def responsibility_map(
     >>> type(m).__name__
     'Map'
     """
-    if lang not in ("zh", "en"):
-        msg = f"lang={lang!r} is not supported; use 'zh' or 'en'"
-        raise RivermapError(msg)
+    opts = _options(resp, level, basemap, lang, simplify_m)
+    shown = _display(resp, opts)
+    meta, geoms = _map_data(resp, shown, opts, flags=flags, plan=plan, chiefs=chiefs)
+    m = _new_map(shown, opts)
+    data = _RivermapData(js_literal(meta), js_literal(geoms))
+    m.add_child(data, name="rivermap_data")
+    _add_layers(m, data, opts, plan=meta["plan"] is not None, flags=bool(meta["flags"]))
+    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    return m
+
+
+# ------------------------------------------------------------------- options
+@dataclass(frozen=True)
+class _Options:
+    """The checked arguments of :func:`responsibility_map`."""
+
+    lang: str
+    levels: tuple[str, ...]
+    level: str
+    basemap: str | None
+    key: str | None
+    simplify_m: float | None
+
+    @property
+    def gcj(self) -> bool:
+        """Whether geometries are shifted to GCJ-02 (for 高德 tiles)."""
+        return self.basemap == "gaode"
+
+    @property
+    def level_index(self) -> int:
+        """The position of the colouring level among the levels."""
+        return self.levels.index(self.level)
+
+
+def _options(
+    resp: Any, level: str | None, basemap: str | None, lang: str, simplify_m: float | None
+) -> _Options:
+    """Check the arguments of :func:`responsibility_map` before any work."""
+    lang = check_lang(lang)
     levels = tuple(resp.levels)
-    if level is None:
-        level = levels[-1]
-    if level not in levels:
-        msg = f"level={level!r} is not a level of this result; levels are {', '.join(levels)}"
-        raise RivermapError(msg)
+    level = check_level(levels[-1] if level is None else level, levels)
     kind, key = _parse_basemap(basemap)
-    gcj = kind == "gaode"
-    level_index = levels.index(level)
+    tol = None if simplify_m is None else check_length("simplify_m", simplify_m)
+    return _Options(lang, levels, level, kind, key, tol)
 
-    reaches = _to_display_crs(resp.reaches, gcj, "the reaches")
-    units = _to_display_crs(resp.units, gcj, "the units")
-    rivers = resp.rivers
 
-    bounds_src = np.concatenate(
+def _parse_basemap(basemap: str | None) -> tuple[str | None, str | None]:
+    """Return ``(kind, tianditu key)`` from the ``basemap`` argument."""
+    if basemap is None or (isinstance(basemap, str) and basemap.strip().lower() in ("", "none")):
+        return None, None
+    if not isinstance(basemap, str):
+        msg = f"basemap must be a string or None, not {type(basemap).__name__}"
+        raise TypeError(msg)
+    kind, _, key = basemap.strip().partition(":")
+    kind = check_choice("basemap", kind.lower(), BASEMAPS)
+    if kind != "tianditu":
+        return kind, None
+    key = key.strip() or os.environ.get("TIANDITU_KEY", "").strip()
+    if not key:
+        msg = (
+            "basemap='tianditu' needs a Tianditu API key: set the environment "
+            "variable TIANDITU_KEY, or pass basemap='tianditu:YOUR_KEY' "
+            "(get a key at the Tianditu developer site)"
+        )
+        raise ParameterError(msg)
+    return kind, key
+
+
+# ------------------------------------------------------------- display data
+@dataclass(frozen=True)
+class _Display:
+    """The reaches and units in display degrees, and how much to simplify and round them."""
+
+    reaches: gpd.GeoDataFrame
+    units: gpd.GeoDataFrame
+    bounds: tuple[float, float, float, float]
+    tol_deg: float
+    decimals: int
+
+    @property
+    def finite(self) -> bool:
+        """Whether there is anything to show (the bounds are finite)."""
+        return all(map(math.isfinite, self.bounds))
+
+    def lines(self, geoms: np.ndarray) -> np.ndarray:
+        """Return lines simplified to the display tolerance and rounded."""
+        if self.tol_deg > 0:
+            geoms = shapely.simplify(geoms, self.tol_deg, preserve_topology=False)
+        return _round(geoms, self.decimals)
+
+
+def _display(resp: Any, opts: _Options) -> _Display:
+    """Return the reaches and units in display degrees, with the tolerance and decimals."""
+    reaches = _to_display_crs(resp.reaches, opts.gcj, "the reaches")
+    units = _to_display_crs(resp.units, opts.gcj, "the units")
+    every = np.concatenate(
         [
             np.asarray(reaches.geometry.values, dtype=object),
             np.asarray(units.geometry.values, dtype=object),
         ]
     )
-    bounds = tuple(float(b) for b in shapely.total_bounds(bounds_src))
-    tol_m = float(simplify_m) if simplify_m is not None else _auto_tolerance_m(bounds)  # type: ignore[arg-type]
-    if not tol_m >= 0:
-        msg = f"simplify_m must be a distance in metres >= 0, not {simplify_m!r}"
-        raise RivermapError(msg)
+    minx, miny, maxx, maxy = (float(b) for b in shapely.total_bounds(every))
+    bounds = (minx, miny, maxx, maxy)
+    tol_m = opts.simplify_m if opts.simplify_m is not None else _auto_tolerance_m(bounds)
     tol_deg = tol_m / _M_PER_DEG
     decimals = _decimals(tol_deg if tol_deg > 0 else 1e-7)
+    return _Display(reaches, units, bounds, tol_deg, decimals)
 
-    # ---- units: names, parents, colours, outlines per level
-    unit_ids = units["unit_id"].astype(str).to_numpy()
-    unit_names = {
-        uid: _text_or(name, uid) for uid, name in zip(unit_ids, units["name"].tolist(), strict=True)
-    }
-    parents = {
-        uid: _opt_text(p) for uid, p in zip(unit_ids, units["parent_id"].tolist(), strict=True)
-    }
+
+@dataclass(frozen=True)
+class _Units:
+    """Every unit's id, level, name and parent, as the map's script reads them."""
+
+    ids: np.ndarray
+    levels: np.ndarray
+    names: dict[str, str]
+    parents: dict[str, str | None]
+    meta: dict[str, list[Any]]
+
+
+def _units_index(units: gpd.GeoDataFrame, levels: Sequence[str]) -> _Units:
+    """Return the units by id: ``[name, level position, parent id]`` for the script."""
+    ids = units["unit_id"].astype(str).to_numpy()
+    names = {uid: text_or(name, uid) for uid, name in zip(ids, units["name"], strict=True)}
+    parents = dict(zip(ids, _text_list(units["parent_id"]), strict=True))
     unit_levels = units["level"].astype(str).to_numpy()
-    level_pos = {lv: i for i, lv in enumerate(levels)}
-    units_meta = {
+    position = {lv: i for i, lv in enumerate(levels)}
+    meta = {
         uid: [
-            unit_names[uid],
-            level_pos.get(lv, -1),
-            parents[uid] if parents[uid] in unit_names else None,
+            names[uid],
+            position.get(lv, -1),
+            parents[uid] if parents[uid] in names else None,
         ]
-        for uid, lv in zip(unit_ids, unit_levels, strict=True)
+        for uid, lv in zip(ids, unit_levels, strict=True)
     }
-    at_level = units[unit_levels == level]
+    return _Units(ids, unit_levels, names, parents, meta)
+
+
+def _text_list(values: Any) -> list[str | None]:
+    """Return values as text, None where missing (ids, names, from a column)."""
+    return [None if v is None else str(v) for v in texts(np.asarray(values, dtype=object))]
+
+
+def _map_data(
+    resp: Any, shown: _Display, opts: _Options, *, flags: Any, plan: Any, chiefs: Any
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Return what the map's script draws: its data and the encoded geometries."""
+    units = _units_index(shown.units, opts.levels)
+    at_level = shown.units[units.levels == opts.level]
     colours = _style.colour_units(at_level)
+    unit_layers, unit_geoms = _units_layers(shown, units, opts, colours)
+    reaches = _reach_props(shown.reaches, opts, colours)
+    rivers = _river_names(resp.rivers)
+    flag_entries = _flag_entries(_flags_table(resp, flags, opts.level), opts.lang, units.names)
+    plan_meta, plan_geoms = (None, None) if plan is None else _plan_layer(plan, shown, units, opts)
+    minx, miny, maxx, maxy = shown.bounds
+    meta = {
+        "texts": script_texts(opts.lang),
+        "levels": [{"key": lv, "label": level_label(lv, opts.lang)} for lv in opts.levels],
+        "levelLabel": level_label(opts.level, opts.lang),
+        "units": units.meta,
+        "ancestors": _bank_ancestors(reaches, units, len(opts.levels)),
+        "chiefs": _chief_entries(resp, chiefs),
+        "flags": {rid: f for rid, f in flag_entries.items() if rid in rivers},
+        "rivers": rivers,
+        "unitLayers": unit_layers,
+        "reaches": reaches,
+        "plan": plan_meta,
+        **_legend(at_level, colours, opts),
+        "search": _search_index(rivers, units, opts.lang),
+        "colours": dict(_COLOURS),
+        "canvasRivers": len(shown.reaches) > CANVAS_THRESHOLD,
+        "bounds": [[miny, minx], [maxy, maxx]] if shown.finite else None,
+    }
+    geoms = {
+        "factor": 10**shown.decimals,
+        "reaches": encode_geometries(
+            shown.lines(np.asarray(shown.reaches.geometry.values, dtype=object)), shown.decimals
+        ),
+        "units": unit_geoms,
+        "plan": plan_geoms,
+    }
+    return meta, geoms
 
-    unit_layers_meta: list[dict[str, Any]] = []
-    unit_geoms: list[list[list[Any]]] = []
-    depth = len(levels)
-    for i, lv in enumerate(levels):
-        mask = unit_levels == lv
-        sub_ids = unit_ids[mask]
-        geoms = np.asarray(units.geometry.values[mask], dtype=object)
-        simple = _round(_simplify_coverage(geoms, tol_deg) if tol_deg > 0 else geoms, decimals)
-        label_pts = shapely.point_on_surface(geoms)
-        ok = ~shapely.is_empty(label_pts)
-        labels = [
-            [round(float(y), decimals), round(float(x), decimals), uid]
-            for uid, x, y in zip(
-                sub_ids[ok], shapely.get_x(label_pts[ok]), shapely.get_y(label_pts[ok]), strict=True
-            )
-        ]
-        unit_geoms.append(encode_geometries(simple, decimals))
-        shade = int(0x33 + (0x99 - 0x33) * (i / max(depth - 1, 1)))
-        unit_layers_meta.append(
-            {
-                "level": lv,
-                "colour": f"#{shade:02x}{shade:02x}{shade:02x}",
-                "weight": round(2.6 - 1.6 * i / max(depth - 1, 1), 2),
-                "fill": 0.10 if lv == level else 0.0,
-                "labels": labels,
-                "ids": sub_ids.tolist(),
-                "colours": [colours.get(uid) if lv == level else None for uid in sub_ids.tolist()],
-            }
+
+def script_texts(lang: str) -> dict[str, str]:
+    """Return the words of the map's script: every ``ui.`` term, by its key without ``ui.``.
+
+    Examples
+    --------
+    >>> script_texts("zh")["boundary_reach"], script_texts("en")["search"]
+    ('界河段', 'Search a river or unit…')
+    """
+    return {key.removeprefix("ui."): term(key, lang) for key in TERMS if key.startswith("ui.")}
+
+
+# -------------------------------------------------------------------- units
+def _units_layers(
+    shown: _Display, units: _Units, opts: _Options, colours: pd.Series
+) -> tuple[list[dict[str, Any]], list[list[list[Any]]]]:
+    """Return per level the outline layer's data and its encoded polygons."""
+    layers: list[dict[str, Any]] = []
+    geoms: list[list[list[Any]]] = []
+    for i in range(len(opts.levels)):
+        layer, encoded = _unit_layer(shown, units, opts, colours, i)
+        layers.append(layer)
+        geoms.append(encoded)
+    return layers, geoms
+
+
+def _unit_layer(
+    shown: _Display, units: _Units, opts: _Options, colours: pd.Series, i: int
+) -> tuple[dict[str, Any], list[list[Any]]]:
+    """Return the outlines of level number ``i``: style, labels, ids, colours and polygons."""
+    lv = opts.levels[i]
+    mask = units.levels == lv
+    ids = units.ids[mask]
+    geoms = np.asarray(shown.units.geometry.values[mask], dtype=object)
+    tol, decimals = shown.tol_deg, shown.decimals
+    simple = _round(_simplify_coverage(geoms, tol) if tol > 0 else geoms, decimals)
+    depth = len(opts.levels)
+    shade = int(0x33 + (0x99 - 0x33) * (i / max(depth - 1, 1)))
+    layer = {
+        "level": lv,
+        "colour": f"#{shade:02x}{shade:02x}{shade:02x}",
+        "weight": round(2.6 - 1.6 * i / max(depth - 1, 1), 2),
+        "fill": 0.10 if lv == opts.level else 0.0,
+        "labels": _label_points(geoms, ids, decimals),
+        "ids": ids.tolist(),
+        "colours": [colours.get(uid) if lv == opts.level else None for uid in ids.tolist()],
+    }
+    return layer, encode_geometries(simple, decimals)
+
+
+def _label_points(geoms: np.ndarray, ids: np.ndarray, decimals: int) -> list[list[Any]]:
+    """Return ``[lat, lng, id]`` of a point inside each polygon that has one."""
+    points = shapely.point_on_surface(geoms)
+    ok = ~shapely.is_empty(points)
+    return [
+        [round(float(y), decimals), round(float(x), decimals), uid]
+        for uid, x, y in zip(
+            ids[ok], shapely.get_x(points[ok]), shapely.get_y(points[ok]), strict=True
         )
+    ]
 
-    # ---- reaches
-    geoms = np.asarray(reaches.geometry.values, dtype=object)
-    if tol_deg > 0:
-        geoms = shapely.simplify(geoms, tol_deg, preserve_topology=False)
-    geoms = _round(geoms, decimals)
-    kinds = reaches["kind"].astype(str).map({"inside": "i", "boundary": "b", "outside": "o"})
-    level_cols = [reaches[lv].tolist() for lv in levels]
-    left = (
-        reaches["left_unit"].tolist() if "left_unit" in reaches.columns else [None] * len(reaches)
-    )
-    right = (
-        reaches["right_unit"].tolist() if "right_unit" in reaches.columns else [None] * len(reaches)
-    )
-    reach_props = []
-    for j, (rid, river, a, b, k) in enumerate(
+
+def _bank_ancestors(
+    reaches: list[dict[str, Any]], units: _Units, depth: int
+) -> dict[str, list[str | None]]:
+    """Return, for the unit on either bank of a reach, its ancestor at every level."""
+    sides = sorted({p[s] for p in reaches for s in ("L", "R") if p[s] is not None})
+    out: dict[str, list[str | None]] = {}
+    for uid in sides:
+        chain: list[str | None] = [None] * depth
+        cur: str | None = uid
+        guard = 0
+        while cur is not None and cur in units.meta and guard < 50:
+            pos = units.meta[cur][1]
+            if isinstance(pos, int) and 0 <= pos < depth:
+                chain[pos] = cur
+            cur = units.parents.get(cur)
+            guard += 1
+        out[uid] = chain
+    return out
+
+
+# ------------------------------------------------------------------ reaches
+def _reach_props(
+    reaches: gpd.GeoDataFrame, opts: _Options, colours: pd.Series
+) -> list[dict[str, Any]]:
+    """Return every reach as the script reads it: ids, from/to, kind, units, banks, colour."""
+    n = len(reaches)
+    kinds = reaches["kind"].astype(str).map(_KIND_CODES).tolist()
+    by_level = [_text_list(reaches[lv]) for lv in opts.levels]
+    left = _text_list(reaches["left_unit"]) if "left_unit" in reaches.columns else [None] * n
+    right = _text_list(reaches["right_unit"]) if "right_unit" in reaches.columns else [None] * n
+    props = []
+    for j, (rid, river, a, b) in enumerate(
         zip(
             reaches["reach_id"].tolist(),
             reaches["river_id"].tolist(),
             reaches["from_m"].tolist(),
             reaches["to_m"].tolist(),
-            kinds.tolist(),
             strict=True,
         )
     ):
-        ids = [_opt_text(col[j]) for col in level_cols]
-        own = ids[level_index]
-        reach_props.append(
+        ids = [col[j] for col in by_level]
+        own = ids[opts.level_index]
+        props.append(
             {
                 "i": str(rid),
                 "r": str(river),
                 "a": round(float(a), 1),
                 "b": round(float(b), 1),
-                "k": k if isinstance(k, str) else "o",
+                "k": kinds[j] if isinstance(kinds[j], str) else "o",
                 "u": ids,
-                "L": _opt_text(left[j]),
-                "R": _opt_text(right[j]),
+                "L": left[j],
+                "R": right[j],
                 "c": colours.get(own) if own is not None else None,
             }
         )
-    reach_geoms = encode_geometries(geoms, decimals)
+    return props
 
-    # ancestors of the units on either bank, per level, for boundary tooltips
-    sides = {str(p[s]) for p in reach_props for s in ("L", "R") if p[s] is not None}
-    ancestors: dict[str, list[str | None]] = {}
-    for uid in sides:
-        chain: list[str | None] = [None] * depth
-        cur: str | None = uid
-        guard = 0
-        while cur is not None and cur in units_meta and guard < 50:
-            pos = units_meta[cur][1]
-            if isinstance(pos, int) and 0 <= pos < depth:
-                chain[pos] = cur
-            cur = parents.get(cur)
-            guard += 1
-        ancestors[uid] = chain
 
-    river_names = {
-        str(rid): _text_or(name, str(rid))
+def _river_names(rivers: pd.DataFrame) -> dict[str, str]:
+    """Return every river's name by id (its id when it has no name)."""
+    return {
+        str(rid): text_or(name, str(rid))
         for rid, name in zip(rivers["river_id"].tolist(), rivers["name"].tolist(), strict=True)
     }
-    flag_entries = _flag_entries(_flags_table(resp, flags, level), lang, unit_names)
-    flag_entries = {rid: f for rid, f in flag_entries.items() if rid in river_names}
-    chief_entries = _chief_entries(resp, chiefs)
 
-    # ---- plan
-    plan_meta: dict[str, Any] | None = None
-    plan_geoms: list[list[Any]] | None = None
-    if plan is not None:
-        plan_meta, plan_geoms = _plan_layer(plan, gcj, tol_deg, decimals, units, levels, lang)
 
-    # ---- legend and search
+# -------------------------------------------------------- legend and search
+def _legend(at_level: gpd.GeoDataFrame, colours: pd.Series, opts: _Options) -> dict[str, Any]:
+    """Return the legend's unit colours (by river length), its title and whether it opens shut."""
     lengths = (
         at_level.set_index("unit_id")["river_length_m"]
         if "river_length_m" in at_level.columns
         else pd.Series(dtype=float)
     )
     with_rivers = lengths[lengths > 0].sort_values(ascending=False)
-    legend = [[str(uid), colours.get(str(uid))] for uid in with_rivers.index[:_LEGEND_MAX]]
-    legend_title = _style.text("legend_units", lang) + (
-        f"（{_style.level_label(level, lang)}，{len(with_rivers)}）"
-        if lang == "zh"
-        else f" ({_style.level_label(level, lang)}, {len(with_rivers)})"
+    count = term(
+        "ui.legend_units_count",
+        opts.lang,
+        level=level_label(opts.level, opts.lang),
+        n=len(with_rivers),
     )
-    river_word = _style.text("river", lang)
-    search = [[name, river_word, "r", rid] for rid, name in river_names.items()]
-    search += [
-        [unit_names[uid], _style.level_label(lv, lang), "u", uid]
-        for uid, lv in zip(unit_ids, unit_levels, strict=True)
-    ]
-
-    minx, miny, maxx, maxy = bounds
-    finite = all(map(math.isfinite, bounds))
-    meta = {
-        "texts": _style.ui_texts(lang),
-        "levels": [{"key": lv, "label": _style.level_label(lv, lang)} for lv in levels],
-        "levelLabel": _style.level_label(level, lang),
-        "units": units_meta,
-        "ancestors": ancestors,
-        "chiefs": chief_entries,
-        "flags": flag_entries,
-        "rivers": river_names,
-        "unitLayers": unit_layers_meta,
-        "reaches": reach_props,
-        "plan": plan_meta,
-        "legend": legend,
+    return {
+        "legend": [[str(uid), colours.get(str(uid))] for uid in with_rivers.index[:_LEGEND_MAX]],
         "legendMore": max(len(with_rivers) - _LEGEND_MAX, 0),
-        "legendTitle": legend_title,
+        "legendTitle": term("ui.legend_units", opts.lang) + count,
         "legendCollapsed": len(with_rivers) > _LEGEND_COLLAPSE,
-        "search": search,
-        "colours": {
-            "boundary": _style.BOUNDARY_COLOUR,
-            "outside": _style.OUTSIDE_COLOUR,
-            "flag": _style.FLAG_COLOUR,
-            "plan": _style.PLAN_COLOUR,
-        },
-        "canvasRivers": len(reaches) > CANVAS_THRESHOLD,
-        "bounds": [[miny, minx], [maxy, maxx]] if finite else None,
     }
-    geoms_text = js_literal(
-        {"factor": 10**decimals, "reaches": reach_geoms, "units": unit_geoms, "plan": plan_geoms}
-    )
 
-    centre = [(miny + maxy) / 2, (minx + maxx) / 2] if finite else [30.0, 120.0]
+
+def _search_index(rivers: Mapping[str, str], units: _Units, lang: str) -> list[list[str]]:
+    """Return ``[name, what it is, "r" or "u", id]`` of every river and unit."""
+    river_word = term("ui.river", lang)
+    out = [[name, river_word, "r", rid] for rid, name in rivers.items()]
+    out += [
+        [units.names[uid], level_label(lv, lang), "u", uid]
+        for uid, lv in zip(units.ids, units.levels, strict=True)
+    ]
+    return out
+
+
+# ------------------------------------------------------------- folium objects
+def _new_map(shown: _Display, opts: _Options) -> folium.Map:
+    """Return an offline folium map centred on the data, titled, with the basemap if any."""
+    minx, miny, maxx, maxy = shown.bounds
+    centre = [(miny + maxy) / 2, (minx + maxx) / 2] if shown.finite else [30.0, 120.0]
     m = folium.Map(
         location=centre,
         zoom_start=8,
@@ -669,56 +564,183 @@ def responsibility_map(
         max_zoom=18,
         zoom_snap=0.25,
     )
-    make_offline(m, strict=kind is None)
-    title = (
-        "河长制责任地图 · rivermap" if lang == "zh" else "River chief responsibility map · rivermap"
-    )
+    make_offline(m, strict=opts.basemap is None)
     figure = m.get_root()
     if isinstance(figure, Figure):
-        figure.title = _escape_html(title)
-    if kind is not None:
-        _add_basemap(m, kind, key, lang)
-
-    data = _RivermapData(js_literal(meta), geoms_text)
-    m.add_child(data, name="rivermap_data")
-    level_word = _style.text("units", lang)
-    for i, lv in enumerate(levels):
-        name = (
-            f"{_style.level_label(lv, lang)} {level_word}"
-            if lang == "en"
-            else f"{_style.level_label(lv, lang)}界"
-        )
-        m.add_child(
-            _RivermapLayer(data, f"units:{lv}", _escape_html(name), show=i <= level_index),
-            name=f"rivermap_units_{i}",
-        )
-    if plan_meta is not None:
-        m.add_child(
-            _RivermapLayer(data, "plan", _escape_html(_style.text("plan", lang)), show=True),
-            name="rivermap_plan",
-        )
-    m.add_child(
-        _RivermapLayer(data, "rivers", _escape_html(_style.text("rivers", lang)), show=True),
-        name="rivermap_rivers",
-    )
-    if flag_entries:
-        m.add_child(
-            _RivermapLayer(data, "flags", _escape_html(_style.text("flagged", lang)), show=True),
-            name="rivermap_flags",
-        )
-    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+        figure.title = _escape_html(term("ui.title", opts.lang))
+    if opts.basemap is not None:
+        _add_basemap(m, opts.basemap, opts.key, opts.lang)
     return m
 
 
+def _add_layers(
+    m: folium.Map, data: _RivermapData, opts: _Options, *, plan: bool, flags: bool
+) -> None:
+    """Add the layers the script builds to the layer control: units, plan, rivers, flags."""
+    lang = opts.lang
+    for i, lv in enumerate(opts.levels):
+        name = term("ui.unit_layer", lang, level=level_label(lv, lang))
+        _add_layer(m, data, f"units:{lv}", name, f"rivermap_units_{i}", show=i <= opts.level_index)
+    if plan:
+        _add_layer(m, data, "plan", term("ui.plan", lang), "rivermap_plan")
+    _add_layer(m, data, "rivers", term("ui.rivers", lang), "rivermap_rivers")
+    if flags:
+        _add_layer(m, data, "flags", term("ui.flagged", lang), "rivermap_flags")
+
+
+def _add_layer(
+    m: folium.Map, data: _RivermapData, key: str, name: str, child: str, *, show: bool = True
+) -> None:
+    m.add_child(_RivermapLayer(data, key, _escape_html(name), show=show), name=child)
+
+
+# ----------------------------------------------------------- flags, chiefs
+def _flags_table(resp: Any, flags: Any, level: str) -> pd.DataFrame | None:
+    if flags is False or flags is None:
+        return None
+    if flags is True:
+        table = resp.flags(level)
+    elif isinstance(flags, pd.DataFrame):
+        table = flags
+    else:
+        msg = (
+            "flags must be True, False or a DataFrame (from resp.flags()), "
+            f"not {type(flags).__name__}"
+        )
+        raise TypeError(msg)
+    if "river_id" not in table.columns:
+        msg = (
+            f"flags: no 'river_id' column; columns are {format_ids(list(table.columns), limit=20)}"
+        )
+        raise SchemaError(msg)
+    if "level" in table.columns and (table["level"] == level).any():
+        table = table[table["level"] == level]
+    if "severity" in table.columns:
+        table = table.sort_values("severity", ascending=False, kind="stable")
+    return table.drop_duplicates("river_id")
+
+
+def _flag_entries(
+    table: pd.DataFrame | None, lang: str, unit_names: Mapping[str, str]
+) -> dict[str, dict[str, Any]]:
+    """Return the popup of every flagged river: units and shares, reasons, proposal."""
+    if table is None or table.empty:
+        return {}
+    return {
+        str(rec["river_id"]): _flag_entry(rec, lang, unit_names) for rec in table.to_dict("records")
+    }
+
+
+def _flag_entry(rec: Mapping[Any, Any], lang: str, unit_names: Mapping[str, str]) -> dict[str, Any]:
+    """Return one flagged river's popup data from its row of the flags table."""
+    mine, other = ("proposal_zh", "proposal") if lang == "zh" else ("proposal", "proposal_zh")
+    handovers = _opt_float(rec.get("handovers"))
+    codes = [r.strip() for r in text_or(rec.get("reasons"), "").split(",") if r.strip()]
+    return {
+        "river": str(rec["river_id"]),
+        "units": _flag_units(rec, unit_names),
+        "reasons": [reason_labels(code, lang) for code in codes],
+        "severity": _opt_float(rec.get("severity")),
+        "handovers": None if handovers is None else int(handovers),
+        "proposal": text_or(rec.get(mine)) or text_or(rec.get(other)) or "",
+    }
+
+
+def _flag_units(rec: Mapping[Any, Any], unit_names: Mapping[str, str]) -> list[list[Any]]:
+    """Return ``[unit id, name, share, metres]`` of every unit along a flagged river."""
+    ids = _split(rec.get("units"))
+    names = _split(rec.get("unit_names"))
+    shares = [_opt_float(s) for s in _split(rec.get("shares"))]
+    lengths = [_opt_float(s) for s in _split(rec.get("lengths_m"))]
+    rows = []
+    for i in range(max(len(ids), len(names))):
+        uid = ids[i] if i < len(ids) else None
+        name = names[i] if i < len(names) and names[i] else unit_names.get(uid or "", uid or "")
+        share = shares[i] if i < len(shares) else None
+        length = lengths[i] if i < len(lengths) else None
+        rows.append([uid, name, share, length])
+    return rows
+
+
+def _split(value: Any) -> list[str]:
+    """Return the parts of a ``;``-separated cell, none when it is missing."""
+    cell = text_or(value, "")
+    return [part.strip() for part in cell.split(";")] if cell else []
+
+
+def _chief_entries(resp: Any, chiefs: pd.DataFrame | None) -> dict[str, list[list[str]]]:
+    r"""Return ``unit_id`` (or ``unit_id\x01river_id``) -> ``[[name, title, phone, role], ...]``.
+
+    From ``chiefs``, else ``resp.roster``, else the ``chief_<level>`` columns
+    that :meth:`~rivermap.Responsibility.with_chiefs` adds to the reaches.
+    """
+    table = chiefs if chiefs is not None else getattr(resp, "roster", None)
+    if table is None:
+        return _joined_chiefs(resp)
+    if not isinstance(table, pd.DataFrame):
+        msg = f"chiefs must be a DataFrame (from rivermap.read_chiefs), not {type(table).__name__}"
+        raise TypeError(msg)
+    missing = [c for c in ("unit_id", "name") if c not in table.columns]
+    if missing:
+        msg = (
+            f"chiefs: missing column(s) {', '.join(missing)}; "
+            f"columns are {format_ids(list(table.columns), limit=20)}"
+        )
+        raise SchemaError(msg)
+    out: dict[str, list[list[str]]] = {}
+    for rec in table.to_dict("records"):
+        uid, name = text_or(rec.get("unit_id")), text_or(rec.get("name"))
+        if uid is None or name is None:
+            continue
+        rid = text_or(rec.get("river_id"))
+        key = uid if rid is None else f"{uid}\x01{rid}"
+        extra = [text_or(rec.get(c), "") for c in ("title", "phone", "role")]
+        out.setdefault(key, []).append([name, *extra])
+    return out
+
+
+def _joined_chiefs(resp: Any) -> dict[str, list[list[str]]]:
+    """Return the chiefs in the ``chief_<level>[_title|_phone]`` columns of the reaches."""
+    reaches = resp.reaches
+    out: dict[str, list[list[str]]] = {}
+    for lv in resp.levels:
+        col = f"chief_{lv}"
+        if col not in reaches.columns or lv not in reaches.columns:
+            continue
+        cols = [lv, col] + [c for c in (f"{col}_title", f"{col}_phone") if c in reaches.columns]
+        sub = reaches[cols].dropna(subset=[lv, col]).drop_duplicates(lv)
+        for rec in sub.to_dict("records"):
+            extra = [text_or(rec.get(f"{col}_{part}"), "") for part in ("title", "phone")]
+            out.setdefault(str(rec[lv]), []).append([str(rec[col]), *extra, ""])
+    return out
+
+
+# --------------------------------------------------------------------- plan
 def _plan_layer(
-    plan: Any,
-    gcj: bool,
-    tol_deg: float,
-    decimals: int,
-    units: gpd.GeoDataFrame,
-    levels: tuple[str, ...],
-    lang: str,
+    plan: Any, shown: _Display, units: _Units, opts: _Options
 ) -> tuple[dict[str, Any], list[list[Any]]]:
+    """Return the plan layer's data (segments, their labels, the level) and its lines."""
+    segs = _to_display_crs(_plan_segments(plan), opts.gcj, "plan.segments")
+    plan_level = getattr(plan, "level", None)
+    if plan_level in opts.levels:
+        colours = _style.colour_units(shown.units[units.levels == plan_level])
+    else:
+        colours = pd.Series(dtype=object)
+    geoms = np.asarray(segs.geometry.values, dtype=object)
+    meta = {
+        "levelLabel": (
+            level_label(str(plan_level), opts.lang)
+            if plan_level is not None
+            else term("ui.responsible", opts.lang)
+        ),
+        "labels": _segment_labels(segs, geoms, shown.decimals),
+        "segments": _segment_props(segs, colours),
+    }
+    return meta, encode_geometries(shown.lines(geoms), shown.decimals)
+
+
+def _plan_segments(plan: Any) -> gpd.GeoDataFrame:
+    """Return the plan's segments, checked for the columns the map needs."""
     segments = getattr(plan, "segments", None)
     if not isinstance(segments, gpd.GeoDataFrame):
         msg = (
@@ -734,50 +756,139 @@ def _plan_layer(
             f"columns are {format_ids(list(segments.columns), limit=20)}"
         )
         raise SchemaError(msg)
-    plan_level = getattr(plan, "level", None)
-    segs = _to_display_crs(segments, gcj, "plan.segments")
-    unit_levels = units["level"].astype(str).to_numpy()
-    if plan_level in levels:
-        colours = _style.colour_units(units[unit_levels == plan_level])
-    else:
-        colours = pd.Series(dtype=object)
-    geoms = np.asarray(segs.geometry.values, dtype=object)
+    return segments
+
+
+def _segment_props(segs: gpd.GeoDataFrame, colours: pd.Series) -> list[dict[str, Any]]:
+    """Return every plan segment as the script reads it: ids, name, from/to, unit, colour."""
+    n = len(segs)
+    names = _text_list(segs["name"]) if "name" in segs.columns else [None] * n
+    unit_names = _text_list(segs["unit_name"]) if "unit_name" in segs.columns else [None] * n
+    unit_ids = _text_list(segs["unit_id"])
+    records = segs[["segment_id", "river_id", "from_m", "to_m"]].to_dict("records")
+    return [
+        {
+            "s": str(rec["segment_id"]),
+            "r": str(rec["river_id"]),
+            "n": names[j],
+            "a": round(float(rec["from_m"]), 1),
+            "b": round(float(rec["to_m"]), 1),
+            "u": unit_ids[j],
+            "un": unit_names[j],
+            "c": colours.get(unit_ids[j]) if unit_ids[j] is not None else None,
+        }
+        for j, rec in enumerate(records)
+    ]
+
+
+def _segment_labels(segs: gpd.GeoDataFrame, geoms: np.ndarray, decimals: int) -> list[list[Any]]:
+    """Return ``[lat, lng, segment id]`` at the middle of every segment that has one."""
     mids = shapely.line_interpolate_point(geoms, 0.5, normalized=True)
-    if tol_deg > 0:
-        geoms = shapely.simplify(geoms, tol_deg, preserve_topology=False)
-    geoms = _round(geoms, decimals)
-    names = segs["name"].tolist() if "name" in segs.columns else [None] * len(segs)
-    unit_names = segs["unit_name"].tolist() if "unit_name" in segs.columns else [None] * len(segs)
-    props = []
     labels = []
-    for j, rec in enumerate(
-        segs[["segment_id", "river_id", "from_m", "to_m", "unit_id"]].to_dict("records")
-    ):
-        uid = _opt_text(rec["unit_id"])
-        sid = str(rec["segment_id"])
-        props.append(
-            {
-                "s": sid,
-                "r": str(rec["river_id"]),
-                "n": _opt_text(names[j]),
-                "a": round(float(rec["from_m"]), 1),
-                "b": round(float(rec["to_m"]), 1),
-                "u": uid,
-                "un": _opt_text(unit_names[j]),
-                "c": colours.get(uid) if uid is not None else None,
-            }
-        )
-        pt = mids[j]
+    for sid, pt in zip(segs["segment_id"].astype(str), mids, strict=True):
         if pt is not None and not shapely.is_empty(pt):
             labels.append([round(float(pt.y), decimals), round(float(pt.x), decimals), sid])
-    label = (
-        _style.level_label(str(plan_level), lang)
-        if plan_level is not None
-        else _style.text("responsible", lang)
-    )
-    return {"levelLabel": label, "labels": labels, "segments": props}, encode_geometries(
-        geoms, decimals
-    )
+    return labels
+
+
+# ------------------------------------------------------------------- helpers
+def _escape_html(value: str) -> str:
+    """HTML-escape, and write braces as entities: branca re-reads some output as Jinja."""
+    from html import escape
+
+    return escape(value, quote=True).replace("{", "&#123;").replace("}", "&#125;")
+
+
+def _opt_float(value: Any) -> float | None:
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        return None
+    return out if math.isfinite(out) else None
+
+
+def _to_display_crs(gdf: gpd.GeoDataFrame, gcj: bool, what: str) -> gpd.GeoDataFrame:
+    if gdf.crs is None:
+        msg = (
+            f"{what} has no CRS; a map needs one to place it (set it with .set_crs(...) "
+            "before rivermap.assign)"
+        )
+        raise CRSError(msg)
+    if gcj:
+        return wgs84_to_gcj02(gdf)
+    return gdf.to_crs(4326)
+
+
+def _auto_tolerance_m(bounds: tuple[float, float, float, float]) -> float:
+    """Display tolerance in metres: about 1/4000 of the map's extent, 2–300 m."""
+    minx, miny, maxx, maxy = bounds
+    if not all(map(math.isfinite, bounds)):
+        return 10.0
+    lat = math.radians((miny + maxy) / 2)
+    extent = max((maxx - minx) * _M_PER_DEG * math.cos(lat), (maxy - miny) * _M_PER_DEG)
+    return float(min(max(extent / 4000.0, 2.0), 300.0))
+
+
+def _decimals(tolerance_deg: float) -> int:
+    """Decimals that keep rounding well under the simplification tolerance (4–6)."""
+    return int(min(max(math.ceil(-math.log10(max(tolerance_deg, 1e-12) / 4)), 4), 6))
+
+
+def _round(geoms: np.ndarray, decimals: int) -> np.ndarray:
+    return np.asarray(shapely.transform(geoms, lambda c: np.round(c, decimals)), dtype=object)
+
+
+def _simplify_coverage(geoms: np.ndarray, tolerance: float) -> np.ndarray:
+    """Simplify polygons of one level together, so shared edges stay shared."""
+    geoms = np.asarray(geoms, dtype=object)
+    ok = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
+    out = geoms.copy()
+    if not ok.any():
+        return out
+    try:
+        out[ok] = shapely.coverage_simplify(geoms[ok], tolerance, simplify_boundary=True)
+    except shapely.errors.GEOSException:  # pragma: no cover - GEOS rejects some bad coverages
+        out[ok] = shapely.simplify(geoms[ok], tolerance, preserve_topology=True)
+    return out
+
+
+def _add_basemap(m: folium.Map, kind: str, key: str | None, lang: str) -> None:
+    if kind == "osm":
+        folium.TileLayer("OpenStreetMap", name="OpenStreetMap", max_zoom=19, control=True).add_to(m)
+    elif kind == "gaode":
+        style, lang_code = "8", ("zh_cn" if lang == "zh" else "en")
+        folium.TileLayer(
+            "https://webrd0{s}.is.autonavi.com/appmaptile?lang="
+            f"{lang_code}&size=1&scale=1&style={style}&x={{x}}&y={{y}}&z={{z}}",
+            attr="&copy; 高德地图 AutoNavi",
+            name="高德 Gaode",
+            subdomains="1234",
+            max_zoom=18,
+        ).add_to(m)
+    elif kind == "tianditu":
+        base = (
+            "https://t{s}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile"
+            "&VERSION=1.0.0&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
+            "&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={key}"
+        )
+        attr = "&copy; 天地图 Tianditu"
+        folium.TileLayer(
+            base.format(s="{s}", layer="vec", key=key),
+            attr=attr,
+            name="天地图 Tianditu",
+            subdomains="01234567",
+            max_zoom=18,
+        ).add_to(m)
+        note = "cva" if lang == "zh" else "eva"
+        folium.TileLayer(
+            base.format(s="{s}", layer=note, key=key),
+            attr=attr,
+            name="天地图注记 labels",
+            subdomains="01234567",
+            max_zoom=18,
+            overlay=True,
+            control=False,
+        ).add_to(m)
 
 
 def save_html(m: folium.Map, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
