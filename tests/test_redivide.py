@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from hypothesis import strategies as st
 from shapely import LineString
 
 import rivermap as rm
-from rivermap.errors import CRSError, OutputExistsError, SchemaError
+from rivermap.errors import CRSError, OutputExistsError, ParameterError, SchemaError
 from rivermap.redivide import SEGMENT_COLUMNS, Plan, read_plan, redivide
 from rivermap.text import level_label, term
 from tests.test_flags import CRS, INSIDE, LOOP, THROUGH, X0, Y0, rivers_of, strip_units
@@ -164,13 +165,41 @@ def test_geometry_hand_built(resp: rm.Responsibility) -> None:
     ]
 
 
-def test_bad_arguments(resp: rm.Responsibility) -> None:
-    with pytest.raises(ValueError, match="policy must be one of"):
+def test_bad_arguments(resp: rm.Responsibility, tmp_path: Path) -> None:
+    with pytest.raises(ParameterError, match="policy must be one of"):
         redivide(resp, level="district", policy="largest")
-    with pytest.raises(ValueError, match="level must be one of"):
+    with pytest.raises(ParameterError, match="level must be one of"):
         redivide(resp, level="street")
-    with pytest.raises(ValueError, match="min_segment_m"):
+    with pytest.raises(ParameterError, match="min_segment_m"):
         redivide(resp, level="district", min_segment_m=-5)
+    with pytest.raises(ParameterError, match="min_share"):
+        redivide(resp, level="district", min_share=1.5)
+    plan = redivide(resp, level="district")
+    with pytest.raises(ParameterError, match="tolerance_m"):
+        plan.apply_edits(collection(), tolerance_m=float("inf"))
+    with pytest.raises(ParameterError, match="lang"):
+        plan.write_tables(tmp_path / "plan.xlsx", lang="fr")
+    with pytest.raises(ParameterError, match="lang"):
+        plan.diff().write(tmp_path / "diff.csv", lang="fr")
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_plan_is_a_frozen_dataclass_sharing_its_tables(resp: rm.Responsibility) -> None:
+    plan = redivide(resp, level="district", policy="split")
+    assert dataclasses.is_dataclass(plan)
+    assert plan.segments is plan.segments  # no copy on every read
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        plan.level = "city"  # type: ignore[misc]
+    edited = plan.apply_edits(collection(feature({"action": "split"}, point(3000, 1000))))
+    # an edit changes the segments, log and edits; the rest is shared
+    assert edited.units is plan.units
+    assert edited.baseline is plan.baseline
+    assert edited.unmatched is plan.unmatched
+    assert (plan.log, plan.edits) == ([], [])
+    assert len(edited.log) == len(edited.edits) == 1
+    renamed = dataclasses.replace(plan, policy="by hand")
+    assert renamed.segments is plan.segments
+    assert "policy='by hand'" in repr(renamed)
 
 
 # ------------------------------------------------------------------ stable ids
@@ -269,6 +298,25 @@ def test_current_errors(resp: rm.Responsibility, tmp_path: Path) -> None:
     bad.to_csv(path, index=False)
     with pytest.raises(SchemaError, match=r"rows 2 .*'T2'"):
         redivide(resp, level="district", current=path)
+
+
+@pytest.mark.parametrize("suffix", ["", ".csv", ".xlsx"])
+def test_a_blank_official_unit_is_missing(
+    resp: rm.Responsibility, tmp_path: Path, suffix: str
+) -> None:
+    """One missing-text rule: a blank unit cell is no unit, in a frame or in a file."""
+    table = official_table().assign(unit_id=["A", " ", "A", None])
+    current: object = table
+    if suffix:
+        current = tmp_path / f"official{suffix}"
+        if suffix == ".csv":
+            table.to_csv(current, index=False)
+        else:
+            table.to_excel(current, index=False)
+    plan = redivide(resp, level="district", current=current)
+    assert plan.current["segment"].tolist() == ["T1"]
+    unmatched = plan.diff().unmatched.set_index("segment")["reason"]
+    assert unmatched["T2"] == unmatched["T3"] == "no responsible unit in column 'unit_id'"
 
 
 def test_current_units_lifted_to_level(demo: rm.Responsibility) -> None:
@@ -519,16 +567,16 @@ def test_export_tables(demo: rm.Responsibility, tmp_path: Path, lang: str) -> No
 
 
 def test_names_and_previous_holders_match_references(demo: rm.Responsibility) -> None:
-    from rivermap.redivide import _names_each, _names_of, _overlay
+    from rivermap._current import names_each, names_of, overlay
 
     plan = redivide(demo, level="district", policy="majority")
     seg = plan.segments
     uname = pd.Series(demo.units["name"].to_numpy(), index=demo.units["unit_id"].astype(str))
     values = pd.Series([*seg["unit_id"], "330106;330108", "(unassigned)", None, "nope"])
-    assert _names_each(values, uname) == [_names_of(v, uname) for v in values]
+    assert names_each(values, uname) == [names_of(v, uname) for v in values]
     # previous: the baseline holders of each segment's stretches, once each, in order
-    base = plan._baseline
-    ov = _overlay(seg, base)
+    base = plan.baseline
+    ov = overlay(seg, base)
     ov = ov[(ov["li"] >= 0) & (ov["ri"] >= 0)]
     for i, prev in enumerate(seg["previous"]):
         holders = base["unit"].to_numpy()[ov.loc[ov["li"] == i, "ri"].to_numpy()]
