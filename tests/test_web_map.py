@@ -499,7 +499,7 @@ def test_map_words_are_the_words_of_rivermap_text(demo, lang) -> None:
     assert ui
     assert all(words[key.removeprefix("ui.")] == text.term(key, lang) for key in ui)
     # reach kinds: the words of the kind column, the first letter raised to start a line
-    for key, kind in (("boundary_reach", "boundary"), ("outside", "outside")):
+    for key, kind in (("boundary_reach", "boundary"), ("outside_reach", "outside")):
         word = text.term(f"kind.{kind}", lang)
         assert words[key] == word[:1].upper() + word[1:]
     reasons = [text.term("reason.crosses", lang), text.term("reason.boundary", lang)]
@@ -807,7 +807,7 @@ def test_legend_stays_inside_the_map_and_toggles(chromium, demo, demo_page_file,
         assert shut["collapsed"]  # more than 12 districts: opens collapsed
         assert not shut["listShown"]
         assert shut["toggle"] == ["展开 ▾", "false"]
-        assert shut["styles"] == ["界河段", "需关注的河流", "区域外"]  # river styles stay
+        assert shut["styles"] == ["界河段", "需关注的河流", "区域外河段"]  # river styles stay
         assert _inside(shut["legend"], shut["map"])
         page.click(".rm-legend-toggle")
         opened = page.evaluate(LEGEND_BOXES)

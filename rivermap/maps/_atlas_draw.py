@@ -271,7 +271,7 @@ def reach_legend(
         labels.append(term("atlas.boundary_shared", lang))
     if OUTSIDE in present:
         handles.append(legend_line(color=_style.OUTSIDE_COLOUR, lw=1.0))
-        labels.append(term("atlas.no_chief", lang))
+        labels.append(term("atlas.outside", lang))
     if context:
         handles.append(legend_line(color=CONTEXT_RIVER, lw=0.8))
         labels.append(term("atlas.other_reaches", lang))

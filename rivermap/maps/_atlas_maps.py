@@ -114,7 +114,7 @@ def _chief_legend(
     labels = [s.label for s in shown]
     if NO_CHIEF in present:
         handles.append(legend_line(color=_style.OUTSIDE_COLOUR, lw=0.6))
-        labels.append(term("atlas.no_chief", lang))
+        labels.append(term("atlas.outside", lang))
     return handles, labels
 
 

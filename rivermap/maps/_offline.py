@@ -478,7 +478,8 @@ RIVERMAP_JS = r"""
       row(d, T.from_to, fmtKm(p.a) + "–" + fmtKm(p.b) + " " + T.km);
       if (p.k === "b") el("div", "rm-row", T.boundary_reach, d);
       unitsLines(d, p, true);
-      if (flags[p.r]) el("div", "rm-row rm-flag", T.flag + ": " + flags[p.r].reasons.join(", "), d);
+      var f = flags[p.r];
+      if (f) el("div", "rm-row rm-flag", T.flag + ": " + f.reasons.join(T.list_sep), d);
       return d;
     }
     function flagBlock(parent, f) {
@@ -497,7 +498,7 @@ RIVERMAP_JS = r"""
         }).join(""), tr);
       });
       if (f.handovers !== null) row(b, T.handovers, f.handovers);
-      row(b, T.reasons, f.reasons.join(", "));
+      row(b, T.reasons, f.reasons.join(T.list_sep));
       if (f.severity !== null) row(b, T.severity, f.severity.toFixed(2));
       if (f.proposal) row(b, T.proposal, f.proposal);
     }
@@ -776,7 +777,7 @@ RIVERMAP_JS = r"""
         if (kinds.b) item(styles, D.colours.boundary, "7 5", 3, 1, T.boundary_reach);
         if (flagged.length) item(styles, D.colours.flag, null, 8, 0.4, T.flagged);
         if (D.plan) item(styles, D.colours.plan, null, 7, 0.45, T.plan);
-        if (kinds.o) item(styles, D.colours.outside, "2 4", 2, 1, T.outside);
+        if (kinds.o) item(styles, D.colours.outside, "2 4", 2, 1, T.outside_reach);
         if (styles.childNodes.length === 1) body.removeChild(styles);
 
         var toggle = null;

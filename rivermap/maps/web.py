@@ -45,7 +45,7 @@ from rivermap.maps._offline import (
     make_offline,
 )
 from rivermap.params import check_choice, check_lang, check_length, check_level
-from rivermap.text import TERMS, level_label, reason_labels, term, text_or, texts
+from rivermap.text import TERMS, level_label, list_separator, reason_labels, term, text_or, texts
 
 __all__ = ["BASEMAPS", "responsibility_map", "save_html"]
 
@@ -392,12 +392,16 @@ def _map_data(
 def script_texts(lang: str) -> dict[str, str]:
     """Return the words of the map's script: every ``ui.`` term, by its key without ``ui.``.
 
+    ``list_sep`` is what stands between the items of a list (、 or ", "), as in
+    the tables.
+
     Examples
     --------
     >>> script_texts("zh")["boundary_reach"], script_texts("en")["search"]
     ('界河段', 'Search a river or unit…')
     """
-    return {key.removeprefix("ui."): term(key, lang) for key in TERMS if key.startswith("ui.")}
+    words = {key.removeprefix("ui."): term(key, lang) for key in TERMS if key.startswith("ui.")}
+    return words | {"list_sep": list_separator(lang)}
 
 
 # -------------------------------------------------------------------- units
