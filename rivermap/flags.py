@@ -324,21 +324,23 @@ def _flags_at(
     members = pd.Series(
         cr_keep["unit"].to_numpy(dtype=object), index=cr_keep["river_id"].to_numpy()
     )
-    out = pd.DataFrame(
-        {
-            "river_id": keep.astype(str),
-            "name": names.reindex(keep).to_numpy(dtype=object),
-            "level": level,
-            **_unit_lists(cr_keep, riv.cr_code[flagged[riv.cr_code]], unit_name),
-            **{col: values[flagged] for col, values in m.items() if col in FLAG_COLUMNS},
-            "reasons": reasons[flagged],
-            "severity": np.round(_severity(m)[flagged], 3),
-            **proposal_fields(pruns, psegs, keep).reindex(keep).to_dict("series"),
-            "parent_unit": lowest_common_ancestor(units, members, levels)
-            .reindex(keep)
-            .to_numpy(dtype=object),
-        }
-    )
+    columns: dict[str, Any] = {
+        "river_id": keep.astype(str),
+        "name": names.reindex(keep).to_numpy(dtype=object),
+        "level": level,
+        **_unit_lists(cr_keep, riv.cr_code[flagged[riv.cr_code]], unit_name),
+        **{col: values[flagged] for col, values in m.items() if col in FLAG_COLUMNS},
+        "reasons": reasons[flagged],
+        "severity": np.round(_severity(m)[flagged], 3),
+        **{
+            str(col): values.to_numpy()
+            for col, values in proposal_fields(pruns, psegs, keep).reindex(keep).items()
+        },
+        "parent_unit": lowest_common_ancestor(units, members, levels)
+        .reindex(keep)
+        .to_numpy(dtype=object),
+    }
+    out = pd.DataFrame(columns)
     out["proposal"], out["proposal_zh"] = proposal_texts(out, psegs, pruns, unit_name)
     return _typed(out)
 
