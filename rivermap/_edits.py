@@ -23,7 +23,7 @@ import pandas as pd
 import pyproj
 import shapely
 
-from rivermap._current import by_unit, finish_segments, names_of, pieces_of, river_names
+from rivermap._segments import by_unit, finish_segments, names_of, pieces_of, river_names
 from rivermap.errors import CRSError, DataError, SchemaError, format_ids
 from rivermap.io import read_vector
 from rivermap.params import check_length

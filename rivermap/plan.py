@@ -22,7 +22,7 @@ import pandas as pd
 import pyogrio
 import pyproj
 
-from rivermap import _current, _edits
+from rivermap import _current, _edits, _plan_diff
 from rivermap._package import metadata_table, open_package, read_simple_geometries
 from rivermap.io import atomic_output, check_output, write_tables
 from rivermap.params import EDIT_TOLERANCE_M, check_lang
@@ -203,7 +203,7 @@ class Plan:
         -------
         PlanDiff
         """
-        changes, units = _current.compare(self)
+        changes, units = _plan_diff.compare(self)
         return PlanDiff(changes, units, self.unmatched)
 
     def apply_edits(self, edits: Any, *, tolerance_m: float = EDIT_TOLERANCE_M) -> Plan:

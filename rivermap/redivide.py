@@ -32,7 +32,8 @@ import numpy as np
 import pandas as pd
 import pyproj
 
-from rivermap._current import UNMATCHED, finish_segments, normalise_current
+from rivermap._current import UNMATCHED, normalise_current
+from rivermap._segments import finish_segments
 from rivermap.errors import SchemaError
 from rivermap.params import (
     EDIT_TOLERANCE_M,

@@ -567,7 +567,8 @@ def test_export_tables(demo: rm.Responsibility, tmp_path: Path, lang: str) -> No
 
 
 def test_names_and_previous_holders_match_references(demo: rm.Responsibility) -> None:
-    from rivermap._current import names_each, names_of, overlay
+    from rivermap._chainage import overlay
+    from rivermap._segments import names_each, names_of
 
     plan = redivide(demo, level="district", policy="majority")
     seg = plan.segments

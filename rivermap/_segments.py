@@ -1,0 +1,163 @@
+"""A plan's segments: stretches with one unit each, numbered, named and cut out of the rivers.
+
+:func:`finish_segments` turns stretches with a unit into a plan's segments:
+ids ``{river_id}-{k}`` in chainage order, the river's and the unit's names, who
+held each stretch before (an overlay with the baseline, see
+:func:`rivermap._chainage.overlay`) and its line (:func:`rivermap._chainage.cut`).
+:func:`rivermap.redivide` and the planner's edits (:mod:`rivermap._edits`) both
+end here. The naming helpers read unit and river names for the plan's tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+
+from rivermap._chainage import FloatArray, ObjArray, cut, overlay
+from rivermap.runs import join_groups
+from rivermap.text import term, text_or, texts
+
+__all__ = [
+    "UNASSIGNED",
+    "by_unit",
+    "finish_segments",
+    "names_each",
+    "names_of",
+    "pieces_of",
+    "river_names",
+]
+
+#: The holder of a stretch nobody holds, in the diff.
+UNASSIGNED = "(unassigned)"
+
+
+def by_unit(units: pd.DataFrame, column: str) -> pd.Series:
+    """Return a column of the unit table indexed by ``unit_id`` (as text)."""
+    return pd.Series(units[column].to_numpy(dtype=object), index=units["unit_id"].astype(str))
+
+
+def river_names(segments: pd.DataFrame, baseline: pd.DataFrame) -> dict[str, Any]:
+    """Return the name of every river of the segments, None for rivers only the baseline has."""
+    names = dict(zip(segments["river_id"].astype(str), segments["name"], strict=True))
+    for rid in baseline["river_id"].astype(str).unique():
+        names.setdefault(rid, None)
+    return names
+
+
+def names_of(units: Any, uname: pd.Series | Mapping[str, Any]) -> str:
+    """Return the names of ``";"``-joined unit ids (the id where a unit has no name).
+
+    ``"(unassigned)"`` reads in both languages; missing text gives ``""``.
+    """
+    ids = text_or(units)
+    if ids is None:
+        return ""
+    if ids == UNASSIGNED:
+        return f"{term('plan.unassigned', 'zh')} {term('plan.unassigned', 'en')}"
+    return ";".join(str(uname.get(u, u)) for u in ids.split(";"))
+
+
+def names_each(units: pd.Series, uname: pd.Series) -> list[str]:
+    """Return :func:`names_of` of every value, worked out once per distinct value."""
+    codes, uniq = pd.factorize(pd.Series(units.to_numpy(dtype=object), dtype=object))
+    lookup = dict(zip(uname.index, uname.to_numpy(dtype=object), strict=False))
+    if len(lookup) != len(uname):  # repeated unit ids: keep Series.get's answer
+        lookup = {u: uname.get(u, u) for u in uname.index.unique()}
+    names = np.array([names_of(u, lookup) for u in uniq] + [""], dtype=object)
+    return names[codes].tolist()
+
+
+def pieces_of(segments: pd.DataFrame) -> gpd.GeoDataFrame:
+    """Return the segments' stretches and lines (``river_id``, ``from_m``, ``to_m``) to cut from."""
+    return gpd.GeoDataFrame(
+        segments[["river_id", "from_m", "to_m"]].copy(),
+        geometry=segments.geometry.to_numpy(),
+        crs=segments.crs,
+    )
+
+
+def finish_segments(
+    frame: pd.DataFrame,
+    pieces: gpd.GeoDataFrame,
+    metric: pyproj.CRS,
+    names: Mapping[str, Any] | pd.Series,
+    units: pd.DataFrame,
+    baseline: pd.DataFrame,
+) -> gpd.GeoDataFrame:
+    """Return segments numbered, named and cut from stretches with one unit each.
+
+    Parameters
+    ----------
+    frame
+        The stretches and their units (``river_id``, ``from_m``, ``to_m``,
+        ``unit_id``), any order.
+    pieces
+        Lines tiling the rivers (see :func:`cut`).
+    metric
+        The CRS chainages are measured in.
+    names
+        River names by ``river_id``.
+    units
+        The unit table (``unit_id``, ``name``, ``level``).
+    baseline
+        Who held what before (``river_id``, ``from_m``, ``to_m``, ``unit``,
+        ``state``), for ``previous`` and ``boundary_m``.
+
+    Returns
+    -------
+    GeoDataFrame
+        :data:`rivermap.plan.SEGMENT_COLUMNS` and the lines, in the pieces' CRS.
+    """
+    f = frame.sort_values(["river_id", "from_m"], kind="stable").reset_index(drop=True)
+    k = f.groupby("river_id").cumcount() + 1
+    uid = f["unit_id"].astype(object)
+    prev, bnd = _previous(f, baseline)
+    name_map = pd.Series(names) if not isinstance(names, pd.Series) else names
+    out = pd.DataFrame(
+        {
+            "segment_id": (f["river_id"].astype(str) + "-" + k.astype(str)).astype("str"),
+            "river_id": f["river_id"].astype("str"),
+            "name": f["river_id"].map(name_map).astype("str"),
+            "from_m": f["from_m"].astype(float),
+            "to_m": f["to_m"].astype(float),
+            "length_m": (f["to_m"] - f["from_m"]).astype(float),
+            "unit_id": uid.astype("str"),
+            "unit_name": uid.map(by_unit(units, "name")).astype("str"),
+            "unit_level": uid.map(by_unit(units, "level")).astype("str"),
+            "previous": pd.Series(prev, dtype="str"),
+            "boundary_m": bnd,
+        }
+    )
+    geoms = cut(pieces, f[["river_id", "from_m", "to_m"]], metric)
+    return gpd.GeoDataFrame(out, geometry=geoms, crs=pieces.crs)
+
+
+def _previous(segs: pd.DataFrame, baseline: pd.DataFrame) -> tuple[ObjArray, FloatArray]:
+    """Return who held each segment's stretches before, and its length along boundaries."""
+    ov = overlay(segs, baseline)
+    ov = ov[(ov["li"] >= 0) & (ov["ri"] >= 0)]
+    holder = baseline["unit"].to_numpy(dtype=object)[ov["ri"].to_numpy()]
+    state = baseline["state"].to_numpy(dtype=object)[ov["ri"].to_numpy()]
+    length = (ov["to_m"] - ov["from_m"]).to_numpy(dtype=float)
+    frame = pd.DataFrame(
+        {
+            "seg": ov["li"].to_numpy(),
+            "holder": holder,
+            "bnd": np.where(state == "boundary", length, 0.0),
+        }
+    )
+    # who held it: every holder's ids ("A;B" for both banks) once, in order of appearance
+    text = pd.Series(frame["holder"].to_numpy(dtype=object), dtype=object).map(str)
+    tokens = text.str.split(";").explode()
+    prev = join_groups(
+        tokens.to_numpy(dtype=object), frame["seg"].to_numpy()[tokens.index], ";", unique=True
+    )
+    bnd = frame.groupby("seg")["bnd"].sum()
+    idx = pd.RangeIndex(len(segs))
+    prev_arr = texts(prev.reindex(idx).to_numpy(dtype=object))
+    return prev_arr, bnd.reindex(idx, fill_value=0.0).to_numpy(dtype=float)
