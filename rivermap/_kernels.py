@@ -5,10 +5,17 @@ expressions they pass over the data a dozen times and hold large temporaries;
 here each is one pass, compiled once by numba and cached on disk, and run
 without the GIL so that :func:`rivermap.assign` threads work in parallel.
 
-Every kernel takes and returns plain numpy arrays; the geometry decisions
-(what is a crossing, which side is entered, the stretch of a segment near an
-edge) are documented in :mod:`rivermap.assign`, and the tests check the
+Every public kernel takes and returns plain numpy arrays; the geometry
+decisions (what is a crossing, which side is entered, the stretch of a segment
+near an edge) are documented in :mod:`rivermap.assign`, and the tests check the
 kernels against direct numpy and shapely computations.
+
+Each kernel is a loop that calls named steps, themselves compiled. The steps
+of the innermost loops take numbers (a segment or a box as a tuple of four),
+not arrays: numba counts the references to every array passed to a function
+that branches, an atomic operation that would cost more than the step itself.
+Steps that take arrays either do not branch (:func:`_row`, the ``_put_*``
+writers) or run once per river or per call.
 """
 
 from __future__ import annotations
@@ -28,6 +35,8 @@ CLEAN_EPS = 1e-6  # a crossing this far (as a parameter) from every end is clean
 PARALLEL_EPS = 1e-12  # sine of the angle below which two segments are parallel
 RUN_SEGMENTS = 16  # river segments looked up in the edge grid at a time
 
+Quad = tuple[float, float, float, float]  # a segment (x0, y0, x1, y1) or a box
+
 
 def _jit(func: _F) -> _F:
     """Compile ``func`` without the GIL (threads run kernels in parallel), cached on disk.
@@ -43,12 +52,48 @@ def _jit(func: _F) -> _F:
 
 @_jit
 def _grow(a: np.ndarray, n: int) -> np.ndarray:
-    """A copy of ``a`` with room for at least ``n`` items (at least twice as many)."""
+    """Copy ``a`` into a longer array, with room for at least ``n`` items (and twice ``a``)."""
     out = np.empty(max(2 * len(a), n, 16), dtype=a.dtype)
     out[: len(a)] = a
     return out
 
 
+@_jit
+def _row(a: np.ndarray, i: int) -> Quad:
+    """Return row ``i`` of an (n, 4) array as a tuple."""
+    return a[i, 0], a[i, 1], a[i, 2], a[i, 3]
+
+
+@_jit
+def _run_end(values: np.ndarray, a: int) -> int:
+    """Return the end of the run of equal values that starts at ``a``."""
+    b = a
+    while b < len(values) and values[b] == values[a]:
+        b += 1
+    return b
+
+
+@_jit
+def _first_rows(river: np.ndarray, n_rivers: int) -> np.ndarray:
+    """Return where each river's rows start in rows sorted by ``river`` (and where they end)."""
+    first = np.zeros(n_rivers + 1, dtype=np.int64)
+    for i in range(len(river)):
+        first[river[i] + 1] += 1
+    for r in range(n_rivers):
+        first[r + 1] += first[r]
+    return first
+
+
+@_jit
+def _point_at(seg: Quad, seg_start: float, seg_end: float, chain: float) -> tuple[float, float]:
+    """Return the point of segment ``seg`` at chainage ``chain``, clamped to the segment."""
+    seglen = seg_end - seg_start
+    t = (chain - seg_start) / seglen if seglen > 0 else 0.0
+    t = min(max(t, 0.0), 1.0)
+    return seg[0] + t * (seg[2] - seg[0]), seg[1] + t * (seg[3] - seg[1])
+
+
+# ================================================================ segments
 @_jit
 def segments(
     coords: np.ndarray,
@@ -57,7 +102,7 @@ def segments(
     part_river: np.ndarray,
     same_crs: bool,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """River segments from the vertices of line parts, with chainage.
+    """Build river segments from the vertices of line parts, with chainage.
 
     ``coords`` are the vertices in the caller's CRS and ``metric`` the same
     vertices in metres (with ``same_crs``, ``coords`` themselves, and the two
@@ -111,6 +156,7 @@ def segments(
     return oxy, xy, part, start, end
 
 
+# ==================================================================== scan
 @_jit
 def scan(
     xy: np.ndarray,
@@ -136,16 +182,19 @@ def scan(
 ) -> tuple[
     np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray
 ]:
-    """Crossings of river segments with boundary sub-edges, and the stretches near them.
+    """Find the crossings of river segments with boundary sub-edges, and the stretches near them.
 
     ``xy`` holds the river segments (x0, y0, x1, y1); ``sub`` the boundary
     sub-edges, ``sub_dir`` their lengths and unit directions (length, ux, uy),
     and ``box`` their boxes padded by ``tol`` (x0, y0, x1, y1), each
     registered under every cell it touches of a grid of ``cell`` metres (cell
     ``k``, ``ix * n_y + iy``, holds ``owner[cell_start[k]:cell_start[k + 1]]``).
-    Segments are looked up ``RUN_SEGMENTS`` at a time by the box of the run; a
-    (run, sub-edge) pair found in several cells is taken in the cell holding the
-    lower left corner of the boxes' overlap.
+
+    Segments are looked up ``RUN_SEGMENTS`` at a time by the box of the run
+    (:func:`_candidates`). Each segment of the run then meets each candidate
+    whose box overlaps its own: :func:`_may_meet` rules most pairs out at once;
+    :func:`_intersect` finds where the two cross, and :func:`_near_range` the
+    stretch of the segment within ``tol`` of the sub-edge.
 
     Returns
     -------
@@ -161,172 +210,63 @@ def scan(
     """
     n = len(start)
     cap = max(1024, n // 4)
-    c_seg = np.empty(cap, dtype=np.int64)
-    c_chain = np.empty(cap)
-    c_ent = np.empty(cap, dtype=np.int64)
-    c_ext = np.empty(cap, dtype=np.int64)
-    n_c = 0
-    n_seg = np.empty(cap, dtype=np.int64)
-    n_t0 = np.empty(cap)
-    n_t1 = np.empty(cap)
-    n_edge = np.empty(cap, dtype=np.int64)
-    n_same = np.empty(cap, dtype=np.bool_)
-    n_n = 0
+    i8 = np.int64
+    # crossings: segment, chainage, unit entered, unit left
+    cross = (
+        np.empty(cap, dtype=i8),
+        np.empty(cap),
+        np.empty(cap, dtype=i8),
+        np.empty(cap, dtype=i8),
+    )
+    # near stretches: segment, its parameters t0 and t1, edge, same direction
+    near = (
+        np.empty(cap, dtype=i8),
+        np.empty(cap),
+        np.empty(cap),
+        np.empty(cap, dtype=i8),
+        np.empty(cap, dtype=np.bool_),
+    )
+    n_c = n_n = 0
+    grid = (origin_x, origin_y, cell, n_x, n_y)
     cand = np.empty(256, dtype=np.int64)
-    near_on = tol > 0
-    tol2 = tol * tol
     k0 = 0
     while k0 < n:
         # a run: up to RUN_SEGMENTS consecutive segments of one part
         k1 = k0 + 1
         while k1 < n and k1 - k0 < RUN_SEGMENTS and part[k1] == part[k0]:
             k1 += 1
-        rx0, ry0, rx1, ry1 = np.inf, np.inf, -np.inf, -np.inf
-        for k in range(k0, k1):
-            rx0 = min(rx0, xy[k, 0], xy[k, 2])
-            rx1 = max(rx1, xy[k, 0], xy[k, 2])
-            ry0 = min(ry0, xy[k, 1], xy[k, 3])
-            ry1 = max(ry1, xy[k, 1], xy[k, 3])
-        ix0 = max(math.floor((rx0 - origin_x) / cell), 0)
-        iy0 = max(math.floor((ry0 - origin_y) / cell), 0)
-        ix1 = min(math.floor((rx1 - origin_x) / cell), n_x - 1)
-        iy1 = min(math.floor((ry1 - origin_y) / cell), n_y - 1)
-        n_cand = 0
-        for ix in range(ix0, ix1 + 1):
-            for iy in range(iy0, iy1 + 1):
-                key = ix * n_y + iy
-                for pos in range(cell_start[key], cell_start[key + 1]):
-                    s = owner[pos]
-                    if rx0 > box[s, 2] or box[s, 0] > rx1 or ry0 > box[s, 3] or box[s, 1] > ry1:
-                        continue
-                    cx = math.floor((max(rx0, box[s, 0]) - origin_x) / cell)
-                    cy = math.floor((max(ry0, box[s, 1]) - origin_y) / cell)
-                    if cx != ix or cy != iy:
-                        continue
-                    if n_cand == len(cand):
-                        cand = _grow(cand, n_cand + 1)
-                    cand[n_cand] = s
-                    n_cand += 1
+        cand, n_cand = _candidates(xy, k0, k1, cell_start, owner, box, grid, cand)
+        # room for two crossings and one stretch per (segment, candidate)
+        room = 2 * n_cand * (k1 - k0)
+        if n_c + room > len(cross[0]):
+            cross = _grow_crossings(cross, n_c + room)
+        if n_n + room > len(near[0]):
+            near = _grow_near(near, n_n + room)
         for k in range(k0, k1):
             if not n_cand or end[k] <= start[k]:
                 continue
-            px, py = xy[k, 0], xy[k, 1]
-            rx, ry = xy[k, 2] - px, xy[k, 3] - py
-            sx0, sx1 = min(xy[k, 0], xy[k, 2]), max(xy[k, 0], xy[k, 2])
-            sy0, sy1 = min(xy[k, 1], xy[k, 3]), max(xy[k, 1], xy[k, 3])
-            seglen = end[k] - start[k]
-            rr = rx * rx + ry * ry
+            seg = _row(xy, k)
+            seg_box = _bounds(seg)
             for j in range(n_cand):
                 s = cand[j]
-                if sx0 > box[s, 2] or box[s, 0] > sx1 or sy0 > box[s, 3] or box[s, 1] > sy1:
+                if _apart(seg_box, _row(box, s)):
                     continue
-                edge = parent[s]
-                qx, qy = sub[s, 0], sub[s, 1]
-                sx, sy = sub[s, 2] - qx, sub[s, 3] - qy
-                wx, wy = qx - px, qy - py
-                slen, ux, uy = sub_dir[s, 0], sub_dir[s, 1], sub_dir[s, 2]
-                dx, dy = px - qx, py - qy
-                a0, a1 = dx * ux + dy * uy, rx * ux + ry * uy
-                c0, c1 = -dx * uy + dy * ux, -rx * uy + ry * ux
-                # The segment's ends lie c0 and c0 + c1 from the edge's line. Both on one
-                # side, clear of rounding: no crossing; clear of tol too: no stretch either.
-                may_cross = may_near = True
-                if c0 * (c0 + c1) > 0:
-                    d_min = min(abs(c0), abs(c0 + c1))
-                    d_max = max(abs(c0), abs(c0 + c1))
-                    may_cross = d_min <= 1e-8 * d_max + 1e-12
-                    may_near = d_min <= tol + 1e-9 * (tol + d_max) + 1e-9
-                if not may_cross and not (near_on and may_near):
-                    continue
-                # ---- crossing (one row, or two for a collinear overlap)
-                if n_c + 2 > len(c_seg):
-                    c_seg = _grow(c_seg, n_c + 2)
-                    c_chain = _grow(c_chain, n_c + 2)
-                    c_ent = _grow(c_ent, n_c + 2)
-                    c_ext = _grow(c_ext, n_c + 2)
+                edge = _row(sub, s)
+                frame = _edge_frame(seg, edge, sub_dir[s, 1], sub_dir[s, 2])
+                may_cross, may_near = _may_meet(frame, tol)
                 if may_cross:
-                    denom = rx * sy - ry * sx
-                    scale = math.sqrt(rr * (sx * sx + sy * sy))
-                    if abs(denom) > PARALLEL_EPS * scale:
-                        t = (wx * sy - wy * sx) / denom
-                        u = (wx * ry - wy * rx) / denom
-                        if -PARAM_EPS <= t <= 1 + PARAM_EPS and -PARAM_EPS <= u <= 1 + PARAM_EPS:
-                            clean = CLEAN_EPS < t < 1 - CLEAN_EPS and CLEAN_EPS < u < 1 - CLEAN_EPS
-                            entered = exited = unknown
-                            if clean and shared[edge]:
-                                # cross(edge, river) > 0 (denom < 0): into the edge's left side
-                                entered = left[edge] if denom < 0 else right[edge]
-                                exited = right[edge] if denom < 0 else left[edge]
-                            c_seg[n_c] = k
-                            c_chain[n_c] = start[k] + min(max(t, 0.0), 1.0) * seglen
-                            c_ent[n_c], c_ext[n_c] = entered, exited
-                            n_c += 1
-                    else:
-                        # collinear: the edge's ends projected on the segment, where they overlap it
-                        off = abs(wx * ry - wy * rx) / math.sqrt(rr)
-                        if off <= 1e-9 * max(1.0, math.sqrt(rr)):
-                            ta = (wx * rx + wy * ry) / rr
-                            tb = ((wx + sx) * rx + (wy + sy) * ry) / rr
-                            lo_t = max(min(ta, tb), 0.0)
-                            hi_t = min(max(ta, tb), 1.0)
-                            if lo_t <= hi_t:
-                                c_seg[n_c] = k
-                                c_chain[n_c] = start[k] + lo_t * seglen
-                                c_ent[n_c], c_ext[n_c] = unknown, unknown
-                                c_seg[n_c + 1] = k
-                                c_chain[n_c + 1] = start[k] + hi_t * seglen
-                                c_ent[n_c + 1], c_ext[n_c + 1] = unknown, unknown
-                                n_c += 2
-                if not near_on or not may_near:
-                    continue
-                # ---- the stretch within tol: the line clipped by the edge's stadium
-                r_lo, r_hi = 0.0, 1.0
-                for which in range(2):
-                    if which == 0:
-                        v0, v1, vmin, vmax = a0, a1, 0.0, slen
-                    else:
-                        v0, v1, vmin, vmax = c0, c1, -tol, tol
-                    if v1 == 0:
-                        if vmin <= v0 <= vmax:
-                            t_lo, t_hi = -np.inf, np.inf
-                        else:
-                            t_lo, t_hi = np.inf, -np.inf
-                    else:
-                        ta = (vmin - v0) / v1
-                        tb = (vmax - v0) / v1
-                        t_lo, t_hi = min(ta, tb), max(ta, tb)
-                    r_lo, r_hi = max(r_lo, t_lo), min(r_hi, t_hi)
-                lo_n, hi_n = np.inf, -np.inf
-                if r_lo <= r_hi:
-                    lo_n, hi_n = r_lo, r_hi
-                for which in range(2):
-                    if which == 0:
-                        ex, ey = px - qx, py - qy
-                    else:
-                        ex, ey = px - (qx + sx), py - (qy + sy)
-                    bb = 2.0 * (ex * rx + ey * ry)
-                    cc = ex * ex + ey * ey - tol2
-                    disc = bb * bb - 4.0 * rr * cc
-                    if disc >= 0:
-                        root = math.sqrt(disc)
-                        d_lo = max((-bb - root) / (2.0 * rr), 0.0)
-                        d_hi = min((-bb + root) / (2.0 * rr), 1.0)
-                        if d_lo <= d_hi:
-                            lo_n, hi_n = min(lo_n, d_lo), max(hi_n, d_hi)
-                if hi_n > lo_n:
-                    if n_n == len(n_seg):
-                        n_seg = _grow(n_seg, n_n + 1)
-                        n_t0 = _grow(n_t0, n_n + 1)
-                        n_t1 = _grow(n_t1, n_n + 1)
-                        n_edge = _grow(n_edge, n_n + 1)
-                        n_same = _grow(n_same, n_n + 1)
-                    n_seg[n_n] = k
-                    n_t0[n_n] = lo_n
-                    n_t1[n_n] = hi_n
-                    n_edge[n_n] = edge
-                    n_same[n_n] = rx * sx + ry * sy >= 0
-                    n_n += 1
+                    hits, t_a, t_b, into = _intersect(seg, edge)
+                    e = parent[s]
+                    sides = _sides(into, shared[e], left[e], right[e], unknown)
+                    _put_crossings(cross, n_c, k, start[k], end[k], t_a, t_b, sides)
+                    n_c += hits
+                if may_near:
+                    lo, hi, same = _near_range(seg, edge, frame, sub_dir[s, 0], tol)
+                    _put_near(near, n_n, k, lo, hi, parent[s], same)
+                    n_n += int(hi > lo)
         k0 = k1
+    c_seg, c_chain, c_ent, c_ext = cross
+    n_seg, n_t0, n_t1, n_edge, n_same = near
     return (
         c_seg[:n_c].copy(),
         c_chain[:n_c].copy(),
@@ -339,6 +279,292 @@ def scan(
     )
 
 
+@_jit
+def _grow_crossings(
+    cross: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], n: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Copy the crossings' arrays into longer ones, with room for at least ``n`` rows."""
+    seg, chain, ent, ext = cross
+    return _grow(seg, n), _grow(chain, n), _grow(ent, n), _grow(ext, n)
+
+
+@_jit
+def _grow_near(
+    near: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray], n: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Copy the near stretches' arrays into longer ones, with room for at least ``n`` rows."""
+    seg, t0, t1, edge, same = near
+    return _grow(seg, n), _grow(t0, n), _grow(t1, n), _grow(edge, n), _grow(same, n)
+
+
+@_jit
+def _bounds(seg: Quad) -> Quad:
+    """Return the box (x0, y0, x1, y1) of segment ``seg``."""
+    return min(seg[0], seg[2]), min(seg[1], seg[3]), max(seg[0], seg[2]), max(seg[1], seg[3])
+
+
+@_jit
+def _apart(a: Quad, b: Quad) -> bool:
+    """Tell whether boxes ``a`` and ``b`` (x0, y0, x1, y1) do not overlap."""
+    return a[0] > b[2] or b[0] > a[2] or a[1] > b[3] or b[1] > a[3]
+
+
+@_jit
+def _candidates(
+    xy: np.ndarray,
+    k0: int,
+    k1: int,
+    cell_start: np.ndarray,
+    owner: np.ndarray,
+    box: np.ndarray,
+    grid: tuple[float, float, float, int, int],
+    cand: np.ndarray,
+) -> tuple[np.ndarray, int]:
+    """List the sub-edges whose boxes overlap the box of segments ``k0`` to ``k1 - 1``.
+
+    ``grid`` is (origin x, origin y, cell size, columns, rows). A sub-edge
+    registered in several of the run's cells is listed once: in the cell holding
+    the lower left corner of the two boxes' overlap. Returns ``cand`` (grown if
+    needed) and how many it holds.
+    """
+    origin_x, origin_y, cell, n_x, n_y = grid
+    run = (np.inf, np.inf, -np.inf, -np.inf)
+    for k in range(k0, k1):
+        x0, y0, x1, y1 = run
+        run = (
+            min(x0, xy[k, 0], xy[k, 2]),
+            min(y0, xy[k, 1], xy[k, 3]),
+            max(x1, xy[k, 0], xy[k, 2]),
+            max(y1, xy[k, 1], xy[k, 3]),
+        )
+    ix0 = max(math.floor((run[0] - origin_x) / cell), 0)
+    iy0 = max(math.floor((run[1] - origin_y) / cell), 0)
+    ix1 = min(math.floor((run[2] - origin_x) / cell), n_x - 1)
+    iy1 = min(math.floor((run[3] - origin_y) / cell), n_y - 1)
+    n_cand = 0
+    for ix in range(ix0, ix1 + 1):
+        for iy in range(iy0, iy1 + 1):
+            key = ix * n_y + iy
+            for pos in range(cell_start[key], cell_start[key + 1]):
+                s = owner[pos]
+                b = _row(box, s)
+                if _apart(run, b):
+                    continue
+                cx = math.floor((max(run[0], b[0]) - origin_x) / cell)
+                cy = math.floor((max(run[1], b[1]) - origin_y) / cell)
+                if cx != ix or cy != iy:
+                    continue
+                if n_cand == len(cand):
+                    cand = _grow(cand, n_cand + 1)
+                cand[n_cand] = s
+                n_cand += 1
+    return cand, n_cand
+
+
+@_jit
+def _edge_frame(seg: Quad, edge: Quad, ux: float, uy: float) -> Quad:
+    """Place segment ``seg`` in the frame of sub-edge ``edge``, of direction (ux, uy).
+
+    Returns ``a0, a1, c0, c1``: how far the segment's start lies along (a0) and
+    across (c0) the sub-edge's line from the sub-edge's start, and how each
+    changes from the segment's start to its end (a1, c1).
+    """
+    px, py = seg[0], seg[1]
+    rx, ry = seg[2] - px, seg[3] - py
+    dx, dy = px - edge[0], py - edge[1]
+    return dx * ux + dy * uy, rx * ux + ry * uy, -dx * uy + dy * ux, -rx * uy + ry * ux
+
+
+@_jit
+def _may_meet(frame: Quad, tol: float) -> tuple[bool, bool]:
+    """Tell whether a segment may cross a sub-edge, and whether it may come within ``tol``.
+
+    The segment's ends lie ``c0`` and ``c0 + c1`` from the sub-edge's line (see
+    :func:`_edge_frame`). Both on one side, clear of rounding: no crossing;
+    clear of ``tol`` too: no stretch either. No stretch at all when ``tol`` is 0.
+    """
+    c0, c1 = frame[2], frame[3]
+    if not c0 * (c0 + c1) > 0:
+        return True, tol > 0
+    d_min = min(abs(c0), abs(c0 + c1))
+    d_max = max(abs(c0), abs(c0 + c1))
+    may_cross = d_min <= 1e-8 * d_max + 1e-12
+    return may_cross, tol > 0 and d_min <= tol + 1e-9 * (tol + d_max) + 1e-9
+
+
+@_jit
+def _intersect(seg: Quad, edge: Quad) -> tuple[int, float, float, int]:
+    """Intersect segment ``seg``, ``p + t r``, with sub-edge ``edge``, ``q + u s``.
+
+    Returns ``hits, t_a, t_b, into``: no hit (0); one crossing (1) at ``t_a``
+    (clamped to the segment), with ``into`` +1 where the segment crosses cleanly
+    (away from every end) into the edge's left side, -1 into its right side,
+    0 when not clean; or a collinear overlap (2) from ``t_a`` to ``t_b``.
+    """
+    px, py = seg[0], seg[1]
+    rx, ry = seg[2] - px, seg[3] - py
+    qx, qy = edge[0], edge[1]
+    sx, sy = edge[2] - qx, edge[3] - qy
+    wx, wy = qx - px, qy - py
+    rr = rx * rx + ry * ry
+    denom = rx * sy - ry * sx
+    scale = math.sqrt(rr * (sx * sx + sy * sy))
+    if not abs(denom) > PARALLEL_EPS * scale:
+        return _overlap(rx, ry, sx, sy, wx, wy, rr)
+    t = (wx * sy - wy * sx) / denom
+    u = (wx * ry - wy * rx) / denom
+    if not (-PARAM_EPS <= t <= 1 + PARAM_EPS and -PARAM_EPS <= u <= 1 + PARAM_EPS):
+        return 0, 0.0, 0.0, 0
+    into = 0
+    if CLEAN_EPS < t < 1 - CLEAN_EPS and CLEAN_EPS < u < 1 - CLEAN_EPS:
+        # cross(edge, river) > 0 (denom < 0): into the edge's left side
+        into = 1 if denom < 0 else -1
+    t = min(max(t, 0.0), 1.0)
+    return 1, t, t, into
+
+
+@_jit
+def _overlap(
+    rx: float, ry: float, sx: float, sy: float, wx: float, wy: float, rr: float
+) -> tuple[int, float, float, int]:
+    """Overlap a segment with a parallel sub-edge, as :func:`_intersect` returns it.
+
+    Where the two lie on one line, the sub-edge's ends projected on the segment
+    give the overlap (2 hits); otherwise, or where they do not overlap, 0.
+    """
+    off = abs(wx * ry - wy * rx) / math.sqrt(rr)
+    if not off <= 1e-9 * max(1.0, math.sqrt(rr)):
+        return 0, 0.0, 0.0, 0
+    ta = (wx * rx + wy * ry) / rr
+    tb = ((wx + sx) * rx + (wy + sy) * ry) / rr
+    lo_t = max(min(ta, tb), 0.0)
+    hi_t = min(max(ta, tb), 1.0)
+    if not lo_t <= hi_t:
+        return 0, 0.0, 0.0, 0
+    return 2, lo_t, hi_t, 0
+
+
+@_jit
+def _sides(into: int, shared: bool, left: int, right: int, unknown: int) -> tuple[int, int]:
+    """Return the units entered and left by a crossing ``into`` a side of an edge.
+
+    ``into`` is as :func:`_intersect` gives it. The units are known only for a
+    clean crossing of an edge whose two sides share it.
+    """
+    if into == 0 or not shared:
+        return unknown, unknown
+    if into > 0:
+        return left, right
+    return right, left
+
+
+@_jit
+def _put_crossings(
+    cross: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    i: int,
+    k: int,
+    start: float,
+    end: float,
+    t_a: float,
+    t_b: float,
+    sides: tuple[int, int],
+) -> None:
+    """Write rows ``i`` and ``i + 1`` of the crossings: segment ``k`` at ``t_a`` and ``t_b``.
+
+    ``sides`` are the units entered and left. The caller keeps as many rows as
+    the pair has hits (and has made room for two).
+    """
+    seg, chain, ent, ext = cross
+    seglen = end - start
+    seg[i], chain[i], ent[i], ext[i] = k, start + t_a * seglen, sides[0], sides[1]
+    seg[i + 1], chain[i + 1], ent[i + 1], ext[i + 1] = k, start + t_b * seglen, sides[0], sides[1]
+
+
+@_jit
+def _slab(v0: float, v1: float, vmin: float, vmax: float) -> tuple[float, float]:
+    """Return the parameters ``t`` (lo, hi) where ``v0 + t * v1`` lies in [vmin, vmax]."""
+    if v1 == 0:
+        if vmin <= v0 <= vmax:
+            return -np.inf, np.inf
+        return np.inf, -np.inf
+    ta = (vmin - v0) / v1
+    tb = (vmax - v0) / v1
+    return min(ta, tb), max(ta, tb)
+
+
+@_jit
+def _disc(
+    ex: float, ey: float, rx: float, ry: float, rr: float, tol2: float
+) -> tuple[float, float]:
+    """Return the parameters (lo, hi) of a segment within a disc, clamped to [0, 1].
+
+    The segment runs from ``e`` (relative to the disc's centre) along ``r``;
+    ``rr`` is ``r``'s squared length and ``tol2`` the squared radius. Empty
+    (lo > hi) where the segment's line misses the disc.
+    """
+    bb = 2.0 * (ex * rx + ey * ry)
+    cc = ex * ex + ey * ey - tol2
+    disc = bb * bb - 4.0 * rr * cc
+    if not disc >= 0:
+        return np.inf, -np.inf
+    root = math.sqrt(disc)
+    return max((-bb - root) / (2.0 * rr), 0.0), min((-bb + root) / (2.0 * rr), 1.0)
+
+
+@_jit
+def _join(lo: float, hi: float, other: tuple[float, float]) -> tuple[float, float]:
+    """Return the smallest interval holding [lo, hi] and ``other`` where that is not empty."""
+    if other[0] <= other[1]:
+        return min(lo, other[0]), max(hi, other[1])
+    return lo, hi
+
+
+@_jit
+def _near_range(
+    seg: Quad, edge: Quad, frame: Quad, slen: float, tol: float
+) -> tuple[float, float, bool]:
+    """Return the parameters (lo, hi) of segment ``seg`` within ``tol`` of sub-edge ``edge``.
+
+    The segment is clipped by the sub-edge's stadium: the rectangle along the
+    sub-edge (of length ``slen``; two slabs in its ``frame``, along and across
+    it), joined with the discs at its two ends. Empty (lo > hi) when no part of
+    the segment is that close. Also tells whether the segment points the
+    sub-edge's way.
+    """
+    a0, a1, c0, c1 = frame
+    t_lo, t_hi = _slab(a0, a1, 0.0, slen)
+    u_lo, u_hi = _slab(c0, c1, -tol, tol)
+    r_lo = max(0.0, t_lo, u_lo)
+    r_hi = min(1.0, t_hi, u_hi)
+    lo, hi = np.inf, -np.inf
+    if r_lo <= r_hi:
+        lo, hi = r_lo, r_hi
+    px, py = seg[0], seg[1]
+    rx, ry = seg[2] - px, seg[3] - py
+    qx, qy = edge[0], edge[1]
+    sx, sy = edge[2] - qx, edge[3] - qy
+    rr = rx * rx + ry * ry
+    lo, hi = _join(lo, hi, _disc(px - qx, py - qy, rx, ry, rr, tol * tol))
+    lo, hi = _join(lo, hi, _disc(px - (qx + sx), py - (qy + sy), rx, ry, rr, tol * tol))
+    return lo, hi, rx * sx + ry * sy >= 0
+
+
+@_jit
+def _put_near(
+    near: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    i: int,
+    k: int,
+    lo: float,
+    hi: float,
+    edge: int,
+    same_dir: bool,
+) -> None:
+    """Write row ``i`` of the near stretches (the caller keeps it when not empty)."""
+    seg, t0, t1, edges, same = near
+    seg[i], t0[i], t1[i], edges[i], same[i] = k, lo, hi, edge, same_dir
+
+
+# ============================================================== cut pieces
 @_jit
 def cut_pieces(
     length: np.ndarray,
@@ -384,6 +610,9 @@ def cut_pieces(
     as their unit, and the point in their middle (metric CRS) is returned for a
     point-in-polygon test. A river of zero length is one zero-length piece.
 
+    Three passes over the rivers: :func:`_gather_cuts`, :func:`_cut_rivers`
+    and :func:`_label_pieces`.
+
     Returns
     -------
     river, lo, hi, kind, unit, left, right
@@ -392,120 +621,202 @@ def cut_pieces(
         The middle of every piece (NaN where the unit is known).
     """
     n_rivers = len(length)
-    # a river has one piece fewer than cuts, or one piece when of zero length
-    cap = len(cross_river) + 2 * len(st_river) + len(part_river) + n_rivers + 16
-    p_river = np.empty(cap, dtype=np.int64)
-    p_lo = np.empty(cap)
-    p_hi = np.empty(cap)
-    p_kind = np.empty(cap, dtype=np.int64)
-    p_unit = np.empty(cap, dtype=np.int64)
-    p_left = np.empty(cap, dtype=np.int64)
-    p_right = np.empty(cap, dtype=np.int64)
-    p_x = np.empty(cap)
-    p_y = np.empty(cap)
-    n_p = 0
-    chain = np.empty(64)
-    ent = np.empty((64, 2), dtype=np.int64)
-    group = np.empty(64, dtype=np.int64)
-    i_part = i_cross = i_st = 0
+    part_first = _first_rows(part_river, n_rivers)
+    cross_first = _first_rows(cross_river, n_rivers)
+    st_first = _first_rows(st_river, n_rivers)
+    cut_first, chain, ent = _gather_cuts(
+        length,
+        part_first,
+        part_chain,
+        cross_first,
+        cross_chain,
+        cross_units,
+        st_first,
+        st_lo,
+        st_hi,
+        cut_eps,
+        unknown,
+    )
+    river, lo, hi, unit = _cut_rivers(cut_first, chain, ent, cut_eps, unknown)
+    n_p = len(river)
+    kind = np.full(n_p, inside, dtype=np.int64)
+    left = np.full(n_p, none, dtype=np.int64)
+    right = np.full(n_p, none, dtype=np.int64)
+    mid_x, mid_y = np.full(n_p, np.nan), np.full(n_p, np.nan)
+    _label_pieces(
+        (river, lo, hi, kind, unit, left, right, mid_x, mid_y),
+        (st_first, st_lo, st_hi, st_left, st_right),
+        (seg_first, seg_last, seg_start, seg_end, xy),
+        unknown,
+        none,
+        boundary,
+    )
+    return river, lo, hi, kind, unit, left, right, mid_x, mid_y
+
+
+@_jit
+def _gather_cuts(
+    length: np.ndarray,
+    part_first: np.ndarray,
+    part_chain: np.ndarray,
+    cross_first: np.ndarray,
+    cross_chain: np.ndarray,
+    cross_units: np.ndarray,
+    st_first: np.ndarray,
+    st_lo: np.ndarray,
+    st_hi: np.ndarray,
+    cut_eps: float,
+    unknown: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Gather the cuts of every river, with the units entered and left at each.
+
+    A river's cuts are its two ends, the start of each part, every crossing and
+    both ends of every boundary stretch (each input's rows of river ``r`` run
+    from ``*_first[r]`` to ``*_first[r + 1]``), clamped to the river and
+    snapped onto its ends within ``cut_eps``. Only a crossing names units;
+    every other cut holds ``unknown``.
+
+    Returns
+    -------
+    cut_first, chain, ent
+        Where each river's cuts start (and end); the chainage of every cut;
+        the units entered and left there.
+    """
+    n_rivers = len(length)
+    n_cuts = 2 * n_rivers + len(part_chain) + len(cross_chain) + 2 * len(st_lo)
+    cut_first = np.empty(n_rivers + 1, dtype=np.int64)
+    chain = np.empty(n_cuts)
+    ent = np.full((n_cuts, 2), unknown, dtype=np.int64)
+    m = 0
     for r in range(n_rivers):
         top = length[r]
-        # ---- gather this river's cuts
-        n_cross = 0
-        while i_cross + n_cross < len(cross_river) and cross_river[i_cross + n_cross] == r:
-            n_cross += 1
-        n_part = 0
-        while i_part + n_part < len(part_river) and part_river[i_part + n_part] == r:
-            n_part += 1
-        n_st = 0
-        while i_st + n_st < len(st_river) and st_river[i_st + n_st] == r:
-            n_st += 1
-        need = 2 + n_part + n_cross + 2 * n_st
-        if need >= len(chain):
-            chain = np.empty(2 * need)
-            ent = np.empty((2 * need, 2), dtype=np.int64)
-            group = np.empty(2 * need, dtype=np.int64)
-        ent[:need] = unknown
-        chain[0], chain[1] = 0.0, top
-        m = 2
-        for k in range(i_part, i_part + n_part):
+        cut_first[r] = m
+        chain[m], chain[m + 1] = 0.0, top
+        m += 2
+        for k in range(part_first[r], part_first[r + 1]):
             chain[m] = part_chain[k]
             m += 1
-        for k in range(i_cross, i_cross + n_cross):
+        for k in range(cross_first[r], cross_first[r + 1]):
             chain[m] = cross_chain[k]
             ent[m, 0], ent[m, 1] = cross_units[k, 0], cross_units[k, 1]
             m += 1
-        for k in range(i_st, i_st + n_st):
+        for k in range(st_first[r], st_first[r + 1]):
             chain[m], chain[m + 1] = st_lo[k], st_hi[k]
             m += 2
-        for k in range(m):
-            c = min(max(chain[k], 0.0), top)
-            if c <= cut_eps:
-                c = 0.0
-            if c >= top - cut_eps:
-                c = top
-            chain[k] = c
-        order = np.argsort(chain[:m], kind="mergesort")
-        # ---- cuts closer than cut_eps are one; a cut made of several says nothing
+        for k in range(cut_first[r], m):
+            chain[k] = _snap(chain[k], top, cut_eps)
+    cut_first[n_rivers] = m
+    return cut_first, chain, ent
+
+
+@_jit
+def _snap(c: float, top: float, cut_eps: float) -> float:
+    """Clamp chainage ``c`` to a river of length ``top``, onto its ends within ``cut_eps``."""
+    c = min(max(c, 0.0), top)
+    if c <= cut_eps:
+        c = 0.0
+    if c >= top - cut_eps:
+        c = top
+    return c
+
+
+@_jit
+def _cut_rivers(
+    cut_first: np.ndarray, chain: np.ndarray, ent: np.ndarray, cut_eps: float, unknown: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Cut every river into pieces between consecutive cuts.
+
+    Cuts closer than ``cut_eps`` are one cut, and a cut made of several says
+    nothing. A piece lies in the unit entered at its start, else in the unit
+    left at its end, else in ``unknown``. A river without pieces (zero length)
+    gets one zero-length piece.
+
+    Returns
+    -------
+    river, lo, hi, unit
+        The pieces, sorted by river and chainage.
+    """
+    n_rivers = len(cut_first) - 1
+    cap = len(chain)  # a river has one piece fewer than cuts, and at least two cuts
+    river, lo, hi = np.empty(cap, dtype=np.int64), np.empty(cap), np.empty(cap)
+    unit = np.empty(cap, dtype=np.int64)
+    group = np.empty(cap + 1, dtype=np.int64)
+    n_p = 0
+    for r in range(n_rivers):
+        at = chain[cut_first[r] : cut_first[r + 1]]
+        units = ent[cut_first[r] : cut_first[r + 1]]
+        order = np.argsort(at, kind="mergesort")
         n_groups = 0
-        for k in range(m):
-            if k == 0 or chain[order[k]] - chain[order[k - 1]] > cut_eps:
+        for k in range(len(at)):
+            if k == 0 or at[order[k]] - at[order[k - 1]] > cut_eps:
                 group[n_groups] = k
                 n_groups += 1
-        group[n_groups] = m
-        # ---- pieces between consecutive cuts: the unit entered at the start, or left at the end
-        first_piece = n_p
-        seg = seg_first[r]
-        st = i_st
+        group[n_groups] = len(at)
+        first = n_p
         for g in range(n_groups - 1):
             a, b = group[g], group[g + 1]
-            unit = ent[order[a], 0] if b == a + 1 else unknown
-            if unit == unknown and group[g + 2] == b + 1:
-                unit = ent[order[b], 1]
-            p_river[n_p], p_lo[n_p], p_hi[n_p] = r, chain[order[a]], chain[order[b]]
-            p_kind[n_p], p_unit[n_p] = inside, unit
-            p_left[n_p], p_right[n_p] = none, none
-            p_x[n_p], p_y[n_p] = np.nan, np.nan
+            u = units[order[a], 0] if b == a + 1 else unknown
+            if u == unknown and group[g + 2] == b + 1:
+                u = units[order[b], 1]
+            river[n_p], lo[n_p], hi[n_p], unit[n_p] = r, at[order[a]], at[order[b]], u
             n_p += 1
-        if n_p == first_piece:  # a river of zero length
-            p_river[n_p], p_lo[n_p], p_hi[n_p] = r, 0.0, 0.0
-            p_kind[n_p], p_unit[n_p] = inside, unknown
-            p_left[n_p], p_right[n_p] = none, none
+        if n_p == first:  # a river of zero length
+            river[n_p], lo[n_p], hi[n_p], unit[n_p] = r, 0.0, 0.0, unknown
             n_p += 1
-        # ---- label: boundary pieces from the stretches; the middle of the unknown ones
-        for q in range(first_piece, n_p):
-            mid = (p_lo[q] + p_hi[q]) / 2
-            while st < i_st + n_st and st_hi[st] <= mid:
-                st += 1
-            if st < i_st + n_st and st_lo[st] <= mid:
-                p_kind[q], p_unit[q] = boundary, none
-                p_left[q], p_right[q] = st_left[st], st_right[st]
-                continue
-            if p_unit[q] != unknown:
-                continue
-            while seg < seg_last[r] and seg_end[seg] <= mid:
-                seg += 1
-            seglen = seg_end[seg] - seg_start[seg]
-            t = (mid - seg_start[seg]) / seglen if seglen > 0 else 0.0
-            t = min(max(t, 0.0), 1.0)
-            p_x[q] = xy[seg, 0] + t * (xy[seg, 2] - xy[seg, 0])
-            p_y[q] = xy[seg, 1] + t * (xy[seg, 3] - xy[seg, 1])
-        i_part += n_part
-        i_cross += n_cross
-        i_st += n_st
-    return (
-        p_river[:n_p].copy(),
-        p_lo[:n_p].copy(),
-        p_hi[:n_p].copy(),
-        p_kind[:n_p].copy(),
-        p_unit[:n_p].copy(),
-        p_left[:n_p].copy(),
-        p_right[:n_p].copy(),
-        p_x[:n_p].copy(),
-        p_y[:n_p].copy(),
-    )
+    return river[:n_p].copy(), lo[:n_p].copy(), hi[:n_p].copy(), unit[:n_p].copy()
 
 
+@_jit
+def _label_pieces(
+    pieces: tuple[
+        np.ndarray,
+        np.ndarray,
+        np.ndarray,
+        np.ndarray,
+        np.ndarray,
+        np.ndarray,
+        np.ndarray,
+        np.ndarray,
+        np.ndarray,
+    ],
+    stretches: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    segs: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    unknown: int,
+    none: int,
+    boundary: int,
+) -> None:
+    """Label the pieces, in place: boundary pieces, and the middle of the unknown ones.
+
+    ``pieces`` are (river, lo, hi, kind, unit, left, right, mid_x, mid_y);
+    ``stretches`` (first, lo, hi, left, right), river ``r``'s from
+    ``first[r]``; ``segs`` (first, last, start, end, xy) the rivers' segments.
+    A piece whose middle lies in a boundary stretch of its river becomes a
+    boundary piece with that stretch's units; a piece still of ``unknown`` unit
+    gets the point in its middle.
+    """
+    river, lo, hi, kind, unit, left, right, mid_x, mid_y = pieces
+    st_first, st_lo, st_hi, st_left, st_right = stretches
+    seg_first, seg_last, seg_start, seg_end, xy = segs
+    st = seg = 0
+    for q in range(len(river)):
+        r = river[q]
+        if q == 0 or r != river[q - 1]:
+            st, seg = st_first[r], seg_first[r]
+        mid = (lo[q] + hi[q]) / 2
+        while st < st_first[r + 1] and st_hi[st] <= mid:
+            st += 1
+        if st < st_first[r + 1] and st_lo[st] <= mid:
+            kind[q], unit[q] = boundary, none
+            left[q], right[q] = st_left[st], st_right[st]
+            continue
+        if unit[q] != unknown:
+            continue
+        while seg < seg_last[r] and seg_end[seg] <= mid:
+            seg += 1
+        mid_x[q], mid_y[q] = _point_at(_row(xy, seg), seg_start[seg], seg_end[seg], mid)
+
+
+# ================================================================= reaches
 @_jit
 def _same(
     kind: np.ndarray, unit: np.ndarray, left: np.ndarray, right: np.ndarray, a: int, b: int
@@ -615,7 +926,7 @@ def reach_lines(
     part: np.ndarray,
     oxy: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The vertices of every reach, cut from the river's own coordinates.
+    """Cut the vertices of every reach from the river's own coordinates.
 
     A reach from chainage ``lo`` to ``hi`` runs from its point at ``lo``, through
     every river vertex between, to its point at ``hi``; where it passes the
@@ -655,12 +966,7 @@ def reach_lines(
             sb += 1  # start < hi <= end
         offsets[n_off] = m
         n_off += 1
-        # the start point
-        seglen = seg_end[sa] - seg_start[sa]
-        t = (lo[q] - seg_start[sa]) / seglen if seglen > 0 else 0.0
-        t = min(max(t, 0.0), 1.0)
-        coords[m, 0] = oxy[sa, 0] + t * (oxy[sa, 2] - oxy[sa, 0])
-        coords[m, 1] = oxy[sa, 1] + t * (oxy[sa, 3] - oxy[sa, 1])
+        coords[m, 0], coords[m, 1] = _point_at(_row(oxy, sa), seg_start[sa], seg_end[sa], lo[q])
         m += 1
         # the vertices between; at a gap, the end of the part and a new line
         for k in range(sa + 1, sb + 1):
@@ -672,17 +978,13 @@ def reach_lines(
                 n_lines[q] += 1
             coords[m, 0], coords[m, 1] = oxy[k, 0], oxy[k, 1]
             m += 1
-        # the end point
-        seglen = seg_end[sb] - seg_start[sb]
-        t = (hi[q] - seg_start[sb]) / seglen if seglen > 0 else 0.0
-        t = min(max(t, 0.0), 1.0)
-        coords[m, 0] = oxy[sb, 0] + t * (oxy[sb, 2] - oxy[sb, 0])
-        coords[m, 1] = oxy[sb, 1] + t * (oxy[sb, 3] - oxy[sb, 1])
+        coords[m, 0], coords[m, 1] = _point_at(_row(oxy, sb), seg_start[sb], seg_end[sb], hi[q])
         m += 1
     offsets[n_off] = m
     return coords[:m].copy(), offsets[: n_off + 1].copy(), n_lines
 
 
+# ======================================================= boundary stretches
 @_jit
 def near_stretches(
     seg: np.ndarray,
@@ -706,106 +1008,193 @@ def near_stretches(
     ``min_m`` are dropped. ``vote`` sums the length of the intervals with ``pa``
     on the river's left, less those with it on the right.
 
+    Three passes: :func:`_intervals` in chainage, keyed by pair of units;
+    :func:`_order_intervals` of each river by pair and chainage; and
+    :func:`_merge_intervals`.
+
     Returns
     -------
     river, pa, pb, lo, hi, vote
         One row per stretch, sorted by river, pair and chainage.
     """
-    n = len(seg)
-    o_river = np.empty(n, dtype=np.int64)
-    o_pa = np.empty(n, dtype=np.int64)
-    o_pb = np.empty(n, dtype=np.int64)
-    o_lo = np.empty(n)
-    o_hi = np.empty(n)
-    o_vote = np.empty(n)
-    n_out = 0
     n_codes = 2
     for k in range(len(edge_left)):
         n_codes = max(n_codes, edge_left[k] + 2, edge_right[k] + 2)
-    # scratch for one river's rows, grown as needed
-    c0 = np.empty(64)
-    c1 = np.empty(64)
-    key = np.empty(64, dtype=np.int64)
-    vote = np.empty(64)
-    group = np.empty(64, dtype=np.int64)
-    order = np.empty(64, dtype=np.int64)
-    keys = np.empty(65, dtype=np.int64)
-    count = np.empty(65, dtype=np.int64)
+    river, c0, c1, key, vote = _intervals(
+        seg, t0, t1, edge, same, seg_river, seg_start, seg_end, edge_left, edge_right, n_codes
+    )
+    order = _order_intervals(river, key, c0)
+    return _merge_intervals(order, river, c0, c1, key, vote, n_codes, min_m, bridge_m)
+
+
+@_jit
+def _intervals(
+    seg: np.ndarray,
+    t0: np.ndarray,
+    t1: np.ndarray,
+    edge: np.ndarray,
+    same: np.ndarray,
+    seg_river: np.ndarray,
+    seg_start: np.ndarray,
+    seg_end: np.ndarray,
+    edge_left: np.ndarray,
+    edge_right: np.ndarray,
+    n_codes: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Turn the near rows into chainage intervals keyed by their pair of units.
+
+    A pair ``pa < pb`` has the key ``(pa + 1) * n_codes + (pb + 1)``.
+
+    Returns
+    -------
+    river, c0, c1, key, vote
+        Per row: the river, the chainage interval, the pair's key, and the
+        interval's length, negative where ``pa`` lies on the river's right.
+    """
+    n = len(seg)
+    river = np.empty(n, dtype=np.int64)
+    c0, c1, vote = np.empty(n), np.empty(n), np.empty(n)
+    key = np.empty(n, dtype=np.int64)
+    for k in range(n):
+        s = seg[k]
+        river[k] = seg_river[s]
+        seglen = seg_end[s] - seg_start[s]
+        c0[k] = seg_start[s] + t0[k] * seglen
+        c1[k] = seg_start[s] + t1[k] * seglen
+        el, er = edge_left[edge[k]], edge_right[edge[k]]
+        pa, pb = min(el, er), max(el, er)
+        key[k] = (pa + 1) * n_codes + (pb + 1)
+        river_left = el if same[k] else er
+        # + when the smaller code of the pair lies on the river's left
+        vote[k] = (1.0 if river_left == pa else -1.0) * (c1[k] - c0[k])
+    return river, c0, c1, key, vote
+
+
+@_jit
+def _order_intervals(river: np.ndarray, key: np.ndarray, c0: np.ndarray) -> np.ndarray:
+    """Order each river's intervals by pair of units (increasing key), then by chainage.
+
+    Rows must be sorted by river. Per river, a stable counting sort by pair
+    (:func:`_number_pairs`, :func:`_order_by_pair`); then, in one pass, an
+    insertion sort of each river's pair by chainage (:func:`_sort_by_chainage`).
+    """
+    n = len(river)
+    order = np.empty(n, dtype=np.int64)
+    group = np.empty(n, dtype=np.int64)
+    keys = np.empty(n + 1, dtype=np.int64)
     a = 0
     while a < n:
-        river = seg_river[seg[a]]
-        b = a
-        while b < n and seg_river[seg[b]] == river:
-            b += 1
-        m = b - a
-        if m > len(c0):
-            c0, c1, vote = np.empty(2 * m), np.empty(2 * m), np.empty(2 * m)
-            key = np.empty(2 * m, dtype=np.int64)
-            group = np.empty(2 * m, dtype=np.int64)
-            order = np.empty(2 * m, dtype=np.int64)
-            keys = np.empty(2 * m + 1, dtype=np.int64)
-            count = np.empty(2 * m + 1, dtype=np.int64)
-        n_keys = 0
-        for i in range(m):
-            k = a + i
-            s = seg[k]
-            seglen = seg_end[s] - seg_start[s]
-            c0[i] = seg_start[s] + t0[k] * seglen
-            c1[i] = seg_start[s] + t1[k] * seglen
-            el, er = edge_left[edge[k]], edge_right[edge[k]]
-            pa, pb = min(el, er), max(el, er)
-            key[i] = (pa + 1) * n_codes + (pb + 1)
-            river_left = el if same[k] else er
-            # + when the smaller code of the pair lies on the river's left
-            vote[i] = (1.0 if river_left == pa else -1.0) * (c1[i] - c0[i])
-            g = 0
-            while g < n_keys and keys[g] != key[i]:
-                g += 1
-            if g == n_keys:
-                keys[g] = key[i]
-                n_keys += 1
-            group[i] = g
-        # rows by pair of units (pairs in increasing key), then by chainage: a stable
-        # counting sort by pair, then insertion sort (rows come nearly in chainage order)
-        rank = np.argsort(keys[:n_keys])
-        count[: n_keys + 1] = 0
-        for i in range(m):
-            count[group[i] + 1] += 1
-        first = np.empty(n_keys + 1, dtype=np.int64)
-        first[0] = 0
-        for g in range(n_keys):
-            first[g + 1] = first[g] + count[rank[g] + 1]
-        slot = np.empty(n_keys, dtype=np.int64)
-        for g in range(n_keys):
-            slot[rank[g]] = first[g]
-        for i in range(m):
-            order[slot[group[i]]] = i
-            slot[group[i]] += 1
-        for g in range(n_keys):
-            for i in range(first[g] + 1, first[g + 1]):
-                row = order[i]
-                j = i
-                while j > first[g] and c0[order[j - 1]] > c0[row]:
-                    order[j] = order[j - 1]
-                    j -= 1
-                order[j] = row
-        i = 0
-        while i < m:
-            head = order[i]
-            lo, hi, v = c0[head], c1[head], vote[head]
-            j = i + 1
-            while j < m and key[order[j]] == key[head] and c0[order[j]] <= hi + bridge_m:
-                hi = max(hi, c1[order[j]])
-                v += vote[order[j]]
-                j += 1
-            if hi - lo >= min_m:
-                o_river[n_out] = river
-                o_pa[n_out] = key[head] // n_codes - 1
-                o_pb[n_out] = key[head] % n_codes - 1
-                o_lo[n_out], o_hi[n_out], o_vote[n_out] = lo, hi, v
-                n_out += 1
-            i = j
+        b = _run_end(river, a)
+        n_keys = _number_pairs(key, a, b, group, keys)
+        _order_by_pair(order, a, b, group, keys[:n_keys])
         a = b
+    _sort_by_chainage(order, river, key, c0)
+    return order
+
+
+@_jit
+def _number_pairs(key: np.ndarray, a: int, b: int, group: np.ndarray, keys: np.ndarray) -> int:
+    """Give the pairs of rows ``a`` to ``b - 1`` numbers, in order of first appearance.
+
+    Writes each row's number into ``group`` and each number's key into
+    ``keys``; returns how many pairs there are.
+    """
+    n_keys = 0
+    for i in range(a, b):
+        g = 0
+        while g < n_keys and keys[g] != key[i]:
+            g += 1
+        if g == n_keys:
+            keys[g] = key[i]
+            n_keys += 1
+        group[i] = g
+    return n_keys
+
+
+@_jit
+def _order_by_pair(order: np.ndarray, a: int, b: int, group: np.ndarray, keys: np.ndarray) -> None:
+    """Write rows ``a`` to ``b - 1`` into ``order[a:b]`` by pair, ``keys[group[row]]``, stably."""
+    n_keys = len(keys)
+    rank = np.argsort(keys)
+    count = np.zeros(n_keys + 1, dtype=np.int64)
+    for i in range(a, b):
+        count[group[i] + 1] += 1
+    first = np.empty(n_keys + 1, dtype=np.int64)
+    first[0] = a
+    for g in range(n_keys):
+        first[g + 1] = first[g] + count[rank[g] + 1]
+    slot = np.empty(n_keys, dtype=np.int64)
+    for g in range(n_keys):
+        slot[rank[g]] = first[g]
+    for i in range(a, b):
+        order[slot[group[i]]] = i
+        slot[group[i]] += 1
+
+
+@_jit
+def _sort_by_chainage(
+    order: np.ndarray, river: np.ndarray, key: np.ndarray, c0: np.ndarray
+) -> None:
+    """Sort each run of ``order`` with one river and pair by ``c0``, in place and stably.
+
+    An insertion sort: the rows come nearly in chainage order.
+    """
+    for i in range(1, len(order)):
+        row = order[i]
+        j = i
+        while (
+            j > 0
+            and river[order[j - 1]] == river[row]
+            and key[order[j - 1]] == key[row]
+            and c0[order[j - 1]] > c0[row]
+        ):
+            order[j] = order[j - 1]
+            j -= 1
+        order[j] = row
+
+
+@_jit
+def _merge_intervals(
+    order: np.ndarray,
+    river: np.ndarray,
+    c0: np.ndarray,
+    c1: np.ndarray,
+    key: np.ndarray,
+    vote: np.ndarray,
+    n_codes: int,
+    min_m: float,
+    bridge_m: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Merge the ordered intervals of a river and pair closer than ``bridge_m`` into stretches.
+
+    Returns the stretches of at least ``min_m``, as :func:`near_stretches`.
+    """
+    n = len(order)
+    o_river = np.empty(n, dtype=np.int64)
+    o_pa, o_pb = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+    o_lo, o_hi, o_vote = np.empty(n), np.empty(n), np.empty(n)
+    n_out = 0
+    i = 0
+    while i < n:
+        head = order[i]
+        lo, hi, v = c0[head], c1[head], vote[head]
+        j = i + 1
+        while (
+            j < n
+            and river[order[j]] == river[head]
+            and key[order[j]] == key[head]
+            and c0[order[j]] <= hi + bridge_m
+        ):
+            hi = max(hi, c1[order[j]])
+            v += vote[order[j]]
+            j += 1
+        if hi - lo >= min_m:
+            o_river[n_out] = river[head]
+            o_pa[n_out] = key[head] // n_codes - 1
+            o_pb[n_out] = key[head] % n_codes - 1
+            o_lo[n_out], o_hi[n_out], o_vote[n_out] = lo, hi, v
+            n_out += 1
+        i = j
     return (
         o_river[:n_out].copy(),
         o_pa[:n_out].copy(),
@@ -816,6 +1205,7 @@ def near_stretches(
     )
 
 
+# ================================================================= credits
 @_jit
 def credit_totals(
     river: np.ndarray,
@@ -833,9 +1223,9 @@ def credit_totals(
 
     At every level, a reach credits its unit there (``per_level``) in full; a
     boundary reach whose sides differ at that level credits each side's unit
-    half. A credit is a boundary credit when it is a side's half, or the inside
-    unit of a reach along the outer border (one side only). Reaches must be
-    sorted by river.
+    half (:func:`_credit`). A credit is a boundary credit when it is a side's
+    half, or the inside unit of a reach along the outer border (one side only).
+    Reaches must be sorted by river.
 
     Returns
     -------
@@ -861,31 +1251,20 @@ def credit_totals(
     totals = np.empty(n_codes)
     a = 0
     while a < n:
-        b = a
-        while b < n and river[b] == river[a]:
-            b += 1
+        b = _run_end(river, a)
         r = river[a]
         for j in range(n_levels):
             m = 0
             # full credits first, then the left and the right halves, each in reach order
             for side in range(3):
                 for q in range(a, b):
-                    is_b = kind[q] == boundary
-                    if side == 0:
-                        u = per_level[q, j]
-                        if u < 0:
-                            continue
-                        value = length[q]
-                        on_boundary = is_b and (left[q] < 0 or right[q] < 0)
-                    else:
-                        if not is_b or per_level[q, j] >= 0:
-                            continue
-                        s = left[q] if side == 1 else right[q]
-                        if s < 0 or anc[s, j] < 0:
-                            continue
-                        u = anc[s, j]
-                        value = length[q] / 2
-                        on_boundary = True
+                    u, value, on_boundary = _credit(
+                        side, kind[q] == boundary, per_level[q, j], left[q], right[q], length[q]
+                    )
+                    if side > 0 and u >= 0:
+                        u = anc[u, j]  # a half goes to the side's unit at this level
+                    if u < 0:
+                        continue
                     if seen[u] < 0:
                         seen[u] = m
                         units[m], totals[m] = u, 0.0
@@ -902,14 +1281,35 @@ def credit_totals(
                 seen[u] = -1
                 if depth[u] == j:
                     unit_rivers[u] += 1
-                if (
-                    best < 0
-                    or totals[i] > totals[best]
-                    or (totals[i] == totals[best] and u < units[best])
-                ):
+                if best < 0 or _beats(totals[i], u, totals[best], units[best]):
                     best = i
             n_units[r, j] = m
             if best >= 0:
                 lead[r, j], lead_len[r, j] = units[best], totals[best]
         a = b
     return n_units, lead, lead_len, unit_len, unit_rivers, unit_reaches, unit_boundary_len
+
+
+@_jit
+def _credit(
+    side: int, is_boundary: bool, here: int, left: int, right: int, length: float
+) -> tuple[int, float, bool]:
+    """Return what a reach credits at a level: to whom (-1: none), how much, on a boundary.
+
+    ``side`` 0 is the full credit of ``here``, the reach's unit at the level
+    (-1 where a boundary reach's sides differ there); it is a boundary credit
+    for a boundary reach with one side only. Sides 1 and 2 are the halves of a
+    boundary reach whose sides differ at the level: they go to the ``left`` and
+    the ``right`` unit's ancestor at the level (here the unit itself is returned).
+    """
+    if side == 0:
+        return here, length, is_boundary and (left < 0 or right < 0)
+    if not is_boundary or here >= 0:
+        return -1, 0.0, False
+    return left if side == 1 else right, length / 2, True
+
+
+@_jit
+def _beats(total: float, unit: int, best_total: float, best_unit: int) -> bool:
+    """Tell whether ``unit`` leads ``best_unit``: more length, or as much and a smaller code."""
+    return total > best_total or (total == best_total and unit < best_unit)

@@ -63,7 +63,7 @@ import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import geopandas as gpd
 import numpy as np
@@ -76,15 +76,25 @@ from rivermap import _kernels
 from rivermap._arrays import unique_first
 from rivermap.crs import metric_crs
 from rivermap.errors import CRSError, SchemaError, format_ids
+from rivermap.params import (
+    BOUNDARY_MIN_M,
+    BOUNDARY_POLICIES,
+    BOUNDARY_POLICY,
+    BOUNDARY_TOL_M,
+    MIN_REACH_M,
+    check_choice,
+    check_length,
+    check_workers,
+)
 from rivermap.responsibility import Responsibility
 from rivermap.units import AdminUnits
 
 __all__ = ["BOUNDARY_POLICIES", "KINDS", "assign"]
 
+# The values of ``boundary_policy``, as a type: BOUNDARY_POLICIES (re-exported here)
+# and every default of assign come from rivermap.params.
 BoundaryPolicy = Literal["bank", "parent", "lead"]
-
-#: Accepted values of ``boundary_policy``.
-BOUNDARY_POLICIES: tuple[str, ...] = ("bank", "parent", "lead")
+_DEFAULT_POLICY = cast(BoundaryPolicy, BOUNDARY_POLICY)
 #: Values of the ``kind`` column of :attr:`Responsibility.reaches`.
 KINDS: tuple[str, ...] = ("inside", "boundary", "outside")
 
@@ -131,10 +141,10 @@ def assign(
     rivers: gpd.GeoDataFrame,
     units: Any,
     *,
-    min_reach_m: float = 50.0,
-    boundary_tol_m: float = 20.0,
-    boundary_min_m: float = 200.0,
-    boundary_policy: BoundaryPolicy = "bank",
+    min_reach_m: float = MIN_REACH_M,
+    boundary_tol_m: float = BOUNDARY_TOL_M,
+    boundary_min_m: float = BOUNDARY_MIN_M,
+    boundary_policy: BoundaryPolicy = _DEFAULT_POLICY,
     progress: bool = False,
     workers: int | None = None,
 ) -> Responsibility:
@@ -191,13 +201,16 @@ def assign(
 
     Raises
     ------
+    ParameterError
+        A length that is negative, NaN or (but for ``boundary_min_m``) infinite;
+        an unknown ``boundary_policy``; ``workers`` not None nor 1 or more.
     CRSError
         When the rivers or the units have no CRS.
     SchemaError
         Missing columns, duplicate or missing ids, non-line geometries, or a
         level name that clashes with a reach column.
     TypeError
-        When ``units`` is not an AdminUnits-like object.
+        When ``units`` is not an AdminUnits-like object, or a length is not a number.
 
     Notes
     -----
@@ -254,26 +267,25 @@ def assign(
     (1, 1600.7)
     """
     params = _check_parameters(min_reach_m, boundary_tol_m, boundary_min_m, boundary_policy)
-    if workers is not None and (not isinstance(workers, int) or workers < 1):
-        msg = f"workers must be a positive integer or None, not {workers!r}"
-        raise ValueError(msg)
+    workers = check_workers(workers)
     levels, hier = _hierarchy(units)
     rivers = _check_rivers(rivers, levels)
+    tol_m, min_m = params["boundary_tol_m"], params["boundary_min_m"]  # floats now
     with _gc_paused():
         unit_frame = units.frame
         crs_metric = metric_crs(rivers, unit_frame)
         unit_geoms = _unit_geometries_metric(unit_frame, hier, crs_metric)
         locator = _UnitLocator(unit_geoms, hier)
-        edges = _boundary_edges(unit_geoms, hier, locator, boundary_tol_m)
-        detect = math.isfinite(boundary_min_m) and boundary_tol_m > 0
+        edges = _boundary_edges(unit_geoms, hier, locator, tol_m)
+        detect = math.isfinite(min_m) and tol_m > 0
         job = _Job(
             crs=crs_metric,
             edges=edges,
-            index=_EdgeIndex(edges, tol=boundary_tol_m if detect else 0.0),
+            index=_EdgeIndex(edges, tol=tol_m if detect else 0.0),
             locator=locator,
-            tol_m=boundary_tol_m if detect else 0.0,
-            boundary_min_m=boundary_min_m if detect else math.inf,
-            min_reach_m=min_reach_m,
+            tol_m=tol_m if detect else 0.0,
+            boundary_min_m=min_m if detect else math.inf,
+            min_reach_m=params["min_reach_m"],
         )
         chunks = _run_chunks(job, rivers.geometry, progress, workers)
         return _build_result(
@@ -430,33 +442,17 @@ def _chunk_bounds(n_coords: IntArray, target: int) -> list[int]:
 
 # ============================================================== input checks
 def _check_parameters(
-    min_reach_m: float, boundary_tol_m: float, boundary_min_m: float, boundary_policy: str
+    min_reach_m: Any, boundary_tol_m: Any, boundary_min_m: Any, boundary_policy: Any
 ) -> dict[str, Any]:
-    for label, value in (
-        ("min_reach_m", min_reach_m),
-        ("boundary_tol_m", boundary_tol_m),
-        ("boundary_min_m", boundary_min_m),
-    ):
-        if not isinstance(value, int | float) or isinstance(value, bool):
-            msg = f"{label} must be a number of metres, got {type(value).__name__}"
-            raise TypeError(msg)
-        if math.isnan(value) or value < 0:
-            msg = f"{label} must be a non-negative number of metres, got {value!r}"
-            raise ValueError(msg)
-    if not math.isfinite(min_reach_m) or not math.isfinite(boundary_tol_m):
-        msg = "min_reach_m and boundary_tol_m must be finite (boundary_min_m=inf turns off 界河)"
-        raise ValueError(msg)
-    if boundary_policy not in BOUNDARY_POLICIES:
-        msg = (
-            f"boundary_policy must be one of {', '.join(map(repr, BOUNDARY_POLICIES))}; "
-            f"got {boundary_policy!r}"
-        )
-        raise ValueError(msg)
+    """Return the parameters as :attr:`Responsibility.params` holds them, checked.
+
+    ``boundary_min_m=inf`` is allowed: it turns boundary reaches (界河) off.
+    """
     return {
-        "min_reach_m": float(min_reach_m),
-        "boundary_tol_m": float(boundary_tol_m),
-        "boundary_min_m": float(boundary_min_m),
-        "boundary_policy": str(boundary_policy),
+        "min_reach_m": check_length("min_reach_m", min_reach_m),
+        "boundary_tol_m": check_length("boundary_tol_m", boundary_tol_m),
+        "boundary_min_m": check_length("boundary_min_m", boundary_min_m, finite=False),
+        "boundary_policy": check_choice("boundary_policy", boundary_policy, BOUNDARY_POLICIES),
     }
 
 
@@ -725,7 +721,7 @@ class _UnitLocator:
                 self._levels.append((codes, shapely.STRtree(geoms[codes])))
 
     def locate(self, x: FloatArray, y: FloatArray, *, snap: bool = True) -> IntArray:
-        """Unit code holding each point (-1 outside every unit); deterministic on ties.
+        """Return the unit code holding each point (-1 outside every unit); deterministic on ties.
 
         With ``snap``, a point outside every unit but within ``_ON_BOUNDARY_M`` of
         one (a river digitised along the border itself) lies in it.
@@ -1116,18 +1112,18 @@ def _labels(values: Any) -> pd.api.extensions.ExtensionArray:
 
 
 def _take(labels: pd.api.extensions.ExtensionArray, codes: IntArray) -> pd.Series:
-    """A text column: ``labels[codes]``, missing (NaN) where a code is negative."""
+    """Return a text column: ``labels[codes]``, missing (NaN) where a code is negative."""
     return pd.Series(labels.take(codes, allow_fill=True), index=pd.RangeIndex(len(codes)))
 
 
 def _text(values: Any) -> pd.Series:
-    """A text column in pandas' own string dtype (missing values are NaN there)."""
+    """Return a text column in pandas' own string dtype (missing values are NaN there)."""
     arr = np.asarray(values, dtype=object)
     return pd.Series(arr, dtype="str", index=pd.RangeIndex(len(arr)))
 
 
 def _level_columns(r: _Pieces, hier: _Hierarchy) -> tuple[IntArray, IntArray]:
-    """Unit code per reach and level, and the boundary level (-1 when not a boundary)."""
+    """Return the unit code per reach and level, and the boundary level (-1: not a boundary)."""
     n_levels = hier.anc.shape[1]
     out = np.full((len(r.river), n_levels), _NONE, dtype=np.int64)
     inside = r.kind == _INSIDE
@@ -1155,7 +1151,7 @@ def _responsible(
     length: FloatArray,
     unit_ids: pd.api.extensions.ExtensionArray,
 ) -> pd.Series:
-    """The ``responsible`` column: a unit_id, or ``"<left>;<right>"`` for a bank-split 界河."""
+    """Return the ``responsible`` column: a unit_id, or ``"<left>;<right>"`` (bank-split 界河)."""
     code = np.where(r.kind == _INSIDE, r.unit, _NONE)
     b = np.flatnonzero(r.kind == _BOUNDARY)
     left, right = r.left[b], r.right[b]
@@ -1243,46 +1239,17 @@ def _build_result(
     unit_frame: gpd.GeoDataFrame,
     crs_metric: pyproj.CRS,
 ) -> Responsibility:
+    """Build the tables of reaches, rivers and units from the merged reaches."""
     r = done.reaches
-    river_length = done.river_length
-    ids = hier.ids
-    n = len(r.river)
     length = r.hi - r.lo
     per_level, b_level = _level_columns(r, hier)
     # text columns taken from small arrays of labels (missing where a code is -1)
     labels = _TextLabels(
-        unit_ids=_labels(ids),
+        unit_ids=_labels(hier.ids),
         river_ids=_labels(rivers["river_id"].to_numpy(dtype=object)),
         names=_labels(rivers["name"].astype(object).where(rivers["name"].notna(), None)),
     )
-    unit_ids, river_ids, names = labels.unit_ids, labels.river_ids, labels.names
-
-    def id_or_none(codes: IntArray) -> pd.Series:
-        return _take(unit_ids, codes)
-
-    # reach ids: "<river_id>#<k>", k counting the river's reaches from 1
-    first_of_river = np.r_[0, np.flatnonzero(r.river[1:] != r.river[:-1]) + 1]
-    seq = np.arange(n) - np.repeat(first_of_river, np.diff(np.r_[first_of_river, n])) + 1
-    river_col = _take(river_ids, r.river)
-    data: dict[str, Any] = {
-        "reach_id": river_col + "#" + pd.Series(seq).astype("str"),
-        "river_id": river_col,
-        "name": _take(names, r.river),
-        "from_m": r.lo,
-        "to_m": r.hi,
-        "length_m": length,
-        "kind": _take(_labels(np.asarray(KINDS, dtype=object)), r.kind),
-    }
-    for j, lv in enumerate(levels):
-        data[lv] = id_or_none(per_level[:, j])
-    data["left_unit"] = id_or_none(r.left)
-    data["right_unit"] = id_or_none(r.right)
-    data["boundary_level"] = _take(_labels(levels), b_level)
-    data["responsible"] = _responsible(
-        r, per_level, b_level, hier, params["boundary_policy"], length, unit_ids
-    )
-    reaches = gpd.GeoDataFrame(data, geometry=done.geoms, crs=rivers.crs)
-
+    reaches = _reach_table(rivers, done, per_level, b_level, hier, levels, params, labels)
     credits = _Credits(
         *_kernels.credit_totals(
             r.river,
@@ -1297,13 +1264,66 @@ def _build_result(
             _BOUNDARY,
         )
     )
-    river_table = _river_table(rivers, river_length, r, credits, hier, levels, labels)
-    unit_table = _unit_table(credits, hier, levels, unit_frame, rivers.crs)
-    summary = {
-        "n_rivers": len(rivers),
-        "n_reaches": n,
+    return Responsibility(
+        reaches,
+        _river_table(rivers, done.river_length, r, credits, hier, levels, labels),
+        _unit_table(credits, hier, levels, unit_frame, rivers.crs),
+        levels=levels,
+        crs=rivers.crs,
+        params=params,
+        summary=_summary(done, len(rivers), crs_metric, params),
+    )
+
+
+def _reach_table(
+    rivers: gpd.GeoDataFrame,
+    done: _Chunk,
+    per_level: IntArray,
+    b_level: IntArray,
+    hier: _Hierarchy,
+    levels: tuple[str, ...],
+    params: dict[str, Any],
+    labels: _TextLabels,
+) -> gpd.GeoDataFrame:
+    """Build :attr:`Responsibility.reaches`: one row per reach, in the rivers' CRS."""
+    r = done.reaches
+    n = len(r.river)
+    length = r.hi - r.lo
+    # reach ids: "<river_id>#<k>", k counting the river's reaches from 1
+    first_of_river = np.r_[0, np.flatnonzero(r.river[1:] != r.river[:-1]) + 1]
+    seq = np.arange(n) - np.repeat(first_of_river, np.diff(np.r_[first_of_river, n])) + 1
+    river_col = _take(labels.river_ids, r.river)
+    data: dict[str, Any] = {
+        "reach_id": river_col + "#" + pd.Series(seq).astype("str"),
+        "river_id": river_col,
+        "name": _take(labels.names, r.river),
+        "from_m": r.lo,
+        "to_m": r.hi,
+        "length_m": length,
+        "kind": _take(_labels(np.asarray(KINDS, dtype=object)), r.kind),
+    }
+    for j, lv in enumerate(levels):
+        data[lv] = _take(labels.unit_ids, per_level[:, j])
+    data["left_unit"] = _take(labels.unit_ids, r.left)
+    data["right_unit"] = _take(labels.unit_ids, r.right)
+    data["boundary_level"] = _take(_labels(levels), b_level)
+    data["responsible"] = _responsible(
+        r, per_level, b_level, hier, params["boundary_policy"], length, labels.unit_ids
+    )
+    return gpd.GeoDataFrame(data, geometry=done.geoms, crs=rivers.crs)
+
+
+def _summary(
+    done: _Chunk, n_rivers: int, crs_metric: pyproj.CRS, params: dict[str, Any]
+) -> dict[str, Any]:
+    """Build :attr:`Responsibility.summary`: counts and lengths of the whole run."""
+    r = done.reaches
+    length = r.hi - r.lo
+    return {
+        "n_rivers": n_rivers,
+        "n_reaches": len(r.river),
         "n_boundary_reaches": int((r.kind == _BOUNDARY).sum()),
-        "total_length_m": float(river_length.sum()),
+        "total_length_m": float(done.river_length.sum()),
         "inside_length_m": float(length[r.kind == _INSIDE].sum()),
         "boundary_length_m": float(length[r.kind == _BOUNDARY].sum()),
         "outside_length_m": float(length[r.kind == _OUTSIDE].sum()),
@@ -1312,15 +1332,6 @@ def _build_result(
         "metric_crs": crs_metric.to_string(),
         "parameters": dict(params),
     }
-    return Responsibility(
-        reaches,
-        river_table,
-        unit_table,
-        levels=levels,
-        crs=rivers.crs,
-        params=params,
-        summary=summary,
-    )
 
 
 def _river_table(
