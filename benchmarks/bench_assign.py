@@ -51,6 +51,7 @@ def _read(data: Path) -> tuple[Any, Any]:
 
 
 def m_floor(rivers: Any, frame: Any, data: Path) -> Runner:
+    """Time the floor: reading the rivers and summing their lengths."""
     import geopandas as gpd
 
     def run() -> object:
@@ -60,6 +61,8 @@ def m_floor(rivers: Any, frame: Any, data: Path) -> Runner:
 
 
 def m_assign(workers: int | None) -> Method:
+    """Time rivermap.assign (three levels, boundary reaches) on ``workers`` threads."""
+
     def make(rivers: Any, frame: Any, data: Path) -> Runner:
         from rivermap.assign import assign
         from rivermap.units import AdminUnits
@@ -71,6 +74,8 @@ def m_assign(workers: int | None) -> Method:
 
 
 def m_overlay(level: str) -> Method:
+    """Time geopandas.overlay of the rivers with the units of one level."""
+
     def make(rivers: Any, frame: Any, data: Path) -> Runner:
         import geopandas as gpd
 
@@ -82,6 +87,7 @@ def m_overlay(level: str) -> Method:
 
 
 def m_sjoin(rivers: Any, frame: Any, data: Path) -> Runner:
+    """Time a spatial join of rivers and communities, then the pairs' intersections."""
     import geopandas as gpd
     import shapely
 
@@ -101,6 +107,7 @@ def m_sjoin(rivers: Any, frame: Any, data: Path) -> Runner:
 
 
 def m_postgis(rivers: Any, frame: Any, data: Path) -> Runner:  # pragma: no cover - optional
+    """Time PostGIS's ST_Intersection join (the query only; loading is left out)."""
     import psycopg
 
     dsn = os.environ["RIVERMAP_PG_DSN"]
@@ -152,7 +159,7 @@ def _rss_mb() -> float:
 
 
 def _peak_rss_mb() -> float:
-    """The peak resident set of this process (VmHWM), in MB.
+    """Return the peak resident set of this process (VmHWM), in MB.
 
     Not ``ru_maxrss``: Linux carries that over from the parent across exec, so a
     worker would report the benchmark driver's own peak.
@@ -177,6 +184,7 @@ def _reset_peak() -> None:
 
 
 def worker(method: str, data: Path) -> dict[str, float]:
+    """Run ``method`` once in this process; return its seconds and added peak memory (MB)."""
     make, warm = METHODS[method]
     rivers, frame = _read(data)
     if warm:
@@ -191,6 +199,7 @@ def worker(method: str, data: Path) -> dict[str, float]:
 
 
 def measure(method: str, data: Path, runs: int) -> dict[str, float] | None:
+    """Run ``method`` ``runs`` times, each in a fresh process; return the medians (None: failed)."""
     results = []
     for _ in range(runs):
         proc = subprocess.run(
@@ -210,6 +219,7 @@ def measure(method: str, data: Path, runs: int) -> dict[str, float] | None:
 
 
 def make_data(size: str, root: Path) -> Path:
+    """Write the synthetic city of ``size`` as GeoParquet under ``root``; return its folder."""
     from rivermap.synth import make_city
 
     n_comm, n_riv = SIZES[size]
@@ -222,6 +232,7 @@ def make_data(size: str, root: Path) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print one table per size."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", nargs="+", default=["S", "M"], choices=list(SIZES))
     parser.add_argument("--runs", type=int, default=3)

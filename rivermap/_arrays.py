@@ -14,7 +14,7 @@ __all__ = ["unique_first", "unique_inverse", "unique_values"]
 
 
 def unique_values(a: NDArray[np.int64]) -> NDArray[np.int64]:
-    """The sorted distinct values of ``a``.
+    """Return the sorted distinct values of ``a``.
 
     Examples
     --------
@@ -26,7 +26,7 @@ def unique_values(a: NDArray[np.int64]) -> NDArray[np.int64]:
 
 
 def unique_first(a: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
-    """The sorted distinct values of ``a`` and the index of each one's first occurrence.
+    """Return the sorted distinct values of ``a`` and the index of each one's first occurrence.
 
     Examples
     --------
@@ -40,7 +40,7 @@ def unique_first(a: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[n
 
 
 def unique_inverse(a: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """The sorted distinct values of ``a`` and, for each element, the index of its value.
+    """Return the sorted distinct values of ``a`` and, per element, the index of its value.
 
     Examples
     --------

@@ -24,7 +24,7 @@ __all__ = ["metadata_table", "open_package", "read_simple_geometries"]
 
 
 def metadata_table(meta: dict[str, Any]) -> pd.DataFrame:
-    """The ``metadata`` layer: one row per key, the value as JSON.
+    """Build the ``metadata`` layer: one row per key, the value as JSON.
 
     Examples
     --------

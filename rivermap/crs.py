@@ -138,7 +138,7 @@ def metric_crs(*data: gpd.GeoDataFrame | gpd.GeoSeries) -> pyproj.CRS:
 
 
 def _is_true_metric(crs: pyproj.CRS) -> bool:
-    """A projected CRS in metres whose lengths are true to scale locally (not web Mercator)."""
+    """Tell whether ``crs`` is projected in metres and true to scale locally (not web Mercator)."""
     if not crs.is_projected:
         return False
     units = {axis.unit_name for axis in crs.axis_info}

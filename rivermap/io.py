@@ -520,65 +520,12 @@ def read_units(
         msg = "levels must be a list of level names (top to bottom), not a single string"
         raise TypeError(msg)
     level_names = [str(lv) for lv in levels]
-    parts: dict[str, gpd.GeoDataFrame] = {}
-    where: dict[str, str] = {}
     if level_col is not None:
-        if isinstance(source, Mapping):
-            msg = "level_col= goes with one file or GeoDataFrame holding every level, not a mapping"
-            raise TypeError(msg)
-        gdf, label = _load_one(source, layer, encoding)
-        if level_col not in gdf.columns:
-            msg = f"{label}: no level column {level_col!r}"
-            raise SchemaError(msg)
-        values = dict(levels) if isinstance(levels, Mapping) else {lv: lv for lv in level_names}
-        column = gdf[level_col]
-        known = set()
-        for name, value in values.items():
-            mask = column.astype(str) == str(value)
-            parts[name] = gdf.loc[mask]
-            where[name] = f"{label} [{level_col}={value}]"
-            known |= set(np.flatnonzero(mask.to_numpy()))
-        if not known:
-            msg = (
-                f"{label}: column {level_col!r} holds {format_ids(sorted(set(column.astype(str))))}"
-                f"; none is a declared level value {format_ids(list(values.values()))}. "
-                "Pass levels={name: value, …} top to bottom"
-            )
-            raise SchemaError(msg)
-        if len(known) < len(gdf):
-            other = sorted(set(column.astype(str)) - {str(v) for v in values.values()})
-            warnings.warn(
-                f"{label}: {len(gdf) - len(known)} feature(s) with {level_col} "
-                f"{format_ids(other)} are not among the levels and were left out",
-                RivermapWarning,
-                stacklevel=2,
-            )
+        parts, where = _split_by_level_column(source, levels, level_col, layer, encoding)
     elif isinstance(source, Mapping):
-        for lv in level_names:
-            if lv not in source:
-                msg = f"units: no source for level {lv!r}; got levels {list(source)}"
-                raise SchemaError(msg)
-            item = source[lv]
-            lyr = None
-            if isinstance(item, tuple):
-                item, lyr = item
-            parts[lv], where[lv] = _load_one(item, lyr, encoding)
+        parts, where = _load_level_sources(source, level_names, encoding)
     else:
-        if isinstance(source, gpd.GeoDataFrame):
-            msg = "one GeoDataFrame with every level needs level_col= naming the level column"
-            raise TypeError(msg)
-        available = _layers(Path(source))
-        absent = [lv for lv in level_names if lv not in available]
-        if absent:
-            msg = (
-                f"{os.fspath(source)}: no layer named {format_ids(absent)}; layers are "
-                f"{format_ids(available, limit=20)}. Name the layers as the levels, pass "
-                "{level: (path, layer)}, or give level_col= for a one-layer file"
-            )
-            raise DataError(msg)
-        for lv in level_names:
-            parts[lv], where[lv] = _load_one(source, lv, encoding)
-
+        parts, where = _load_level_layers(source, level_names, encoding)
     frames: dict[str, gpd.GeoDataFrame] = {}
     target_crs = None
     for lv in level_names:
@@ -588,18 +535,112 @@ def read_units(
         elif not pyproj.CRS(gdf.crs).equals(target_crs):
             gdf = gdf.to_crs(target_crs)
         frames[lv] = _standardise_units(gdf, lv, id_cols, name_cols, parent, where[lv])
+    _set_parents(frames, level_names, parent, _label(source))
+    _qualify_shared_ids(frames, level_names)
+    allunits = pd.concat([frames[lv] for lv in level_names], ignore_index=True)
+    gdf_all = gpd.GeoDataFrame(allunits, geometry="geometry", crs=target_crs)
+    return AdminUnits(gdf_all, level_names, source=_label(source))
 
+
+_Parts: TypeAlias = tuple[dict[str, gpd.GeoDataFrame], dict[str, str]]
+
+
+def _split_by_level_column(
+    source: Any,
+    levels: Sequence[str] | Mapping[str, Any],
+    level_col: str,
+    layer: str | None,
+    encoding: str | None,
+) -> _Parts:
+    """Split one file or frame holding every level by the value of its ``level_col``.
+
+    Returns each level's features and where they come from (for messages).
+    Features of no declared level are left out, with a warning.
+    """
+    if isinstance(source, Mapping):
+        msg = "level_col= goes with one file or GeoDataFrame holding every level, not a mapping"
+        raise TypeError(msg)
+    gdf, label = _load_one(source, layer, encoding)
+    if level_col not in gdf.columns:
+        msg = f"{label}: no level column {level_col!r}"
+        raise SchemaError(msg)
+    values = dict(levels) if isinstance(levels, Mapping) else {lv: lv for lv in map(str, levels)}
+    column = gdf[level_col].astype(str)
+    parts: dict[str, gpd.GeoDataFrame] = {}
+    where: dict[str, str] = {}
+    known = np.zeros(len(gdf), dtype=bool)
+    for name, value in values.items():
+        mask = (column == str(value)).to_numpy()
+        parts[name] = gdf.loc[mask]
+        where[name] = f"{label} [{level_col}={value}]"
+        known |= mask
+    if not known.any():
+        msg = (
+            f"{label}: column {level_col!r} holds {format_ids(sorted(set(column)))}"
+            f"; none is a declared level value {format_ids(list(values.values()))}. "
+            "Pass levels={name: value, …} top to bottom"
+        )
+        raise SchemaError(msg)
+    if not known.all():
+        other = sorted(set(column) - {str(v) for v in values.values()})
+        warnings.warn(
+            f"{label}: {int((~known).sum())} feature(s) with {level_col} "
+            f"{format_ids(other)} are not among the levels and were left out",
+            RivermapWarning,
+            stacklevel=3,
+        )
+    return parts, where
+
+
+def _load_level_sources(
+    source: Mapping[str, Any], level_names: list[str], encoding: str | None
+) -> _Parts:
+    """Load each level from its own entry of ``{level: path | (path, layer) | GeoDataFrame}``."""
+    parts: dict[str, gpd.GeoDataFrame] = {}
+    where: dict[str, str] = {}
+    for lv in level_names:
+        if lv not in source:
+            msg = f"units: no source for level {lv!r}; got levels {list(source)}"
+            raise SchemaError(msg)
+        item, lyr = source[lv], None
+        if isinstance(item, tuple):
+            item, lyr = item
+        parts[lv], where[lv] = _load_one(item, lyr, encoding)
+    return parts, where
+
+
+def _load_level_layers(source: Any, level_names: list[str], encoding: str | None) -> _Parts:
+    """Load each level from the layer of the same name of a multi-layer file."""
+    if isinstance(source, gpd.GeoDataFrame):
+        msg = "one GeoDataFrame with every level needs level_col= naming the level column"
+        raise TypeError(msg)
+    available = _layers(Path(source))
+    absent = [lv for lv in level_names if lv not in available]
+    if absent:
+        msg = (
+            f"{os.fspath(source)}: no layer named {format_ids(absent)}; layers are "
+            f"{format_ids(available, limit=20)}. Name the layers as the levels, pass "
+            "{level: (path, layer)}, or give level_col= for a one-layer file"
+        )
+        raise DataError(msg)
+    parts: dict[str, gpd.GeoDataFrame] = {}
+    where: dict[str, str] = {}
+    for lv in level_names:
+        parts[lv], where[lv] = _load_one(source, lv, encoding)
+    return parts, where
+
+
+def _set_parents(
+    frames: dict[str, gpd.GeoDataFrame], level_names: list[str], parent: str, source: str
+) -> None:
+    """Fill every level's ``parent_id``: from codes or containment, or the parent column read."""
     if parent in ("auto", "codes", "containment"):
-        parents = assign_parents(frames, level_names, parent, source=_label(source))
+        parents = assign_parents(frames, level_names, parent, source=source)
     else:
         parents = {lv: frames[lv]["parent_id"].tolist() for lv in level_names}
         parents[level_names[0]] = [None] * len(frames[level_names[0]])
     for lv in level_names:
         frames[lv]["parent_id"] = pd.Series(parents[lv], index=frames[lv].index, dtype=object)
-    _qualify_shared_ids(frames, level_names)
-    allunits = pd.concat([frames[lv] for lv in level_names], ignore_index=True)
-    gdf_all = gpd.GeoDataFrame(allunits, geometry="geometry", crs=target_crs)
-    return AdminUnits(gdf_all, level_names, source=_label(source))
 
 
 def _label(source: Any) -> str:

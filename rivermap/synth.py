@@ -9,6 +9,7 @@ communities and 200,000 rivers is built in seconds.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import geopandas as gpd
@@ -17,13 +18,14 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from rivermap.errors import CRSError, RivermapError
+from rivermap.errors import CRSError, ParameterError
 
 if TYPE_CHECKING:
     import numpy.typing as npt
 
     FloatArray = npt.NDArray[np.float64]
     IntArray = npt.NDArray[np.int64]
+    BoolArray = npt.NDArray[np.bool_]
     GeomArray = npt.NDArray[np.object_]
 
 __all__ = ["make_city"]
@@ -125,8 +127,10 @@ def make_city(
 
     Raises
     ------
-    ValueError
-        If a count, size, density or share is out of range.
+    ParameterError
+        If a count, size, density or share is out of range (a ValueError).
+    CRSError
+        If ``crs`` is not a CRS pyproj understands.
 
     Examples
     --------
@@ -216,22 +220,22 @@ def _check_args(
         if value is not None and (
             isinstance(value, bool) or not isinstance(value, int | np.integer)
         ):
-            raise RivermapError(f"make_city: {arg} must be an integer, got {value!r}")
+            raise ParameterError(f"make_city: {arg} must be an integer, got {value!r}")
     if n_communities < 1:
-        raise RivermapError(f"make_city: n_communities must be >= 1, got {n_communities}")
+        raise ParameterError(f"make_city: n_communities must be >= 1, got {n_communities}")
     if n_rivers < 0:
-        raise RivermapError(f"make_city: n_rivers must be >= 0, got {n_rivers}")
+        raise ParameterError(f"make_city: n_rivers must be >= 0, got {n_rivers}")
     if n_streets is None:
         n_streets = min(n_communities, max(2, n_communities // 10))
     if n_districts is None:
         n_districts = min(n_streets, max(2, n_streets // 8))
     if not 1 <= n_districts <= n_streets <= n_communities:
-        raise RivermapError(
+        raise ParameterError(
             "make_city: need n_communities >= n_streets >= n_districts >= 1, got "
             f"n_communities={n_communities}, n_streets={n_streets}, n_districts={n_districts}"
         )
     if n_districts > _MAX_DISTRICTS:
-        raise RivermapError(
+        raise ParameterError(
             f"make_city: at most {_MAX_DISTRICTS} districts fit 6-digit codes from "
             f"{_FIRST_DISTRICT_CODE}, got n_districts={n_districts}"
         )
@@ -242,7 +246,7 @@ def _check_args(
         ("n_communities", n_communities, "n_streets", n_streets),
     ):
         if n_child > (_MAX_CHILDREN // 2) * n_parent:
-            raise RivermapError(
+            raise ParameterError(
                 f"make_city: {child}={n_child} is too many for {parent}={n_parent}; 3-digit "
                 f"codes need {child} <= {_MAX_CHILDREN // 2} * {parent}"
             )
@@ -251,10 +255,10 @@ def _check_args(
         ("vertices_per_km", vertices_per_km),
     ):
         if not (np.isfinite(fvalue) and fvalue > 0):
-            raise RivermapError(f"make_city: {arg} must be a positive number, got {fvalue!r}")
+            raise ParameterError(f"make_city: {arg} must be a positive number, got {fvalue!r}")
     for arg, fvalue in (("boundary_share", boundary_share), ("outside_share", outside_share)):
         if not 0.0 <= fvalue <= 1.0:
-            raise RivermapError(f"make_city: {arg} must be between 0 and 1, got {fvalue!r}")
+            raise ParameterError(f"make_city: {arg} must be between 0 and 1, got {fvalue!r}")
     return int(n_streets), int(n_districts)
 
 
@@ -461,7 +465,7 @@ def _units_frame(
     community_rank = _rank_within(street_of, xy)
     too_many = max(int(street_rank.max()), int(community_rank.max())) + 1
     if too_many > _MAX_CHILDREN:
-        raise RivermapError(
+        raise ParameterError(
             f"make_city: a unit got {too_many} children, more than the {_MAX_CHILDREN} that "
             "3-digit codes allow; ask for more streets or districts"
         )
@@ -658,25 +662,54 @@ def _boundary_following_lines(
     """``n`` rivers zigzagging (0.5-3 m) along runs of shared unit boundaries."""
     if n == 0:
         return np.empty(0, dtype=object)
-    geoms = np.asarray(units.geometry.array, dtype=object)
-    level = units["level"].to_numpy()
-    polys, owner = shapely.get_parts(geoms, return_index=True)
-    rings = shapely.get_exterior_ring(polys)
-    ring_xy, ring_of = shapely.get_coordinates(rings, return_index=True)
-    ring_size = np.bincount(ring_of, minlength=len(rings))
-    ring_start = _segment_starts(ring_size)
-    n_unique = ring_size - 1  # rings are closed
-    poly_level = level[owner]
+    rings = _Rings.of(units, extent)
+    ring, start, size = _pick_runs(n, rings, rng, max_tries)
+    run = np.repeat(np.arange(n), size)
+    vertex = _run_vertices(rings, ring, start, size, run)
+    lines = shapely.segmentize(shapely.linestrings(rings.xy[vertex], indices=run), step)
+    return _zigzag(lines, n, rng)
 
-    # vertices of the city outline: edges between two of them are not shared
-    outline = shapely.get_coordinates(shapely.boundary(extent))
-    outline_key = outline[:, 0] + 1j * outline[:, 1]
-    on_outline = np.isin(ring_xy[:, 0] + 1j * ring_xy[:, 1], outline_key)
 
-    level_rings = {lev: np.flatnonzero(poly_level == lev) for lev in _LEVELS}
-    levels = [lev for lev in _LEVELS if len(level_rings[lev])]
+@dataclass(frozen=True)
+class _Rings:
+    """The exterior rings of every unit, as flat vertex arrays."""
+
+    xy: FloatArray  # the vertices, ring after ring (each closed)
+    start: IntArray  # per ring: its first vertex in ``xy``
+    n_unique: IntArray  # per ring: its vertices, the closing one not counted
+    on_outline: BoolArray  # per vertex: on the city outline
+    of_level: dict[str, IntArray]  # the rings of each level
+
+    @staticmethod
+    def of(units: gpd.GeoDataFrame, extent: shapely.Geometry) -> _Rings:
+        geoms = np.asarray(units.geometry.array, dtype=object)
+        polys, owner = shapely.get_parts(geoms, return_index=True)
+        rings = shapely.get_exterior_ring(polys)
+        ring_xy, ring_of = shapely.get_coordinates(rings, return_index=True)
+        ring_size = np.bincount(ring_of, minlength=len(rings))
+        # vertices of the city outline: edges between two of them are not shared
+        outline = shapely.get_coordinates(shapely.boundary(extent))
+        outline_key = outline[:, 0] + 1j * outline[:, 1]
+        poly_level = units["level"].to_numpy()[owner]
+        return _Rings(
+            xy=ring_xy,
+            start=_segment_starts(ring_size),
+            n_unique=ring_size - 1,  # rings are closed
+            on_outline=np.isin(ring_xy[:, 0] + 1j * ring_xy[:, 1], outline_key),
+            of_level={lev: np.flatnonzero(poly_level == lev) for lev in _LEVELS},
+        )
+
+
+def _pick_runs(
+    n: int, rings: _Rings, rng: np.random.Generator, max_tries: int
+) -> tuple[IntArray, IntArray, IntArray]:
+    """Draw ``n`` runs of 5-50 ring edges, none on the city outline (within ``max_tries``).
+
+    A run's ring comes from a level drawn with the weights ``_BOUNDARY_LEVEL_P``.
+    Returns each run's ring, first vertex (within the ring) and number of vertices.
+    """
+    levels = [lev for lev in _LEVELS if len(rings.of_level[lev])]
     p = np.array([_BOUNDARY_LEVEL_P[lev] for lev in levels])
-
     ring = np.empty(n, dtype=np.int64)
     start = np.empty(n, dtype=np.int64)
     size = np.empty(n, dtype=np.int64)
@@ -687,29 +720,35 @@ def _boundary_following_lines(
         r = np.empty(m, dtype=np.int64)
         for i, lev in enumerate(levels):
             sel = which == i
-            r[sel] = rng.choice(level_rings[lev], size=int(sel.sum()))
-        cap = np.minimum(50, n_unique[r] - 1)
+            r[sel] = rng.choice(rings.of_level[lev], size=int(sel.sum()))
+        cap = np.minimum(50, rings.n_unique[r] - 1)
         low = np.minimum(5, cap)
         size_m = rng.integers(low, cap + 1)
-        start_m = rng.integers(0, n_unique[r])
+        start_m = rng.integers(0, rings.n_unique[r])
         ring[todo], start[todo], size[todo] = r, start_m, size_m
         # reject runs with an edge on the city outline
         run = np.repeat(np.arange(m), size_m)
-        j = np.arange(len(run)) - _segment_starts(size_m)[run]
-        vertex = ring_start[r][run] + (start_m[run] + j) % n_unique[r][run]
-        outer = on_outline[vertex]
+        outer = rings.on_outline[_run_vertices(rings, r, start_m, size_m, run)]
         outer_edge = outer[1:] & outer[:-1] & (run[1:] == run[:-1])
         bad = np.bincount(run[1:][outer_edge], minlength=m) > 0
         if attempt == max_tries - 1 or not bad.any():
             break
         todo = todo[bad]
+    return ring, start, size
 
-    run = np.repeat(np.arange(n), size)
+
+def _run_vertices(
+    rings: _Rings, ring: IntArray, start: IntArray, size: IntArray, run: IntArray
+) -> IntArray:
+    """Index in ``rings.xy`` of every vertex of the runs (``run``: each vertex's run)."""
     j = np.arange(len(run)) - _segment_starts(size)[run]
-    vertex = ring_start[ring][run] + (start[run] + j) % n_unique[ring][run]
-    lines = shapely.segmentize(shapely.linestrings(ring_xy[vertex], indices=run), step)
-    xy, line = shapely.get_coordinates(lines, return_index=True)
+    vertex = rings.start[ring][run] + (start[run] + j) % rings.n_unique[ring][run]
+    return np.asarray(vertex, dtype=np.int64)
 
+
+def _zigzag(lines: GeomArray, n: int, rng: np.random.Generator) -> GeomArray:
+    """Move the vertices of the ``n`` lines across them, by a noisy sine of 0.5-3 m."""
+    xy, line = shapely.get_coordinates(lines, return_index=True)
     # unit normals (bisectors at corners) and distance along each line
     first = np.ones(len(line), dtype=bool)
     first[1:] = line[1:] != line[:-1]

@@ -55,7 +55,7 @@ PROBLEMS = {
 
 
 def code_key(code: str) -> str | None:
-    """The significant prefix of a Chinese admin code, or None if ``code`` isn't one.
+    """Return the significant prefix of a Chinese admin code, or None if ``code`` isn't one.
 
     Trailing all-zero segments are dropped: ``330600`` (绍兴市) → ``3306``,
     ``330000`` (浙江省) → ``33``, ``330602001000`` → ``330602001``.
@@ -262,9 +262,11 @@ class AdminUnits:
         return pyproj.CRS.from_user_input(self._frame.crs)
 
     def __len__(self) -> int:
+        """Return the number of units, at every level."""
         return len(self._frame)
 
     def __repr__(self) -> str:
+        """Return the units per level and the CRS, on one line."""
         counts = self._frame["level"].value_counts()
         per = ", ".join(f"{lv}: {int(counts.get(lv, 0))}" for lv in self._levels)
         return f"AdminUnits({per}; crs={self.crs.to_string()})"
@@ -306,25 +308,25 @@ class AdminUnits:
 
     # --------------------------------------------------------------- hierarchy
     def level_of(self, unit_id: str) -> str:
-        """The level of ``unit_id``."""
+        """Return the level of ``unit_id``."""
         return self._index.level_of[self._check_id(unit_id)]
 
     def name_of(self, unit_id: str) -> str:
-        """The name of ``unit_id``."""
+        """Return the name of ``unit_id``."""
         uid = self._check_id(unit_id)
         names = self._frame.loc[self._frame["unit_id"] == uid, "name"]
         return str(names.iloc[0])
 
     def parent(self, unit_id: str) -> str | None:
-        """The parent's unit_id, or None for a top-level unit or an orphan."""
+        """Return the parent's unit_id, or None for a top-level unit or an orphan."""
         return self._index.parent_of[self._check_id(unit_id)]
 
     def children(self, unit_id: str) -> list[str]:
-        """Unit ids of the direct children, sorted."""
+        """Return the unit ids of the direct children, sorted."""
         return sorted(self._index.children_of.get(self._check_id(unit_id), []))
 
     def ancestors(self, unit_id: str) -> list[str]:
-        """Unit ids of the parent, grandparent … up to the top, nearest first."""
+        """Return the unit ids of the parent, grandparent … up to the top, nearest first."""
         out: list[str] = []
         pid = self.parent(unit_id)
         while pid is not None and pid in self._index.parent_of and pid not in out:
@@ -333,7 +335,7 @@ class AdminUnits:
         return out
 
     def lca(self, unit_ids: Iterable[str]) -> str | None:
-        """The lowest common ancestor (or self) of ``unit_ids``; None if they share none.
+        """Return the lowest common ancestor (or self) of ``unit_ids``; None if they share none.
 
         Examples
         --------
@@ -352,14 +354,14 @@ class AdminUnits:
         return None
 
     def at_level(self, level: str) -> gpd.GeoDataFrame:
-        """The units of one level (a copy)."""
+        """Return the units of one level (a copy)."""
         if level not in self._levels:
             msg = f"unknown level {level!r}; levels are {list(self._levels)}"
             raise KeyError(msg)
         return self._frame.loc[self._frame["level"] == level].reset_index(drop=True)
 
     def ancestor_codes(self) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-        """The hierarchy as integers, for vectorized lookups.
+        """Return the hierarchy as integers, for vectorized lookups.
 
         Returns
         -------
@@ -420,7 +422,7 @@ class AdminUnits:
         return table.where(table.notna(), None)
 
     def to_crs(self, crs: Any) -> AdminUnits:
-        """The same units with polygons reprojected to ``crs``."""
+        """Return the same units with polygons reprojected to ``crs``."""
         return AdminUnits(self._frame.to_crs(crs), self._levels, source=self.source)
 
     # ----------------------------------------------------------------- checks

@@ -14,6 +14,8 @@ from typing import Any
 
 import geopandas as gpd
 
+from rivermap.errors import ParameterError
+
 __all__ = ["DATASETS", "attribution", "get_path", "load", "load_demo", "project_path"]
 
 
@@ -87,24 +89,41 @@ def get_path(name: str) -> Path:
     name
         ``"zhejiang"`` or ``"liechtenstein"``.
 
+    Raises
+    ------
+    ParameterError
+        For another name.
+    FileNotFoundError
+        When the installed package lacks the file.
+
     Examples
     --------
     >>> get_path("zhejiang").name
     'zhejiang_rivers_admin.gpkg'
     """
-    if name not in DATASETS:
-        msg = f"unknown dataset {name!r}; available: {', '.join(sorted(DATASETS))}"
-        raise ValueError(msg)
-    path = _data_dir() / DATASETS[name].file
+    path = _data_dir() / _dataset(name).file
     if not path.exists():
         msg = f"embedded dataset {name!r} is missing at {path}; reinstall rivermap"
         raise FileNotFoundError(msg)
     return path
 
 
+def _dataset(name: str) -> _Dataset:
+    if name not in DATASETS:
+        msg = f"unknown dataset {name!r}; available: {', '.join(sorted(DATASETS))}"
+        raise ParameterError(msg)
+    return DATASETS[name]
+
+
 def attribution(name: str) -> str:
-    """The credit line to print on maps made from dataset ``name``."""
-    return DATASETS[name].attribution
+    """Return the credit line to print on maps made from dataset ``name``.
+
+    Examples
+    --------
+    >>> attribution("liechtenstein")
+    '© OpenStreetMap contributors, ODbL 1.0'
+    """
+    return _dataset(name).attribution
 
 
 def load(name: str) -> tuple[gpd.GeoDataFrame, Any]:
@@ -139,7 +158,7 @@ def load(name: str) -> tuple[gpd.GeoDataFrame, Any]:
 
 
 def load_demo() -> tuple[gpd.GeoDataFrame, Any]:
-    """The demo data: Zhejiang rivers and province > city > district units.
+    """Load the demo data: Zhejiang rivers and province > city > district units.
 
     Returns
     -------
