@@ -10,13 +10,40 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
-import warnings
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from rivermap.errors import RivermapError, RivermapWarning
+from rivermap import params
+from rivermap.errors import ParameterError, RivermapError
+from rivermap.pipeline import (
+    AssignOptions,
+    AtlasOptions,
+    FlagOptions,
+    Inputs,
+    MapOptions,
+    RedivideOptions,
+    RiverInput,
+    UnitInput,
+    assign,
+    check_levels,
+    check_options,
+    check_roster,
+    draw_map,
+    flag_rivers,
+    make_atlas,
+    read_inputs,
+    redivide,
+    require_files,
+    save_responsibility,
+    validate,
+)
+from rivermap.text import header, level_label, reason_labels, term
+
+if TYPE_CHECKING:
+    from rivermap.project import Project
+    from rivermap.responsibility import Responsibility
 
 __all__ = ["main"]
 
@@ -94,17 +121,34 @@ exit codes: 0 ok, 1 problems found (validate, flags, chiefs), 2 user error
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse that exits with code 2 and one line, as every rivermap error does."""
+    """An argparse parser that exits with code 2 and one line, as every rivermap error does."""
 
     def error(self, message: str) -> Any:  # argparse's own signature returns NoReturn
+        """Print one line naming the command's help, and exit with code 2."""
         self.exit(EXIT_USAGE, f"rivermap: error: {message} (see '{self.prog} --help')\n")
 
 
+def _msg(args: argparse.Namespace, key: str, **fields: Any) -> str:
+    """Return the message ``msg.<key>`` in the language asked for with ``--lang``."""
+    return term(f"msg.{key}", args.lang or params.LANG, **fields)
+
+
+def _both(key: str) -> str:
+    """Return the message ``msg.<key>`` in English and Chinese, for ``--help``."""
+    return f"{term(f'msg.{key}', 'en')} / {term(f'msg.{key}', 'zh')}"
+
+
+def _flag(option: str) -> str:
+    """Return how an option is written on the command line: ``min_share`` → ``--min-share``."""
+    return "--" + option.replace("_", "-")
+
+
+# ===================================================================== inputs
 def _add_input_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("rivers")
     g.add_argument("--rivers-layer", help="layer of RIVERS (default: its first line layer)")
     g.add_argument("--id-col", help="river id column (default: generated R00001 …)")
-    g.add_argument("--name-col", help="river name column (default: name, 名称, 河流名称 …)")
+    g.add_argument("--name-col", help=term("msg.help.name_col", "en"))
     g.add_argument(
         "--merge-by", help="join arcs sharing this column's value into one river, e.g. name"
     )
@@ -118,7 +162,7 @@ def _add_input_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--level-col", help="column with each unit's level, when UNITS is one layer")
     g.add_argument("--units-layer", help="the layer holding every level (with --level-col)")
     g.add_argument("--unit-id-col", help="unit id column (default: unit_id, *_adcode, code, id …)")
-    g.add_argument("--unit-name-col", help="unit name column (default: name, *_name, 名称 …)")
+    g.add_argument("--unit-name-col", help=term("msg.help.unit_name_col", "en"))
     g.add_argument(
         "--parent",
         default="auto",
@@ -133,51 +177,33 @@ def _add_input_options(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _line_and_polygon_layers(path: str) -> tuple[list[str], list[str]]:
-    import pyogrio
+def _levels(text: str | None) -> list[str] | dict[str, str] | None:
+    """Return ``--levels`` as a list, or as ``{name: value}`` when it holds ``name=value`` pairs."""
+    items = [s.strip() for s in (text or "").split(",") if s.strip()]
+    if not items:
+        return None
+    if any("=" in item for item in items):
+        pairs = (item.partition("=") for item in items)
+        return {name: value if sep else name for name, sep, value in pairs}
+    return items
 
-    try:
-        info = pyogrio.list_layers(path)
-    except Exception:  # not a multi-layer file; the readers report real problems
-        return [], []
-    lines = [str(n) for n, t in info if t and "LineString" in str(t)]
-    polys = [str(n) for n, t in info if t and "Polygon" in str(t)]
-    return lines, polys
 
-
-def _read_inputs(args: argparse.Namespace) -> tuple[Any, Any]:
-    from rivermap.io import read_rivers, read_units
-
-    rivers_layer = args.rivers_layer
-    lines, polys = _line_and_polygon_layers(args.rivers)
-    if rivers_layer is None and lines and len(lines) + len(polys) > 1:
-        rivers_layer = lines[0]
-    rivers = read_rivers(
+def _inputs(args: argparse.Namespace) -> Inputs:
+    """Return where RIVERS and UNITS come from, as the input flags say."""
+    levels = _levels(args.levels)
+    if args.level_col and levels is None:
+        msg = "--level-col needs --levels naming the levels top to bottom"
+        raise ParameterError(msg)
+    rivers = RiverInput(
         args.rivers,
-        layer=rivers_layer,
+        layer=args.rivers_layer,
         id_col=args.id_col,
         name_col=args.name_col,
         merge_by=args.merge_by,
         encoding=args.encoding,
         crs=args.crs,
     )
-    levels: list[str] | dict[str, str]
-    if args.levels:
-        items = [s.strip() for s in args.levels.split(",") if s.strip()]
-        if any("=" in item for item in items):
-            levels = dict(item.split("=", 1) if "=" in item else (item, item) for item in items)
-        else:
-            levels = items
-    elif args.level_col:
-        msg = "--level-col needs --levels naming the levels top to bottom"
-        raise RivermapError(msg)
-    else:
-        _, polys = _line_and_polygon_layers(args.units)
-        if not polys:
-            msg = f"{args.units}: give --levels (top to bottom); the file has no polygon layers"
-            raise RivermapError(msg)
-        levels = polys
-    units = read_units(
+    units = UnitInput(
         args.units,
         levels=levels,
         id_cols=args.unit_id_col,
@@ -188,7 +214,28 @@ def _read_inputs(args: argparse.Namespace) -> tuple[Any, Any]:
         encoding=args.encoding,
         crs=args.crs,
     )
-    return rivers, units
+    return Inputs(rivers, units)
+
+
+def _open(args: argparse.Namespace, **levels: str | None) -> Responsibility:
+    """Read OUT.gpkg and check the levels asked for (``{flag: level}``) against it."""
+    from rivermap.responsibility import read_responsibility
+
+    resp = read_responsibility(args.gpkg)
+    check_levels(resp.levels, {_flag(k): v for k, v in levels.items()})
+    return resp
+
+
+def _before_work(
+    args: argparse.Namespace, *, inputs: Sequence[str | None], outputs: Sequence[str | None] = ()
+) -> None:
+    """Refuse, before any work, missing inputs and outputs that exist without ``--overwrite``."""
+    from rivermap.io import check_output
+
+    require_files(*inputs)
+    for path in outputs:
+        if path:
+            check_output(path, overwrite=args.overwrite)
 
 
 def _print_table(df: pd.DataFrame, *, columns: Sequence[str] | None = None) -> None:
@@ -201,168 +248,78 @@ def _print_table(df: pd.DataFrame, *, columns: Sequence[str] | None = None) -> N
         print(shown.to_string(index=False))
 
 
-def _add_assign_options(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("assignment")
-    g.add_argument(
-        "--min-reach-m",
-        type=float,
-        default=50.0,
-        help="merge pieces shorter than this into a neighbour (default: 50)",
-    )
-    g.add_argument(
-        "--boundary-tol-m",
-        type=float,
-        default=20.0,
-        help="distance to a boundary that counts as running along it (default: 20)",
-    )
-    g.add_argument(
-        "--boundary-min-m",
-        type=float,
-        default=200.0,
-        help="shortest stretch along a boundary that is a boundary reach (default: 200)",
-    )
-    g.add_argument(
-        "--boundary-policy",
-        choices=["bank", "parent", "lead"],
-        default="bank",
-        help="who answers for a boundary reach (default: bank, each side its bank)",
-    )
-    g.add_argument(
-        "--workers",
-        type=_positive_int,
-        default=None,
-        metavar="N",
-        help="threads to use (default: every core)",
-    )
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        msg = f"expected a positive whole number, got {text!r}"
-        raise argparse.ArgumentTypeError(msg)
-    return value
-
-
-def _t(args: argparse.Namespace, zh: str, en: str) -> str:
-    """The message in the language asked for with ``--lang``."""
-    return en if getattr(args, "lang", "zh") == "en" else zh
-
-
+# =================================================================== commands
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from rivermap.validate import validate_inputs
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", RivermapWarning)
-        rivers, units = _read_inputs(args)
-    read_notes = [str(w.message) for w in caught if issubclass(w.category, RivermapWarning)]
-    report = validate_inputs(rivers, units, read_notes=read_notes)
-    levels = " > ".join(units.levels)
+    notes: list[str] = []
+    rivers, units = read_inputs(_inputs(args), notes=notes)
+    report = validate(rivers, units, notes)
     if report.empty:
-        print(
-            _t(
-                args,
-                f"通过：{len(rivers)} 条河流，{len(units)} 个单元（{levels}），未发现问题",
-                f"OK: {len(rivers)} rivers, {len(units)} units in levels {levels}; "
-                "no problems found",
-            )
-        )
+        levels = " > ".join(units.levels)
+        print(_msg(args, "validate_ok", rivers=len(rivers), units=len(units), levels=levels))
         return EXIT_OK
     _print_table(report)
-    print(
-        _t(args, f"\n发现 {len(report)} 个问题", f"\n{len(report)} problem(s) found"),
-        file=sys.stderr,
-    )
+    print("\n" + _msg(args, "problems", n=len(report)), file=sys.stderr)
     return EXIT_PROBLEMS
 
 
 def _cmd_assign(args: argparse.Namespace) -> int:
-    from rivermap.assign import assign
-    from rivermap.io import check_output
-
-    out = check_output(args.output, overwrite=args.overwrite)
-    rivers, units = _read_inputs(args)
-    units.require_consistent()
-    resp = assign(
-        rivers,
-        units,
+    _before_work(args, inputs=[args.chiefs], outputs=[args.output])
+    rivers, units = read_inputs(_inputs(args))
+    options = AssignOptions(
         min_reach_m=args.min_reach_m,
         boundary_tol_m=args.boundary_tol_m,
         boundary_min_m=args.boundary_min_m,
         boundary_policy=args.boundary_policy,
-        progress=not args.quiet,
         workers=args.workers,
     )
-    if args.chiefs:
-        resp = resp.with_chiefs(args.chiefs)
-    resp.to_file(out, overwrite=args.overwrite)
+    resp = assign(rivers, units, options, roster=args.chiefs, progress=not args.quiet)
+    out = save_responsibility(resp, args.output, overwrite=args.overwrite)
     if not args.quiet:
         s = resp.summary
-        km = s["total_length_m"] / 1000
-        print(
-            _t(
-                args,
-                f"{s['n_rivers']} 条河流，{s['n_reaches']} 个河段（界河段 "
-                f"{s['n_boundary_reaches']} 个），共 {km:,.1f} km → {out}",
-                f"{s['n_rivers']} rivers, {s['n_reaches']} reaches "
-                f"({s['n_boundary_reaches']} boundary), {km:,.1f} km → {out}",
-            )
-        )
+        km = f"{s['total_length_m'] / 1000:,.1f}"
+        reaches, boundary = s["n_reaches"], s["n_boundary_reaches"]
+        fields = {"rivers": s["n_rivers"], "reaches": reaches, "boundary": boundary}
+        print(_msg(args, "assigned", **fields, km=km, path=out))
         if resp.roster is not None:
-            gaps = len(resp.roster_report())
-            print(_t(args, f"河长名录问题 {gaps} 个", f"{gaps} roster problem(s)"))
+            print(_msg(args, "roster_problems", n=len(resp.roster_report())))
     return EXIT_OK
 
 
 def _cmd_flags(args: argparse.Namespace) -> int:
-    from rivermap.flags import reasons_zh, write_flags
-    from rivermap.io import check_output
-    from rivermap.responsibility import read_responsibility
-
-    if args.output:
-        check_output(args.output, overwrite=args.overwrite)
-    resp = read_responsibility(args.gpkg)
-    _check_level(args.gpkg, resp.levels, args.level, "--level")
-    table = resp.flags(args.level, min_share=args.min_share, min_length_m=args.min_length_m)
-    if args.output:
-        write_flags(table, args.output, lang=args.lang, overwrite=args.overwrite)
+    _before_work(args, inputs=[args.gpkg], outputs=[args.output])
+    resp = _open(args, level=args.level)
+    options = FlagOptions(min_share=args.min_share, min_length_m=args.min_length_m)
+    table = flag_rivers(
+        resp, options, level=args.level, path=args.output, lang=args.lang, overwrite=args.overwrite
+    )
     if not args.quiet and len(table):
-        zh = args.lang == "zh"
-        shown = pd.DataFrame(
-            {
-                "河流" if zh else "river": table["name"].fillna(table["river_id"]),
-                "级别" if zh else "level": table["level"],
-                "原因" if zh else "reasons": (
-                    table["reasons"].map(reasons_zh) if zh else table["reasons"]
-                ),
-                "严重度" if zh else "severity": table["severity"].round(2),
-                "单元" if zh else "units": table["unit_names"],
-                "建议" if zh else "proposal": table["proposal_zh" if zh else "proposal"],
-            }
-        )
-        _print_table(shown)
+        _print_table(_flags_for_people(table, args.lang))
     print(
-        _t(args, f"需关注的河流 {len(table)} 处", f"{len(table)} river(s) flagged"),
+        _msg(args, "flagged", n=len(table)),
         file=sys.stderr if len(table) else sys.stdout,
     )
     return EXIT_PROBLEMS if len(table) else EXIT_OK
 
 
-def _cmd_redivide(args: argparse.Namespace) -> int:
-    from rivermap.io import check_output
-    from rivermap.redivide import redivide
-    from rivermap.responsibility import read_responsibility
+def _flags_for_people(table: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Return the flags table as ``rivermap flags`` prints it: words and headers in ``lang``."""
+    proposal = "proposal_zh" if lang == "zh" else "proposal"
+    columns = {
+        "river": table["name"].fillna(table["river_id"]),
+        "level": table["level"].map(lambda v: level_label(str(v), lang)),
+        "reasons": table["reasons"].map(lambda v: reason_labels(str(v), lang)),
+        "severity": table["severity"].round(2),
+        "unit_names": table["unit_names"],
+        proposal: table[proposal],
+    }
+    return pd.DataFrame({header(k, lang): v for k, v in columns.items()})
 
-    out = check_output(args.output, overwrite=args.overwrite)
-    if args.table:
-        check_output(args.table, overwrite=args.overwrite)
-    resp = read_responsibility(args.gpkg)
-    _check_level(args.gpkg, resp.levels, args.level, "--level")
-    plan = redivide(
-        resp,
+
+def _cmd_redivide(args: argparse.Namespace) -> int:
+    inputs = [args.gpkg, args.current, args.edits]
+    _before_work(args, inputs=inputs, outputs=[args.output, args.table])
+    resp = _open(args, level=args.level)
+    options = RedivideOptions(
         level=args.level,
         policy=args.policy,
         min_segment_m=args.min_segment_m,
@@ -371,98 +328,92 @@ def _cmd_redivide(args: argparse.Namespace) -> int:
         current_id_col=args.current_id_col,
         current_unit_col=args.current_unit_col,
         tolerance_m=args.tolerance_m,
+        edits=args.edits,
     )
-    if args.edits:
-        plan = plan.apply_edits(args.edits, tolerance_m=args.tolerance_m)
-    plan.to_file(out, overwrite=args.overwrite)
-    if args.table:
-        plan.write_tables(args.table, lang=args.lang, overwrite=args.overwrite)
+    plan = redivide(
+        resp,
+        options,
+        path=args.output,
+        tables=args.table,
+        lang=args.lang,
+        overwrite=args.overwrite,
+    )
     if not args.quiet:
         diff = plan.diff()
         print(repr(plan))
         print(repr(diff))
         if len(diff.unmatched):
-            print(_t(args, "未能对应到河流的现行河段：", "official segments matching no river:"))
+            print(_msg(args, "unmatched"))
             _print_table(diff.unmatched)
-        print(_t(args, f"已写出 {out}", f"wrote {out}"))
+        print(_msg(args, "wrote", path=args.output))
     return EXIT_OK
 
 
 def _cmd_map(args: argparse.Namespace) -> int:
-    from rivermap.io import check_output
-    from rivermap.maps import responsibility_map, save_html
     from rivermap.redivide import read_plan
-    from rivermap.responsibility import read_responsibility
 
-    out = check_output(args.output, overwrite=args.overwrite)
-    resp = read_responsibility(args.gpkg)
-    _check_level(args.gpkg, resp.levels, args.level, "--level")
+    _before_work(args, inputs=[args.gpkg, args.plan, args.chiefs], outputs=[args.output])
+    resp = _open(args, level=args.level)
     if args.chiefs:
         resp = resp.with_chiefs(args.chiefs)
-    basemap: str | None = None if args.basemap == "none" else args.basemap
-    if basemap == "tianditu" and args.tianditu_key:
-        basemap = f"tianditu:{args.tianditu_key}"
-    m = responsibility_map(
-        resp,
+    options = MapOptions(
         level=args.level,
-        basemap=basemap,
+        basemap=args.basemap,
+        tianditu_key=args.tianditu_key,
+        simplify_m=args.simplify_m,
+    )
+    out = draw_map(
+        resp,
+        args.output,
+        options,
         lang=args.lang,
         flags=not args.no_flags,
         plan=read_plan(args.plan) if args.plan else None,
-        simplify_m=args.simplify_m,
+        overwrite=args.overwrite,
     )
-    save_html(m, out, overwrite=args.overwrite)
     if not args.quiet:
-        size = out.stat().st_size / 1e6
-        print(_t(args, f"已写出 {out}（{size:.2f} MB）", f"wrote {out} ({size:.2f} MB)"))
+        print(_msg(args, "wrote_size", path=out, mb=f"{out.stat().st_size / 1e6:.2f}"))
     return EXIT_OK
 
 
 def _cmd_atlas(args: argparse.Namespace) -> int:
-    from rivermap.io import check_output
-    from rivermap.maps import atlas
     from rivermap.redivide import read_plan
-    from rivermap.responsibility import read_responsibility
 
-    out = check_output(args.output, overwrite=args.overwrite)
-    resp = read_responsibility(args.gpkg)
-    _check_level(args.gpkg, resp.levels, args.by, "--by")
-    atlas(
-        resp,
-        out,
+    _before_work(args, inputs=[args.gpkg, args.plan, args.chiefs], outputs=[args.output])
+    resp = _open(args, by=args.by)
+    options = AtlasOptions(
         by=args.by,
-        lang=args.lang,
         paper=args.paper,
         orientation=args.orientation,
-        plan=read_plan(args.plan) if args.plan else None,
-        chiefs=args.chiefs,
-        overwrite=args.overwrite,
-        progress=not args.quiet,
         title=args.title,
         credit=args.credit,
         empty_units=args.empty_units,
+        chiefs=args.chiefs,
+    )
+    out = make_atlas(
+        resp,
+        args.output,
+        options,
+        lang=args.lang,
+        plan=read_plan(args.plan) if args.plan else None,
+        progress=not args.quiet,
+        overwrite=args.overwrite,
     )
     if not args.quiet:
-        print(_t(args, f"已写出 {out}", f"wrote {out}"))
+        print(_msg(args, "wrote", path=out))
     return EXIT_OK
 
 
 def _cmd_chiefs(args: argparse.Namespace) -> int:
-    from rivermap.chiefs import roster_workbook, write_table
-    from rivermap.io import check_output
-    from rivermap.responsibility import read_responsibility
-
-    if args.output:
-        check_output(args.output, overwrite=args.overwrite)
-    resp = read_responsibility(args.gpkg).with_chiefs(args.roster)
-    report = resp.roster_report(lang=args.lang)
+    _before_work(args, inputs=[args.gpkg, args.roster], outputs=[args.output])
+    resp = _open(args).with_chiefs(args.roster)
+    report = check_roster(
+        resp, path=args.output, hotline=args.hotline, lang=args.lang, overwrite=args.overwrite
+    )
     if not args.quiet:
         _print_table(report, columns=["reason", "unit_name", "name", "river_name", "detail"])
-    if args.output:
-        sheets = roster_workbook(resp, hotline=args.hotline, lang=args.lang, report=report)
-        write_table(sheets, args.output, overwrite=args.overwrite, lang=args.lang)
     print(
-        _t(args, f"河长名录问题 {len(report)} 个", f"{len(report)} roster problem(s)"),
+        _msg(args, "roster_problems", n=len(report)),
         file=sys.stderr if len(report) else sys.stdout,
     )
     return EXIT_PROBLEMS if len(report) else EXIT_OK
@@ -472,23 +423,14 @@ def _cmd_init(args: argparse.Namespace) -> int:
     from rivermap.project import write_template
 
     out = write_template(args.path, overwrite=args.overwrite)
-    print(
-        _t(
-            args,
-            f"已写出 {out}：编辑后运行 rivermap run {out}",
-            f"wrote {out}: edit it, then run: rivermap run {out}",
-        )
-    )
+    print(_msg(args, "init_done", path=out))
     return EXIT_OK
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from rivermap.project import load_project
 
-    project = load_project(args.project, output=args.out)
-    if args.lang is not None:
-        project = dataclasses.replace(project, lang=args.lang)
-    return _run_and_report(project, args)
+    return _run_and_report(load_project(args.project, output=args.out), args)
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -496,39 +438,32 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from rivermap.project import load_project
 
     project = load_project(project_path("zhejiang"), output=args.out)
-    if args.lang is not None:
-        project = dataclasses.replace(project, lang=args.lang)
     return _run_and_report(project, args, demo=True)
 
 
-def _run_and_report(project: Any, args: argparse.Namespace, *, demo: bool = False) -> int:
+def _run_and_report(project: Project, args: argparse.Namespace, *, demo: bool = False) -> int:
     from rivermap.demo import print_summary
     from rivermap.project import run_project
 
-    args.lang = project.lang
+    if args.lang is not None:
+        project = dataclasses.replace(project, lang=args.lang)
     echo = None if args.quiet else (lambda line: print(line, file=sys.stderr))
     report = run_project(project, overwrite=args.overwrite, progress=not args.quiet, echo=echo)
     print_summary(project, report, demo=demo)
     return EXIT_OK
 
 
-def _check_level(path: str, levels: Sequence[str], level: str | None, option: str) -> None:
-    if level is not None and level not in levels:
-        msg = f"{path}: {option} {level!r} is not a level of this file; levels: {', '.join(levels)}"
-        raise RivermapError(msg)
-
-
+# ==================================================================== options
 def _add_common(
-    p: argparse.ArgumentParser, *, writes: bool = True, lang_default: str | None = "zh"
+    p: argparse.ArgumentParser, *, writes: bool = True, lang_default: str | None = params.LANG
 ) -> None:
+    shown = lang_default or "the project's"
     g = p.add_argument_group("general")
     g.add_argument(
         "--lang",
-        choices=["zh", "en"],
+        choices=params.LANGS,
         default=lang_default,
-        help="language of messages and outputs / 语言 (default: "
-        + (lang_default or "the project's")
-        + ")",
+        help=f"{_both('help.lang')} (default: {shown})",
     )
     g.add_argument("--quiet", action="store_true", help="no progress bars, fewer messages")
     if writes:
@@ -545,6 +480,46 @@ def _add_gpkg(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "gpkg", metavar="OUT.gpkg", help="a result written by 'rivermap assign' or 'run'"
     )
+
+
+def _metres(p: argparse._ActionsContainer, flag: str, default: float | None, what: str) -> None:
+    """Add an option in metres whose help shows its default."""
+    shown = "auto" if default is None else f"{default:g}"
+    p.add_argument(flag, type=float, default=default, help=f"{what} (default: {shown})")
+
+
+def _choices(
+    p: argparse._ActionsContainer, flag: str, choices: Sequence[str], default: str, what: str
+) -> None:
+    """Add an option with choices whose help shows its default."""
+    p.add_argument(flag, choices=choices, default=default, help=f"{what} (default: {default})")
+
+
+def _add_assign_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("assignment")
+    _metres(
+        g, "--min-reach-m", params.MIN_REACH_M, "merge pieces shorter than this into a neighbour, m"
+    )
+    _metres(
+        g,
+        "--boundary-tol-m",
+        params.BOUNDARY_TOL_M,
+        "distance to a boundary that counts as running along it, m",
+    )
+    _metres(
+        g,
+        "--boundary-min-m",
+        params.BOUNDARY_MIN_M,
+        "shortest stretch along a boundary that is a boundary reach, m",
+    )
+    _choices(
+        g,
+        "--boundary-policy",
+        params.BOUNDARY_POLICIES,
+        params.BOUNDARY_POLICY,
+        "who answers for a boundary reach (bank: each side its bank)",
+    )
+    g.add_argument("--workers", type=int, metavar="N", help="threads to use (default: every core)")
 
 
 def _setup_run(p: argparse.ArgumentParser) -> None:
@@ -583,10 +558,13 @@ def _setup_assign(p: argparse.ArgumentParser) -> None:
 def _setup_flags(p: argparse.ArgumentParser) -> None:
     _add_gpkg(p)
     p.add_argument("--level", help="one level (default: every level)")
-    p.add_argument("--min-share", type=float, default=0.05, help="sliver share (default: 0.05)")
     p.add_argument(
-        "--min-length-m", type=float, default=200.0, help="sliver length, m (default: 200)"
+        "--min-share",
+        type=float,
+        default=params.MIN_SHARE,
+        help=f"sliver share (default: {params.MIN_SHARE:g})",
     )
+    _metres(p, "--min-length-m", params.MIN_LENGTH_M, "sliver length, m")
     _add_output(p, "FLAGS.xlsx", "also write the table (.xlsx or .csv)", required=False)
     _add_common(p)
 
@@ -595,16 +573,21 @@ def _setup_redivide(p: argparse.ArgumentParser) -> None:
     _add_gpkg(p)
     p.add_argument("--level", required=True, help="the level whose units get the segments")
     _add_output(p, "PLAN.gpkg", "the plan to write (segments and diff)")
-    p.add_argument("--policy", choices=["split", "majority", "parent"], default="split")
-    p.add_argument("--min-segment-m", type=float, default=200.0, help="(default: 200)")
-    p.add_argument("--min-share", type=float, default=0.05, help="(default: 0.05)")
+    _choices(
+        p, "--policy", params.REDIVIDE_POLICIES, params.REDIVIDE_POLICY, "who gets each stretch"
+    )
+    _metres(p, "--min-segment-m", params.MIN_SEGMENT_M, "shortest segment, m")
+    p.add_argument(
+        "--min-share",
+        type=float,
+        default=params.MIN_SHARE,
+        help=f"sliver share (default: {params.MIN_SHARE:g})",
+    )
     p.add_argument("--current", metavar="SEGMENTS", help="the official segmentation to diff")
     p.add_argument("--current-id-col", help="segment id column of --current")
     p.add_argument("--current-unit-col", help="responsible unit column of --current")
     p.add_argument("--edits", metavar="EDITS.geojson", help="a planner's edits to apply")
-    p.add_argument(
-        "--tolerance-m", type=float, default=50.0, help="snapping distance, m (default: 50)"
-    )
+    _metres(p, "--tolerance-m", params.EDIT_TOLERANCE_M, "snapping distance, m")
     p.add_argument("--table", metavar="PLAN.xlsx", help="also write segments and diff as a table")
     _add_common(p)
 
@@ -613,17 +596,18 @@ def _setup_map(p: argparse.ArgumentParser) -> None:
     _add_gpkg(p)
     _add_output(p, "MAP.html", "the HTML file to write (self-contained, works offline)")
     p.add_argument("--level", help="colour rivers by this level (default: the finest)")
-    p.add_argument(
+    _choices(
+        p,
         "--basemap",
-        choices=["none", "osm", "tianditu", "gaode"],
-        default="none",
-        help="background tiles; all but none need a network (default: none)",
+        ("none", *params.BASEMAPS),
+        "none",
+        "background tiles; all but none need a network",
     )
-    p.add_argument("--tianditu-key", help="天地图 key for --basemap tianditu")
+    p.add_argument("--tianditu-key", help=term("msg.help.tianditu_key", "en"))
     p.add_argument("--no-flags", action="store_true", help="do not highlight flagged rivers")
     p.add_argument("--plan", metavar="PLAN.gpkg", help="show a plan's segments")
     p.add_argument("--chiefs", metavar="ROSTER", help="show the chiefs of a roster")
-    p.add_argument("--simplify-m", type=float, help="display simplification, m (default: auto)")
+    _metres(p, "--simplify-m", None, "display simplification, m")
     _add_common(p)
 
 
@@ -631,8 +615,8 @@ def _setup_atlas(p: argparse.ArgumentParser) -> None:
     _add_gpkg(p)
     _add_output(p, "ATLAS.pdf", "the PDF to write")
     p.add_argument("--by", help="one page per unit of this level (default: second-finest)")
-    p.add_argument("--paper", choices=["A4", "A3"], default="A4")
-    p.add_argument("--orientation", choices=["auto", "portrait", "landscape"], default="auto")
+    _choices(p, "--paper", params.PAPERS, params.PAPERS[0], "paper size")
+    _choices(p, "--orientation", params.ORIENTATIONS, params.ORIENTATIONS[0], "page orientation")
     p.add_argument("--plan", metavar="PLAN.gpkg", help="mark a plan's segments")
     p.add_argument("--chiefs", metavar="ROSTER", help="name the chiefs of a roster")
     p.add_argument("--title", help="title of the overview page")
@@ -649,49 +633,20 @@ def _setup_chiefs(p: argparse.ArgumentParser) -> None:
     _add_common(p)
 
 
+#: ``(name, setup, run)`` of every command; its summary is ``msg.cmd.<name>``.
 _COMMANDS: list[
-    tuple[str, str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
+    tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
 ] = [
-    (
-        "demo",
-        "the whole job on the embedded Zhejiang data / 内置浙江数据演示",
-        _setup_demo,
-        _cmd_demo,
-    ),
-    ("init", "write a commented project file / 生成项目文件模板", _setup_init, _cmd_init),
-    ("run", "run a project file end to end / 按项目文件运行全部步骤", _setup_run, _cmd_run),
-    (
-        "validate",
-        "report every problem in rivers and units / 检查输入数据",
-        _setup_validate,
-        _cmd_validate,
-    ),
-    (
-        "assign",
-        "split rivers into reaches, assign responsibility / 划分河段与责任单元",
-        _setup_assign,
-        _cmd_assign,
-    ),
-    (
-        "flags",
-        "rivers whose responsibility needs redrawing / 需调整的河流",
-        _setup_flags,
-        _cmd_flags,
-    ),
-    (
-        "redivide",
-        "propose a redivision, diff it, apply edits / 河段调整方案",
-        _setup_redivide,
-        _cmd_redivide,
-    ),
-    ("map", "an interactive offline HTML map / 交互式离线地图", _setup_map, _cmd_map),
-    ("atlas", "a printable PDF atlas / 打印图册", _setup_atlas, _cmd_atlas),
-    (
-        "chiefs",
-        "check a chief roster: gaps and conflicts / 河长名录核查",
-        _setup_chiefs,
-        _cmd_chiefs,
-    ),
+    ("demo", _setup_demo, _cmd_demo),
+    ("init", _setup_init, _cmd_init),
+    ("run", _setup_run, _cmd_run),
+    ("validate", _setup_validate, _cmd_validate),
+    ("assign", _setup_assign, _cmd_assign),
+    ("flags", _setup_flags, _cmd_flags),
+    ("redivide", _setup_redivide, _cmd_redivide),
+    ("map", _setup_map, _cmd_map),
+    ("atlas", _setup_atlas, _cmd_atlas),
+    ("chiefs", _setup_chiefs, _cmd_chiefs),
 ]
 
 
@@ -700,13 +655,14 @@ def _build_parser() -> argparse.ArgumentParser:
 
     parser = _Parser(
         prog="rivermap",
-        description="River-chief (河长制) responsibility mapping / 河长制责任划分工具",
+        description=_both("cmd.rivermap"),
         epilog=_EPILOG_MAIN,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"rivermap {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name, help_text, setup, func in _COMMANDS:
+    for name, setup, func in _COMMANDS:
+        help_text = _both(f"cmd.{name}")
         p = sub.add_parser(
             name,
             help=help_text,
@@ -721,6 +677,10 @@ def _build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code.
+
+    Options a user set are checked (:func:`rivermap.pipeline.check_options`)
+    before any work; every :class:`~rivermap.errors.RivermapError` and missing
+    or unreadable file is one line on stderr and exit code 2.
 
     Examples
     --------
@@ -739,11 +699,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     try:
+        check_options(vars(args), _flag)
         return int(args.func(args))
-    except RivermapError as exc:
-        print(f"rivermap: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
+    except (RivermapError, FileNotFoundError, PermissionError, IsADirectoryError) as exc:
         print(f"rivermap: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

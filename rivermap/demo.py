@@ -7,13 +7,15 @@ validate → assign → flags → redivide → chiefs → map → atlas, into ``
 from __future__ import annotations
 
 import unicodedata
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from rivermap.responsibility import Responsibility
+from rivermap.text import join_list, level_label, term
 
-__all__ = ["print_summary", "summarise_by_level"]
+__all__ = ["print_summary", "shown_path", "summarise_by_level"]
 
 
 def summarise_by_level(resp: Responsibility, level: str) -> pd.DataFrame:
@@ -52,6 +54,10 @@ def summarise_by_level(resp: Responsibility, level: str) -> pd.DataFrame:
 def print_summary(project: Any, report: Any, *, demo: bool = False) -> None:
     """Print what a run did: totals, per unit of the second-finest level, chief levels, files.
 
+    Words come from :data:`rivermap.text.TERMS` (``msg.summary.*``) in the
+    project's language; output files are shown relative to the working
+    directory when they are under it.
+
     Parameters
     ----------
     project
@@ -61,89 +67,104 @@ def print_summary(project: Any, report: Any, *, demo: bool = False) -> None:
     demo
         Say that the data is the embedded demo.
     """
-    zh = project.lang == "zh"
+    lang = project.lang
     resp: Responsibility = report.result
+    embedded = term("msg.summary.embedded", lang) if demo else ""
+    print(term("msg.summary.title", lang, name=project.name) + embedded)
+    _print_totals(resp, report.problems, lang)
+    _print_per_unit(resp, lang)
+    _print_chief_levels(resp, lang)
+    print("\n  " + term("msg.summary.findings", lang))
+    for key, value in report.findings.items():
+        print(f"    {_pad(term(f'msg.finding.{key}', lang), 28)} {value}")
+    print("\n  " + term("msg.summary.outputs", lang))
+    for path in report.files:
+        print(f"    {shown_path(path)}")
+    total = sum(report.seconds.values())
+    print("\n  " + term("msg.summary.time", lang, s=f"{total:.1f}"))
+
+
+def _print_totals(resp: Responsibility, problems: Any, lang: str) -> None:
+    """Print the units per level, the rivers and reaches, and the validation result."""
     s = resp.summary
-    levels = resp.levels
     units = resp.units
-    print(f"rivermap: {project.name}" + (" (内置真实数据 / embedded real data)" if demo else ""))
-    counts = ", ".join(f"{int((units['level'] == lv).sum())} {lv}" for lv in levels)
-    print(f"  {_pad('单元' if zh else 'units', 10)} {counts}")
-    km = s["total_length_m"] / 1000
-    print(
-        f"  {_pad('河流' if zh else 'rivers', 10)} "
-        + (
-            f"{s['n_rivers']} 条，{km:,.1f} km；{s['n_reaches']} 个河段（界河段 "
-            f"{s['n_boundary_reaches']} 个）"
-            if zh
-            else f"{s['n_rivers']}, {km:,.1f} km; {s['n_reaches']} reaches "
-            f"({s['n_boundary_reaches']} boundary)"
-        )
+    counts = join_list(
+        (
+            term(
+                "msg.summary.unit_count",
+                lang,
+                n=int((units["level"] == lv).sum()),
+                level=level_label(lv, lang),
+            )
+            for lv in resp.levels
+        ),
+        lang,
     )
-    problems = report.problems
+    print(f"  {_pad(term('msg.summary.units', lang), 10)} {counts}")
+    totals = term(
+        "msg.summary.river_totals",
+        lang,
+        rivers=s["n_rivers"],
+        km=f"{s['total_length_m'] / 1000:,.1f}",
+        reaches=s["n_reaches"],
+        boundary=s["n_boundary_reaches"],
+    )
+    print(f"  {_pad(term('msg.summary.rivers', lang), 10)} {totals}")
+    label = _pad(term("msg.summary.validate", lang), 10)
     if problems is not None and len(problems):
-        print(
-            f"  {_pad('数据检查' if zh else 'validate', 10)} "
-            + (f"发现 {len(problems)} 个问题：" if zh else f"{len(problems)} problem(s):")
-        )
+        print(f"  {label} {term('msg.summary.problems', lang, n=len(problems))}")
         print(problems.to_string(index=False))
     else:
-        clean = "未发现问题" if zh else "no problems"
-        print(f"  {_pad('数据检查' if zh else 'validate', 10)} {clean}")
+        print(f"  {label} {term('msg.summary.clean', lang)}")
 
-    from rivermap.maps._style import level_label
 
-    lang = "zh" if zh else "en"
+def _print_per_unit(resp: Responsibility, lang: str) -> None:
+    """Print kilometres and reaches per unit of the second-finest level."""
+    levels = resp.levels
     by = levels[-2] if len(levels) > 1 else levels[0]
-    table = summarise_by_level(resp, by)
-    label = f"各{level_label(by, lang)}" if zh else f"per {by}"
-    print(f"\n  {_pad(label + ':', 24)}{'km':>8} {'河段' if zh else 'reaches':>8}")
-    for row in table.to_dict("records"):
+    label = term("msg.summary.per_level", lang, level=level_label(by, lang))
+    reaches = term("msg.summary.reaches", lang)
+    print(f"\n  {_pad(label, 24)}{'km':>8} {reaches:>8}")
+    for row in summarise_by_level(resp, by).to_dict("records"):
         print(
             f"    {_pad(str(row['name']), 10)} {_pad(str(row['unit_id']), 9)} "
             f"{float(row['river_km']):>8.1f} {int(row['n_reaches']):>8}"
         )
 
-    finest = levels[-1]
+
+def _print_chief_levels(resp: Responsibility, lang: str) -> None:
+    """Print the rivers whose chief sits above the finest level, longest first."""
+    finest = resp.levels[-1]
     riv = resp.rivers
     above = riv.loc[riv["chief_level"].notna() & (riv["chief_level"] != finest)]
-    print(
-        "\n  "
-        + (
-            f"河长层级在{level_label(finest, lang)}以上的河流（{len(above)} 条）:"
-            if zh
-            else f"rivers whose chief level is above {finest} ({len(above)}):"
-        )
-    )
-    names = dict(zip(units["unit_id"], units["name"], strict=True))
+    heading = term("msg.summary.above", lang, level=level_label(finest, lang), n=len(above))
+    print("\n  " + heading)
+    names = dict(zip(resp.units["unit_id"], resp.units["name"], strict=True))
+    chief_level = term("msg.summary.chief_level", lang)
     for r in above.sort_values("length_m", ascending=False).to_dict("records"):
         chief = names.get(r["chief_unit"], "—") if isinstance(r["chief_unit"], str) else "—"
         river = r["name"] if isinstance(r["name"], str) else r["river_id"]
-        chief_level = str(r["chief_level"])
-        shown_level = (
-            f"{level_label(chief_level.split(':', 1)[1], lang)}以上"
-            if zh and chief_level.startswith("above:")
-            else level_label(chief_level, lang)
-        )
+        shown_level = level_label(str(r["chief_level"]), lang)
         print(
             f"    {_pad(river, 20)} {float(r['length_m']) / 1000:>7.1f} km  "
-            f"{'河长层级' if zh else 'chief level'} {_pad(shown_level, 14)} {chief}"
+            f"{chief_level} {_pad(shown_level, 14)} {chief}"
         )
 
-    print("\n  " + ("发现:" if zh else "findings:"))
-    labels_zh = {
-        "validation problems": "数据问题",
-        "flags": "需关注的河流",
-        "segments that change hands": "方案中易主的河段",
-        "roster gaps": "河长名录问题",
-    }
-    for key, value in report.findings.items():
-        print(f"    {_pad(labels_zh.get(key, key) if zh else key, 28)} {value}")
-    print("\n  " + ("输出文件:" if zh else "outputs:"))
-    for path in report.files:
-        print(f"    {path}")
-    total = sum(report.seconds.values())
-    print(f"\n  {'用时' if zh else 'time'} {total:.1f} s")
+
+def shown_path(path: Any) -> Path:
+    """Return ``path`` resolved, relative to the working directory when it is under it.
+
+    Examples
+    --------
+    >>> import os
+    >>> shown_path(os.path.join("data", "..", "out", "map.html")).as_posix()
+    'out/map.html'
+    """
+    full = Path(path).resolve()
+    try:
+        return full.relative_to(Path.cwd().resolve())
+    except ValueError:
+        return full
 
 
 def _pad(text: str, width: int) -> str:

@@ -5,6 +5,11 @@ rivermap.toml`` then reads, validates, assigns, flags, redivides and draws the
 map and the atlas, writing everything into one output folder. ``rivermap init``
 writes a commented :data:`TEMPLATE`.
 
+A project file is one face of :mod:`rivermap.pipeline` (the command line is the
+other): :func:`load_project` checks every section and value before any work,
+and :func:`run_project` runs the pipeline's steps with the options the
+sections give.
+
 Relative paths in a project file are relative to the file's own folder.
 """
 
@@ -17,10 +22,34 @@ import tempfile
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+from rivermap import params
 from rivermap.errors import OutputExistsError, SchemaError
+from rivermap.pipeline import (
+    AssignOptions,
+    AtlasOptions,
+    FlagOptions,
+    Inputs,
+    MapOptions,
+    RedivideOptions,
+    RiverInput,
+    UnitInput,
+    assign,
+    check_levels,
+    check_options,
+    check_roster,
+    draw_map,
+    flag_rivers,
+    make_atlas,
+    read_inputs,
+    redivide,
+    save_responsibility,
+    validate,
+)
+from rivermap.text import term
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -29,8 +58,37 @@ else:  # pragma: no cover - Python 3.10
 
 __all__ = ["TEMPLATE", "Project", "RunReport", "load_project", "run_project", "write_template"]
 
-#: The commented project file ``rivermap init`` writes.
-TEMPLATE = """\
+
+def _with_params(text: str) -> str:
+    """Return a project file template with the defaults and choices of :mod:`rivermap.params`."""
+    p = params
+    basemaps = ("none", *("tianditu:<key>" if b == "tianditu" else b for b in p.BASEMAPS))
+    return text.format(
+        lang=f'"{p.LANG}"',
+        langs=" | ".join(p.LANGS),
+        min_reach_m=f"{p.MIN_REACH_M:g}",
+        boundary_tol_m=f"{p.BOUNDARY_TOL_M:g}",
+        boundary_min_m=f"{p.BOUNDARY_MIN_M:g}",
+        b_policy=f'"{p.BOUNDARY_POLICY}"',
+        b_policies=" | ".join(p.BOUNDARY_POLICIES),
+        min_share=f"{p.MIN_SHARE:g}",
+        min_length_m=f"{p.MIN_LENGTH_M:g}",
+        policy=f'"{p.REDIVIDE_POLICY}"',
+        policies=" | ".join(p.REDIVIDE_POLICIES),
+        min_segment_m=f"{p.MIN_SEGMENT_M:g}",
+        tolerance_m=f"{p.EDIT_TOLERANCE_M:g}",
+        basemaps=" | ".join(basemaps),
+        paper=f'"{p.PAPERS[0]}"',
+        papers=" | ".join(p.PAPERS),
+        orientation=f'"{p.ORIENTATIONS[0]}"',
+        orientations=" | ".join(p.ORIENTATIONS),
+    )
+
+
+#: The commented project file ``rivermap init`` writes; its values are the
+#: defaults and its choices those of :mod:`rivermap.params`.
+TEMPLATE = _with_params(
+    """\
 # rivermap project file / rivermap 项目文件
 # Run it with:  rivermap run rivermap.toml        运行：rivermap run rivermap.toml
 # Relative paths are relative to this file's folder. 相对路径相对于本文件所在文件夹。
@@ -38,7 +96,7 @@ TEMPLATE = """\
 
 [project]
 name = "我的河长制项目 / my river-chief project"
-lang = "zh"                    # zh | en: language of tables, map and atlas 输出语言
+lang = {lang:<24}# {langs}: language of tables, map and atlas 输出语言
 output = "out"                 # folder for every output 输出文件夹
 
 [rivers]                       # river lines 河流线
@@ -53,35 +111,37 @@ path = "rivers.shp"            # GeoPackage, Shapefile, GeoJSON, GeoParquet …
 [units]                        # administrative units, top level first 行政区划（由上至下）
 levels = ["district", "street", "community"]
 path = "units.gpkg"            # one layer per level, named as in levels 每级一个图层
-# files = { district = "district.shp", street = "street.shp", community = "community.shp" }
-# layers = { district = "qx", street = "jd", community = "sq" }   # layer names in path
+# files = {{ district = "district.shp", street = "street.shp", community = "community.shp" }}
+# layers = {{ district = "qx", street = "jd", community = "sq" }}   # layer names in path
 # level_col = "level"          # or: one layer holding every level, with this column 级别字段
 # layer = "admin"              # … in this layer
-# id_cols = "code"             # unit id column, or { level = column } 单元编码字段
-# name_cols = "name"           # unit name column, or { level = column } 单元名称字段
+# id_cols = "code"             # unit id column, or {{ level = column }} 单元编码字段
+# name_cols = "name"           # unit name column, or {{ level = column }} 单元名称字段
 # parent = "auto"              # auto | codes | containment | a parent-id column 上级关系
 # encoding = "gbk"
 # crs = "EPSG:4490"
 
 [assign]                       # splitting rivers into reaches 河段划分
-min_reach_m = 50               # merge shorter pieces into a neighbour 碎段合并阈值（米）
-boundary_tol_m = 20            # within this of a boundary = along it 界河距离容差（米）
-boundary_min_m = 200           # shortest boundary reach 界河段最短长度（米）
-boundary_policy = "bank"       # bank | parent | lead: who answers for a boundary reach 界河责任
+min_reach_m = {min_reach_m:<17}# merge shorter pieces into a neighbour 碎段合并阈值（米）
+boundary_tol_m = {boundary_tol_m:<14}# within this of a boundary = along it 界河距离容差（米）
+boundary_min_m = {boundary_min_m:<14}# shortest boundary reach 界河段最短长度（米）
+boundary_policy = {b_policy:<13}# {b_policies}: who answers for a boundary reach 界河责任
 # workers = 1                  # threads (default: every core) 线程数（默认：全部核心）
 
 [flags]                        # rivers to look at 需关注的河流
-min_share = 0.05               # a unit holding less is a sliver 份额阈值
-min_length_m = 200             # … or less than this many metres 长度阈值（米）
+min_share = {min_share:<19}# a unit holding less is a sliver 份额阈值
+min_length_m = {min_length_m:<16}# … or less than this many metres 长度阈值（米）
 
 [redivide]                     # a proposed redivision 河段调整方案
 level = "district"             # the level whose units get the segments 调整层级
-policy = "majority"            # split | majority | parent
-min_segment_m = 200
+policy = {policy:<22}# {policies}
+min_segment_m = {min_segment_m}
+# min_share = {min_share:<17}# a unit holding less is a sliver 份额阈值
 # current = "official_segments.gpkg"   # the official segmentation to compare with 现行河段
 # current_id_col = "segment_id"
 # current_unit_col = "unit_id"
 # edits = "edits.geojson"      # a planner's edits (split / assign / merge) 规划人员的修改
+# tolerance_m = {tolerance_m:<15}# how far an edit point may lie from a river 容差（米）
 
 # [chiefs]                     # chief roster (CSV or XLSX, GBK or UTF-8) 河长名录
 # roster = "chiefs.csv"
@@ -89,11 +149,12 @@ min_segment_m = 200
 
 [map]                          # the interactive map (one offline HTML file) 交互地图
 # level = "street"             # colour rivers by this level (default: the finest) 着色层级
-basemap = "none"               # none | osm | gaode | tianditu:<key> (all but none need a network)
+basemap = "none"               # {basemaps} (all but none need a network)
 
 [atlas]                        # the printable PDF atlas 图册
 # by = "street"                # one page per unit of this level 分幅层级
-paper = "A4"                   # A4 | A3
+paper = {paper:<23}# {papers}
+# orientation = {orientation:<15}# {orientations}
 # credit = "data: …"           # the data source line on the overview page 数据来源
 
 [outputs]                      # file names in the output folder; false skips one 输出文件
@@ -105,6 +166,7 @@ chiefs = "chiefs.xlsx"
 map = "map.html"
 atlas = "atlas.pdf"
 """
+)
 
 _SECTIONS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "project": {"name": str, "lang": str, "output": str},
@@ -185,6 +247,8 @@ _PATH_KEYS = {
     "redivide": ("current", "edits"),
     "chiefs": ("roster",),
 }
+#: The options naming a level, checked once the units are read.
+_LEVEL_KEYS = (("redivide", "level"), ("map", "level"), ("atlas", "by"))
 
 
 @dataclass(frozen=True)
@@ -199,7 +263,7 @@ class Project:
         ``{section: {key: value}}`` with relative paths resolved against the
         file's folder.
     output
-        The output folder.
+        The output folder (an absolute path).
     lang
         ``"zh"`` or ``"en"``.
     outputs
@@ -209,19 +273,63 @@ class Project:
     path: Path
     sections: dict[str, dict[str, Any]]
     output: Path
-    lang: str = "zh"
+    lang: str = params.LANG
     outputs: dict[str, str] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
-        """The project's name (the file's stem when it has none)."""
+        """Return the project's name (the file's stem when it has none)."""
         return str(self.sections.get("project", {}).get("name", self.path.stem))
 
     def section(self, name: str) -> dict[str, Any]:
-        """A copy of one section (empty when absent)."""
+        """Return a copy of one section (empty when absent)."""
         return dict(self.sections.get(name, {}))
 
+    def inputs(self) -> Inputs:
+        """Return where ``[rivers]`` and ``[units]`` say the data comes from."""
+        rivers = self.section("rivers")
+        units = self.section("units")
+        files, path, layers = (
+            units.pop("files", None),
+            units.pop("path", None),
+            units.pop("layers", None),
+        )
+        source: Any = path
+        if files is not None:
+            source = dict(files)
+        elif layers is not None:
+            source = {level: (path, layer) for level, layer in layers.items()}
+        return Inputs(RiverInput(**rivers), UnitInput(source, **units))
 
+    def levels_named(self) -> dict[str, str | None]:
+        """Return the levels the sections name, by where they are named."""
+        return {
+            _where(self.path, name, key): self.sections.get(name, {}).get(key)
+            for name, key in _LEVEL_KEYS
+        }
+
+    def assign_options(self) -> AssignOptions:
+        """Return the options of ``[assign]``."""
+        return AssignOptions(**self.section("assign"))
+
+    def flag_options(self) -> FlagOptions:
+        """Return the options of ``[flags]``."""
+        return FlagOptions(**self.section("flags"))
+
+    def redivide_options(self) -> RedivideOptions:
+        """Return the options of ``[redivide]``."""
+        return RedivideOptions(**self.section("redivide"))
+
+    def map_options(self) -> MapOptions:
+        """Return the options of ``[map]``."""
+        return MapOptions(**self.section("map"))
+
+    def atlas_options(self) -> AtlasOptions:
+        """Return the options of ``[atlas]``."""
+        return AtlasOptions(**self.section("atlas"))
+
+
+# ======================================================================= load
 def load_project(
     path: str | os.PathLike[str], *, output: str | os.PathLike[str] | None = None
 ) -> Project:
@@ -237,12 +345,16 @@ def load_project(
     Returns
     -------
     Project
+        With its output folder resolved to an absolute path.
 
     Raises
     ------
     SchemaError
         Unknown sections or keys, wrong value types, missing required keys,
         input files that do not exist; the message names the file and key.
+    ParameterError
+        A value out of range or not one of its choices (``[flags] min_share =
+        2``, ``[atlas] paper = "A5"``); the message names the file and key.
 
     Examples
     --------
@@ -252,65 +364,43 @@ def load_project(
     ['province', 'city', 'district']
     >>> sorted(project.outputs)[:3]
     ['atlas', 'chiefs', 'flags']
+    >>> project.output.is_absolute() and ".." not in project.output.parts
+    True
     """
     p = Path(path)
+    sections = _check_sections(p, _read_toml(p))
+    root = p.resolve().parent
+    _resolve_paths(root, sections)
+    _check_files(p, sections)
+    meta = sections.get("project", {})
+    out_dir = Path(output) if output is not None else _resolve(root, meta.get("output", "out"))
+    lang = str(meta.get("lang", params.LANG))
+    return Project(p, sections, out_dir.resolve(), lang, _outputs(p, sections))
+
+
+def _where(path: Path, section: str, key: str) -> str:
+    """Return where a value is, for messages: ``rivermap.toml: [flags] min_share``."""
+    return f"{path}: [{section}] {key}"
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    """Return the parsed TOML of a project file; a SchemaError naming it when it cannot be read."""
     try:
-        text = p.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        msg = f"{p}: project file not found (write one with 'rivermap init {p}')"
+        msg = f"{path}: project file not found (write one with 'rivermap init {path}')"
         raise SchemaError(msg) from None
     except UnicodeDecodeError as exc:
-        msg = f"{p}: a project file must be UTF-8 text ({exc.reason} at byte {exc.start})"
+        msg = f"{path}: a project file must be UTF-8 text ({exc.reason} at byte {exc.start})"
+        raise SchemaError(msg) from None
+    except OSError as exc:
+        msg = f"{path}: cannot read the project file ({exc.strerror})"
         raise SchemaError(msg) from None
     try:
-        raw = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        msg = f"{p}: not valid TOML: {exc}"
+        msg = f"{path}: not valid TOML: {exc}"
         raise SchemaError(msg) from None
-    sections = _check_sections(p, raw)
-    root = p.resolve().parent
-    for name, keys in _PATH_KEYS.items():
-        for key in keys:
-            if key in sections.get(name, {}):
-                sections[name][key] = _resolve(root, sections[name][key])
-    units = sections.get("units", {})
-    if "files" in units:
-        units["files"] = {lv: _resolve(root, f) for lv, f in units["files"].items()}
-    for name, keys in _PATH_KEYS.items():
-        for key in keys:
-            value = sections.get(name, {}).get(key)
-            if value is not None and not Path(value).exists():
-                msg = f"{p}: [{name}] {key} = {value}: no such file"
-                raise SchemaError(msg)
-    for lv, f in units.get("files", {}).items():
-        if not Path(f).exists():
-            msg = f"{p}: [units] files.{lv} = {f}: no such file"
-            raise SchemaError(msg)
-    if "path" not in units and "files" not in units:
-        msg = f"{p}: [units] needs path (one layer per level, or level_col) or files"
-        raise SchemaError(msg)
-    meta = sections.get("project", {})
-    lang = str(meta.get("lang", "zh"))
-    if lang not in ("zh", "en"):
-        msg = f"{p}: [project] lang must be 'zh' or 'en', not {lang!r}"
-        raise SchemaError(msg)
-    out_dir = Path(output) if output is not None else _resolve(root, meta.get("output", "out"))
-    wanted = {**_DEFAULT_OUTPUTS, **sections.get("outputs", {})}
-    outputs: dict[str, str] = {}
-    for key, value in wanted.items():
-        if value is True:
-            outputs[key] = _DEFAULT_OUTPUTS[key]
-        elif isinstance(value, str) and value:
-            if Path(value).name != value:
-                msg = f"{p}: [outputs] {key} = {value!r}: give a file name, not a path"
-                raise SchemaError(msg)
-            outputs[key] = value
-    if "chiefs" not in sections:
-        outputs.pop("chiefs", None)
-    if "redivide" not in sections:
-        outputs.pop("plan", None)
-        outputs.pop("plan_tables", None)
-    return Project(p, sections, Path(out_dir), lang, outputs)
 
 
 def _resolve(root: Path, value: str) -> Path:
@@ -318,7 +408,57 @@ def _resolve(root: Path, value: str) -> Path:
     return path if path.is_absolute() else root / path
 
 
+def _resolve_paths(root: Path, sections: dict[str, dict[str, Any]]) -> None:
+    """Resolve the input paths of every section against the project file's folder."""
+    for name, keys in _PATH_KEYS.items():
+        for key in keys:
+            if key in sections.get(name, {}):
+                sections[name][key] = _resolve(root, sections[name][key])
+    units = sections.get("units", {})
+    if "files" in units:
+        units["files"] = {lv: _resolve(root, f) for lv, f in units["files"].items()}
+
+
+def _check_files(path: Path, sections: dict[str, dict[str, Any]]) -> None:
+    """Refuse input files that do not exist, naming the section and key."""
+    named = {
+        f"[{name}] {key}": sections.get(name, {}).get(key)
+        for name, keys in _PATH_KEYS.items()
+        for key in keys
+    }
+    units = sections.get("units", {})
+    named.update({f"[units] files.{lv}": f for lv, f in units.get("files", {}).items()})
+    for where, value in named.items():
+        if value is not None and not Path(value).exists():
+            msg = f"{path}: {where} = {value}: no such file"
+            raise SchemaError(msg)
+    if "path" not in units and "files" not in units:
+        msg = f"{path}: [units] needs path (one layer per level, or level_col) or files"
+        raise SchemaError(msg)
+
+
+def _outputs(path: Path, sections: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """Return ``{output: file name}`` of the outputs to write."""
+    wanted = {**_DEFAULT_OUTPUTS, **sections.get("outputs", {})}
+    outputs: dict[str, str] = {}
+    for key, value in wanted.items():
+        if value is True:
+            outputs[key] = _DEFAULT_OUTPUTS[key]
+        elif isinstance(value, str) and value:
+            if Path(value).name != value:
+                msg = f"{path}: [outputs] {key} = {value!r}: give a file name, not a path"
+                raise SchemaError(msg)
+            outputs[key] = value
+    if "chiefs" not in sections:
+        outputs.pop("chiefs", None)
+    if "redivide" not in sections:
+        outputs.pop("plan", None)
+        outputs.pop("plan_tables", None)
+    return outputs
+
+
 def _check_sections(path: Path, raw: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Return the sections, checked: known sections and keys, types and values, required keys."""
     out: dict[str, dict[str, Any]] = {}
     for name, body in raw.items():
         if name not in _SECTIONS:
@@ -327,21 +467,9 @@ def _check_sections(path: Path, raw: Mapping[str, Any]) -> dict[str, dict[str, A
         if not isinstance(body, dict):
             msg = f"{path}: {name} must be a [{name}] section"
             raise SchemaError(msg)
-        known = _SECTIONS[name]
         for key, value in body.items():
-            if key not in known:
-                msg = f"{path}: [{name}] unknown key {key!r}; known: {', '.join(known)}"
-                raise SchemaError(msg)
-            kinds = known[key]
-            if not isinstance(value, kinds) or (
-                isinstance(value, bool) and bool not in _tuple(kinds)
-            ):
-                want = " or ".join(k.__name__ for k in _tuple(kinds))
-                msg = f"{path}: [{name}] {key} must be {want}, not {value!r}"
-                raise SchemaError(msg)
-            if key == "workers" and isinstance(value, int) and value < 1:
-                msg = f"{path}: [{name}] workers must be 1 or more, not {value!r}"
-                raise SchemaError(msg)
+            _check_type(path, name, key, value)
+        check_options(body, partial(_where, path, name))
         out[name] = dict(body)
     for name, keys in _REQUIRED.items():
         for key in keys:
@@ -351,8 +479,18 @@ def _check_sections(path: Path, raw: Mapping[str, Any]) -> dict[str, dict[str, A
     return out
 
 
-def _tuple(kinds: type | tuple[type, ...]) -> tuple[type, ...]:
-    return kinds if isinstance(kinds, tuple) else (kinds,)
+def _check_type(path: Path, name: str, key: str, value: Any) -> None:
+    """Refuse an unknown key or a value of the wrong type (a bool is not a number)."""
+    known = _SECTIONS[name]
+    if key not in known:
+        msg = f"{path}: [{name}] unknown key {key!r}; known: {', '.join(known)}"
+        raise SchemaError(msg)
+    kind = known[key]
+    kinds: tuple[type, ...] = kind if isinstance(kind, tuple) else (kind,)
+    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+        want = " or ".join(k.__name__ for k in kinds)
+        msg = f"{path}: [{name}] {key} must be {want}, not {value!r}"
+        raise SchemaError(msg)
 
 
 def write_template(path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
@@ -373,10 +511,15 @@ def write_template(path: str | os.PathLike[str], *, overwrite: bool = False) -> 
     return final
 
 
-# ======================================================================= run
+# ======================================================================== run
 @dataclass
 class RunReport:
-    """What :func:`run_project` did: the files written, the findings and the timings."""
+    """What :func:`run_project` did: the files written, the findings and the timings.
+
+    ``findings`` and ``seconds`` are keyed by step: ``findings`` holds
+    ``validation``, ``flags``, ``changes`` (segments that change hands) and
+    ``roster`` (gaps of the chief roster) for the steps that ran.
+    """
 
     output: Path
     files: list[Path] = field(default_factory=list)
@@ -415,9 +558,23 @@ def run_project(
     Returns
     -------
     RunReport
+        The files written, the findings and the timings.
     """
-    say = echo or (lambda _line: None)
-    zh = project.lang == "zh"
+    _refuse_existing(project, overwrite=overwrite)
+    out_dir = project.output
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    run = _Run(project, staging, RunReport(out_dir), progress=progress)
+    try:
+        _run_steps(run, echo or (lambda _line: None))
+        _move_outputs(run)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return run.report
+
+
+def _refuse_existing(project: Project, *, overwrite: bool) -> None:
+    """Refuse, before any work, outputs that exist when ``overwrite`` is not given."""
     out_dir = project.output
     existing = [out_dir / f for f in project.outputs.values() if (out_dir / f).exists()]
     if existing and not overwrite:
@@ -425,146 +582,122 @@ def run_project(
         more = f" and {len(existing) - 3} more" if len(existing) > 3 else ""
         msg = f"{names}{more} already exist(s); use --overwrite to replace"
         raise OutputExistsError(msg)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    report = RunReport(out_dir)
-    try:
-        _run_steps(project, staging, report, progress=progress, say=say, zh=zh)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        for name in project.outputs.values():
-            src = staging / name
-            if src.exists():
-                os.replace(src, out_dir / name)
-                report.files.append(out_dir / name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return report
 
 
-def _run_steps(
-    project: Project,
-    staging: Path,
-    report: RunReport,
-    *,
-    progress: bool,
-    say: Callable[[str], None],
-    zh: bool,
-) -> None:
-    import rivermap as rm
-    from rivermap.flags import write_flags
-    from rivermap.validate import validate_inputs
+@dataclass
+class _Run:
+    """A run in progress: where it writes, and each step's result for the next."""
 
-    lang = project.lang
-    outputs = project.outputs
+    project: Project
+    staging: Path
+    report: RunReport
+    progress: bool = False
+    notes: list[str] = field(default_factory=list)
+    rivers: Any = None
+    units: Any = None
+    resp: Any = None
+    flags: Any = None
+    plan: Any = None
 
-    def step(label_zh: str, label_en: str) -> Callable[[], None]:
+    def out(self, output: str) -> Path | None:
+        """Return where an output is staged, or None when the project skips it."""
+        name = self.project.outputs.get(output)
+        return None if name is None else self.staging / name
+
+
+def _run_steps(run: _Run, say: Callable[[str], None]) -> None:
+    """Run every step the project asks for, saying and timing each."""
+    for name, wanted, step in _STEPS:
+        if not wanted(run.project):
+            continue
         t0 = time.perf_counter()
-        say(f"… {label_zh if zh else label_en}")
-
-        def done() -> None:
-            report.seconds[label_en] = time.perf_counter() - t0
-
-        return done
-
-    done = step("读取数据", "reading inputs")
-    rivers, units = _read_inputs(project)
-    done()
-    done = step("检查数据", "validating")
-    problems = validate_inputs(rivers, units)
-    report.problems = problems
-    report.findings["validation problems"] = len(problems)
-    units.require_consistent()
-    done()
-
-    done = step("划分河段", "assigning reaches")
-    resp = rm.assign(rivers, units, progress=progress, **project.section("assign"))
-    chiefs = project.section("chiefs")
-    if "roster" in chiefs:
-        resp = resp.with_chiefs(chiefs["roster"])
-    report.summary = resp.summary
-    report.result = resp
-    done()
-
-    done = step("标记需关注河流", "flagging")
-    flag_table = resp.flags(None, **project.section("flags"))
-    report.findings["flags"] = len(flag_table)
-    if "flags" in outputs:
-        write_flags(flag_table, staging / outputs["flags"], lang=lang)
-    if "responsibility" in outputs:
-        resp.to_file(staging / outputs["responsibility"], flags=flag_table)
-    done()
-
-    plan = None
-    if "redivide" in project.sections:
-        done = step("生成调整方案", "redividing")
-        params = project.section("redivide")
-        edits = params.pop("edits", None)
-        level = params.pop("level", resp.levels[-1])
-        plan = rm.redivide(resp, level=level, **params)
-        if edits is not None:
-            plan = plan.apply_edits(edits, tolerance_m=float(params.get("tolerance_m", 50.0)))
-        report.findings["segments that change hands"] = len(plan.diff().changes)
-        if "plan" in outputs:
-            plan.to_file(staging / outputs["plan"])
-        if "plan_tables" in outputs:
-            plan.write_tables(staging / outputs["plan_tables"], lang=lang)
-        done()
-
-    if resp.roster is not None:
-        done = step("核查河长名录", "checking the roster")
-        gaps = resp.roster_report(lang=lang)
-        report.findings["roster gaps"] = len(gaps)
-        if "chiefs" in outputs:
-            from rivermap.chiefs import roster_workbook, write_table
-
-            sheets = roster_workbook(resp, hotline=chiefs.get("hotline"), lang=lang, report=gaps)
-            write_table(sheets, staging / outputs["chiefs"], lang=lang)
-        done()
-
-    if "map" in outputs:
-        done = step("绘制交互地图", "drawing the map")
-        map_opts = project.section("map")
-        basemap = map_opts.pop("basemap", "none")
-        m = rm.maps.responsibility_map(
-            resp,
-            basemap=None if basemap in ("none", "") else basemap,
-            lang=lang,
-            flags=flag_table,
-            plan=plan,
-            **map_opts,
-        )
-        rm.maps.save_html(m, staging / outputs["map"])
-        done()
-
-    if "atlas" in outputs:
-        done = step("生成图册", "making the atlas")
-        rm.maps.atlas(
-            resp,
-            staging / outputs["atlas"],
-            lang=lang,
-            plan=plan,
-            progress=progress,
-            **project.section("atlas"),
-        )
-        done()
+        say(f"… {term(f'msg.step.{name}', run.project.lang)}")
+        step(run)
+        run.report.seconds[name] = time.perf_counter() - t0
 
 
-def _read_inputs(project: Project) -> tuple[Any, Any]:
-    import rivermap as rm
+def _move_outputs(run: _Run) -> None:
+    """Move the staged outputs into the output folder."""
+    out_dir = run.report.output
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name in run.project.outputs.values():
+        src = run.staging / name
+        if src.exists():
+            os.replace(src, out_dir / name)
+            run.report.files.append(out_dir / name)
 
-    r = project.section("rivers")
-    rivers = rm.read_rivers(r.pop("path"), **r)
-    u = project.section("units")
-    levels = u.pop("levels")
-    files = u.pop("files", None)
-    path = u.pop("path", None)
-    layers = u.pop("layers", None)
-    source: Any
-    if files is not None:
-        source = dict(files)
-    elif layers is not None:
-        source = {lv: (path, layer) for lv, layer in layers.items()}
-    else:
-        source = path
-    units = rm.read_units(source, levels=levels, **u)
-    return rivers, units
+
+def _read(run: _Run) -> None:
+    run.rivers, run.units = read_inputs(run.project.inputs(), notes=run.notes)
+    check_levels(run.units.levels, run.project.levels_named())
+
+
+def _validate(run: _Run) -> None:
+    problems = validate(run.rivers, run.units, run.notes)
+    run.report.problems = problems
+    run.report.findings["validation"] = len(problems)
+    run.units.require_consistent()
+
+
+def _assign(run: _Run) -> None:
+    p = run.project
+    roster = p.section("chiefs").get("roster")
+    options = p.assign_options()
+    run.resp = assign(run.rivers, run.units, options, roster=roster, progress=run.progress)
+    run.report.summary = run.resp.summary
+    run.report.result = run.resp
+
+
+def _flags(run: _Run) -> None:
+    p = run.project
+    run.flags = flag_rivers(run.resp, p.flag_options(), path=run.out("flags"), lang=p.lang)
+    run.report.findings["flags"] = len(run.flags)
+    path = run.out("responsibility")
+    if path is not None:
+        save_responsibility(run.resp, path, flags=run.flags)
+
+
+def _redivide(run: _Run) -> None:
+    p = run.project
+    tables = run.out("plan_tables")
+    run.plan = redivide(
+        run.resp, p.redivide_options(), path=run.out("plan"), tables=tables, lang=p.lang
+    )
+    run.report.findings["changes"] = len(run.plan.diff().changes)
+
+
+def _chiefs(run: _Run) -> None:
+    p = run.project
+    hotline = p.section("chiefs").get("hotline")
+    gaps = check_roster(run.resp, path=run.out("chiefs"), hotline=hotline, lang=p.lang)
+    run.report.findings["roster"] = len(gaps)
+
+
+def _map(run: _Run) -> None:
+    p = run.project
+    path = run.staging / p.outputs["map"]
+    draw_map(run.resp, path, p.map_options(), lang=p.lang, flags=run.flags, plan=run.plan)
+
+
+def _atlas(run: _Run) -> None:
+    p = run.project
+    path = run.staging / p.outputs["atlas"]
+    options = p.atlas_options()
+    make_atlas(run.resp, path, options, lang=p.lang, plan=run.plan, progress=run.progress)
+
+
+def _always(_project: Project) -> bool:
+    return True
+
+
+#: The steps of a run in order: ``(name, whether the project asks for it, step)``.
+_STEPS: list[tuple[str, Callable[[Project], bool], Callable[[_Run], None]]] = [
+    ("read", _always, _read),
+    ("validate", _always, _validate),
+    ("assign", _always, _assign),
+    ("flags", _always, _flags),
+    ("redivide", lambda p: "redivide" in p.sections, _redivide),
+    ("chiefs", lambda p: "roster" in p.section("chiefs"), _chiefs),
+    ("map", lambda p: "map" in p.outputs, _map),
+    ("atlas", lambda p: "atlas" in p.outputs, _atlas),
+]

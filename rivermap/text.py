@@ -400,6 +400,30 @@ TERMS: dict[str, tuple[str, str]] = {
     "msg.summary.findings": ("发现:", "findings:"),
     "msg.summary.outputs": ("输出文件:", "outputs:"),
     "msg.summary.time": ("用时 {s} s", "time {s} s"),
+    "msg.cmd.rivermap": ("河长制责任划分工具", "River-chief (河长制) responsibility mapping"),
+    "msg.cmd.demo": ("内置浙江数据演示", "the whole job on the embedded Zhejiang data"),
+    "msg.cmd.init": ("生成项目文件模板", "write a commented project file"),
+    "msg.cmd.run": ("按项目文件运行全部步骤", "run a project file end to end"),
+    "msg.cmd.validate": ("检查输入数据", "report every problem in rivers and units"),
+    "msg.cmd.assign": ("划分河段与责任单元", "split rivers into reaches, assign responsibility"),
+    "msg.cmd.flags": ("需调整的河流", "rivers whose responsibility needs redrawing"),
+    "msg.cmd.redivide": ("河段调整方案", "propose a redivision, diff it, apply edits"),
+    "msg.cmd.map": ("交互式离线地图", "an interactive offline HTML map"),
+    "msg.cmd.atlas": ("打印图册", "a printable PDF atlas"),
+    "msg.cmd.chiefs": ("河长名录核查", "check a chief roster: gaps and conflicts"),
+    "msg.help.lang": ("消息与输出的语言", "language of messages and outputs"),
+    "msg.help.name_col": (
+        "河流名称字段（默认：name、名称、河流名称 …）",
+        "river name column (default: name, or a usual Chinese name column)",
+    ),
+    "msg.help.unit_name_col": (
+        "单元名称字段（默认：name、*_name、名称 …）",
+        "unit name column (default: name, *_name, or a usual Chinese name column)",
+    ),
+    "msg.help.tianditu_key": (
+        "--basemap tianditu 所需的天地图密钥",
+        "Tianditu key for --basemap tianditu",
+    ),
 }
 
 _SEP = {"zh": "、", "en": ", "}

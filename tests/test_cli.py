@@ -87,7 +87,7 @@ def test_user_errors_exit_2_with_one_line(args, needle, capsys):
     [
         (["validate", DEMO], "the following arguments are required"),
         (["nonsense"], "invalid choice"),
-        (["assign", DEMO, DEMO, "-o", "x.gpkg", "--workers", "0"], "positive whole number"),
+        (["assign", DEMO, DEMO, "-o", "x.gpkg", "--workers", "two"], "invalid int value"),
     ],
 )
 def test_usage_errors_exit_2_with_one_line(args, needle, capsys):
@@ -176,12 +176,13 @@ def test_demo_writes_every_output_and_prints_per_city(demo_out, capsys):
 def test_demo_summary_in_both_languages(tmp_path, capsys):
     assert main(["demo", "--out", str(tmp_path / "zh"), "--quiet"]) == 0
     text = capsys.readouterr().out
-    assert "1 province, 11 city, 90 district" in text
+    assert "省 1 个、市 11 个、区县 90 个" in text
     assert "杭州市" in text
     assert "河长层级在区县以上的河流（9 条）" in text
     assert "京杭运河(江南运河)" in text
     assert main(["demo", "--out", str(tmp_path / "en"), "--quiet", "--lang", "en"]) == 0
     text = capsys.readouterr().out
+    assert "1 province, 11 city, 90 district" in text
     assert "rivers whose chief level is above district (9)" in text
     assert "per city" in text
 
@@ -196,7 +197,22 @@ def test_flags_exit_1_and_write_a_table(demo_out, tmp_path, capsys):
     table = pd.read_csv(out, encoding="utf-8-sig")
     assert "富春江" in set(table.iloc[:, 1]) | set(table.iloc[:, 0])
     assert main(["flags", gpkg, "--level", "town"]) == 2
-    assert "not a level" in capsys.readouterr().err
+    assert "--level must be one of 'province', 'city', 'district'; got 'town'" in (
+        capsys.readouterr().err
+    )
+
+
+def test_flags_print_reasons_and_levels_in_words(demo_out, capsys):
+    gpkg = str(demo_out / "responsibility.gpkg")
+    assert main(["flags", gpkg, "--level", "district"]) == 1
+    out = capsys.readouterr().out
+    assert "区县" in out  # the level, not the code
+    assert "跨界" in out  # reasons in Chinese
+    assert "crosses" not in out
+    assert main(["flags", gpkg, "--level", "district", "--lang", "en"]) == 1
+    out = capsys.readouterr().out
+    assert "crosses units" in out
+    assert "跨界" not in out
 
 
 def test_redivide_map_atlas_chiefs_from_the_demo_output(demo_out, tmp_path, capsys):
@@ -242,7 +258,7 @@ def test_init_writes_a_template_that_run_checks(tmp_path, capsys):
         ("[rivers]\nnmae = 'x'\n", "unknown key 'nmae'"),
         ("[units]\nlevels = ['a']\npath = 'u.gpkg'\n", "[rivers] path is required"),
         ("x = [\n", "not valid TOML"),
-        ("[assign]\nworkers = 0\n", "[assign] workers must be 1 or more"),
+        ("[assign]\nworkers = 0\n", "[assign] workers must be a whole number of 1 or more"),
     ],
 )
 def test_bad_project_files_exit_2_naming_the_key(tmp_path, text, needle, capsys):
@@ -312,3 +328,87 @@ def test_assign_writes_a_geopackage_and_refuses_to_overwrite(tmp_path, capsys):
     assert "--overwrite" in capsys.readouterr().err
     assert out.stat().st_mtime_ns == before
     assert main([*args, "--overwrite"]) == 0
+
+
+def test_template_values_agree_with_params():
+    """The values ``rivermap init`` writes are the defaults of rivermap.params."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
+
+    from rivermap import params
+    from rivermap.project import TEMPLATE
+
+    raw = tomllib.loads(TEMPLATE)
+    assert raw["assign"] == {
+        "min_reach_m": params.MIN_REACH_M,
+        "boundary_tol_m": params.BOUNDARY_TOL_M,
+        "boundary_min_m": params.BOUNDARY_MIN_M,
+        "boundary_policy": params.BOUNDARY_POLICY,
+    }
+    assert raw["flags"] == {"min_share": params.MIN_SHARE, "min_length_m": params.MIN_LENGTH_M}
+    assert raw["redivide"] == {
+        "level": "district",
+        "policy": params.REDIVIDE_POLICY,
+        "min_segment_m": params.MIN_SEGMENT_M,
+    }
+    assert raw["project"]["lang"] == params.LANG
+    assert raw["atlas"]["paper"] == params.PAPERS[0]
+    # the commented choices are params' choices
+    assert " | ".join(params.REDIVIDE_POLICIES) in TEMPLATE
+    assert " | ".join(params.BOUNDARY_POLICIES) in TEMPLATE
+
+
+@pytest.mark.parametrize(
+    ("command", "shown"),
+    [
+        ("assign", ["--min-reach-m", "(default: 50)", "(default: 20)", "(default: 200)"]),
+        ("assign", ["{bank,parent,lead}", "(default: bank)"]),
+        ("flags", ["(default: 0.05)", "(default: 200)"]),
+        ("redivide", ["{split,majority,parent}", "(default: split)", "(default: 50)"]),
+        ("map", ["{none,osm,tianditu,gaode}", "(default: none)"]),
+        ("atlas", ["{A4,A3}", "(default: A4)", "{auto,portrait,landscape}"]),
+    ],
+)
+def test_help_shows_the_defaults_and_choices_of_params(command, shown, capsys, monkeypatch):
+    """``--help`` reads rivermap.params: a default changed there shows here."""
+    from rivermap import params
+
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    for text in shown:
+        assert text in out
+    monkeypatch.setattr(params, "MIN_SHARE", 0.25)
+    monkeypatch.setattr(params, "MIN_REACH_M", 75.0)
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "(default: 0.05)" not in out
+    assert "(default: 50)" not in out or command == "redivide"  # redivide: --tolerance-m 50
+
+
+def test_run_prints_outputs_relative_to_the_working_directory(demo_out, tmp_path, capsys):
+    """Paths under the working directory are shown relative to it, never as data/../out."""
+    import os
+
+    from rivermap.demo import print_summary
+    from rivermap.project import RunReport, load_project
+
+    project = load_project(rm.datasets.project_path("zhejiang"), output=demo_out)
+    assert project.output == demo_out.resolve()
+    report = RunReport(
+        project.output,
+        files=[project.output / "map.html"],
+        result=rm.read_responsibility(demo_out / "responsibility.gpkg"),
+    )
+    cwd = os.getcwd()
+    try:
+        os.chdir(demo_out.parent)
+        print_summary(project, report)
+    finally:
+        os.chdir(cwd)
+    out = capsys.readouterr().out
+    assert f"    {os.path.join(demo_out.name, 'map.html')}\n" in out
+    assert ".." not in out

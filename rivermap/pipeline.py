@@ -1,0 +1,535 @@
+"""The one job both faces run: read → validate → assign → flags → redivide → chiefs → map → atlas.
+
+The command line (:mod:`rivermap.cli`) and project files (:mod:`rivermap.project`)
+are two faces of the same steps: each builds an :class:`Inputs` and the options
+of a step (:class:`AssignOptions`, :class:`FlagOptions`, …) from its flags or
+its sections, and calls the step functions here. A step computes one result
+and, when given a path, writes it. Defaults and choices come from
+:mod:`rivermap.params`, and :func:`check_options` checks the values a user set
+before any work, naming each as the user wrote it (``--min-share`` or
+``[flags] min_share``).
+
+:mod:`rivermap.maps` (folium, matplotlib) is imported only by the steps that draw.
+
+Examples
+--------
+>>> from rivermap.datasets import get_path
+>>> demo = get_path("zhejiang")
+>>> spec = Inputs(RiverInput(demo, merge_by="name"), UnitInput(demo))
+>>> rivers, units = read_inputs(spec)
+>>> len(rivers), units.levels
+(11, ('province', 'city', 'district'))
+>>> check_options({"min_share": 2}, lambda key: f"--{key.replace('_', '-')}")
+Traceback (most recent call last):
+...
+rivermap.errors.ParameterError: --min-share is a share of the river's length (0–1), got 2
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+from rivermap import params
+from rivermap.errors import DataError, ParameterError, RivermapWarning, SchemaError
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import pandas as pd
+
+    from rivermap.maps.atlas import Orientation
+    from rivermap.redivide import Plan
+    from rivermap.responsibility import Responsibility
+    from rivermap.units import AdminUnits
+
+__all__ = [
+    "CHECKS",
+    "AssignOptions",
+    "AtlasOptions",
+    "FlagOptions",
+    "Inputs",
+    "MapOptions",
+    "RedivideOptions",
+    "RiverInput",
+    "UnitInput",
+    "assign",
+    "check_levels",
+    "check_options",
+    "check_roster",
+    "draw_map",
+    "flag_rivers",
+    "make_atlas",
+    "read_inputs",
+    "redivide",
+    "require_files",
+    "save_responsibility",
+    "validate",
+]
+
+PathLike = str | os.PathLike[str]
+
+
+# ====================================================================== inputs
+@dataclass(frozen=True)
+class RiverInput:
+    """Where the rivers come from: ``RIVERS`` and its flags, or ``[rivers]``.
+
+    The fields are :func:`rivermap.read_rivers`'s. Without ``layer``, a file
+    holding several layers is read from its first line layer.
+    """
+
+    path: PathLike
+    layer: str | None = None
+    id_col: str | None = None
+    name_col: str | None = None
+    merge_by: str | None = None
+    encoding: str | None = None
+    crs: Any = None
+
+
+@dataclass(frozen=True)
+class UnitInput:
+    """Where the administrative units come from: ``UNITS`` and its flags, or ``[units]``.
+
+    ``source`` is a file with one layer per level, ``{level: path}`` or
+    ``{level: (path, layer)}``, or (with ``level_col``) a file holding every
+    level in ``layer``. ``levels`` is a list from the top level down, or
+    ``{name: value of level_col}``; without it, the polygon layers of the file
+    in file order (or the keys of a ``{level: ...}`` source). The other fields
+    are :func:`rivermap.read_units`'s.
+    """
+
+    source: Any
+    levels: Sequence[str] | Mapping[str, Any] | None = None
+    id_cols: str | Mapping[str, str] | None = None
+    name_cols: str | Mapping[str, str] | None = None
+    parent: str = "auto"
+    level_col: str | None = None
+    layer: str | None = None
+    encoding: str | None = None
+    crs: Any = None
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """The rivers and the units of a job."""
+
+    rivers: RiverInput
+    units: UnitInput
+
+
+def _line_and_polygon_layers(path: Any) -> tuple[list[str], list[str]]:
+    """Return the line layers and the polygon layers of a file, in file order."""
+    import pyogrio
+
+    try:
+        info = pyogrio.list_layers(path)
+    except Exception:  # not a multi-layer file; the readers report real problems
+        return [], []
+    lines = [str(n) for n, t in info if t and "LineString" in str(t)]
+    polys = [str(n) for n, t in info if t and "Polygon" in str(t)]
+    return lines, polys
+
+
+def require_files(*paths: Any) -> None:
+    """Refuse, before any work, input files that do not exist (None is no file).
+
+    A ``{level: path}`` or ``{level: (path, layer)}`` source counts as its paths.
+    """
+    for path in paths:
+        if isinstance(path, Mapping):
+            require_files(*(v[0] if isinstance(v, tuple) else v for v in path.values()))
+        elif isinstance(path, str | os.PathLike) and not Path(path).exists():
+            msg = f"{path}: no such file"
+            raise DataError(msg)
+
+
+def _rivers_layer(spec: RiverInput) -> str | None:
+    """Return the layer to read: the one given, or the first line layer of a multi-layer file."""
+    if spec.layer is not None:
+        return spec.layer
+    lines, polys = _line_and_polygon_layers(spec.path)
+    return lines[0] if lines and len(lines) + len(polys) > 1 else None
+
+
+def _levels(spec: UnitInput) -> Sequence[str] | Mapping[str, Any]:
+    """Return the levels given, or those the source names (its polygon layers or keys)."""
+    if spec.levels:
+        return spec.levels
+    if spec.level_col is not None:
+        msg = f"level_col={spec.level_col!r} needs the levels named top to bottom"
+        raise ParameterError(msg)
+    if isinstance(spec.source, Mapping):
+        return list(spec.source)
+    _, polys = _line_and_polygon_layers(spec.source)
+    if not polys:
+        msg = f"{spec.source}: name the levels top to bottom; the file has no polygon layers"
+        raise SchemaError(msg)
+    return polys
+
+
+def read_inputs(
+    spec: Inputs, *, notes: list[str] | None = None
+) -> tuple[gpd.GeoDataFrame, AdminUnits]:
+    """Read the rivers and the units of ``spec``.
+
+    Parameters
+    ----------
+    spec
+        Where they come from.
+    notes
+        When given, the messages of the repairs made while reading
+        (:class:`~rivermap.errors.RivermapWarning`) are appended to it instead
+        of being warned, for :func:`validate` to report.
+
+    Returns
+    -------
+    tuple
+        ``(rivers, units)`` as from :func:`rivermap.read_rivers` and
+        :func:`rivermap.read_units`.
+    """
+    from rivermap.io import read_rivers, read_units
+
+    r, u = spec.rivers, spec.units
+    require_files(r.path, u.source)
+    levels = _levels(u)
+    with warnings.catch_warnings(record=notes is not None) as caught:
+        if notes is not None:
+            warnings.simplefilter("always", RivermapWarning)
+        rivers = read_rivers(
+            r.path,
+            layer=_rivers_layer(r),
+            id_col=r.id_col,
+            name_col=r.name_col,
+            merge_by=r.merge_by,
+            encoding=r.encoding,
+            crs=r.crs,
+        )
+        units = read_units(
+            u.source,
+            levels=levels,
+            id_cols=u.id_cols,
+            name_cols=u.name_cols,
+            parent=u.parent,
+            level_col=u.level_col,
+            layer=u.layer,
+            encoding=u.encoding,
+            crs=u.crs,
+        )
+    _keep_notes(caught or [], notes)
+    return rivers, units
+
+
+def _keep_notes(caught: list[warnings.WarningMessage], notes: list[str] | None) -> None:
+    """Append rivermap's warnings to ``notes``; warn the others again."""
+    for w in caught:
+        if notes is not None and issubclass(w.category, RivermapWarning):
+            notes.append(str(w.message))
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+
+
+def validate(
+    rivers: gpd.GeoDataFrame, units: AdminUnits, notes: Sequence[str] = ()
+) -> pd.DataFrame:
+    """Return every problem in rivers and units (:func:`rivermap.validate.validate_inputs`)."""
+    from rivermap.validate import validate_inputs
+
+    return validate_inputs(rivers, units, read_notes=notes)
+
+
+# ===================================================================== options
+def _length_or_inf(name: str, value: Any) -> float:
+    return params.check_length(name, value, finite=False)
+
+
+def _workers(name: str, value: Any) -> int | None:
+    try:
+        return params.check_workers(value)
+    except ParameterError:
+        msg = f"{name} must be a whole number of 1 or more, got {value!r}"
+        raise ParameterError(msg) from None
+
+
+def _basemap(name: str, value: Any) -> str:
+    kind = str(value).partition(":")[0].strip().lower()
+    return params.check_choice(name, kind, ("", "none", *params.BASEMAPS))
+
+
+def _choice(choices: Sequence[str]) -> Callable[[str, Any], str]:
+    return lambda name, value: params.check_choice(name, value, choices)
+
+
+#: The check of every option a user sets, by its name in the library and in
+#: project files (the command line spells it with dashes).
+CHECKS: dict[str, Callable[[str, Any], Any]] = {
+    "min_reach_m": params.check_length,
+    "boundary_tol_m": params.check_length,
+    "boundary_min_m": _length_or_inf,
+    "boundary_policy": _choice(params.BOUNDARY_POLICIES),
+    "workers": _workers,
+    "min_share": params.check_share,
+    "min_length_m": params.check_length,
+    "policy": _choice(params.REDIVIDE_POLICIES),
+    "min_segment_m": params.check_length,
+    "tolerance_m": params.check_length,
+    "simplify_m": params.check_length,
+    "basemap": _basemap,
+    "paper": _choice(params.PAPERS),
+    "orientation": _choice(params.ORIENTATIONS),
+    "lang": _choice(params.LANGS),
+}
+
+
+def check_options(values: Mapping[str, Any], name: Callable[[str], str]) -> None:
+    """Check every option set in ``values`` (None is unset) before any work.
+
+    Parameters
+    ----------
+    values
+        ``{option: value}``; keys without a check in :data:`CHECKS` are skipped.
+    name
+        How the user wrote an option, for the message: ``--min-share``,
+        ``rivermap.toml: [flags] min_share``.
+
+    Raises
+    ------
+    ParameterError
+        For the first value out of range or not one of its choices.
+    """
+    for key, value in values.items():
+        if key in CHECKS and value is not None:
+            CHECKS[key](name(key), value)
+
+
+def check_levels(levels: Sequence[str], wanted: Mapping[str, str | None]) -> None:
+    """Check every level in ``wanted`` (``{how the user wrote it: level}``) against ``levels``."""
+    for name, level in wanted.items():
+        if level is not None:
+            params.check_level(level, levels, name=name)
+
+
+@dataclass(frozen=True)
+class AssignOptions:
+    """The options of :func:`rivermap.assign`; the defaults are :mod:`rivermap.params`'s."""
+
+    min_reach_m: float = params.MIN_REACH_M
+    boundary_tol_m: float = params.BOUNDARY_TOL_M
+    boundary_min_m: float = params.BOUNDARY_MIN_M
+    boundary_policy: str = params.BOUNDARY_POLICY
+    workers: int | None = None
+
+
+@dataclass(frozen=True)
+class FlagOptions:
+    """The options of :meth:`rivermap.Responsibility.flags`."""
+
+    min_share: float = params.MIN_SHARE
+    min_length_m: float = params.MIN_LENGTH_M
+
+
+@dataclass(frozen=True)
+class RedivideOptions:
+    """The options of :func:`rivermap.redivide` and of the edits applied after it.
+
+    ``level`` None is the finest level; ``edits`` is a planner's edits file.
+    """
+
+    level: str | None = None
+    policy: str = params.REDIVIDE_POLICY
+    min_segment_m: float = params.MIN_SEGMENT_M
+    min_share: float = params.MIN_SHARE
+    current: PathLike | None = None
+    current_id_col: str | None = None
+    current_unit_col: str | None = None
+    tolerance_m: float = params.EDIT_TOLERANCE_M
+    edits: PathLike | None = None
+
+
+@dataclass(frozen=True)
+class MapOptions:
+    """The options of the web map; ``basemap`` None, ``""`` or ``"none"`` is no tiles."""
+
+    level: str | None = None
+    basemap: str | None = None
+    tianditu_key: str | None = None
+    simplify_m: float | None = None
+
+    def basemap_arg(self) -> str | None:
+        """Return the ``basemap`` argument of :func:`rivermap.maps.responsibility_map`."""
+        if self.basemap is None or self.basemap.strip().lower() in ("", "none"):
+            return None
+        if self.basemap == "tianditu" and self.tianditu_key:
+            return f"tianditu:{self.tianditu_key}"
+        return self.basemap
+
+
+@dataclass(frozen=True)
+class AtlasOptions:
+    """The options of :func:`rivermap.maps.atlas`."""
+
+    by: str | None = None
+    paper: str = params.PAPERS[0]
+    orientation: str = params.ORIENTATIONS[0]
+    title: str | None = None
+    credit: str | None = None
+    empty_units: bool = False
+    chiefs: Any = None
+
+
+# ======================================================================= steps
+def assign(
+    rivers: gpd.GeoDataFrame,
+    units: AdminUnits,
+    options: AssignOptions,
+    *,
+    roster: Any = None,
+    progress: bool = False,
+) -> Responsibility:
+    """Split the rivers into reaches and assign them; join a chief ``roster`` when given.
+
+    Raises :class:`~rivermap.errors.TopologyError` first when the units do not nest.
+    """
+    from rivermap.assign import assign as assign_reaches
+
+    units.require_consistent()
+    resp = assign_reaches(rivers, units, progress=progress, **asdict(options))
+    return resp if roster is None else resp.with_chiefs(roster)
+
+
+def save_responsibility(
+    resp: Responsibility,
+    path: PathLike,
+    *,
+    flags: pd.DataFrame | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """Write the result (and its ``flags`` table, when computed already) to a GeoPackage."""
+    return resp.to_file(path, flags=flags, overwrite=overwrite)
+
+
+def flag_rivers(
+    resp: Responsibility,
+    options: FlagOptions,
+    *,
+    level: str | None = None,
+    path: PathLike | None = None,
+    lang: str = params.LANG,
+    overwrite: bool = False,
+) -> pd.DataFrame:
+    """Return the rivers to look at (every level, or ``level``); write the table to ``path``."""
+    from rivermap.flags import write_flags
+
+    table = resp.flags(level, min_share=options.min_share, min_length_m=options.min_length_m)
+    if path is not None:
+        write_flags(table, path, lang=lang, overwrite=overwrite)
+    return table
+
+
+def redivide(
+    resp: Responsibility,
+    options: RedivideOptions,
+    *,
+    path: PathLike | None = None,
+    tables: PathLike | None = None,
+    lang: str = params.LANG,
+    overwrite: bool = False,
+) -> Plan:
+    """Propose a redivision and apply the edits; write the plan and its tables when asked."""
+    from rivermap.redivide import redivide as propose
+
+    plan = propose(
+        resp,
+        level=options.level if options.level is not None else resp.levels[-1],
+        policy=options.policy,
+        min_segment_m=options.min_segment_m,
+        min_share=options.min_share,
+        current=options.current,
+        current_id_col=options.current_id_col,
+        current_unit_col=options.current_unit_col,
+        tolerance_m=options.tolerance_m,
+    )
+    if options.edits is not None:
+        plan = plan.apply_edits(options.edits, tolerance_m=options.tolerance_m)
+    if path is not None:
+        plan.to_file(path, overwrite=overwrite)
+    if tables is not None:
+        plan.write_tables(tables, lang=lang, overwrite=overwrite)
+    return plan
+
+
+def check_roster(
+    resp: Responsibility,
+    *,
+    path: PathLike | None = None,
+    hotline: str | None = None,
+    lang: str = params.LANG,
+    overwrite: bool = False,
+) -> pd.DataFrame:
+    """Return the gaps of the joined roster; write gaps, chiefs and signboards to ``path``."""
+    from rivermap.chiefs import roster_workbook, write_table
+
+    report = resp.roster_report(lang=lang)
+    if path is not None:
+        sheets = roster_workbook(resp, hotline=hotline, lang=lang, report=report)
+        write_table(sheets, path, overwrite=overwrite, lang=lang)
+    return report
+
+
+def draw_map(
+    resp: Responsibility,
+    path: PathLike,
+    options: MapOptions,
+    *,
+    lang: str = params.LANG,
+    flags: bool | pd.DataFrame = True,
+    plan: Plan | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """Write the interactive map as one offline HTML file."""
+    from rivermap.maps import responsibility_map, save_html
+
+    m = responsibility_map(
+        resp,
+        level=options.level,
+        basemap=options.basemap_arg(),
+        lang=lang,
+        flags=flags,
+        plan=plan,
+        simplify_m=options.simplify_m,
+    )
+    return save_html(m, path, overwrite=overwrite)
+
+
+def make_atlas(
+    resp: Responsibility,
+    path: PathLike,
+    options: AtlasOptions,
+    *,
+    lang: str = params.LANG,
+    plan: Plan | None = None,
+    progress: bool = False,
+    overwrite: bool = False,
+) -> Path:
+    """Write the printable PDF atlas."""
+    from rivermap.maps import atlas
+
+    return atlas(
+        resp,
+        path,
+        by=options.by,
+        lang=lang,
+        paper=options.paper,
+        orientation=cast("Orientation", options.orientation),
+        plan=plan,
+        chiefs=options.chiefs,
+        overwrite=overwrite,
+        progress=progress,
+        title=options.title,
+        credit=options.credit,
+        empty_units=options.empty_units,
+    )
