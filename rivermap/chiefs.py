@@ -54,7 +54,14 @@ import shapely
 
 from rivermap.errors import RivermapWarning, SchemaError, format_ids
 from rivermap.io import write_tables
-from rivermap.params import FENCE, MIN_PEOPLE, check_lang, check_level
+from rivermap.params import (
+    FENCE,
+    MIN_PEOPLE,
+    check_count,
+    check_lang,
+    check_level,
+    check_number,
+)
 from rivermap.runs import join_groups, unit_table
 from rivermap.text import join_list, level_label, localize, term
 
@@ -1056,6 +1063,10 @@ def roster_report(
 ) -> pd.DataFrame:
     """Gaps and conflicts of the roster. The engine of :meth:`Responsibility.roster_report`."""
     check_lang(lang)
+    fence = check_number("fence", fence)
+    min_people = check_count("min_people", min_people)
+    max_km = None if max_km is None else check_number("max_km", max_km)
+    max_reaches = None if max_reaches is None else check_count("max_reaches", max_reaches)
     roster = _stored_roster(resp)
     long = _assignments(resp.reaches, resp.units, resp.levels, roster)
     placed = long[long["unit_id"].notna()]

@@ -27,6 +27,8 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import numpy as np
+
 from rivermap.errors import ParameterError
 
 __all__ = [
@@ -49,9 +51,11 @@ __all__ = [
     "REDIVIDE_POLICIES",
     "REDIVIDE_POLICY",
     "check_choice",
+    "check_count",
     "check_lang",
     "check_length",
     "check_level",
+    "check_number",
     "check_share",
     "check_workers",
 ]
@@ -151,7 +155,7 @@ def check_level(level: Any, levels: Sequence[str], *, name: str = "level") -> st
 
 
 def _number(name: str, value: Any, what: str) -> float:
-    if not isinstance(value, int | float) or isinstance(value, bool):
+    if not isinstance(value, int | float | np.integer | np.floating) or isinstance(value, bool):
         msg = f"{name} must be {what}, got {type(value).__name__}"
         raise TypeError(msg)
     return float(value)
@@ -181,6 +185,38 @@ def check_length(name: str, value: Any, *, finite: bool = True) -> float:
         msg = f"{name} must be a {kind} number of metres, got {value!r}"
         raise ParameterError(msg)
     return out
+
+
+def check_number(name: str, value: Any) -> float:
+    """Return a finite number of 0 or more as a float; raise ParameterError otherwise.
+
+    Examples
+    --------
+    >>> check_number("fence", 3)
+    3.0
+    """
+    out = _number(name, value, "a number")
+    if not math.isfinite(out) or out < 0:
+        msg = f"{name} must be a finite number of 0 or more, got {value!r}"
+        raise ParameterError(msg)
+    return out
+
+
+def check_count(name: str, value: Any) -> int:
+    """Return a whole number of 0 or more; raise ParameterError otherwise.
+
+    Examples
+    --------
+    >>> check_count("min_people", 8)
+    8
+    """
+    if not isinstance(value, int | np.integer) or isinstance(value, bool):
+        msg = f"{name} must be a whole number, got {type(value).__name__}"
+        raise TypeError(msg)
+    if value < 0:
+        msg = f"{name} must be 0 or more, got {value!r}"
+        raise ParameterError(msg)
+    return int(value)
 
 
 def check_share(name: str, value: Any) -> float:

@@ -73,7 +73,9 @@ def _with_params(text: str) -> str:
         b_policies=" | ".join(p.BOUNDARY_POLICIES),
         min_share=f"{p.MIN_SHARE:g}",
         min_length_m=f"{p.MIN_LENGTH_M:g}",
-        policy=f'"{p.REDIVIDE_POLICY}"',
+        # a project proposes what flags propose: slivers join the main units
+        # (the library's own default, split, cuts wherever the unit changes)
+        policy='"majority"',
         policies=" | ".join(p.REDIVIDE_POLICIES),
         min_segment_m=f"{p.MIN_SEGMENT_M:g}",
         tolerance_m=f"{p.EDIT_TOLERANCE_M:g}",
@@ -86,7 +88,8 @@ def _with_params(text: str) -> str:
 
 
 #: The commented project file ``rivermap init`` writes; its values are the
-#: defaults and its choices those of :mod:`rivermap.params`.
+#: defaults and its choices those of :mod:`rivermap.params`, but for the plan's
+#: policy: ``majority``, the policy of the proposals that flags carry.
 TEMPLATE = _with_params(
     """\
 # rivermap project file / rivermap 项目文件

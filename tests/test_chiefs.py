@@ -784,3 +784,23 @@ def test_chiefs_table_lists_match_a_plain_python_count(demo_chiefs: rm.Responsib
         rivers = ";".join(dict.fromkeys(held["river_id"].astype(str)))
         got = table.at[person, "river_ids"]
         assert (got if isinstance(got, str) else "") == rivers
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"fence": -1}, "fence must be a finite number of 0 or more"),
+        ({"fence": float("nan")}, "fence"),
+        ({"min_people": -2}, "min_people must be 0 or more"),
+        ({"max_km": float("inf")}, "max_km"),
+        ({"max_reaches": -1}, "max_reaches"),
+        ({"lang": "fr"}, "lang must be one of 'zh', 'en'"),
+    ],
+)
+def test_roster_report_refuses_bad_arguments(
+    demo_chiefs: rm.Responsibility, kwargs: dict[str, object], match: str
+) -> None:
+    with pytest.raises(ParameterError, match=match):
+        demo_chiefs.roster_report(**kwargs)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="min_people must be a whole number"):
+        demo_chiefs.roster_report(min_people=2.5)  # type: ignore[arg-type]
