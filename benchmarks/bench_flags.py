@@ -62,7 +62,7 @@ def _china() -> tuple[Any, Any]:
 
 
 def _roster(resp: Any) -> Any:
-    """A generated roster: general chiefs per unit and river chiefs for a third of the rivers."""
+    """Return a roster: general chiefs per unit, river chiefs for a third of the rivers."""
     import pandas as pd
 
     units = resp.units.iloc[[i for i in range(len(resp.units)) if i % 30 != 29]]
@@ -140,6 +140,7 @@ def _run_case(case: str, resp: Any, roster: Any, runs: int, row: Row) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print its figures; return the exit code."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="runs per operation (best is kept)")
     parser.add_argument("--cases", nargs="+", choices=list(CASES), default=list(CASES))

@@ -46,6 +46,7 @@ def _china() -> object:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print its figures; return the exit code."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--keep", type=Path, help="folder to keep the HTML files in")

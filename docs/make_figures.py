@@ -43,7 +43,7 @@ from tests import browser as br  # noqa: E402
 
 
 def demo_result() -> tuple[rm.Responsibility, rm.Plan]:
-    """The demo's responsibility with the example roster, and its district plan."""
+    """Return the demo's responsibility with the example roster, and its district plan."""
     resp = rm.assign(*rm.datasets.load_demo()).with_chiefs(example_roster_path())
     return resp, rm.redivide(resp, level="district", policy="majority")
 
@@ -81,7 +81,7 @@ def make_map(resp: rm.Responsibility, plan: rm.Plan, work: Path, target: Path) -
 
 
 def _page_of(pdf: Path, title_start: str) -> int:
-    """The first page whose text starts with ``title_start`` (after the overview)."""
+    """Return the first page whose text starts with ``title_start`` (after the overview)."""
     n = 1
     while True:
         n += 1
@@ -119,6 +119,7 @@ def make_atlas_page(resp: rm.Responsibility, plan: rm.Plan, work: Path, target: 
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Make the README's figures; return the exit code."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=DOCS, help="folder for the PNGs (docs/)")
     args = parser.parse_args(argv)

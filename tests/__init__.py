@@ -1,0 +1,1 @@
+"""rivermap's test suite (a package, so that tests can share helpers such as tests.browser)."""

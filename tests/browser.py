@@ -33,7 +33,7 @@ ARTIFACTS = Path(__file__).resolve().parents[1] / "out" / "test-artifacts"
 
 
 def chromium_path() -> str | None:
-    """The Chromium executable: ``$RIVERMAP_CHROMIUM``, or chromium on the PATH."""
+    """Return the Chromium executable: ``$RIVERMAP_CHROMIUM``, or chromium on the PATH."""
     env = os.environ.get("RIVERMAP_CHROMIUM")
     if env:
         return env if Path(env).exists() else None
@@ -67,7 +67,7 @@ class PageLog:
 
 @contextmanager
 def browser() -> Iterator[Any]:
-    """A Chromium browser (Playwright ``Browser``)."""
+    """Yield a Chromium browser (Playwright ``Browser``)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:

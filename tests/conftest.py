@@ -65,7 +65,7 @@ def tiny_rivers() -> gpd.GeoDataFrame:
 
 @pytest.fixture
 def shared_data() -> Path:
-    """The read-only shared datasets; tests that need them skip elsewhere."""
+    """Return the read-only shared datasets; tests that need them skip elsewhere."""
     if not SHARED_DATA.is_dir():
         pytest.skip("../shared/data is not present")
     return SHARED_DATA
@@ -73,12 +73,12 @@ def shared_data() -> Path:
 
 @pytest.fixture(scope="session")
 def demo() -> rm.Responsibility:
-    """The embedded Zhejiang demo, assigned (results are immutable: one for the session)."""
+    """Return the embedded Zhejiang demo, assigned (results are immutable: one for the session)."""
     return rm.assign(*rm.datasets.load_demo())
 
 
 @pytest.fixture(scope="session")
 def city() -> rm.Responsibility:
-    """A synthetic city of 300 communities and 600 rivers, assigned."""
+    """Return a synthetic city of 300 communities and 600 rivers, assigned."""
     rivers, units = make_city(300, 600, seed=3)
     return rm.assign(rivers, AdminUnits(units, ("district", "street", "community")))

@@ -33,8 +33,10 @@ def _line(*xy: tuple[float, float]) -> LineString:
 
 
 def grid_units(*, exclave: bool = False) -> AdminUnits:
-    """2 districts (x 0-2000 | 2000-4000, y 0-2000) > 2 streets each (y split at 1000)
-    > 2 communities each (x split at the middle): C111 is the south-west corner.
+    """Return 2 districts > 2 streets each > 2 communities each, on a grid.
+
+    Districts are x 0-2000 | 2000-4000, y 0-2000; streets split them at y 1000;
+    communities split the streets at the middle of x: C111 is the south-west corner.
 
     With ``exclave``, C111 also owns the square x 2200-2400, y 200-400 inside D2.
     """

@@ -46,7 +46,7 @@ def demo_chiefs(demo: rm.Responsibility) -> rm.Responsibility:
 
 @pytest.fixture(scope="module")
 def example() -> pd.DataFrame:
-    """The example roster as it is in the file (Chinese headers)."""
+    """Return the example roster as it is in the file (Chinese headers)."""
     return read_table(example_roster_path())
 
 

@@ -203,7 +203,7 @@ CASES: list[tuple[list[str], str]] = [
 
 @pytest.fixture(scope="module")
 def gpkg(tmp_path_factory):
-    """A result of ``rivermap assign`` on the embedded data."""
+    """Return a result of ``rivermap assign`` on the embedded data."""
     out = tmp_path_factory.mktemp("errors") / "responsibility.gpkg"
     assert main(["assign", DEMO, DEMO, "--merge-by", "name", "-o", str(out), "--quiet"]) == 0
     return out
@@ -227,7 +227,7 @@ def _projects(tmp_path):
 
 
 def _with(extra: str) -> str:
-    """The quick project with ``extra`` (a section header and one key) merged in."""
+    """Return the quick project with ``extra`` (a section header and one key) merged in."""
     header, line = extra.split("\n", 1)
     if header in _PROJECT:
         return _PROJECT.replace(header + "\n", f"{header}\n{line}\n", 1)

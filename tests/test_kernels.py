@@ -33,7 +33,7 @@ offset = st.tuples(st.integers(-280, 280), st.integers(-280, 280)).map(
 
 @st.composite
 def scenes(draw: st.DrawFn) -> tuple[gpd.GeoSeries, np.ndarray]:
-    """A few random rivers and a few random boundary edges (shorter than a grid cell).
+    """Draw a few random rivers and a few random boundary edges (shorter than a grid cell).
 
     Edges run between random points; every other one repeats a river vertex or
     runs along a river segment, so that vertex hits and collinear overlaps occur.

@@ -126,6 +126,7 @@ class Run:
 
     @property
     def out(self) -> Path:
+        """Return the folder the notebooks write their outputs into."""
         return self.workdir / "out" / "notebooks"
 
 

@@ -40,7 +40,7 @@ def demo() -> rm.Responsibility:
 
 
 def hand_flags(resp: rm.Responsibility, level: str) -> pd.DataFrame:
-    """A flags table in the shape of ``resp.flags()``: rivers crossing units at ``level``."""
+    """Return a flags table in the shape of ``resp.flags()``: rivers crossing units at ``level``."""
     r = resp.reaches
     r = r[r[level].notna()]
     names = resp.units.set_index("unit_id")["name"]
@@ -124,7 +124,7 @@ def rendered(m: object) -> str:
 
 
 def meta_of(html: str) -> tuple[dict, dict]:  # type: ignore[type-arg]
-    """The two JSON arguments of rivermap.build(...) in a rendered page."""
+    """Return the two JSON arguments of rivermap.build(...) in a rendered page."""
     import json
 
     start = html.index("rivermap.build(")
@@ -136,7 +136,7 @@ def meta_of(html: str) -> tuple[dict, dict]:  # type: ignore[type-arg]
 
 
 def layer_names(html: str) -> list[str]:
-    """The overlay names of the layer control, in order."""
+    """Return the overlay names of the layer control, in order."""
     import json
     from html import unescape
 
@@ -145,7 +145,7 @@ def layer_names(html: str) -> list[str]:
 
 
 def decode(text: str, factor: float) -> list[tuple[float, float]]:
-    """Encoded polyline -> [(lat, lng)] (the inverse of _offline.encode_geometries)."""
+    """Decode a polyline into [(lat, lng)] (the inverse of _offline.encode_geometries)."""
     out, i, lat, lng = [], 0, 0, 0
     while i < len(text):
         vals = []
@@ -469,7 +469,7 @@ def test_english_labels(demo) -> None:
 
 
 def _city_plan(demo: rm.Responsibility) -> types.SimpleNamespace:
-    """A plan at the city level: the reaches of 富春江 as segments."""
+    """Return a plan at the city level: the reaches of 富春江 as segments."""
     segs = demo.reaches[demo.reaches["river_id"] == "富春江"]
     segments = gpd.GeoDataFrame(
         {
