@@ -52,7 +52,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from rivermap.errors import RivermapWarning, SchemaError, format_ids
+from rivermap.errors import RivermapWarning, SchemaError, format_ids, require_columns
 from rivermap.io import write_tables
 from rivermap.params import (
     FENCE,
@@ -72,6 +72,7 @@ if TYPE_CHECKING:
 __all__ = [
     "COLUMNS",
     "REASONS",
+    "REPORT_COLUMNS",
     "ROLES",
     "SUPERVISOR",
     "chief_columns",
@@ -830,10 +831,7 @@ def _stored_roster(resp: Responsibility) -> pd.DataFrame:
     if roster is None:
         msg = "this Responsibility has no chief roster; add one with resp.with_chiefs(roster)"
         raise SchemaError(msg)
-    missing = [c for c in COLUMNS if c not in roster.columns]
-    if missing:
-        msg = f"the stored roster lacks column(s) {', '.join(missing)}; re-add it with with_chiefs"
-        raise SchemaError(msg)
+    require_columns(roster.columns, COLUMNS, "the stored roster", hint="re-add it with with_chiefs")
     out = pd.DataFrame({c: _clean_text(roster[c]) for c in COLUMNS})
     return out.assign(person=_person_key(out))
 
@@ -1031,7 +1029,8 @@ def chiefs_table(resp: Responsibility) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------- report
-_REPORT_COLUMNS = (
+#: Columns of :func:`roster_report`, in order.
+REPORT_COLUMNS: tuple[str, ...] = (
     "reason",
     "code",
     "level",
@@ -1081,7 +1080,7 @@ def roster_report(
             placed, roster, resp.levels, (max_km, max_reaches), (fence, min_people), lang
         ),
     ]
-    out = pd.DataFrame(rows, columns=[c for c in _REPORT_COLUMNS if c not in ("reason",)])
+    out = pd.DataFrame(rows, columns=[c for c in REPORT_COLUMNS if c not in ("reason",)])
     out["reason"] = out["code"].map(lambda c: term(f"roster.{c}", lang))
 
     def names_of(ids: Any, table: dict[str, str]) -> Any:
@@ -1091,10 +1090,10 @@ def roster_report(
 
     out["unit_name"] = out["unit_id"].map(lambda u: names_of(u, unit_name))
     out["river_name"] = out["river_id"].map(lambda r: names_of(r, river_name))
-    out = out[list(_REPORT_COLUMNS)]
+    out = out[list(REPORT_COLUMNS)]
     out["km"] = out["km"].astype(float)
     out["n_reaches"] = out["n_reaches"].astype("Int64")
-    text = [c for c in _REPORT_COLUMNS if c not in ("km", "n_reaches")]
+    text = [c for c in REPORT_COLUMNS if c not in ("km", "n_reaches")]
     out[text] = out[text].astype("str")
     return out.reset_index(drop=True)
 

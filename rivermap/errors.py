@@ -12,7 +12,7 @@ first five and a count), and say what to do.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 __all__ = [
     "CRSError",
@@ -24,6 +24,7 @@ __all__ = [
     "SchemaError",
     "TopologyError",
     "format_ids",
+    "require_columns",
 ]
 
 
@@ -88,3 +89,35 @@ def format_ids(ids: Iterable[object], *, limit: int = 5) -> str:
     if len(items) > limit:
         return f"{shown} … ({len(items)} in all)"
     return shown
+
+
+def require_columns(
+    columns: Iterable[object], needed: Sequence[str], where: str, *, hint: str = ""
+) -> None:
+    """Raise :class:`SchemaError` naming the ``needed`` columns that ``columns`` lacks.
+
+    Parameters
+    ----------
+    columns
+        The columns a table has.
+    needed
+        The columns it must have.
+    where
+        The file or argument the table came from, for the message.
+    hint
+        What to do, said after the missing columns; by default the message
+        lists the columns the table has.
+
+    Examples
+    --------
+    >>> require_columns(["unit_id", "geometry"], ["unit_id", "name"], "u.gpkg")
+    Traceback (most recent call last):
+    ...
+    rivermap.errors.SchemaError: u.gpkg: missing column(s) 'name'; columns are 'unit_id', 'geometry'
+    """
+    have = [str(c) for c in columns]
+    missing = [c for c in needed if c not in have]
+    if missing:
+        then = hint or f"columns are {format_ids(have, limit=20)}"
+        msg = f"{where}: missing column(s) {format_ids(missing)}; {then}"
+        raise SchemaError(msg)

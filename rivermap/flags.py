@@ -87,25 +87,9 @@ FLAG_COLUMNS: tuple[str, ...] = (
     "parent_unit",
 )
 
-_TEXT_COLUMNS = frozenset(
-    {
-        "river_id",
-        "name",
-        "level",
-        "units",
-        "unit_names",
-        "shares",
-        "lengths_m",
-        "lead_unit",
-        "reasons",
-        "proposal",
-        "proposal_zh",
-        "split_at_m",
-        "reassign",
-        "parent_unit",
-    }
-)
 _INT_COLUMNS = frozenset({"n_units", "handovers", "n_slivers", "n_segments"})
+_FLOAT_COLUMNS = frozenset({"lead_share", "boundary_m", "sliver_m", "severity"})
+_TEXT_COLUMNS = frozenset(FLAG_COLUMNS) - _INT_COLUMNS - _FLOAT_COLUMNS
 
 # Severity weights: see :func:`flags`.
 _W_OTHER = 10.0

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rivermap.errors import SchemaError
+from rivermap.errors import require_columns
 from rivermap.text import is_missing, texts
 
 __all__ = [
@@ -91,10 +91,7 @@ def unit_table(units: Any) -> tuple[pd.DataFrame, tuple[str, ...]]:
     """
     if isinstance(units, pd.DataFrame):
         table = units
-        missing = [c for c in ("unit_id", "name", "level") if c not in table.columns]
-        if missing:
-            msg = f"units: missing column(s) {', '.join(missing)}; give unit_id, name and level"
-            raise SchemaError(msg)
+        require_columns(table.columns, ("unit_id", "name", "level"), "units")
         levels = tuple(dict.fromkeys(table["level"].astype(str)))
     elif hasattr(units, "levels") and isinstance(getattr(units, "frame", None), pd.DataFrame):
         table, levels = units.frame, tuple(units.levels)  # AdminUnits

@@ -24,7 +24,7 @@ import shapely
 from numpy.typing import NDArray
 
 from rivermap.crs import check_crs, metric_crs
-from rivermap.errors import SchemaError, TopologyError, format_ids
+from rivermap.errors import SchemaError, TopologyError, format_ids, require_columns
 
 __all__ = [
     "UNIT_COLUMNS",
@@ -208,13 +208,13 @@ class AdminUnits:
         if not levels or len(set(levels)) != len(levels):
             msg = f"{source}: levels must be distinct names, top to bottom; got {list(levels)}"
             raise SchemaError(msg)
-        missing = [c for c in UNIT_COLUMNS if c not in frame.columns]
-        if missing:
-            msg = (
-                f"{source}: missing column(s) {', '.join(missing)}; AdminUnits needs "
-                f"{', '.join(UNIT_COLUMNS)} (use rivermap.read_units to build them from a file)"
-            )
-            raise SchemaError(msg)
+        require_columns(
+            frame.columns,
+            UNIT_COLUMNS,
+            source,
+            hint=f"AdminUnits needs {', '.join(UNIT_COLUMNS)} "
+            "(use rivermap.read_units to build them from a file)",
+        )
         check_crs(frame, source)
         unknown = sorted(set(frame["level"].astype(str)) - set(levels))
         if unknown:

@@ -18,6 +18,7 @@ import rivermap as rm
 from rivermap.chiefs import (
     COLUMNS,
     REASONS,
+    REPORT_COLUMNS,
     ROLES,
     chief_columns,
     example_roster_path,
@@ -462,19 +463,8 @@ def test_no_roster_is_an_error(demo: rm.Responsibility) -> None:
 def test_complete_roster_has_an_empty_report(tiny: rm.Responsibility) -> None:
     report = tiny.with_chiefs(tiny_roster()).roster_report()
     assert report.empty
-    assert list(report.columns) == [
-        "reason",
-        "code",
-        "level",
-        "unit_id",
-        "unit_name",
-        "name",
-        "river_id",
-        "river_name",
-        "km",
-        "n_reaches",
-        "detail",
-    ]
+    assert list(report.columns) == list(REPORT_COLUMNS)
+    assert REPORT_COLUMNS[:2] == ("reason", "code")
 
 
 def test_example_roster_report(demo_chiefs: rm.Responsibility) -> None:

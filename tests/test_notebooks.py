@@ -52,7 +52,7 @@ SHOWS = {
         "edit #0: split 京杭运河(江南运河)",
         "edit #1: assign 京杭运河(江南运河) 0.0–14.5 km from 330113 to 330105 (拱墅区)",
         "edit #2: merge 富春江-1, 富春江-2, 富春江-3",
-        "工作表 / sheets: ['segments', 'changes', 'units', 'unmatched']",
+        "工作表 / sheets: ['方案河段', '易主河段', '单位增减', '未对应河段']",
     ],
     "03-meeting-map-and-atlas.ipynb": ["河长所在单位无河流", "meeting_map.html", "atlas_city.pdf"],
     "04-your-own-data.ipynb": [
@@ -184,7 +184,7 @@ def test_runs_top_to_bottom(name: str, run: Callable[[str], Run]) -> None:
 def test_meeting_files_have_chinese_headers(run: Callable[[str], Run]) -> None:
     """The meeting files of notebook 02 open in Excel with Chinese headers and hold the edits."""
     out = run("02-redraw-segments.ipynb").out
-    segments = pd.read_excel(out / "plan_district.xlsx", sheet_name="segments", dtype=str)
+    segments = pd.read_excel(out / "plan_district.xlsx", sheet_name="方案河段", dtype=str)
     assert list(segments.columns[:3]) == ["河段编码", "河流编码", "名称"]
     canal = segments[segments["河流编码"] == "京杭运河(江南运河)"]
     assert canal["责任单位"].iloc[0] == "拱墅区"  # the planner's assign edit

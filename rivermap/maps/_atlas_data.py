@@ -18,7 +18,7 @@ import pandas as pd
 import pyproj
 import shapely
 
-from rivermap.errors import CRSError, SchemaError
+from rivermap.errors import CRSError, require_columns
 from rivermap.maps import _style
 from rivermap.maps._atlas_text import all_labels
 from rivermap.params import check_level
@@ -340,11 +340,8 @@ def _plan_segments(plan: Any, crs: pyproj.CRS) -> gpd.GeoDataFrame | None:
     if not isinstance(segments, gpd.GeoDataFrame):
         msg = "plan: expected a rivermap Plan (an object with a `segments` GeoDataFrame)"
         raise TypeError(msg)
-    need = ["segment_id", "river_id", "from_m", "to_m", "length_m", "unit_id"]
-    missing = [c for c in need if c not in segments.columns]
-    if missing:
-        msg = f"plan.segments: missing column(s) {', '.join(missing)}"
-        raise SchemaError(msg)
+    need = ("segment_id", "river_id", "from_m", "to_m", "length_m", "unit_id")
+    require_columns(segments.columns, need, "plan.segments")
     if segments.crs is None:
         msg = "plan.segments has no CRS"
         raise CRSError(msg)

@@ -33,7 +33,14 @@ from jinja2 import Template
 
 from rivermap import params
 from rivermap.crs import wgs84_to_gcj02
-from rivermap.errors import CRSError, ParameterError, RivermapWarning, SchemaError, format_ids
+from rivermap.errors import (
+    CRSError,
+    ParameterError,
+    RivermapWarning,
+    SchemaError,
+    format_ids,
+    require_columns,
+)
 from rivermap.io import atomic_output
 from rivermap.maps import _style
 from rivermap.maps._offline import (
@@ -684,13 +691,7 @@ def _chief_entries(resp: Any, chiefs: pd.DataFrame | None) -> dict[str, list[lis
     if not isinstance(table, pd.DataFrame):
         msg = f"chiefs must be a DataFrame (from rivermap.read_chiefs), not {type(table).__name__}"
         raise TypeError(msg)
-    missing = [c for c in ("unit_id", "name") if c not in table.columns]
-    if missing:
-        msg = (
-            f"chiefs: missing column(s) {', '.join(missing)}; "
-            f"columns are {format_ids(list(table.columns), limit=20)}"
-        )
-        raise SchemaError(msg)
+    require_columns(table.columns, ("unit_id", "name"), "chiefs")
     out: dict[str, list[list[str]]] = {}
     for rec in table.to_dict("records"):
         uid, name = text_or(rec.get("unit_id")), text_or(rec.get("name"))
@@ -752,14 +753,9 @@ def _plan_segments(plan: Any) -> gpd.GeoDataFrame:
             f"not {type(plan).__name__}"
         )
         raise TypeError(msg)
-    need = ["segment_id", "river_id", "from_m", "to_m", "unit_id"]
-    missing = [c for c in need if c not in segments.columns]
-    if missing:
-        msg = (
-            f"plan.segments: missing column(s) {', '.join(missing)}; "
-            f"columns are {format_ids(list(segments.columns), limit=20)}"
-        )
-        raise SchemaError(msg)
+    require_columns(
+        segments.columns, ("segment_id", "river_id", "from_m", "to_m", "unit_id"), "plan.segments"
+    )
     return segments
 
 
