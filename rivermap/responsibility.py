@@ -419,7 +419,7 @@ class Responsibility:
             "levels": list(self.levels),
             "crs": self.crs.to_wkt() if self.crs is not None else None,
             "params": self.params,
-            "summary": {k: v for k, v in self.summary.items() if k != "parameters"},
+            "summary": self.summary,
         }
         return metadata_table(meta)
 
