@@ -1267,7 +1267,7 @@ def _build_result(
     return Responsibility(
         reaches,
         _river_table(rivers, done.river_length, r, credits, hier, levels, labels),
-        _unit_table(credits, hier, levels, unit_frame, rivers.crs),
+        _units_result(credits, hier, levels, unit_frame, rivers.crs),
         levels=levels,
         crs=rivers.crs,
         params=params,
@@ -1386,13 +1386,14 @@ def _river_table(
     return out
 
 
-def _unit_table(
+def _units_result(
     credits: _Credits,
     hier: _Hierarchy,
     levels: tuple[str, ...],
     unit_frame: gpd.GeoDataFrame,
     crs: Any,
 ) -> gpd.GeoDataFrame:
+    """Return the result's units: totals per unit and the outlines, in the rivers' CRS."""
     ids = hier.ids
     depth_of = hier.depth
     out = pd.DataFrame(

@@ -178,6 +178,7 @@ TERMS: dict[str, tuple[str, str]] = {
     "col.shares": ("长度占比", "Shares of river length"),
     "col.lengths_m": ("长度(米)", "Lengths (m)"),
     "col.n_units": ("单位数", "Units"),
+    "col.units_count": ("单元数", "units"),
     "col.lead_unit": ("主要单位", "Lead unit"),
     "col.lead_share": ("主要单位占比", "Lead share"),
     "col.handovers": ("交接次数", "Handovers"),

@@ -25,6 +25,7 @@ from numpy.typing import NDArray
 
 from rivermap.crs import check_crs, metric_crs
 from rivermap.errors import SchemaError, TopologyError, format_ids, require_columns
+from rivermap.text import level_label, term
 
 __all__ = [
     "UNIT_COLUMNS",
@@ -276,12 +277,16 @@ class AdminUnits:
 
         counts = self._frame["level"].value_counts()
         rows = "".join(
-            f"<tr><td>{escape(lv)}</td><td>{int(counts.get(lv, 0))}</td></tr>"
+            f"<tr><td>{escape(lv)} {escape(level_label(lv, 'zh'))}</td>"
+            f"<td>{int(counts.get(lv, 0))}</td></tr>"
             for lv in self._levels
+        )
+        head = "".join(
+            f"<th>{term(k, 'en')} {term(k, 'zh')}</th>" for k in ("col.level", "col.units_count")
         )
         return (
             f"<b>AdminUnits</b> ({escape(self.crs.to_string())})"
-            f"<table><tr><th>level 级别</th><th>units 单元数</th></tr>{rows}</table>"
+            f"<table><tr>{head}</tr>{rows}</table>"
         )
 
     def _build_index(self) -> _Index:
