@@ -30,9 +30,9 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from rivermap import params
 from rivermap.errors import DataError, ParameterError, RivermapWarning, SchemaError
@@ -41,7 +41,6 @@ if TYPE_CHECKING:
     import geopandas as gpd
     import pandas as pd
 
-    from rivermap.maps.atlas import Orientation
     from rivermap.redivide import Plan
     from rivermap.responsibility import Responsibility
     from rivermap.units import AdminUnits
@@ -122,6 +121,21 @@ class Inputs:
     units: UnitInput
 
 
+def _kwargs(spec: Any, *skip: str, **given: Any) -> dict[str, Any]:
+    """Return the fields of the dataclass ``spec`` but ``skip`` as keyword arguments, and ``given``.
+
+    The inputs and options here are named as the arguments of the functions
+    they are for, so a step passes them on as they are.
+
+    Examples
+    --------
+    >>> _kwargs(FlagOptions(min_share=0.1), "min_length_m", level="city")
+    {'min_share': 0.1, 'level': 'city'}
+    """
+    values = {f.name: getattr(spec, f.name) for f in fields(spec) if f.name not in skip}
+    return {**values, **given}
+
+
 def _line_and_polygon_layers(path: Any) -> tuple[list[str], list[str]]:
     """Return the line layers and the polygon layers of a file, in file order."""
     import pyogrio
@@ -200,26 +214,8 @@ def read_inputs(
     with warnings.catch_warnings(record=notes is not None) as caught:
         if notes is not None:
             warnings.simplefilter("always", RivermapWarning)
-        rivers = read_rivers(
-            r.path,
-            layer=_rivers_layer(r),
-            id_col=r.id_col,
-            name_col=r.name_col,
-            merge_by=r.merge_by,
-            encoding=r.encoding,
-            crs=r.crs,
-        )
-        units = read_units(
-            u.source,
-            levels=levels,
-            id_cols=u.id_cols,
-            name_cols=u.name_cols,
-            parent=u.parent,
-            level_col=u.level_col,
-            layer=u.layer,
-            encoding=u.encoding,
-            crs=u.crs,
-        )
+        rivers = read_rivers(r.path, **_kwargs(r, "path", layer=_rivers_layer(r)))
+        units = read_units(u.source, **_kwargs(u, "source", levels=levels))
     _keep_notes(caught or [], notes)
     return rivers, units
 
@@ -397,7 +393,7 @@ def assign(
     from rivermap.assign import assign as assign_reaches
 
     units.require_consistent()
-    resp = assign_reaches(rivers, units, progress=progress, **asdict(options))
+    resp = assign_reaches(rivers, units, **_kwargs(options), progress=progress)
     return resp if roster is None else resp.with_chiefs(roster)
 
 
@@ -424,7 +420,7 @@ def flag_rivers(
     """Return the rivers to look at (every level, or ``level``); write the table to ``path``."""
     from rivermap.flags import write_flags
 
-    table = resp.flags(level, min_share=options.min_share, min_length_m=options.min_length_m)
+    table = resp.flags(level, **_kwargs(options))
     if path is not None:
         write_flags(table, path, lang=lang, overwrite=overwrite)
     return table
@@ -442,17 +438,8 @@ def redivide(
     """Propose a redivision and apply the edits; write the plan and its tables when asked."""
     from rivermap.redivide import redivide as propose
 
-    plan = propose(
-        resp,
-        level=options.level if options.level is not None else resp.levels[-1],
-        policy=options.policy,
-        min_segment_m=options.min_segment_m,
-        min_share=options.min_share,
-        current=options.current,
-        current_id_col=options.current_id_col,
-        current_unit_col=options.current_unit_col,
-        tolerance_m=options.tolerance_m,
-    )
+    level = options.level if options.level is not None else resp.levels[-1]
+    plan = propose(resp, **_kwargs(options, "edits", level=level))
     if options.edits is not None:
         plan = plan.apply_edits(options.edits, tolerance_m=options.tolerance_m)
     if path is not None:
@@ -493,15 +480,8 @@ def draw_map(
     """Write the interactive map as one offline HTML file."""
     from rivermap.maps import responsibility_map, save_html
 
-    m = responsibility_map(
-        resp,
-        level=options.level,
-        basemap=options.basemap_arg(),
-        lang=lang,
-        flags=flags,
-        plan=plan,
-        simplify_m=options.simplify_m,
-    )
+    kwargs = _kwargs(options, "tianditu_key", basemap=options.basemap_arg())
+    m = responsibility_map(resp, **kwargs, lang=lang, flags=flags, plan=plan)
     return save_html(m, path, overwrite=overwrite)
 
 
@@ -518,18 +498,5 @@ def make_atlas(
     """Write the printable PDF atlas."""
     from rivermap.maps import atlas
 
-    return atlas(
-        resp,
-        path,
-        by=options.by,
-        lang=lang,
-        paper=options.paper,
-        orientation=cast("Orientation", options.orientation),
-        plan=plan,
-        chiefs=options.chiefs,
-        overwrite=overwrite,
-        progress=progress,
-        title=options.title,
-        credit=options.credit,
-        empty_units=options.empty_units,
-    )
+    kwargs = _kwargs(options, lang=lang, plan=plan, progress=progress, overwrite=overwrite)
+    return atlas(resp, path, **kwargs)
