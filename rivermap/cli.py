@@ -11,39 +11,22 @@ import argparse
 import dataclasses
 import sys
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pandas as pd
 
-from rivermap import params
+from rivermap import params, pipeline
 from rivermap.errors import ParameterError, RivermapError
-from rivermap.pipeline import (
-    AssignOptions,
-    AtlasOptions,
-    FlagOptions,
-    Inputs,
-    MapOptions,
-    RedivideOptions,
-    RiverInput,
-    UnitInput,
-    assign,
-    check_levels,
-    check_options,
-    check_roster,
-    draw_map,
-    flag_rivers,
-    make_atlas,
-    read_inputs,
-    redivide,
-    require_files,
-    save_responsibility,
-    validate,
-)
 from rivermap.text import header, level_label, reason_labels, term
 
 if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
     from rivermap.project import Project
+    from rivermap.redivide import Plan
     from rivermap.responsibility import Responsibility
+
+_Spec = TypeVar("_Spec", bound="DataclassInstance")
 
 __all__ = ["main"]
 
@@ -144,7 +127,9 @@ def _flag(option: str) -> str:
 
 
 # ===================================================================== inputs
-def _add_input_options(p: argparse.ArgumentParser) -> None:
+def _add_inputs(p: argparse.ArgumentParser) -> None:
+    p.add_argument("rivers", metavar="RIVERS", help="river lines (any vector file)")
+    p.add_argument("units", metavar="UNITS", help="administrative units")
     g = p.add_argument_group("rivers")
     g.add_argument("--rivers-layer", help="layer of RIVERS (default: its first line layer)")
     g.add_argument("--id-col", help="river id column (default: generated R00001 …)")
@@ -188,33 +173,35 @@ def _levels(text: str | None) -> list[str] | dict[str, str] | None:
     return items
 
 
-def _inputs(args: argparse.Namespace) -> Inputs:
+def _spec(cls: type[_Spec], args: argparse.Namespace, **given: Any) -> _Spec:
+    """Return the inputs or options ``cls`` from the flags named as its fields, and ``given``.
+
+    Examples
+    --------
+    >>> _spec(pipeline.FlagOptions, argparse.Namespace(min_share=0.1, min_length_m=100.0))
+    FlagOptions(min_share=0.1, min_length_m=100.0)
+    """
+    names = [f.name for f in dataclasses.fields(cls) if f.name not in given]
+    return cls(**{name: getattr(args, name) for name in names}, **given)
+
+
+def _inputs(args: argparse.Namespace) -> pipeline.Inputs:
     """Return where RIVERS and UNITS come from, as the input flags say."""
     levels = _levels(args.levels)
     if args.level_col and levels is None:
         msg = "--level-col needs --levels naming the levels top to bottom"
         raise ParameterError(msg)
-    rivers = RiverInput(
-        args.rivers,
-        layer=args.rivers_layer,
-        id_col=args.id_col,
-        name_col=args.name_col,
-        merge_by=args.merge_by,
-        encoding=args.encoding,
-        crs=args.crs,
-    )
-    units = UnitInput(
-        args.units,
+    rivers = _spec(pipeline.RiverInput, args, path=args.rivers, layer=args.rivers_layer)
+    units = _spec(
+        pipeline.UnitInput,
+        args,
+        source=args.units,
         levels=levels,
         id_cols=args.unit_id_col,
         name_cols=args.unit_name_col,
-        parent=args.parent,
-        level_col=args.level_col,
         layer=args.units_layer,
-        encoding=args.encoding,
-        crs=args.crs,
     )
-    return Inputs(rivers, units)
+    return pipeline.Inputs(rivers, units)
 
 
 def _open(args: argparse.Namespace, **levels: str | None) -> Responsibility:
@@ -222,8 +209,15 @@ def _open(args: argparse.Namespace, **levels: str | None) -> Responsibility:
     from rivermap.responsibility import read_responsibility
 
     resp = read_responsibility(args.gpkg)
-    check_levels(resp.levels, {_flag(k): v for k, v in levels.items()})
+    pipeline.check_levels(resp.levels, {_flag(k): v for k, v in levels.items()})
     return resp
+
+
+def _plan(args: argparse.Namespace) -> Plan | None:
+    """Read the plan of ``--plan``, when given."""
+    from rivermap.redivide import read_plan
+
+    return read_plan(args.plan) if args.plan else None
 
 
 def _before_work(
@@ -232,13 +226,19 @@ def _before_work(
     """Refuse, before any work, missing inputs and outputs that exist without ``--overwrite``."""
     from rivermap.io import check_output
 
-    require_files(*inputs)
+    pipeline.require_files(*inputs)
     for path in outputs:
         if path:
             check_output(path, overwrite=args.overwrite)
 
 
+def _output(args: argparse.Namespace) -> dict[str, Any]:
+    """Return where and how a step writes: ``path``, ``lang`` and ``overwrite`` as the flags say."""
+    return {"path": args.output, "lang": args.lang, "overwrite": args.overwrite}
+
+
 def _print_table(df: pd.DataFrame, *, columns: Sequence[str] | None = None) -> None:
+    """Print a table (but for an empty one) as a person reads it: no index, wide columns."""
     if df.empty:
         return
     shown = df[list(columns)] if columns else df
@@ -248,11 +248,17 @@ def _print_table(df: pd.DataFrame, *, columns: Sequence[str] | None = None) -> N
         print(shown.to_string(index=False))
 
 
+def _found(args: argparse.Namespace, key: str, n: int) -> int:
+    """Print ``msg.<key>`` for ``n`` problems (on stderr if any); return the exit code."""
+    print(_msg(args, key, n=n), file=sys.stderr if n else sys.stdout)
+    return EXIT_PROBLEMS if n else EXIT_OK
+
+
 # =================================================================== commands
 def _cmd_validate(args: argparse.Namespace) -> int:
     notes: list[str] = []
-    rivers, units = read_inputs(_inputs(args), notes=notes)
-    report = validate(rivers, units, notes)
+    rivers, units = pipeline.read_inputs(_inputs(args), notes=notes)
+    report = pipeline.validate(rivers, units, notes)
     if report.empty:
         levels = " > ".join(units.levels)
         print(_msg(args, "validate_ok", rivers=len(rivers), units=len(units), levels=levels))
@@ -264,16 +270,10 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 def _cmd_assign(args: argparse.Namespace) -> int:
     _before_work(args, inputs=[args.chiefs], outputs=[args.output])
-    rivers, units = read_inputs(_inputs(args))
-    options = AssignOptions(
-        min_reach_m=args.min_reach_m,
-        boundary_tol_m=args.boundary_tol_m,
-        boundary_min_m=args.boundary_min_m,
-        boundary_policy=args.boundary_policy,
-        workers=args.workers,
-    )
-    resp = assign(rivers, units, options, roster=args.chiefs, progress=not args.quiet)
-    out = save_responsibility(resp, args.output, overwrite=args.overwrite)
+    rivers, units = pipeline.read_inputs(_inputs(args))
+    options = _spec(pipeline.AssignOptions, args)
+    resp = pipeline.assign(rivers, units, options, roster=args.chiefs, progress=not args.quiet)
+    out = pipeline.save_responsibility(resp, args.output, overwrite=args.overwrite)
     if not args.quiet:
         s = resp.summary
         km = f"{s['total_length_m'] / 1000:,.1f}"
@@ -288,17 +288,11 @@ def _cmd_assign(args: argparse.Namespace) -> int:
 def _cmd_flags(args: argparse.Namespace) -> int:
     _before_work(args, inputs=[args.gpkg], outputs=[args.output])
     resp = _open(args, level=args.level)
-    options = FlagOptions(min_share=args.min_share, min_length_m=args.min_length_m)
-    table = flag_rivers(
-        resp, options, level=args.level, path=args.output, lang=args.lang, overwrite=args.overwrite
-    )
+    options = _spec(pipeline.FlagOptions, args)
+    table = pipeline.flag_rivers(resp, options, level=args.level, **_output(args))
     if not args.quiet and len(table):
         _print_table(_flags_for_people(table, args.lang))
-    print(
-        _msg(args, "flagged", n=len(table)),
-        file=sys.stderr if len(table) else sys.stdout,
-    )
-    return EXIT_PROBLEMS if len(table) else EXIT_OK
+    return _found(args, "flagged", len(table))
 
 
 def _flags_for_people(table: pd.DataFrame, lang: str) -> pd.DataFrame:
@@ -319,25 +313,8 @@ def _cmd_redivide(args: argparse.Namespace) -> int:
     inputs = [args.gpkg, args.current, args.edits]
     _before_work(args, inputs=inputs, outputs=[args.output, args.table])
     resp = _open(args, level=args.level)
-    options = RedivideOptions(
-        level=args.level,
-        policy=args.policy,
-        min_segment_m=args.min_segment_m,
-        min_share=args.min_share,
-        current=args.current,
-        current_id_col=args.current_id_col,
-        current_unit_col=args.current_unit_col,
-        tolerance_m=args.tolerance_m,
-        edits=args.edits,
-    )
-    plan = redivide(
-        resp,
-        options,
-        path=args.output,
-        tables=args.table,
-        lang=args.lang,
-        overwrite=args.overwrite,
-    )
+    options = _spec(pipeline.RedivideOptions, args)
+    plan = pipeline.redivide(resp, options, tables=args.table, **_output(args))
     if not args.quiet:
         diff = plan.diff()
         print(repr(plan))
@@ -350,55 +327,24 @@ def _cmd_redivide(args: argparse.Namespace) -> int:
 
 
 def _cmd_map(args: argparse.Namespace) -> int:
-    from rivermap.redivide import read_plan
-
     _before_work(args, inputs=[args.gpkg, args.plan, args.chiefs], outputs=[args.output])
     resp = _open(args, level=args.level)
     if args.chiefs:
         resp = resp.with_chiefs(args.chiefs)
-    options = MapOptions(
-        level=args.level,
-        basemap=args.basemap,
-        tianditu_key=args.tianditu_key,
-        simplify_m=args.simplify_m,
-    )
-    out = draw_map(
-        resp,
-        args.output,
-        options,
-        lang=args.lang,
-        flags=not args.no_flags,
-        plan=read_plan(args.plan) if args.plan else None,
-        overwrite=args.overwrite,
-    )
+    options = _spec(pipeline.MapOptions, args)
+    flags = not args.no_flags
+    out = pipeline.draw_map(resp, options=options, flags=flags, plan=_plan(args), **_output(args))
     if not args.quiet:
         print(_msg(args, "wrote_size", path=out, mb=f"{out.stat().st_size / 1e6:.2f}"))
     return EXIT_OK
 
 
 def _cmd_atlas(args: argparse.Namespace) -> int:
-    from rivermap.redivide import read_plan
-
     _before_work(args, inputs=[args.gpkg, args.plan, args.chiefs], outputs=[args.output])
     resp = _open(args, by=args.by)
-    options = AtlasOptions(
-        by=args.by,
-        paper=args.paper,
-        orientation=args.orientation,
-        title=args.title,
-        credit=args.credit,
-        empty_units=args.empty_units,
-        chiefs=args.chiefs,
-    )
-    out = make_atlas(
-        resp,
-        args.output,
-        options,
-        lang=args.lang,
-        plan=read_plan(args.plan) if args.plan else None,
-        progress=not args.quiet,
-        overwrite=args.overwrite,
-    )
+    options = _spec(pipeline.AtlasOptions, args)
+    plan, progress = _plan(args), not args.quiet
+    out = pipeline.make_atlas(resp, options=options, plan=plan, progress=progress, **_output(args))
     if not args.quiet:
         print(_msg(args, "wrote", path=out))
     return EXIT_OK
@@ -407,16 +353,10 @@ def _cmd_atlas(args: argparse.Namespace) -> int:
 def _cmd_chiefs(args: argparse.Namespace) -> int:
     _before_work(args, inputs=[args.gpkg, args.roster], outputs=[args.output])
     resp = _open(args).with_chiefs(args.roster)
-    report = check_roster(
-        resp, path=args.output, hotline=args.hotline, lang=args.lang, overwrite=args.overwrite
-    )
+    report = pipeline.check_roster(resp, hotline=args.hotline, **_output(args))
     if not args.quiet:
         _print_table(report, columns=["reason", "unit_name", "name", "river_name", "detail"])
-    print(
-        _msg(args, "roster_problems", n=len(report)),
-        file=sys.stderr if len(report) else sys.stdout,
-    )
-    return EXIT_PROBLEMS if len(report) else EXIT_OK
+    return _found(args, "roster_problems", len(report))
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
@@ -482,8 +422,8 @@ def _add_gpkg(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _metres(p: argparse._ActionsContainer, flag: str, default: float | None, what: str) -> None:
-    """Add an option in metres whose help shows its default."""
+def _number(p: argparse._ActionsContainer, flag: str, default: float | None, what: str) -> None:
+    """Add a number option (metres, a share) whose help shows its default."""
     shown = "auto" if default is None else f"{default:g}"
     p.add_argument(flag, type=float, default=default, help=f"{what} (default: {shown})")
 
@@ -497,16 +437,16 @@ def _choices(
 
 def _add_assign_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("assignment")
-    _metres(
+    _number(
         g, "--min-reach-m", params.MIN_REACH_M, "merge pieces shorter than this into a neighbour, m"
     )
-    _metres(
+    _number(
         g,
         "--boundary-tol-m",
         params.BOUNDARY_TOL_M,
         "distance to a boundary that counts as running along it, m",
     )
-    _metres(
+    _number(
         g,
         "--boundary-min-m",
         params.BOUNDARY_MIN_M,
@@ -541,30 +481,23 @@ def _setup_init(p: argparse.ArgumentParser) -> None:
 
 
 def _setup_validate(p: argparse.ArgumentParser) -> None:
-    p.add_argument("rivers", metavar="RIVERS", help="river lines (any vector file)")
-    p.add_argument("units", metavar="UNITS", help="administrative units")
-    _add_input_options(p)
+    _add_inputs(p)
     _add_common(p, writes=False)
 
 
 def _setup_assign(p: argparse.ArgumentParser) -> None:
-    _setup_validate(p)
+    _add_inputs(p)
     _add_output(p, "OUT.gpkg", "the GeoPackage to write (reaches, rivers, units, flags)")
     _add_assign_options(p)
     p.add_argument("--chiefs", metavar="ROSTER", help="a chief roster (CSV/XLSX) to join")
-    p.add_argument("--overwrite", action="store_true", help="replace OUT.gpkg if it exists")
+    _add_common(p)
 
 
 def _setup_flags(p: argparse.ArgumentParser) -> None:
     _add_gpkg(p)
     p.add_argument("--level", help="one level (default: every level)")
-    p.add_argument(
-        "--min-share",
-        type=float,
-        default=params.MIN_SHARE,
-        help=f"sliver share (default: {params.MIN_SHARE:g})",
-    )
-    _metres(p, "--min-length-m", params.MIN_LENGTH_M, "sliver length, m")
+    _number(p, "--min-share", params.MIN_SHARE, "sliver share")
+    _number(p, "--min-length-m", params.MIN_LENGTH_M, "sliver length, m")
     _add_output(p, "FLAGS.xlsx", "also write the table (.xlsx or .csv)", required=False)
     _add_common(p)
 
@@ -576,18 +509,13 @@ def _setup_redivide(p: argparse.ArgumentParser) -> None:
     _choices(
         p, "--policy", params.REDIVIDE_POLICIES, params.REDIVIDE_POLICY, "who gets each stretch"
     )
-    _metres(p, "--min-segment-m", params.MIN_SEGMENT_M, "shortest segment, m")
-    p.add_argument(
-        "--min-share",
-        type=float,
-        default=params.MIN_SHARE,
-        help=f"sliver share (default: {params.MIN_SHARE:g})",
-    )
+    _number(p, "--min-segment-m", params.MIN_SEGMENT_M, "shortest segment, m")
+    _number(p, "--min-share", params.MIN_SHARE, "sliver share")
     p.add_argument("--current", metavar="SEGMENTS", help="the official segmentation to diff")
     p.add_argument("--current-id-col", help="segment id column of --current")
     p.add_argument("--current-unit-col", help="responsible unit column of --current")
     p.add_argument("--edits", metavar="EDITS.geojson", help="a planner's edits to apply")
-    _metres(p, "--tolerance-m", params.EDIT_TOLERANCE_M, "snapping distance, m")
+    _number(p, "--tolerance-m", params.EDIT_TOLERANCE_M, "snapping distance, m")
     p.add_argument("--table", metavar="PLAN.xlsx", help="also write segments and diff as a table")
     _add_common(p)
 
@@ -607,7 +535,7 @@ def _setup_map(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-flags", action="store_true", help="do not highlight flagged rivers")
     p.add_argument("--plan", metavar="PLAN.gpkg", help="show a plan's segments")
     p.add_argument("--chiefs", metavar="ROSTER", help="show the chiefs of a roster")
-    _metres(p, "--simplify-m", None, "display simplification, m")
+    _number(p, "--simplify-m", None, "display simplification, m")
     _add_common(p)
 
 
@@ -699,7 +627,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     try:
-        check_options(vars(args), _flag)
+        pipeline.check_options(vars(args), _flag)
         return int(args.func(args))
     except (RivermapError, FileNotFoundError, PermissionError, IsADirectoryError) as exc:
         print(f"rivermap: error: {exc}", file=sys.stderr)
