@@ -24,37 +24,18 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from rivermap import params
+from rivermap import params, pipeline
 from rivermap.errors import OutputExistsError, SchemaError
-from rivermap.pipeline import (
-    AssignOptions,
-    AtlasOptions,
-    FlagOptions,
-    Inputs,
-    MapOptions,
-    RedivideOptions,
-    RiverInput,
-    UnitInput,
-    assign,
-    check_levels,
-    check_options,
-    check_roster,
-    draw_map,
-    flag_rivers,
-    make_atlas,
-    read_inputs,
-    redivide,
-    save_responsibility,
-    validate,
-)
 from rivermap.text import term
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
+
+_Options = TypeVar("_Options")
 
 __all__ = ["TEMPLATE", "Project", "RunReport", "load_project", "run_project", "write_template"]
 
@@ -171,6 +152,15 @@ atlas = "atlas.pdf"
 """
 )
 
+_DEFAULT_OUTPUTS = {
+    "responsibility": "responsibility.gpkg",
+    "flags": "flags.xlsx",
+    "plan": "plan.gpkg",
+    "plan_tables": "plan.xlsx",
+    "chiefs": "chiefs.xlsx",
+    "map": "map.html",
+    "atlas": "atlas.pdf",
+}
 _SECTIONS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "project": {"name": str, "lang": str, "output": str},
     "rivers": {
@@ -224,26 +214,10 @@ _SECTIONS: dict[str, dict[str, type | tuple[type, ...]]] = {
         "title": str,
         "empty_units": bool,
     },
-    "outputs": {
-        "responsibility": (str, bool),
-        "flags": (str, bool),
-        "plan": (str, bool),
-        "plan_tables": (str, bool),
-        "chiefs": (str, bool),
-        "map": (str, bool),
-        "atlas": (str, bool),
-    },
+    # a file name, true for the default one or false to skip the output
+    "outputs": dict.fromkeys(_DEFAULT_OUTPUTS, (str, bool)),
 }
 _REQUIRED = {"rivers": ("path",), "units": ("levels",)}
-_DEFAULT_OUTPUTS = {
-    "responsibility": "responsibility.gpkg",
-    "flags": "flags.xlsx",
-    "plan": "plan.gpkg",
-    "plan_tables": "plan.xlsx",
-    "chiefs": "chiefs.xlsx",
-    "map": "map.html",
-    "atlas": "atlas.pdf",
-}
 _PATH_KEYS = {
     "rivers": ("path",),
     "units": ("path",),
@@ -288,21 +262,17 @@ class Project:
         """Return a copy of one section (empty when absent)."""
         return dict(self.sections.get(name, {}))
 
-    def inputs(self) -> Inputs:
+    def inputs(self) -> pipeline.Inputs:
         """Return where ``[rivers]`` and ``[units]`` say the data comes from."""
         rivers = self.section("rivers")
         units = self.section("units")
-        files, path, layers = (
-            units.pop("files", None),
-            units.pop("path", None),
-            units.pop("layers", None),
-        )
+        files, path, layers = (units.pop(key, None) for key in ("files", "path", "layers"))
         source: Any = path
         if files is not None:
             source = dict(files)
         elif layers is not None:
             source = {level: (path, layer) for level, layer in layers.items()}
-        return Inputs(RiverInput(**rivers), UnitInput(source, **units))
+        return pipeline.Inputs(pipeline.RiverInput(**rivers), pipeline.UnitInput(source, **units))
 
     def levels_named(self) -> dict[str, str | None]:
         """Return the levels the sections name, by where they are named."""
@@ -311,25 +281,19 @@ class Project:
             for name, key in _LEVEL_KEYS
         }
 
-    def assign_options(self) -> AssignOptions:
-        """Return the options of ``[assign]``."""
-        return AssignOptions(**self.section("assign"))
+    def options(self, cls: type[_Options], name: str) -> _Options:
+        """Return the options ``cls`` of a step as section ``name`` sets them (defaults elsewhere).
 
-    def flag_options(self) -> FlagOptions:
-        """Return the options of ``[flags]``."""
-        return FlagOptions(**self.section("flags"))
-
-    def redivide_options(self) -> RedivideOptions:
-        """Return the options of ``[redivide]``."""
-        return RedivideOptions(**self.section("redivide"))
-
-    def map_options(self) -> MapOptions:
-        """Return the options of ``[map]``."""
-        return MapOptions(**self.section("map"))
-
-    def atlas_options(self) -> AtlasOptions:
-        """Return the options of ``[atlas]``."""
-        return AtlasOptions(**self.section("atlas"))
+        Examples
+        --------
+        >>> from rivermap.datasets import project_path
+        >>> project = load_project(project_path("zhejiang"))
+        >>> project.options(pipeline.RedivideOptions, "redivide").policy
+        'majority'
+        >>> project.options(pipeline.MapOptions, "map")
+        MapOptions(level=None, basemap='none', tianditu_key=None, simplify_m=None)
+        """
+        return cls(**self.section(name))
 
 
 # ======================================================================= load
@@ -472,7 +436,7 @@ def _check_sections(path: Path, raw: Mapping[str, Any]) -> dict[str, dict[str, A
             raise SchemaError(msg)
         for key, value in body.items():
             _check_type(path, name, key, value)
-        check_options(body, partial(_where, path, name))
+        pipeline.check_options(body, partial(_where, path, name))
         out[name] = dict(body)
     for name, keys in _REQUIRED.items():
         for key in keys:
@@ -528,7 +492,6 @@ class RunReport:
     files: list[Path] = field(default_factory=list)
     findings: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
-    summary: dict[str, Any] = field(default_factory=dict)
     result: Any = None  # the Responsibility
     problems: Any = None  # the validation report (a DataFrame)
 
@@ -631,12 +594,12 @@ def _move_outputs(run: _Run) -> None:
 
 
 def _read(run: _Run) -> None:
-    run.rivers, run.units = read_inputs(run.project.inputs(), notes=run.notes)
-    check_levels(run.units.levels, run.project.levels_named())
+    run.rivers, run.units = pipeline.read_inputs(run.project.inputs(), notes=run.notes)
+    pipeline.check_levels(run.units.levels, run.project.levels_named())
 
 
 def _validate(run: _Run) -> None:
-    problems = validate(run.rivers, run.units, run.notes)
+    problems = pipeline.validate(run.rivers, run.units, run.notes)
     run.report.problems = problems
     run.report.findings["validation"] = len(problems)
     run.units.require_consistent()
@@ -645,26 +608,27 @@ def _validate(run: _Run) -> None:
 def _assign(run: _Run) -> None:
     p = run.project
     roster = p.section("chiefs").get("roster")
-    options = p.assign_options()
-    run.resp = assign(run.rivers, run.units, options, roster=roster, progress=run.progress)
-    run.report.summary = run.resp.summary
+    options = p.options(pipeline.AssignOptions, "assign")
+    run.resp = pipeline.assign(run.rivers, run.units, options, roster=roster, progress=run.progress)
     run.report.result = run.resp
 
 
 def _flags(run: _Run) -> None:
     p = run.project
-    run.flags = flag_rivers(run.resp, p.flag_options(), path=run.out("flags"), lang=p.lang)
+    options = p.options(pipeline.FlagOptions, "flags")
+    run.flags = pipeline.flag_rivers(run.resp, options, path=run.out("flags"), lang=p.lang)
     run.report.findings["flags"] = len(run.flags)
     path = run.out("responsibility")
     if path is not None:
-        save_responsibility(run.resp, path, flags=run.flags)
+        pipeline.save_responsibility(run.resp, path, flags=run.flags)
 
 
 def _redivide(run: _Run) -> None:
     p = run.project
+    options = p.options(pipeline.RedivideOptions, "redivide")
     tables = run.out("plan_tables")
-    run.plan = redivide(
-        run.resp, p.redivide_options(), path=run.out("plan"), tables=tables, lang=p.lang
+    run.plan = pipeline.redivide(
+        run.resp, options, path=run.out("plan"), tables=tables, lang=p.lang
     )
     run.report.findings["changes"] = len(run.plan.diff().changes)
 
@@ -672,21 +636,22 @@ def _redivide(run: _Run) -> None:
 def _chiefs(run: _Run) -> None:
     p = run.project
     hotline = p.section("chiefs").get("hotline")
-    gaps = check_roster(run.resp, path=run.out("chiefs"), hotline=hotline, lang=p.lang)
+    gaps = pipeline.check_roster(run.resp, path=run.out("chiefs"), hotline=hotline, lang=p.lang)
     run.report.findings["roster"] = len(gaps)
 
 
 def _map(run: _Run) -> None:
     p = run.project
     path = run.staging / p.outputs["map"]
-    draw_map(run.resp, path, p.map_options(), lang=p.lang, flags=run.flags, plan=run.plan)
+    options = p.options(pipeline.MapOptions, "map")
+    pipeline.draw_map(run.resp, path, options, lang=p.lang, flags=run.flags, plan=run.plan)
 
 
 def _atlas(run: _Run) -> None:
     p = run.project
     path = run.staging / p.outputs["atlas"]
-    options = p.atlas_options()
-    make_atlas(run.resp, path, options, lang=p.lang, plan=run.plan, progress=run.progress)
+    options = p.options(pipeline.AtlasOptions, "atlas")
+    pipeline.make_atlas(run.resp, path, options, lang=p.lang, plan=run.plan, progress=run.progress)
 
 
 def _always(_project: Project) -> bool:
