@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import unicodedata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from rivermap.responsibility import Responsibility
 from rivermap.text import join_list, level_label, term
+
+if TYPE_CHECKING:
+    from rivermap.project import Project, RunReport
 
 __all__ = ["print_summary", "shown_path", "summarise_by_level"]
 
@@ -43,15 +46,12 @@ def summarise_by_level(resp: Responsibility, level: str) -> pd.DataFrame:
     '杭州市'
     """
     units = resp.units
-    table = units.loc[units["level"] == level, ["unit_id", "name", "river_length_m", "n_reaches"]]
-    table = table.assign(river_km=table.pop("river_length_m") / 1000.0)
-    table = table.loc[table["river_km"] > 0]
-    return table.sort_values(["river_km", "unit_id"], ascending=[False, True]).reset_index(
-        drop=True
-    )[["unit_id", "name", "river_km", "n_reaches"]]
+    table = units.loc[units["level"] == level].assign(river_km=units["river_length_m"] / 1000.0)
+    table = table.loc[table["river_km"] > 0, ["unit_id", "name", "river_km", "n_reaches"]]
+    return table.sort_values(["river_km", "unit_id"], ascending=[False, True], ignore_index=True)
 
 
-def print_summary(project: Any, report: Any, *, demo: bool = False) -> None:
+def print_summary(project: Project, report: RunReport, *, demo: bool = False) -> None:
     """Print what a run did: totals, per unit of the second-finest level, chief levels, files.
 
     Words come from :data:`rivermap.text.TERMS` (``msg.summary.*``) in the
