@@ -56,6 +56,12 @@ BAD_PROJECTS: dict[str, str] = {
     "unknown_key": "[flags]\nmin_shares = 0.1",
 }
 
+# The arguments each case of a command starts with.
+ASSIGN = ["assign", DEMO, DEMO, "-o", "{out}.gpkg"]
+REDIVIDE = ["redivide", "{gpkg}", "--level", "city", "-o", "{out}.gpkg"]
+MAP = ["map", "{gpkg}", "-o", "{out}.html"]
+ATLAS = ["atlas", "{gpkg}", "-o", "{out}.pdf"]
+
 CASES: list[tuple[list[str], str]] = [
     # demo
     (["demo", "--lang", "fr"], "invalid choice: 'fr'"),
@@ -109,29 +115,23 @@ CASES: list[tuple[list[str], str]] = [
     # assign
     (["assign", DEMO, DEMO], "the following arguments are required: -o/--output"),
     (
-        ["assign", DEMO, DEMO, "-o", "{out}.gpkg", "--min-reach-m", "-1"],
+        [*ASSIGN, "--min-reach-m", "-1"],
         "--min-reach-m must be a finite non-negative number of metres, got -1.0",
     ),
-    (["assign", DEMO, DEMO, "-o", "{out}.gpkg", "--min-reach-m", "nan"], "got nan"),
-    (["assign", DEMO, DEMO, "-o", "{out}.gpkg", "--min-reach-m", "x"], "invalid float value"),
-    (["assign", DEMO, DEMO, "-o", "{out}.gpkg", "--boundary-tol-m", "-5"], "--boundary-tol-m"),
-    (["assign", DEMO, DEMO, "-o", "{out}.gpkg", "--boundary-tol-m", "inf"], "finite"),
+    ([*ASSIGN, "--min-reach-m", "nan"], "got nan"),
+    ([*ASSIGN, "--min-reach-m", "x"], "invalid float value"),
+    ([*ASSIGN, "--boundary-tol-m", "-5"], "--boundary-tol-m"),
+    ([*ASSIGN, "--boundary-tol-m", "inf"], "finite"),
     (
-        ["assign", DEMO, DEMO, "-o", "{out}.gpkg", "--boundary-min-m", "nan"],
+        [*ASSIGN, "--boundary-min-m", "nan"],
         "--boundary-min-m must be a non-negative number of metres, got nan",
     ),
-    (
-        ["assign", DEMO, DEMO, "-o", "{out}.gpkg", "--boundary-policy", "river"],
-        "invalid choice: 'river'",
-    ),
-    (
-        ["assign", DEMO, DEMO, "-o", "{out}.gpkg", "--workers", "0"],
-        "--workers must be a whole number of 1 or more, got 0",
-    ),
-    (["assign", DEMO, DEMO, "-o", "{out}.gpkg", "--workers", "-3"], "got -3"),
-    (["assign", DEMO, DEMO, "-o", "{out}.gpkg", "--workers", "two"], "invalid int value"),
+    ([*ASSIGN, "--boundary-policy", "river"], "invalid choice: 'river'"),
+    ([*ASSIGN, "--workers", "0"], "--workers must be a whole number of 1 or more, got 0"),
+    ([*ASSIGN, "--workers", "-3"], "got -3"),
+    ([*ASSIGN, "--workers", "two"], "invalid int value"),
     (["assign", DEMO, DEMO, "-o", "{existing}"], "exists; pass overwrite=True"),
-    (["assign", DEMO, DEMO, "-o", "{out}.gpkg", "--chiefs", "no.csv"], "no.csv: no such file"),
+    ([*ASSIGN, "--chiefs", "no.csv"], "no.csv: no such file"),
     # flags
     (["flags", "{gpkg}", "--min-share", "2"], "--min-share is a share of the river's length"),
     (["flags", "{gpkg}", "--min-share", "-0.1"], "(0–1), got -0.1"),
@@ -145,52 +145,34 @@ CASES: list[tuple[list[str], str]] = [
     # redivide
     (["redivide", "{gpkg}", "-o", "{out}.gpkg"], "the following arguments are required: --level"),
     (["redivide", "{gpkg}", "--level", "town", "-o", "{out}.gpkg"], "--level must be one of"),
+    ([*REDIVIDE, "--policy", "biggest"], "invalid choice: 'biggest'"),
+    ([*REDIVIDE, "--min-segment-m", "-1"], "--min-segment-m must be a finite non-negative"),
+    ([*REDIVIDE, "--min-share", "2"], "--min-share is a share"),
     (
-        ["redivide", "{gpkg}", "--level", "city", "-o", "{out}.gpkg", "--policy", "biggest"],
-        "invalid choice: 'biggest'",
-    ),
-    (
-        ["redivide", "{gpkg}", "--level", "city", "-o", "{out}.gpkg", "--min-segment-m", "-1"],
-        "--min-segment-m must be a finite non-negative",
-    ),
-    (
-        ["redivide", "{gpkg}", "--level", "city", "-o", "{out}.gpkg", "--min-share", "2"],
-        "--min-share is a share",
-    ),
-    (
-        ["redivide", "{gpkg}", "--level", "city", "-o", "{out}.gpkg", "--tolerance-m", "nan"],
+        [*REDIVIDE, "--tolerance-m", "nan"],
         "--tolerance-m must be a finite non-negative number of metres, got nan",
     ),
     (["redivide", "{gpkg}", "--level", "city", "-o", "{existing}"], "exists; pass overwrite"),
-    (
-        ["redivide", "{gpkg}", "--level", "city", "-o", "{out}.gpkg", "--table", "{existing}"],
-        "exists; pass overwrite",
-    ),
-    (
-        ["redivide", "{gpkg}", "--level", "city", "-o", "{out}.gpkg", "--current", "no.gpkg"],
-        "no.gpkg: no such file",
-    ),
-    (
-        ["redivide", "{gpkg}", "--level", "city", "-o", "{out}.gpkg", "--edits", "no.geojson"],
-        "no.geojson: no such file",
-    ),
+    ([*REDIVIDE, "--table", "{existing}"], "exists; pass overwrite"),
+    ([*REDIVIDE, "--current", "no.gpkg"], "no.gpkg: no such file"),
+    ([*REDIVIDE, "--edits", "no.geojson"], "no.geojson: no such file"),
     (["redivide", "missing.gpkg", "--level", "city", "-o", "{out}.gpkg"], "no such file"),
     # map
-    (["map", "{gpkg}", "-o", "{out}.html", "--level", "town"], "--level must be one of"),
-    (["map", "{gpkg}", "-o", "{out}.html", "--basemap", "bing"], "invalid choice: 'bing'"),
-    (["map", "{gpkg}", "-o", "{out}.html", "--basemap", "tianditu"], "needs a"),
-    (["map", "{gpkg}", "-o", "{out}.html", "--simplify-m", "-1"], "--simplify-m must be"),
-    (["map", "{gpkg}", "-o", "{out}.html", "--simplify-m", "nan"], "got nan"),
-    (["map", "{gpkg}", "-o", "{out}.html", "--plan", "no.gpkg"], "no.gpkg: no such file"),
-    (["map", "{gpkg}", "-o", "{out}.html", "--chiefs", "no.csv"], "no.csv: no such file"),
+    ([*MAP, "--level", "town"], "--level must be one of"),
+    ([*MAP, "--basemap", "bing"], "invalid choice: 'bing'"),
+    ([*MAP, "--basemap", "tianditu"], "needs a"),
+    ([*MAP, "--simplify-m", "-1"], "--simplify-m must be"),
+    ([*MAP, "--simplify-m", "nan"], "got nan"),
+    ([*MAP, "--plan", "no.gpkg"], "no.gpkg: no such file"),
+    ([*MAP, "--chiefs", "no.csv"], "no.csv: no such file"),
     (["map", "{gpkg}", "-o", "{existing}"], "exists; pass overwrite=True"),
     (["map", "{gpkg}"], "the following arguments are required: -o/--output"),
     # atlas
-    (["atlas", "{gpkg}", "-o", "{out}.pdf", "--by", "town"], "--by must be one of 'province'"),
-    (["atlas", "{gpkg}", "-o", "{out}.pdf", "--paper", "A5"], "invalid choice: 'A5'"),
-    (["atlas", "{gpkg}", "-o", "{out}.pdf", "--orientation", "diagonal"], "invalid choice"),
-    (["atlas", "{gpkg}", "-o", "{out}.pdf", "--plan", "no.gpkg"], "no.gpkg: no such file"),
-    (["atlas", "{gpkg}", "-o", "{out}.pdf", "--chiefs", "no.csv"], "no.csv: no such file"),
+    ([*ATLAS, "--by", "town"], "--by must be one of 'province'"),
+    ([*ATLAS, "--paper", "A5"], "invalid choice: 'A5'"),
+    ([*ATLAS, "--orientation", "diagonal"], "invalid choice"),
+    ([*ATLAS, "--plan", "no.gpkg"], "no.gpkg: no such file"),
+    ([*ATLAS, "--chiefs", "no.csv"], "no.csv: no such file"),
     (["atlas", "{gpkg}", "-o", "{existing}"], "exists; pass overwrite=True"),
     # chiefs
     (["chiefs", "{gpkg}", "no.csv"], "no.csv: no such file"),
