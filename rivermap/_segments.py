@@ -30,6 +30,7 @@ __all__ = [
     "names_of",
     "pieces_of",
     "river_names",
+    "stretches",
 ]
 
 #: The holder of a stretch nobody holds, in the diff.
@@ -72,13 +73,21 @@ def names_each(units: pd.Series, uname: pd.Series) -> list[str]:
     return names[codes].tolist()
 
 
-def pieces_of(segments: pd.DataFrame) -> gpd.GeoDataFrame:
-    """Return the segments' stretches and lines (``river_id``, ``from_m``, ``to_m``) to cut from."""
-    return gpd.GeoDataFrame(
-        segments[["river_id", "from_m", "to_m"]].copy(),
-        geometry=segments.geometry.to_numpy(),
-        crs=segments.crs,
+def stretches(frame: pd.DataFrame, **columns: Any) -> pd.DataFrame:
+    """Return the ``river_id`` (text), ``from_m`` and ``to_m`` (floats) of rows, and ``columns``."""
+    return pd.DataFrame(
+        {
+            "river_id": frame["river_id"].astype(str),
+            "from_m": frame["from_m"].astype(float),
+            "to_m": frame["to_m"].astype(float),
+            **columns,
+        }
     )
+
+
+def pieces_of(lines: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Return the stretches of reaches or segments with their lines, to cut stretches from."""
+    return gpd.GeoDataFrame(stretches(lines), geometry=lines.geometry.to_numpy(), crs=lines.crs)
 
 
 def finish_segments(

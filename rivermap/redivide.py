@@ -27,13 +27,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyproj
 
 from rivermap._current import UNMATCHED, normalise_current
-from rivermap._segments import finish_segments
+from rivermap._segments import finish_segments, pieces_of, stretches
 from rivermap.errors import SchemaError
 from rivermap.params import (
     EDIT_TOLERANCE_M,
@@ -164,9 +163,11 @@ def redivide(
     metric = _metric_of(resp)
     baseline = _baseline(resolved)
     units = unit_table(resp)[0]
-    pieces = _pieces(resp.reaches)
+    pieces = pieces_of(resp.reaches)
     names = pd.Series(rivers["name"].to_numpy(dtype=object), index=rivers["river_id"].astype(str))
-    segments = finish_segments(_stretches(segs), pieces, metric, names, units, baseline)
+    segments = finish_segments(
+        stretches(segs, unit_id=segs["unit"].astype(object)), pieces, metric, names, units, baseline
+    )
     cur, unmatched = None, empty_frame(**UNMATCHED)
     if current is not None:
         cur, unmatched = normalise_current(
@@ -205,38 +206,9 @@ def _metric_of(resp: Responsibility) -> pyproj.CRS:
 
 def _baseline(resolved: pd.DataFrame) -> pd.DataFrame:
     """Return who holds what at the level now (``"A;B"``: both banks of a 界河 stretch)."""
-    return pd.DataFrame(
-        {
-            "river_id": resolved["river_id"].astype(str),
-            "from_m": resolved["from_m"].astype(float),
-            "to_m": resolved["to_m"].astype(float),
-            "unit": resolved["holder"].astype(object),
-            "state": resolved["state"].astype(object),
-            "segment": pd.Series(np.full(len(resolved), None, dtype=object)),
-        }
-    )
-
-
-def _pieces(reaches: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Return the reaches' stretches and lines, to cut segments from."""
-    return gpd.GeoDataFrame(
-        {
-            "river_id": reaches["river_id"].astype(str),
-            "from_m": reaches["from_m"].astype(float),
-            "to_m": reaches["to_m"].astype(float),
-        },
-        geometry=reaches.geometry.to_numpy(),
-        crs=reaches.crs,
-    )
-
-
-def _stretches(segs: pd.DataFrame) -> pd.DataFrame:
-    """Return the resolved segments as stretches with one unit each."""
-    return pd.DataFrame(
-        {
-            "river_id": segs["river_id"].astype(str),
-            "from_m": segs["from_m"].astype(float),
-            "to_m": segs["to_m"].astype(float),
-            "unit_id": segs["unit"].astype(object),
-        }
+    return stretches(
+        resolved,
+        unit=resolved["holder"].astype(object),
+        state=resolved["state"].astype(object),
+        segment=pd.Series(np.full(len(resolved), None, dtype=object)),
     )
