@@ -63,7 +63,7 @@ from rivermap.params import (
     check_number,
 )
 from rivermap.runs import join_groups, unit_table
-from rivermap.text import join_list, level_label, localize, term
+from rivermap.text import is_missing, join_list, level_label, localize, term
 
 if TYPE_CHECKING:
     from rivermap.responsibility import Responsibility
@@ -124,6 +124,8 @@ REASONS: dict[str, tuple[str, str]] = {
 SUPERVISOR = term("roster.supervisor", "zh")
 
 _EXAMPLE_ROSTER = "zhejiang_chiefs_example.csv"
+#: What spreadsheets and pandas write in a cell that holds nothing.
+_EMPTY_WORDS = ("nan", "None", "<NA>")
 _SEP = ";"
 
 # Header aliases per field; compared after _header_key (lower case, no spaces,
@@ -514,11 +516,17 @@ def _map_headers(frame: pd.DataFrame, where: str) -> dict[str, Any]:
 
 
 def _clean_text(values: pd.Series) -> pd.Series:
-    """Cell text, stripped, with NaN for empty cells; integral floats lose '.0'."""
+    """Return cells as stripped text, NaN where text is missing; integral floats lose '.0'.
+
+    Missing follows :func:`rivermap.text.is_missing` once the cells are
+    stripped, and the words spreadsheets and pandas write for an empty cell
+    (:data:`_EMPTY_WORDS`) are missing too.
+    """
     if pd.api.types.is_float_dtype(values) and (values.dropna() % 1 == 0).all():
         values = values.astype("Int64")
     text = values.astype("str").str.strip()
-    return text.where(~text.isin(["", "nan", "None", "<NA>"]))
+    text = text.where(~text.isin(_EMPTY_WORDS))
+    return text.where(~is_missing(text.to_numpy(dtype=object)))
 
 
 def _unit_table(units: Any) -> tuple[pd.DataFrame | None, tuple[str, ...]]:
