@@ -987,20 +987,17 @@ def reach_lines(
 # ======================================================= boundary stretches
 @_jit
 def near_stretches(
-    seg: np.ndarray,
-    t0: np.ndarray,
-    t1: np.ndarray,
-    edge: np.ndarray,
-    same: np.ndarray,
-    seg_river: np.ndarray,
-    seg_start: np.ndarray,
-    seg_end: np.ndarray,
-    edge_left: np.ndarray,
-    edge_right: np.ndarray,
+    near: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    segs: tuple[np.ndarray, np.ndarray, np.ndarray],
+    sides: tuple[np.ndarray, np.ndarray],
     min_m: float,
     bridge_m: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Merge the near intervals of each river per pair of units into stretches.
+
+    ``near`` are :func:`scan`'s near rows ``(seg, t0, t1, edge, same)``;
+    ``segs`` the segments' ``(river, start, end)`` chainages; ``sides`` the
+    edges' ``(left, right)`` unit codes.
 
     The intervals (sorted by river, as :func:`scan` gives them) of one river
     along edges between the same two units ``pa < pb`` are merged where they
@@ -1017,28 +1014,20 @@ def near_stretches(
     river, pa, pb, lo, hi, vote
         One row per stretch, sorted by river, pair and chainage.
     """
+    edge_left, edge_right = sides
     n_codes = 2
     for k in range(len(edge_left)):
         n_codes = max(n_codes, edge_left[k] + 2, edge_right[k] + 2)
-    river, c0, c1, key, vote = _intervals(
-        seg, t0, t1, edge, same, seg_river, seg_start, seg_end, edge_left, edge_right, n_codes
-    )
+    river, c0, c1, key, vote = _intervals(near, segs, sides, n_codes)
     order = _order_intervals(river, key, c0)
     return _merge_intervals(order, river, c0, c1, key, vote, n_codes, min_m, bridge_m)
 
 
 @_jit
 def _intervals(
-    seg: np.ndarray,
-    t0: np.ndarray,
-    t1: np.ndarray,
-    edge: np.ndarray,
-    same: np.ndarray,
-    seg_river: np.ndarray,
-    seg_start: np.ndarray,
-    seg_end: np.ndarray,
-    edge_left: np.ndarray,
-    edge_right: np.ndarray,
+    near: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    segs: tuple[np.ndarray, np.ndarray, np.ndarray],
+    sides: tuple[np.ndarray, np.ndarray],
     n_codes: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Turn the near rows into chainage intervals keyed by their pair of units.
@@ -1051,6 +1040,9 @@ def _intervals(
         Per row: the river, the chainage interval, the pair's key, and the
         interval's length, negative where ``pa`` lies on the river's right.
     """
+    seg, t0, t1, edge, same = near
+    seg_river, seg_start, seg_end = segs
+    edge_left, edge_right = sides
     n = len(seg)
     river = np.empty(n, dtype=np.int64)
     c0, c1, vote = np.empty(n), np.empty(n), np.empty(n)

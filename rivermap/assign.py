@@ -918,16 +918,9 @@ def _boundary_stretches(
     if not len(near.seg):
         return _Stretches.empty()
     river, pa, pb, lo, hi, vote = _kernels.near_stretches(
-        near.seg,
-        near.t0,
-        near.t1,
-        near.edge,
-        near.same_dir,
-        segs.river,
-        segs.start,
-        segs.end,
-        edges.left,
-        edges.right,
+        (near.seg, near.t0, near.t1, near.edge, near.same_dir),
+        (segs.river, segs.start, segs.end),
+        (edges.left, edges.right),
         min_m,
         bridge_m,
     )
