@@ -825,20 +825,14 @@ def _same(
 
 
 @_jit
-def merge_runs(
-    river: np.ndarray,
-    lo: np.ndarray,
-    hi: np.ndarray,
-    kind: np.ndarray,
-    unit: np.ndarray,
-    left: np.ndarray,
-    right: np.ndarray,
-) -> np.ndarray:
+def merge_runs(pieces: tuple[np.ndarray, ...]) -> np.ndarray:
     """Join consecutive pieces of a river with the same responsibility, in place.
 
+    ``pieces`` are the arrays ``(river, lo, hi, kind, unit, left, right)``.
     Returns the indices of the pieces that remain (each now reaching to the end
     of its run: ``hi`` is updated).
     """
+    river, _lo, hi, kind, unit, left, right = pieces
     n = len(river)
     keep = np.empty(n, dtype=np.int64)
     m = 0
@@ -852,17 +846,10 @@ def merge_runs(
 
 
 @_jit
-def merge_slivers(
-    river: np.ndarray,
-    lo: np.ndarray,
-    hi: np.ndarray,
-    kind: np.ndarray,
-    unit: np.ndarray,
-    left: np.ndarray,
-    right: np.ndarray,
-    min_m: float,
-) -> np.ndarray:
+def merge_slivers(pieces: tuple[np.ndarray, ...], min_m: float) -> np.ndarray:
     """Give reaches shorter than ``min_m`` the responsibility of a neighbour, in place.
+
+    ``pieces`` are the arrays ``(river, lo, hi, kind, unit, left, right)``.
 
     Reaches of at least ``min_m`` are anchors; a river with none keeps its
     longest reach (the first on a tie) as its anchor. A run of short reaches
@@ -870,6 +857,7 @@ def merge_slivers(
     previous one on a tie); before the first or after the last anchor it joins
     that anchor. Returns a mask of the reaches whose responsibility changed.
     """
+    river, lo, hi, kind, unit, left, right = pieces
     n = len(river)
     moved = np.zeros(n, dtype=np.bool_)
     anchor = np.empty(n, dtype=np.bool_)

@@ -1000,16 +1000,13 @@ class _Pieces:
     left: IntArray  # boundary pieces: unit on the left bank
     right: IntArray
 
+    def columns(self) -> tuple[np.ndarray, ...]:
+        """Return the arrays, in field order (as the kernels take them)."""
+        return (self.river, self.lo, self.hi, self.kind, self.unit, self.left, self.right)
+
     def take(self, idx: IntArray | BoolArray) -> _Pieces:
-        return _Pieces(
-            self.river[idx],
-            self.lo[idx],
-            self.hi[idx],
-            self.kind[idx],
-            self.unit[idx],
-            self.left[idx],
-            self.right[idx],
-        )
+        """Return the pieces at ``idx``."""
+        return _Pieces(*(column[idx] for column in self.columns()))
 
     def attributes(self) -> IntArray:
         return np.column_stack([self.kind, self.unit, self.left, self.right])
@@ -1059,7 +1056,7 @@ def _cut_pieces(
 # =================================================================== reaches
 def _merge_runs(p: _Pieces) -> _Pieces:
     """Join consecutive pieces of a river with the same responsibility (``p`` is reused)."""
-    return p.take(_kernels.merge_runs(p.river, p.lo, p.hi, p.kind, p.unit, p.left, p.right))
+    return p.take(_kernels.merge_runs(p.columns()))
 
 
 def _merge_slivers(r: _Pieces, min_m: float) -> tuple[_Pieces, FloatArray]:
@@ -1070,7 +1067,7 @@ def _merge_slivers(r: _Pieces, min_m: float) -> tuple[_Pieces, FloatArray]:
     """
     if not len(r.river) or min_m <= 0:
         return r, np.empty(0)
-    moved = _kernels.merge_slivers(r.river, r.lo, r.hi, r.kind, r.unit, r.left, r.right, min_m)
+    moved = _kernels.merge_slivers(r.columns(), min_m)
     return r, (r.hi - r.lo)[moved]
 
 
