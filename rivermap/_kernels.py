@@ -36,6 +36,7 @@ PARALLEL_EPS = 1e-12  # sine of the angle below which two segments are parallel
 RUN_SEGMENTS = 16  # river segments looked up in the edge grid at a time
 
 Quad = tuple[float, float, float, float]  # a segment (x0, y0, x1, y1) or a box
+Arrays = tuple[np.ndarray, ...]  # arrays passed or returned together (numba takes tuples)
 
 
 def _jit(func: _F) -> _F:
@@ -588,17 +589,7 @@ def cut_pieces(
     none: int,
     inside: int,
     boundary: int,
-) -> tuple[
-    np.ndarray,
-    np.ndarray,
-    np.ndarray,
-    np.ndarray,
-    np.ndarray,
-    np.ndarray,
-    np.ndarray,
-    np.ndarray,
-    np.ndarray,
-]:
+) -> Arrays:
     """Cut every river into pieces at its cuts, and label what the cuts tell.
 
     A river is cut at both ends, where each of its parts starts, at every
@@ -768,17 +759,7 @@ def _cut_rivers(
 
 @_jit
 def _label_pieces(
-    pieces: tuple[
-        np.ndarray,
-        np.ndarray,
-        np.ndarray,
-        np.ndarray,
-        np.ndarray,
-        np.ndarray,
-        np.ndarray,
-        np.ndarray,
-        np.ndarray,
-    ],
+    pieces: Arrays,
     stretches: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     segs: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     unknown: int,
@@ -825,7 +806,7 @@ def _same(
 
 
 @_jit
-def merge_runs(pieces: tuple[np.ndarray, ...]) -> np.ndarray:
+def merge_runs(pieces: Arrays) -> np.ndarray:
     """Join consecutive pieces of a river with the same responsibility, in place.
 
     ``pieces`` are the arrays ``(river, lo, hi, kind, unit, left, right)``.
@@ -846,7 +827,7 @@ def merge_runs(pieces: tuple[np.ndarray, ...]) -> np.ndarray:
 
 
 @_jit
-def merge_slivers(pieces: tuple[np.ndarray, ...], min_m: float) -> np.ndarray:
+def merge_slivers(pieces: Arrays, min_m: float) -> np.ndarray:
     """Give reaches shorter than ``min_m`` the responsibility of a neighbour, in place.
 
     ``pieces`` are the arrays ``(river, lo, hi, kind, unit, left, right)``.
@@ -975,9 +956,9 @@ def reach_lines(
 # ======================================================= boundary stretches
 @_jit
 def near_stretches(
-    near: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
-    segs: tuple[np.ndarray, np.ndarray, np.ndarray],
-    sides: tuple[np.ndarray, np.ndarray],
+    near: Arrays,
+    segs: Arrays,
+    sides: Arrays,
     min_m: float,
     bridge_m: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -1013,9 +994,9 @@ def near_stretches(
 
 @_jit
 def _intervals(
-    near: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
-    segs: tuple[np.ndarray, np.ndarray, np.ndarray],
-    sides: tuple[np.ndarray, np.ndarray],
+    near: Arrays,
+    segs: Arrays,
+    sides: Arrays,
     n_codes: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Turn the near rows into chainage intervals keyed by their pair of units.
