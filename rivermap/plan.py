@@ -4,8 +4,9 @@
 unit, and what they are compared with; :class:`PlanDiff` holds what the plan
 changes. A plan writes itself to one GeoPackage (:meth:`Plan.to_file`) that
 :func:`read_plan` reads back, and its tables for a meeting to XLSX or CSV.
-The work is done by the analyses: the diff in :mod:`rivermap._current`, the
-planner's edits in :mod:`rivermap._edits`.
+The work is done by the analyses: the diff in :mod:`rivermap._plan_diff`, the
+planner's edits in :mod:`rivermap._edits`, the official segmentation in
+:mod:`rivermap._current`.
 """
 
 from __future__ import annotations
@@ -89,10 +90,12 @@ class PlanDiff:
     ) -> list[Path]:
         """Write the diff for a meeting: XLSX (three sheets) or CSV (three files).
 
-        A ``.xlsx`` gets sheets ``changes``, ``units`` and ``unmatched``; a
+        A ``.xlsx`` gets three sheets, the changes, the units and the unmatched
+        official segments (named in ``lang``: 易主河段, 单位增减, 未对应河段); a
         ``.csv`` path gets the changes, and ``<stem>_units.csv`` and
-        ``<stem>_unmatched.csv`` beside it. Headers are Chinese (``lang="zh"``)
-        or English (``"en"``).
+        ``<stem>_unmatched.csv`` beside it. Sheet names, headers and levels are
+        Chinese (``lang="zh"``) or English (``"en"``), see
+        :func:`rivermap.text.localize`.
 
         Returns
         -------
@@ -325,7 +328,8 @@ class Plan:
     ) -> Path:
         """Write the segments and the diff to an XLSX (one sheet each) or the segments to a CSV.
 
-        Headers are Chinese (``lang="zh"``) or English (``"en"``).
+        Sheet names, headers and levels are Chinese (``lang="zh"``) or English
+        (``"en"``), see :func:`rivermap.text.localize`.
 
         Returns
         -------
