@@ -364,7 +364,7 @@ def read_chiefs(
     _require_columns(where, frame, fields)
     cells, rows = _cells(frame, fields, rows)
     problems = _Problems(where, rows, fields)
-    unit_table, levels = _unit_table(units)
+    unit_table, levels = _cleaned_units(units)
     river_table = _river_table(units, rivers)
     empty = pd.Series(np.nan, index=next(iter(cells.values())).index, dtype="str")
     by_name = cells.get("unit", empty).notna() & cells.get("unit_id", empty).isna()
@@ -529,7 +529,7 @@ def _clean_text(values: pd.Series) -> pd.Series:
     return text.where(~is_missing(text.to_numpy(dtype=object)))
 
 
-def _unit_table(units: Any) -> tuple[pd.DataFrame | None, tuple[str, ...]]:
+def _cleaned_units(units: Any) -> tuple[pd.DataFrame | None, tuple[str, ...]]:
     """Return the units as :func:`rivermap.runs.unit_table` does, cells cleaned; None for None."""
     if units is None:
         return None, ()
