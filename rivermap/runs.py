@@ -263,21 +263,9 @@ def level_runs(
     def lifted(name: str) -> np.ndarray:
         return anc_values[anc_index.get_indexer(pd.Index(col(name), dtype=object))]
 
-    unit = col(level)
-    a, b = lifted("left_unit"), lifted("right_unit")
-    unit_ok, a_ok, b_ok = ~is_missing(unit), ~is_missing(a), ~is_missing(b)
-    on_bnd = ~unit_ok & (col("kind") == "boundary")
-    same = a_ok & b_ok & (a == b)
-    owner = unit.copy()
-    take_a = on_bnd & a_ok & (~b_ok | same)
-    owner[take_a] = a[take_a]
-    take_b = on_bnd & b_ok & ~a_ok
-    owner[take_b] = b[take_b]
-    both = on_bnd & a_ok & b_ok & ~same
-    state = np.where(~is_missing(owner), "unit", np.where(both, "boundary", "gap")).astype(object)
-    none = np.full(len(both), None, dtype=object)
-    side_a = np.where(both, a, none)
-    side_b = np.where(both, b, none)
+    state, owner, side_a, side_b = _holders(
+        col(level), col("kind") == "boundary", lifted("left_unit"), lifted("right_unit")
+    )
     river = np.asarray(pd.Series(reaches["river_id"].to_numpy()[order]).astype(str), dtype=object)
     from_m = reaches["from_m"].to_numpy(dtype=float)[order]
     to_m = reaches["to_m"].to_numpy(dtype=float)[order]
@@ -309,6 +297,30 @@ def level_runs(
     lengths = np.append(river_len.to_numpy(dtype=float), np.nan)
     runs["river_length_m"] = lengths[at]
     return runs
+
+
+def _holders(
+    unit: np.ndarray, boundary: np.ndarray, a: np.ndarray, b: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Return each reach's state at a level, the unit holding it, and a 界河 reach's sides.
+
+    ``unit`` is the reach's unit at the level; ``a`` and ``b`` the left and
+    right units of a boundary reach lifted to the level. A boundary reach whose
+    two sides (or only side) are one unit at the level is held by it; with two
+    units it is a ``"boundary"`` run between them; with none it is a ``"gap"``.
+    """
+    unit_ok, a_ok, b_ok = ~is_missing(unit), ~is_missing(a), ~is_missing(b)
+    on_bnd = ~unit_ok & boundary
+    same = a_ok & b_ok & (a == b)
+    owner = unit.copy()
+    take_a = on_bnd & a_ok & (~b_ok | same)
+    owner[take_a] = a[take_a]
+    take_b = on_bnd & b_ok & ~a_ok
+    owner[take_b] = b[take_b]
+    both = on_bnd & a_ok & b_ok & ~same
+    state = np.where(~is_missing(owner), "unit", np.where(both, "boundary", "gap")).astype(object)
+    none = np.full(len(both), None, dtype=object)
+    return state, owner, np.where(both, a, none), np.where(both, b, none)
 
 
 def credits_of(runs: pd.DataFrame) -> pd.DataFrame:
