@@ -972,25 +972,29 @@ def join_chiefs(
 
 # --------------------------------------------------------------- per person
 def chiefs_table(resp: Responsibility) -> pd.DataFrame:
-    """Per person: what they answer for. The engine of :attr:`Responsibility.chiefs`."""
+    """Return per person what they answer for. The engine of :attr:`Responsibility.chiefs`."""
     roster = _stored_roster(resp)
     long = _assignments(resp.reaches, resp.units, resp.levels, roster)
-    rivers = resp.rivers
-    river_name = dict(
-        zip(
-            rivers["river_id"].astype("str"),
-            rivers["name"].astype("str").fillna(rivers["river_id"].astype("str")),
-            strict=True,
-        )
-    )
     held = long[long["person"].notna()]
     held = held.sort_values("share", ascending=False, kind="stable").drop_duplicates(
         ["person", "pos"]
     )
     held = held.sort_values(["pos"], kind="stable")
+    out = _people(roster)
+    out["rivers"], out["river_ids"] = _rivers_per_person(held, resp.rivers, out.index)
     km = (held["share"] * held["length_m"]).groupby(held["person"]).sum() / 1000.0
     n_reaches = held.groupby("person")["pos"].nunique()
     bkm = held[held["split"]].groupby("person")["length_m"].sum() / 1000.0
+    out["km"] = km.reindex(out.index).fillna(0.0)
+    out["n_reaches"] = n_reaches.reindex(out.index).fillna(0).astype("int64")
+    out["boundary_km"] = bkm.reindex(out.index).fillna(0.0)
+    text = [c for c in out.columns if c not in ("km", "n_reaches", "boundary_km")]
+    out[text] = out[text].astype("str")
+    return out.reset_index(drop=True)
+
+
+def _people(roster: pd.DataFrame) -> pd.DataFrame:
+    """Return one row per person: name, phone, and their distinct titles, roles and units."""
     g = roster.groupby("person", sort=False)
     people = pd.Index(g.size().index)
 
@@ -1010,7 +1014,7 @@ def chiefs_table(resp: Responsibility) -> pd.DataFrame:
             .to_numpy(dtype=object)
         )
 
-    out = pd.DataFrame(
+    return pd.DataFrame(
         {
             "name": g["name"].first(),
             "title": joined("title"),
@@ -1022,18 +1026,22 @@ def chiefs_table(resp: Responsibility) -> pd.DataFrame:
         },
         index=people,
     )
+
+
+def _rivers_per_person(
+    held: pd.DataFrame, rivers: pd.DataFrame, people: pd.Index
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the names and the ids of the rivers each person holds a reach of, joined."""
+    ids = rivers["river_id"].astype("str")
+    river_name = dict(zip(ids, rivers["name"].astype("str").fillna(ids), strict=True))
     pairs = held[["person", "river_id"]].drop_duplicates()
     pair_ids = pairs["river_id"].to_numpy(dtype=object)
     pair_names = np.array([river_name.get(r, r) for r in pair_ids], dtype=object)
     pair_people = pairs["person"].to_numpy(dtype=object)
-    out["rivers"] = join_groups(pair_names, pair_people, _SEP).reindex(out.index).to_numpy()
-    out["river_ids"] = join_groups(pair_ids, pair_people, _SEP).reindex(out.index).to_numpy()
-    out["km"] = km.reindex(out.index).fillna(0.0)
-    out["n_reaches"] = n_reaches.reindex(out.index).fillna(0).astype("int64")
-    out["boundary_km"] = bkm.reindex(out.index).fillna(0.0)
-    text = [c for c in out.columns if c not in ("km", "n_reaches", "boundary_km")]
-    out[text] = out[text].astype("str")
-    return out.reset_index(drop=True)
+    return (
+        join_groups(pair_names, pair_people, _SEP).reindex(people).to_numpy(),
+        join_groups(pair_ids, pair_people, _SEP).reindex(people).to_numpy(),
+    )
 
 
 # ------------------------------------------------------------------- report
