@@ -38,7 +38,7 @@ from __future__ import annotations
 import math
 import re
 import string
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -432,10 +432,16 @@ _CODE_COLUMNS_LEVEL = ("level", "chief_level", "unit_level", "boundary_level")
 
 
 # ======================================================================= words
-def _pick(pair: tuple[str, str], lang: str) -> str:
+def _check_lang(lang: str) -> None:
+    """Raise ParameterError unless ``lang`` is ``"zh"`` or ``"en"``."""
     if lang not in ("zh", "en"):
         msg = f"lang must be one of 'zh', 'en'; got {lang!r}"
         raise ParameterError(msg)
+
+
+def _pick(pair: tuple[str, str], lang: str) -> str:
+    """Return the Chinese or the English of ``pair``."""
+    _check_lang(lang)
     return pair[0] if lang == "zh" else pair[1]
 
 
@@ -487,7 +493,7 @@ def level_label(level: str, lang: str) -> str:
         return f"{inner}以上" if lang == "zh" else f"above {inner}"
     known = LEVELS.get(level.lower())
     if known is None:
-        _pick(("", ""), lang)  # still check lang
+        _check_lang(lang)
         return level
     return _pick((known[0], known[2]), lang)
 
@@ -573,7 +579,7 @@ def header(column: str, lang: str, *, table: str | None = None) -> str:
     if m:
         part = _CHIEF_PARTS[m.group(2) or ""]
         return chief_title(m.group(1), lang) + _pick(part, lang)
-    _pick(("", ""), lang)
+    _check_lang(lang)
     return column
 
 
@@ -680,8 +686,3 @@ def texts(values: Any, missing: Any = None) -> np.ndarray:
     out = np.asarray(values, dtype=object).copy()
     out[is_missing(out)] = missing
     return out
-
-
-def words(keys: Sequence[str], lang: str) -> dict[str, str]:
-    """Return several terms by key, in ``lang`` (e.g. every ``ui.`` term for the map's script)."""
-    return {key: term(key, lang) for key in keys}
