@@ -50,6 +50,7 @@ __all__ = [
     "LEVELS",
     "TERMS",
     "chief_title",
+    "code_labels",
     "fill",
     "header",
     "headers",
@@ -244,6 +245,114 @@ TERMS: dict[str, tuple[str, str]] = {
     "col.chiefs.units": ("单位", "Units"),
     "col.chiefs.unit_id": ("单位编码", "Unit ID"),
     "col.chiefs.unit_name": ("单位", "Unit"),
+    # ------------------------------------------ reports (工单) and patrols (巡河)
+    "col.event_id": ("工单编号", "Ticket ID"),
+    "col.reported_at": ("上报时间", "Reported at"),
+    "col.source": ("来源", "Source"),
+    "col.category": ("问题类型", "Category"),
+    "col.status": ("状态", "Status"),
+    "col.deadline": ("办理时限", "Deadline"),
+    "col.closed_at": ("办结时间", "Closed at"),
+    "col.description": ("问题描述", "Description"),
+    "col.reach_hint": ("填报河段", "Reach given"),
+    "col.river_hint": ("填报河流", "River given"),
+    "col.board_hint": ("公示牌编号", "Signboard code"),
+    "col.board_id": ("公示牌编号", "Signboard code"),
+    "col.reach_id": ("河段编码", "Reach ID"),
+    "col.chainage_m": ("里程桩号(米)", "Chainage (m)"),
+    "col.offset_m": ("离河距离(米)", "Distance to river (m)"),
+    "col.side": ("岸别", "Bank"),
+    "col.kind": ("河段类型", "Reach kind"),
+    "col.responsible": ("责任单位编码", "Responsible unit ID"),
+    "col.responsible_name": ("责任单位", "Responsible unit"),
+    "col.chief": ("应办河长", "Chief to act"),
+    "col.match": ("匹配方式", "Matched by"),
+    "col.events.reason": ("未匹配原因", "Why unmatched"),
+    "col.ambiguous": ("位置存疑", "Ambiguous"),
+    "col.candidates": ("其他候选河段", "Other candidate reaches"),
+    "col.duplicate_of": ("疑似重复工单", "Possible duplicate of"),
+    "col.lon": ("经度", "Longitude"),
+    "col.lat": ("纬度", "Latitude"),
+    "col.patrol_id": ("巡河编号", "Patrol ID"),
+    "col.person": ("巡河人", "Person"),
+    "col.time": ("时间", "Time"),
+    "col.started_at": ("开始时间", "Started at"),
+    "col.ended_at": ("结束时间", "Ended at"),
+    "col.minutes": ("时长(分钟)", "Duration (min)"),
+    "col.n_points": ("轨迹点数", "Track points"),
+    "col.speed_kmh": ("平均速度(公里/时)", "Mean speed (km/h)"),
+    "col.fast_share": ("超速里程占比", "Share driven too fast"),
+    "col.on_river_share": ("沿河里程占比", "Share along rivers"),
+    "col.in_units_share": ("在责任单位内占比", "Share inside own units"),
+    "col.own_km": ("巡查本人河段(公里)", "Own reaches patrolled (km)"),
+    "col.own_share": ("本人河段覆盖率", "Share of own reaches covered"),
+    "col.valid": ("有效巡河", "Valid"),
+    "col.patrols.reasons": ("无效原因", "Why not valid"),
+    "col.period": ("考核周期", "Period"),
+    "col.period_start": ("周期开始", "Period start"),
+    "col.period_end": ("周期结束", "Period end"),
+    "col.required": ("应巡次数", "Required patrols"),
+    "col.done": ("已巡次数", "Valid patrols"),
+    "col.met": ("是否达标", "Duty met"),
+    "col.last_valid": ("最近有效巡河", "Last valid patrol"),
+    "col.min_count": ("最少次数", "Minimum count"),
+    "col.months": ("执行月份", "Active months"),
+    "col.min_minutes": ("每次最短时长(分钟)", "Minimum minutes per patrol"),
+    "col.min_km": ("每次最短里程(公里)", "Minimum km per patrol"),
+    "col.synthetic": ("数据说明", "Data note"),
+    # where a report comes from (来源)
+    "source.12345": ("12345热线", "12345 hotline"),
+    "source.12319": ("12319热线", "12319 hotline"),
+    "source.patrol": ("巡河发现", "found on patrol"),
+    "source.qr": ("公示牌扫码", "signboard scan"),
+    "source.superior": ("上级交办", "assigned by a superior"),
+    "source.media": ("媒体曝光", "media"),
+    "source.public": ("群众举报", "public report"),
+    # what a report is about (问题类型)
+    "category.mixed_sewage": ("雨污混排", "mixed rain and sewage"),
+    "category.outfall": ("排污口", "sewage outfall"),
+    "category.houseboat": ("船屋", "houseboat"),
+    "category.encroachment": ("沿河搭建", "riverside building"),
+    "category.farming": ("养殖", "fish or livestock farming"),
+    "category.silting": ("淤塞", "silting"),
+    "category.sunken_boat": ("沉船", "sunken boat"),
+    "category.litter": ("河岸垃圾", "litter on the bank"),
+    "category.other": ("其他", "other"),
+    # where a ticket stands (状态)
+    "status.registered": ("登记", "registered"),
+    "status.assigned": ("交办", "assigned"),
+    "status.in_progress": ("办理中", "in progress"),
+    "status.returned": ("退回", "returned"),
+    "status.closed": ("办结", "closed"),
+    "status.archived": ("归档", "archived"),
+    # how a report found its reach, and why it found no one
+    "match.qr": ("公示牌扫码", "signboard code"),
+    "match.declared": ("按填报河段/河流", "reach or river given"),
+    "match.spatial": ("按位置", "by location"),
+    "match.unmatched": ("未匹配", "unmatched"),
+    "route.no_location": ("无位置信息", "no location"),
+    "route.too_far": ("离河流过远", "too far from every river"),
+    "route.outside": ("不在任何责任单位内", "outside every unit"),
+    "route.no_chief": ("责任单位无河长", "no chief for the unit"),
+    "side.left": ("左岸", "left bank"),
+    "side.right": ("右岸", "right bank"),
+    # why a patrol does not count (无效原因)
+    "patrol.one_point": ("轨迹仅一个点", "a single track point"),
+    "patrol.time_order": ("轨迹时间顺序错乱", "timestamps out of order"),
+    "patrol.short_time": ("巡河时长不足", "too short in time"),
+    "patrol.short_distance": ("巡河里程不足", "too short in distance"),
+    "patrol.too_fast": ("速度过快（疑似驾车经过）", "too fast: a drive past"),
+    "patrol.off_river": ("大部分轨迹不在河道附近", "mostly away from any river"),
+    "patrol.outside_units": ("不在本人责任单位内", "outside the person's units"),
+    "patrol.unknown_person": ("巡河人不在河长名录中", "person not in the roster"),
+    "period.week": ("周", "week"),
+    "period.month": ("月", "month"),
+    "period.quarter": ("季度", "quarter"),
+    "period.year": ("年", "year"),
+    "msg.synthetic": (
+        "合成演示数据：工单与巡河轨迹均为程序生成，非真实记录",
+        "Synthetic demo data: these tickets and patrol tracks were generated, not recorded",
+    ),
     # ----------------------------------------------------- workbook sheets
     "sheet.flags": ("需关注河流", "flags"),
     "sheet.segments": ("方案河段", "segments"),
@@ -253,6 +362,12 @@ TERMS: dict[str, tuple[str, str]] = {
     "sheet.gaps": ("问题", "gaps"),
     "sheet.chiefs": ("河长", "chiefs"),
     "sheet.signboards": ("公示牌-{level}", "signboards-{level}"),
+    "sheet.events": ("工单", "tickets"),
+    "sheet.patrols": ("巡河记录", "patrols"),
+    "sheet.stretches": ("巡查河段", "stretches patrolled"),
+    "sheet.duty": ("巡河考核", "patrol duty"),
+    "sheet.duties": ("巡河要求", "duties"),
+    "sheet.about": ("说明", "about"),
     # --------------------------------------------------------- the web map
     "ui.title": ("河长制责任地图 · rivermap", "River chief responsibility map · rivermap"),
     "ui.rivers": ("河流（按责任单位着色）", "Rivers (coloured by responsible unit)"),
@@ -429,6 +544,22 @@ TERMS: dict[str, tuple[str, str]] = {
 
 _SEP = {"zh": "、", "en": ", "}
 _CODE_COLUMNS_LEVEL = ("level", "chief_level", "unit_level", "boundary_level")
+#: Columns holding one code, read as the term ``<prefix>.<code>``.
+_CODE_COLUMNS: dict[str, str] = {
+    "kind": "kind",
+    "source": "source",
+    "category": "category",
+    "status": "status",
+    "match": "match",
+    "side": "side",
+    "period": "period",
+}
+#: Columns holding comma-separated codes, by table: ``column -> prefix``.
+_CODE_LISTS: dict[str | None, dict[str, str]] = {
+    None: {"reasons": "reason"},
+    "events": {"reasons": "reason", "reason": "route"},
+    "patrols": {"reasons": "patrol"},
+}
 
 
 # ======================================================================= words
@@ -527,9 +658,25 @@ def reason_labels(reasons: str, lang: str) -> str:
     >>> reason_labels("boundary,slivers", "en")
     'runs along a boundary, slivers'
     """
-    codes = [r.strip() for r in str(reasons).split(",") if r.strip()]
+    return code_labels(reasons, lang, "reason")
+
+
+def code_labels(codes: str, lang: str, prefix: str) -> str:
+    """Return comma-separated codes as the words of the terms ``<prefix>.<code>``, joined.
+
+    Unknown codes are kept as they are, so a category an office made up reads
+    as itself.
+
+    Examples
+    --------
+    >>> code_labels("short_time,too_fast", "zh", "patrol")
+    '巡河时长不足、速度过快（疑似驾车经过）'
+    >>> code_labels("closed", "en", "status"), code_labels("路灯", "en", "category")
+    ('closed', '路灯')
+    """
+    found = [c.strip() for c in str(codes).split(",") if c.strip()]
     return join_list(
-        (term(f"reason.{c}", lang) if f"reason.{c}" in TERMS else c for c in codes), lang
+        (term(f"{prefix}.{c}", lang) if f"{prefix}.{c}" in TERMS else c for c in found), lang
     )
 
 
@@ -613,12 +760,12 @@ def localize(frame: pd.DataFrame, lang: str, *, table: str | None = None) -> pd.
     for col in _CODE_COLUMNS_LEVEL:
         if col in out.columns:
             out[col] = _mapped(out[col], lambda v: level_label(v, lang))
-    if "reasons" in out.columns:
-        out["reasons"] = _mapped(out["reasons"], lambda v: reason_labels(v, lang))
-    if "kind" in out.columns:
-        out["kind"] = _mapped(
-            out["kind"], lambda v: term(f"kind.{v}", lang) if f"kind.{v}" in TERMS else v
-        )
+    for col, prefix in _CODE_COLUMNS.items():
+        if col in out.columns:
+            out[col] = _mapped(out[col], lambda v, p=prefix: code_labels(v, lang, p))
+    for col, prefix in _CODE_LISTS.get(table, _CODE_LISTS[None]).items():
+        if col in out.columns:
+            out[col] = _mapped(out[col], lambda v, p=prefix: code_labels(v, lang, p))
     out.columns = pd.Index(headers(out.columns, lang, table=table))
     return out
 
