@@ -245,7 +245,7 @@ TERMS: dict[str, tuple[str, str]] = {
     "col.chiefs.units": ("单位", "Units"),
     "col.chiefs.unit_id": ("单位编码", "Unit ID"),
     "col.chiefs.unit_name": ("单位", "Unit"),
-    # ------------------------------------------ reports (工单) and patrols (巡河)
+    # ------------------------------------------------ reports and patrols
     "col.event_id": ("工单编号", "Ticket ID"),
     "col.reported_at": ("上报时间", "Reported at"),
     "col.source": ("来源", "Source"),
