@@ -18,6 +18,16 @@ The inverse has no closed form; :func:`gcj02_to_wgs84` solves ``f(wgs) = gcj`` b
 fixed-point iteration, which converges to far below a millimetre in a handful of steps
 because the offset varies very slowly with position.
 
+BD-09 (百度坐标) is Baidu Maps' system: GCJ-02 with a second offset of about
+500 m, a small rotation and stretch about the origin followed by a shift of
+(0.0065°, 0.006°), with ``x_pi = π·3000/180`` (:func:`gcj02_to_bd09`, the
+standard published formula). Baidu's published inverse subtracts the same terms
+evaluated at the BD-09 point, which is off by up to 2e-6 degrees (0.2 m);
+:func:`bd09_to_gcj02` starts from it and refines it by the same fixed-point
+iteration as the GCJ-02 inverse, so that the round trip is exact to 1e-10
+degrees. BD-09 applies everywhere (Baidu does not test for China).
+WGS84 ↔ BD-09 goes through GCJ-02.
+
 All functions are vectorized over numpy arrays of any shape and return ``float64`` arrays.
 """
 
@@ -26,7 +36,15 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["gcj02_to_wgs84", "out_of_china", "wgs84_to_gcj02"]
+__all__ = [
+    "bd09_to_gcj02",
+    "bd09_to_wgs84",
+    "gcj02_to_bd09",
+    "gcj02_to_wgs84",
+    "out_of_china",
+    "wgs84_to_bd09",
+    "wgs84_to_gcj02",
+]
 
 # Krasovsky 1940 ellipsoid, as used by the published GCJ-02 formula.
 _A = 6378245.0
@@ -39,6 +57,10 @@ _LAT_MIN, _LAT_MAX = 0.8293, 55.8271
 # Stopping rule of the inverse iteration (degrees; 1e-10 deg is about 0.01 mm).
 _INV_TOL = 1e-10
 _INV_MAX_ITER = 30
+
+# Baidu's BD-09 constants: the angular factor and the shift of the origin (degrees).
+_X_PI = np.pi * 3000.0 / 180.0
+_BD_DLON, _BD_DLAT = 0.0065, 0.006
 
 
 def _as_float_pair(
@@ -227,3 +249,134 @@ def gcj02_to_wgs84(
     lon_a[inside] = w_lon
     lat_a[inside] = w_lat
     return lon_a, lat_a
+
+
+def _to_bd09(
+    lon: NDArray[np.float64], lat: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """BD-09 of GCJ-02 ``(lon, lat)`` by Baidu's published formula (float arrays in, new out)."""
+    z = np.hypot(lon, lat) + 0.00002 * np.sin(lat * _X_PI)
+    theta = np.arctan2(lat, lon) + 0.000003 * np.cos(lon * _X_PI)
+    return z * np.cos(theta) + _BD_DLON, z * np.sin(theta) + _BD_DLAT
+
+
+def gcj02_to_bd09(
+    lon: ArrayLike, lat: ArrayLike
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Convert GCJ-02 longitude/latitude to BD-09 (Baidu Maps).
+
+    Parameters
+    ----------
+    lon, lat : array_like
+        GCJ-02 longitude and latitude in degrees, scalars or arrays of any (mutually
+        broadcastable) shape.
+
+    Returns
+    -------
+    lon, lat : numpy.ndarray of float64
+        BD-09 coordinates with the broadcast shape of the inputs; NaN stays NaN.
+
+    See Also
+    --------
+    bd09_to_gcj02 : The inverse transform.
+
+    Examples
+    --------
+    >>> lon, lat = gcj02_to_bd09(116.404, 39.915)
+    >>> float(lon), float(lat)
+    (116.410369, 39.921337)
+    """
+    lon_a, lat_a = _as_float_pair(lon, lat)
+    return _to_bd09(lon_a, lat_a)
+
+
+def bd09_to_gcj02(
+    lon: ArrayLike, lat: ArrayLike
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Convert BD-09 (Baidu Maps) longitude/latitude to GCJ-02, exactly.
+
+    Starts from Baidu's published one-step inverse and refines it by the
+    fixed-point iteration ``g <- g - (bd09(g) - bd)`` until every point has
+    moved by less than 1e-10 degrees (two or three steps), so that
+    :func:`gcj02_to_bd09` reproduces the input.
+
+    Parameters
+    ----------
+    lon, lat : array_like
+        BD-09 longitude and latitude in degrees; broadcast against each other.
+
+    Returns
+    -------
+    lon, lat : numpy.ndarray of float64
+        GCJ-02 coordinates with the broadcast shape of the inputs; NaN stays NaN.
+
+    See Also
+    --------
+    gcj02_to_bd09 : The forward transform.
+
+    Examples
+    --------
+    >>> lon, lat = bd09_to_gcj02(116.41036949371029, 39.92133699351021)
+    >>> float(lon), float(lat)
+    (116.404, 39.915)
+    """
+    b_lon, b_lat = _as_float_pair(lon, lat)
+    x, y = b_lon - _BD_DLON, b_lat - _BD_DLAT
+    z = np.hypot(x, y) - 0.00002 * np.sin(y * _X_PI)
+    theta = np.arctan2(y, x) - 0.000003 * np.cos(x * _X_PI)
+    g_lon, g_lat = z * np.cos(theta), z * np.sin(theta)
+    for _ in range(_INV_MAX_ITER):
+        f_lon, f_lat = _to_bd09(g_lon, g_lat)
+        r_lon, r_lat = f_lon - b_lon, f_lat - b_lat
+        g_lon, g_lat = g_lon - r_lon, g_lat - r_lat
+        if not (np.abs(r_lon) >= _INV_TOL).any() and not (np.abs(r_lat) >= _INV_TOL).any():
+            break
+    return g_lon, g_lat
+
+
+def bd09_to_wgs84(
+    lon: ArrayLike, lat: ArrayLike
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Convert BD-09 (Baidu Maps) longitude/latitude to WGS84, through GCJ-02.
+
+    Parameters
+    ----------
+    lon, lat : array_like
+        BD-09 longitude and latitude in degrees; broadcast against each other.
+
+    Returns
+    -------
+    lon, lat : numpy.ndarray of float64
+        WGS84 coordinates with the broadcast shape of the inputs.
+
+    Examples
+    --------
+    >>> lon, lat = bd09_to_wgs84(*wgs84_to_bd09(120.15, 30.25))
+    >>> float(lon), float(lat)
+    (120.15, 30.25)
+    """
+    return gcj02_to_wgs84(*bd09_to_gcj02(lon, lat))
+
+
+def wgs84_to_bd09(
+    lon: ArrayLike, lat: ArrayLike
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Convert WGS84 longitude/latitude to BD-09 (Baidu Maps), through GCJ-02.
+
+    Parameters
+    ----------
+    lon, lat : array_like
+        WGS84 longitude and latitude in degrees; broadcast against each other.
+
+    Returns
+    -------
+    lon, lat : numpy.ndarray of float64
+        BD-09 coordinates with the broadcast shape of the inputs.
+
+    Examples
+    --------
+    >>> lon, lat = wgs84_to_bd09(116.404, 39.915)
+    >>> float(lon), float(lat)
+    (116.416627, 39.9227)
+    """
+    return gcj02_to_bd09(*wgs84_to_gcj02(lon, lat))

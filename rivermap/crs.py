@@ -1,4 +1,4 @@
-"""Coordinate reference systems: metric CRS choice and the GCJ-02 offset.
+"""Coordinate reference systems: metric CRS choice and the Chinese offset systems.
 
 All lengths in rivermap are metres, computed in a projected CRS picked by
 :func:`metric_crs`: the CGCS2000 3-degree Gauss-Krüger zone (EPSG:4534–4554,
@@ -6,8 +6,11 @@ the national standard for Chinese large-scale maps) inside China and the UTM
 zone elsewhere.
 
 GCJ-02 is the offset coordinate system that Chinese web maps (Gaode/AMap,
-Tencent) use. PROJ does not know it; :func:`gcj02_to_wgs84` and
-:func:`wgs84_to_gcj02` convert geometries with rivermap's own transform.
+Tencent) use, BD-09 Baidu's offset of GCJ-02. PROJ knows neither;
+:func:`gcj02_to_wgs84` and :func:`wgs84_to_gcj02` convert geometries with
+rivermap's own transform (:mod:`rivermap._gcj02`, which also converts BD-09),
+and :func:`parse_chinese_crs` tells which of WGS84, GCJ-02 and BD-09 a
+``crs=`` argument names.
 """
 
 from __future__ import annotations
@@ -25,16 +28,24 @@ from rivermap import _gcj02
 from rivermap.errors import CRSError
 
 __all__ = [
+    "BD09_NAMES",
     "GCJ02_NAMES",
+    "WGS84_NAMES",
     "check_crs",
     "gcj02_to_wgs84",
     "is_gcj02",
     "metric_crs",
+    "parse_chinese_crs",
     "wgs84_to_gcj02",
 ]
 
-#: Spellings accepted for the GCJ-02 pseudo-CRS (compared case-insensitively).
-GCJ02_NAMES = frozenset({"gcj-02", "gcj02", "gcj_02", "gcj"})
+#: Spellings accepted for the GCJ-02 pseudo-CRS (compared case-insensitively):
+#: its names, and the web maps that use it.
+GCJ02_NAMES = frozenset({"gcj-02", "gcj02", "gcj_02", "gcj", "gaode", "amap", "autonavi"})
+#: Spellings accepted for Baidu's BD-09 pseudo-CRS (compared case-insensitively).
+BD09_NAMES = frozenset({"bd-09", "bd09", "bd_09", "bd09ll", "baidu"})
+#: Spellings of plain WGS84 longitude/latitude (compared case-insensitively).
+WGS84_NAMES = frozenset({"wgs84", "wgs-84", "wgs_84", "wgs 84", "gps", "epsg:4326", "4326"})
 
 _WGS84 = pyproj.CRS.from_epsg(4326)
 # EPSG:4534 is CGCS2000 / 3-degree Gauss-Kruger CM 75E; each next code moves 3 degrees east,
@@ -51,6 +62,32 @@ def is_gcj02(crs: Any) -> bool:
     (True, False)
     """
     return isinstance(crs, str) and crs.strip().lower() in GCJ02_NAMES
+
+
+def parse_chinese_crs(value: Any) -> str | None:
+    """Tell which of WGS84, GCJ-02 and BD-09 ``value`` names: ``"wgs84"``, ``"gcj02"``, ``"bd09"``.
+
+    Names are compared case-insensitively, spaces around them ignored
+    (:data:`WGS84_NAMES`, :data:`GCJ02_NAMES`, :data:`BD09_NAMES`); the
+    integer 4326 is WGS84 too. Anything else (another EPSG code, a
+    :class:`pyproj.CRS`, None) is None: a CRS for PROJ to handle, or none.
+
+    Examples
+    --------
+    >>> parse_chinese_crs("GCJ-02"), parse_chinese_crs("Baidu"), parse_chinese_crs("EPSG:4326")
+    ('gcj02', 'bd09', 'wgs84')
+    >>> parse_chinese_crs("EPSG:4549") is None, parse_chinese_crs(None) is None
+    (True, True)
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        return "wgs84" if value == 4326 else None
+    if not isinstance(value, str):
+        return None
+    key = value.strip().lower()
+    for name, names in (("wgs84", WGS84_NAMES), ("gcj02", GCJ02_NAMES), ("bd09", BD09_NAMES)):
+        if key in names:
+            return name
+    return None
 
 
 def check_crs(gdf: gpd.GeoDataFrame | gpd.GeoSeries, what: str) -> pyproj.CRS:

@@ -12,7 +12,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.typing import ArrayLike, NDArray
 
-from rivermap._gcj02 import gcj02_to_wgs84, out_of_china, wgs84_to_gcj02
+from rivermap._gcj02 import (
+    bd09_to_gcj02,
+    bd09_to_wgs84,
+    gcj02_to_bd09,
+    gcj02_to_wgs84,
+    out_of_china,
+    wgs84_to_bd09,
+    wgs84_to_gcj02,
+)
 
 EARTH_RADIUS_M = 6371008.8
 
@@ -334,3 +342,72 @@ def test_empty_arrays() -> None:
         lon, lat = func(np.empty((0,)), np.empty((0,)))
         assert lon.shape == lat.shape == (0,)
         assert lon.dtype == np.float64
+
+
+# ---------------------------------------------------------------------------
+# BD-09 (Baidu).
+# ---------------------------------------------------------------------------
+
+# wandergis/coordtransform, README.md: gcj02tobd09(116.404, 39.915) and
+# bd09togcj02(116.404, 39.915), printed to full double precision (the same values
+# are in hutool's CoordinateUtilTest). bd09togcj02 there is Baidu's one-step
+# approximate inverse; rivermap's inverse is exact, and within 3e-6 deg of it.
+COORDTRANSFORM_GCJ_TO_BD = (116.404, 39.915, 116.41036949371029, 39.92133699351021)
+COORDTRANSFORM_BD_TO_GCJ = (116.404, 39.915, 116.39762729119315, 39.90865673957631)
+BD09_ROUND_TRIP_TOL_DEG = 1e-6  # the brief's bound; the iteration reaches 1e-10
+
+
+def test_gcj02_to_bd09_matches_published_pair() -> None:
+    glon, glat, blon, blat = COORDTRANSFORM_GCJ_TO_BD
+    lon, lat = gcj02_to_bd09(glon, glat)
+    assert float(lon) == pytest.approx(blon, abs=1e-12)
+    assert float(lat) == pytest.approx(blat, abs=1e-12)
+    back = bd09_to_gcj02(blon, blat)
+    assert float(back[0]) == pytest.approx(glon, abs=1e-10)
+    assert float(back[1]) == pytest.approx(glat, abs=1e-10)
+
+
+def test_bd09_to_gcj02_refines_the_published_one_step_inverse() -> None:
+    blon, blat, glon, glat = COORDTRANSFORM_BD_TO_GCJ
+    lon, lat = bd09_to_gcj02(blon, blat)
+    # close to Baidu's approximation, and exact where it is not
+    assert abs(float(lon) - glon) < 3e-6
+    assert abs(float(lat) - glat) < 3e-6
+    f_lon, f_lat = gcj02_to_bd09(lon, lat)
+    assert abs(float(f_lon) - blon) < 1e-10
+    assert abs(float(f_lat) - blat) < 1e-10
+    a_lon, a_lat = gcj02_to_bd09(glon, glat)  # the approximation does not round-trip as well
+    assert max(abs(float(a_lon) - blon), abs(float(a_lat) - blat)) > 1e-8
+
+
+@pytest.mark.parametrize(
+    ("there", "back"),
+    [
+        (gcj02_to_bd09, bd09_to_gcj02),
+        (bd09_to_gcj02, gcj02_to_bd09),
+        (wgs84_to_bd09, bd09_to_wgs84),
+    ],
+    ids=["gcj-bd-gcj", "bd-gcj-bd", "wgs-bd-wgs"],
+)
+@settings(max_examples=300, deadline=None)
+@given(lon=china_lon, lat=china_lat)
+def test_bd09_round_trip(there: Any, back: Any, lon: float, lat: float) -> None:
+    x, y = there(lon, lat)
+    rlon, rlat = back(x, y)
+    assert abs(float(rlon) - lon) < BD09_ROUND_TRIP_TOL_DEG
+    assert abs(float(rlat) - lat) < BD09_ROUND_TRIP_TOL_DEG
+
+
+def test_bd09_offset_is_hundreds_of_metres_and_arrays_keep_shape() -> None:
+    lon = np.array([[116.404, 121.47], [113.26, 104.07]])
+    lat = np.array([[39.915, 31.23], [23.13, 30.67]])
+    blon, blat = wgs84_to_bd09(lon, lat)
+    assert blon.shape == blat.shape == (2, 2)
+    metres = _haversine_m(lon, lat, blon, blat)
+    assert np.all((metres > 300) & (metres < 1500)), metres
+    wlon, wlat = bd09_to_wgs84(blon, blat)
+    np.testing.assert_allclose(wlon, lon, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(wlat, lat, rtol=0, atol=1e-9)
+    nan_lon, nan_lat = bd09_to_gcj02(np.nan, 30.0)  # BD-09 mixes the two: both NaN
+    assert np.isnan(nan_lon)
+    assert np.isnan(nan_lat)
