@@ -52,6 +52,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from rivermap._tables import Problems, cells, clean_text, header_key, load, map_headers
 from rivermap.errors import RivermapWarning, SchemaError, format_ids, require_columns
 from rivermap.io import write_tables
 from rivermap.params import (
@@ -63,7 +64,7 @@ from rivermap.params import (
     check_number,
 )
 from rivermap.runs import join_groups, unit_table
-from rivermap.text import is_missing, join_list, level_label, localize, term
+from rivermap.text import join_list, level_label, localize, term
 
 if TYPE_CHECKING:
     from rivermap.responsibility import Responsibility
@@ -124,8 +125,6 @@ REASONS: dict[str, tuple[str, str]] = {
 SUPERVISOR = term("roster.supervisor", "zh")
 
 _EXAMPLE_ROSTER = "zhejiang_chiefs_example.csv"
-#: What spreadsheets and pandas write in a cell that holds nothing.
-_EMPTY_WORDS = ("nan", "None", "<NA>")
 _SEP = ";"
 
 # Header aliases per field; compared after _header_key (lower case, no spaces,
@@ -359,15 +358,15 @@ def read_chiefs(
     1  330100      city  杭州市运河河长  京杭运河(江南运河)
     2  330106  district    西湖区河长         NaN
     """
-    where, frame, rows = _load(source, encoding)
-    fields = _map_headers(frame, where)
+    where, frame, rows, *_ = load(source, label="roster", caller="read_chiefs", encoding=encoding)
+    fields = map_headers(frame, where, _HEADERS)
     _require_columns(where, frame, fields)
-    cells, rows = _cells(frame, fields, rows)
-    problems = _Problems(where, rows, fields)
+    found, rows = cells(frame, fields, rows)  # the fields' cells, without blank rows
+    problems = Problems(where, rows, fields, "roster")
     unit_table, levels = _cleaned_units(units)
     river_table = _river_table(units, rivers)
-    empty = pd.Series(np.nan, index=next(iter(cells.values())).index, dtype="str")
-    by_name = cells.get("unit", empty).notna() & cells.get("unit_id", empty).isna()
+    empty = pd.Series(np.nan, index=next(iter(found.values())).index, dtype="str")
+    by_name = found.get("unit", empty).notna() & found.get("unit_id", empty).isna()
     if unit_table is None and by_name.any():
         msg = (
             f"{where}: rows {format_ids([rows[i] for i in np.flatnonzero(by_name)])} give a "
@@ -375,11 +374,11 @@ def read_chiefs(
             "their ids"
         )
         raise SchemaError(msg)
-    name = cells.get("name", empty)
+    name = found.get("name", empty)
     problems.add(name.isna().to_numpy(), "name", "the name is empty")
-    level = _resolve_levels(cells.get("level", empty), levels, problems.add)
+    level = _resolve_levels(found.get("level", empty), levels, problems.add)
     unit_id, unit_name, level = _resolve_units(
-        cells.get("unit_id", empty), cells.get("unit", empty), level, unit_table, problems.add
+        found.get("unit_id", empty), found.get("unit", empty), level, unit_table, problems.add
     )
     out = pd.DataFrame(
         {
@@ -387,13 +386,13 @@ def read_chiefs(
             "level": level.to_numpy(),
             "unit_name": unit_name.to_numpy(),
             "name": name.to_numpy(),
-            "title": cells.get("title", empty).to_numpy(),
-            "phone": cells.get("phone", empty).to_numpy(),
-            "role": _resolve_roles(cells.get("role", empty), problems.add).to_numpy(),
+            "title": found.get("title", empty).to_numpy(),
+            "phone": found.get("phone", empty).to_numpy(),
+            "role": _resolve_roles(found.get("role", empty), problems.add).to_numpy(),
             "river_id": _resolve_rivers(
-                cells.get("river", empty), river_table, problems.add
+                found.get("river", empty), river_table, problems.add
             ).to_numpy(),
-            "since": _resolve_dates(cells.get("since", empty), problems.add).to_numpy(),
+            "since": _resolve_dates(found.get("since", empty), problems.add).to_numpy(),
         },
         index=pd.RangeIndex(len(name)),
     ).astype("str")
@@ -420,43 +419,6 @@ def _require_columns(where: str, frame: pd.DataFrame, fields: Mapping[str, Any])
         raise SchemaError(msg)
 
 
-def _cells(
-    frame: pd.DataFrame, fields: Mapping[str, Any], rows: list[Any]
-) -> tuple[dict[str, pd.Series], list[Any]]:
-    """Return the cleaned cells of every field, and the row numbers, without blank rows."""
-    cells = {field: _clean_text(frame[col]) for field, col in fields.items()}
-    keep = ~pd.concat(list(cells.values()), axis=1).isna().all(axis=1).to_numpy()
-    rows = [r for r, k in zip(rows, keep, strict=True) if k]
-    return {f: s.loc[keep].reset_index(drop=True) for f, s in cells.items()}, rows
-
-
-class _Problems:
-    """The bad cells of a roster, collected so that one error names them all."""
-
-    def __init__(self, where: str, rows: list[Any], fields: Mapping[str, Any]) -> None:
-        self.where, self.rows, self.fields = where, rows, fields
-        self.found: list[tuple[int, str, str]] = []  # (position, column, message)
-
-    def add(self, mask: np.ndarray, field: str, messages: Sequence[str] | str) -> None:
-        """Record a problem in ``field`` for every row where ``mask`` is true."""
-        column = str(self.fields.get(field, field))
-        n = int(mask.sum())
-        msgs = [messages] * n if isinstance(messages, str) else list(messages)
-        self.found.extend(
-            (int(i), column, m) for i, m in zip(np.flatnonzero(mask), msgs, strict=True)
-        )
-
-    def raise_any(self) -> None:
-        """Raise one SchemaError naming the first ten bad rows and the count, if any."""
-        if not self.found:
-            return
-        found = sorted(self.found, key=lambda p: p[0])
-        lines = [f"row {self.rows[i]}, column {col!r}: {m}" for i, col, m in found[:10]]
-        more = f"; … ({len(found)} problems in all)" if len(found) > 10 else ""
-        msg = f"{self.where}: {len(found)} bad roster row(s): " + "; ".join(lines) + more
-        raise SchemaError(msg)
-
-
 def _drop_repeats(out: pd.DataFrame, where: str, rows: list[Any]) -> pd.DataFrame:
     """Drop rows identical but for ``since``, with a warning that names them."""
     dup = out.duplicated(subset=[c for c in COLUMNS if c != "since"]).to_numpy()
@@ -471,70 +433,12 @@ def _drop_repeats(out: pd.DataFrame, where: str, rows: list[Any]) -> pd.DataFram
     return out.loc[~dup].reset_index(drop=True)
 
 
-def _load(
-    source: PathLike | pd.DataFrame, encoding: str | None
-) -> tuple[str, pd.DataFrame, list[Any]]:
-    """Return the table, a label for messages, and each row's number as the user sees it."""
-    if isinstance(source, pd.DataFrame):
-        frame = pd.DataFrame(source).copy()
-        if "geometry" in frame.columns:
-            frame = frame.drop(columns="geometry")
-        return "roster", frame, list(frame.index)
-    if not isinstance(source, str | os.PathLike):
-        msg = f"read_chiefs: expected a path or a DataFrame, got {type(source).__name__}"
-        raise TypeError(msg)
-    from rivermap.io import read_table
-
-    frame = read_table(source, encoding=encoding)
-    # The header is row 1 of the spreadsheet; data rows start at row 2.
-    return os.fspath(source), frame, list(range(2, len(frame) + 2))
-
-
-def _header_key(text: object) -> str:
-    key = str(text).replace("\ufeff", "").strip().lower()
-    key = key.replace("（", "(").replace("）", ")")
-    return re.sub(r"[\s_\-]", "", key)
-
-
-_HEADER_LOOKUP = {_header_key(a): field for field, aliases in _HEADERS.items() for a in aliases}
-
-
-def _map_headers(frame: pd.DataFrame, where: str) -> dict[str, Any]:
-    fields: dict[str, Any] = {}
-    for col in frame.columns:
-        field = _HEADER_LOOKUP.get(_header_key(col))
-        if field is None:
-            continue
-        if field in fields:
-            msg = (
-                f"{where}: columns {fields[field]!r} and {col!r} both give the {field}; "
-                "keep one of them"
-            )
-            raise SchemaError(msg)
-        fields[field] = col
-    return fields
-
-
-def _clean_text(values: pd.Series) -> pd.Series:
-    """Return cells as stripped text, NaN where text is missing; integral floats lose '.0'.
-
-    Missing follows :func:`rivermap.text.is_missing` once the cells are
-    stripped, and the words spreadsheets and pandas write for an empty cell
-    (:data:`_EMPTY_WORDS`) are missing too.
-    """
-    if pd.api.types.is_float_dtype(values) and (values.dropna() % 1 == 0).all():
-        values = values.astype("Int64")
-    text = values.astype("str").str.strip()
-    text = text.where(~text.isin(_EMPTY_WORDS))
-    return text.where(~is_missing(text.to_numpy(dtype=object)))
-
-
 def _cleaned_units(units: Any) -> tuple[pd.DataFrame | None, tuple[str, ...]]:
     """Return the units as :func:`rivermap.runs.unit_table` does, cells cleaned; None for None."""
     if units is None:
         return None, ()
     table, levels = unit_table(units)
-    return pd.DataFrame({c: _clean_text(table[c]) for c in table.columns}), levels
+    return pd.DataFrame({c: clean_text(table[c]) for c in table.columns}), levels
 
 
 def _river_table(units: Any, rivers: pd.DataFrame | None) -> pd.DataFrame | None:
@@ -550,7 +454,7 @@ def _river_table(units: Any, rivers: pd.DataFrame | None) -> pd.DataFrame | None
         raise SchemaError(msg)
     names = rivers["name"] if "name" in rivers.columns else pd.Series(np.nan, index=rivers.index)
     return pd.DataFrame(
-        {"river_id": _clean_text(rivers["river_id"]), "name": _clean_text(names)}
+        {"river_id": clean_text(rivers["river_id"]), "name": clean_text(names)}
     ).reset_index(drop=True)
 
 
@@ -564,7 +468,7 @@ def _resolve_levels(given: pd.Series, levels: tuple[str, ...], problem: Problem)
     by_key = {lv.lower(): lv for lv in levels}
     mapping: dict[str, str] = {}
     for value in given.dropna().unique():
-        key = _header_key(value)
+        key = header_key(value)
         if key in by_key:
             mapping[value] = by_key[key]
             continue
@@ -743,7 +647,7 @@ def _resolve_rivers(given: pd.Series, table: pd.DataFrame | None, problem: Probl
 
 
 def _resolve_roles(given: pd.Series, problem: Problem) -> pd.Series:
-    keys = given.map(_header_key, na_action="ignore")
+    keys = given.map(header_key, na_action="ignore")
     role = keys.map(_ROLE_WORDS).astype("str")
     bad = (given.notna() & role.isna()).to_numpy()
     accepted = ", ".join(f"{zh} ({en})" for zh, en in ROLES.items())
@@ -840,7 +744,7 @@ def _stored_roster(resp: Responsibility) -> pd.DataFrame:
         msg = "this Responsibility has no chief roster; add one with resp.with_chiefs(roster)"
         raise SchemaError(msg)
     require_columns(roster.columns, COLUMNS, "the stored roster", hint="re-add it with with_chiefs")
-    out = pd.DataFrame({c: _clean_text(roster[c]) for c in COLUMNS})
+    out = pd.DataFrame({c: clean_text(roster[c]) for c in COLUMNS})
     return out.assign(person=_person_key(out))
 
 
@@ -957,7 +861,7 @@ def join_chiefs(
     specific, general = _choose(roster)
     key = pd.DataFrame(
         {
-            "unit_id": _clean_text(rivers["chief_unit"]).to_numpy(),
+            "unit_id": clean_text(rivers["chief_unit"]).to_numpy(),
             "river_id": rivers["river_id"].astype("str").to_numpy(),
         }
     )
@@ -1319,7 +1223,7 @@ def signboards(
     units = resp.units
     unit_name = dict(zip(units["unit_id"].astype("str"), units["name"].astype("str"), strict=True))
     parent_of = dict(
-        zip(units["unit_id"].astype("str"), _clean_text(units["parent_id"]), strict=True)
+        zip(units["unit_id"].astype("str"), clean_text(units["parent_id"]), strict=True)
     )
     roster = _stored_roster(resp) if resp.roster is not None else _empty_roster()
     reaches = resp.reaches
@@ -1333,7 +1237,7 @@ def signboards(
             "river_id": rivers["river_id"].astype("str"),
             "river": rivers["name"].astype("str").fillna(rivers["river_id"].astype("str")),
             "chief_level": level,
-            "chief_unit": _clean_text(rivers["chief_unit"]),
+            "chief_unit": clean_text(rivers["chief_unit"]),
         }
     )
     out["chief_unit_name"] = out["chief_unit"].map(unit_name)
