@@ -408,6 +408,22 @@ TERMS: dict[str, tuple[str, str]] = {
     "ui.more": ("其余", "more"),
     "ui.fullscreen": ("全屏", "Full screen"),
     "ui.exit_fullscreen": ("退出全屏", "Exit full screen"),
+    "ui.events": ("工单", "Tickets"),
+    "ui.patrols": ("巡河轨迹", "Patrol tracks"),
+    "ui.valid_patrol": ("有效巡河", "Valid patrol"),
+    "ui.invalid_patrol": ("无效巡河", "Invalid patrol"),
+    "ui.unmatched_events": ("未匹配工单（红圈）", "Unmatched tickets (red ring)"),
+    "ui.ambiguous_events": ("位置存疑工单（虚线圈）", "Ambiguous tickets (dashed ring)"),
+    "ui.no_status": ("状态未填", "No status"),
+    "ui.no_location_count": (
+        "另有 {n} 个工单无位置信息，未在图上显示",
+        "{n} more ticket(s) without location, not drawn",
+    ),
+    "ui.cluster_hint": (
+        "圆内数字为该处工单数，点击放大",
+        "the number in a circle counts the tickets there; click to zoom in",
+    ),
+    "ui.zoom_in": ("点击放大", "Click to zoom in"),
     # ----------------------------------------------------------- the atlas
     "atlas.atlas_title": ("{name}河长制责任图册", "River chief responsibility atlas: {name}"),
     "atlas.atlas_title_plain": ("河长制责任图册", "River chief responsibility atlas"),
