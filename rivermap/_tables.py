@@ -100,6 +100,7 @@ __all__ = [
     "map_headers",
     "parse_times",
     "source_crs",
+    "vector_points",
 ]
 
 PathLike: TypeAlias = str | os.PathLike[str]
@@ -181,9 +182,46 @@ def load(
         # The header is row 1 of the spreadsheet; data rows start at row 2.
         return Loaded(os.fspath(source), frame, list(range(2, len(frame) + 2)), "row", None, None)
     where = os.fspath(source) + (f" (layer {layer!r})" if layer else "")
-    read = read_vector(path, layer=layer, encoding=encoding)
+    read = _times_as_written(
+        read_vector(path, layer=layer, encoding=encoding), path, layer, encoding
+    )
     loaded = _load_frame(read, where, vector=True)
     return loaded._replace(rows=list(range(1, len(read) + 1)), row_word="feature")
+
+
+def _times_as_written(
+    frame: pd.DataFrame, path: Path, layer: str | None, encoding: str | None
+) -> pd.DataFrame:
+    """Replace a vector file's date and time fields by their text, for :func:`parse_times`.
+
+    GDAL parses them itself, and where a field mixes times with and without a
+    zone it takes those without one as UTC: a Beijing time would move by 8
+    hours. The fields are read again as the text of the file.
+    """
+    import pyogrio
+
+    from rivermap.io import detect_encoding
+
+    times = [
+        c
+        for c in frame.columns
+        if c != getattr(frame, "active_geometry_name", None)
+        and pd.api.types.is_datetime64_any_dtype(frame[c])
+    ]
+    if not times or path.suffix.lower() in (".parquet", ".geoparquet", ".pq"):
+        return frame
+    text = pyogrio.read_dataframe(
+        path,
+        layer=layer,
+        encoding=encoding or detect_encoding(path),
+        columns=times,
+        read_geometry=False,
+        datetime_as_string=True,
+    )
+    frame = frame.copy()
+    for c in times:
+        frame[c] = text[c].to_numpy(dtype=object)
+    return frame
 
 
 def _load_frame(source: pd.DataFrame, where: str, vector: bool) -> Loaded:
@@ -362,6 +400,12 @@ class Problems:
     def name(self, position: int) -> str:
         """Return how the user names the row at ``position`` (``"row 5"``)."""
         return f"{self.row_word} {self.rows[position]}".strip()
+
+    def names(self, positions: Sequence[int]) -> str:
+        """Return how the user names the rows at ``positions``: the first ten and a count."""
+        if not self.row_word:
+            return format_ids([self.rows[i] for i in positions], limit=10)
+        return f"{self.row_word}s " + format_ids([self.rows[i] for i in positions], limit=10)
 
     def raise_any(self) -> None:
         """Raise one SchemaError naming the first ten bad rows and the count, if any."""
@@ -599,7 +643,7 @@ def geometries_to_wgs84(
         GCJ-02/BD-09 (longitude/latitude) for a file in a projected CRS.
     """
     if spec.offset is None and spec.crs is None and own is None:
-        check_crs(_NoCRS(), where)
+        check_crs(gpd.GeoSeries(geoms), where)  # raises: the file has no CRS
     if spec.offset is not None and own is not None and not own.is_geographic:
         msg = (
             f"{where}: crs={spec.label()!r} names longitude/latitude, but the file is in "
@@ -614,10 +658,26 @@ def geometries_to_wgs84(
     return np.asarray(shapely.transform(geoms, apply), dtype=object)
 
 
-class _NoCRS:
-    """Stands for a GeoDataFrame without CRS in :func:`rivermap.crs.check_crs`."""
+def vector_points(loaded: Loaded, spec: SourceCRS, problems: Problems) -> np.ndarray:
+    """Return the points of a vector file in WGS84; None where a feature has none.
 
-    crs = None
+    A one-point MultiPoint is its point; other geometries are recorded in
+    ``problems`` (column ``geometry``) and give None.
+    """
+    geoms = np.asarray(loaded.geometry, dtype=object).copy()
+    geoms[shapely.is_empty(geoms)] = None
+    kind = shapely.get_type_id(geoms)
+    single = (kind == shapely.GeometryType.MULTIPOINT) & (shapely.get_num_geometries(geoms) == 1)
+    geoms[single] = shapely.get_geometry(geoms[single], 0)
+    kind[single] = shapely.GeometryType.POINT
+    bad = (kind != shapely.GeometryType.POINT) & (kind >= 0)
+    problems.add(
+        bad,
+        "geometry",
+        [f"a {shapely.GeometryType(k).name.title()} is not a point" for k in kind[bad]],
+    )
+    geoms[bad] = None
+    return geometries_to_wgs84(geoms, loaded.crs, spec, loaded.where)
 
 
 def lonlat_points(
@@ -669,10 +729,10 @@ def _check_ranges(x: np.ndarray, y: np.ndarray, both: np.ndarray, problems: Prob
     if bad_y.any() and bad_y.sum() == both.sum() and (np.abs(x[both]) <= 90).all():
         lon_col = problems.fields.get("lon", "lon")
         lat_col = problems.fields.get("lat", "lat")
-        where = format_ids([problems.name(int(i)) for i in np.flatnonzero(bad_y)])
+        rows = problems.names(np.flatnonzero(bad_y).tolist())
         msg = (
             f"{problems.where}: every latitude in column {lat_col!r} is outside -90..90 "
-            f"({where}) while every longitude in column {lon_col!r} is within it: the two "
+            f"({rows}) while every longitude in column {lon_col!r} is within it: the two "
             "columns look swapped; give the longitude column the longitude (east, about "
             "73..135 in China) and the latitude column the latitude"
         )

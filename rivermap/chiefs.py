@@ -54,6 +54,7 @@ import shapely
 
 from rivermap._tables import Problems, cells, clean_text, header_key, load, map_headers
 from rivermap.errors import RivermapWarning, SchemaError, format_ids, require_columns
+from rivermap.events import board_code
 from rivermap.io import write_tables
 from rivermap.params import (
     FENCE,
@@ -1214,7 +1215,13 @@ def signboards(
     supervisor: str | Mapping[str, str] | None = SUPERVISOR,
     lang: str = "zh",
 ) -> pd.DataFrame:
-    """Rows of the river chief signboards. The engine of :meth:`Responsibility.signboards`."""
+    """Rows of the river chief signboards. The engine of :meth:`Responsibility.signboards`.
+
+    ``board_id`` (after ``river``) is the code of the board's QR code,
+    :func:`rivermap.events.board_code` of the river's chief unit and the river
+    (NaN for a river without a chief unit), which :func:`rivermap.read_events`
+    reads back from a scan (``board_hint``).
+    """
     check_lang(lang)
     levels = resp.levels
     check_level(level, levels)
@@ -1239,6 +1246,14 @@ def signboards(
             "chief_level": level,
             "chief_unit": clean_text(rivers["chief_unit"]),
         }
+    )
+    out.insert(
+        2,
+        "board_id",
+        [
+            board_code(u, r) if isinstance(u, str) else np.nan
+            for u, r in zip(out["chief_unit"], out["river_id"], strict=True)
+        ],
     )
     out["chief_unit_name"] = out["chief_unit"].map(unit_name)
     start, end = _ends(resp, reaches, out["river_id"], level, lang)
