@@ -32,10 +32,12 @@ from rivermap.errors import (
     SchemaError,
     TopologyError,
 )
+from rivermap.events import read_events
 from rivermap.flags import flags
 from rivermap.io import read_rivers, read_units
 from rivermap.redivide import Plan, PlanDiff, read_plan, redivide
 from rivermap.responsibility import Responsibility, read_responsibility
+from rivermap.tracks import read_patrols
 from rivermap.units import AdminUnits
 
 if TYPE_CHECKING:
@@ -77,6 +79,8 @@ __all__ = [
     "maps",
     "params",
     "read_chiefs",
+    "read_events",
+    "read_patrols",
     "read_plan",
     "read_responsibility",
     "read_rivers",
