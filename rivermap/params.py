@@ -32,22 +32,31 @@ import numpy as np
 from rivermap.errors import ParameterError
 
 __all__ = [
+    "AMBIGUOUS_M",
     "BASEMAPS",
     "BOUNDARY_MIN_M",
     "BOUNDARY_POLICIES",
     "BOUNDARY_POLICY",
     "BOUNDARY_TOL_M",
+    "DUPLICATE_H",
+    "DUPLICATE_M",
     "EDIT_TOLERANCE_M",
     "FENCE",
     "LANG",
     "LANGS",
+    "MAX_DIST_M",
+    "MAX_SPEED_KMH",
+    "MIN_IN_UNITS_SHARE",
     "MIN_LENGTH_M",
+    "MIN_ON_RIVER_SHARE",
     "MIN_PEOPLE",
     "MIN_REACH_M",
     "MIN_SEGMENT_M",
     "MIN_SHARE",
     "ORIENTATIONS",
     "PAPERS",
+    "PATROL_TOL_M",
+    "PERIODS",
     "REDIVIDE_POLICIES",
     "REDIVIDE_POLICY",
     "check_choice",
@@ -103,6 +112,29 @@ BASEMAPS: tuple[str, ...] = ("osm", "tianditu", "gaode")
 #: Paper sizes and orientations of the atlas.
 PAPERS: tuple[str, ...] = ("A4", "A3")
 ORIENTATIONS: tuple[str, ...] = ("auto", "portrait", "landscape")
+
+# ------------------------------------------------------------- reporting
+#: How far from the nearest reach a report may lie and still be routed to it (m).
+MAX_DIST_M = 200.0
+#: A report is ambiguous when a reach of another unit lies within this many
+#: metres of the distance to the nearest reach.
+AMBIGUOUS_M = 15.0
+#: Two reports of one category within this distance (m) and …
+DUPLICATE_M = 50.0
+#: … this many hours of each other are possible duplicates.
+DUPLICATE_H = 72.0
+
+# ------------------------------------------------------------- patrolling
+#: A track counts along a reach where it stays within this distance of it (m).
+PATROL_TOL_M = 50.0
+#: Faster than this over most of its length, a track is a drive past (km/h).
+MAX_SPEED_KMH = 20.0
+#: A valid patrol keeps at least this share of its length along rivers …
+MIN_ON_RIVER_SHARE = 0.5
+#: … and at least this share of its points inside the person's own units.
+MIN_IN_UNITS_SHARE = 0.5
+#: The periods a duty is counted over.
+PERIODS: tuple[str, ...] = ("week", "month", "quarter", "year")
 
 
 def check_choice(name: str, value: Any, choices: Iterable[str]) -> str:
