@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from rivermap import chiefs, crs, datasets, params, synth, text
 from rivermap.assign import assign
 from rivermap.chiefs import read_chiefs, roster_report, signboards, with_chiefs
+from rivermap.duties import read_duties
 from rivermap.errors import (
     CRSError,
     DataError,
@@ -35,8 +36,10 @@ from rivermap.errors import (
 from rivermap.events import read_events
 from rivermap.flags import flags
 from rivermap.io import read_rivers, read_units
+from rivermap.patrols import PatrolCoverage, patrol_coverage
 from rivermap.redivide import Plan, PlanDiff, read_plan, redivide
 from rivermap.responsibility import Responsibility, read_responsibility
+from rivermap.routing import route_events
 from rivermap.tracks import read_patrols
 from rivermap.units import AdminUnits
 
@@ -63,6 +66,7 @@ __all__ = [
     "DataError",
     "OutputExistsError",
     "ParameterError",
+    "PatrolCoverage",
     "Plan",
     "PlanDiff",
     "Responsibility",
@@ -78,7 +82,9 @@ __all__ = [
     "flags",
     "maps",
     "params",
+    "patrol_coverage",
     "read_chiefs",
+    "read_duties",
     "read_events",
     "read_patrols",
     "read_plan",
@@ -87,6 +93,7 @@ __all__ = [
     "read_units",
     "redivide",
     "roster_report",
+    "route_events",
     "signboards",
     "synth",
     "text",

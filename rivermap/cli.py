@@ -83,6 +83,23 @@ example:
   rivermap atlas out/demo/responsibility.gpkg -o out/atlas.pdf --by district
   rivermap atlas out.gpkg -o atlas.pdf --by street --paper A3 --chiefs chiefs.csv
 """,
+    "route": """\
+example:
+  rivermap route out/demo/responsibility.gpkg out/demo/reports/events.csv --crs gcj02 \
+      --chiefs data/zhejiang_chiefs_example.csv -o out/routed.xlsx
+  rivermap route out.gpkg tickets.xlsx -o routed.gpkg --max-dist-m 300
+
+exit codes: 0 every report routed to a chief, 1 some unmatched, 2 unusable input
+""",
+    "patrols": """\
+example:
+  rivermap patrols out/demo/responsibility.gpkg out/demo/reports/tracks \
+      --chiefs data/zhejiang_chiefs_example.csv -o out/patrols.xlsx
+  rivermap patrols out.gpkg tracks.csv --duties duties.csv --start 2026-11-01 --end 2026-11-30 \
+      -o patrols.xlsx
+
+exit codes: 0 every duty met, 1 some person short of their duty, 2 unusable input
+""",
     "chiefs": """\
 example:
   rivermap chiefs out/demo/responsibility.gpkg data/zhejiang_chiefs_example.csv \\
@@ -359,6 +376,47 @@ def _cmd_chiefs(args: argparse.Namespace) -> int:
     return _found(args, "roster_problems", len(report))
 
 
+def _with_roster(args: argparse.Namespace) -> Responsibility:
+    """Open OUT.gpkg and join the roster of ``--chiefs``, when given."""
+    resp = _open(args)
+    return resp.with_chiefs(args.chiefs) if args.chiefs else resp
+
+
+def _cmd_route(args: argparse.Namespace) -> int:
+    _before_work(args, inputs=[args.gpkg, args.events, args.chiefs], outputs=[args.output])
+    resp = _with_roster(args)
+    routed = pipeline.route(
+        resp, args.events, crs=args.crs, encoding=args.encoding, max_dist_m=args.max_dist_m,
+        **_output(args),
+    )  # fmt: skip
+    unmatched = int((routed["match"] == "unmatched").sum())
+    if not args.quiet:
+        n = len(routed)
+        ambiguous = int(routed["ambiguous"].sum())
+        print(_msg(args, "routed", n=n, matched=n - unmatched, unmatched=unmatched,
+                   ambiguous=ambiguous))  # fmt: skip
+        if args.output:
+            print(_msg(args, "wrote", path=args.output))
+    return EXIT_PROBLEMS if unmatched else EXIT_OK
+
+
+def _cmd_patrols(args: argparse.Namespace) -> int:
+    inputs = [args.gpkg, args.tracks, args.chiefs, args.duties]
+    _before_work(args, inputs=inputs, outputs=[args.output])
+    resp = _with_roster(args)
+    cover = pipeline.judge_patrols(
+        resp, args.tracks, crs=args.crs, duties=args.duties, start=args.start, end=args.end,
+        patrol_tol_m=args.patrol_tol_m, max_speed_kmh=args.max_speed_kmh, **_output(args),
+    )  # fmt: skip
+    short = int((~cover.people["met"].astype(bool)).sum())
+    if not args.quiet:
+        valid = int(cover.patrols["valid"].sum())
+        print(_msg(args, "patrols_judged", n=len(cover.patrols), valid=valid, short=short))
+        if args.output:
+            print(_msg(args, "wrote", path=args.output))
+    return EXIT_PROBLEMS if short else EXIT_OK
+
+
 def _cmd_init(args: argparse.Namespace) -> int:
     from rivermap.project import write_template
 
@@ -561,6 +619,38 @@ def _setup_chiefs(p: argparse.ArgumentParser) -> None:
     _add_common(p)
 
 
+def _add_reports_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--chiefs", metavar="ROSTER", help="the chief roster, to name the chiefs")
+    p.add_argument(
+        "--crs",
+        help="coordinates of the file: wgs84 (default for lon/lat), gcj02 (Gaode), bd09 (Baidu)"
+        " or any CRS PROJ knows",
+    )
+
+
+def _setup_route(p: argparse.ArgumentParser) -> None:
+    _add_gpkg(p)
+    p.add_argument("events", metavar="EVENTS", help="tickets: CSV/XLSX/GeoJSON/GeoPackage")
+    _add_output(p, "ROUTED.xlsx", "write the routed reports (.xlsx, .csv, .gpkg)", required=False)
+    _add_reports_common(p)
+    p.add_argument("--encoding", help="text encoding of a CSV that is neither UTF-8 nor GBK")
+    _number(p, "--max-dist-m", params.MAX_DIST_M, "how far from a river a report may lie")
+    _add_common(p)
+
+
+def _setup_patrols(p: argparse.ArgumentParser) -> None:
+    _add_gpkg(p)
+    p.add_argument("tracks", metavar="TRACKS", help="GPX file or folder, GeoJSON lines, CSV points")
+    _add_output(p, "PATROLS.xlsx", "write the patrol workbook (.xlsx)", required=False)
+    _add_reports_common(p)
+    p.add_argument("--duties", metavar="DUTIES", help="duties table (CSV/XLSX); default duties")
+    p.add_argument("--start", help="first day counted, e.g. 2026-11-01 (default: first patrol)")
+    p.add_argument("--end", help="last day counted, e.g. 2026-11-30 (default: last patrol)")
+    _number(p, "--patrol-tol-m", params.PATROL_TOL_M, "how near a reach a track counts along it")
+    _number(p, "--max-speed-kmh", params.MAX_SPEED_KMH, "faster than this, a drive past")
+    _add_common(p)
+
+
 #: ``(name, setup, run)`` of every command; its summary is ``msg.cmd.<name>``.
 _COMMANDS: list[
     tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
@@ -575,6 +665,8 @@ _COMMANDS: list[
     ("map", _setup_map, _cmd_map),
     ("atlas", _setup_atlas, _cmd_atlas),
     ("chiefs", _setup_chiefs, _cmd_chiefs),
+    ("route", _setup_route, _cmd_route),
+    ("patrols", _setup_patrols, _cmd_patrols),
 ]
 
 

@@ -61,10 +61,12 @@ __all__ = [
     "check_roster",
     "draw_map",
     "flag_rivers",
+    "judge_patrols",
     "make_atlas",
     "read_inputs",
     "redivide",
     "require_files",
+    "route",
     "save_responsibility",
     "validate",
 ]
@@ -278,6 +280,9 @@ CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "paper": _choice(params.PAPERS),
     "orientation": _choice(params.ORIENTATIONS),
     "lang": _choice(params.LANGS),
+    "max_dist_m": params.check_length,
+    "patrol_tol_m": params.check_length,
+    "max_speed_kmh": params.check_number,
 }
 
 
@@ -500,3 +505,58 @@ def make_atlas(
 
     kwargs = _kwargs(options, lang=lang, plan=plan, progress=progress, overwrite=overwrite)
     return atlas(resp, path, **kwargs)
+
+
+def route(
+    resp: Responsibility,
+    events: PathLike,
+    *,
+    crs: str | None = None,
+    encoding: str | None = None,
+    max_dist_m: float = params.MAX_DIST_M,
+    path: PathLike | None = None,
+    lang: str = params.LANG,
+    overwrite: bool = False,
+) -> gpd.GeoDataFrame:
+    """Read the reports of ``events``, route them, and write them to ``path`` when given."""
+    from rivermap.events import read_events
+    from rivermap.routing import route_events, write_events
+
+    routed = route_events(
+        resp, read_events(events, crs=crs, encoding=encoding), max_dist_m=max_dist_m
+    )
+    if path is not None:
+        write_events(routed, path, lang=lang, overwrite=overwrite)
+    return routed
+
+
+def judge_patrols(
+    resp: Responsibility,
+    tracks: PathLike,
+    *,
+    crs: str | None = None,
+    duties: Any = None,
+    start: Any = None,
+    end: Any = None,
+    patrol_tol_m: float = params.PATROL_TOL_M,
+    max_speed_kmh: float = params.MAX_SPEED_KMH,
+    path: PathLike | None = None,
+    lang: str = params.LANG,
+    overwrite: bool = False,
+) -> Any:
+    """Read the tracks, judge them against the duties, and write the workbook when given."""
+    from rivermap.patrols import patrol_coverage
+    from rivermap.tracks import read_patrols
+
+    cover = patrol_coverage(
+        resp,
+        read_patrols(tracks, crs=crs),
+        duties=duties,
+        start=start,
+        end=end,
+        tolerance_m=patrol_tol_m,
+        max_speed_kmh=max_speed_kmh,
+    )
+    if path is not None:
+        cover.to_excel(path, lang=lang, overwrite=overwrite)
+    return cover

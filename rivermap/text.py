@@ -543,6 +543,16 @@ TERMS: dict[str, tuple[str, str]] = {
     "msg.cmd.map": ("交互式离线地图", "an interactive offline HTML map"),
     "msg.cmd.atlas": ("打印图册", "a printable PDF atlas"),
     "msg.cmd.chiefs": ("河长名录核查", "check a chief roster: gaps and conflicts"),
+    "msg.cmd.route": ("工单分派到河段与河长", "route each report to its reach, unit and chief"),
+    "msg.cmd.patrols": ("巡河轨迹考核（应巡/已巡）", "judge patrol tracks against the duties"),
+    "msg.routed": (
+        "{n} 条工单：{matched} 条找到应办河长，{unmatched} 条未匹配，{ambiguous} 条位置存疑",
+        "{n} report(s): {matched} routed to a chief, {unmatched} unmatched, {ambiguous} ambiguous",
+    ),
+    "msg.patrols_judged": (
+        "{n} 次巡河，有效 {valid} 次；{short} 人次未达巡河要求",
+        "{n} patrol(s), {valid} valid; {short} person-period(s) short of the duty",
+    ),
     "msg.help.lang": ("消息与输出的语言", "language of messages and outputs"),
     "msg.help.name_col": (
         "河流名称字段（默认：name、名称、河流名称 …）",
