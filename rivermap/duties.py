@@ -44,6 +44,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from rivermap._tables import header_key, load, map_headers
 from rivermap.errors import SchemaError, format_ids
 from rivermap.params import PERIODS
 from rivermap.text import LEVELS, is_missing
@@ -147,9 +148,7 @@ def read_duties(
     """
     if source is None:
         return default_duties(levels)
-    where, frame = _load(source)
-    frame = _rename(frame, where)
-    rows = np.arange(2, len(frame) + 2) if where != "duties" else np.arange(len(frame))
+    where, frame, rows = _load(source)
     bad: list[str] = []
     out = pd.DataFrame(
         {
@@ -201,38 +200,24 @@ def _canonical(months: set[int]) -> str:
     return ",".join(f"{a}-{b}" if a != b else f"{a}" for a, b in runs)
 
 
-def _load(source: Any) -> tuple[str, pd.DataFrame]:
-    """Return a label for messages and the duties as a table."""
-    if isinstance(source, pd.DataFrame):
-        return "duties", pd.DataFrame(source).copy()
-    if isinstance(source, str | os.PathLike):
-        from rivermap.io import read_table
-
-        return os.fspath(source), read_table(source)
-    if isinstance(source, Sequence) and all(isinstance(r, Mapping) for r in source):
-        return "duties", pd.DataFrame(list(source))
-    msg = f"duties must be a path, a DataFrame or a list of tables, got {type(source).__name__}"
-    raise TypeError(msg)
-
-
-def _key(text: object) -> str:
-    """Return a header as a lookup key: lower case, no blanks, underscores or dashes."""
-    return re.sub(r"[\s_\-]", "", str(text).replace("（", "(").replace("）", ")").lower())
-
-
-def _rename(frame: pd.DataFrame, where: str) -> pd.DataFrame:
-    """Return the table with its headers as :data:`COLUMNS`; raise SchemaError without one."""
-    lookup = {_key(a): field for field, aliases in _HEADERS.items() for a in aliases}
-    renamed = {c: lookup[_key(c)] for c in frame.columns if _key(c) in lookup}
-    frame = frame.rename(columns=renamed)
+def _load(source: Any) -> tuple[str, pd.DataFrame, np.ndarray]:
+    """Return a label for messages, the duties with :data:`COLUMNS` as headers, and row numbers."""
+    if isinstance(source, Sequence) and not isinstance(source, str):
+        if not all(isinstance(r, Mapping) for r in source):
+            msg = "duties: a list of duties holds one table (dict) per level"
+            raise TypeError(msg)
+        source = pd.DataFrame(list(source))
+    loaded = load(source, label="duties", caller="read_duties")
+    fields = map_headers(loaded.frame, loaded.where, _HEADERS)
+    frame = loaded.frame.rename(columns={col: field for field, col in fields.items()})
     missing = [c for c in ("level", "period", "min_count") if c not in frame.columns]
     if missing:
         msg = (
-            f"{where}: no {', '.join(missing)} column; a duties table has the columns "
-            f"{', '.join(COLUMNS)} (columns are {format_ids(list(frame.columns), limit=12)})"
+            f"{loaded.where}: no {', '.join(missing)} column; a duties table has the columns "
+            f"{', '.join(COLUMNS)} (columns are {format_ids(list(loaded.frame.columns), limit=12)})"
         )
         raise SchemaError(msg)
-    return frame
+    return loaded.where, frame, np.asarray(loaded.rows)
 
 
 def _level_words(levels: Sequence[str]) -> dict[str, str]:
@@ -245,7 +230,7 @@ def _level_words(levels: Sequence[str]) -> dict[str, str]:
         if inner:
             found.add(inner.group(1) + rank[-1])
         for word in found:
-            words.setdefault(_key(word), level)
+            words.setdefault(header_key(word), level)
     return words
 
 
@@ -254,7 +239,7 @@ def _levels(
 ) -> pd.Series:
     """Return each row's level name; record rows whose level is unknown."""
     words = _level_words(levels)
-    out = values.map(lambda v: words.get(_key(v)) if not is_missing(v) else None)
+    out = values.map(lambda v: words.get(header_key(v)) if not is_missing(v) else None)
     unknown = out.isna().to_numpy()
     if unknown.any():
         bad.append(
@@ -267,7 +252,7 @@ def _levels(
 
 def _periods(values: pd.Series, rows: np.ndarray, bad: list[str]) -> pd.Series:
     """Return each row's period code; record rows whose period is unknown."""
-    out = values.map(lambda v: _PERIOD_WORDS.get(_key(v)) if not is_missing(v) else None)
+    out = values.map(lambda v: _PERIOD_WORDS.get(header_key(v)) if not is_missing(v) else None)
     unknown = out.isna().to_numpy()
     if unknown.any():
         bad.append(
