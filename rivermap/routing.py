@@ -211,7 +211,10 @@ def route_events(
     _match_and_reason(out, ev, points, chosen, resp.roster is not None)
     out["duplicate_of"] = _duplicates(ev, points, scale, limits)
     tail = ["match", "reason", "ambiguous", "candidates", "duplicate_of"]
-    return out[[c for c in out.columns if c not in tail] + tail]
+    out = out[[c for c in out.columns if c not in tail] + tail]
+    out.attrs.update(ev.attrs)
+    out.attrs["levels"] = tuple(resp.levels)
+    return out
 
 
 @dataclass(frozen=True)
@@ -808,7 +811,7 @@ def write_events(
         The file written, atomically (an existing file only with ``overwrite``).
     """
     from rivermap.io import atomic_output, write_tables
-    from rivermap.text import localize, term
+    from rivermap.text import level_label, localize, term
 
     target = Path(path)
     if target.suffix.lower() in (".gpkg", ".geojson", ".json"):
@@ -825,5 +828,9 @@ def write_events(
     has = ~(shapely.is_missing(table.geometry.to_numpy()) | table.geometry.is_empty.to_numpy())
     table["lon"], table["lat"] = np.nan, np.nan
     table.loc[has, "lon"], table.loc[has, "lat"] = xy[:, 0], xy[:, 1]
+    levels = [lv for lv in routed.attrs.get("levels", ()) if lv in table.columns]
+    table = table.rename(
+        columns={lv: term("col.level_unit", lang, level=level_label(lv, lang)) for lv in levels}
+    )
     sheet = localize(table, lang, table="events")
     return write_tables({term("sheet.events", lang): sheet}, target, overwrite=overwrite)

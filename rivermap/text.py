@@ -264,6 +264,7 @@ TERMS: dict[str, tuple[str, str]] = {
     "col.side": ("岸别", "Bank"),
     "col.kind": ("河段类型", "Reach kind"),
     "col.responsible": ("责任单位编码", "Responsible unit ID"),
+    "col.level_unit": ("{level}单位编码", "{level} unit ID"),
     "col.responsible_name": ("责任单位", "Responsible unit"),
     "col.chief": ("应办河长", "Chief to act"),
     "col.match": ("匹配方式", "Matched by"),
