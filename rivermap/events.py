@@ -475,13 +475,14 @@ def _ids(ids: pd.Series, problems: Problems) -> pd.Series:
 
 def _coded(words: pd.Series, lookup: Mapping[str, str]) -> pd.Series:
     """Return the code of each word, or the word as written when it has none."""
-    codes = words.map(lambda w: lookup.get(header_key(w), w), na_action="ignore")
-    return codes.astype("str")
+    known = {w: lookup.get(header_key(w), w) for w in words.dropna().unique()}
+    return words.map(known).astype("str")
 
 
 def _statuses(words: pd.Series, problems: Problems) -> pd.Series:
     """Return status codes; record words that name no status."""
-    codes = words.map(lambda w: _STATUS_LOOKUP.get(header_key(w)), na_action="ignore")
+    known = {w: _STATUS_LOOKUP.get(header_key(w)) for w in words.dropna().unique()}
+    codes = words.map(known)
     bad = (words.notna() & codes.isna()).to_numpy()
     if bad.any():
         known = ", ".join(
@@ -517,6 +518,10 @@ def _locations(
 # ---------------------------------------------------------------- signboards
 def board_code(unit_id: str, river_id: str) -> str:
     """Return the code of a river's signboard in one unit: ``"UNIT:RIVER"``.
+
+    :func:`split_board` splits a code at its first ``:``, so the river id may
+    hold colons but the unit id may not (rivermap's unit ids never do: ids
+    shared by two levels are written ``ID@level``).
 
     Examples
     --------
