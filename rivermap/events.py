@@ -485,11 +485,11 @@ def _statuses(words: pd.Series, problems: Problems) -> pd.Series:
     codes = words.map(known)
     bad = (words.notna() & codes.isna()).to_numpy()
     if bad.any():
-        known = ", ".join(
+        accepted = ", ".join(
             f"{term(f'status.{c}', 'zh')} ({term(f'status.{c}', 'en')})" for c in STATUSES
         )
         problems.add(
-            bad, "status", [f"unknown status {w!r}; use one of {known}" for w in words[bad]]
+            bad, "status", [f"unknown status {w!r}; use one of {accepted}" for w in words[bad]]
         )
     return codes.astype("str")
 
