@@ -267,7 +267,9 @@ class Responsibility:
         Returns
         -------
         DataFrame
-            ``river_id``, ``river`` (name, or id when unnamed), ``chief_level``,
+            ``river_id``, ``river`` (name, or id when unnamed), ``board_id``
+            (the code a QR on the board carries, ``UNIT:RIVER``, which
+            :func:`rivermap.route_events` reads), ``chief_level``,
             ``chief_unit``, ``chief_unit_name``, ``start`` and ``end`` (the
             units nearest the river's first and last point, named from the
             level below ``level`` down), ``length_km``, then per level
