@@ -394,7 +394,7 @@ def _hint_column(ev: gpd.GeoDataFrame, column: str) -> tuple[np.ndarray, np.ndar
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object)
     values = ev[column].to_numpy(dtype=object)
     at = np.flatnonzero(~is_missing(values))
-    return at, np.array([str(v).strip() for v in values[at]], dtype=object)
+    return at, pd.Series(values[at], dtype=object).astype("str").str.strip().to_numpy(dtype=object)
 
 
 def _warn_unknown(column: str, texts: np.ndarray, known: np.ndarray) -> None:
@@ -631,10 +631,15 @@ def _fill_banks(out: dict[str, Any], boundary: np.ndarray, net: _Network) -> Non
 def _name_and_chief(routed: pd.DataFrame, net: _Network) -> None:
     """Fill ``responsible_name`` and the chief of the responsible unit, in place."""
     resp_unit = routed["responsible"].astype(object)
-    parts = resp_unit.str.split(";")
-    level = parts.str[0].map(net.unit_level)
-    names = parts.explode().map(net.unit_name).astype(object)
-    routed["responsible_name"] = names.groupby(level=0).agg(_joined_names)
+    name = resp_unit.map(net.unit_name).astype(object)
+    level = resp_unit.map(net.unit_level)
+    both = resp_unit.str.contains(";", regex=False, na=False).to_numpy()
+    if both.any():  # boundary reaches without a bank: a few reports, both units named
+        parts = resp_unit[both].str.split(";")
+        level[both] = parts.str[0].map(net.unit_level)
+        names = parts.explode().map(net.unit_name).astype(object)
+        name[both] = names.groupby(level=0).agg(_joined_names)
+    routed["responsible_name"] = name
     chief = pd.Series(None, index=routed.index, dtype=object)
     phone = pd.Series(None, index=routed.index, dtype=object)
     for lv in net.chief_levels:
@@ -823,7 +828,8 @@ def write_events(
         return target
     table = routed.copy()
     if routed.attrs.get("synthetic"):
-        table.insert(0, "synthetic", term("msg.synthetic", lang))
+        both = f"{term('msg.synthetic', 'zh')} / {term('msg.synthetic', 'en')}"
+        table.insert(0, "synthetic", both)
     xy = shapely.get_coordinates(table.geometry.to_crs(4326).to_numpy(), include_z=False)
     has = ~(shapely.is_missing(table.geometry.to_numpy()) | table.geometry.is_empty.to_numpy())
     table["lon"], table["lat"] = np.nan, np.nan

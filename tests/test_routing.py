@@ -12,7 +12,7 @@ import shapely
 from shapely import Point
 
 import rivermap as rm
-from rivermap.crs import wgs84_to_gcj02
+from rivermap import _gcj02
 from rivermap.errors import ParameterError, SchemaError
 from rivermap.events import read_events
 from rivermap.routing import route_events
@@ -190,19 +190,19 @@ def test_board_code_routes_to_the_boards_unit(tiny) -> None:
 
 
 def test_the_same_point_in_every_crs_routes_the_same(tiny) -> None:
+    # The same place as metres (CGCS2000 GK), WGS84, and Gaode (GCJ-02) and Baidu (BD-09)
+    # coordinates read from a table: one route.
     p = Point(X0 + 2600, Y0 + 530)
     metric = events_at([p])
     wgs = metric.to_crs(4326)
-    gcj = wgs84_to_gcj02(wgs)
-    gcj = gcj.set_crs(4326, allow_override=True)
+    lon, lat = wgs.geometry.x.to_numpy(), wgs.geometry.y.to_numpy()
+    table = pd.DataFrame(wgs.drop(columns="geometry"))
+    frames = [wgs, metric.to_crs(32651)]
+    for crs, convert in (("GCJ-02", _gcj02.wgs84_to_gcj02), ("BD-09", _gcj02.wgs84_to_bd09)):
+        x, y = convert(lon, lat)
+        frames.append(read_events(table.assign(lon=x, lat=y), crs=crs))
     base = route_events(tiny, metric).iloc[0]
-    for frame in (
-        wgs,
-        read_events(
-            gcj.assign(lon=gcj.geometry.x, lat=gcj.geometry.y).drop(columns="geometry"),
-            crs="GCJ-02",
-        ),
-    ):
+    for frame in frames:
         out = route_events(tiny, frame).iloc[0]
         assert out["reach_id"] == base["reach_id"]
         assert out["side"] == base["side"]
