@@ -5,6 +5,14 @@ three-level hierarchy of administrative units (district 区 / street 街道 /
 community 社区) that tile the city exactly, and a set of meandering rivers, a share of
 which run along unit boundaries. Everything is vectorised, so a city of 50,000
 communities and 200,000 rivers is built in seconds.
+
+For a :class:`~rivermap.Responsibility` (of a synthetic city or real data),
+:func:`make_events` makes a month of hotline tickets (工单) as an office exports
+them, :func:`make_patrols` a month of patrol tracks by the chiefs of its roster,
+and :func:`write_month` writes both as files (``events.csv``, ``tracks/*.gpx``,
+``tracks.csv``). Each ticket and patrol belongs to a case (inside, boundary bank,
+confluence, too far …; normal, drive-by, off the river …) recorded in the
+table's ``attrs["truth"]``; :mod:`rivermap._synth_reports` says how they are made.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
+from rivermap._synth_reports import make_events, make_patrols, write_month
 from rivermap.errors import CRSError, ParameterError
 
 if TYPE_CHECKING:
@@ -28,7 +37,7 @@ if TYPE_CHECKING:
     BoolArray = npt.NDArray[np.bool_]
     GeomArray = npt.NDArray[np.object_]
 
-__all__ = ["make_city"]
+__all__ = ["make_city", "make_events", "make_patrols", "write_month"]
 
 # The city is built in this CRS (metres), then transformed to the requested one.
 _NATIVE_CRS = "EPSG:4549"
