@@ -408,7 +408,7 @@ def _cmd_patrols(args: argparse.Namespace) -> int:
         resp, args.tracks, crs=args.crs, duties=args.duties, start=args.start, end=args.end,
         patrol_tol_m=args.patrol_tol_m, max_speed_kmh=args.max_speed_kmh, **_output(args),
     )  # fmt: skip
-    short = int((~cover.people["met"].astype(bool)).sum())
+    short = int((cover.people["met"] == False).sum())  # noqa: E712 - True, False or None
     if not args.quiet:
         valid = int(cover.patrols["valid"].sum())
         print(_msg(args, "patrols_judged", n=len(cover.patrols), valid=valid, short=short))

@@ -48,8 +48,10 @@ quarter or year) that overlaps ``start``–``end``, ``required`` (应巡) is the
 duty's ``min_count`` when one of the period's months is active (0 otherwise),
 ``done`` (已巡) the number of valid patrols that started in it, ``own_km`` the
 length of their own reaches those patrols covered, and ``last_valid`` the
-start of their latest valid patrol up to the period's end. People who never
-patrolled appear with ``done`` 0.
+start of their latest valid patrol up to the period's end. ``met`` tells
+whether ``done`` reaches ``required``; for a period that runs past ``end`` and
+is short so far it is None (not over yet). People who never patrolled appear
+with ``done`` 0.
 """
 
 from __future__ import annotations
@@ -121,7 +123,8 @@ class PatrolCoverage:
         One row per person and period: ``person``, ``phone``, ``level``,
         ``units``, ``period``, ``period_start``, ``period_end``,
         ``required`` (应巡), ``done`` (已巡), ``own_km``, ``last_valid``
-        and ``met``.
+        and ``met`` (True or False; None while a period that runs past
+        ``end`` is short: it is not over yet).
     duties
         The duties applied, one row per level (see :mod:`rivermap.duties`).
     start, end
@@ -136,9 +139,16 @@ class PatrolCoverage:
     end: pd.Timestamp
 
     def to_excel(
-        self, path: str | os.PathLike[str], *, lang: str = "zh", overwrite: bool = False
+        self,
+        path: str | os.PathLike[str],
+        *,
+        lang: str = "zh",
+        overwrite: bool = False,
+        note: str | None = None,
     ) -> Path:
         """Write the tables to one workbook, words in ``lang`` (sheets 巡河考核, 巡河记录, …).
+
+        ``note`` (e.g. that the tracks are synthetic) becomes a first sheet 说明.
 
         Returns
         -------
@@ -146,9 +156,11 @@ class PatrolCoverage:
             The file written (atomically; an existing file only with ``overwrite``).
         """
         from rivermap.io import write_tables
-        from rivermap.text import localize, term
+        from rivermap.text import header, localize, term
 
-        sheets = {
+        about = pd.DataFrame({header("synthetic", lang): [note]}) if note else None
+        sheets = {} if about is None else {term("sheet.about", lang): about}
+        sheets |= {
             term("sheet.duty", lang): localize(self.people, lang, table="patrols"),
             term("sheet.patrols", lang): localize(self.patrols, lang, table="patrols"),
             term("sheet.stretches", lang): localize(self.stretches, lang, table="patrols"),
@@ -655,7 +667,12 @@ def _per_period(
     grid["done"] = done.reindex(at).fillna(0).astype(int).to_numpy()
     grid["own_km"] = km.reindex(at).fillna(0.0).to_numpy()
     grid["last_valid"] = _last_before(mine, grid)
-    grid["met"] = grid["done"] >= grid["required"]
+    # A period that runs past the last day counted is not over: unmet is not yet failed.
+    met = (grid["done"] >= grid["required"]).astype(object)
+    met[~met.astype(bool) & (grid["period_end"] > last)] = None
+    grid["met"] = met
+    grid["period_start"] = grid["period_start"].dt.date
+    grid["period_end"] = grid["period_end"].dt.date
     return grid
 
 

@@ -84,3 +84,98 @@ def test_route_bad_file_names_the_rows(gpkg, tmp_path, capsys) -> None:
     assert "ev.csv" in err
     assert "row 4" in err
     assert "Traceback" not in err
+
+
+@pytest.fixture(scope="module")
+def month(tmp_path_factory, demo) -> dict[str, Path]:
+    """Write a synthetic month of tickets and tracks for the demo (with its roster)."""
+    from rivermap.synth import write_month
+
+    resp = demo.with_chiefs(example_roster_path())
+    return write_month(resp, tmp_path_factory.mktemp("month"), month="2026-11")
+
+
+def test_patrols_command_writes_the_workbook_and_exits_1_when_duties_are_unmet(
+    gpkg, month, tmp_path, capsys
+) -> None:
+    out = tmp_path / "patrols.xlsx"
+    argv = ["patrols", str(gpkg), str(month["tracks"]), "--chiefs", str(example_roster_path()),
+            "--start", "2026-11-01", "--end", "2026-11-30", "-o", str(out)]  # fmt: skip
+    assert main(argv) == 1
+    said = capsys.readouterr().out
+    assert "次巡河，有效" in said
+    sheets = pd.read_excel(out, sheet_name=None, dtype=str)
+    assert list(sheets) == ["巡河考核", "巡河记录", "巡查河段", "巡河要求"]
+    duty = sheets["巡河考核"]
+    assert {"应巡次数", "已巡次数", "是否达标"} <= set(duty.columns)
+    # Chiefs who never patrolled are in the table with 0 valid patrols.
+    assert (duty["已巡次数"] == "0").any()
+
+
+def test_patrols_bad_duties_file_exits_2_naming_the_row(gpkg, month, tmp_path, capsys) -> None:
+    duties = tmp_path / "duties.csv"
+    duties.write_text("级别,周期,最少次数\n县级,每月,1\n村级,每日,1\n", encoding="utf-8")
+    argv = ["patrols", str(gpkg), str(month["tracks"]), "--duties", str(duties)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert "duties.csv" in err[0]
+    assert "rows 3" in err[0]
+
+
+def test_project_routes_and_judges_real_paths(gpkg, month, tmp_path) -> None:
+    from rivermap.datasets import get_path
+    from rivermap.project import load_project, run_project
+
+    demo = get_path("zhejiang")
+    project = tmp_path / "p.toml"
+    project.write_text(
+        f"""
+[project]
+output = "out"
+[rivers]
+path = "{demo.as_posix()}"
+merge_by = "name"
+[units]
+path = "{demo.as_posix()}"
+levels = ["province", "city", "district"]
+[chiefs]
+roster = "{example_roster_path().as_posix()}"
+[events]
+path = "{month["events"].as_posix()}"
+crs = "gcj02"
+[patrols]
+path = "{month["tracks"].as_posix()}"
+start = "2026-11-01"
+end = "2026-11-30"
+[duties]
+rules = [{{ level = "县级", period = "周", min_count = 1 }}]
+[outputs]
+map = false
+atlas = false
+""",
+        encoding="utf-8",
+    )
+    report = run_project(load_project(project))
+    names = {p.name for p in report.files}
+    assert {"routed.xlsx", "patrols.xlsx"} <= names
+    assert "synthetic" not in names
+    assert report.findings["unmatched"] > 0
+    duty = pd.read_excel(tmp_path / "out" / "patrols.xlsx", sheet_name="巡河要求", dtype=str)
+    assert duty["考核周期"].tolist() == ["周"]
+
+
+def test_project_needs_a_path_or_a_synthetic_month(tmp_path) -> None:
+    from rivermap.datasets import get_path
+    from rivermap.errors import SchemaError
+    from rivermap.project import load_project
+
+    demo = get_path("zhejiang")
+    project = tmp_path / "p.toml"
+    project.write_text(
+        f'[rivers]\npath = "{demo.as_posix()}"\n[units]\npath = "{demo.as_posix()}"\n'
+        'levels = ["province", "city", "district"]\n[events]\ncrs = "gcj02"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(SchemaError, match=r"\[events\] needs path"):
+        load_project(project)
