@@ -480,12 +480,17 @@ def draw_map(
     lang: str = params.LANG,
     flags: bool | pd.DataFrame = True,
     plan: Plan | None = None,
+    events: Any = None,
+    patrols: Any = None,
+    note: str | None = None,
     overwrite: bool = False,
 ) -> Path:
-    """Write the interactive map as one offline HTML file."""
+    """Write the interactive map as one offline HTML file (with routed reports and patrols)."""
     from rivermap.maps import responsibility_map, save_html
 
     kwargs = _kwargs(options, "tianditu_key", basemap=options.basemap_arg())
+    if events is not None or patrols is not None or note is not None:
+        kwargs.update(events=events, patrols=patrols, note=note)
     m = responsibility_map(resp, **kwargs, lang=lang, flags=flags, plan=plan)
     return save_html(m, path, overwrite=overwrite)
 

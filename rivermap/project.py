@@ -54,6 +54,7 @@ def _with_params(text: str) -> str:
         b_policies=" | ".join(p.BOUNDARY_POLICIES),
         min_share=f"{p.MIN_SHARE:g}",
         min_length_m=f"{p.MIN_LENGTH_M:g}",
+        max_dist_m=f"{p.MAX_DIST_M:g}",
         # a project proposes what flags propose: slivers join the main units
         # (the library's own default, split, cuts wherever the unit changes)
         policy='"majority"',
@@ -131,6 +132,20 @@ min_segment_m = {min_segment_m}
 # roster = "chiefs.csv"
 # hotline = "12345"            # hotline printed on signboards 监督电话
 
+# [events]                     # tickets and findings to route 工单（12345/12319、巡河发现、扫码）
+# path = "tickets.xlsx"        # CSV/XLSX/GeoJSON/GeoPackage, Chinese or English headers
+# crs = "gcj02"                # wgs84 | gcj02 (Gaode 高德) | bd09 (Baidu 百度) | EPSG code
+# max_dist_m = {max_dist_m:<13}# farther from every river: unmatched 离河超过此距离不匹配
+
+# [patrols]                    # patrol tracks to judge 巡河轨迹
+# path = "tracks/"             # a GPX file or folder, GeoJSON lines, CSV points
+# start = "2026-11-01"         # the days counted (default: those of the tracks) 考核起止
+# end = "2026-11-30"
+
+# [duties]                     # 巡河要求 (default: the common provincial pattern 默认常见省级要求)
+# path = "duties.csv"          # level, period, min_count, months, min_minutes, min_km
+# rules = [{{ level = "community", period = "week", min_count = 1, months = "3-12" }}]
+
 [map]                          # the interactive map (one offline HTML file) 交互地图
 # level = "street"             # colour rivers by this level (default: the finest) 着色层级
 basemap = "none"               # {basemaps} (all but none need a network)
@@ -149,6 +164,8 @@ plan_tables = "plan.xlsx"
 chiefs = "chiefs.xlsx"
 map = "map.html"
 atlas = "atlas.pdf"
+# routed = "routed.xlsx"       # with [events] 工单分派结果
+# patrols = "patrols.xlsx"     # with [patrols] 巡河考核
 """
 )
 
@@ -160,6 +177,9 @@ _DEFAULT_OUTPUTS = {
     "chiefs": "chiefs.xlsx",
     "map": "map.html",
     "atlas": "atlas.pdf",
+    "routed": "routed.xlsx",
+    "patrols": "patrols.xlsx",
+    "synthetic": "synthetic",
 }
 _SECTIONS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "project": {"name": str, "lang": str, "output": str},
@@ -205,6 +225,23 @@ _SECTIONS: dict[str, dict[str, type | tuple[type, ...]]] = {
         "edits": str,
     },
     "chiefs": {"roster": str, "hotline": str},
+    "events": {
+        "path": str,
+        "crs": (str, int),
+        "encoding": str,
+        "max_dist_m": (int, float),
+        "synthetic": str,
+    },
+    "patrols": {
+        "path": str,
+        "crs": (str, int),
+        "start": str,
+        "end": str,
+        "patrol_tol_m": (int, float),
+        "max_speed_kmh": (int, float),
+        "synthetic": str,
+    },
+    "duties": {"path": str, "rules": list},
     "map": {"level": str, "basemap": str},
     "atlas": {
         "by": str,
@@ -223,6 +260,9 @@ _PATH_KEYS = {
     "units": ("path",),
     "redivide": ("current", "edits"),
     "chiefs": ("roster",),
+    "events": ("path",),
+    "patrols": ("path",),
+    "duties": ("path",),
 }
 #: The options naming a level, checked once the units are read.
 _LEVEL_KEYS = (("redivide", "level"), ("map", "level"), ("atlas", "by"))
@@ -421,6 +461,11 @@ def _outputs(path: Path, sections: dict[str, dict[str, Any]]) -> dict[str, str]:
     if "redivide" not in sections:
         outputs.pop("plan", None)
         outputs.pop("plan_tables", None)
+    for section, output in (("events", "routed"), ("patrols", "patrols")):
+        if section not in sections:
+            outputs.pop(output, None)
+    if not any("synthetic" in sections.get(s, {}) for s in ("events", "patrols")):
+        outputs.pop("synthetic", None)
     return outputs
 
 
@@ -443,6 +488,10 @@ def _check_sections(path: Path, raw: Mapping[str, Any]) -> dict[str, dict[str, A
             if key not in out.get(name, {}):
                 msg = f"{path}: [{name}] {key} is required"
                 raise SchemaError(msg)
+    for name in ("events", "patrols"):
+        if name in out and ("path" in out[name]) == ("synthetic" in out[name]):
+            msg = f"{path}: [{name}] needs path (a file or folder) or synthetic (a month), not both"
+            raise SchemaError(msg)
     return out
 
 
@@ -564,6 +613,9 @@ class _Run:
     resp: Any = None
     flags: Any = None
     plan: Any = None
+    events: Any = None  # routed reports
+    patrols: Any = None  # a PatrolCoverage
+    synthetic: dict[str, Path] | None = None  # the synthetic month's files
 
     def out(self, output: str) -> Path | None:
         """Return where an output is staged, or None when the project skips it."""
@@ -587,10 +639,12 @@ def _move_outputs(run: _Run) -> None:
     out_dir = run.report.output
     out_dir.mkdir(parents=True, exist_ok=True)
     for name in run.project.outputs.values():
-        src = run.staging / name
+        src, dst = run.staging / name, out_dir / name
         if src.exists():
-            os.replace(src, out_dir / name)
-            run.report.files.append(out_dir / name)
+            if src.is_dir() and dst.is_dir():
+                shutil.rmtree(dst)
+            os.replace(src, dst)
+            run.report.files.append(dst)
 
 
 def _read(run: _Run) -> None:
@@ -640,11 +694,74 @@ def _chiefs(run: _Run) -> None:
     run.report.findings["roster"] = len(gaps)
 
 
+def _synthetic(run: _Run) -> dict[str, Path]:
+    """Write (once) the synthetic month a demo project routes and judges; return its files."""
+    if run.synthetic is None:
+        from rivermap.synth import write_month
+
+        p = run.project
+        month = p.section("events").get("synthetic") or p.section("patrols").get("synthetic")
+        folder = run.staging / p.outputs.get("synthetic", "synthetic")
+        run.synthetic = write_month(run.resp, folder, month=str(month))
+    return run.synthetic
+
+
+def _route(run: _Run) -> None:
+    p = run.project
+    spec = p.section("events")
+    if "synthetic" in spec:
+        spec = {**spec, "path": _synthetic(run)["events"], "crs": "gcj02"}
+        spec.pop("synthetic")
+    path = spec.pop("path")
+    run.events = pipeline.route(run.resp, path, **spec, lang=p.lang)
+    if "synthetic" in p.section("events"):
+        run.events.attrs["synthetic"] = True
+    out = run.out("routed")
+    if out is not None:
+        from rivermap.routing import write_events
+
+        write_events(run.events, out, lang=p.lang)
+    run.report.findings["unmatched"] = int((run.events["match"] == "unmatched").sum())
+
+
+def _patrols(run: _Run) -> None:
+    p = run.project
+    spec = p.section("patrols")
+    synthetic = spec.pop("synthetic", None)
+    if synthetic is not None:
+        spec["path"] = _synthetic(run)["tracks"]
+        import pandas as pd
+
+        first = pd.Period(synthetic, freq="M")
+        spec.setdefault("start", str(first.start_time.date()))
+        spec.setdefault("end", str(first.end_time.date()))
+    duties = p.section("duties")
+    rules = duties.get("path") or duties.get("rules")
+    run.patrols = pipeline.judge_patrols(run.resp, spec.pop("path"), duties=rules, **spec)
+    if synthetic is not None:
+        run.patrols.patrols.attrs["synthetic"] = True
+    out = run.out("patrols")
+    if out is not None:
+        run.patrols.to_excel(out, lang=p.lang, note=_note(synthetic is not None))
+    run.report.findings["short_duty"] = int((run.patrols.people["met"] == False).sum())  # noqa: E712
+
+
+def _note(synthetic: bool) -> str | None:
+    """Return the synthetic-data note in Chinese and English, when the data is synthetic."""
+    if not synthetic:
+        return None
+    return f"{term('msg.synthetic', 'zh')} / {term('msg.synthetic', 'en')}"
+
+
 def _map(run: _Run) -> None:
     p = run.project
     path = run.staging / p.outputs["map"]
     options = p.options(pipeline.MapOptions, "map")
-    pipeline.draw_map(run.resp, path, options, lang=p.lang, flags=run.flags, plan=run.plan)
+    synthetic = any("synthetic" in p.section(s) for s in ("events", "patrols"))
+    pipeline.draw_map(
+        run.resp, path, options, lang=p.lang, flags=run.flags, plan=run.plan,
+        events=run.events, patrols=run.patrols, note=_note(synthetic),
+    )  # fmt: skip
 
 
 def _atlas(run: _Run) -> None:
@@ -666,6 +783,8 @@ _STEPS: list[tuple[str, Callable[[Project], bool], Callable[[_Run], None]]] = [
     ("flags", _always, _flags),
     ("redivide", lambda p: "redivide" in p.sections, _redivide),
     ("chiefs", lambda p: "roster" in p.section("chiefs"), _chiefs),
+    ("route", lambda p: "events" in p.sections, _route),
+    ("patrols", lambda p: "patrols" in p.sections, _patrols),
     ("map", lambda p: "map" in p.outputs, _map),
     ("atlas", lambda p: "atlas" in p.outputs, _atlas),
 ]
