@@ -462,6 +462,12 @@ def test_patrols_depend_on_the_seed_and_need_a_roster(demo_chiefs: rm.Responsibi
     pd.testing.assert_frame_equal(one.attrs["truth"], again.attrs["truth"])
     other = make_patrols(demo_chiefs, seed=2)
     assert len(one) != len(other) or not one.geom_equals(other).all()
+    shuffled = dataclasses.replace(
+        demo_chiefs,
+        reaches=demo_chiefs.reaches.sample(frac=1.0, random_state=3),
+        roster=demo_chiefs.roster.sample(frac=1.0, random_state=4),
+    )
+    pd.testing.assert_frame_equal(one, make_patrols(shuffled, seed=1))
     bare = dataclasses.replace(demo_chiefs, roster=None)
     with pytest.raises(ValueError, match="roster"):
         make_patrols(bare)
