@@ -31,6 +31,7 @@ __all__ = [
     "OfflineAssets",
     "RawElement",
     "encode_geometries",
+    "encode_points",
     "external_urls",
     "is_strictly_offline",
     "js_literal",
@@ -276,12 +277,53 @@ def encode_geometries(geoms: Any, decimals: int) -> list[list[Any]]:
     return out
 
 
+def encode_points(x: Any, y: Any, decimals: int) -> str:
+    """Points as one encoded-polyline string: the map's script decodes it as a line's vertices.
+
+    The first point is written as it is, every other as its difference from
+    the one before, so points in an order that keeps neighbours together take
+    few characters each.
+
+    Parameters
+    ----------
+    x, y
+        Longitudes and latitudes in degrees (finite).
+    decimals
+        Decimal places kept, 0–6.
+
+    Returns
+    -------
+    str
+        ``""`` for no points.
+
+    Examples
+    --------
+    >>> encode_points([-120.2, -120.95, -126.453], [38.5, 40.7, 43.252], 5)
+    '_p~iF~ps|U_ulLnnqC_mqNvxq`@'
+    """
+    import numpy as np
+
+    if not 0 <= decimals <= 6:
+        msg = f"decimals must be 0-6, not {decimals}"
+        raise ValueError(msg)
+    coords = np.column_stack([np.asarray(x, dtype=float), np.asarray(y, dtype=float)])
+    if len(coords) == 0:
+        return ""
+    return _encode_coords(coords, np.zeros(len(coords), dtype=np.int64), 1, decimals)[0]
+
+
 def _encode_sequences(seqs: Any, decimals: int) -> list[str]:
     """Return each line or ring of ``seqs`` as an encoded-polyline string."""
-    import numpy as np
     import shapely
 
     coords, seq_of = shapely.get_coordinates(seqs, return_index=True)
+    return _encode_coords(coords, seq_of, len(seqs), decimals)
+
+
+def _encode_coords(coords: Any, seq_of: Any, n_seqs: int, decimals: int) -> list[str]:
+    """Return the encoded-polyline string of each of ``n_seqs`` runs of ``coords`` (x, y)."""
+    import numpy as np
+
     q = np.round(coords[:, ::-1] * 10.0**decimals).astype(np.int64)  # lat, lng
     deltas = np.diff(q, axis=0, prepend=np.zeros((1, 2), dtype=np.int64))
     starts = np.ones(len(q), dtype=bool)
@@ -297,7 +339,7 @@ def _encode_sequences(seqs: Any, decimals: int) -> list[str]:
     keep[:, 1:] = more[:, :-1]
     text = chars[keep].astype(np.uint8).tobytes().decode("ascii")
     per_coord = keep.sum(axis=1).reshape(-1, 2).sum(axis=1)
-    lengths = np.bincount(seq_of, weights=per_coord, minlength=len(seqs)).astype(np.int64)
+    lengths = np.bincount(seq_of, weights=per_coord, minlength=n_seqs).astype(np.int64)
     ends = np.cumsum(lengths)
     begins = ends - lengths
     return [text[b:e] for b, e in zip(begins.tolist(), ends.tolist(), strict=True)]
@@ -750,6 +792,7 @@ RIVERMAP_JS = r"""
         var head = el("div", "rm-legend-head", null, box);
         el("div", "rm-title", T.legend, head);
         var body = el("div", "rm-legend-body", null, box);
+        this._body = body;  // where other layers (tickets, patrols) add their groups
         function swatch(parent, colour, dash, width, opacity, len) {
           var ns = "http://www.w3.org/2000/svg";
           var svg = document.createElementNS(ns, "svg");
@@ -846,7 +889,7 @@ RIVERMAP_JS = r"""
 
     RM.maps = RM.maps || [];
     var handle = { map: map, layers: layers, riverIndex: riverIndex, unitIndex: unitIndex,
-                   refreshLabels: refreshLabels, legend: legend };
+                   refreshLabels: refreshLabels, legend: legend, texts: T };
     RM.maps.push(handle);
     map.whenReady(function () { setTimeout(refreshLabels, 0); });
     return handle;
