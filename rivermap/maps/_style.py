@@ -18,11 +18,18 @@ import shapely
 from numpy.typing import NDArray
 
 __all__ = [
+    "AMBIGUOUS_COLOUR",
     "BOUNDARY_COLOUR",
+    "CLUSTER_COLOUR",
     "FLAG_COLOUR",
+    "INVALID_PATROL_COLOUR",
+    "NO_STATUS_COLOUR",
     "OUTSIDE_COLOUR",
     "PALETTE",
     "PLAN_COLOUR",
+    "STATUS_COLOURS",
+    "UNMATCHED_COLOUR",
+    "VALID_PATROL_COLOUR",
     "adjacency",
     "colour_graph",
     "colour_units",
@@ -48,6 +55,27 @@ OUTSIDE_COLOUR = "#9e9e9e"
 FLAG_COLOUR = "#e6194b"
 #: Proposed plan segments.
 PLAN_COLOUR = "#6a3d9a"
+#: Ticket markers (工单) by status, in the order a ticket moves through them:
+#: the open ones warm or saturated, the finished ones green.
+STATUS_COLOURS: dict[str, str] = {
+    "registered": "#ff7f00",  # orange: not yet handed to anyone
+    "assigned": "#984ea3",  # purple
+    "in_progress": "#377eb8",  # blue
+    "returned": "#a65628",  # brown: sent back
+    "closed": "#4daf4a",  # green
+    "archived": "#1b5e20",  # dark green
+}
+#: A ticket without a status, or with one rivermap does not know.
+NO_STATUS_COLOUR = "#9e9e9e"
+#: The ring of a ticket routed to no chief (未匹配).
+UNMATCHED_COLOUR = "#e41a1c"
+#: The dashed ring of a ticket whose reach is ambiguous (位置存疑).
+AMBIGUOUS_COLOUR = "#111111"
+#: The circles that count tickets too close together to draw apart.
+CLUSTER_COLOUR = "#37474f"
+#: Patrol tracks that count (solid) and that do not (dashed).
+VALID_PATROL_COLOUR = "#00838f"
+INVALID_PATROL_COLOUR = "#c51b7d"
 
 
 # ------------------------------------------------------------------ colouring
