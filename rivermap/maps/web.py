@@ -42,7 +42,7 @@ from rivermap.errors import (
     require_columns,
 )
 from rivermap.io import atomic_output
-from rivermap.maps import _style
+from rivermap.maps import _reports_layers, _style
 from rivermap.maps._offline import (
     RawElement,
     encode_geometries,
@@ -107,7 +107,7 @@ class _RivermapData(MacroElement):
 
 
 class _RivermapLayer(Layer):
-    """One of the layers :class:`_RivermapData` built, for folium's layer control."""
+    """One of the layers :class:`_RivermapData` (or the reports) built, for the layer control."""
 
     _template = Template(
         "{% macro script(this, kwargs) %}\n"
@@ -115,7 +115,7 @@ class _RivermapLayer(Layer):
         "{% endmacro %}"
     )
 
-    def __init__(self, data: _RivermapData, key: str, name: str, *, show: bool) -> None:
+    def __init__(self, data: MacroElement, key: str, name: str, *, show: bool) -> None:
         super().__init__(name=name, overlay=True, control=True, show=show)
         self._name = "RivermapLayer"
         self.data = data
@@ -133,6 +133,9 @@ def responsibility_map(
     plan: Any = None,
     chiefs: pd.DataFrame | None = None,
     simplify_m: float | None = None,
+    events: gpd.GeoDataFrame | None = None,
+    patrols: Any = None,
+    note: str | None = None,
 ) -> folium.Map:
     """Draw an interactive map of who is responsible for which reach.
 
@@ -150,6 +153,17 @@ def responsibility_map(
     collapsed behind a 展开/Show button (it also opens collapsed when it would
     not fit); the legend's height is bounded by the room the map leaves it
     below the layer control (at most 60 % of the map's height) and it scrolls.
+
+    Reports (工单) and patrol tracks are two more layers. Tickets are circles
+    coloured by status, ringed red when routed to no chief and with a dashed
+    ring when their reach is ambiguous; where more than 200 would overlap they
+    are counted in circles that zoom in when clicked (from zoom 16 on every
+    ticket is drawn). Their popups name the ticket, its time, source,
+    category and status, the river, reach, chainage and bank, the responsible
+    unit, the chief and phone, how it was matched or why not, the other
+    candidate reaches and the ticket it may duplicate. Patrol tracks are lines,
+    valid ones solid, invalid ones dashed with the reasons in their popup. See
+    :mod:`rivermap.maps._reports_layers` for how they are written.
 
     Parameters
     ----------
@@ -186,6 +200,25 @@ def responsibility_map(
         the map's extent (between 2 and 300 m). Units of one level are
         simplified together, so neighbours keep a common edge. Coordinates are
         rounded to match.
+    events
+        Reports routed by :func:`rivermap.route_events` (``event_id``,
+        ``reported_at``, ``source``, ``category``, ``status``, ``match``,
+        ``reason``, ``ambiguous``, ``river``, ``reach_id``, ``chainage_m``,
+        ``side``, ``responsible_name``, ``chief``, ``chief_phone`` … and a
+        point geometry in any CRS, EPSG:4326 as a rule), or reports as read by
+        :func:`rivermap.read_events` (no ``match`` column), which are routed
+        first. Tickets without a location are counted in the legend.
+    patrols
+        A :class:`~rivermap.patrols.PatrolCoverage` (from
+        :func:`rivermap.patrol_coverage`), its ``patrols`` table (one line per
+        patrol with ``patrol_id``, ``person``, ``started_at``, ``ended_at``,
+        ``minutes``, ``km``, ``speed_kmh``, ``own_share``, ``valid`` and
+        ``reasons``), or track points as read by :func:`rivermap.read_patrols`,
+        which are judged first.
+    note
+        Text of a banner across the top of the map. By default, when
+        ``events`` or ``patrols`` carry ``attrs["synthetic"]``, the notice
+        that the data is synthetic (合成演示数据…).
 
     Returns
     -------
@@ -198,9 +231,13 @@ def responsibility_map(
         An unknown ``level``, ``lang`` or ``basemap``, ``"tianditu"`` without a
         key, or a negative ``simplify_m`` (checked before any work).
     TypeError
-        A ``basemap``, ``flags``, ``plan`` or ``chiefs`` of the wrong type.
+        A ``basemap``, ``flags``, ``plan``, ``chiefs``, ``events``,
+        ``patrols`` or ``note`` of the wrong type.
+    SchemaError
+        Routed ``events`` without ``event_id``, judged ``patrols`` without
+        ``patrol_id``.
     CRSError
-        When the reaches have no CRS.
+        When the reaches, or located tickets or tracks, have no CRS.
 
     Examples
     --------
@@ -212,12 +249,16 @@ def responsibility_map(
     'Map'
     """
     opts = _options(resp, level, basemap, lang, simplify_m)
+    _reports_layers.check_reports(events, patrols, note)
+    reports = _reports_layers.reports_of(resp, events, patrols, note, opts.lang)
     shown = _display(resp, opts)
     meta, geoms = _map_data(resp, shown, opts, flags=flags, plan=plan, chiefs=chiefs)
     m = _new_map(shown, opts)
     data = _RivermapData(js_literal(meta), js_literal(geoms))
     m.add_child(data, name="rivermap_data")
     _add_layers(m, data, opts, plan=meta["plan"] is not None, flags=bool(meta["flags"]))
+    if reports is not None:
+        _add_reports(m, data, reports, opts)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     return m
 
@@ -600,9 +641,24 @@ def _add_layers(
 
 
 def _add_layer(
-    m: folium.Map, data: _RivermapData, key: str, name: str, child: str, *, show: bool = True
+    m: folium.Map, data: MacroElement, key: str, name: str, child: str, *, show: bool = True
 ) -> None:
     m.add_child(_RivermapLayer(data, key, _escape_html(name), show=show), name=child)
+
+
+def _add_reports(
+    m: folium.Map, data: _RivermapData, reports: _reports_layers.Reports, opts: _Options
+) -> None:
+    """Add the tickets, the patrol tracks and the banner, and their layers to the layer control."""
+    payload = _reports_layers.reports_payload(
+        reports, opts.lang, lambda table, what: _to_display_crs(table, opts.gcj, what)
+    )
+    element = _reports_layers.ReportsData(data, js_literal(payload))
+    m.add_child(element, name="rivermap_reports")
+    if reports.patrols is not None:
+        _add_layer(m, element, "patrols", term("ui.patrols", opts.lang), "rivermap_patrols")
+    if reports.events is not None:
+        _add_layer(m, element, "events", term("ui.events", opts.lang), "rivermap_events")
 
 
 # ----------------------------------------------------------- flags, chiefs
