@@ -154,7 +154,22 @@ def test_demo_writes_every_output_and_prints_per_city(demo_out, capsys):
         "chiefs.xlsx",
         "map.html",
         "atlas.pdf",
+        "routed.xlsx",
+        "patrols.xlsx",
+        "synthetic",
     }
+    # The demo's tickets and tracks are synthetic, and every output made from them says so
+    # in Chinese and English.
+    zh, en = rm.text.TERMS["msg.synthetic"]
+    routed = pd.read_excel(demo_out / "routed.xlsx", dtype=str)
+    assert (routed["数据说明"] == f"{zh} / {en}").all()
+    assert len(routed) == 300
+    about = pd.read_excel(demo_out / "patrols.xlsx", sheet_name="说明", dtype=str)
+    assert about.iloc[0, 0] == f"{zh} / {en}"
+    page = (demo_out / "map.html").read_text(encoding="utf-8")
+    assert zh in page
+    assert en in page
+    assert {p.name for p in (demo_out / "synthetic").iterdir()} >= {"events.csv", "tracks"}
     resp = rm.read_responsibility(demo_out / "responsibility.gpkg")
     assert resp.summary["n_rivers"] == 11
     assert resp.roster is not None  # the example roster was joined
