@@ -43,6 +43,12 @@ OUTPUTS = {
         "signboards_city.xlsx",
     },
     "04-your-own-data.ipynb": {"hangzhou_responsibility.gpkg"},
+    "05-reports-and-patrols.ipynb": {
+        "synthetic_month",
+        "routed.xlsx",
+        "patrols.xlsx",
+        "reports_map.html",
+    },
 }
 
 #: Text each notebook must print or display: evidence that its steps did what the prose says.
@@ -61,6 +67,13 @@ SHOWS = {
         "不写 GCJ-02 时边界平均偏移",
         "没有发现问题",
         "杭州市京杭运河河长",
+    ],
+    "05-reports-and-patrols.ipynb": [
+        "合成演示数据",
+        "Synthetic demo data",
+        "条工单 / reports",
+        "chiefs with no valid patrol",
+        "patrols.xlsx ['说明', '巡河考核', '巡河记录', '巡查河段', '巡河要求']",
     ],
 }
 
