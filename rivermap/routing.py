@@ -164,7 +164,8 @@ def route_events(
     Returns
     -------
     GeoDataFrame
-        The reports, in their order and CRS, with the columns of
+        The reports, in their order and CRS (a column of theirs named like
+        one routing adds is kept as ``<name>_input``), with the columns of
         :data:`ROUTE_COLUMNS` added after theirs: ``reach_id``, ``river_id``,
         ``river`` (name), ``chainage_m``, ``offset_m``, ``side``, ``kind``,
         the unit at every level (a column per level), with a roster
@@ -243,7 +244,7 @@ class _Network:
     unit_level: dict[str, str]
     unit_name: dict[str, str]
     river_names: pd.DataFrame  # key (river_id or name) -> river_id
-    river_chief_unit: dict[str, str]
+    river_chief_unit: dict[str, str | None]
 
 
 def _events_frame(events: Any, levels: tuple[str, ...]) -> gpd.GeoDataFrame:
@@ -265,8 +266,11 @@ def _events_frame(events: Any, levels: tuple[str, ...]) -> gpd.GeoDataFrame:
     check_crs(events, "events")
     routed = [*ROUTE_COLUMNS, *levels]
     routed += [c for c in events.columns if str(c).startswith("chief_")]
-    ev = events.drop(columns=[c for c in routed if c in events.columns])
-    return ev.reset_index(drop=True)
+    clash = [c for c in routed if c in events.columns]
+    if "match" in events.columns:  # routed before: routed afresh
+        return events.drop(columns=clash).reset_index(drop=True)
+    # As read, every column is the user's: one named like a routed column is kept renamed.
+    return events.rename(columns={c: f"{c}_input" for c in clash}).reset_index(drop=True)
 
 
 def _network(resp: Responsibility) -> _Network:
@@ -298,7 +302,11 @@ def _network(resp: Responsibility) -> _Network:
         unit_name=dict(zip(units["unit_id"], units["name"], strict=True)),
         river_names=names,
         river_chief_unit=dict(
-            zip(rivers["river_id"].astype("str"), rivers["chief_unit"].astype("str"), strict=True)
+            zip(
+                rivers["river_id"].astype("str"),
+                rivers["chief_unit"].astype(object).where(rivers["chief_unit"].notna(), None),
+                strict=True,
+            )
         ),
     )
 
@@ -663,7 +671,7 @@ def _river_level(
     Such a report is the river's as a whole: the responsible unit is a board
     code's own unit, or else the river's chief unit (the lowest unit every
     named river shares), with its ancestors at the levels above and the
-    chiefs the candidate reaches name for those units; ``river_id`` names the
+    chiefs the candidate reaches name for those units; ``river_id`` and ``river`` name the
     river(s).
     """
     waiting = np.flatnonzero((chosen["reach"].to_numpy() < 0) & (chosen["via"].to_numpy() >= 0))
@@ -676,6 +684,8 @@ def _river_level(
     joined = join_groups(rivers, e, ";", unique=True)
     events = joined.index.to_numpy()
     out.loc[events, "river_id"] = joined.to_numpy()
+    names = cand["name"].astype(object).where(cand["name"].notna(), rivers)
+    out.loc[events, "river"] = join_groups(names.to_numpy(), e, ";", unique=True).to_numpy()
     chief_units = pd.Series(pd.Series(rivers).map(net.river_chief_unit).to_numpy(), index=e)
     lca = lowest_common_ancestor(net.units, chief_units.dropna(), net.levels).reindex(events)
     board = _board_units(ev, events, net)

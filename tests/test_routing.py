@@ -150,6 +150,7 @@ def test_declared_river_without_location_goes_to_the_rivers_chief_unit(demo) -> 
     assert out["match"] == "declared"
     assert pd.isna(out["reach_id"])
     assert out["river_id"] == canal["river_id"]
+    assert out["river"] == "京杭运河(江南运河)"
     assert out["responsible"] == canal["chief_unit"] == out[canal["chief_level"]]
     assert out["chief_level"] == canal["chief_level"]
 
@@ -224,12 +225,15 @@ def test_duplicates_point_to_the_earliest_report(tiny) -> None:
 
 
 def test_routing_keeps_order_columns_and_input(tiny) -> None:
-    frame = events_at([Point(X0 + 500, Y0 + 300), None], extra=["a", "b"])
+    # A column of the user's named like a level is the user's: kept, renamed.
+    frame = events_at([Point(X0 + 500, Y0 + 300), None], extra=["a", "b"], street=["x", "y"])
     before = frame.copy()
     out = route_events(tiny, frame)
     pd.testing.assert_frame_equal(frame, before)
     assert out["event_id"].tolist() == ["e0", "e1"]
     assert out["extra"].tolist() == ["a", "b"]
+    assert out["street_input"].tolist() == ["x", "y"]
+    assert out["street"].tolist()[0] == "330602001"
     again = route_events(tiny, out)
     pd.testing.assert_frame_equal(pd.DataFrame(again), pd.DataFrame(out))
 
