@@ -48,8 +48,9 @@ found is kept, so that a planner sees where the report was.
 A report is ``ambiguous`` when a reach held by another unit lies within
 ``ambiguous_m`` of its distance to the nearest reach: near a boundary or a
 confluence. ``candidates`` lists those reaches, so that a planner sees them
-rather than a silent guess. Reports of one category within ``duplicate_m`` and
-``duplicate_hours`` of an earlier one are marked ``duplicate_of`` it.
+rather than a silent guess. Reports of one category on the same river within
+``duplicate_m`` and ``duplicate_hours`` of an earlier one are marked
+``duplicate_of`` it.
 
 Everything is vectorised: candidates come from one :class:`shapely.STRtree`
 query for all points, and every step after it works on arrays of
@@ -158,8 +159,8 @@ def route_events(
         A reach of another unit within this many metres of the nearest
         reach's distance makes the report ``ambiguous``.
     duplicate_m, duplicate_hours
-        Reports of one category this close in space and time are possible
-        duplicates of the earliest.
+        Reports of one category on one river this close in space and time
+        are possible duplicates of the earliest.
 
     Returns
     -------
@@ -172,7 +173,7 @@ def route_events(
         ``chief_<level>`` and ``chief_<level>_phone``, then ``responsible``,
         ``responsible_name``, ``chief``, ``chief_level``, ``chief_phone``,
         ``match``, ``reason``, ``ambiguous``, ``candidates`` and
-        ``duplicate_of``.
+        ``duplicate_of``. Added text columns hold None where empty.
 
     Raises
     ------
@@ -190,9 +191,9 @@ def route_events(
     ...     geometry=[Point(120.1429, 30.2970), Point(121.5, 28.0)], crs=4326)
     >>> routed = route_events(resp, events)
     >>> routed[["event_id", "reach_id", "district", "match", "reason"]]
-      event_id     reach_id district      match   reason
-    0        a  京杭运河(江南运河)#2   330105    spatial      NaN
-    1        b          NaN      NaN  unmatched  too_far
+      event_id      reach_id district      match   reason
+    0        a  京杭运河(江南运河)#2   330105    spatial     None
+    1        b          None     None  unmatched  too_far
     """
     limits = _Limits(
         check_length("max_dist_m", max_dist_m),
@@ -203,14 +204,13 @@ def route_events(
     ev = _events_frame(events, resp.levels)
     net = _network(resp)
     points, scale = _event_points(ev, net.crs)
-    pairs = _candidates(ev, points, scale, net, limits.max_dist_m)
-    chosen, close = _choose(pairs, len(ev), limits.ambiguous_m)
-    placed = _place(points, chosen, net)
-    out = _assemble(ev, chosen, placed, net)
+    pairs, near = _candidates(ev, points, scale, net, limits)
+    chosen = _choose(pairs, len(ev))
+    out = _assemble(ev, chosen, _place(near, chosen, net), net)
     _river_level(out, ev, pairs, chosen, net)
-    _ambiguity(out, close, points, net)
+    _ambiguity(out, chosen, near, net, limits.ambiguous_m)
     _match_and_reason(out, ev, points, chosen, resp.roster is not None)
-    out["duplicate_of"] = _duplicates(ev, points, scale, limits)
+    out["duplicate_of"] = _texts(_duplicates(out, points, scale, limits), out.index)
     tail = ["match", "reason", "ambiguous", "candidates", "duplicate_of"]
     out = out[[c for c in out.columns if c not in tail] + tail]
     out.attrs.update(ev.attrs)
@@ -236,7 +236,7 @@ class _Network:
     reaches: pd.DataFrame  # without geometry, positional index
     geoms: np.ndarray  # metric LineStrings
     lengths: np.ndarray  # their metric lengths
-    tree: shapely.STRtree
+    segments: _Segments
     levels: tuple[str, ...]
     chief_levels: tuple[str, ...]  # levels with chief columns
     units: pd.DataFrame  # unit_id, name, level, parent_id
@@ -245,6 +245,52 @@ class _Network:
     unit_name: dict[str, str]
     river_names: pd.DataFrame  # key (river_id or name) -> river_id
     river_chief_unit: dict[str, str | None]
+
+
+@dataclass(frozen=True)
+class _Segments:
+    """Every straight segment of every reach, for exact point-to-line arithmetic in numpy.
+
+    ``start`` is the distance along the reach (metric CRS) at ``a``: along a
+    MultiLineString, parts follow each other as :func:`shapely.line_locate_point`
+    measures them.
+    """
+
+    a: np.ndarray  # (n, 2) first points
+    b: np.ndarray  # (n, 2) second points
+    reach: np.ndarray  # the reach of each segment
+    start: np.ndarray  # distance along the reach at a
+    tree: shapely.STRtree
+
+    @classmethod
+    def of(cls, geoms: np.ndarray) -> _Segments:
+        """Split the reaches' lines into segments and index them."""
+        parts, reach = shapely.get_parts(geoms, return_index=True)
+        coords, part = shapely.get_coordinates(parts, return_index=True)
+        same = part[1:] == part[:-1]
+        a, b, seg_part = coords[:-1][same], coords[1:][same], part[:-1][same]
+        length = np.hypot(*(b - a).T)
+        before = np.cumsum(length) - length  # all segments before this one
+        first_seg = np.searchsorted(seg_part, seg_part)
+        part_len = np.bincount(seg_part, weights=length, minlength=len(parts))
+        part_before = np.cumsum(part_len) - part_len
+        first_part = np.searchsorted(reach, reach)
+        offset = part_before - part_before[first_part]  # earlier parts of the same reach
+        start = before - before[first_seg] + offset[seg_part]
+        tree = shapely.STRtree(shapely.linestrings(np.stack([a, b], axis=1)))
+        return cls(a, b, reach[seg_part].astype(np.int64), start, tree)
+
+    def project(self, xy: np.ndarray, seg: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Return distance, distance along the reach, and side (+1 left, -1 right) of xy on seg."""
+        a, d = self.a[seg], self.b[seg] - self.a[seg]
+        rel = xy - a
+        sq = (d * d).sum(axis=1)
+        t = np.clip(
+            np.divide((rel * d).sum(axis=1), sq, out=np.zeros(len(seg)), where=sq > 0), 0, 1
+        )
+        dist = np.hypot(*(rel - t[:, None] * d).T)
+        cross = d[:, 0] * rel[:, 1] - d[:, 1] * rel[:, 0]
+        return dist, self.start[seg] + t * np.sqrt(sq), np.sign(cross)
 
 
 def _events_frame(events: Any, levels: tuple[str, ...]) -> gpd.GeoDataFrame:
@@ -293,7 +339,7 @@ def _network(resp: Responsibility) -> _Network:
         reaches=pd.DataFrame(reaches.drop(columns=reaches.geometry.name)),
         geoms=geoms,
         lengths=shapely.length(geoms),
-        tree=shapely.STRtree(geoms),
+        segments=_Segments.of(geoms),
         levels=levels,
         chief_levels=chief_levels,
         units=units,
@@ -332,7 +378,8 @@ def metric_points(geoms: np.ndarray, src: Any, crs: pyproj.CRS) -> tuple[np.ndar
 
     Missing or empty points stay None (scale 1). Dividing a distance measured
     in ``crs`` near a point by its scale gives metres on the ground, so one
-    projection serves data as wide as China.
+    projection serves data as wide as China. Coordinates go through
+    :class:`pyproj.Transformer` as arrays, without a geometry per step.
     """
     geoms = np.asarray(geoms, dtype=object)
     ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
@@ -340,14 +387,31 @@ def metric_points(geoms: np.ndarray, src: Any, crs: pyproj.CRS) -> tuple[np.ndar
     scale = np.ones(len(geoms))
     if not ok.any():
         return points, scale
-    lonlat = gpd.GeoSeries(geoms[ok], crs=src).to_crs(4326)
-    points[ok] = gpd.GeoSeries(lonlat.to_numpy(), crs=4326).to_crs(crs).to_numpy()
+    xy = shapely.get_coordinates(geoms[ok])
+    source = pyproj.CRS.from_user_input(src)
+    lon, lat = xy[:, 0], xy[:, 1]
+    if not source.equals(pyproj.CRS.from_epsg(4326)):
+        lon, lat = pyproj.Transformer.from_crs(source, 4326, always_xy=True).transform(lon, lat)
+    x, y = pyproj.Transformer.from_crs(4326, crs, always_xy=True).transform(lon, lat)
+    points[ok] = shapely.points(x, y)
     if crs.is_projected:
-        xy = shapely.get_coordinates(lonlat.to_numpy())
-        factors = pyproj.Proj(crs).get_factors(xy[:, 0], xy[:, 1])
+        factors = pyproj.Proj(crs).get_factors(lon, lat)
         k = (np.asarray(factors.meridional_scale) + np.asarray(factors.parallel_scale)) / 2
         scale[ok] = np.where(np.isfinite(k) & (k > 0), k, 1.0)
     return points, scale
+
+
+def _box_pairs(
+    tree: shapely.STRtree, xy: np.ndarray, radius: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return (row of xy, tree item) for items whose box meets the box of ``radius`` around xy.
+
+    Only boxes are compared (no exact geometry test in GEOS): the caller
+    measures the pairs exactly with numpy, which is faster for points.
+    """
+    boxes = shapely.box(xy[:, 0] - radius, xy[:, 1] - radius, xy[:, 0] + radius, xy[:, 1] + radius)
+    i, j = tree.query(boxes)
+    return i.astype(np.int64), j.astype(np.int64)
 
 
 # ================================================================ candidates
@@ -356,34 +420,49 @@ def _candidates(
     points: np.ndarray,
     scale: np.ndarray,
     net: _Network,
-    max_dist_m: float,
-) -> pd.DataFrame:
-    """Return (event, reach, distance, via) pairs: hinted reaches, else reaches near the point.
+    limits: _Limits,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return the candidate pairs of every report, and the reaches near every located one.
 
-    A report with a usable hint keeps only its hinted pairs (a board code
-    before a reach or river); the others keep the reaches within
-    ``max_dist_m`` of their point. ``dist`` is NaN for a report without a point.
+    Candidates (``event, reach, dist, via, rank``): a report with a usable
+    hint keeps only its hinted reaches (a board code before a reach or river;
+    ``dist`` NaN without a point); the others the reaches within
+    ``max_dist_m``. Near (``event, reach, dist, along, sign``, one row per
+    report and reach, from its nearest segment): for a located report, the
+    candidates within ``ambiguous_m`` of its nearest one, from which the
+    choice is placed and its ambiguity judged, in one query of the segments.
     """
     hinted = _hint_pairs(ev, net)
-    has_hint = np.zeros(len(ev), dtype=bool)
-    has_hint[hinted["event"].to_numpy()] = True
-    located = np.flatnonzero(~pd.isna(points) & ~has_hint)
-    ev_i, re_j = net.tree.query(
-        points[located], predicate="dwithin", distance=max_dist_m * scale[located].max(initial=1)
-    )
-    spatial = pd.DataFrame(
-        {"event": located[ev_i], "reach": re_j.astype(np.int64), "via": _VIA_SPATIAL, "rank": 3}
-    )
-    pairs = pd.concat([hinted, spatial], ignore_index=True)
-    e, r = pairs["event"].to_numpy(), pairs["reach"].to_numpy()
-    pts = points[e]
-    dist = np.full(len(pairs), np.nan)
-    has_point = ~pd.isna(pts)
+    e, r = hinted["event"].to_numpy(), hinted["reach"].to_numpy()
+    has_point = ~pd.isna(points[e])
+    dist = np.full(len(hinted), np.nan)
     dist[has_point] = (
-        shapely.distance(pts[has_point], net.geoms[r[has_point]]) / scale[e][has_point]
+        shapely.distance(points[e][has_point], net.geoms[r[has_point]]) / scale[e][has_point]
     )
-    pairs["dist"] = dist
-    return pairs[~((pairs["via"] == _VIA_SPATIAL) & (pairs["dist"] > max_dist_m))]
+    hinted["dist"] = dist
+    has_hint = np.zeros(len(ev), dtype=bool)
+    has_hint[e] = True
+    spatial = np.flatnonzero(~pd.isna(points) & ~has_hint)
+    reach_of = hinted[has_point].groupby("event")["dist"].min()
+    located = np.concatenate([spatial, reach_of.index.to_numpy()])
+    within = (
+        np.concatenate([np.full(len(spatial), limits.max_dist_m), reach_of.to_numpy()])
+        + limits.ambiguous_m
+    )
+    near = _near_segments(points, scale, located, within, net)
+    by_hint = has_hint[near["event"].to_numpy()]
+    named = pd.MultiIndex.from_frame(near[["event", "reach"]]).isin(
+        pd.MultiIndex.from_frame(hinted[["event", "reach"]])
+    )
+    near = near[~by_hint | named].reset_index(drop=True)
+    close = near[~has_hint[near["event"].to_numpy()] & (near["dist"] <= limits.max_dist_m)]
+    pairs = close[["event", "reach", "dist"]].assign(via=_VIA_SPATIAL, rank=3)
+    return pd.concat([hinted, pairs], ignore_index=True), near
+
+
+def _xy(points: np.ndarray) -> np.ndarray:
+    """Return the coordinates of points as an (n, 2) array."""
+    return shapely.get_coordinates(points) if len(points) else np.zeros((0, 2))
 
 
 def _hint_pairs(ev: gpd.GeoDataFrame, net: _Network) -> pd.DataFrame:
@@ -475,12 +554,11 @@ def _held_by(net: _Network) -> pd.DataFrame:
 
 
 # ===================================================================== choice
-def _choose(pairs: pd.DataFrame, n: int, ambiguous_m: float) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Return the chosen pair per report (``reach`` -1 where none) and the close pairs.
+def _choose(pairs: pd.DataFrame, n: int) -> pd.DataFrame:
+    """Return the chosen (reach, dist, via) per report: ``reach`` -1 where none.
 
     The nearest candidate wins (ties: the reach listed first). A report with a
-    hint but no point is chosen only when it has one candidate. Close pairs
-    are those within ``ambiguous_m`` of the chosen distance, chosen included.
+    hint but no point is chosen only when it names one reach by id.
     """
     order = np.lexsort((pairs["reach"].to_numpy(), pairs["dist"].to_numpy(), pairs["event"]))
     pairs = pairs.iloc[order].reset_index(drop=True)
@@ -498,29 +576,35 @@ def _choose(pairs: pd.DataFrame, n: int, ambiguous_m: float) -> tuple[pd.DataFra
     at = np.flatnonzero(pick)
     chosen.loc[at, "reach"] = pairs["reach"].to_numpy()[first[at]]
     chosen.loc[at, "dist"] = pairs["dist"].to_numpy()[first[at]]
-    chosen["via"] = -1
     has = first >= 0
     chosen.loc[has, "via"] = pairs["via"].to_numpy()[first[has]]
-    best = chosen["dist"].to_numpy()[e]
-    close = pairs[pairs["dist"].to_numpy() <= best + ambiguous_m]
-    return chosen, close
+    return chosen
 
 
-def _locate(points: np.ndarray, geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Return each point's distance along its line and its side (+1 left, -1 right, 0 on it)."""
-    along = shapely.line_locate_point(geoms, points)
-    total = shapely.length(geoms)
-    step = np.minimum(1.0, total / 2)
-    a = shapely.get_coordinates(shapely.line_interpolate_point(geoms, np.maximum(along - step, 0)))
-    b = shapely.get_coordinates(
-        shapely.line_interpolate_point(geoms, np.minimum(along + step, total))
-    )
-    foot = shapely.get_coordinates(shapely.line_interpolate_point(geoms, along))
-    p = shapely.get_coordinates(points)
-    cross = (b[:, 0] - a[:, 0]) * (p[:, 1] - foot[:, 1]) - (b[:, 1] - a[:, 1]) * (
-        p[:, 0] - foot[:, 0]
-    )
-    return along, np.sign(cross)
+def _near_segments(
+    points: np.ndarray, scale: np.ndarray, events: np.ndarray, within: np.ndarray, net: _Network
+) -> pd.DataFrame:
+    """Return (event, reach, dist, along, sign) for the reaches within ``within`` m of each point.
+
+    One row per event and reach, from its nearest segment; ``dist`` in metres
+    on the ground, ``along`` the distance along the reach in the metric CRS,
+    ``sign`` the bank (+1 left, -1 right).
+    """
+    xy = _xy(points[events])
+    i, seg = _box_pairs(net.segments.tree, xy, within * scale[events])
+    dist, along, sign = net.segments.project(xy[i], seg)
+    dist = dist / scale[events[i]]
+    keep = dist <= within[i]
+    event, reach = events[i][keep], net.segments.reach[seg[keep]]
+    dist, along, sign = dist[keep], along[keep], sign[keep]
+    # One row per (event, reach): its nearest segment (ties: the first segment).
+    key = event * np.int64(len(net.geoms)) + reach
+    order = np.lexsort((seg[keep], dist, key))
+    first = order[np.unique(key[order], return_index=True)[1]]
+    return pd.DataFrame(
+        {"event": event[first], "reach": reach[first], "dist": dist[first],
+         "along": along[first], "sign": sign[first]}
+    )  # fmt: skip
 
 
 def _sides(sign: np.ndarray) -> np.ndarray:
@@ -539,36 +623,37 @@ class _Placed:
     side: np.ndarray  # object: "left", "right" or None
 
 
-def _place(points: np.ndarray, chosen: pd.DataFrame, net: _Network) -> _Placed:
+def _place(near: pd.DataFrame, chosen: pd.DataFrame, net: _Network) -> _Placed:
     """Return the chainage and bank of every report that has a reach and a point."""
     n = len(chosen)
-    reach = chosen["reach"].to_numpy()
-    at = np.flatnonzero((reach >= 0) & ~pd.isna(points))
     chainage = np.full(n, np.nan)
     side = np.full(n, None, dtype=object)
-    if len(at):
-        r = reach[at]
-        along, sign = _locate(points[at], net.geoms[r])
-        lengths = net.reaches["length_m"].to_numpy(dtype=float)[r]
-        share = np.divide(along, net.lengths[r], out=np.zeros(len(at)), where=net.lengths[r] > 0)
-        chainage[at] = net.reaches["from_m"].to_numpy(dtype=float)[r] + share * lengths
-        side[at] = _sides(sign)
+    mine = near[near["reach"].to_numpy() == chosen["reach"].to_numpy()[near["event"].to_numpy()]]
+    e, r = mine["event"].to_numpy(), mine["reach"].to_numpy()
+    lengths = net.reaches["length_m"].to_numpy(dtype=float)[r]
+    share = np.divide(
+        mine["along"].to_numpy(), net.lengths[r], out=np.zeros(len(r)), where=net.lengths[r] > 0
+    )
+    chainage[e] = net.reaches["from_m"].to_numpy(dtype=float)[r] + np.minimum(share, 1) * lengths
+    side[e] = _sides(mine["sign"].to_numpy())
     return _Placed(chainage, side)
 
 
-# ================================================================== assembly
-def _by_side(values: np.ndarray, side: np.ndarray) -> np.ndarray:
-    """Pick the left or right part of ``"LEFT;RIGHT"`` values by bank; keep the others."""
+def _by_side(values: np.ndarray, side: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Pick the left or right part of ``"LEFT;RIGHT"`` values by bank, in ``rows``; keep the rest.
+
+    ``rows`` marks the rows that may hold two parts and have a bank: reports
+    on boundary reaches.
+    """
     out = np.asarray(values, dtype=object).copy()
-    text = pd.Series(out, dtype=object)
-    two = text.str.contains(";", regex=False, na=False).to_numpy() & np.isin(
-        side, ["left", "right"]
-    )
+    at = np.flatnonzero(rows)
+    text = pd.Series(out[at], dtype=object)
+    two = text.str.contains(";", regex=False, na=False).to_numpy()
     if two.any():
         parts = text[two].str.split(";")
-        pick = np.where(side[two] == "left", parts.str[0], parts.str[-1]).astype(object)
+        pick = np.where(side[at[two]] == "left", parts.str[0], parts.str[-1]).astype(object)
         pick[pick == ""] = None
-        out[two] = pick
+        out[at[two]] = pick
     return out
 
 
@@ -578,13 +663,19 @@ def _assemble(
     """Return the reports with the chosen reach's ids, place, units and chiefs."""
     reach = chosen["reach"].to_numpy()
     has = reach >= 0
-    rows = net.reaches.iloc[np.where(has, reach, 0)].reset_index(drop=True)
-    rows[~has] = None
+    take = np.where(has, reach, 0)
 
     def col(name: str) -> np.ndarray:
-        return rows[name].to_numpy(dtype=object) if name in rows.columns else np.full(len(ev), None)
+        if name not in net.reaches.columns:
+            return np.full(len(ev), None, dtype=object)
+        values = net.reaches[name].to_numpy(dtype=object)[take]
+        values[~has] = None
+        return values
 
     side = placed.side
+    boundary = col("boundary_level")
+    bank = has & ~is_missing(boundary)  # boundary reaches: the rows a bank may decide
+    banked = bank & ~is_missing(side)
     out: dict[str, Any] = {
         "reach_id": col("reach_id"),
         "river_id": col("river_id"),
@@ -594,20 +685,20 @@ def _assemble(
         "side": side,
         "kind": col("kind"),
     }
-    boundary = col("boundary_level")
+    responsible = col("responsible")
     for level in net.levels:
-        unit = col(level)
-        at = np.flatnonzero(boundary == level)
-        unit[at] = _by_side(col("responsible")[at], side[at])
-        out[level] = unit
+        out[level] = col(level)
     for level in net.chief_levels:
-        out[f"chief_{level}"] = _by_side(col(f"chief_{level}"), side)
-        out[f"chief_{level}_phone"] = _by_side(col(f"chief_{level}_phone"), side)
-    out["responsible"] = _by_side(col("responsible"), side)
+        out[f"chief_{level}"] = _by_side(col(f"chief_{level}"), side, banked)
+        out[f"chief_{level}_phone"] = _by_side(col(f"chief_{level}_phone"), side, banked)
+    out["responsible"] = _by_side(responsible, side, banked)
     _fill_banks(out, boundary, net)
-    routed = pd.DataFrame(out)
-    _name_and_chief(routed, net)
-    return gpd.GeoDataFrame(pd.concat([pd.DataFrame(ev), routed], axis=1), crs=ev.crs)
+    _name_and_chief(out, bank, net)
+    columns = {c: ev[c] for c in ev.columns if c != ev.geometry.name}
+    # Series of a stated dtype: pandas infers nothing (inferring 1M object cells is slow).
+    added = {c: pd.Series(v, index=ev.index, dtype=np.asarray(v).dtype) for c, v in out.items()}
+    frame = pd.DataFrame({**columns, **added})
+    return gpd.GeoDataFrame(frame, geometry=ev.geometry.to_numpy(), crs=ev.crs)
 
 
 def _joined_names(names: pd.Series) -> str | None:
@@ -616,47 +707,53 @@ def _joined_names(names: pd.Series) -> str | None:
 
 
 def _fill_banks(out: dict[str, Any], boundary: np.ndarray, net: _Network) -> None:
-    """Fill the levels a bank decided (at and below the boundary level) from its unit, in place."""
-    resolved = (
-        ~is_missing(boundary)
-        & ~pd.Series(out["responsible"], dtype=object)
-        .astype("str")
-        .str.contains(";", regex=False)
-        .to_numpy()
-        & ~is_missing(out["responsible"])
-    )
-    if not resolved.any():
+    """Fill the levels a bank decided (at and below the boundary level) from its unit, in place.
+
+    A boundary reach holds no unit at and below its boundary level; once the
+    bank names the responsible unit, those levels are that unit and its
+    ancestors. Without a bank (``"LEFT;RIGHT"`` stays) they stay empty.
+    """
+    at = np.flatnonzero(~is_missing(boundary))
+    unit = pd.Series(out["responsible"][at], dtype=object)
+    decided = ~(unit.str.contains(";", regex=False, na=True).to_numpy())
+    at, unit = at[decided], unit[decided]
+    if not len(at):
         return
-    unit = pd.Series(out["responsible"][resolved], dtype=object)
-    below = np.zeros(resolved.sum(), dtype=bool)
+    below = np.zeros(len(at), dtype=bool)
     for level in net.levels:
-        below |= boundary[resolved] == level
+        below |= boundary[at] == level
         values = np.asarray(out[level], dtype=object)
-        values[np.flatnonzero(resolved)[below]] = unit.map(net.ancestors[level]).to_numpy()[below]
+        values[at[below]] = unit.map(net.ancestors[level]).to_numpy()[below]
         out[level] = values
 
 
-def _name_and_chief(routed: pd.DataFrame, net: _Network) -> None:
-    """Fill ``responsible_name`` and the chief of the responsible unit, in place."""
-    resp_unit = routed["responsible"].astype(object)
-    name = resp_unit.map(net.unit_name).astype(object)
-    level = resp_unit.map(net.unit_level)
-    both = resp_unit.str.contains(";", regex=False, na=False).to_numpy()
-    if both.any():  # boundary reaches without a bank: a few reports, both units named
-        parts = resp_unit[both].str.split(";")
-        level[both] = parts.str[0].map(net.unit_level)
+def _name_and_chief(out: dict[str, Any], bank: np.ndarray, net: _Network) -> None:
+    """Fill ``responsible_name`` and the chief of the responsible unit, in place.
+
+    ``bank`` marks the rows that may hold two units (a boundary reach without
+    a bank): those are named ``"LEFT;RIGHT"``, and so are their chiefs.
+    """
+    unit = pd.Series(out["responsible"], dtype=object)
+    name = unit.map(net.unit_name).to_numpy(dtype=object)
+    level = unit.map(net.unit_level).to_numpy(dtype=object)
+    at = np.flatnonzero(bank)
+    both = at[unit.iloc[at].str.contains(";", regex=False, na=False).to_numpy()]
+    if len(both):  # boundary reaches without a bank: a few reports, both units named
+        parts = unit.iloc[both].str.split(";")
+        level[both] = parts.str[0].map(net.unit_level).to_numpy(dtype=object)
         names = parts.explode().map(net.unit_name).astype(object)
-        name[both] = names.groupby(level=0).agg(_joined_names)
-    routed["responsible_name"] = name
-    chief = pd.Series(None, index=routed.index, dtype=object)
-    phone = pd.Series(None, index=routed.index, dtype=object)
+        name[both] = names.groupby(level=0).agg(_joined_names).to_numpy(dtype=object)
+    chief = np.full(len(name), None, dtype=object)
+    phone = np.full(len(name), None, dtype=object)
     for lv in net.chief_levels:
-        here = (level == lv).to_numpy()
-        chief[here] = routed.loc[here, f"chief_{lv}"]
-        phone[here] = routed.loc[here, f"chief_{lv}_phone"]
-    routed["chief"] = chief.where(~is_missing(chief.to_numpy(dtype=object)))
-    routed["chief_level"] = level.where(resp_unit.notna())
-    routed["chief_phone"] = phone.where(routed["chief"].notna())
+        here = level == lv
+        chief[here] = out[f"chief_{lv}"][here]
+        phone[here] = out[f"chief_{lv}_phone"][here]
+    missing = is_missing(chief)
+    chief[missing] = None
+    phone[missing] = None
+    level[is_missing(out["responsible"])] = None
+    out.update(responsible_name=name, chief=chief, chief_level=level, chief_phone=phone)
 
 
 def _river_level(
@@ -682,7 +779,7 @@ def _river_level(
     cand = net.reaches.iloc[sub["reach"].to_numpy()].reset_index(drop=True)
     rivers = cand["river_id"].astype("str").to_numpy(dtype=object)
     joined = join_groups(rivers, e, ";", unique=True)
-    events = joined.index.to_numpy()
+    events = joined.index.to_numpy().astype(np.int64)
     out.loc[events, "river_id"] = joined.to_numpy()
     names = cand["name"].astype(object).where(cand["name"].notna(), rivers)
     out.loc[events, "river"] = join_groups(names.to_numpy(), e, ";", unique=True).to_numpy()
@@ -700,10 +797,10 @@ def _river_level(
                 col = cand[f"chief_{level}{suffix}"].to_numpy(dtype=object)
                 chief = pd.Series(col[mine], index=e[mine]).groupby(level=0).first()
                 out.loc[events, f"chief_{level}{suffix}"] = chief.reindex(events).to_numpy()
-    routed = pd.DataFrame(out.loc[events])
-    _name_and_chief(routed, net)
-    cols = ["responsible_name", "chief", "chief_level", "chief_phone"]
-    out.loc[events, cols] = routed[cols].to_numpy()
+    routed = {c: out[c].to_numpy(dtype=object)[events] for c in out.columns}
+    _name_and_chief(routed, np.zeros(len(events), dtype=bool), net)
+    for c in ("responsible_name", "chief", "chief_level", "chief_phone"):
+        out.loc[events, c] = routed[c]
 
 
 def _board_units(ev: gpd.GeoDataFrame, events: np.ndarray, net: _Network) -> pd.Series:
@@ -719,26 +816,36 @@ def _board_units(ev: gpd.GeoDataFrame, events: np.ndarray, net: _Network) -> pd.
 
 
 def _ambiguity(
-    out: gpd.GeoDataFrame, close: pd.DataFrame, points: np.ndarray, net: _Network
-) -> None:
-    """Mark reports with a reach of another responsible unit almost as near, in place."""
+    out: gpd.GeoDataFrame, chosen: pd.DataFrame, near: pd.DataFrame, net: _Network,
+    ambiguous_m: float,
+) -> None:  # fmt: skip
+    """Mark reports with a reach of another responsible unit almost as near, in place.
+
+    A report whose hint named its candidates weighs only those (``near`` holds
+    no other); the others weigh every reach within ``ambiguous_m`` of their
+    distance to the nearest.
+    """
     out["ambiguous"] = False
-    out["candidates"] = None
-    if close.empty:
+    out["candidates"] = _texts(np.full(len(out), None, dtype=object), out.index)
+    e = near["event"].to_numpy()
+    reach, best = chosen["reach"].to_numpy()[e], chosen["dist"].to_numpy()[e]
+    other = (near["reach"].to_numpy() != reach) & (near["dist"].to_numpy() <= best + ambiguous_m)
+    near = near[other & (reach >= 0)]
+    e, r = near["event"].to_numpy(), near["reach"].to_numpy()
+    sign = near["sign"].to_numpy()
+    who = _by_side(net.reaches["responsible"].to_numpy(dtype=object)[r], _sides(sign), sign != 0)
+    differs = _as_text(who) != _as_text(out["responsible"].to_numpy(dtype=object)[e])
+    if not differs.any():
         return
-    e = close["event"].to_numpy()
-    r = close["reach"].to_numpy()
-    _, sign = _locate(points[e], net.geoms[r])
-    side = _sides(sign)
-    who = _by_side(net.reaches["responsible"].to_numpy(dtype=object)[r], side)
-    mine = out["responsible"].to_numpy(dtype=object)[e]
-    other = _as_text(who) != _as_text(mine)
-    if not other.any():
-        return
-    ids = net.reaches["reach_id"].astype("str").to_numpy(dtype=object)[r[other]]
-    joined = join_groups(ids, e[other], ";", unique=True)
+    ids = net.reaches["reach_id"].astype("str").to_numpy(dtype=object)[r[differs]]
+    joined = join_groups(ids, e[differs], ";", unique=True)
     out.loc[joined.index.to_numpy(), "ambiguous"] = True
     out.loc[joined.index.to_numpy(), "candidates"] = joined.to_numpy()
+
+
+def _texts(values: np.ndarray, index: pd.Index) -> pd.Series:
+    """Return text as an object column, None where empty (as every column routing adds)."""
+    return pd.Series(np.asarray(values, dtype=object), index=index, dtype=object)
 
 
 def _as_text(values: np.ndarray) -> np.ndarray:
@@ -768,42 +875,54 @@ def _match_and_reason(
         no_chief = found & ~nobody & is_missing(out["chief"].to_numpy(dtype=object))
         reason[no_chief] = "no_chief"
     match[reason != None] = "unmatched"  # noqa: E711 - an elementwise comparison
-    out["match"] = match
-    out["reason"] = reason
+    out["match"] = _texts(match, out.index)
+    out["reason"] = _texts(reason, out.index)
 
 
 def _duplicates(
-    ev: gpd.GeoDataFrame, points: np.ndarray, scale: np.ndarray, limits: _Limits
+    out: gpd.GeoDataFrame, points: np.ndarray, scale: np.ndarray, limits: _Limits
 ) -> np.ndarray:
-    """Return, per report, the earliest report of its category close in space and time."""
-    out = np.full(len(ev), None, dtype=object)
-    if "category" not in ev.columns or "reported_at" not in ev.columns:
-        return out
-    at = np.flatnonzero(~pd.isna(points))
-    tree = shapely.STRtree(points[at])
-    i, j = tree.query(
-        points[at], predicate="dwithin", distance=limits.duplicate_m * scale[at].max(initial=1)
+    """Return, per report, the earliest report of its category close along its river and in time.
+
+    Two reports are close when they lie on the same river within
+    ``duplicate_m`` of each other (along the river and as the crow flies) and
+    within ``duplicate_hours``. Sorting by river, category and chainage turns
+    the search into one window per report, without a spatial index.
+    """
+    result = np.full(len(out), None, dtype=object)
+    if "category" not in out.columns or "reported_at" not in out.columns:
+        return result
+    chainage = out["chainage_m"].to_numpy(dtype=float)
+    river = out["river_id"].to_numpy(dtype=object)
+    category = out["category"].to_numpy(dtype=object)
+    at = np.flatnonzero(~np.isnan(chainage) & ~is_missing(river) & ~is_missing(category))
+    if len(at) < 2:
+        return result
+    group = pd.factorize(
+        pd.Series(river[at]).astype(str) + "\0" + pd.Series(category[at]).astype(str)
+    )[0]
+    gap = np.nanmax(chainage[at]) + 4 * limits.duplicate_m + 1.0
+    key = group * gap + chainage[at]
+    order = np.argsort(key, kind="stable")
+    sorted_key = key[order]
+    lo = np.searchsorted(sorted_key, sorted_key - limits.duplicate_m, side="left")
+    count = np.arange(len(order)) - lo
+    i = np.repeat(np.arange(len(order)), count)
+    j = np.repeat(lo, count) + (np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count))
+    a, b = at[order[i]], at[order[j]]  # b lies up to duplicate_m before a along the river
+    t = pd.to_datetime(out["reported_at"]).to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    xy = _xy(points[a]) - _xy(points[b])
+    close = (np.hypot(*xy.T) / scale[a] <= limits.duplicate_m) & (
+        np.abs(t[a] - t[b]) <= limits.duplicate_hours * 3.6e12
     )
-    i, j = at[i], at[j]
-    t = pd.to_datetime(ev["reported_at"]).to_numpy(dtype="datetime64[ns]").astype(np.int64)
-    cat = ev["category"].astype("str").to_numpy(dtype=object)
-    earlier = (t[j] < t[i]) | ((t[j] == t[i]) & (j < i))
-    keep = (
-        earlier
-        & (j != i)
-        & (cat[i] == cat[j])
-        & ~is_missing(ev["category"].to_numpy(dtype=object)[i])
-        & (np.abs(t[i] - t[j]) <= limits.duplicate_hours * 3.6e12)
-        & (shapely.distance(points[i], points[j]) / scale[i] <= limits.duplicate_m)
-    )
-    i, j = i[keep], j[keep]
-    if not len(i):
-        return out
-    order = np.lexsort((j, t[j], i))
-    i, j = i[order], j[order]
-    first = np.unique(i, return_index=True)[1]
-    out[i[first]] = ev["event_id"].astype("str").to_numpy(dtype=object)[j[first]]
-    return out
+    a, b = a[close], b[close]
+    later = np.where((t[a] > t[b]) | ((t[a] == t[b]) & (a > b)), a, b)
+    first = np.where(later == a, b, a)
+    order = np.lexsort((first, t[first], later))
+    later, first = later[order], first[order]
+    pick = np.unique(later, return_index=True)[1]
+    result[later[pick]] = out["event_id"].astype("str").to_numpy(dtype=object)[first[pick]]
+    return result
 
 
 def write_events(
