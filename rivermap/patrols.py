@@ -67,6 +67,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from rivermap._near import ReachIndex, coordinates, metric_crs_of, metric_points
 from rivermap.duties import active_months, read_duties
 from rivermap.errors import require_columns
 from rivermap.params import (
@@ -78,7 +79,6 @@ from rivermap.params import (
     check_number,
     check_share,
 )
-from rivermap.routing import metric_crs_of, metric_points
 from rivermap.runs import first_per
 from rivermap.text import is_missing
 from rivermap.tracks import read_patrols
@@ -401,8 +401,8 @@ class _Reaches:
     """The reaches in the metric CRS, indexed, and the points near them."""
 
     table: pd.DataFrame
-    geoms: np.ndarray
-    near: pd.DataFrame  # point, reach: every point within the tolerance of a reach
+    lengths: np.ndarray  # metric length of each reach's line
+    near: pd.DataFrame  # point, reach, dist, along, sign: every point within the tolerance
 
     @classmethod
     def of(cls, resp: Responsibility, track: _Track, tol: float) -> _Reaches:
@@ -410,30 +410,25 @@ class _Reaches:
         table = resp.reaches.reset_index(drop=True)
         geoms = np.asarray(table.geometry.to_crs(track.crs).to_numpy(), dtype=object)
         ok = np.flatnonzero(~pd.isna(track.xy))
-        tree = shapely.STRtree(geoms)
-        i, r = tree.query(
-            track.xy[ok], predicate="dwithin", distance=tol * track.scale.max(initial=1)
-        )
-        i = ok[i]
-        keep = shapely.distance(track.xy[i], geoms[r]) / track.scale[i] <= tol
-        near = pd.DataFrame({"point": i[keep], "reach": r[keep].astype(np.int64)})
-        return cls(pd.DataFrame(table.drop(columns=table.geometry.name)), geoms, near)
+        index = ReachIndex.of(geoms)
+        near = index.near(coordinates(track.xy[ok]), track.scale[ok], np.full(len(ok), tol))
+        near["point"] = ok[near["point"].to_numpy()]
+        attributes = pd.DataFrame(table.drop(columns=table.geometry.name))
+        return cls(attributes, shapely.length(geoms), near)
 
 
 def _stretches(track: _Track, net: _Reaches, owners: _Owners) -> pd.DataFrame:
     """Return the merged stretches of reaches each patrol followed (see the module docstring)."""
     a, b = track.steps()
     steps = pd.DataFrame({"a": a, "b": b})
-    near = net.near
+    near = net.near[["point", "reach", "along"]]
     along = steps.merge(near.rename(columns={"point": "a"}), on="a").merge(
-        near.rename(columns={"point": "b"}), on=["b", "reach"]
+        near.rename(columns={"point": "b"}), on=["b", "reach"], suffixes=("_a", "_b")
     )
     r = along["reach"].to_numpy()
-    pos_a = shapely.line_locate_point(net.geoms[r], track.xy[along["a"].to_numpy()])
-    pos_b = shapely.line_locate_point(net.geoms[r], track.xy[along["b"].to_numpy()])
-    total = shapely.length(net.geoms[r])
+    pos_a, pos_b = along["along_a"].to_numpy(), along["along_b"].to_numpy()
     lengths = net.table["length_m"].to_numpy(dtype=float)[r]
-    factor = np.divide(lengths, total, out=np.zeros(len(r)), where=total > 0)
+    factor = np.divide(lengths, net.lengths[r], out=np.zeros(len(r)), where=net.lengths[r] > 0)
     base = net.table["from_m"].to_numpy(dtype=float)[r]
     merged = _merge_intervals(
         pd.DataFrame(
@@ -497,21 +492,27 @@ def _on_river_share(track: _Track, net: _Reaches) -> np.ndarray:
 
 
 def _in_units_share(track: _Track, resp: Responsibility, owners: _Owners) -> np.ndarray:
-    """Return, per patrol, the share of its points inside its person's units (NaN if unknown)."""
+    """Return, per patrol, the share of its points inside its person's units (NaN if unknown).
+
+    Each point is tested against its person's own units only (usually one),
+    with prepared polygons, rather than against every unit.
+    """
     n = len(track.ids)
     if not owners.known:
         return np.full(n, np.nan)
     units = resp.units.reset_index(drop=True)
     geoms = np.asarray(units.geometry.to_crs(track.crs).to_numpy(), dtype=object)
+    position = pd.Series(np.arange(len(units)), index=units["unit_id"].astype("str").to_numpy())
+    theirs = owners.units.assign(unit=owners.units["unit_id"].map(position)).dropna()
     ok = np.flatnonzero(~pd.isna(track.xy))
-    i, u = shapely.STRtree(geoms).query(track.xy[ok], predicate="within")
-    i = ok[i]
-    pairs = pd.MultiIndex.from_arrays(
-        [track.person[track.pid[i]], units["unit_id"].astype("str").to_numpy(dtype=object)[u]]
-    )
-    mine = pairs.isin(pd.MultiIndex.from_frame(owners.units[["person", "unit_id"]]))
+    points = pd.DataFrame({"point": ok, "person": track.person[track.pid[ok]]})
+    pairs = points.merge(theirs[["person", "unit"]], on="person")
+    unit = pairs["unit"].to_numpy(dtype=np.int64)
+    xy = coordinates(track.xy[pairs["point"].to_numpy()])
+    shapely.prepare(geoms[np.unique(unit)])
+    hit = shapely.contains_xy(geoms[unit], xy[:, 0], xy[:, 1])
     inside = np.zeros(len(track.pid), dtype=bool)
-    inside[i[mine]] = True
+    inside[pairs["point"].to_numpy()[hit]] = True
     share = np.bincount(track.pid, weights=inside, minlength=n) / np.maximum(
         np.bincount(track.pid, minlength=n), 1
     )

@@ -71,7 +71,8 @@ import pandas as pd
 import pyproj
 import shapely
 
-from rivermap.crs import check_crs, metric_crs
+from rivermap._near import ReachIndex, coordinates, metric_crs_of, metric_points
+from rivermap.crs import check_crs
 from rivermap.errors import RivermapWarning, SchemaError, format_ids
 from rivermap.events import read_events, split_board
 from rivermap.params import (
@@ -94,15 +95,7 @@ from rivermap.text import is_missing
 if TYPE_CHECKING:
     from rivermap.responsibility import Responsibility
 
-__all__ = [
-    "MATCHES",
-    "REASONS",
-    "ROUTE_COLUMNS",
-    "metric_crs_of",
-    "metric_points",
-    "route_events",
-    "write_events",
-]
+__all__ = ["MATCHES", "REASONS", "ROUTE_COLUMNS", "route_events", "write_events"]
 
 #: How a report found its reach.
 MATCHES: tuple[str, ...] = ("qr", "declared", "spatial", "unmatched")
@@ -236,7 +229,7 @@ class _Network:
     reaches: pd.DataFrame  # without geometry, positional index
     geoms: np.ndarray  # metric LineStrings
     lengths: np.ndarray  # their metric lengths
-    segments: _Segments
+    segments: ReachIndex
     levels: tuple[str, ...]
     chief_levels: tuple[str, ...]  # levels with chief columns
     units: pd.DataFrame  # unit_id, name, level, parent_id
@@ -245,52 +238,6 @@ class _Network:
     unit_name: dict[str, str]
     river_names: pd.DataFrame  # key (river_id or name) -> river_id
     river_chief_unit: dict[str, str | None]
-
-
-@dataclass(frozen=True)
-class _Segments:
-    """Every straight segment of every reach, for exact point-to-line arithmetic in numpy.
-
-    ``start`` is the distance along the reach (metric CRS) at ``a``: along a
-    MultiLineString, parts follow each other as :func:`shapely.line_locate_point`
-    measures them.
-    """
-
-    a: np.ndarray  # (n, 2) first points
-    b: np.ndarray  # (n, 2) second points
-    reach: np.ndarray  # the reach of each segment
-    start: np.ndarray  # distance along the reach at a
-    tree: shapely.STRtree
-
-    @classmethod
-    def of(cls, geoms: np.ndarray) -> _Segments:
-        """Split the reaches' lines into segments and index them."""
-        parts, reach = shapely.get_parts(geoms, return_index=True)
-        coords, part = shapely.get_coordinates(parts, return_index=True)
-        same = part[1:] == part[:-1]
-        a, b, seg_part = coords[:-1][same], coords[1:][same], part[:-1][same]
-        length = np.hypot(*(b - a).T)
-        before = np.cumsum(length) - length  # all segments before this one
-        first_seg = np.searchsorted(seg_part, seg_part)
-        part_len = np.bincount(seg_part, weights=length, minlength=len(parts))
-        part_before = np.cumsum(part_len) - part_len
-        first_part = np.searchsorted(reach, reach)
-        offset = part_before - part_before[first_part]  # earlier parts of the same reach
-        start = before - before[first_seg] + offset[seg_part]
-        tree = shapely.STRtree(shapely.linestrings(np.stack([a, b], axis=1)))
-        return cls(a, b, reach[seg_part].astype(np.int64), start, tree)
-
-    def project(self, xy: np.ndarray, seg: np.ndarray) -> tuple[np.ndarray, ...]:
-        """Return distance, distance along the reach, and side (+1 left, -1 right) of xy on seg."""
-        a, d = self.a[seg], self.b[seg] - self.a[seg]
-        rel = xy - a
-        sq = (d * d).sum(axis=1)
-        t = np.clip(
-            np.divide((rel * d).sum(axis=1), sq, out=np.zeros(len(seg)), where=sq > 0), 0, 1
-        )
-        dist = np.hypot(*(rel - t[:, None] * d).T)
-        cross = d[:, 0] * rel[:, 1] - d[:, 1] * rel[:, 0]
-        return dist, self.start[seg] + t * np.sqrt(sq), np.sign(cross)
 
 
 def _events_frame(events: Any, levels: tuple[str, ...]) -> gpd.GeoDataFrame:
@@ -339,7 +286,7 @@ def _network(resp: Responsibility) -> _Network:
         reaches=pd.DataFrame(reaches.drop(columns=reaches.geometry.name)),
         geoms=geoms,
         lengths=shapely.length(geoms),
-        segments=_Segments.of(geoms),
+        segments=ReachIndex.of(geoms),
         levels=levels,
         chief_levels=chief_levels,
         units=units,
@@ -357,12 +304,6 @@ def _network(resp: Responsibility) -> _Network:
     )
 
 
-def metric_crs_of(resp: Responsibility) -> pyproj.CRS:
-    """Return the metric CRS assign used, or one chosen for the reaches."""
-    stored = (resp.summary or {}).get("metric_crs")
-    return pyproj.CRS.from_user_input(stored) if stored else metric_crs(resp.reaches)
-
-
 def _event_points(ev: gpd.GeoDataFrame, crs: pyproj.CRS) -> tuple[np.ndarray, np.ndarray]:
     """Return the reports' points in ``crs`` (None where missing) and the local scale there."""
     geoms = np.asarray(ev.geometry.to_numpy(), dtype=object)
@@ -373,48 +314,16 @@ def _event_points(ev: gpd.GeoDataFrame, crs: pyproj.CRS) -> tuple[np.ndarray, np
     return metric_points(geoms, ev.crs, crs)
 
 
-def metric_points(geoms: np.ndarray, src: Any, crs: pyproj.CRS) -> tuple[np.ndarray, np.ndarray]:
-    """Return points projected from ``src`` to ``crs``, and the projection's scale at each.
-
-    Missing or empty points stay None (scale 1). Dividing a distance measured
-    in ``crs`` near a point by its scale gives metres on the ground, so one
-    projection serves data as wide as China. Coordinates go through
-    :class:`pyproj.Transformer` as arrays, without a geometry per step.
-    """
-    geoms = np.asarray(geoms, dtype=object)
-    ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    points = np.full(len(geoms), None, dtype=object)
-    scale = np.ones(len(geoms))
-    if not ok.any():
-        return points, scale
-    xy = shapely.get_coordinates(geoms[ok])
-    source = pyproj.CRS.from_user_input(src)
-    lon, lat = xy[:, 0], xy[:, 1]
-    if not source.equals(pyproj.CRS.from_epsg(4326)):
-        lon, lat = pyproj.Transformer.from_crs(source, 4326, always_xy=True).transform(lon, lat)
-    x, y = pyproj.Transformer.from_crs(4326, crs, always_xy=True).transform(lon, lat)
-    points[ok] = shapely.points(x, y)
-    if crs.is_projected:
-        factors = pyproj.Proj(crs).get_factors(lon, lat)
-        k = (np.asarray(factors.meridional_scale) + np.asarray(factors.parallel_scale)) / 2
-        scale[ok] = np.where(np.isfinite(k) & (k > 0), k, 1.0)
-    return points, scale
-
-
-def _box_pairs(
-    tree: shapely.STRtree, xy: np.ndarray, radius: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Return (row of xy, tree item) for items whose box meets the box of ``radius`` around xy.
-
-    Only boxes are compared (no exact geometry test in GEOS): the caller
-    measures the pairs exactly with numpy, which is faster for points.
-    """
-    boxes = shapely.box(xy[:, 0] - radius, xy[:, 1] - radius, xy[:, 0] + radius, xy[:, 1] + radius)
-    i, j = tree.query(boxes)
-    return i.astype(np.int64), j.astype(np.int64)
-
-
 # ================================================================ candidates
+def _near_segments(
+    points: np.ndarray, scale: np.ndarray, events: np.ndarray, within: np.ndarray, net: _Network
+) -> pd.DataFrame:
+    """Return (event, reach, dist, along, sign) for the reaches within ``within`` m of each."""
+    near = net.segments.near(coordinates(points[events]), scale[events], within)
+    near["point"] = events[near["point"].to_numpy()]
+    return near.rename(columns={"point": "event"})
+
+
 def _candidates(
     ev: gpd.GeoDataFrame,
     points: np.ndarray,
@@ -458,11 +367,6 @@ def _candidates(
     close = near[~has_hint[near["event"].to_numpy()] & (near["dist"] <= limits.max_dist_m)]
     pairs = close[["event", "reach", "dist"]].assign(via=_VIA_SPATIAL, rank=3)
     return pd.concat([hinted, pairs], ignore_index=True), near
-
-
-def _xy(points: np.ndarray) -> np.ndarray:
-    """Return the coordinates of points as an (n, 2) array."""
-    return shapely.get_coordinates(points) if len(points) else np.zeros((0, 2))
 
 
 def _hint_pairs(ev: gpd.GeoDataFrame, net: _Network) -> pd.DataFrame:
@@ -579,32 +483,6 @@ def _choose(pairs: pd.DataFrame, n: int) -> pd.DataFrame:
     has = first >= 0
     chosen.loc[has, "via"] = pairs["via"].to_numpy()[first[has]]
     return chosen
-
-
-def _near_segments(
-    points: np.ndarray, scale: np.ndarray, events: np.ndarray, within: np.ndarray, net: _Network
-) -> pd.DataFrame:
-    """Return (event, reach, dist, along, sign) for the reaches within ``within`` m of each point.
-
-    One row per event and reach, from its nearest segment; ``dist`` in metres
-    on the ground, ``along`` the distance along the reach in the metric CRS,
-    ``sign`` the bank (+1 left, -1 right).
-    """
-    xy = _xy(points[events])
-    i, seg = _box_pairs(net.segments.tree, xy, within * scale[events])
-    dist, along, sign = net.segments.project(xy[i], seg)
-    dist = dist / scale[events[i]]
-    keep = dist <= within[i]
-    event, reach = events[i][keep], net.segments.reach[seg[keep]]
-    dist, along, sign = dist[keep], along[keep], sign[keep]
-    # One row per (event, reach): its nearest segment (ties: the first segment).
-    key = event * np.int64(len(net.geoms)) + reach
-    order = np.lexsort((seg[keep], dist, key))
-    first = order[np.unique(key[order], return_index=True)[1]]
-    return pd.DataFrame(
-        {"event": event[first], "reach": reach[first], "dist": dist[first],
-         "along": along[first], "sign": sign[first]}
-    )  # fmt: skip
 
 
 def _sides(sign: np.ndarray) -> np.ndarray:
@@ -911,7 +789,7 @@ def _duplicates(
     j = np.repeat(lo, count) + (np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count))
     a, b = at[order[i]], at[order[j]]  # b lies up to duplicate_m before a along the river
     t = pd.to_datetime(out["reported_at"]).to_numpy(dtype="datetime64[ns]").astype(np.int64)
-    xy = _xy(points[a]) - _xy(points[b])
+    xy = coordinates(points[a]) - coordinates(points[b])
     close = (np.hypot(*xy.T) / scale[a] <= limits.duplicate_m) & (
         np.abs(t[a] - t[b]) <= limits.duplicate_hours * 3.6e12
     )
