@@ -818,7 +818,7 @@ def _ticket_table(net: _Net, drafts: pd.DataFrame, tag: str) -> pd.DataFrame:
         "lat": np.round(glat, 6),
         "river_hint": names[np.where(drafts["named"], drafts["river"], -1)],
         "board_hint": drafts["board"].to_numpy(dtype=object),
-        "synthetic": term("msg.synthetic", "zh"),
+        "synthetic": _note(),
     }
     headers = {c: term(f"col.{c}", "zh") for c in columns}
     headers["river_hint"] = term("ui.river", "zh")  # 河流, as offices write it
@@ -1453,7 +1453,7 @@ def _track_table(tracks: gpd.GeoDataFrame) -> pd.DataFrame:
         "time": tracks["time"].dt.strftime("%Y-%m-%d %H:%M:%S").to_numpy(dtype=object),
         "lon": np.round(tracks.geometry.x.to_numpy(), 7),
         "lat": np.round(tracks.geometry.y.to_numpy(), 7),
-        "synthetic": term("msg.synthetic", "zh"),
+        "synthetic": _note(),
     }
     return pd.DataFrame({term(f"col.{c}", "zh"): v for c, v in columns.items()})
 

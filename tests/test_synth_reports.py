@@ -172,7 +172,8 @@ def test_tickets_read_like_an_office_export(events: pd.DataFrame) -> None:
     assert events.columns.tolist() == HEADERS
     n = len(events)
     assert events["工单编号"].tolist() == [f"SYN-202611-{i:05d}" for i in range(1, n + 1)]
-    assert set(events["数据说明"]) == {term("msg.synthetic", "zh")}
+    both = f"{term('msg.synthetic', 'zh')} / {term('msg.synthetic', 'en')}"
+    assert set(events["数据说明"]) == {both}
     stamp = re.compile(r"2026-11-\d\d \d\d:\d\d")
     assert events["上报时间"].map(lambda v: bool(stamp.fullmatch(v))).all()
     reported = pd.to_datetime(events["上报时间"])
