@@ -846,4 +846,10 @@ def write_events(
         columns={lv: term("col.level_unit", lang, level=level_label(lv, lang)) for lv in levels}
     )
     sheet = localize(table, lang, table="events")
+    # A column of the input whose name is one of rivermap's headers keeps its cells, renamed.
+    seen = pd.Index(sheet.columns).duplicated(keep="first")
+    names = [str(c) for c in sheet.columns]
+    sheet.columns = pd.Index(
+        [term("col.input", lang, name=c) if dup else c for c, dup in zip(names, seen, strict=True)]
+    )
     return write_tables({term("sheet.events", lang): sheet}, target, overwrite=overwrite)

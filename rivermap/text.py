@@ -301,6 +301,7 @@ TERMS: dict[str, tuple[str, str]] = {
     "col.min_minutes": ("每次最短时长(分钟)", "Minimum minutes per patrol"),
     "col.min_km": ("每次最短里程(公里)", "Minimum km per patrol"),
     "col.synthetic": ("数据说明", "Data note"),
+    "col.input": ("{name}（原表）", "{name} (input)"),
     # where a report comes from (来源)
     "source.12345": ("12345热线", "12345 hotline"),
     "source.12319": ("12319热线", "12319 hotline"),

@@ -163,6 +163,7 @@ def test_demo_writes_every_output_and_prints_per_city(demo_out, capsys):
     zh, en = rm.text.TERMS["msg.synthetic"]
     routed = pd.read_excel(demo_out / "routed.xlsx", dtype=str)
     assert (routed["数据说明"] == f"{zh} / {en}").all()
+    assert "数据说明（原表）" in routed.columns  # the synthetic file's own note, kept
     assert len(routed) == 300
     about = pd.read_excel(demo_out / "patrols.xlsx", sheet_name="说明", dtype=str)
     assert about.iloc[0, 0] == f"{zh} / {en}"
