@@ -48,7 +48,7 @@ from rivermap.crs import metric_crs
 if TYPE_CHECKING:
     from rivermap.responsibility import Responsibility
 
-__all__ = ["ReachIndex", "box_pairs", "coordinates", "metric_crs_of", "metric_points"]
+__all__ = ["ReachIndex", "box_pairs", "metric_crs_of", "metric_points"]
 
 
 @dataclass(frozen=True)
@@ -138,31 +138,36 @@ def metric_crs_of(resp: Responsibility) -> pyproj.CRS:
 
 
 def metric_points(geoms: np.ndarray, src: Any, crs: pyproj.CRS) -> tuple[np.ndarray, np.ndarray]:
-    """Return points projected from ``src`` to ``crs``, and the projection's scale at each.
+    """Return the coordinates of points projected from ``src`` to ``crs``, and the scale at each.
 
-    Missing or empty points stay None (scale 1). Dividing a distance measured
-    in ``crs`` near a point by its scale gives metres on the ground, so one
-    projection serves data as wide as China. Coordinates go through
-    :class:`pyproj.Transformer` as arrays, without a geometry per step.
+    Missing or empty points are rows of NaN (scale 1). Dividing a distance
+    measured in ``crs`` near a point by its scale gives metres on the ground,
+    so one projection serves data as wide as China. Coordinates go through
+    :class:`pyproj.Transformer` as arrays; no geometry is made.
+
+    Returns
+    -------
+    tuple of ndarray
+        ``(xy, scale)``: ``(n, 2)`` coordinates in ``crs`` and ``(n,)`` scales.
     """
     geoms = np.asarray(geoms, dtype=object)
     ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    points = np.full(len(geoms), None, dtype=object)
+    xy = np.full((len(geoms), 2), np.nan)
     scale = np.ones(len(geoms))
     if not ok.any():
-        return points, scale
-    xy = shapely.get_coordinates(geoms[ok])
+        return xy, scale
+    lonlat = shapely.get_coordinates(geoms[ok])
     source = pyproj.CRS.from_user_input(src)
-    lon, lat = xy[:, 0], xy[:, 1]
+    lon, lat = lonlat[:, 0], lonlat[:, 1]
     if not source.equals(pyproj.CRS.from_epsg(4326)):
         lon, lat = pyproj.Transformer.from_crs(source, 4326, always_xy=True).transform(lon, lat)
     x, y = pyproj.Transformer.from_crs(4326, crs, always_xy=True).transform(lon, lat)
-    points[ok] = shapely.points(x, y)
+    xy[ok] = np.column_stack([x, y])
     if crs.is_projected:
         factors = pyproj.Proj(crs).get_factors(lon, lat)
         k = (np.asarray(factors.meridional_scale) + np.asarray(factors.parallel_scale)) / 2
         scale[ok] = np.where(np.isfinite(k) & (k > 0), k, 1.0)
-    return points, scale
+    return xy, scale
 
 
 def box_pairs(
@@ -176,8 +181,3 @@ def box_pairs(
     boxes = shapely.box(xy[:, 0] - radius, xy[:, 1] - radius, xy[:, 0] + radius, xy[:, 1] + radius)
     i, j = tree.query(boxes)
     return i.astype(np.int64), j.astype(np.int64)
-
-
-def coordinates(points: np.ndarray) -> np.ndarray:
-    """Return the coordinates of points as an (n, 2) array."""
-    return shapely.get_coordinates(points) if len(points) else np.zeros((0, 2))

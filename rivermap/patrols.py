@@ -67,7 +67,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from rivermap._near import ReachIndex, coordinates, metric_crs_of, metric_points
+from rivermap._near import ReachIndex, metric_crs_of, metric_points
 from rivermap.duties import active_months, read_duties
 from rivermap.errors import require_columns
 from rivermap.params import (
@@ -326,7 +326,7 @@ class _Track:
     time_order_ok: np.ndarray  # per patrol: timestamps never go backwards in file order
     pid: np.ndarray  # per point: patrol position
     t: np.ndarray  # per point: int64 ns
-    xy: np.ndarray  # per point: metric Points
+    xy: np.ndarray  # per point: metric coordinates (n, 2), NaN where missing
     scale: np.ndarray  # per point: the projection's scale there
     crs: Any  # the metric CRS
 
@@ -364,7 +364,7 @@ def _patrol_stats(track: _Track, limits: _Limits) -> pd.DataFrame:
     """Return per patrol: points, times, duration, length, speed and the share driven fast."""
     n = len(track.ids)
     a, b = track.steps()
-    length = shapely.distance(track.xy[a], track.xy[b]) / track.scale[a]
+    length = np.hypot(*(track.xy[b] - track.xy[a]).T) / track.scale[a]
     hours = (track.t[b] - track.t[a]) / 3.6e12
     speed = np.divide(length / 1000.0, hours, out=np.full(len(a), np.inf), where=hours > 0)
     speed[length == 0] = 0.0
@@ -409,9 +409,9 @@ class _Reaches:
         """Project the reaches and find the points within ``tol`` metres of each."""
         table = resp.reaches.reset_index(drop=True)
         geoms = np.asarray(table.geometry.to_crs(track.crs).to_numpy(), dtype=object)
-        ok = np.flatnonzero(~pd.isna(track.xy))
+        ok = np.flatnonzero(~np.isnan(track.xy[:, 0]))
         index = ReachIndex.of(geoms)
-        near = index.near(coordinates(track.xy[ok]), track.scale[ok], np.full(len(ok), tol))
+        near = index.near(track.xy[ok], track.scale[ok], np.full(len(ok), tol))
         near["point"] = ok[near["point"].to_numpy()]
         attributes = pd.DataFrame(table.drop(columns=table.geometry.name))
         return cls(attributes, shapely.length(geoms), near)
@@ -482,7 +482,7 @@ def _on_river_share(track: _Track, net: _Reaches) -> np.ndarray:
     is_near = np.zeros(len(track.pid), dtype=bool)
     is_near[net.near["point"].to_numpy()] = True
     a, b = track.steps()
-    length = shapely.distance(track.xy[a], track.xy[b]) / track.scale[a]
+    length = np.hypot(*(track.xy[b] - track.xy[a]).T) / track.scale[a]
     on = np.bincount(track.pid[a], weights=length * (is_near[a] & is_near[b]), minlength=n)
     total = np.bincount(track.pid[a], weights=length, minlength=n)
     by_points = np.bincount(track.pid, weights=is_near, minlength=n) / np.maximum(
@@ -504,11 +504,11 @@ def _in_units_share(track: _Track, resp: Responsibility, owners: _Owners) -> np.
     geoms = np.asarray(units.geometry.to_crs(track.crs).to_numpy(), dtype=object)
     position = pd.Series(np.arange(len(units)), index=units["unit_id"].astype("str").to_numpy())
     theirs = owners.units.assign(unit=owners.units["unit_id"].map(position)).dropna()
-    ok = np.flatnonzero(~pd.isna(track.xy))
+    ok = np.flatnonzero(~np.isnan(track.xy[:, 0]))
     points = pd.DataFrame({"point": ok, "person": track.person[track.pid[ok]]})
     pairs = points.merge(theirs[["person", "unit"]], on="person")
     unit = pairs["unit"].to_numpy(dtype=np.int64)
-    xy = coordinates(track.xy[pairs["point"].to_numpy()])
+    xy = track.xy[pairs["point"].to_numpy()]
     shapely.prepare(geoms[np.unique(unit)])
     hit = shapely.contains_xy(geoms[unit], xy[:, 0], xy[:, 1])
     inside = np.zeros(len(track.pid), dtype=bool)
@@ -525,13 +525,13 @@ def _lines(track: _Track) -> np.ndarray:
     n = len(track.ids)
     out = np.full(n, None, dtype=object)
     counts = np.bincount(track.pid, minlength=n)
-    ok = ~pd.isna(track.xy)
+    ok = ~np.isnan(track.xy[:, 0])
     multi = (counts[track.pid] >= 2) & ok
     if multi.any():
         which, index = np.unique(track.pid[multi], return_inverse=True)
-        out[which] = shapely.linestrings(shapely.get_coordinates(track.xy[multi]), indices=index)
+        out[which] = shapely.linestrings(track.xy[multi], indices=index)
     single = (counts[track.pid] == 1) & ok
-    out[track.pid[single]] = track.xy[single]
+    out[track.pid[single]] = shapely.points(track.xy[single])
     return out
 
 

@@ -71,7 +71,7 @@ import pandas as pd
 import pyproj
 import shapely
 
-from rivermap._near import ReachIndex, coordinates, metric_crs_of, metric_points
+from rivermap._near import ReachIndex, metric_crs_of, metric_points
 from rivermap.crs import check_crs
 from rivermap.errors import RivermapWarning, SchemaError, format_ids
 from rivermap.events import read_events, split_board
@@ -196,14 +196,14 @@ def route_events(
     )
     ev = _events_frame(events, resp.levels)
     net = _network(resp)
-    points, scale = _event_points(ev, net.crs)
-    pairs, near = _candidates(ev, points, scale, net, limits)
+    xy, scale = _event_points(ev, net.crs)
+    pairs, near = _candidates(ev, xy, scale, net, limits)
     chosen = _choose(pairs, len(ev))
     out = _assemble(ev, chosen, _place(near, chosen, net), net)
     _river_level(out, ev, pairs, chosen, net)
     _ambiguity(out, chosen, near, net, limits.ambiguous_m)
-    _match_and_reason(out, ev, points, chosen, resp.roster is not None)
-    out["duplicate_of"] = _texts(_duplicates(out, points, scale, limits), out.index)
+    _match_and_reason(out, xy, chosen, resp.roster is not None)
+    out["duplicate_of"] = _texts(_duplicates(out, xy, scale, limits), out.index)
     tail = ["match", "reason", "ambiguous", "candidates", "duplicate_of"]
     out = out[[c for c in out.columns if c not in tail] + tail]
     out.attrs.update(ev.attrs)
@@ -305,7 +305,7 @@ def _network(resp: Responsibility) -> _Network:
 
 
 def _event_points(ev: gpd.GeoDataFrame, crs: pyproj.CRS) -> tuple[np.ndarray, np.ndarray]:
-    """Return the reports' points in ``crs`` (None where missing) and the local scale there."""
+    """Return the reports' coordinates in ``crs`` (NaN where missing) and the local scale there."""
     geoms = np.asarray(ev.geometry.to_numpy(), dtype=object)
     ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     if ok.any() and not (shapely.get_type_id(geoms[ok]) == 0).all():
@@ -316,17 +316,17 @@ def _event_points(ev: gpd.GeoDataFrame, crs: pyproj.CRS) -> tuple[np.ndarray, np
 
 # ================================================================ candidates
 def _near_segments(
-    points: np.ndarray, scale: np.ndarray, events: np.ndarray, within: np.ndarray, net: _Network
+    xy: np.ndarray, scale: np.ndarray, events: np.ndarray, within: np.ndarray, net: _Network
 ) -> pd.DataFrame:
     """Return (event, reach, dist, along, sign) for the reaches within ``within`` m of each."""
-    near = net.segments.near(coordinates(points[events]), scale[events], within)
+    near = net.segments.near(xy[events], scale[events], within)
     near["point"] = events[near["point"].to_numpy()]
     return near.rename(columns={"point": "event"})
 
 
 def _candidates(
     ev: gpd.GeoDataFrame,
-    points: np.ndarray,
+    xy: np.ndarray,
     scale: np.ndarray,
     net: _Network,
     limits: _Limits,
@@ -343,22 +343,21 @@ def _candidates(
     """
     hinted = _hint_pairs(ev, net)
     e, r = hinted["event"].to_numpy(), hinted["reach"].to_numpy()
-    has_point = ~pd.isna(points[e])
+    has_point = ~np.isnan(xy[e, 0])
     dist = np.full(len(hinted), np.nan)
-    dist[has_point] = (
-        shapely.distance(points[e][has_point], net.geoms[r[has_point]]) / scale[e][has_point]
-    )
+    at = e[has_point]
+    dist[has_point] = shapely.distance(shapely.points(xy[at]), net.geoms[r[has_point]]) / scale[at]
     hinted["dist"] = dist
     has_hint = np.zeros(len(ev), dtype=bool)
     has_hint[e] = True
-    spatial = np.flatnonzero(~pd.isna(points) & ~has_hint)
+    spatial = np.flatnonzero(~np.isnan(xy[:, 0]) & ~has_hint)
     reach_of = hinted[has_point].groupby("event")["dist"].min()
     located = np.concatenate([spatial, reach_of.index.to_numpy()])
     within = (
         np.concatenate([np.full(len(spatial), limits.max_dist_m), reach_of.to_numpy()])
         + limits.ambiguous_m
     )
-    near = _near_segments(points, scale, located, within, net)
+    near = _near_segments(xy, scale, located, within, net)
     by_hint = has_hint[near["event"].to_numpy()]
     named = pd.MultiIndex.from_frame(near[["event", "reach"]]).isin(
         pd.MultiIndex.from_frame(hinted[["event", "reach"]])
@@ -733,17 +732,13 @@ def _as_text(values: np.ndarray) -> np.ndarray:
 
 
 def _match_and_reason(
-    out: gpd.GeoDataFrame,
-    ev: gpd.GeoDataFrame,
-    points: np.ndarray,
-    chosen: pd.DataFrame,
-    has_roster: bool,
+    out: gpd.GeoDataFrame, xy: np.ndarray, chosen: pd.DataFrame, has_roster: bool
 ) -> None:
     """Fill ``match`` and, for reports nobody can act on, ``reason``, in place."""
     via = chosen["via"].to_numpy()
     match = np.where(via >= 0, _VIA_NAMES[np.maximum(via, 0)], "unmatched").astype(object)
     reason = np.full(len(out), None, dtype=object)
-    has_point = ~pd.isna(points)
+    has_point = ~np.isnan(xy[:, 0])
     found = via >= 0
     reason[~found & ~has_point] = "no_location"
     reason[~found & has_point] = "too_far"
@@ -758,7 +753,7 @@ def _match_and_reason(
 
 
 def _duplicates(
-    out: gpd.GeoDataFrame, points: np.ndarray, scale: np.ndarray, limits: _Limits
+    out: gpd.GeoDataFrame, xy: np.ndarray, scale: np.ndarray, limits: _Limits
 ) -> np.ndarray:
     """Return, per report, the earliest report of its category close along its river and in time.
 
@@ -789,10 +784,8 @@ def _duplicates(
     j = np.repeat(lo, count) + (np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count))
     a, b = at[order[i]], at[order[j]]  # b lies up to duplicate_m before a along the river
     t = pd.to_datetime(out["reported_at"]).to_numpy(dtype="datetime64[ns]").astype(np.int64)
-    xy = coordinates(points[a]) - coordinates(points[b])
-    close = (np.hypot(*xy.T) / scale[a] <= limits.duplicate_m) & (
-        np.abs(t[a] - t[b]) <= limits.duplicate_hours * 3.6e12
-    )
+    apart = np.hypot(*(xy[a] - xy[b]).T) / scale[a]
+    close = (apart <= limits.duplicate_m) & (np.abs(t[a] - t[b]) <= limits.duplicate_hours * 3.6e12)
     a, b = a[close], b[close]
     later = np.where((t[a] > t[b]) | ((t[a] == t[b]) & (a > b)), a, b)
     first = np.where(later == a, b, a)
