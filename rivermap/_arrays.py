@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["unique_first", "unique_inverse", "unique_values"]
+__all__ = ["argmin_per", "unique_first", "unique_inverse", "unique_values"]
 
 
 def unique_values(a: NDArray[np.int64]) -> NDArray[np.int64]:
@@ -53,3 +53,36 @@ def unique_inverse(a: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.
     inverse = np.empty(len(a), dtype=np.int64)
     inverse[order] = np.cumsum(new) - 1
     return s[new], inverse
+
+
+def argmin_per(
+    group: NDArray[np.int64], value: NDArray[np.float64], tiebreak: NDArray[np.int64]
+) -> NDArray[np.int64]:
+    """Return, per distinct group (in sorted order), the row with the least value.
+
+    Ties go to the least ``tiebreak``, then to the first row. NaN values lose
+    to any number; a group of NaN alone takes its least ``tiebreak``. One
+    stable sort by group and reductions per group: several times faster than
+    ``np.lexsort((tiebreak, value, group))`` on millions of rows.
+
+    Examples
+    --------
+    >>> argmin_per(np.array([1, 0, 1, 0, 2]), np.array([5.0, 2.0, 1.0, 2.0, np.nan]),
+    ...            np.array([0, 9, 0, 3, 0]))
+    array([3, 2, 4])
+    """
+    if not len(group):
+        return np.zeros(0, dtype=np.int64)
+    order = np.argsort(group, kind="stable")
+    g, v, tb = group[order], value[order], tiebreak[order]
+    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+    counts = np.diff(np.r_[starts, len(g)])
+    least = np.repeat(np.fmin.reduceat(v, starts), counts)
+    is_min = (v == least) | (np.isnan(least) & np.isnan(v))
+    tb_min = np.repeat(
+        np.minimum.reduceat(np.where(is_min, tb, np.iinfo(np.int64).max), starts), counts
+    )
+    pos = np.flatnonzero(is_min & (tb == tb_min))
+    group_of = np.repeat(np.arange(len(starts)), counts)[pos]
+    first = pos[np.r_[True, group_of[1:] != group_of[:-1]]]
+    return order[first].astype(np.int64)

@@ -43,6 +43,7 @@ import pandas as pd
 import pyproj
 import shapely
 
+from rivermap._arrays import argmin_per
 from rivermap.crs import metric_crs
 
 if TYPE_CHECKING:
@@ -123,8 +124,7 @@ class ReachIndex:
         keep = dist <= within[i]
         point, reach, seg = i[keep], self.reach[seg[keep]], seg[keep]
         key = point * np.int64(self.reach.max(initial=0) + 1) + reach
-        order = np.lexsort((seg, dist[keep], key))
-        first = order[np.unique(key[order], return_index=True)[1]]
+        first = argmin_per(key, dist[keep], seg)
         return pd.DataFrame(
             {"point": point[first], "reach": reach[first], "dist": dist[keep][first],
              "along": along[keep][first], "sign": sign[keep][first]}

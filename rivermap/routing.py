@@ -71,6 +71,7 @@ import pandas as pd
 import pyproj
 import shapely
 
+from rivermap._arrays import argmin_per
 from rivermap._near import ReachIndex, metric_crs_of, metric_points
 from rivermap.crs import check_crs
 from rivermap.errors import RivermapWarning, SchemaError, format_ids
@@ -85,7 +86,6 @@ from rivermap.params import (
 )
 from rivermap.runs import (
     ancestor_at,
-    first_per,
     join_groups,
     lowest_common_ancestor,
     unit_table,
@@ -460,28 +460,25 @@ def _held_by(net: _Network) -> pd.DataFrame:
 def _choose(pairs: pd.DataFrame, n: int) -> pd.DataFrame:
     """Return the chosen (reach, dist, via) per report: ``reach`` -1 where none.
 
-    The nearest candidate wins (ties: the reach listed first). A report with a
-    hint but no point is chosen only when it names one reach by id.
+    The nearest candidate wins (ties: the lower reach). A report with a hint
+    but no point is chosen only when it names one reach by id.
     """
-    order = np.lexsort((pairs["reach"].to_numpy(), pairs["dist"].to_numpy(), pairs["event"]))
-    pairs = pairs.iloc[order].reset_index(drop=True)
-    e = pairs["event"].to_numpy()
-    counts = np.bincount(e, minlength=n)
-    first = first_per(e, n)
-    pick = first >= 0
-    no_point = pick.copy()
-    no_point[pick] = np.isnan(pairs["dist"].to_numpy()[first[pick]])
+    e = pairs["event"].to_numpy(dtype=np.int64)
+    reach = pairs["reach"].to_numpy(dtype=np.int64)
+    dist = pairs["dist"].to_numpy(dtype=float)
+    best = argmin_per(e, dist, reach)
+    event = e[best]
+    counts = np.bincount(e, minlength=n)[event]
     # Without a point, only a reach given by id is chosen; a river or board stands whole.
-    by_reach = pick.copy()
-    by_reach[pick] = pairs["rank"].to_numpy()[first[pick]] == _RANK_REACH
-    pick &= ~no_point | (by_reach & (counts == 1))
-    chosen = pd.DataFrame({"reach": -1, "dist": np.nan, "via": -1}, index=pd.RangeIndex(n))
-    at = np.flatnonzero(pick)
-    chosen.loc[at, "reach"] = pairs["reach"].to_numpy()[first[at]]
-    chosen.loc[at, "dist"] = pairs["dist"].to_numpy()[first[at]]
-    has = first >= 0
-    chosen.loc[has, "via"] = pairs["via"].to_numpy()[first[has]]
-    return chosen
+    by_reach = pairs["rank"].to_numpy()[best] == _RANK_REACH
+    pick = ~np.isnan(dist[best]) | (by_reach & (counts == 1))
+    out_reach = np.full(n, -1, dtype=np.int64)
+    out_dist = np.full(n, np.nan)
+    out_via = np.full(n, -1, dtype=np.int64)
+    out_reach[event[pick]] = reach[best][pick]
+    out_dist[event[pick]] = dist[best][pick]
+    out_via[event] = pairs["via"].to_numpy(dtype=np.int64)[best]
+    return pd.DataFrame({"reach": out_reach, "dist": out_dist, "via": out_via})
 
 
 def _sides(sign: np.ndarray) -> np.ndarray:
