@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from shapely import Point
 
 import rivermap as rm
@@ -305,3 +307,48 @@ def test_nearest_reach_matches_an_independent_sjoin_nearest(demo) -> None:
     routed = out.loc[inside.index, "district"]
     agree = (routed.to_numpy() == inside["unit_id"].to_numpy()) | routed.isna().to_numpy()
     assert agree.mean() > 0.95
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    xs=st.lists(st.floats(X0 - 300, X0 + 4300), min_size=1, max_size=30),
+    ys=st.lists(st.floats(Y0 - 300, Y0 + 2300), min_size=1, max_size=30),
+)
+def test_route_properties_on_random_points(tiny_routes, xs, ys) -> None:
+    # Whatever the points: a routed report's chainage lies within its reach, its offset is
+    # the distance shapely measures to that reach, within max_dist_m, and nothing is lost.
+    tiny, reaches = tiny_routes
+    points = [Point(x, y) for x, y in zip(xs, ys, strict=False)]
+    out = route_events(tiny, events_at(points))
+    assert len(out) == len(points)
+    found = out["reach_id"].notna().to_numpy()
+    assert (out["match"][~found] == "unmatched").all()
+    rows = reaches.loc[out["reach_id"][found]]
+    chainage = out["chainage_m"][found].to_numpy()
+    assert (chainage >= rows["from_m"].to_numpy() - 1e-6).all()
+    assert (chainage <= rows["to_m"].to_numpy() + 1e-6).all()
+    geoms = np.array(points, dtype=object)[found]
+    np.testing.assert_allclose(
+        out["offset_m"][found].to_numpy(),
+        shapely.distance(geoms, rows.geometry.to_numpy()),
+        atol=1e-6,
+    )
+    assert (out["offset_m"][found] <= 200 + 1e-9).all()
+
+
+@pytest.fixture(scope="module")
+def tiny_routes():
+    from tests.conftest import tiny_units_frame
+
+    x0, y0 = X0, Y0
+    rivers = gpd.GeoDataFrame(
+        {"river_id": ["inside", "crossing", "boundary"], "name": ["内河", "跨区河", "界河"]},
+        geometry=[
+            shapely.LineString([(x0 + 200, y0 + 200), (x0 + 800, y0 + 300)]),
+            shapely.LineString([(x0 + 1000, y0 + 500), (x0 + 3000, y0 + 500)]),
+            shapely.LineString([(x0 + 2003, y0 + 100), (x0 + 1998, y0 + 900)]),
+        ],
+        crs="EPSG:4549",
+    )
+    resp = rm.assign(rivers, rm.AdminUnits(tiny_units_frame(), ["district", "street"]))
+    return resp, resp.reaches.set_index("reach_id")
