@@ -364,7 +364,7 @@ def _patrol_stats(track: _Track, limits: _Limits) -> pd.DataFrame:
     """Return per patrol: points, times, duration, length, speed and the share driven fast."""
     n = len(track.ids)
     a, b = track.steps()
-    length = np.hypot(*(track.xy[b] - track.xy[a]).T) / track.scale[a]
+    length = np.nan_to_num(np.hypot(*(track.xy[b] - track.xy[a]).T) / track.scale[a])
     hours = (track.t[b] - track.t[a]) / 3.6e12
     speed = np.divide(length / 1000.0, hours, out=np.full(len(a), np.inf), where=hours > 0)
     speed[length == 0] = 0.0
@@ -482,7 +482,7 @@ def _on_river_share(track: _Track, net: _Reaches) -> np.ndarray:
     is_near = np.zeros(len(track.pid), dtype=bool)
     is_near[net.near["point"].to_numpy()] = True
     a, b = track.steps()
-    length = np.hypot(*(track.xy[b] - track.xy[a]).T) / track.scale[a]
+    length = np.nan_to_num(np.hypot(*(track.xy[b] - track.xy[a]).T) / track.scale[a])
     on = np.bincount(track.pid[a], weights=length * (is_near[a] & is_near[b]), minlength=n)
     total = np.bincount(track.pid[a], weights=length, minlength=n)
     by_points = np.bincount(track.pid, weights=is_near, minlength=n) / np.maximum(
