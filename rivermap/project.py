@@ -16,6 +16,7 @@ Relative paths in a project file are relative to the file's own folder.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -254,6 +255,8 @@ _SECTIONS: dict[str, dict[str, type | tuple[type, ...]]] = {
     # a file name, true for the default one or false to skip the output
     "outputs": dict.fromkeys(_DEFAULT_OUTPUTS, (str, bool)),
 }
+#: A month as a project file names one (the synthetic month of a demo).
+_MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 _REQUIRED = {"rivers": ("path",), "units": ("levels",)}
 _PATH_KEYS = {
     "rivers": ("path",),
@@ -492,6 +495,10 @@ def _check_sections(path: Path, raw: Mapping[str, Any]) -> dict[str, dict[str, A
         if name in out and ("path" in out[name]) == ("synthetic" in out[name]):
             msg = f"{path}: [{name}] needs path (a file or folder) or synthetic (a month), not both"
             raise SchemaError(msg)
+        month = out.get(name, {}).get("synthetic")
+        if month is not None and not _MONTH.fullmatch(month):
+            msg = f"{path}: [{name}] synthetic = {month!r}: give a month as 'YYYY-MM' (2026-11)"
+            raise SchemaError(msg)
     return out
 
 
@@ -709,13 +716,11 @@ def _synthetic(run: _Run) -> dict[str, Path]:
 def _route(run: _Run) -> None:
     p = run.project
     spec = p.section("events")
-    if "synthetic" in spec:
-        spec = {**spec, "path": _synthetic(run)["events"], "crs": "gcj02"}
-        spec.pop("synthetic")
-    path = spec.pop("path")
-    run.events = pipeline.route(run.resp, path, **spec, lang=p.lang)
-    if "synthetic" in p.section("events"):
-        run.events.attrs["synthetic"] = True
+    synthetic = spec.pop("synthetic", None)
+    if synthetic is not None:  # the demo's month, written as Gaode apps record it
+        spec.update(path=_synthetic(run)["events"], crs="gcj02")
+    run.events = pipeline.route(run.resp, spec.pop("path"), **spec, lang=p.lang)
+    run.events.attrs["synthetic"] = synthetic is not None
     out = run.out("routed")
     if out is not None:
         from rivermap.routing import write_events

@@ -179,3 +179,19 @@ def test_project_needs_a_path_or_a_synthetic_month(tmp_path) -> None:
     )
     with pytest.raises(SchemaError, match=r"\[events\] needs path"):
         load_project(project)
+
+
+def test_project_synthetic_month_is_checked_before_any_work(tmp_path) -> None:
+    from rivermap.datasets import get_path
+    from rivermap.errors import SchemaError
+    from rivermap.project import load_project
+
+    demo = get_path("zhejiang")
+    project = tmp_path / "p.toml"
+    project.write_text(
+        f'[rivers]\npath = "{demo.as_posix()}"\n[units]\npath = "{demo.as_posix()}"\n'
+        'levels = ["province", "city", "district"]\n[patrols]\nsynthetic = "2026-13"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(SchemaError, match=r"\[patrols\] synthetic = '2026-13'"):
+        load_project(project)
