@@ -10,9 +10,10 @@ on long lines. :class:`ReachIndex` answers it for all points at once:
    knowing its reach and the distance along the reach at ``a`` (parts of a
    MultiLineString follow each other, as :func:`shapely.line_locate_point`
    measures them);
-2. one :class:`shapely.STRtree` query of boxes (the point ± the radius) against
-   the segments' boxes gives the candidate (point, segment) pairs, with no
-   exact test in GEOS;
+2. the segments whose boxes meet the box of the point ± the radius are the
+   candidates: looked up in a grid of 1 km cells (each segment listed in every
+   cell its box, grown by the radius, touches), or for a radius over 1 km in
+   one :class:`shapely.STRtree` query of boxes; no exact test in GEOS;
 3. numpy projects each point on its candidate segments: the foot of the
    perpendicular (clamped to the segment) gives the distance and the position
    along the reach, and the sign of the cross product of the segment's
@@ -49,7 +50,7 @@ from rivermap.crs import metric_crs
 if TYPE_CHECKING:
     from rivermap.responsibility import Responsibility
 
-__all__ = ["ReachIndex", "box_pairs", "metric_crs_of", "metric_points"]
+__all__ = ["GRID_M", "ReachIndex", "box_pairs", "metric_crs_of", "metric_points"]
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,7 @@ class ReachIndex:
             and ``sign`` (+1 left, -1 right, 0 on the line), from the reach's
             nearest segment (ties: the first).
         """
-        i, seg = box_pairs(self.tree, xy, within * scale)
+        i, seg = self.candidates(xy, within * scale)
         dist, along, sign = self.project(xy[i], seg)
         dist = dist / scale[i]
         keep = dist <= within[i]
@@ -129,6 +130,58 @@ class ReachIndex:
             {"point": point[first], "reach": reach[first], "dist": dist[keep][first],
              "along": along[keep][first], "sign": sign[keep][first]}
         )  # fmt: skip
+
+    def candidates(self, xy: np.ndarray, radius: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return (point, segment) for every segment whose box meets the box ``radius`` round xy.
+
+        Points whose radius is at most :data:`GRID_M` are looked up in a grid of
+        cells of that size, in which each segment is listed in every cell its
+        box, grown by the largest such radius, touches: one sort and two
+        binary searches, no geometry made. Others go through the STRtree.
+        """
+        small = radius <= GRID_M
+        grid = np.flatnonzero(small)
+        i, seg = _grid_pairs(self.a, self.b, xy[grid], radius[grid])
+        rest = np.flatnonzero(~small)
+        k, tseg = box_pairs(self.tree, xy[rest], radius[rest])
+        return np.concatenate([grid[i], rest[k]]), np.concatenate([seg, tseg])
+
+
+#: The cell of the grid :meth:`ReachIndex.candidates` looks points up in (m).
+GRID_M = 1000.0
+
+
+def _grid_pairs(
+    a: np.ndarray, b: np.ndarray, xy: np.ndarray, radius: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return (point, segment) pairs whose boxes meet, through a grid of GRID_M cells."""
+    if not len(xy):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    grow = float(radius.max())
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    c0 = np.floor((lo - grow) / GRID_M).astype(np.int64)
+    c1 = np.floor((hi + grow) / GRID_M).astype(np.int64)
+    nx, ny = c1[:, 0] - c0[:, 0] + 1, c1[:, 1] - c0[:, 1] + 1
+    count = nx * ny
+    owner = np.repeat(np.arange(len(a)), count)
+    k = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+    keys = (c0[owner, 0] + k % nx[owner]) * (1 << 32) + (c0[owner, 1] + k // nx[owner])
+    order = np.argsort(keys, kind="stable")
+    keys, owner = keys[order], owner[order]
+    cell = np.floor(xy / GRID_M).astype(np.int64)
+    at = cell[:, 0] * (1 << 32) + cell[:, 1]
+    first = np.searchsorted(keys, at, "left")
+    n = np.searchsorted(keys, at, "right") - first
+    i = np.repeat(np.arange(len(xy)), n)
+    seg = owner[np.repeat(first - np.cumsum(n) + n, n) + np.arange(n.sum())]
+    r = radius[i]
+    meets = (
+        (xy[i, 0] + r >= lo[seg, 0])
+        & (xy[i, 0] - r <= hi[seg, 0])
+        & (xy[i, 1] + r >= lo[seg, 1])
+        & (xy[i, 1] - r <= hi[seg, 1])
+    )
+    return i[meets], seg[meets]
 
 
 def metric_crs_of(resp: Responsibility) -> pyproj.CRS:

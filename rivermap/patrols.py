@@ -516,7 +516,7 @@ def _in_units_share(track: _Track, resp: Responsibility, owners: _Owners) -> np.
     share = np.bincount(track.pid, weights=inside, minlength=n) / np.maximum(
         np.bincount(track.pid, minlength=n), 1
     )
-    known = np.isin(track.person, owners.people["person"].to_numpy())
+    known = pd.Index(owners.people["person"]).get_indexer(pd.Index(track.person)) >= 0
     return np.where(known, share, np.nan)
 
 

@@ -331,6 +331,7 @@ def test_route_properties_on_random_points(tiny_routes, xs, ys) -> None:
     np.testing.assert_allclose(
         out["offset_m"][found].to_numpy(),
         shapely.distance(geoms, rows.geometry.to_numpy()),
+        rtol=1e-4,  # metres on the ground: the GK scale, ~1.00002 here, divided out
         atol=1e-6,
     )
     assert (out["offset_m"][found] <= 200 + 1e-9).all()
