@@ -8,8 +8,9 @@ patrols were required and how many valid ones were made*.
 Along which reaches
 -------------------
 Points are projected to the responsibility's metric CRS, in time order within
-each patrol (distances corrected by the projection's local scale, as in
-:mod:`rivermap.routing`). A point is *near* a reach within ``tolerance_m``.
+each patrol, and measured against the reaches' segments in numpy
+(:mod:`rivermap._near`: distances in metres on the ground, positions along the
+reach). A point is *near* a reach within ``tolerance_m``.
 A step between two consecutive points counts along a reach where both points
 are near it: the step covers the stretch between their positions along the
 reach. The stretches of one patrol along one reach are merged into
