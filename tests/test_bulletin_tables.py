@@ -1,0 +1,156 @@
+"""The monthly bulletin's indicators, against small cases computed by hand."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from shapely import Point
+
+import rivermap as rm
+from rivermap.bulletin_tables import WEIGHTS, bulletin_tables, month_span, score_rule
+from rivermap.errors import ParameterError
+
+X0, Y0 = 540_000.0, 3_320_000.0
+# 越城区 330602 (west) with streets 330602001 (south), 330602002 (north); 柯桥区 330603 (east)
+# with 330603001 (south), 330603002 (north). The inside river lies in 330602001.
+
+
+@pytest.fixture
+def tiny(tiny_rivers, tiny_units) -> rm.Responsibility:
+    return rm.assign(tiny_rivers, tiny_units)
+
+
+def routed(tiny, rows) -> gpd.GeoDataFrame:
+    """Route reports given as (id, reported, status, deadline, closed, x, y)."""
+    frame = pd.DataFrame(
+        rows, columns=["event_id", "reported_at", "status", "deadline", "closed_at", "x", "y"]
+    )
+    for col in ("reported_at", "deadline", "closed_at"):
+        frame[col] = pd.to_datetime(frame[col])
+    frame["category"] = [f"c{i}" for i in range(len(frame))]  # no duplicates
+    xy = zip(frame["x"], frame["y"], strict=True)
+    points = [Point(x, y) if pd.notna(x) else None for x, y in xy]
+    events = gpd.GeoDataFrame(frame.drop(columns=["x", "y"]), geometry=points, crs=4549)
+    return rm.route_events(tiny, events)
+
+
+IN_SOUTH_WEST = (X0 + 500, Y0 + 260)  # beside the inside river, in 330602001
+
+
+def test_received_closed_carried_overdue_and_both_rates(tiny) -> None:
+    x, y = IN_SOUTH_WEST
+    rows = [
+        # reported in October, still open when November began, closed in November (carried)
+        ("a", "2026-10-20", "closed", "2026-10-25", "2026-11-05", x, y),
+        # reported in October and closed in October: not November's business
+        ("b", "2026-10-02", "closed", "2026-10-10", "2026-10-05", x, y),
+        # reported and closed in November, 2 days
+        ("c", "2026-11-03", "closed", "2026-11-10", "2026-11-05", x, y),
+        # reported in November, open at the end, past its deadline: overdue
+        ("d", "2026-11-10", "in_progress", "2026-11-20", None, x, y),
+        # reported in November, open, deadline in December: open but not overdue
+        ("e", "2026-11-28", "assigned", "2026-12-05", None, x, y),
+        # reported in December: not counted
+        ("f", "2026-12-01", "registered", "2026-12-05", None, x, y),
+    ]
+    t = bulletin_tables(tiny, routed(tiny, rows), None, "2026-11")["units"].set_index("unit_id")
+    street = t.loc["330602001"]
+    assert street["received"] == 3  # c, d, e
+    assert street["closed"] == 2  # a, c
+    assert street["carried"] == 1  # a
+    assert street["open_end"] == 2  # d, e
+    assert street["overdue"] == 1  # d
+    assert street["closure_rate"] == pytest.approx(2 / 3)
+    assert street["closure_rate_all"] == pytest.approx(2 / 4)
+    assert street["median_days"] == pytest.approx((16 + 2) / 2)  # a: 10-20 → 11-05, c: 2
+    # The district above counts the same reports; the other district none.
+    assert t.loc["330602", "received"] == 3
+    assert t.loc["330603", "received"] == 0
+
+
+def test_closure_rate_above_one_when_old_reports_close(tiny) -> None:
+    x, y = IN_SOUTH_WEST
+    rows = [
+        ("old1", "2026-09-01", "closed", "2026-09-10", "2026-11-02", x, y),
+        ("old2", "2026-10-01", "archived", "2026-10-10", "2026-11-03", x, y),
+        ("new", "2026-11-04", "closed", "2026-11-10", "2026-11-06", x, y),
+    ]
+    street = (
+        bulletin_tables(tiny, routed(tiny, rows), None, "2026-11")["units"]
+        .set_index("unit_id")
+        .loc["330602001"]
+    )
+    assert street["closure_rate"] == pytest.approx(3.0)  # 3 closed ÷ 1 received
+    assert street["closure_rate_all"] == pytest.approx(1.0)  # 3 ÷ (1 + 2 carried)
+
+
+def test_a_month_with_no_data(tiny) -> None:
+    tables = bulletin_tables(tiny, None, None, "2026-11")
+    units = tables["units"]
+    assert len(units) == len(tiny.units)
+    assert (units[["received", "closed", "required", "done"]] == 0).all().all()
+    assert units["closure_rate"].isna().all()
+    assert units["completion"].isna().all()
+    assert units["silent"].all()
+    assert len(tables["silent"]) == len(units)
+    assert (units["score"] == 0).all()
+    assert (units["rank"] == 1).all()
+    assert tables["unrouted"].empty
+
+
+def test_patrols_completion_silence_score_and_rank(tiny) -> None:
+    people = pd.DataFrame(
+        {
+            "person": ["p1", "p2", "p3"],
+            "units": ["330602001", "330602002", "330603001"],
+            "period_start": pd.to_datetime(["2026-11-01"] * 3).date,
+            "period_end": pd.to_datetime(["2026-11-30"] * 3).date,
+            "required": [2, 2, 0],  # p3's level has no duty this month
+            "done": [1, 3, 0],
+            "own_km": [0.5, 1.0, 0.0],
+            "last_valid": pd.to_datetime(["2026-11-20", "2026-11-30", None]),
+        }
+    )
+    x, y = IN_SOUTH_WEST
+    rows = [("c", "2026-11-03", "closed", "2026-11-10", "2026-11-05", x, y)]
+    t = bulletin_tables(tiny, routed(tiny, rows), people, "2026-11")["units"].set_index("unit_id")
+    sw, nw, se = t.loc["330602001"], t.loc["330602002"], t.loc["330603001"]
+    assert (sw["required"], sw["done"], sw["completion"]) == (2, 1, 0.5)
+    assert nw["completion"] == 1.5
+    assert np.isnan(se["completion"])
+    assert sw["days_since_patrol"] == 10
+    assert nw["days_since_patrol"] == 0
+    assert not sw["silent"]
+    assert not nw["silent"]
+    assert se["silent"]
+    assert t.loc["330603002", "silent"]
+    # score: 0.5 × min(completion, 1) + 0.3 × closure of the workload + 0.2 × reported
+    assert sw["score"] == pytest.approx(0.5 * 0.5 + 0.3 * 1.0 + 0.2)
+    assert nw["score"] == pytest.approx(0.5 * 1.0)
+    assert (sw["rank"], nw["rank"]) == (1, 2)
+    assert t.loc["330602", "done"] == 0  # district chiefs are counted in their own rows
+
+
+def test_unrouted_reports_are_listed(tiny) -> None:
+    rows = [
+        ("far", "2026-11-03", "registered", "2026-11-10", None, X0 + 500, Y0 + 1500),
+        ("nowhere", "2026-11-04", "registered", "2026-11-10", None, None, None),
+        ("october", "2026-10-04", "registered", "2026-10-10", None, None, None),
+    ]
+    unrouted = bulletin_tables(tiny, routed(tiny, rows), None, "2026-11")["unrouted"]
+    assert unrouted["event_id"].tolist() == ["far", "nowhere"]
+    assert unrouted["reason"].tolist() == ["too_far", "no_location"]
+
+
+def test_weights_month_and_rule() -> None:
+    assert month_span("2026-12")[1] == pd.Timestamp("2027-01-01")
+    with pytest.raises(ParameterError, match="YYYY-MM"):
+        month_span("November")
+    assert score_rule({"completion": 1}) == (
+        "score = 1 × completion + 0 × closure_rate_all + 0 × reporting"
+    )
+    assert set(WEIGHTS) == {"completion", "closure_rate_all", "reporting"}
+    with pytest.raises(ParameterError, match="unknown indicator"):
+        score_rule({"speed": 1})
