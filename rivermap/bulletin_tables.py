@@ -47,6 +47,7 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from rivermap.errors import ParameterError
@@ -55,7 +56,7 @@ from rivermap.runs import unit_table
 if TYPE_CHECKING:
     from rivermap.responsibility import Responsibility
 
-__all__ = ["CLOSED", "WEIGHTS", "bulletin_tables", "month_span", "score_rule"]
+__all__ = ["CLOSED", "TREND", "WEIGHTS", "bulletin_tables", "month_span", "score_rule"]
 
 _MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 #: The statuses of a closed report.
@@ -120,19 +121,109 @@ def bulletin_tables(
     -------
     dict of str to DataFrame
         ``units`` (every unit at every level, with the indicators, ``silent``,
-        ``score`` and ``rank`` within its level), ``silent`` (the silent units)
-        and ``unrouted`` (the month's reports nobody could be named for).
+        ``score`` and ``rank`` within its level), ``silent`` (the silent
+        units), ``chiefs`` (per chief: patrols, and the reports routed to
+        them), ``trend`` (the indicators of :data:`TREND` against the month
+        before, empty where the data does not cover it) and ``unrouted``
+        (the month's reports nobody could be named for).
     """
     start, end = month_span(month)
+    table = _unit_indicators(resp, routed, people, start, end, weights)
+    before = month_span(str(pd.Period(start, freq="M") - 1))
+    return {
+        "units": table,
+        "silent": table[table["silent"]].reset_index(drop=True),
+        "chiefs": _chief_indicators(routed, people, start, end),
+        "trend": _trend(resp, routed, people, table, before, weights),
+        "unrouted": _unrouted(routed, start, end),
+    }
+
+
+def _unit_indicators(
+    resp: Responsibility,
+    routed: pd.DataFrame | None,
+    people: pd.DataFrame | None,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    weights: Mapping[str, float] | None,
+) -> pd.DataFrame:
+    """Return every unit's indicators for the month from start to end."""
     units, levels = unit_table(resp)
     table = units[["unit_id", "name", "level", "parent_id"]].copy()
     table = table.merge(_patrols_per_unit(people, start, end), on="unit_id", how="left")
     table = table.merge(_reports_per_unit(routed, levels, start, end), on="unit_id", how="left")
     table["river_km"] = table["unit_id"].map(_river_km(resp)).fillna(0.0).to_numpy()
-    table = _finish(table, end, weights)
-    unrouted = _unrouted(routed, start, end)
-    return {"units": table, "silent": table[table["silent"]].reset_index(drop=True),
-            "unrouted": unrouted}  # fmt: skip
+    return _finish(table, end, weights)
+
+
+#: The indicators the month-over-month table compares.
+TREND = ("received", "closed", "completion", "closure_rate_all", "score")
+
+
+def _trend(
+    resp: Responsibility,
+    routed: pd.DataFrame | None,
+    people: pd.DataFrame | None,
+    table: pd.DataFrame,
+    before: tuple[pd.Timestamp, pd.Timestamp],
+    weights: Mapping[str, float] | None,
+) -> pd.DataFrame:
+    """Return each unit's indicators against the month before, where the data covers it.
+
+    Reports cover the month before when one was reported in it; patrols when a
+    duty period began before this month. Uncovered indicators are left empty.
+    """
+    prev = _unit_indicators(resp, routed, people, *before, weights).set_index("unit_id")
+    has_reports = routed is not None and bool(
+        (pd.to_datetime(routed["reported_at"]) < before[1]).any()
+    )
+    has_patrols = people is not None and bool(
+        (pd.to_datetime(people["period_start"]) < before[1]).any()
+    )
+    covered = {"received": has_reports, "closed": has_reports,
+               "closure_rate_all": has_reports, "completion": has_patrols,
+               "score": has_reports and has_patrols}  # fmt: skip
+    out = table[["unit_id", "name", "level"]].copy()
+    for col in TREND:
+        before_values = table["unit_id"].map(prev[col]) if covered[col] else np.nan
+        out[col] = table[col].to_numpy()
+        out[f"{col}_before"] = before_values
+        out[f"{col}_change"] = out[col] - out[f"{col}_before"]
+    return out
+
+
+def _chief_indicators(
+    routed: pd.DataFrame | None, people: pd.DataFrame | None, start: pd.Timestamp,
+    end: pd.Timestamp,
+) -> pd.DataFrame:  # fmt: skip
+    """Return per chief: required and valid patrols, km, last patrol, and the reports they got."""
+    columns = ["person", "phone", "level", "units", "required", "done", "patrolled_km",
+               "last_valid", "received", "closed", "overdue"]  # fmt: skip
+    if people is None or people.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    p = people.copy()
+    p_start = pd.to_datetime(p["period_start"])
+    p_end = pd.to_datetime(p["period_end"]) + pd.Timedelta(days=1)
+    p = p[(p_start < end) & (p_end > start)]
+    for col in ("phone", "level", "units"):
+        if col not in p.columns:
+            p[col] = None
+    out = p.groupby("person", sort=False).agg(
+        phone=("phone", "first"), level=("level", "first"), units=("units", "first"),
+        required=("required", "sum"), done=("done", "sum"), patrolled_km=("own_km", "sum"),
+        last_valid=("last_valid", "max"),
+    )  # fmt: skip
+    if routed is not None and not routed.empty and "chief" in routed.columns:
+        flags = _report_flags(routed, start, end)
+        got = flags[["received", "closed", "overdue"]].groupby(routed["chief"]).sum()
+        out = out.join(got)
+    for col in ("received", "closed", "overdue"):
+        out[col] = out[col].fillna(0).astype(int) if col in out.columns else 0
+    out["completion"] = _ratio(out["done"], out["required"])
+    out["days_since_patrol"] = (
+        (end - pd.Timedelta(days=1)) - pd.to_datetime(out["last_valid"]).dt.normalize()
+    ).dt.days
+    return out.reset_index()[[*columns, "completion", "days_since_patrol"]]
 
 
 def _weights(weights: Mapping[str, float] | None) -> dict[str, float]:

@@ -154,3 +154,35 @@ def test_weights_month_and_rule() -> None:
     assert set(WEIGHTS) == {"completion", "closure_rate_all", "reporting"}
     with pytest.raises(ParameterError, match="unknown indicator"):
         score_rule({"speed": 1})
+
+
+def test_chiefs_and_month_over_month(tiny) -> None:
+    people = pd.DataFrame(
+        {
+            "person": ["p1", "p1"],
+            "units": ["330602001", "330602001"],
+            "period_start": pd.to_datetime(["2026-10-01", "2026-11-01"]).date,
+            "period_end": pd.to_datetime(["2026-10-31", "2026-11-30"]).date,
+            "required": [2, 2],
+            "done": [2, 1],
+            "own_km": [1.0, 0.5],
+            "last_valid": pd.to_datetime(["2026-10-30", "2026-11-20"]),
+        }
+    )
+    x, y = IN_SOUTH_WEST
+    rows = [
+        ("oct", "2026-10-03", "closed", "2026-10-10", "2026-10-05", x, y),
+        ("nov1", "2026-11-03", "closed", "2026-11-10", "2026-11-05", x, y),
+        ("nov2", "2026-11-04", "assigned", "2026-11-10", None, x, y),
+    ]
+    tables = bulletin_tables(tiny, routed(tiny, rows), people, "2026-11")
+    chief = tables["chiefs"].set_index("person").loc["p1"]
+    assert (chief["required"], chief["done"], chief["completion"]) == (2, 1, 0.5)
+    assert chief["days_since_patrol"] == 10
+    trend = tables["trend"].set_index("unit_id").loc["330602001"]
+    assert (trend["received"], trend["received_before"], trend["received_change"]) == (2, 1, 1)
+    assert (trend["completion"], trend["completion_before"]) == (0.5, 1.0)
+    # Without October in the data, the month before is left empty rather than taken as zero.
+    november = people.iloc[[1]]
+    alone = bulletin_tables(tiny, None, november, "2026-11")["trend"].set_index("unit_id")
+    assert np.isnan(alone.loc["330602001", "completion_before"])
