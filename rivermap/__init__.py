@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from rivermap import chiefs, crs, datasets, params, synth, text
 from rivermap.assign import assign
+from rivermap.bulletin import Bulletin, bulletin
 from rivermap.chiefs import read_chiefs, roster_report, signboards, with_chiefs
 from rivermap.duties import read_duties
 from rivermap.errors import (
@@ -62,6 +63,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 
 __all__ = [
     "AdminUnits",
+    "Bulletin",
     "CRSError",
     "DataError",
     "OutputExistsError",
@@ -76,6 +78,7 @@ __all__ = [
     "TopologyError",
     "__version__",
     "assign",
+    "bulletin",
     "chiefs",
     "crs",
     "datasets",

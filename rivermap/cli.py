@@ -100,6 +100,13 @@ example:
 
 exit codes: 0 every duty met, 1 some person short of their duty, 2 unusable input
 """,
+    "signboards": """\
+example:
+  rivermap signboards out/demo/responsibility.gpkg -o out/signboards.pdf \\
+      --chiefs data/zhejiang_chiefs_example.csv --hotline 12345
+  rivermap signboards out.gpkg -o boards.pdf --level district \\
+      --url "https://hz.example.cn/report?board="
+""",
     "chiefs": """\
 example:
   rivermap chiefs out/demo/responsibility.gpkg data/zhejiang_chiefs_example.csv \\
@@ -382,6 +389,18 @@ def _with_roster(args: argparse.Namespace) -> Responsibility:
     return resp.with_chiefs(args.chiefs) if args.chiefs else resp
 
 
+def _cmd_signboards(args: argparse.Namespace) -> int:
+    from rivermap.maps.signboards import signboards
+
+    _before_work(args, inputs=[args.gpkg, args.chiefs], outputs=[args.output])
+    resp = _open(args, level=args.level)
+    resp = resp.with_chiefs(args.chiefs) if args.chiefs else resp
+    out = signboards(resp, level=args.level, hotline=args.hotline, url=args.url, **_output(args))
+    if not args.quiet:
+        print(_msg(args, "wrote_size", path=out, mb=f"{out.stat().st_size / 1e6:.2f}"))
+    return EXIT_OK
+
+
 def _cmd_route(args: argparse.Namespace) -> int:
     _before_work(args, inputs=[args.gpkg, args.events, args.chiefs], outputs=[args.output])
     resp = _with_roster(args)
@@ -619,6 +638,16 @@ def _setup_chiefs(p: argparse.ArgumentParser) -> None:
     _add_common(p)
 
 
+def _setup_signboards(p: argparse.ArgumentParser) -> None:
+    _add_gpkg(p)
+    _add_output(p, "SIGNBOARDS.pdf", "the PDF to write, one A4 page per board")
+    p.add_argument("--level", help="the boards of this level's rivers (default: every level)")
+    p.add_argument("--hotline", help="the supervision hotline printed on every board")
+    p.add_argument("--url", help="report page the QR code opens, the board id appended")
+    p.add_argument("--chiefs", metavar="ROSTER", help="name the chiefs of a roster")
+    _add_common(p)
+
+
 def _add_reports_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--chiefs", metavar="ROSTER", help="the chief roster, to name the chiefs")
     p.add_argument(
@@ -665,6 +694,7 @@ _COMMANDS: list[
     ("map", _setup_map, _cmd_map),
     ("atlas", _setup_atlas, _cmd_atlas),
     ("chiefs", _setup_chiefs, _cmd_chiefs),
+    ("signboards", _setup_signboards, _cmd_signboards),
     ("route", _setup_route, _cmd_route),
     ("patrols", _setup_patrols, _cmd_patrols),
 ]

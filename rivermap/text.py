@@ -355,6 +355,68 @@ TERMS: dict[str, tuple[str, str]] = {
         "合成演示数据：工单与巡河轨迹均为程序生成，非真实记录",
         "Synthetic demo data: these tickets and patrol tracks were generated, not recorded",
     ),
+    # ------------------------------------------------- the monthly bulletin
+    "col.completion": ("巡河完成率", "Patrol completion"),
+    "col.patrolled_km": ("巡查本人河段(公里)", "Own reaches patrolled (km)"),
+    "col.river_km": ("河道长度(公里)", "River length (km)"),
+    "col.days_since_patrol": ("距最近有效巡河(天)", "Days since last valid patrol"),
+    "col.received": ("本月受理", "Received"),
+    "col.closed": ("本月办结", "Closed"),
+    "col.carried": ("上月结转", "Carried over"),
+    "col.open_end": ("月末未办结", "Open at month end"),
+    "col.overdue": ("超期未办结", "Overdue"),
+    "col.closure_rate": ("办结率", "Closure rate"),
+    "col.closure_rate_all": ("办结率(含结转)", "Closure rate (with carried)"),
+    "col.median_days": ("办结用时中位数(天)", "Median days to close"),
+    "col.silent": ("沉默单位", "Silent"),
+    "col.score": ("得分", "Score"),
+    "col.rank": ("排名", "Rank"),
+    "col.parent_id": ("上级单位编码", "Parent unit ID"),
+    "col.bulletin.name": ("单位", "Unit"),
+    "col.before": ("{name}(上月)", "{name} (month before)"),
+    "col.change": ("{name}变化", "{name}, change"),
+    "bulletin.title": ("{month} 河长履职情况通报", "River chief bulletin, {month}"),
+    "bulletin.subtitle": ("{name} · 按{level}排名", "{name} · ranked by {level}"),
+    "bulletin.headline": ("本月概况", "This month"),
+    "bulletin.required": ("应巡次数", "Patrols required"),
+    "bulletin.done": ("已巡次数（有效）", "Valid patrols"),
+    "bulletin.completion": ("巡河完成率", "Patrol completion"),
+    "bulletin.received": ("受理工单", "Reports received"),
+    "bulletin.closed": ("办结工单", "Reports closed"),
+    "bulletin.closure": ("办结率 / 含结转", "Closure rate / with carried"),
+    "bulletin.silent": ("沉默单位（无上报、无巡河）", "Silent units (no report, no patrol)"),
+    "bulletin.unrouted": ("无法分派的工单", "Reports nobody could be named for"),
+    "bulletin.ranking": ("{level}排名", "Ranking of {level} units"),
+    "bulletin.rule": ("评分规则：{rule}", "Score: {rule}"),
+    "bulletin.rate_note": (
+        (
+            "办结率 = 本月办结 ÷ 本月受理，上月结转的工单本月办结时可超过 100%；"
+            "含结转 = 本月办结 ÷（本月受理 + 上月结转）。"
+        ),
+        (
+            "Closure rate = closed ÷ received this month, above 100 % when older reports "
+            "close; with carried = closed ÷ (received + carried over)."
+        ),
+    ),
+    "bulletin.chart_completion": ("各{level}巡河完成率", "Patrol completion by {level}"),
+    "bulletin.chart_closure": (
+        "办结率：本月与上月",
+        "Closure rate: this month and the month before",
+    ),
+    "bulletin.this_month": ("本月", "this month"),
+    "bulletin.month_before": ("上月", "month before"),
+    "bulletin.map": ("沉默与落后的{level}", "Silent and lagging {level} units"),
+    "bulletin.legend_silent": ("沉默", "silent"),
+    "bulletin.legend_lagging": ("未达标", "lagging"),
+    "bulletin.legend_ok": ("正常", "on track"),
+    "bulletin.none": ("无", "none"),
+    "bulletin.made_with": ("rivermap {version} 生成", "Made with rivermap {version}"),
+    "sheet.bulletin_units": ("单位指标", "unit indicators"),
+    "sheet.bulletin_ranking": ("排名", "ranking"),
+    "sheet.bulletin_chiefs": ("河长指标", "chief indicators"),
+    "sheet.bulletin_silent": ("沉默单位", "silent units"),
+    "sheet.bulletin_trend": ("环比", "month over month"),
+    "sheet.bulletin_unrouted": ("未分派工单", "unrouted reports"),
     # ----------------------------------------------------- workbook sheets
     "sheet.flags": ("需关注河流", "flags"),
     "sheet.segments": ("方案河段", "segments"),
@@ -481,6 +543,24 @@ TERMS: dict[str, tuple[str, str]] = {
     "atlas.north": ("北", "N"),
     "atlas.unnamed": ("未命名 {id}", "unnamed {id}"),
     "atlas.segment": ("河段编号", "Segment"),
+    # ---------------------------------------------------- signboards
+    "board.title": ("河长公示牌", "River chief signboard"),
+    "board.river": ("河流名称：{river}", "River: {river}"),
+    "board.ends": ("起点：{start}　　终点：{end}", "From: {start}    To: {end}"),
+    "board.length": ("河道长度：{km} 公里", "Length: {km} km"),
+    "board.unit": ("责任单位：{unit}", "Responsible unit: {unit}"),
+    "board.chiefs": ("河长", "River chiefs"),
+    "board.duties": (
+        "河长职责：负责组织领导河道的管理和保护工作，开展巡河，协调解决重大问题",
+        (
+            "Duties: leads the management and protection of the river, patrols it, "
+            "and resolves its problems"
+        ),
+    ),
+    "board.supervisor": ("监督单位：{supervisor}", "Supervised by: {supervisor}"),
+    "board.hotline": ("监督电话：{hotline}", "Hotline: {hotline}"),
+    "board.scan": ("扫码反映问题", "Scan to report a problem"),
+    "board.footer": ("rivermap {version}　{date}", "rivermap {version}, {date}"),
     # ---------------------------------------------------- messages
     "msg.validate_ok": (
         "通过：{rivers} 条河流，{units} 个单元（{levels}），未发现问题",
@@ -551,6 +631,7 @@ TERMS: dict[str, tuple[str, str]] = {
     "msg.cmd.chiefs": ("河长名录核查", "check a chief roster: gaps and conflicts"),
     "msg.cmd.route": ("工单分派到河段与河长", "route each report to its reach, unit and chief"),
     "msg.cmd.patrols": ("巡河轨迹考核（应巡/已巡）", "judge patrol tracks against the duties"),
+    "msg.cmd.signboards": ("河长公示牌（PDF）", "printable river chief signboards (PDF)"),
     "msg.routed": (
         "{n} 条工单：{matched} 条找到应办河长，{unmatched} 条未匹配，{ambiguous} 条位置存疑",
         "{n} report(s): {matched} routed to a chief, {unmatched} unmatched, {ambiguous} ambiguous",

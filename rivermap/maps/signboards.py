@@ -1,0 +1,381 @@
+"""Printable river chief signboards (河长公示牌): one A4 portrait page per board.
+
+:func:`signboards` draws the rows of :meth:`Responsibility.signboards
+<rivermap.Responsibility.signboards>` (for one level, or every level in level
+order) in the layout river-chief offices post by the water:
+
+1. a title band (河长公示牌);
+2. the river's name, its ends (起点/终点), its length and its chief unit;
+3. the chiefs at every level, one line per person with title and phone (a
+   level without a chief is left out; a board of a responsibility without a
+   roster names no chief);
+4. the chiefs' duties (河长职责) in one line, the supervising office and the
+   supervision hotline (监督电话);
+5. a QR code holding ``url`` + the URL-encoded ``board_id`` (or the bare
+   ``board_id`` without ``url``), which :func:`rivermap.events.split_board`
+   reads back; it carries no personal data;
+6. a footer: rivermap and the date.
+
+Pages are drawn with matplotlib as the atlas draws them (no global settings
+changed, every text in the atlas's subset of Noto Sans CJK SC, embedded as
+TrueType so that the text can be searched and copied). The QR code is drawn
+as vector squares (segno makes the matrix), so it stays sharp at any scale.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+import pandas as pd
+
+from rivermap.maps._atlas_canvas import Canvas
+from rivermap.maps._atlas_text import fit, rivermap_version, wrap
+from rivermap.maps._fonts import font_for
+from rivermap.params import check_lang, check_level
+from rivermap.text import chief_title, term, text_or
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from rivermap.responsibility import Responsibility
+
+__all__ = ["board_rows", "qr_text", "signboards"]
+
+_W_MM, _H_MM = 210.0, 297.0  # A4 portrait
+_MM_PER_INCH = 25.4
+_MARGIN = 18.0
+_BAND = 30.0  # height of the title band
+_QR_MM = 48.0
+_LINE_MM = 7.5
+_BODY_PT = 13.0
+_SMALL_PT = 11.0
+_MIN_PT = 6.0
+_CHIEF_ROWS = 16  # chiefs that fit at _SMALL_PT; more are set smaller
+_CHIEF_X = (0.0, 38.0, 96.0, 140.0)  # mm from the margin: level, name, title, phone
+_CHIEF_W = (38.0, 58.0, 44.0, 34.0)
+_BLUE = "#0b4f8a"
+_SEP = ";"  # how Responsibility.signboards joins the chiefs of one level
+
+
+@dataclass
+class Board:
+    """The texts of one signboard, as drawn."""
+
+    title: str
+    river: str
+    facts: list[str]
+    chiefs: list[tuple[str, ...]]
+    duties: str
+    contact: list[str]
+    qr: str | None
+    footer: str
+    chiefs_heading: str
+    scan: str
+
+    def texts(self) -> list[str]:
+        """Return every string the board draws (for the font subset)."""
+        chiefs = [cell for line in self.chiefs for cell in line]
+        return [self.title, self.river, *self.facts, *chiefs, self.duties, *self.contact,
+                self.footer, self.chiefs_heading, self.scan]  # fmt: skip
+
+
+def board_rows(
+    resp: Responsibility,
+    level: str | None = None,
+    *,
+    hotline: str | dict[str, str] | None = None,
+    lang: str = "zh",
+) -> pd.DataFrame:
+    """Return the signboard rows of ``level``, or of every level in level order.
+
+    Parameters
+    ----------
+    resp
+        The responsibility.
+    level
+        A level of ``resp``; None for every level.
+    hotline
+        As :meth:`Responsibility.signboards` takes it.
+    lang
+        ``"zh"`` or ``"en"`` for place names.
+
+    Returns
+    -------
+    DataFrame
+        The rows of :meth:`Responsibility.signboards`, one per board.
+
+    Raises
+    ------
+    ParameterError
+        If ``level`` is not a level of ``resp``.
+    """
+    levels = tuple(resp.levels)
+    wanted = levels if level is None else (check_level(level, levels, name="level"),)
+    tables = [resp.signboards(lv, hotline=hotline, lang=lang) for lv in wanted]
+    return pd.concat(tables, ignore_index=True)
+
+
+def qr_text(board_id: Any, url: str | None = None) -> str | None:
+    """Return what a board's QR code holds: ``url`` + the URL-encoded id, or the bare id.
+
+    Parameters
+    ----------
+    board_id
+        The board's code ``UNIT:RIVER``; missing text gives None (no QR code).
+    url
+        The report page, ending where the id goes, e.g.
+        ``https://hz.example.cn/report?board=``.
+
+    Returns
+    -------
+    str or None
+
+    Examples
+    --------
+    >>> qr_text("330106:R1", "https://hz.example.cn/report?board=")
+    'https://hz.example.cn/report?board=330106%3AR1'
+    >>> qr_text("330106:R1")
+    '330106:R1'
+    """
+    code = text_or(board_id)
+    if code is None:
+        return None
+    return code if url is None else url + quote(code, safe="")
+
+
+def signboards(
+    resp: Responsibility,
+    path: str | os.PathLike[str],
+    *,
+    level: str | None = None,
+    hotline: str | dict[str, str] | None = None,
+    url: str | None = None,
+    lang: str = "zh",
+    overwrite: bool = False,
+) -> Path:
+    """Write a printable PDF of river chief signboards (河长公示牌), one A4 page per board.
+
+    Parameters
+    ----------
+    resp
+        The responsibility; with a roster (:meth:`~Responsibility.with_chiefs`)
+        the boards name the chiefs, without one they leave them out.
+    path
+        The ``.pdf`` file to write (atomically).
+    level
+        The boards of this level's rivers; None (default) for every level,
+        in level order.
+    hotline
+        The supervision hotline (监督电话): one text, or ``{unit_id: text}``.
+    url
+        The report page the QR code opens, the board id appended URL-encoded,
+        e.g. ``https://hz.example.cn/report?board=``; without it the QR code
+        holds the bare board id ``UNIT:RIVER``.
+    lang
+        ``"zh"`` (default) or ``"en"``.
+    overwrite
+        Replace an existing file.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    ParameterError
+        If ``level`` is not a level of ``resp`` or ``lang`` is unknown.
+    OutputExistsError
+        If ``path`` exists and ``overwrite`` is False (checked before any work).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> import rivermap as rm
+    >>> resp = rm.assign(*rm.datasets.load_demo())
+    >>> out = signboards(resp, pathlib.Path(tempfile.mkdtemp()) / "boards.pdf", level="district")
+    >>> out.read_bytes()[:5]
+    b'%PDF-'
+    """
+    from rivermap.io import check_output
+
+    lang = check_lang(lang)
+    final = check_output(path, overwrite=overwrite)
+    rows = board_rows(resp, level, hotline=hotline, lang=lang)
+    date = _dt.date.today().isoformat()
+    boards = [_board(row, tuple(resp.levels), url, lang, date) for row in _records(rows)]
+    font = font_for(t for b in boards for t in b.texts())
+    _write_pdf(final, boards, font, lang, overwrite=overwrite)
+    return final
+
+
+# ==================================================================== content
+def _records(rows: pd.DataFrame) -> list[dict[str, Any]]:
+    """Return the rows as dicts of column → value."""
+    return [dict(zip(rows.columns, values, strict=True)) for values in rows.itertuples(False)]
+
+
+def _board(
+    row: dict[str, Any], levels: tuple[str, ...], url: str | None, lang: str, date: str
+) -> Board:
+    """Return the texts of the board of ``row``."""
+    facts = [
+        term("board.ends", lang, start=_text(row["start"]), end=_text(row["end"])),
+        term("board.length", lang, km=f"{float(row['length_km']):,.2f}"),
+        term("board.unit", lang, unit=_text(row["chief_unit_name"])),
+    ]
+    contact = [term("board.supervisor", lang, supervisor=row["supervisor"])]
+    if text_or(row["hotline"]) is not None:
+        contact.append(term("board.hotline", lang, hotline=row["hotline"]))
+    if text_or(row["supervisor"]) is None:
+        contact = contact[1:]
+    return Board(
+        title=term("board.title", lang),
+        river=term("board.river", lang, river=_text(row["river"])),
+        facts=facts,
+        chiefs=_chief_lines(row, levels, lang),
+        duties=term("board.duties", lang),
+        contact=contact,
+        qr=qr_text(row["board_id"], url),
+        footer=term("board.footer", lang, version=rivermap_version(), date=date),
+        chiefs_heading=term("board.chiefs", lang),
+        scan=term("board.scan", lang),
+    )
+
+
+def _text(value: Any) -> str:
+    """Return ``value`` as text, a dash when missing."""
+    return str(text_or(value, "—"))
+
+
+def _chief_lines(row: dict[str, Any], levels: tuple[str, ...], lang: str) -> list[tuple[str, ...]]:
+    """Return ``(level, name, title, phone)`` per chief on the board, top level first.
+
+    A level without a chief gives no line; a board without a roster none at all.
+    """
+    lines: list[tuple[str, ...]] = []
+    for lv in levels:
+        names = text_or(row.get(f"chief_{lv}"))
+        if names is None:
+            continue
+        titles = str(text_or(row.get(f"chief_{lv}_title"), "")).split(_SEP)
+        phones = str(text_or(row.get(f"chief_{lv}_phone"), "")).split(_SEP)
+        for i, name in enumerate(names.split(_SEP)):
+            title = titles[i] if i < len(titles) else ""
+            phone = phones[i] if i < len(phones) else ""
+            lines.append((chief_title(lv, lang), name, title, phone))
+    return lines
+
+
+# ================================================================== rendering
+def _write_pdf(path: Path, boards: list[Board], font: Path, lang: str, *, overwrite: bool) -> None:
+    """Render ``boards``, one page each, into the PDF ``path`` (atomically)."""
+    import matplotlib
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    from rivermap.io import atomic_output
+
+    metadata = {"Title": term("board.title", lang), "Creator": f"rivermap {rivermap_version()}"}
+    with (
+        matplotlib.rc_context({"pdf.fonttype": 42, "pdf.compression": 6}),
+        atomic_output(path, overwrite=overwrite) as tmp,
+        PdfPages(tmp, metadata=metadata) as pdf,
+    ):
+        for board in boards:
+            fig = _render(board, font)
+            pdf.savefig(fig)
+            fig.clear()
+
+
+def _render(board: Board, font: Path) -> Figure:
+    """Return the page of ``board``: A4 portrait, every text in ``font``."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(_W_MM / _MM_PER_INCH, _H_MM / _MM_PER_INCH))
+    c = Canvas(fig, _W_MM, _H_MM, font)
+    c.rect(0, _H_MM - _BAND, _W_MM, _BAND, _BLUE)
+    c.text(_W_MM / 2, _H_MM - _BAND / 2, board.title, size=30, ha="center", va="center",
+           color="white")  # fmt: skip
+    y = _H_MM - _BAND - 16
+    c.text(_MARGIN, y, board.river, size=20, ha="left", va="baseline", color=_BLUE)
+    y = _lines(c, board.facts, y - 11, _BODY_PT)
+    if board.chiefs:
+        c.hline(_MARGIN, y + 2, _W_MM - 2 * _MARGIN)
+        y = _lines(c, [board.chiefs_heading], y - 6, _BODY_PT, color=_BLUE)
+        y = _chief_table(c, board.chiefs, y)
+    c.hline(_MARGIN, y + 2, _W_MM - 2 * _MARGIN)
+    duties = wrap(board.duties, (_W_MM - 2 * _MARGIN) / (_BODY_PT * 0.3528) - 1)
+    y = _lines(c, [line.strip() for line in duties], y - 6, _BODY_PT)
+    _lines(c, board.contact, _MARGIN + 20, _BODY_PT)
+    if board.qr is not None:
+        x0 = _W_MM - _MARGIN - _QR_MM
+        _draw_qr(fig, board.qr, x0, _MARGIN + 14, _QR_MM)
+        c.text(x0 + _QR_MM / 2, _MARGIN + 10, board.scan, size=9, ha="center", va="top")
+    c.text(_MARGIN, _MARGIN - 8, board.footer, size=7, ha="left", va="bottom", color="#555555")
+    return fig
+
+
+def _chief_table(c: Canvas, chiefs: list[tuple[str, ...]], y: float) -> float:
+    """Set the chiefs in four columns from the baseline ``y``, smaller when there are many.
+
+    Returns the baseline below the table. Lines beyond what fits at
+    :data:`_MIN_PT` are left out, the last line saying how many.
+    """
+    size = max(_MIN_PT, min(_SMALL_PT, _SMALL_PT * _CHIEF_ROWS / max(len(chiefs), 1)))
+    fits = int(_CHIEF_ROWS * _SMALL_PT / size)
+    shown = chiefs if len(chiefs) <= fits else [*chiefs[: fits - 1], ("…",)]
+    step = _LINE_MM * size / _BODY_PT
+    for line in shown:
+        for x, width, cell in zip(_CHIEF_X, _CHIEF_W, line, strict=False):
+            c.text(_MARGIN + x, y, fit(cell, width, size), size=size, ha="left", va="baseline")
+        y -= step
+    return y
+
+
+def _lines(c: Canvas, lines: list[str], y: float, size: float, color: str = "black") -> float:
+    """Write ``lines`` downwards from the baseline ``y``; return the baseline below them."""
+    step = _LINE_MM * size / _BODY_PT
+    for line in lines:
+        c.text(_MARGIN, y, line, size=size, ha="left", va="baseline", color=color)
+        y -= step
+    return y
+
+
+def _draw_qr(fig: Figure, data: str, x: float, y: float, size: float) -> None:
+    """Draw the QR code of ``data`` as black squares in the ``size`` mm square at ``x``, ``y``."""
+    import segno
+    from matplotlib.patches import PathPatch
+    from matplotlib.path import Path as MplPath
+
+    matrix = segno.make(data, error="m", micro=False).matrix
+    n = len(matrix) + 8  # a quiet zone of four modules on every side
+    unit = size / n
+    verts: list[tuple[float, float]] = []
+    for r, row in enumerate(matrix):
+        top = y + size - (r + 4) * unit
+        for c0, c1 in _runs(row):
+            left, right = x + (c0 + 4) * unit, x + (c1 + 4) * unit
+            verts += [(left, top), (right, top), (right, top - unit), (left, top - unit), (0, 0)]
+    codes = [MplPath.MOVETO, MplPath.LINETO, MplPath.LINETO, MplPath.LINETO, MplPath.CLOSEPOLY]
+    path = MplPath([(vx / _W_MM, vy / _H_MM) for vx, vy in verts], codes * (len(verts) // 5))
+    fig.patches.append(
+        PathPatch(path, transform=fig.transFigure, facecolor="black", edgecolor="none")
+    )
+
+
+def _runs(row: Any) -> list[tuple[int, int]]:
+    """Return the ``[start, stop)`` columns of the runs of dark modules in a matrix row."""
+    runs: list[tuple[int, int]] = []
+    start = None
+    for i, dark in enumerate([*row, 0]):
+        if dark and start is None:
+            start = i
+        elif not dark and start is not None:
+            runs.append((start, i))
+            start = None
+    return runs
