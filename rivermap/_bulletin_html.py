@@ -135,9 +135,13 @@ def page(b: Bulletin, *, lang: str = "zh") -> str:
 
 def _made(lang: str) -> str:
     """Return the footer line: the tool, its version and today."""
-    from rivermap import __version__
+    from importlib.metadata import PackageNotFoundError, version
 
-    return f"{term('bulletin.made_with', lang, version=__version__)} · {dt.date.today()}"
+    try:
+        made = version("rivermap")
+    except PackageNotFoundError:  # pragma: no cover - running from a bare source tree
+        made = "dev"
+    return f"{term('bulletin.made_with', lang, version=made)} · {dt.date.today()}"
 
 
 def _pct(value: float) -> str:
