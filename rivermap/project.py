@@ -143,6 +143,11 @@ min_segment_m = {min_segment_m}
 # start = "2026-11-01"         # the days counted (default: those of the tracks) 考核起止
 # end = "2026-11-30"
 
+# [bulletin]                   # the monthly bulletin 月度通报 (bulletin.html, bulletin.xlsx)
+# month = "2026-11"
+# level = "community"          # the level ranked (default: the finest) 排名层级
+# weights = {{ completion = 0.5, closure_rate_all = 0.3, reporting = 0.2 }}
+
 # [duties]                     # 巡河要求 (default: the common provincial pattern 默认常见省级要求)
 # path = "duties.csv"          # level, period, min_count, months, min_minutes, min_km
 # rules = [{{ level = "community", period = "week", min_count = 1, months = "3-12" }}]
@@ -167,6 +172,8 @@ map = "map.html"
 atlas = "atlas.pdf"
 # routed = "routed.xlsx"       # with [events] 工单分派结果
 # patrols = "patrols.xlsx"     # with [patrols] 巡河考核
+# bulletin = "bulletin.html"   # with [bulletin] 月度通报
+# bulletin_tables = "bulletin.xlsx"
 """
 )
 
@@ -181,6 +188,8 @@ _DEFAULT_OUTPUTS = {
     "routed": "routed.xlsx",
     "patrols": "patrols.xlsx",
     "synthetic": "synthetic",
+    "bulletin": "bulletin.html",
+    "bulletin_tables": "bulletin.xlsx",
 }
 _SECTIONS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "project": {"name": str, "lang": str, "output": str},
@@ -243,6 +252,7 @@ _SECTIONS: dict[str, dict[str, type | tuple[type, ...]]] = {
         "synthetic": str,
     },
     "duties": {"path": str, "rules": list},
+    "bulletin": {"month": str, "level": str, "weights": dict},
     "map": {"level": str, "basemap": str},
     "atlas": {
         "by": str,
@@ -373,7 +383,7 @@ def load_project(
     >>> project.section("units")["levels"]
     ['province', 'city', 'district']
     >>> sorted(project.outputs)[:3]
-    ['atlas', 'chiefs', 'flags']
+    ['atlas', 'bulletin', 'bulletin_tables']
     >>> project.output.is_absolute() and ".." not in project.output.parts
     True
     """
@@ -464,7 +474,8 @@ def _outputs(path: Path, sections: dict[str, dict[str, Any]]) -> dict[str, str]:
     if "redivide" not in sections:
         outputs.pop("plan", None)
         outputs.pop("plan_tables", None)
-    for section, output in (("events", "routed"), ("patrols", "patrols")):
+    for section, output in (("events", "routed"), ("patrols", "patrols"),
+                            ("bulletin", "bulletin"), ("bulletin", "bulletin_tables")):  # fmt: skip
         if section not in sections:
             outputs.pop(output, None)
     if not any("synthetic" in sections.get(s, {}) for s in ("events", "patrols")):
@@ -499,7 +510,21 @@ def _check_sections(path: Path, raw: Mapping[str, Any]) -> dict[str, dict[str, A
         if month is not None and not _MONTH.fullmatch(month):
             msg = f"{path}: [{name}] synthetic = {month!r}: give a month as 'YYYY-MM' (2026-11)"
             raise SchemaError(msg)
+    _check_bulletin(path, out)
     return out
+
+
+def _check_bulletin(path: Path, out: Mapping[str, Mapping[str, Any]]) -> None:
+    """Refuse a [bulletin] without a month (its own, or a synthetic one) or a bad one."""
+    if "bulletin" not in out:
+        return
+    month = out["bulletin"].get("month") or next(
+        (out[s]["synthetic"] for s in ("events", "patrols") if "synthetic" in out.get(s, {})),
+        None,
+    )
+    if month is None or not _MONTH.fullmatch(str(month)):
+        msg = f"{path}: [bulletin] month = {month!r}: give the month as 'YYYY-MM' (2026-11)"
+        raise SchemaError(msg)
 
 
 def _check_type(path: Path, name: str, key: str, value: Any) -> None:
@@ -751,6 +776,26 @@ def _patrols(run: _Run) -> None:
     run.report.findings["short_duty"] = int((run.patrols.people["met"] == False).sum())  # noqa: E712
 
 
+def _bulletin(run: _Run) -> None:
+    from rivermap.bulletin import bulletin
+
+    p = run.project
+    spec = p.section("bulletin")
+    month = spec.get("month") or next(
+        p.section(s)["synthetic"] for s in ("events", "patrols") if "synthetic" in p.section(s)
+    )
+    synthetic = any("synthetic" in p.section(s) for s in ("events", "patrols"))
+    b = bulletin(
+        run.resp, events=run.events, patrols=run.patrols, month=month, level=spec.get("level"),
+        weights=spec.get("weights"), note=_note(synthetic), lang=p.lang,
+    )  # fmt: skip
+    for output, write in (("bulletin", b.to_html), ("bulletin_tables", b.to_excel)):
+        out = run.out(output)
+        if out is not None:
+            write(out, lang=p.lang)
+    run.report.findings["silent"] = int(b.tables["ranking"]["silent"].sum())
+
+
 def _note(synthetic: bool) -> str | None:
     """Return the synthetic-data note in Chinese and English, when the data is synthetic."""
     if not synthetic:
@@ -790,6 +835,7 @@ _STEPS: list[tuple[str, Callable[[Project], bool], Callable[[_Run], None]]] = [
     ("chiefs", lambda p: "roster" in p.section("chiefs"), _chiefs),
     ("route", lambda p: "events" in p.sections, _route),
     ("patrols", lambda p: "patrols" in p.sections, _patrols),
+    ("bulletin", lambda p: "bulletin" in p.sections, _bulletin),
     ("map", lambda p: "map" in p.outputs, _map),
     ("atlas", lambda p: "atlas" in p.outputs, _atlas),
 ]

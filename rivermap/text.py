@@ -590,6 +590,8 @@ TERMS: dict[str, tuple[str, str]] = {
     "msg.step.atlas": ("生成图册", "making the atlas"),
     "msg.step.route": ("分派工单", "routing reports"),
     "msg.step.patrols": ("考核巡河", "judging patrols"),
+    "msg.step.bulletin": ("生成月度通报", "making the bulletin"),
+    "msg.finding.silent": ("沉默单位", "silent units"),
     "msg.finding.unmatched": ("未找到应办河长的工单", "reports with no chief to act"),
     "msg.finding.short_duty": ("未达巡河要求（人次）", "person-periods short of the duty"),
     "msg.finding.validation": ("数据问题", "validation problems"),

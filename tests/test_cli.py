@@ -157,6 +157,8 @@ def test_demo_writes_every_output_and_prints_per_city(demo_out, capsys):
         "routed.xlsx",
         "patrols.xlsx",
         "synthetic",
+        "bulletin.html",
+        "bulletin.xlsx",
     }
     # The demo's tickets and tracks are synthetic, and every output made from them says so
     # in Chinese and English.
