@@ -3,10 +3,11 @@
 The page is one HTML file with its style inline and its charts and map as
 inline SVG: it has no script, loads nothing, and prints on A4. Every string
 from the data goes through :func:`html.escape`. Sections: the headline figures,
-the ranking of the ranked level with the score's rule, the two charts (patrol
-completion by unit, the closure rates of this month and the month before by
-level), a small map of the silent and lagging units, and the reports nobody
-could be routed to.
+the ranking of the ranked level (with each unit's chief, or 未设河长 where the
+roster names none) and the score's rule, two charts (patrol completion by
+unit; the whole area's closure and completion rates month by month, as far
+back as the data goes, at most six months), a small map of the silent and
+lagging units, and the reports nobody could be routed to.
 """
 
 from __future__ import annotations
@@ -38,8 +39,9 @@ _SHEETS = {
     "silent": "sheet.bulletin_silent",
     "trend": "sheet.bulletin_trend",
     "unrouted": "sheet.bulletin_unrouted",
+    "months": "sheet.bulletin_months",
 }
-_RANKING_COLUMNS = ("rank", "name", "score", "required", "done", "completion", "received",
+_RANKING_COLUMNS = ("rank", "name", "chief", "score", "required", "done", "completion", "received",
                     "closed", "carried", "closure_rate", "closure_rate_all", "overdue",
                     "days_since_patrol")  # fmt: skip
 _CSS = """
@@ -54,7 +56,9 @@ h1{font-size:20pt;margin:0 0 2mm}h2{font-size:13pt;margin:6mm 0 2mm;border-botto
 .fig b{display:block;font-size:15pt}.fig span{font-size:8.5pt;color:#52606d}
 table{border-collapse:collapse;width:100%;font-size:8.5pt}
 th,td{border-bottom:1px solid #e4e7eb;padding:1mm 1.5mm;text-align:right}
-th:nth-child(2),td:nth-child(2){text-align:left}
+th:nth-child(2),td:nth-child(2),th:nth-child(3),td:nth-child(3){text-align:left}
+td:nth-child(2),td:nth-child(3){white-space:nowrap}
+table.list th,table.list td{text-align:left}table.list td:first-child{white-space:nowrap}
 tr.silent td{color:#b42318}
 .rule{font-size:8.5pt;color:#52606d}
 svg{width:100%;height:auto}
@@ -121,7 +125,7 @@ def page(b: Bulletin, *, lang: str = "zh") -> str:
         ),
         _ranking(b, lang),
         f"<h2>{e(term('bulletin.chart_completion', lang, level=level))}</h2>",
-        _completion_chart(b),
+        _completion_chart(b, lang),
         f"<h2>{e(term('bulletin.chart_closure', lang))}</h2>",
         _closure_chart(b, lang),
         f"<h2>{e(term('bulletin.map', lang, level=level))}</h2>",
@@ -187,6 +191,8 @@ def _ranking(b: Bulletin, lang: str) -> str:
     head = "".join(f"<th>{html.escape(header(c, lang, table='bulletin'))}</th>" for c in cols)
     rows = []
     for rec in t[[*cols, "silent"]].to_dict(orient="records"):
+        if "chief" in rec and rec["chief"] is None:
+            rec["chief"] = term("bulletin.no_chief", lang)
         cells = "".join(f"<td>{html.escape(_cell(c, rec[c]))}</td>" for c in cols)
         rows.append(f'<tr class="{"silent" if rec["silent"] else ""}">{cells}</tr>')
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
@@ -225,23 +231,58 @@ def _bars(labels: list[str], values: list[float], width: int = 700) -> str:
     return "".join(parts)
 
 
-def _completion_chart(b: Bulletin) -> str:
-    """Return the patrol completion of the ranked units, least first (at most 40)."""
-    t = b.tables["ranking"].sort_values(["completion", "name"], na_position="first").head(40)
+def _completion_chart(b: Bulletin, lang: str) -> str:
+    """Return the patrol completion of the ranked units with a duty, least first (at most 40)."""
+    t = b.tables["ranking"]
+    t = t[t["required"] > 0].sort_values(["completion", "name"]).head(40)
+    if t.empty:
+        return f"<p>{html.escape(term('bulletin.none', lang))}</p>"
     return _bars(t["name"].astype(str).tolist(), t["completion"].astype(float).tolist())
 
 
+#: The series of the trend chart: column, colour, dash.
+_SERIES = (("closure_rate", "#2b6cb0", ""), ("closure_rate_all", "#2f855a", ""),
+           ("completion", "#dd6b20", "5 3"))  # fmt: skip
+
+
 def _closure_chart(b: Bulletin, lang: str) -> str:
-    """Return the closure rate (with carried) by level, this month and the month before."""
-    units = b.tables["trend"]
-    labels, values = [], []
-    for level, group in units.groupby("level", sort=False):
-        for when, col in (("bulletin.this_month", "closure_rate_all"),
-                          ("bulletin.month_before", "closure_rate_all_before")):  # fmt: skip
-            values.append(float(np.nanmean(group[col].astype(float))) if group[col].notna().any()
-                          else float("nan"))  # fmt: skip
-            labels.append(f"{level_label(str(level), lang)} · {term(when, lang)}")
-    return _bars(labels, values)
+    """Return the whole area's rates month by month (the ``months`` table) as an SVG line chart."""
+    t = b.tables["months"]
+    width, height, left, top, bottom = 700, 200, 50, 10, 40
+    values = t[[c for c, _, _ in _SERIES]].to_numpy(dtype=float)
+    most = float(np.nanmax(values)) if np.isfinite(values).any() else 1.0
+    top_value = max(1.0, math.ceil(most * 2) / 2)  # up to the next 50 %
+    step = (width - left - 40) / max(len(t) - 1, 1)
+
+    def xy(i: int, v: float) -> tuple[float, float]:
+        return left + i * step, top + (height - top - bottom) * (1 - v / top_value)
+
+    parts = [f'<svg viewBox="0 0 {width} {height}" role="img">']
+    for share in np.arange(0.0, top_value + 0.01, 0.5 if top_value <= 2 else 1.0):
+        _, y = xy(0, share)
+        parts.append(f'<line x1="{left}" x2="{width - 40}" y1="{y:.1f}" y2="{y:.1f}" '
+                     f'stroke="#d9e2ec"/><text x="{left - 6}" y="{y + 3:.1f}" font-size="9" '
+                     f'text-anchor="end">{_pct(share)}</text>')  # fmt: skip
+    for i, month in enumerate(t["month"].astype(str)):
+        x, _ = xy(i, 0.0)
+        parts.append(f'<text x="{x:.1f}" y="{height - bottom + 14}" font-size="9" '
+                     f'text-anchor="middle">{html.escape(month)}</text>')  # fmt: skip
+    for j, (col, colour, dash) in enumerate(_SERIES):
+        shown = [(i, float(v)) for i, v in enumerate(values[:, j]) if np.isfinite(v)]
+        line = " ".join("{:.1f},{:.1f}".format(*xy(i, v)) for i, v in shown)
+        parts.append(f'<polyline points="{line}" fill="none" stroke="{colour}" stroke-width="2" '
+                     f'stroke-dasharray="{dash}"/>')  # fmt: skip
+        for i, v in shown:
+            x, y = xy(i, v)
+            parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}"/>'
+                         f'<text x="{x + 5:.1f}" y="{y - 5:.1f}" font-size="8" '
+                         f'fill="{colour}">{_pct(v)}</text>')  # fmt: skip
+        lx = left + j * 200
+        parts.append(f'<rect x="{lx}" y="{height - 14}" width="12" height="4" fill="{colour}"/>'
+                     f'<text x="{lx + 16}" y="{height - 9}" font-size="9">'
+                     f"{html.escape(header(col, lang, table='bulletin'))}</text>")  # fmt: skip
+    parts.append("</svg>")
+    return "".join(parts)
 
 
 def _map(b: Bulletin, lang: str) -> str:
@@ -310,4 +351,4 @@ def _unrouted(b: Bulletin, lang: str) -> str:
         for rec in shown.itertuples(index=False)
     )
     more = f'<p class="rule">… {len(t) - 30}</p>' if len(t) > 30 else ""
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>{more}"
+    return f'<table class="list"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>{more}'

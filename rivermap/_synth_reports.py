@@ -1509,6 +1509,16 @@ def _write_gpx(tracks: gpd.GeoDataFrame, folder: Path) -> None:
                 left.unlink()
 
 
+def _months_together(frames: list[Any]) -> Any:
+    """Return the months' tables one after another, their ``attrs["truth"]`` likewise."""
+    if len(frames) == 1:
+        return frames[0]
+    truths = [frame.attrs.pop("truth") for frame in frames]
+    out = pd.concat(frames, ignore_index=True)
+    out.attrs["truth"] = pd.concat(truths, ignore_index=True)
+    return out
+
+
 def write_month(
     resp: Responsibility,
     folder: str | os.PathLike[str],
@@ -1516,6 +1526,7 @@ def write_month(
     month: str = "2026-11",
     seed: int = 0,
     n_events: int = 300,
+    months: int = 1,
     overwrite: bool = False,
 ) -> dict[str, Path]:
     """Write a synthetic month of tickets and patrol tracks, as offices and apps export them.
@@ -1529,7 +1540,11 @@ def write_month(
     month, seed
         As for :func:`make_events` and :func:`make_patrols`.
     n_events
-        Number of tickets (``n`` of :func:`make_events`).
+        Number of tickets (``n`` of :func:`make_events`) per month.
+    months
+        How many months to write, ending with ``month``: each is made as
+        :func:`make_events` and :func:`make_patrols` make it (for a bulletin's
+        month over month and trend), in one export, oldest first.
     overwrite
         Replace files and a ``tracks`` folder that exist. Without it nothing is
         written when any of them exists.
@@ -1571,8 +1586,14 @@ def write_month(
     }
     for path in paths.values():
         check_output(path, overwrite=overwrite)
-    events = make_events(resp, month=month, n=n_events, seed=seed)
-    tracks = make_patrols(resp, month=month, seed=seed)
+    _month(month)  # checked: "YYYY-MM"
+    last = pd.Period(month, freq="M")
+    which = [str(last - k) for k in range(check_count("months", months) - 1, -1, -1)]
+    if not which:
+        msg = f"months must be 1 or more, got {months!r}"
+        raise ParameterError(msg)
+    events = _months_together([make_events(resp, month=m, n=n_events, seed=seed) for m in which])
+    tracks = _months_together([make_patrols(resp, month=m, seed=seed) for m in which])
     with atomic_output(paths["events"], overwrite=overwrite) as tmp:
         events.to_csv(tmp, index=False, encoding="utf-8-sig")
     with atomic_output(paths["tracks_csv"], overwrite=overwrite) as tmp:

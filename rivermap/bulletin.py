@@ -40,7 +40,7 @@ class Bulletin:
     ----------
     tables
         ``units``, ``ranking`` (the units of ``level``, best first),
-        ``chiefs``, ``silent``, ``trend`` and ``unrouted`` (see
+        ``chiefs``, ``silent``, ``trend``, ``unrouted`` and ``months`` (see
         :func:`rivermap.bulletin_tables.bulletin_tables`).
     month
         ``"YYYY-MM"``.
@@ -161,7 +161,11 @@ def _routed(resp: Responsibility, events: Any) -> pd.DataFrame | None:
 def _people(
     resp: Responsibility, patrols: Any, duties: Any, start: pd.Timestamp, end: pd.Timestamp
 ) -> pd.DataFrame | None:
-    """Return the per-person, per-period table of the patrols (judging them when needed)."""
+    """Return the per-person, per-period table of the patrols (judging them when needed).
+
+    Track points are judged over the month, and over the month before too when
+    they reach back into it (for month over month).
+    """
     if patrols is None:
         return None
     people = getattr(patrols, "people", None)
@@ -170,7 +174,10 @@ def _people(
     if isinstance(patrols, pd.DataFrame) and "required" in patrols.columns:
         return patrols
     from rivermap.patrols import patrol_coverage
+    from rivermap.tracks import read_patrols
 
-    first = start - pd.offsets.MonthBegin(1)
+    points = read_patrols(patrols)
+    earlier = bool((pd.to_datetime(points["time"]) < start).any())
+    first = start - pd.offsets.MonthBegin(1) if earlier else start
     last = end - pd.Timedelta(days=1)
-    return patrol_coverage(resp, patrols, duties=duties, start=first, end=last).people
+    return patrol_coverage(resp, points, duties=duties, start=first, end=last).people

@@ -34,11 +34,20 @@ the last valid patrol to the month's last day.
 ``median_days``
     the median days from report to closure, of the reports closed in the month.
 
+With a roster, each unit's ``chief`` and ``chief_phone`` are those of the
+person answering for the unit as a whole (:func:`rivermap.chiefs.unit_chiefs`),
+None where the roster names nobody; such a unit's reports still count for it,
+and appear among the unrouted reports with the reason ``no_chief``.
+
 A unit is *silent* when it received no report and made no valid patrol all
 month. The *score* that ranks the units of a level is a weighted sum of the
 completion rate, the closure rate of the workload and whether the unit
 reported anything (:data:`WEIGHTS`; rates above 1 count as 1, an empty rate as
 0); its rule is returned with the table.
+
+The ``months`` table gives the whole area's totals (a report counted once)
+month by month, from the first month the data reaches, at most
+:data:`HISTORY` months: the closure trend of the bulletin's page.
 """
 
 from __future__ import annotations
@@ -50,13 +59,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from rivermap.chiefs import unit_chiefs
 from rivermap.errors import ParameterError
+from rivermap.params import check_number
 from rivermap.runs import unit_table
 
 if TYPE_CHECKING:
     from rivermap.responsibility import Responsibility
 
-__all__ = ["CLOSED", "TREND", "WEIGHTS", "bulletin_tables", "month_span", "score_rule"]
+__all__ = ["CLOSED", "HISTORY", "TREND", "WEIGHTS", "bulletin_tables", "month_span", "score_rule"]
 
 _MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 #: The statuses of a closed report.
@@ -124,8 +135,9 @@ def bulletin_tables(
         ``score`` and ``rank`` within its level), ``silent`` (the silent
         units), ``chiefs`` (per chief: patrols, and the reports routed to
         them), ``trend`` (the indicators of :data:`TREND` against the month
-        before, empty where the data does not cover it) and ``unrouted``
-        (the month's reports nobody could be named for).
+        before, empty where the data does not cover it), ``unrouted``
+        (the month's reports nobody could be named for) and ``months`` (the
+        whole area's totals and rates month by month).
     """
     start, end = month_span(month)
     table = _unit_indicators(resp, routed, people, start, end, weights)
@@ -136,6 +148,7 @@ def bulletin_tables(
         "chiefs": _chief_indicators(routed, people, start, end),
         "trend": _trend(resp, routed, people, table, before, weights),
         "unrouted": _unrouted(routed, start, end),
+        "months": _months(routed, people, start),
     }
 
 
@@ -153,7 +166,53 @@ def _unit_indicators(
     table = table.merge(_patrols_per_unit(people, start, end), on="unit_id", how="left")
     table = table.merge(_reports_per_unit(routed, levels, start, end), on="unit_id", how="left")
     table["river_km"] = table["unit_id"].map(_river_km(resp)).fillna(0.0).to_numpy()
+    if resp.roster is not None:  # the chief answering for the unit; None where nobody is
+        chiefs = unit_chiefs(resp).set_index("unit_id")
+        for i, col in enumerate(("chief", "chief_phone"), start=2):
+            values = table["unit_id"].map(chiefs[col]).astype(object)
+            table.insert(i, col, values.where(values.notna(), None))
     return _finish(table, end, weights)
+
+
+#: How many months, this one included, the ``months`` table goes back at most.
+HISTORY = 6
+
+
+def _months(
+    routed: pd.DataFrame | None, people: pd.DataFrame | None, start: pd.Timestamp
+) -> pd.DataFrame:
+    """Return the whole area's totals per month, up to :data:`HISTORY` months to ``start``'s.
+
+    A month is listed from the first one the reports or the duty periods
+    reach; a report counts once, whichever units it lies in.
+    """
+    this = pd.Period(start, freq="M")
+    # The patrols reach back to the end of their first duty period (it may begin long before).
+    reached = {"routed": this, "people": this}
+    for key, frame, col in (("routed", routed, "reported_at"), ("people", people, "period_end")):
+        if frame is not None and pd.to_datetime(frame[col]).notna().any():
+            reached[key] = min(this, pd.Period(pd.to_datetime(frame[col]).min(), freq="M"))
+    first = max(min(reached.values()), this - (HISTORY - 1))
+    months = pd.period_range(first, this, freq="M")
+    rows = []
+    for m in months:
+        m_start, m_end = month_span(str(m))
+        row: dict[str, Any] = {"month": str(m)}
+        if routed is not None and len(routed):
+            flags = _report_flags(routed, m_start, m_end)
+            row.update(flags[["received", "closed", "carried", "overdue"]].sum().astype(int))
+        if people is not None and len(people) and m >= reached["people"]:
+            p = _overlapping(people, m_start, m_end)
+            row.update(required=int(p["required"].sum()), done=int(p["done"].sum()))
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    for col in ("required", "done", "received", "closed", "carried", "overdue"):
+        if col not in out.columns:
+            out[col] = np.nan
+    out["completion"] = _ratio(out["done"], out["required"])
+    out["closure_rate"] = _ratio(out["closed"], out["received"])
+    out["closure_rate_all"] = _ratio(out["closed"], out["received"] + out["carried"])
+    return out
 
 
 #: The indicators the month-over-month table compares.
@@ -201,10 +260,7 @@ def _chief_indicators(
                "last_valid", "received", "closed", "overdue"]  # fmt: skip
     if people is None or people.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
-    p = people.copy()
-    p_start = pd.to_datetime(p["period_start"])
-    p_end = pd.to_datetime(p["period_end"]) + pd.Timedelta(days=1)
-    p = p[(p_start < end) & (p_end > start)]
+    p = _overlapping(people, start, end)
     for col in ("phone", "level", "units"):
         if col not in p.columns:
             p[col] = None
@@ -234,7 +290,18 @@ def _weights(weights: Mapping[str, float] | None) -> dict[str, float]:
     if unknown:
         msg = f"weights: unknown indicator(s) {unknown}; use {', '.join(WEIGHTS)}"
         raise ParameterError(msg)
-    return {k: float(weights.get(k, 0.0)) for k in WEIGHTS}
+    out = {k: check_number(f"weights[{k!r}]", weights.get(k, 0.0)) for k in WEIGHTS}
+    if not sum(out.values()):
+        msg = f"weights: give at least one indicator a weight above 0 ({', '.join(WEIGHTS)})"
+        raise ParameterError(msg)
+    return out
+
+
+def _overlapping(people: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    """Return (a copy of) the duty periods of ``people`` that overlap ``[start, end)``."""
+    p_start = pd.to_datetime(people["period_start"])
+    p_end = pd.to_datetime(people["period_end"]) + pd.Timedelta(days=1)
+    return people[(p_start < end) & (p_end > start)].copy()
 
 
 def _river_km(resp: Responsibility) -> pd.Series:
@@ -253,10 +320,7 @@ def _patrols_per_unit(
     columns = ["unit_id", "required", "done", "patrolled_km", "last_valid"]
     if people is None or people.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
-    p = people.copy()
-    p_start = pd.to_datetime(p["period_start"])
-    p_end = pd.to_datetime(p["period_end"]) + pd.Timedelta(days=1)
-    p = p[(p_start < end) & (p_end > start)]
+    p = _overlapping(people, start, end)
     p = p.assign(unit_id=p["units"].astype("str").str.split(";")).explode("unit_id")
     return (
         p.groupby("unit_id")

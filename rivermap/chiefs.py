@@ -84,6 +84,7 @@ __all__ = [
     "roster_report",
     "roster_workbook",
     "signboards",
+    "unit_chiefs",
     "with_chiefs",
     "write_table",
 ]
@@ -876,6 +877,34 @@ def join_chiefs(
 
 
 # --------------------------------------------------------------- per person
+def unit_chiefs(resp: Responsibility) -> pd.DataFrame:
+    """Return the chief who answers for each unit as a whole, from the roster.
+
+    The unit's general chief when the roster lists one (roles ranked as for
+    :func:`with_chiefs`), else its first river-specific chief. Units nobody is
+    listed for are left out; so is everything when ``resp`` has no roster.
+
+    Returns
+    -------
+    DataFrame
+        ``unit_id``, ``chief``, ``chief_phone``, one row per unit listed.
+
+    Examples
+    --------
+    >>> import rivermap as rm
+    >>> resp = rm.assign(*rm.datasets.load_demo()).with_chiefs(example_roster_path())
+    >>> unit_chiefs(resp).set_index("unit_id").loc["330106", "chief"]
+    '西湖区河长'
+    """
+    columns = ["unit_id", "chief", "chief_phone"]
+    if resp.roster is None or resp.roster.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    specific, general = _choose(resp.roster.assign(person=_person_key(resp.roster)))
+    both = pd.concat([general, specific.drop(columns="river_id")], ignore_index=True)
+    both = both.drop_duplicates("unit_id").rename(columns={"name": "chief", "phone": "chief_phone"})
+    return both[columns].astype(object).reset_index(drop=True)
+
+
 def chiefs_table(resp: Responsibility) -> pd.DataFrame:
     """Return per person what they answer for. The engine of :attr:`Responsibility.chiefs`."""
     roster = _stored_roster(resp)

@@ -52,7 +52,9 @@ length of their own reaches those patrols covered, and ``last_valid`` the
 start of their latest valid patrol up to the period's end. ``met`` tells
 whether ``done`` reaches ``required``; for a period that runs past ``end`` and
 is short so far it is None (not over yet). People who never patrolled appear
-with ``done`` 0.
+with ``done`` 0. People whose levels have no duty appear only when they made a
+valid patrol: per month, at their finest level, with ``required`` 0, so that
+their work is counted too.
 """
 
 from __future__ import annotations
@@ -630,6 +632,12 @@ def _people(
         for rule in duty.to_dict(orient="records")
         if (level == rule["level"]).any()
     ]
+    # People without a duty who patrolled all the same: their work counts, month by month.
+    free = owners.people[pd.isna(level) & owners.people["person"].isin(valid["person"])]
+    finest = free["levels"].map(lambda lv: lv[-1] if len(lv) else None)
+    for lv, who in free.groupby(finest.to_numpy(), sort=False):
+        rule = {"level": lv, "period": "month", "min_count": 0, "months": "1-12"}
+        frames.append(_per_period(who, valid, rule, first, last))
     columns = ["person", "phone", "level", "units", "period", "period_start", "period_end",
                "required", "done", "own_km", "last_valid", "met"]  # fmt: skip
     if not frames:

@@ -726,6 +726,11 @@ def _chiefs(run: _Run) -> None:
     run.report.findings["roster"] = len(gaps)
 
 
+#: How many months a synthetic ``[events]``/``[patrols]`` month writes: it and
+#: the ones before it, so that the bulletin shows month over month and a trend.
+SYNTHETIC_MONTHS = 3
+
+
 def _synthetic(run: _Run) -> dict[str, Path]:
     """Write (once) the synthetic month a demo project routes and judges; return its files."""
     if run.synthetic is None:
@@ -734,7 +739,7 @@ def _synthetic(run: _Run) -> dict[str, Path]:
         p = run.project
         month = p.section("events").get("synthetic") or p.section("patrols").get("synthetic")
         folder = run.staging / p.outputs.get("synthetic", "synthetic")
-        run.synthetic = write_month(run.resp, folder, month=str(month))
+        run.synthetic = write_month(run.resp, folder, month=str(month), months=SYNTHETIC_MONTHS)
     return run.synthetic
 
 
@@ -762,9 +767,9 @@ def _patrols(run: _Run) -> None:
         spec["path"] = _synthetic(run)["tracks"]
         import pandas as pd
 
-        first = pd.Period(synthetic, freq="M")
-        spec.setdefault("start", str(first.start_time.date()))
-        spec.setdefault("end", str(first.end_time.date()))
+        last = pd.Period(synthetic, freq="M")
+        spec.setdefault("start", str((last - (SYNTHETIC_MONTHS - 1)).start_time.date()))
+        spec.setdefault("end", str(last.end_time.date()))
     duties = p.section("duties")
     rules = duties.get("path") or duties.get("rules")
     run.patrols = pipeline.judge_patrols(run.resp, spec.pop("path"), duties=rules, **spec)

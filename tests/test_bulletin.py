@@ -55,8 +55,9 @@ def test_workbook_has_a_sheet_per_table_in_chinese(month, tmp_path) -> None:
         "沉默单位",
         "环比",
         "未分派工单",
+        "逐月",
     ]
-    assert {"巡河完成率", "办结率", "办结率(含结转)", "得分", "排名", "单位"} <= set(
+    assert {"巡河完成率", "办结率", "办结率(含结转)", "得分", "排名", "单位", "河长"} <= set(
         sheets["排名"].columns
     )
     assert "本月受理(上月)" in sheets["环比"].columns
@@ -107,6 +108,7 @@ def test_page_loads_offline_with_charts_and_hostile_names_as_text(
         assert log.dialogs == []
         assert page.locator("svg").count() == 3  # two charts and the map
         assert page.locator("svg rect").count() > 10  # bars
+        assert page.locator("svg polyline").count() == 3  # the rates month by month
         assert page.locator("svg path").count() == len(b.units)  # a unit each
         text = page.inner_text("body")
         assert HOSTILE in text  # as text, not markup

@@ -186,3 +186,81 @@ def test_chiefs_and_month_over_month(tiny) -> None:
     november = people.iloc[[1]]
     alone = bulletin_tables(tiny, None, november, "2026-11")["trend"].set_index("unit_id")
     assert np.isnan(alone.loc["330602001", "completion_before"])
+
+
+def test_a_unit_with_no_chief_and_a_chief_with_no_duty(tiny) -> None:
+    """甲 (越城区) has no duty but patrols; 乙 (府山街道) has a duty; 柯桥街道 has no chief."""
+    from rivermap.patrols import patrol_coverage
+
+    roster = pd.DataFrame(
+        {
+            "unit_id": ["330602", "330602001", "330603"],
+            "name": ["甲", "乙", "丙"],
+            "phone": ["0001", "0002", "0003"],
+            "role": ["河长"] * 3,
+        }
+    )
+    resp = tiny.with_chiefs(roster)
+    x, y = IN_SOUTH_WEST
+    rows = [
+        ("west", "2026-11-03", "closed", "2026-11-10", "2026-11-05", x, y),
+        ("east", "2026-11-04", "registered", "2026-11-20", None, X0 + 2500, Y0 + 520),
+    ]
+    reports = routed(resp, rows)
+    walk = [(X0 + 200 + 30 * i, Y0 + 200 + 5 * i) for i in range(21)]  # along the inside river
+    points = [
+        (f"{who}-1", who, pd.Timestamp(day) + pd.Timedelta(seconds=20 * i), Point(px, py))
+        for who, day in (("甲", "2026-11-10 09:00"), ("乙", "2026-11-12 09:00"))
+        for i, (px, py) in enumerate(walk)
+    ]
+    tracks = gpd.GeoDataFrame(points, columns=["patrol_id", "person", "time", "geometry"], crs=4549)
+    duties = [{"level": "street", "period": "month", "min_count": 2, "min_minutes": 5}]
+    cover = patrol_coverage(resp, tracks, duties=duties, start="2026-11-01", end="2026-11-30")
+    assert cover.patrols["valid"].all(), cover.patrols[["person", "reasons", "minutes", "km"]]
+
+    tables = bulletin_tables(resp, reports, cover.people, "2026-11")
+    units = tables["units"].set_index("unit_id")
+    east = units.loc["330603001"]  # no chief: still counted, and named in the unrouted list
+    assert east["chief"] is None
+    assert (east["received"], east["silent"]) == (1, False)
+    assert tables["unrouted"].set_index("event_id").loc["east", "reason"] == "no_chief"
+    assert units.loc["330603002", "chief"] is None
+    assert units.loc["330603002", "silent"]
+
+    street = units.loc["330602001"]  # 乙: one of two required patrols
+    assert (street["chief"], street["required"], street["done"]) == ("乙", 2, 1)
+    assert street["completion"] == 0.5
+    district = units.loc["330602"]  # 甲: no duty, one patrol counted, no completion rate
+    assert (district["chief"], district["required"], district["done"]) == ("甲", 0, 1)
+    assert np.isnan(district["completion"])
+    assert not district["silent"]
+    chiefs = tables["chiefs"].set_index("person")
+    assert (chiefs.loc["甲", "required"], chiefs.loc["甲", "done"]) == (0, 1)
+    assert np.isnan(chiefs.loc["甲", "completion"])
+    assert chiefs.loc["乙", "received"] == 1  # the west report was routed to 乙
+
+
+def test_months_table_goes_back_as_far_as_the_data(tiny) -> None:
+    x, y = IN_SOUTH_WEST
+    rows = [
+        ("aug", "2026-08-03", "closed", "2026-08-10", "2026-10-05", x, y),
+        ("oct", "2026-10-03", "closed", "2026-10-10", "2026-10-05", x, y),
+        ("nov", "2026-11-03", "registered", "2026-11-10", None, x, y),
+    ]
+    months = bulletin_tables(tiny, routed(tiny, rows), None, "2026-11")["months"]
+    assert months["month"].tolist() == ["2026-08", "2026-09", "2026-10", "2026-11"]
+    by = months.set_index("month")
+    assert by["received"].tolist() == [1, 0, 1, 1]
+    assert by["carried"].tolist() == [0, 1, 1, 0]  # aug is open through September
+    assert by["closed"].tolist() == [0, 0, 2, 0]
+    assert by.loc["2026-10", "closure_rate"] == 2.0
+    assert by.loc["2026-10", "closure_rate_all"] == 1.0
+    assert by["completion"].isna().all()  # no patrol data
+    years = bulletin_tables(
+        tiny,
+        routed(tiny, [("old", "2024-01-03", "registered", "2024-01-10", None, x, y)]),
+        None,
+        "2026-11",
+    )
+    assert len(years["months"]) == 6  # at most HISTORY months
+    assert bulletin_tables(tiny, None, None, "2026-11")["months"]["month"].tolist() == ["2026-11"]

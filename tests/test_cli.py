@@ -166,7 +166,11 @@ def test_demo_writes_every_output_and_prints_per_city(demo_out, capsys):
     routed = pd.read_excel(demo_out / "routed.xlsx", dtype=str)
     assert (routed["数据说明"] == f"{zh} / {en}").all()
     assert "数据说明（原表）" in routed.columns  # the synthetic file's own note, kept
-    assert len(routed) == 300
+    assert len(routed) == 3 * 300  # the synthetic month and the two before it
+    months = pd.read_excel(demo_out / "bulletin.xlsx", sheet_name="逐月", dtype=str)
+    assert months["月份"].tolist() == ["2026-09", "2026-10", "2026-11"]
+    trend = pd.read_excel(demo_out / "bulletin.xlsx", sheet_name="环比")
+    assert trend["本月受理(上月)"].notna().all()  # October is in the data
     about = pd.read_excel(demo_out / "patrols.xlsx", sheet_name="说明", dtype=str)
     assert about.iloc[0, 0] == f"{zh} / {en}"
     page = (demo_out / "map.html").read_text(encoding="utf-8")
