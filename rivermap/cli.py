@@ -85,7 +85,7 @@ example:
 """,
     "route": """\
 example:
-  rivermap route out/demo/responsibility.gpkg out/demo/reports/events.csv --crs gcj02 \
+  rivermap route out/demo/responsibility.gpkg out/demo/synthetic/events.csv --crs gcj02 \\
       --chiefs data/zhejiang_chiefs_example.csv -o out/routed.xlsx
   rivermap route out.gpkg tickets.xlsx -o routed.gpkg --max-dist-m 300
 
@@ -93,12 +93,22 @@ exit codes: 0 every report routed to a chief, 1 some unmatched, 2 unusable input
 """,
     "patrols": """\
 example:
-  rivermap patrols out/demo/responsibility.gpkg out/demo/reports/tracks \
+  rivermap patrols out/demo/responsibility.gpkg out/demo/synthetic/tracks \\
       --chiefs data/zhejiang_chiefs_example.csv -o out/patrols.xlsx
   rivermap patrols out.gpkg tracks.csv --duties duties.csv --start 2026-11-01 --end 2026-11-30 \
       -o patrols.xlsx
 
 exit codes: 0 every duty met, 1 some person short of their duty, 2 unusable input
+""",
+    "bulletin": """\
+example:
+  rivermap bulletin out/demo/responsibility.gpkg --events out/demo/synthetic/events.csv \\
+      --events-crs gcj02 --patrols out/demo/synthetic/tracks --month 2026-11 --level district \\
+      --chiefs data/zhejiang_chiefs_example.csv -o out/bulletin.html -o out/bulletin.xlsx
+  rivermap bulletin out.gpkg --events tickets.xlsx --patrols tracks/ --month 2026-11 \\
+      --weights completion=0.6,closure_rate_all=0.4 -o bulletin.html --lang en
+
+exit codes: 0 no silent unit, 1 some unit silent all month, 2 unusable input
 """,
     "signboards": """\
 example:
@@ -395,7 +405,9 @@ def _cmd_signboards(args: argparse.Namespace) -> int:
     _before_work(args, inputs=[args.gpkg, args.chiefs], outputs=[args.output])
     resp = _open(args, level=args.level)
     resp = resp.with_chiefs(args.chiefs) if args.chiefs else resp
-    out = signboards(resp, level=args.level, hotline=args.hotline, url=args.url, **_output(args))
+    out = signboards(
+        resp, level=args.level, hotline=args.hotline, url=args.url, note=args.note, **_output(args)
+    )
     if not args.quiet:
         print(_msg(args, "wrote_size", path=out, mb=f"{out.stat().st_size / 1e6:.2f}"))
     return EXIT_OK
@@ -434,6 +446,55 @@ def _cmd_patrols(args: argparse.Namespace) -> int:
         if args.output:
             print(_msg(args, "wrote", path=args.output))
     return EXIT_PROBLEMS if short else EXIT_OK
+
+
+def _cmd_bulletin(args: argparse.Namespace) -> int:
+    from rivermap.bulletin_tables import month_span, score_rule
+
+    month_span(args.month)  # options first: a typo costs nothing
+    weights = _weights(args.weights)
+    score_rule(weights)
+    pipeline.check_bulletin_outputs(args.output)
+    inputs = [args.gpkg, args.events, args.patrols, args.chiefs, args.duties]
+    _before_work(args, inputs=inputs, outputs=args.output)
+    resp = _with_roster(args)
+    b = pipeline.make_bulletin(
+        resp, events=args.events, tracks=args.patrols, month=args.month,
+        events_crs=args.events_crs, tracks_crs=args.patrols_crs,
+        duties=args.duties, level=args.level, weights=weights, note=args.note,
+        paths=args.output, lang=args.lang, overwrite=args.overwrite,
+    )  # fmt: skip
+    ranking = b.tables["ranking"]
+    silent = int(ranking["silent"].sum())
+    if not args.quiet:
+        print(_msg(args, "bulletin_made", month=b.month, n=len(ranking), silent=silent,
+                   unrouted=len(b.tables["unrouted"])))  # fmt: skip
+        for path in args.output:
+            print(_msg(args, "wrote", path=path))
+    return EXIT_PROBLEMS if silent else EXIT_OK
+
+
+def _weights(text: str | None) -> dict[str, float] | None:
+    """Return ``--weights`` (``name=number,...``) as a dict; None when not given.
+
+    Examples
+    --------
+    >>> _weights("completion=0.6, closure_rate_all=0.4")
+    {'completion': 0.6, 'closure_rate_all': 0.4}
+    """
+    if not text:
+        return None
+    out: dict[str, float] = {}
+    for item in (s.strip() for s in text.split(",") if s.strip()):
+        name, sep, value = item.partition("=")
+        try:
+            out[name.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep:
+            msg = f"--weights: give name=number pairs such as completion=0.5, got {item!r}"
+            raise ParameterError(msg) from None
+    return out
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
@@ -645,6 +706,7 @@ def _setup_signboards(p: argparse.ArgumentParser) -> None:
     p.add_argument("--hotline", help="the supervision hotline printed on every board")
     p.add_argument("--url", help="report page the QR code opens, the board id appended")
     p.add_argument("--chiefs", metavar="ROSTER", help="name the chiefs of a roster")
+    p.add_argument("--note", help="a line across the top of every board (e.g. 试行稿 draft)")
     _add_common(p)
 
 
@@ -680,6 +742,32 @@ def _setup_patrols(p: argparse.ArgumentParser) -> None:
     _add_common(p)
 
 
+def _setup_bulletin(p: argparse.ArgumentParser) -> None:
+    _add_gpkg(p)
+    p.add_argument("--events", metavar="EVENTS", help="tickets: CSV/XLSX/GeoJSON/GeoPackage")
+    p.add_argument("--patrols", metavar="TRACKS", help="GPX file or folder, GeoJSON, CSV points")
+    p.add_argument("--month", required=True, help="the month of the bulletin, e.g. 2026-11")
+    p.add_argument(
+        "-o", "--output", required=True, action="append", metavar="BULLETIN.html|.xlsx",
+        help="the page (.html) or the workbook (.xlsx); give -o twice for both",
+    )  # fmt: skip
+    p.add_argument("--chiefs", metavar="ROSTER", help="the chief roster, to name the chiefs")
+    for what in ("events", "patrols"):
+        p.add_argument(
+            f"--{what}-crs",
+            help=f"coordinates of --{what}: wgs84 (default for lon/lat), gcj02 (Gaode), "
+            "bd09 (Baidu) or any CRS PROJ knows",
+        )
+    p.add_argument("--duties", metavar="DUTIES", help="duties table (CSV/XLSX); default duties")
+    p.add_argument("--level", help="the level ranked (default: the finest)")
+    p.add_argument(
+        "--weights",
+        help="the score's weights, e.g. completion=0.5,closure_rate_all=0.3,reporting=0.2",
+    )
+    p.add_argument("--note", help="a line shown on the page and the workbook")
+    _add_common(p)
+
+
 #: ``(name, setup, run)`` of every command; its summary is ``msg.cmd.<name>``.
 _COMMANDS: list[
     tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
@@ -697,6 +785,7 @@ _COMMANDS: list[
     ("signboards", _setup_signboards, _cmd_signboards),
     ("route", _setup_route, _cmd_route),
     ("patrols", _setup_patrols, _cmd_patrols),
+    ("bulletin", _setup_bulletin, _cmd_bulletin),
 ]
 
 

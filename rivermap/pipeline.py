@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rivermap import params
-from rivermap.errors import DataError, ParameterError, RivermapWarning, SchemaError
+from rivermap.errors import DataError, ParameterError, RivermapWarning, SchemaError, format_ids
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -533,6 +533,55 @@ def route(
     if path is not None:
         write_events(routed, path, lang=lang, overwrite=overwrite)
     return routed
+
+
+#: What a bulletin output's suffix writes: the page or the workbook.
+BULLETIN_OUTPUTS: dict[str, str] = {".html": "to_html", ".htm": "to_html", ".xlsx": "to_excel"}
+
+
+def check_bulletin_outputs(paths: Sequence[PathLike], option: str = "-o") -> None:
+    """Refuse, before any work, a bulletin output that is neither a page nor a workbook."""
+    bad = [str(p) for p in paths if Path(p).suffix.lower() not in BULLETIN_OUTPUTS]
+    if bad:
+        msg = (
+            f"{option}: the bulletin is written as .html (the page) or .xlsx (the workbook); "
+            f"got {format_ids(bad)}"
+        )
+        raise ParameterError(msg)
+
+
+def make_bulletin(
+    resp: Responsibility,
+    *,
+    events: PathLike | None,
+    tracks: PathLike | None,
+    month: str,
+    events_crs: str | None = None,
+    tracks_crs: str | None = None,
+    duties: Any = None,
+    level: str | None = None,
+    weights: Mapping[str, float] | None = None,
+    note: str | None = None,
+    paths: Sequence[PathLike] = (),
+    lang: str = params.LANG,
+    overwrite: bool = False,
+) -> Any:
+    """Read the reports and tracks, make the bulletin of ``month`` and write it to ``paths``."""
+    from rivermap.bulletin import bulletin
+    from rivermap.events import read_events
+    from rivermap.tracks import read_patrols
+
+    check_bulletin_outputs(paths)
+    b = bulletin(
+        resp,
+        events=None if events is None else read_events(events, crs=events_crs),
+        patrols=None if tracks is None else read_patrols(tracks, crs=tracks_crs),
+        month=month, duties=duties, level=level, weights=weights, note=note, lang=lang,
+    )  # fmt: skip
+    for path in paths:
+        write = getattr(b, BULLETIN_OUTPUTS[Path(path).suffix.lower()])
+        write(path, lang=lang, overwrite=overwrite)
+    return b
 
 
 def judge_patrols(

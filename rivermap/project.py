@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from rivermap import params, pipeline
-from rivermap.errors import OutputExistsError, SchemaError
+from rivermap.errors import OutputExistsError, ParameterError, SchemaError
 from rivermap.text import term
 
 if sys.version_info >= (3, 11):
@@ -148,6 +148,12 @@ min_segment_m = {min_segment_m}
 # level = "community"          # the level ranked (default: the finest) 排名层级
 # weights = {{ completion = 0.5, closure_rate_all = 0.3, reporting = 0.2 }}
 
+# [signboards]                 # printable river chief signboards 河长公示牌 (signboards.pdf)
+# level = "community"          # the boards of this level's rivers (default: every level)
+# hotline = "12345"            # default: that of [chiefs] 监督电话
+# url = "https://example.cn/report?board="   # the QR code opens this, the board id appended
+# note = "试行稿 / draft"       # a line across the top of every board
+
 # [duties]                     # 巡河要求 (default: the common provincial pattern 默认常见省级要求)
 # path = "duties.csv"          # level, period, min_count, months, min_minutes, min_km
 # rules = [{{ level = "community", period = "week", min_count = 1, months = "3-12" }}]
@@ -174,6 +180,7 @@ atlas = "atlas.pdf"
 # patrols = "patrols.xlsx"     # with [patrols] 巡河考核
 # bulletin = "bulletin.html"   # with [bulletin] 月度通报
 # bulletin_tables = "bulletin.xlsx"
+# signboards = "signboards.pdf"   # with [signboards] 河长公示牌
 """
 )
 
@@ -190,6 +197,7 @@ _DEFAULT_OUTPUTS = {
     "synthetic": "synthetic",
     "bulletin": "bulletin.html",
     "bulletin_tables": "bulletin.xlsx",
+    "signboards": "signboards.pdf",
 }
 _SECTIONS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "project": {"name": str, "lang": str, "output": str},
@@ -253,6 +261,7 @@ _SECTIONS: dict[str, dict[str, type | tuple[type, ...]]] = {
     },
     "duties": {"path": str, "rules": list},
     "bulletin": {"month": str, "level": str, "weights": dict},
+    "signboards": {"level": str, "hotline": str, "url": str, "note": str},
     "map": {"level": str, "basemap": str},
     "atlas": {
         "by": str,
@@ -475,7 +484,8 @@ def _outputs(path: Path, sections: dict[str, dict[str, Any]]) -> dict[str, str]:
         outputs.pop("plan", None)
         outputs.pop("plan_tables", None)
     for section, output in (("events", "routed"), ("patrols", "patrols"),
-                            ("bulletin", "bulletin"), ("bulletin", "bulletin_tables")):  # fmt: skip
+                            ("bulletin", "bulletin"), ("bulletin", "bulletin_tables"),
+                            ("signboards", "signboards")):  # fmt: skip
         if section not in sections:
             outputs.pop(output, None)
     if not any("synthetic" in sections.get(s, {}) for s in ("events", "patrols")):
@@ -525,6 +535,12 @@ def _check_bulletin(path: Path, out: Mapping[str, Mapping[str, Any]]) -> None:
     if month is None or not _MONTH.fullmatch(str(month)):
         msg = f"{path}: [bulletin] month = {month!r}: give the month as 'YYYY-MM' (2026-11)"
         raise SchemaError(msg)
+    from rivermap.bulletin_tables import score_rule
+
+    try:
+        score_rule(out["bulletin"].get("weights"))
+    except (ParameterError, TypeError) as exc:
+        raise SchemaError(f"{path}: [bulletin] {exc}") from None
 
 
 def _check_type(path: Path, name: str, key: str, value: Any) -> None:
@@ -801,6 +817,18 @@ def _bulletin(run: _Run) -> None:
     run.report.findings["silent"] = int(b.tables["ranking"]["silent"].sum())
 
 
+def _signboards(run: _Run) -> None:
+    from rivermap.maps.signboards import signboards
+
+    p = run.project
+    spec = p.section("signboards")
+    hotline = spec.get("hotline") or p.section("chiefs").get("hotline")
+    signboards(
+        run.resp, run.staging / p.outputs["signboards"], level=spec.get("level"), hotline=hotline,
+        url=spec.get("url"), note=spec.get("note"), lang=p.lang,
+    )  # fmt: skip
+
+
 def _note(synthetic: bool) -> str | None:
     """Return the synthetic-data note in Chinese and English, when the data is synthetic."""
     if not synthetic:
@@ -843,4 +871,5 @@ _STEPS: list[tuple[str, Callable[[Project], bool], Callable[[_Run], None]]] = [
     ("bulletin", lambda p: "bulletin" in p.sections, _bulletin),
     ("map", lambda p: "map" in p.outputs, _map),
     ("atlas", lambda p: "atlas" in p.outputs, _atlas),
+    ("signboards", lambda p: "signboards" in p.outputs, _signboards),
 ]

@@ -590,6 +590,7 @@ TERMS: dict[str, tuple[str, str]] = {
     "msg.step.route": ("分派工单", "routing reports"),
     "msg.step.patrols": ("考核巡河", "judging patrols"),
     "msg.step.bulletin": ("生成月度通报", "making the bulletin"),
+    "msg.step.signboards": ("生成河长公示牌", "making the signboards"),
     "msg.finding.silent": ("沉默单位", "silent units"),
     "msg.finding.unmatched": ("未找到应办河长的工单", "reports with no chief to act"),
     "msg.finding.short_duty": ("未达巡河要求（人次）", "person-periods short of the duty"),
@@ -633,6 +634,11 @@ TERMS: dict[str, tuple[str, str]] = {
     "msg.cmd.route": ("工单分派到河段与河长", "route each report to its reach, unit and chief"),
     "msg.cmd.patrols": ("巡河轨迹考核（应巡/已巡）", "judge patrol tracks against the duties"),
     "msg.cmd.signboards": ("河长公示牌（PDF）", "printable river chief signboards (PDF)"),
+    "msg.cmd.bulletin": ("月度通报（网页、工作簿）", "the monthly bulletin (page, workbook)"),
+    "msg.bulletin_made": (
+        "{month} 通报：{n} 个单位参与排名，{silent} 个沉默单位，{unrouted} 条工单无法分派",
+        "bulletin of {month}: {n} unit(s) ranked, {silent} silent, {unrouted} report(s) unrouted",
+    ),
     "msg.routed": (
         "{n} 条工单：{matched} 条找到应办河长，{unmatched} 条未匹配，{ambiguous} 条位置存疑",
         "{n} report(s): {matched} routed to a chief, {unmatched} unmatched, {ambiguous} ambiguous",

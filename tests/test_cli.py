@@ -159,6 +159,7 @@ def test_demo_writes_every_output_and_prints_per_city(demo_out, capsys):
         "synthetic",
         "bulletin.html",
         "bulletin.xlsx",
+        "signboards.pdf",
     }
     # The demo's tickets and tracks are synthetic, and every output made from them says so
     # in Chinese and English.
@@ -167,6 +168,11 @@ def test_demo_writes_every_output_and_prints_per_city(demo_out, capsys):
     assert (routed["数据说明"] == f"{zh} / {en}").all()
     assert "数据说明（原表）" in routed.columns  # the synthetic file's own note, kept
     assert len(routed) == 3 * 300  # the synthetic month and the two before it
+    from pypdf import PdfReader
+
+    boards = [page.extract_text() for page in PdfReader(demo_out / "signboards.pdf").pages]
+    assert len(boards) == 11  # a board per river, from the example roster, said on each
+    assert all("EXAMPLE: names and phones are not real" in text for text in boards)
     months = pd.read_excel(demo_out / "bulletin.xlsx", sheet_name="逐月", dtype=str)
     assert months["月份"].tolist() == ["2026-09", "2026-10", "2026-11"]
     trend = pd.read_excel(demo_out / "bulletin.xlsx", sheet_name="环比")

@@ -123,6 +123,54 @@ def test_patrols_bad_duties_file_exits_2_naming_the_row(gpkg, month, tmp_path, c
     assert "rows 3" in err[0]
 
 
+def test_bulletin_command_writes_page_and_workbook(gpkg, month, tmp_path, capsys) -> None:
+    page, book = tmp_path / "b.html", tmp_path / "b.xlsx"
+    argv = ["bulletin", str(gpkg), "--events", str(month["events"]), "--events-crs", "gcj02",
+            "--patrols", str(month["tracks"]), "--chiefs", str(example_roster_path()),
+            "--month", "2026-11", "--level", "district", "--note", "<b>试运行</b>",
+            "-o", str(page), "-o", str(book)]  # fmt: skip
+    assert main(argv) == 1  # some districts were silent all month
+    said = capsys.readouterr().out
+    assert "2026-11 通报：90 个单位参与排名" in said
+    text = page.read_text(encoding="utf-8")
+    assert "&lt;b&gt;试运行&lt;/b&gt;" in text
+    assert "<b>试运行" not in text
+    sheets = pd.read_excel(book, sheet_name=None)
+    assert len(sheets["排名"]) == 90
+    assert sheets["说明"].iloc[0, 0] == "<b>试运行</b>"
+    argv = ["bulletin", str(gpkg), "--month", "2026-11", "--lang", "en", "--weights",
+            "completion=1", "-o", str(tmp_path / "empty.html")]  # fmt: skip
+    assert main(argv) == 1  # no data: every unit is silent
+    assert "score = 1 × completion + 0 × closure_rate_all" in (tmp_path / "empty.html").read_text(
+        encoding="utf-8"
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["--month", "Nov"], "YYYY-MM"),
+        (["--month", "2026-11", "--weights", "completion=x"], "--weights"),
+        (["--month", "2026-11", "--weights", "speed=1"], "unknown indicator"),
+        (["--month", "2026-11", "--weights", "completion=0"], "above 0"),
+        (["--month", "2026-11", "--level", "planet"], "level"),
+        (["--month", "2026-11", "--events", "missing.csv"], "missing.csv"),
+    ],
+)
+def test_bulletin_bad_options_exit_2_with_one_line(gpkg, tmp_path, capsys, argv, needle) -> None:
+    exists = tmp_path / "b.html"
+    exists.write_text("earlier", encoding="utf-8")
+    assert main(["bulletin", str(gpkg), *argv, "-o", str(tmp_path / "new.html")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert needle in err[0]
+    assert main(["bulletin", str(gpkg), "--month", "2026-11", "-o", str(tmp_path / "b.pdf")]) == 2
+    assert ".html (the page) or .xlsx" in capsys.readouterr().err
+    assert main(["bulletin", str(gpkg), "--month", "2026-11", "-o", str(exists)]) == 2
+    assert exists.read_text(encoding="utf-8") == "earlier"
+    assert not (tmp_path / "new.html").exists()
+
+
 def test_project_routes_and_judges_real_paths(gpkg, month, tmp_path) -> None:
     from rivermap.datasets import get_path
     from rivermap.project import load_project, run_project
@@ -195,3 +243,53 @@ def test_project_synthetic_month_is_checked_before_any_work(tmp_path) -> None:
     )
     with pytest.raises(SchemaError, match=r"\[patrols\] synthetic = '2026-13'"):
         load_project(project)
+
+
+@pytest.mark.parametrize(
+    ("section", "needle"),
+    [
+        ('[bulletin]\nmonth = "2026-11"\nweights = { speed = 1 }\n', "unknown indicator"),
+        ('[bulletin]\nmonth = "2026-11"\nweights = { completion = -1 }\n', "0 or more"),
+        ('[bulletin]\nlevel = "district"\n', "month"),
+        ('[signboards]\ncolour = "red"\n', "unknown key 'colour'"),
+    ],
+)
+def test_project_bulletin_and_signboards_are_checked_before_any_work(
+    tmp_path, section, needle
+) -> None:
+    from rivermap.datasets import get_path
+    from rivermap.errors import SchemaError
+    from rivermap.project import load_project
+
+    demo = get_path("zhejiang")
+    project = tmp_path / "p.toml"
+    project.write_text(
+        f'[rivers]\npath = "{demo.as_posix()}"\n[units]\npath = "{demo.as_posix()}"\n'
+        f'levels = ["province", "city", "district"]\n{section}',
+        encoding="utf-8",
+    )
+    with pytest.raises(SchemaError, match=needle) as caught:
+        load_project(project)
+    assert "p.toml" in str(caught.value)
+
+
+def test_project_writes_signboards_with_the_roster_hotline(tmp_path) -> None:
+    from pypdf import PdfReader
+
+    from rivermap.datasets import get_path
+    from rivermap.project import load_project, run_project
+
+    demo = get_path("zhejiang")
+    project = tmp_path / "p.toml"
+    project.write_text(
+        f'[rivers]\npath = "{demo.as_posix()}"\nlayer = "rivers"\nmerge_by = "name"\n'
+        f'[units]\npath = "{demo.as_posix()}"\nlevels = ["province", "city", "district"]\n'
+        f'[chiefs]\nroster = "{example_roster_path().as_posix()}"\nhotline = "96345"\n'
+        '[signboards]\nlevel = "district"\nnote = "试行稿"\n'
+        "[outputs]\nmap = false\natlas = false\n",
+        encoding="utf-8",
+    )
+    run_project(load_project(project, output=tmp_path / "out"))
+    pages = [p.extract_text() for p in PdfReader(tmp_path / "out" / "signboards.pdf").pages]
+    assert len(pages) == 2  # the district level's boards
+    assert all("监督电话：96345" in text and "试行稿" in text for text in pages)

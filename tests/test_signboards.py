@@ -180,8 +180,10 @@ def test_cli_writes_the_boards_and_rejects_a_bad_level(staffed, tmp_path, capsys
     assert len(reader.pages) == len(staffed.signboards("city"))
     assert "12345" in reader.pages[0].extract_text()
     assert main([*args, "--quiet"]) == 2  # exists
-    assert main([*args, "--quiet", "--overwrite"]) == 0
-    assert len(PdfReader(pdf).pages) == len(_all_rows(staffed))
+    assert main([*args, "--quiet", "--overwrite", "--note", "试行稿 <draft>"]) == 0
+    pages = _pages_text(pdf)
+    assert len(pages) == len(_all_rows(staffed))
+    assert all("试行稿 <draft>" in text for text in pages)  # on every board
     capsys.readouterr()
     bad = tmp_path / "bad.pdf"
     assert main(["signboards", str(gpkg), "-o", str(bad), "--level", "planet"]) == 2

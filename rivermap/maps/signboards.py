@@ -24,6 +24,7 @@ as vector squares (segno makes the matrix), so it stays sharp at any scale.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import os
 from dataclasses import dataclass
@@ -59,6 +60,7 @@ _CHIEF_ROWS = 16  # chiefs that fit at _SMALL_PT; more are set smaller
 _CHIEF_X = (0.0, 38.0, 96.0, 140.0)  # mm from the margin: level, name, title, phone
 _CHIEF_W = (38.0, 58.0, 44.0, 34.0)
 _BLUE = "#0b4f8a"
+_NOTE = "#b42318"  # the note across the top (e.g. an example roster)
 _SEP = ";"  # how Responsibility.signboards joins the chiefs of one level
 
 
@@ -76,12 +78,13 @@ class Board:
     footer: str
     chiefs_heading: str
     scan: str
+    note: str | None = None
 
     def texts(self) -> list[str]:
         """Return every string the board draws (for the font subset)."""
         chiefs = [cell for line in self.chiefs for cell in line]
         return [self.title, self.river, *self.facts, *chiefs, self.duties, *self.contact,
-                self.footer, self.chiefs_heading, self.scan]  # fmt: skip
+                self.footer, self.chiefs_heading, self.scan, self.note or ""]  # fmt: skip
 
 
 def board_rows(
@@ -155,6 +158,7 @@ def signboards(
     level: str | None = None,
     hotline: str | dict[str, str] | None = None,
     url: str | None = None,
+    note: str | None = None,
     lang: str = "zh",
     overwrite: bool = False,
 ) -> Path:
@@ -176,6 +180,9 @@ def signboards(
         The report page the QR code opens, the board id appended URL-encoded,
         e.g. ``https://hz.example.cn/report?board=``; without it the QR code
         holds the bare board id ``UNIT:RIVER``.
+    note
+        A line printed across the top of every board, e.g. that the roster is
+        an example (``示例名录，非真实人员``); None for none.
     lang
         ``"zh"`` (default) or ``"en"``.
     overwrite
@@ -208,7 +215,10 @@ def signboards(
     final = check_output(path, overwrite=overwrite)
     rows = board_rows(resp, level, hotline=hotline, lang=lang)
     date = _dt.date.today().isoformat()
-    boards = [_board(row, tuple(resp.levels), url, lang, date) for row in _records(rows)]
+    boards = [
+        dataclasses.replace(_board(row, tuple(resp.levels), url, lang, date), note=text_or(note))
+        for row in _records(rows)
+    ]
     font = font_for(t for b in boards for t in b.texts())
     _write_pdf(final, boards, font, lang, overwrite=overwrite)
     return final
@@ -301,6 +311,9 @@ def _render(board: Board, font: Path) -> Figure:
     c.rect(0, _H_MM - _BAND, _W_MM, _BAND, _BLUE)
     c.text(_W_MM / 2, _H_MM - _BAND / 2, board.title, size=30, ha="center", va="center",
            color="white")  # fmt: skip
+    if board.note:
+        c.text(_W_MM / 2, _H_MM - _BAND - 5, fit(board.note, _W_MM - 2 * _MARGIN, 10), size=10,
+               ha="center", va="center", color=_NOTE)  # fmt: skip
     y = _H_MM - _BAND - 16
     c.text(_MARGIN, y, board.river, size=20, ha="left", va="baseline", color=_BLUE)
     y = _lines(c, board.facts, y - 11, _BODY_PT)
