@@ -706,7 +706,7 @@ def _setup_signboards(p: argparse.ArgumentParser) -> None:
     p.add_argument("--hotline", help="the supervision hotline printed on every board")
     p.add_argument("--url", help="report page the QR code opens, the board id appended")
     p.add_argument("--chiefs", metavar="ROSTER", help="name the chiefs of a roster")
-    p.add_argument("--note", help="a line across the top of every board (e.g. 试行稿 draft)")
+    p.add_argument("--note", help="a line across the top of every board, e.g. draft")
     _add_common(p)
 
 
