@@ -77,18 +77,8 @@ def workbook(b: Bulletin, path: str | os.PathLike[str], *, lang: str, overwrite:
 
 
 def _for_people(table: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """Return a table with words in ``lang``, ``*_before``/``*_change`` headers included."""
-    out = localize(table, lang)
-    out.columns = pd.Index([_header(str(c), lang) for c in table.columns])
-    return out
-
-
-def _header(column: str, lang: str) -> str:
-    """Return a column's header, reading ``x_before`` and ``x_change`` as x's."""
-    for suffix, key in (("_before", "col.before"), ("_change", "col.change")):
-        if column.endswith(suffix):
-            return term(key, lang, name=header(column[: -len(suffix)], lang))
-    return header(column, lang, table="bulletin")
+    """Return a table with words and headers in ``lang``."""
+    return localize(table, lang, table="bulletin")
 
 
 def write_page(b: Bulletin, path: str | os.PathLike[str], *, lang: str, overwrite: bool) -> Path:

@@ -838,10 +838,15 @@ def header(column: str, lang: str, *, table: str | None = None) -> str:
     --------
     >>> header("chief_district_phone", "zh"), header("chief_district", "en")
     ('县级河长电话', 'district chief')
+    >>> header("received_before", "zh"), header("received_change", "en")
+    ('本月受理(上月)', 'Received, change')
     """
     for key in (f"col.{table}.{column}", f"col.{column}") if table else (f"col.{column}",):
         if key in TERMS:
             return term(key, lang)
+    for suffix, key in (("_before", "col.before"), ("_change", "col.change")):
+        if column.endswith(suffix):  # month over month: x_before, x_change read as x's
+            return term(key, lang, name=header(column[: -len(suffix)], lang, table=table))
     m = _CHIEF_COLUMN.fullmatch(column)
     if m:
         part = _CHIEF_PARTS[m.group(2) or ""]

@@ -49,6 +49,12 @@ OUTPUTS = {
         "patrols.xlsx",
         "reports_map.html",
     },
+    "06-monthly-bulletin.ipynb": {
+        "synthetic_months",
+        "bulletin.html",
+        "bulletin.xlsx",
+        "signboards.pdf",
+    },
 }
 
 #: Text each notebook must print or display: evidence that its steps did what the prose says.
@@ -74,6 +80,19 @@ SHOWS = {
         "条工单 / reports",
         "chiefs with no valid patrol",
         "patrols.xlsx ['说明', '巡河考核', '巡河记录', '巡查河段', '巡河要求']",
+    ],
+    "06-monthly-bulletin.ipynb": [
+        "900 条工单 / reports",
+        "score = 0.5 × completion + 0.3 × closure_rate_all + 0.2 × reporting",
+        "办结率超过 100% 的区县 / districts above 100 %",
+        "沉默单位 / silent units: 65 / 90",
+        "本月受理(上月)",
+        (
+            "bulletin.xlsx ['说明', '排名', '单位指标', '河长指标', '沉默单位', '环比', "
+            "'未分派工单', '逐月']"
+        ),
+        "signboards.pdf · 11 张公示牌 / boards",
+        "match = qr",
     ],
 }
 
