@@ -10,7 +10,9 @@ It writes
   the example chiefs roster), opened in headless Chromium with the network
   blocked, 1200 px wide;
 * ``docs/atlas_page.png``: the Hangzhou page of the demo's atlas by city,
-  rendered at 80 dpi with ``pdftoppm``.
+  rendered at 80 dpi with ``pdftoppm``;
+* ``docs/bulletin.png``: the top of the demo's monthly bulletin page (the
+  synthetic November 2026 and the two months before it), 900 px wide.
 
 Needs Debian's ``chromium`` and ``poppler-utils`` (``apt-get install chromium
 poppler-utils fonts-noto-cjk``) and Playwright for Python (the ``test`` extra;
@@ -32,6 +34,7 @@ DOCS = ROOT / "docs"
 MAP_SIZE = (1200, 900)  # CSS pixels of the browser window
 ATLAS_DPI = 80
 ATLAS_UNIT = "杭州市"
+BULLETIN_SIZE = (900, 1500)  # CSS pixels of the window, and of the picture
 MAX_BYTES = 400_000
 
 sys.path.insert(0, str(ROOT))  # for tests/browser.py, the browser set-up the map tests use
@@ -118,6 +121,33 @@ def make_atlas_page(resp: rm.Responsibility, plan: rm.Plan, work: Path, target: 
     return save_png(stem.with_suffix(".png"), target)
 
 
+def make_bulletin(resp: rm.Responsibility, work: Path, target: Path) -> Path:
+    """Screenshot the top of the demo's bulletin page in headless Chromium, network blocked."""
+    reason = br.unavailable_reason()
+    if reason:
+        raise SystemExit(f"cannot make {target.name}: {reason}")
+    files = rm.synth.write_month(resp, work / "month", month="2026-11", months=3)
+    events = rm.read_events(files["events"], crs="gcj02")
+    events.attrs["synthetic"] = True
+    b = rm.bulletin(
+        resp, events=events, patrols=rm.read_patrols(files["tracks"]), month="2026-11",
+        level="district",
+    )  # fmt: skip
+    page_path = b.to_html(work / "bulletin.html")
+    shot = work / "bulletin.png"
+    with br.browser() as browser:
+        page = browser.new_page(viewport={"width": BULLETIN_SIZE[0], "height": BULLETIN_SIZE[1]})
+        blocked: list[str] = []
+        page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:")
+                   else (blocked.append(r.request.url), r.abort()))  # fmt: skip
+        page.goto(page_path.resolve().as_uri(), wait_until="load")
+        page.screenshot(path=str(shot))
+        page.close()
+    if blocked:
+        raise SystemExit(f"the bulletin asked the network for {blocked}")
+    return save_png(shot, target)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Make the README's figures; return the exit code."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -130,6 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         for path in (
             make_map(resp, plan, work, args.out / "demo_map.png"),
             make_atlas_page(resp, plan, work, args.out / "atlas_page.png"),
+            make_bulletin(resp, work, args.out / "bulletin.png"),
         ):
             print(f"{path}  {path.stat().st_size / 1000:.0f} KB")
     return 0
