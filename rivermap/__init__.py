@@ -16,10 +16,10 @@ The public verbs are functions with the data first and options keyword-only:
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 from rivermap import chiefs, crs, datasets, params, synth, text
+from rivermap._version import rivermap_version
 from rivermap.assign import assign
 from rivermap.bulletin import Bulletin, bulletin
 from rivermap.chiefs import read_chiefs, roster_report, signboards, with_chiefs
@@ -56,10 +56,7 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(msg)
 
 
-try:
-    __version__ = version("rivermap")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0+unknown"
+__version__ = rivermap_version()
 
 __all__ = [
     "AdminUnits",

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from rivermap._version import rivermap_version
 from rivermap.io import atomic_output, write_tables
 from rivermap.text import header, join_list, level_label, localize, term
 
@@ -129,13 +130,8 @@ def page(b: Bulletin, *, lang: str = "zh") -> str:
 
 def _made(lang: str) -> str:
     """Return the footer line: the tool, its version and today."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        made = version("rivermap")
-    except PackageNotFoundError:  # pragma: no cover - running from a bare source tree
-        made = "dev"
-    return f"{term('bulletin.made_with', lang, version=made)} · {dt.date.today()}"
+    made = term("bulletin.made_with", lang, version=rivermap_version())
+    return f"{made} · {dt.date.today()}"
 
 
 def _pct(value: float) -> str:

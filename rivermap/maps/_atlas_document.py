@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import shapely
 
+from rivermap._version import rivermap_version
 from rivermap.maps._atlas_canvas import Canvas
 from rivermap.maps._atlas_data import AtlasData
 from rivermap.maps._atlas_maps import draw_overview_map, draw_unit_map
@@ -29,7 +30,7 @@ from rivermap.maps._atlas_pages import (
     unit_pages,
 )
 from rivermap.maps._atlas_tables import Table, draw_table_chunk, unit_tables
-from rivermap.maps._atlas_text import PT_MM, level_name, rivermap_version, wrap
+from rivermap.maps._atlas_text import PT_MM, level_name, wrap
 from rivermap.text import join_list, term
 
 if TYPE_CHECKING:

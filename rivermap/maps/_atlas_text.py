@@ -59,16 +59,6 @@ def sentence_case(s: str, lang: str) -> str:
     return s[:1].upper() + s[1:] if lang == "en" else s
 
 
-def rivermap_version() -> str:
-    """Return the installed rivermap version, for the footer and the PDF metadata."""
-    try:
-        from importlib.metadata import version
-
-        return version("rivermap")
-    except Exception:  # pragma: no cover - running from a bare source tree
-        return "dev"
-
-
 # ================================================================== measuring
 def em(s: str) -> float:
     """Return the width of ``s`` in ems.

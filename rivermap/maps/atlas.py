@@ -49,12 +49,12 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+from rivermap._version import rivermap_version
 from rivermap.maps._atlas_canvas import Fonts
 from rivermap.maps._atlas_data import AtlasData
 from rivermap.maps._atlas_document import Document
 from rivermap.maps._atlas_maps import draw_responsibility_map
 from rivermap.maps._atlas_pages import PAPER_SIZES, Orientation, Page, paginate, table_lines
-from rivermap.maps._atlas_text import rivermap_version
 from rivermap.maps._fonts import font_for
 from rivermap.params import ORIENTATIONS, PAPERS, check_choice, check_lang, check_level
 

@@ -34,8 +34,9 @@ from urllib.parse import quote
 
 import pandas as pd
 
+from rivermap._version import rivermap_version
 from rivermap.maps._atlas_canvas import Canvas
-from rivermap.maps._atlas_text import fit, rivermap_version, wrap
+from rivermap.maps._atlas_text import fit, wrap
 from rivermap.maps._fonts import font_for
 from rivermap.params import check_lang, check_level
 from rivermap.text import chief_title, term, text_or
