@@ -57,8 +57,10 @@ from rivermap.errors import RivermapWarning, SchemaError, format_ids, require_co
 from rivermap.events import board_code
 from rivermap.io import write_tables
 from rivermap.params import (
+    BOARD_PER,
     FENCE,
     MIN_PEOPLE,
+    check_choice,
     check_count,
     check_lang,
     check_level,
@@ -77,6 +79,7 @@ __all__ = [
     "REPORT_COLUMNS",
     "ROLES",
     "SUPERVISOR",
+    "chainage_text",
     "chief_columns",
     "chiefs_table",
     "example_roster_path",
@@ -1242,56 +1245,42 @@ def signboards(
     *,
     hotline: str | Mapping[str, str] | None = None,
     supervisor: str | Mapping[str, str] | None = SUPERVISOR,
+    per: str = "river",
     lang: str = "zh",
 ) -> pd.DataFrame:
     """Rows of the river chief signboards. The engine of :meth:`Responsibility.signboards`.
 
     ``board_id`` (after ``river``) is the code of the board's QR code,
-    :func:`rivermap.events.board_code` of the river's chief unit and the river
+    :func:`rivermap.events.board_code` of the board's unit and the river
     (NaN for a river without a chief unit), which :func:`rivermap.read_events`
     reads back from a scan (``board_hint``).
+
+    ``per="river"``: a board per river whose chief level is ``level``, at its
+    chief unit. ``per="stretch"`` (一河一长 at village level): a board per river
+    and unit of ``level`` it runs through, for every river: the stretch's
+    first and last chainage (桩号 ``K1+350``) as its ends, its length (a
+    boundary reach shared by bank counts on both sides' boards), and the chiefs
+    of that unit and its ancestors along the stretch.
     """
     check_lang(lang)
+    check_choice("per", per, BOARD_PER)
     levels = resp.levels
     check_level(level, levels)
-    rivers = resp.rivers
-    rivers = rivers[rivers["chief_level"].astype("str") == level].reset_index(drop=True)
     units = resp.units
     unit_name = dict(zip(units["unit_id"].astype("str"), units["name"].astype("str"), strict=True))
     parent_of = dict(
         zip(units["unit_id"].astype("str"), clean_text(units["parent_id"]), strict=True)
     )
     roster = _stored_roster(resp) if resp.roster is not None else _empty_roster()
-    reaches = resp.reaches
-    reaches = reaches[reaches["river_id"].astype("str").isin(rivers["river_id"].astype("str"))]
-    reaches = reaches.reset_index(drop=True)
-    long = _assignments(reaches, units, levels, roster)
-    long = long[long["person"].notna()].sort_values(["from_m", "side"], kind="stable")
-
-    out = pd.DataFrame(
-        {
-            "river_id": rivers["river_id"].astype("str"),
-            "river": rivers["name"].astype("str").fillna(rivers["river_id"].astype("str")),
-            "chief_level": level,
-            "chief_unit": clean_text(rivers["chief_unit"]),
-        }
-    )
-    out.insert(
-        2,
-        "board_id",
-        [
-            board_code(u, r) if isinstance(u, str) else np.nan
-            for u, r in zip(out["chief_unit"], out["river_id"], strict=True)
-        ],
-    )
+    if per == "stretch":
+        out, long = _stretch_rows(resp, level, roster)
+    else:
+        out, long = _river_rows(resp, level, roster, lang)
     out["chief_unit_name"] = out["chief_unit"].map(unit_name)
-    start, end = _ends(resp, reaches, out["river_id"], level, lang)
-    out["start"] = start
-    out["end"] = end
-    out["length_km"] = rivers["length_m"].to_numpy(dtype=float) / 1000.0
+    out = out[[*_BOARD_HEAD, "chief_unit_name", "start", "end", "length_km"]]
     for lv in levels:
-        sub = long[long["level"] == lv].drop_duplicates(["river_id", "person"])
-        keys = sub["river_id"].to_numpy(dtype=object)
+        sub = long[long["level"] == lv].drop_duplicates(["key", "person"])
+        keys = sub["key"].to_numpy(dtype=object)
         agg = pd.DataFrame(
             {
                 field: join_groups(
@@ -1301,14 +1290,114 @@ def signboards(
             }
         )
         for suffix, field in (("", "name"), ("_title", "title"), ("_phone", "phone")):
-            vals = out["river_id"].map(agg[field]) if len(agg) else np.nan
+            vals = out.index.map(agg[field].to_dict()) if len(agg) else np.nan
             col = pd.Series(vals, index=out.index).astype("str")
             out[f"chief_{lv}{suffix}"] = col.where(col.str.strip(_SEP) != "")
     out["supervisor"] = _per_unit(supervisor, out["chief_unit"], unit_name, parent_of)
     out["hotline"] = _per_unit(hotline, out["chief_unit"], unit_name, parent_of)
     text = [c for c in out.columns if c != "length_km"]
     out[text] = out[text].astype("str")
-    return out
+    return out.reset_index(drop=True)
+
+
+#: The first columns of a board row, before the unit's name, the ends and the length.
+_BOARD_HEAD = ("river_id", "river", "board_id", "chief_level", "chief_unit")
+
+
+def _river_rows(
+    resp: Responsibility, level: str, roster: pd.DataFrame, lang: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return a row per river of chief level ``level``, and its chiefs per (reach, level).
+
+    Both are keyed by ``key`` (the river id): the rows as their index.
+    """
+    rivers = resp.rivers
+    rivers = rivers[rivers["chief_level"].astype("str") == level].reset_index(drop=True)
+    reaches = resp.reaches
+    reaches = reaches[reaches["river_id"].astype("str").isin(rivers["river_id"].astype("str"))]
+    reaches = reaches.reset_index(drop=True)
+    long = _assignments(reaches, resp.units, resp.levels, roster)
+    long = long[long["person"].notna()].sort_values(["from_m", "side"], kind="stable")
+    out = pd.DataFrame(
+        {
+            "river_id": rivers["river_id"].astype("str"),
+            "river": rivers["name"].astype("str").fillna(rivers["river_id"].astype("str")),
+            "chief_level": level,
+            "chief_unit": clean_text(rivers["chief_unit"]),
+        }
+    )
+    out["board_id"] = [
+        board_code(u, r) if isinstance(u, str) else np.nan
+        for u, r in zip(out["chief_unit"], out["river_id"], strict=True)
+    ]
+    start, end = _ends(resp, reaches, out["river_id"], level, lang)
+    out["start"] = start
+    out["end"] = end
+    out["length_km"] = rivers["length_m"].to_numpy(dtype=float) / 1000.0
+    out.index = pd.Index(out["river_id"].to_numpy(dtype=object))
+    return out, long.assign(key=long["river_id"])
+
+
+def _stretch_rows(
+    resp: Responsibility, level: str, roster: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return a row per river and unit of ``level`` on it, and the chiefs along each stretch.
+
+    Both are keyed by ``key`` (``river`` and ``unit`` joined): the rows as
+    their index, in river order and then upstream first.
+    """
+    levels = resp.levels
+    reaches = resp.reaches.reset_index(drop=True)
+    long = _assignments(reaches, resp.units, levels, roster)
+    mine = long[(long["level"] == level) & pd.notna(long["unit_id"])]
+    mine = mine.drop_duplicates(["pos", "unit_id"])[["pos", "river_id", "unit_id"]]
+    mine = mine.assign(
+        key=mine["river_id"] + "\x1f" + mine["unit_id"],
+        from_m=reaches["from_m"].to_numpy(dtype=float)[mine["pos"]],
+        to_m=reaches["to_m"].to_numpy(dtype=float)[mine["pos"]],
+        length_m=reaches["length_m"].to_numpy(dtype=float)[mine["pos"]],
+    )
+    rows = mine.groupby("key", sort=False).agg(
+        river_id=("river_id", "first"), chief_unit=("unit_id", "first"),
+        from_m=("from_m", "min"), to_m=("to_m", "max"), length_m=("length_m", "sum"),
+    )  # fmt: skip
+    order = pd.Index(resp.rivers["river_id"].astype("str")).get_indexer(pd.Index(rows["river_id"]))
+    rows = rows.assign(_order=order).sort_values(["_order", "from_m"], kind="stable")
+    names = resp.rivers.set_index(resp.rivers["river_id"].astype("str"))["name"]
+    out = pd.DataFrame(
+        {
+            "river_id": rows["river_id"],
+            "river": rows["river_id"].map(names).astype(object).fillna(rows["river_id"]),
+            "board_id": [board_code(u, r) for u, r in zip(rows["chief_unit"], rows["river_id"],
+                                                           strict=True)],
+            "chief_level": level,
+            "chief_unit": rows["chief_unit"],
+            "start": rows["from_m"].map(chainage_text),
+            "end": rows["to_m"].map(chainage_text),
+            "length_km": rows["length_m"] / 1000.0,
+        },
+        index=rows.index,
+    )  # fmt: skip
+    # The chiefs along a stretch: on its reaches, of its unit and the unit's ancestors.
+    along = long[long["person"].notna()].merge(
+        mine[["pos", "key", "unit_id"]].rename(columns={"unit_id": "board_unit"}), on="pos"
+    )
+    anc = _ancestors(resp.units, levels).reindex(along["board_unit"]).to_numpy(dtype=object)
+    rank = along["level"].map({lv: i for i, lv in enumerate(levels)}).to_numpy(dtype=int)
+    along = along[along["unit_id"].to_numpy(dtype=object) == anc[np.arange(len(along)), rank]]
+    return out, along.sort_values(["from_m", "side"], kind="stable")
+
+
+def chainage_text(metres: float) -> str:
+    """Return a chainage as river engineers write it (桩号): km, ``+``, metres.
+
+    Examples
+    --------
+    >>> chainage_text(1350.4), chainage_text(0.0), chainage_text(12005.0)
+    ('K1+350', 'K0+000', 'K12+005')
+    """
+    m = round(float(metres))
+    return f"K{m // 1000}+{m % 1000:03d}"
 
 
 def _empty_roster() -> pd.DataFrame:

@@ -406,8 +406,9 @@ def _cmd_signboards(args: argparse.Namespace) -> int:
     resp = _open(args, level=args.level)
     resp = resp.with_chiefs(args.chiefs) if args.chiefs else resp
     out = signboards(
-        resp, level=args.level, hotline=args.hotline, url=args.url, note=args.note, **_output(args)
-    )
+        resp, level=args.level, hotline=args.hotline, url=args.url, note=args.note,
+        per=args.per, **_output(args),
+    )  # fmt: skip
     if not args.quiet:
         print(_msg(args, "wrote_size", path=out, mb=f"{out.stat().st_size / 1e6:.2f}"))
     return EXIT_OK
@@ -707,6 +708,8 @@ def _setup_signboards(p: argparse.ArgumentParser) -> None:
     p.add_argument("--url", help="report page the QR code opens, the board id appended")
     p.add_argument("--chiefs", metavar="ROSTER", help="name the chiefs of a roster")
     p.add_argument("--note", help="a line across the top of every board, e.g. draft")
+    _choices(p, "--per", params.BOARD_PER, "river",
+             "a board per river, or per river and unit of --level (stretch)")  # fmt: skip
     _add_common(p)
 
 

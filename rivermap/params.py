@@ -71,6 +71,9 @@ __all__ = [
 
 #: Languages of every table, message, map and atlas.
 LANGS: tuple[str, ...] = ("zh", "en")
+#: What a signboard stands for: a whole river at its chief unit, or the stretch
+#: of a river in one unit of the level (一河一长 at village level).
+BOARD_PER: tuple[str, ...] = ("river", "stretch")
 LANG = "zh"
 
 # ---------------------------------------------------------------- assign

@@ -283,6 +283,7 @@ CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "max_dist_m": params.check_length,
     "patrol_tol_m": params.check_length,
     "max_speed_kmh": params.check_number,
+    "per": _choice(params.BOARD_PER),
 }
 
 

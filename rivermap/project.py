@@ -153,6 +153,7 @@ min_segment_m = {min_segment_m}
 # hotline = "12345"            # default: that of [chiefs] 监督电话
 # url = "https://example.cn/report?board="   # the QR code opens this, the board id appended
 # note = "试行稿 / draft"       # a line across the top of every board
+# per = "stretch"              # a board per river and unit of level (一河一长 村级分段) | river
 
 # [duties]                     # 巡河要求 (default: the common provincial pattern 默认常见省级要求)
 # path = "duties.csv"          # level, period, min_count, months, min_minutes, min_km
@@ -261,7 +262,7 @@ _SECTIONS: dict[str, dict[str, type | tuple[type, ...]]] = {
     },
     "duties": {"path": str, "rules": list},
     "bulletin": {"month": str, "level": str, "weights": dict},
-    "signboards": {"level": str, "hotline": str, "url": str, "note": str},
+    "signboards": {"level": str, "hotline": str, "url": str, "note": str, "per": str},
     "map": {"level": str, "basemap": str},
     "atlas": {
         "by": str,
@@ -825,7 +826,7 @@ def _signboards(run: _Run) -> None:
     hotline = spec.get("hotline") or p.section("chiefs").get("hotline")
     signboards(
         run.resp, run.staging / p.outputs["signboards"], level=spec.get("level"), hotline=hotline,
-        url=spec.get("url"), note=spec.get("note"), lang=p.lang,
+        url=spec.get("url"), note=spec.get("note"), per=spec.get("per", "river"), lang=p.lang,
     )  # fmt: skip
 
 

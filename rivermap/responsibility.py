@@ -246,6 +246,7 @@ class Responsibility:
         *,
         hotline: str | dict[str, str] | None = None,
         supervisor: str | dict[str, str] | None = _chiefs.SUPERVISOR,
+        per: str = "river",
         lang: str = "zh",
     ) -> pd.DataFrame:
         """Rows of the river chief signboards (河长公示牌) of the rivers at ``level``.
@@ -261,6 +262,12 @@ class Responsibility:
             The supervising unit (监督单位): a template with ``{unit}`` (the
             river's chief unit) and ``{parent}`` (its parent unit), e.g.
             ``"{parent}河长制办公室"``; or ``{unit_id: text}``; or None.
+        per
+            ``"river"`` (default): a board per river whose chief level is
+            ``level``. ``"stretch"`` (一河一长 at village level): a board per
+            river and unit of ``level`` it runs through, its ends the first and
+            last chainage of the stretch (桩号 ``K1+350``), its length and
+            chiefs those of the stretch (see :func:`rivermap.chiefs.signboards`).
         lang
             ``"zh"``: place names like ``杭州市余杭区``; ``"en"``: ``余杭区, 杭州市``.
 
@@ -287,7 +294,9 @@ class Responsibility:
         >>> boards.loc["常山江(马金溪)", ["chief_city", "supervisor", "hotline"]].tolist()
         ['衢州市河长', '衢州市河长制办公室', '12345']
         """
-        return _chiefs.signboards(self, level, hotline=hotline, supervisor=supervisor, lang=lang)
+        return _chiefs.signboards(
+            self, level, hotline=hotline, supervisor=supervisor, per=per, lang=lang
+        )
 
     def flags(
         self,

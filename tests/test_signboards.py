@@ -184,6 +184,10 @@ def test_cli_writes_the_boards_and_rejects_a_bad_level(staffed, tmp_path, capsys
     pages = _pages_text(pdf)
     assert len(pages) == len(_all_rows(staffed))
     assert all("试行稿 <draft>" in text for text in pages)  # on every board
+    stretch = tmp_path / "stretch.pdf"
+    argv = ["signboards", str(gpkg), "-o", str(stretch), "--level", "district", "--per", "stretch"]
+    assert main(argv) == 0
+    assert len(PdfReader(stretch).pages) == len(staffed.signboards("district", per="stretch"))
     capsys.readouterr()
     bad = tmp_path / "bad.pdf"
     assert main(["signboards", str(gpkg), "-o", str(bad), "--level", "planet"]) == 2
@@ -192,3 +196,63 @@ def test_cli_writes_the_boards_and_rejects_a_bad_level(staffed, tmp_path, capsys
     assert err[0].startswith("rivermap: error:")
     assert "planet" in err[0]
     assert not bad.exists()
+
+
+def test_stretch_boards_cover_every_reach_once_per_side_and_agree_with_an_overlay(staffed):
+    """一河一长: a board per river and district it runs through, checked against geopandas."""
+    import geopandas as gpd
+
+    boards = staffed.signboards("district", per="stretch")
+    reaches = staffed.reaches
+    own = reaches[reaches["district"].notna()]
+    pairs = set(zip(own["river_id"], own["district"], strict=True))
+    split = reaches[reaches["district"].isna() & (reaches["kind"] == "boundary")]
+    pairs |= set(zip(split["river_id"], split["left_unit"], strict=True))
+    pairs |= set(zip(split["river_id"], split["right_unit"], strict=True))
+    assert set(zip(boards["river_id"], boards["chief_unit"], strict=True)) == pairs
+    assert boards["board_id"].is_unique
+    # Per river, the boards add up to its length inside the districts, a boundary reach once
+    # for each bank (the reaches outside Zhejiang have no board).
+    per_river = boards.groupby("river_id")["length_km"].sum() * 1000.0
+    inside = pd.concat([own, split, split]).groupby("river_id")["length_m"].sum()
+    pd.testing.assert_series_equal(
+        per_river.sort_index(), inside.sort_index(), check_names=False, rtol=1e-9
+    )
+    # An independent overlay of the river lines on the districts: the same length per board,
+    # up to the boundary reaches (which the overlay splits between the sides as it falls).
+    crs = staffed.summary["metric_crs"]  # where rivermap measured the lengths
+    lines = staffed.rivers[["river_id"]].merge(
+        reaches.dissolve("river_id").reset_index()[["river_id", "geometry"]], on="river_id"
+    )
+    lines = gpd.GeoDataFrame(lines, geometry="geometry", crs=staffed.crs).to_crs(crs)
+    districts = staffed.units[staffed.units["level"] == "district"][["unit_id", "geometry"]]
+    cut = gpd.overlay(lines, districts.to_crs(crs), how="intersection", keep_geom_type=True)
+    overlay = cut.assign(m=cut.length).groupby(["river_id", "unit_id"])["m"].sum()
+    on_line = reaches[reaches["kind"] == "boundary"]  # incl. the province's outline
+    slack = on_line.groupby("river_id")["length_m"].sum()
+    for row in boards.itertuples():
+        got = row.length_km * 1000.0
+        want = overlay.get((row.river_id, row.chief_unit), 0.0)
+        assert abs(got - want) <= slack.get(row.river_id, 0.0) + 1.0, row.board_id
+
+
+def test_stretch_boards_name_the_unit_chief_and_route_their_scans_back(staffed, tmp_path):
+    boards = staffed.signboards("district", per="stretch")
+    row = boards[boards["board_id"] == "330105:京杭运河(江南运河)"].iloc[0]
+    assert row["chief_district"] == "拱墅区河长"  # that district's chief only
+    assert row["chief_city"] == "杭州市京杭运河河长"
+    assert (row["start"], row["end"]) == ("K3+977", "K17+352")  # 桩号 of the stretch
+    scans = pd.DataFrame(
+        {"event_id": ["s1"], "reported_at": ["2026-11-20 09:30"], "board": [row["board_id"]]}
+    )
+    routed = rm.route_events(staffed, rm.read_events(scans))
+    assert routed.loc[0, "match"] == "qr"
+    assert routed.loc[0, "district"] == "330105"
+    assert routed.loc[0, "chief"] == "拱墅区河长"
+    pdf = signboards(staffed, tmp_path / "s.pdf", level="district", per="stretch", url=URL)
+    texts = _pages_text(pdf)
+    assert len(texts) == len(boards)
+    assert "起点：K0+000" in texts[0]
+    assert URL + "330105%3A" in " ".join(_decode(pdf, 2, tmp_path))
+    with pytest.raises(ParameterError, match="per"):
+        staffed.signboards("district", per="reach")

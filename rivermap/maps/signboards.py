@@ -93,6 +93,7 @@ def board_rows(
     level: str | None = None,
     *,
     hotline: str | dict[str, str] | None = None,
+    per: str = "river",
     lang: str = "zh",
 ) -> pd.DataFrame:
     """Return the signboard rows of ``level``, or of every level in level order.
@@ -103,8 +104,8 @@ def board_rows(
         The responsibility.
     level
         A level of ``resp``; None for every level.
-    hotline
-        As :meth:`Responsibility.signboards` takes it.
+    hotline, per
+        As :meth:`Responsibility.signboards` takes them.
     lang
         ``"zh"`` or ``"en"`` for place names.
 
@@ -120,7 +121,7 @@ def board_rows(
     """
     levels = tuple(resp.levels)
     wanted = levels if level is None else (check_level(level, levels, name="level"),)
-    tables = [resp.signboards(lv, hotline=hotline, lang=lang) for lv in wanted]
+    tables = [resp.signboards(lv, hotline=hotline, per=per, lang=lang) for lv in wanted]
     return pd.concat(tables, ignore_index=True)
 
 
@@ -160,6 +161,7 @@ def signboards(
     hotline: str | dict[str, str] | None = None,
     url: str | None = None,
     note: str | None = None,
+    per: str = "river",
     lang: str = "zh",
     overwrite: bool = False,
 ) -> Path:
@@ -184,6 +186,11 @@ def signboards(
     note
         A line printed across the top of every board, e.g. that the roster is
         an example (``示例名录，非真实人员``); None for none.
+    per
+        ``"river"`` (default): a board per river at its chief unit;
+        ``"stretch"``: a board per river and unit of ``level`` (一河一长 at
+        village level), its ends the stretch's chainage (桩号) and its QR code
+        that unit's, so that a report made through it routes to the stretch.
     lang
         ``"zh"`` (default) or ``"en"``.
     overwrite
@@ -214,7 +221,7 @@ def signboards(
 
     lang = check_lang(lang)
     final = check_output(path, overwrite=overwrite)
-    rows = board_rows(resp, level, hotline=hotline, lang=lang)
+    rows = board_rows(resp, level, hotline=hotline, per=per, lang=lang)
     date = _dt.date.today().isoformat()
     boards = [
         dataclasses.replace(_board(row, tuple(resp.levels), url, lang, date), note=text_or(note))
