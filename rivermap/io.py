@@ -815,6 +815,83 @@ def atomic_output(path: PathLike, *, overwrite: bool = False) -> Iterator[Path]:
             tmp.unlink()
 
 
+#: The most rows an Excel sheet holds, its header included.
+EXCEL_ROWS = 1_048_576
+
+
+def _write_workbook(path: Path, sheets: Mapping[str, pd.DataFrame], final: Path) -> None:
+    """Write ``sheets`` to the workbook ``path`` with xlsxwriter, a column at a time.
+
+    Text stays text (a name like ``=HYPERLINK(…)`` or a URL is not made live);
+    times read as times, dates as dates; missing values are empty cells. The
+    header row is bold and frozen, and columns are as wide as their header.
+    """
+    import xlsxwriter
+
+    too_long = [name for name, frame in sheets.items() if len(frame) >= EXCEL_ROWS]
+    if too_long:
+        msg = (
+            f"{final}: sheet(s) {format_ids(too_long)} have more rows than Excel holds "
+            f"({EXCEL_ROWS - 1:,}); write a .csv or a GeoPackage instead"
+        )
+        raise DataError(msg)
+    options = {"strings_to_formulas": False, "strings_to_urls": False, "nan_inf_to_errors": True}
+    with xlsxwriter.Workbook(str(path), options) as book:
+        fmt = {
+            "head": book.add_format({"bold": True}),
+            "time": book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"}),
+            "date": book.add_format({"num_format": "yyyy-mm-dd"}),
+        }
+        for name, frame in sheets.items():
+            sheet = book.add_worksheet(name)
+            heads = [str(c) for c in frame.columns]
+            sheet.write_row(0, 0, heads, fmt["head"])
+            sheet.freeze_panes(1, 0)
+            for j, head in enumerate(heads):
+                sheet.set_column(j, j, min(max(2.2 * len(head), 8), 40))
+                _write_column(sheet, j, frame.iloc[:, j], fmt)
+
+
+def _write_column(sheet: Any, j: int, values: pd.Series, fmt: Mapping[str, Any]) -> None:
+    """Write one column below the header: numbers, times, dates, booleans or text.
+
+    Missing values (None, NaN, NaT, NA) are left as empty cells.
+    """
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        values = values.dt.tz_localize(None)
+    missing = values.isna().to_numpy()
+    if pd.api.types.is_bool_dtype(values.dtype):
+        cells, write = values.tolist(), sheet.write_boolean
+    elif pd.api.types.is_datetime64_any_dtype(values.dtype):
+        cells = values.dt.to_pydatetime().tolist()
+        write = lambda i, j, v: sheet.write_datetime(i, j, v, fmt["time"])  # noqa: E731
+    elif pd.api.types.is_numeric_dtype(values.dtype):
+        cells, write = values.to_numpy(dtype=float, na_value=0.0).tolist(), sheet.write_number
+    else:
+        cells, write = values.tolist(), lambda i, j, v: _write_cell(sheet, i, j, v, fmt)
+    for i, (v, gone) in enumerate(zip(cells, missing, strict=True), start=1):
+        if not gone:
+            write(i, j, v)
+
+
+def _write_cell(sheet: Any, i: int, j: int, v: object, fmt: Mapping[str, Any]) -> None:
+    """Write one value of a mixed (object) column; anything unknown as its text."""
+    import datetime as dt
+
+    if isinstance(v, str):
+        sheet.write_string(i, j, v)
+    elif isinstance(v, bool | np.bool_):
+        sheet.write_boolean(i, j, bool(v))
+    elif isinstance(v, int | float | np.integer | np.floating):
+        sheet.write_number(i, j, float(v))
+    elif isinstance(v, dt.datetime):
+        sheet.write_datetime(i, j, pd.Timestamp(v).tz_localize(None).to_pydatetime(), fmt["time"])
+    elif isinstance(v, dt.date):
+        sheet.write_datetime(i, j, v, fmt["date"])
+    else:
+        sheet.write_string(i, j, str(v))
+
+
 def write_tables(
     tables: pd.DataFrame | Mapping[str, pd.DataFrame],
     path: PathLike,
@@ -879,7 +956,5 @@ def write_tables(
         if suffix == ".csv":
             labelled(next(iter(sheets.values()))).to_csv(tmp, index=False, encoding="utf-8-sig")
         else:
-            with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
-                for sheet, frame in sheets.items():
-                    labelled(frame).to_excel(writer, sheet_name=str(sheet)[:31], index=False)
+            _write_workbook(tmp, {str(k)[:31]: labelled(v) for k, v in sheets.items()}, final)
     return final

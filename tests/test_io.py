@@ -390,3 +390,48 @@ def test_atomic_output_refuses_to_overwrite_and_leaves_no_partial_file(tmp_path)
         raise RuntimeError
     assert out.read_text() == "first"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.txt"]
+
+
+def test_write_tables_xlsx_cells_keep_their_type_and_text_stays_text(tmp_path: Path) -> None:
+    import datetime as dt
+
+    import openpyxl
+
+    frame = pd.DataFrame(
+        {
+            "name": ['=HYPERLINK("http://x","y")', "https://example.org", None],
+            "count": pd.array([1, None, 3], dtype="Int64"),
+            "km": [1.5, np.nan, 2.0],
+            "ok": [True, False, True],
+            "at": pd.to_datetime(["2026-11-01 08:00", None, "2026-11-03 00:00"]).tz_localize(
+                "Asia/Shanghai"
+            ),
+            "mixed": [dt.date(2026, 11, 5), 7, "文本"],
+        }
+    )
+    out = rm.io.write_tables({"表": frame}, tmp_path / "t.xlsx", headers={"name": "名称"})
+    sheet = openpyxl.load_workbook(out)["表"]
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert rows[0] == ["名称", "count", "km", "ok", "at", "mixed"]
+    assert rows[1][:4] == ['=HYPERLINK("http://x","y")', 1, 1.5, True]
+    assert sheet["A2"].data_type == "s"  # text, not a formula
+    assert not any(c.data_type == "f" for row in sheet.iter_rows() for c in row)
+    assert rows[2][:4] == ["https://example.org", None, None, False]
+    assert rows[3][0] is None
+    assert rows[1][4] == dt.datetime(2026, 11, 1, 8, 0)
+    assert rows[2][4] is None
+    assert rows[1][5] == dt.datetime(2026, 11, 5)
+    assert rows[2][5] == 7
+    assert rows[3][5] == "文本"
+    assert sheet.freeze_panes == "A2"
+    assert sheet["A1"].font.bold
+
+
+def test_write_tables_refuses_a_sheet_longer_than_excel_holds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(rm.io, "EXCEL_ROWS", 3)
+    frame = pd.DataFrame({"a": [1, 2, 3]})
+    with pytest.raises(rm.DataError, match=r"t\.xlsx.*'big'.*\.csv"):
+        rm.io.write_tables({"small": frame.head(1), "big": frame}, tmp_path / "t.xlsx")
+    assert not list(tmp_path.iterdir())
