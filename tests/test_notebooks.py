@@ -54,6 +54,7 @@ OUTPUTS = {
         "bulletin.html",
         "bulletin.xlsx",
         "signboards.pdf",
+        "signboards_stretch.pdf",
     },
 }
 
@@ -92,6 +93,7 @@ SHOWS = {
             "'未分派工单', '逐月']"
         ),
         "signboards.pdf · 11 张公示牌 / boards",
+        "分段公示牌 / stretch boards: 40",
         "match = qr",
     ],
 }
