@@ -1,4 +1,4 @@
-"""Time rivermap.route_events and rivermap.patrol_coverage on all of China.
+"""Time rivermap.route_events, rivermap.patrol_coverage and the bulletin on all of China.
 
     python benchmarks/bench_route.py                      # 1,000,000 events, 20,000 patrols
     python benchmarks/bench_route.py --events 200000 --patrols 5000 --runs 5
@@ -20,6 +20,11 @@ November 2026, a few categories. Patrols (track points as ``rivermap.read_patrol
 returns): tracks of 60–200 points, one every 20 s at 4–5 km/h along a reach
 drawn by length (turning back at its ends), a few metres of jitter, walked by
 the chief of the reach's district. Making the data is not measured.
+
+The bulletin is timed on what the two made: ``bulletin_tables`` (every
+indicator of every unit at every level, month over month and the months
+table) and then the page and the workbook of ``rm.bulletin``, ranking the
+2,891 districts.
 
 Each operation runs once on a small part (10,000 events, 1 % of the patrols)
 to warm up, then ``--runs`` times on everything, in this process; the table
@@ -299,7 +304,7 @@ def _times(fig: dict[str, float], n: int, unit: str) -> None:
     _row("peak MB of the process", f"{_peak_rss_mb():,.0f}")  # in the last run
 
 
-def bench_routing(resp: Any, args: argparse.Namespace) -> None:
+def bench_routing(resp: Any, args: argparse.Namespace) -> Any:
     """Time route_events on ``args.events`` reports and print its table."""
     from rivermap.routing import route_events
 
@@ -322,14 +327,14 @@ def bench_routing(resp: Any, args: argparse.Namespace) -> None:
         _row(f"unmatched: {reason}", f"{count / n:.1%}")
     _row("ambiguous", f"{routed['ambiguous'].mean():.1%}")
     _row("duplicate_of set", f"{routed['duplicate_of'].notna().mean():.1%}")
-    del routed
     if args.profile:
         print("\n## cProfile of route_events, top 10 by cumulative time\n\n```")
         print(profile(lambda: route_events(resp, events)).strip())
         print("```")
+    return routed
 
 
-def bench_patrols(resp: Any, args: argparse.Namespace) -> None:
+def bench_patrols(resp: Any, args: argparse.Namespace) -> Any:
     """Time patrol_coverage on ``args.patrols`` tracks and print its table."""
     from rivermap.patrols import patrol_coverage
 
@@ -355,6 +360,36 @@ def bench_patrols(resp: Any, args: argparse.Namespace) -> None:
         print("\n## cProfile of patrol_coverage, top 10 by cumulative time\n\n```")
         print(profile(lambda: patrol_coverage(resp, points, **span)).strip())
         print("```")
+    return cov
+
+
+def bench_bulletin(resp: Any, routed: Any, cover: Any, args: argparse.Namespace) -> None:
+    """Time the bulletin's tables, then its page and workbook, and print their table."""
+    import tempfile
+
+    import rivermap as rm
+    from rivermap.bulletin_tables import bulletin_tables
+
+    people = None if cover is None else cover.people
+    fig, tables = measure(lambda: bulletin_tables(resp, routed, people, "2026-11"), args.runs)
+    _head("bulletin_tables", args.runs)
+    _row("units (every level)", f"{len(tables['units']):,}")
+    _row("reports", f"{0 if routed is None else len(routed):,}")
+    _row("people x periods", f"{0 if people is None else len(people):,}")
+    _times(fig, len(tables["units"]), "units")
+    b = rm.bulletin(resp, events=routed, patrols=people, month="2026-11")
+    with tempfile.TemporaryDirectory() as tmp:
+
+        def write() -> tuple[Path, Path]:
+            page = b.to_html(Path(tmp) / "b.html", overwrite=True)
+            return page, b.to_excel(Path(tmp) / "b.xlsx", overwrite=True)
+
+        fig, (page, book) = measure(write, args.runs)
+        _head("bulletin page and workbook", args.runs)
+        _row("units ranked", f"{len(b.tables['ranking']):,}")
+        _times(fig, len(b.tables["ranking"]), "units")
+        _row("page MB", f"{page.stat().st_size / 1e6:.2f}")
+        _row("workbook MB", f"{book.stat().st_size / 1e6:.2f}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -365,15 +400,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3, help="runs per operation (median kept)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--profile", action="store_true", help="print cProfile's top 10")
+    parser.add_argument("--no-bulletin", action="store_true", help="skip the bulletin's timing")
     args = parser.parse_args(argv)
     if not CHINA.exists():
         print(f"skipping: {CHINA} not found (the benchmark needs all of China)", file=sys.stderr)
         return 0
     resp = china()
-    if args.events > 0:
-        bench_routing(resp, args)
-    if args.patrols > 0:
-        bench_patrols(resp, args)
+    routed = bench_routing(resp, args) if args.events > 0 else None
+    cover = bench_patrols(resp, args) if args.patrols > 0 else None
+    if not args.no_bulletin:
+        bench_bulletin(resp, routed, cover, args)
     return 0
 
 
