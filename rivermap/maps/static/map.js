@@ -1,0 +1,306 @@
+(function () {
+  "use strict";
+  var RM = (window.rivermap = window.rivermap || {});
+  // Scripts loaded after this one add a function here; rivermap.build calls each
+  // with the map's handle once the layers are built.
+  RM.plugins = RM.plugins || [];
+
+  function el(tag, cls, text, parent) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    if (parent) parent.appendChild(e);
+    return e;
+  }
+  RM.el = el;
+
+  function fmtKm(m) { return (m / 1000).toFixed(m < 10000 ? 2 : 1); }
+  function row(parent, key, value, cls) {
+    var r = el("div", "rm-row" + (cls ? " " + cls : ""), null, parent);
+    el("span", "rm-key", key + ":", r);
+    el("span", null, value, r);
+    return r;
+  }
+
+  // encoded-polyline string -> [[lat, lng], ...]
+  function decode(str, factor) {
+    var i = 0, lat = 0, lng = 0, out = [], n = str.length, b;
+    function next() {
+      var value = 0, scale = 1;
+      do {
+        b = str.charCodeAt(i++) - 63;
+        value += (b & 31) * scale;
+        scale *= 32;
+      } while (b >= 32);
+      return value % 2 ? -(value + 1) / 2 : value / 2;
+    }
+    while (i < n) {
+      lat += next();
+      lng += next();
+      out.push([lat / factor, lng / factor]);
+    }
+    return out;
+  }
+  RM.decode = decode;
+  function lineLatLngs(parts, f) {
+    var ll = parts.map(function (p) { return decode(p, f); });
+    return ll.length === 1 ? ll[0] : ll;
+  }
+  function polyLatLngs(polys, f) {
+    return polys.map(function (rings) { return rings.map(function (r) { return decode(r, f); }); });
+  }
+
+  RM.build = function (map, D, G) {
+    var T = D.texts, levels = D.levels, units = D.units;
+    var chiefs = D.chiefs || {}, flags = D.flags || {}, rivers = D.rivers;
+    var container = map.getContainer();
+    container.classList.add("rm-map");
+    if (D.bounds) map.fitBounds(D.bounds, { animate: false, padding: [8, 8] });
+
+    function pane(name, z, passive) {
+      var p = map.createPane(name);
+      p.style.zIndex = z;
+      if (passive) p.style.pointerEvents = "none";
+      return name;
+    }
+    pane("rm-units", 350);
+    pane("rm-plan", 380);
+    pane("rm-flags", 390, true);
+    var unitRenderer = L.canvas({ pane: "rm-units", padding: 0.3 });
+    var riverRenderer = D.canvasRivers ? L.canvas({ padding: 0.3 }) : L.svg({ padding: 0.3 });
+
+    function unitName(id) { var u = units[id]; return u ? u[0] : (id === null ? "" : String(id)); }
+    function unitPath(id) {
+      var names = [], seen = 0;
+      while (id !== null && id !== undefined && units[id] && seen < 12) {
+        names.unshift(units[id][0]); id = units[id][2]; seen += 1;
+      }
+      return names.join(" › ");
+    }
+    function chiefsOf(unitId, riverId) {
+      return chiefs[unitId + "\u0001" + riverId] || chiefs[unitId] || [];
+    }
+    function chiefText(c) {
+      // c: [name, title, phone, role]
+      var s = c[0];
+      var extra = [c[3], c[1]].filter(function (x) { return x; }).join(", ");
+      if (extra) s += " (" + extra + ")";
+      if (c[2]) s += " " + T.phone + " " + c[2];
+      return s;
+    }
+    function chiefLine(parent, c) {
+      el("div", "rm-chief", T.chief + ": " + chiefText(c), parent);
+    }
+    function unitsLines(parent, p, withChiefs) {
+      levels.forEach(function (lv, i) {
+        var id = p.u[i];
+        var r;
+        if (id !== null && id !== undefined) {
+          r = row(parent, lv.label, unitName(id));
+          if (withChiefs) {
+            chiefsOf(id, p.r).forEach(function (c) { chiefLine(r, c); });
+          }
+        } else if (p.k === "b" && (p.L !== null || p.R !== null)) {
+          var li = D.ancestors[p.L] ? D.ancestors[p.L][i] : null;
+          var ri = D.ancestors[p.R] ? D.ancestors[p.R][i] : null;
+          var left = li === null || li === undefined ? T.outside : unitName(li);
+          var right = ri === null || ri === undefined ? T.outside : unitName(ri);
+          r = row(parent, lv.label, T.left_bank + " " + left + " | " + T.right_bank + " " + right);
+          if (withChiefs) {
+            [li, ri].forEach(function (id2) {
+              if (id2 === null || id2 === undefined) return;
+              chiefsOf(id2, p.r).forEach(function (c) {
+                el("div", "rm-chief", unitName(id2) + " " + T.chief + ": " + chiefText(c), r);
+              });
+            });
+          }
+        } else {
+          row(parent, lv.label, T.outside);
+        }
+      });
+    }
+    function reachTip(p) {
+      var d = el("div", "rm-tip");
+      el("div", "rm-title", rivers[p.r] || p.r, d);
+      row(d, T.from_to, fmtKm(p.a) + "–" + fmtKm(p.b) + " " + T.km);
+      if (p.k === "b") el("div", "rm-row", T.boundary_reach, d);
+      unitsLines(d, p, true);
+      var f = flags[p.r];
+      if (f) el("div", "rm-row rm-flag", T.flag + ": " + f.reasons.join(T.list_sep), d);
+      return d;
+    }
+    function flagBlock(parent, f) {
+      var b = el("div", "rm-flag", null, parent);
+      el("div", "rm-title", T.flag + " (" + D.levelLabel + ")", b);
+      el("div", "rm-key", T.units_along + ":", b);
+      var t = el("table", null, null, b);
+      f.units.forEach(function (u) {
+        var tr = el("tr", null, null, t);
+        el("td", null, u[1], tr);
+        el("td", "rm-num", u[2] === null ? "" : (100 * u[2]).toFixed(1) + "%", tr);
+        el("td", "rm-num", u[3] === null ? "" : fmtKm(u[3]) + " " + T.km, tr);
+        var cs = u[0] === null ? [] : chiefsOf(u[0], f.river);
+        el("td", "rm-chief", cs.slice(0, 1).map(function (c) {
+          return c[2] ? c[0] + " " + c[2] : c[0];
+        }).join(""), tr);
+      });
+      if (f.handovers !== null) row(b, T.handovers, f.handovers);
+      row(b, T.reasons, f.reasons.join(T.list_sep));
+      if (f.severity !== null) row(b, T.severity, f.severity.toFixed(2));
+      if (f.proposal) row(b, T.proposal, f.proposal);
+    }
+    function reachPopup(p) {
+      var d = el("div", "rm-tip");
+      el("div", "rm-title", rivers[p.r] || p.r, d);
+      row(d, T.reach, p.i);
+      row(d, T.from_to, fmtKm(p.a) + "–" + fmtKm(p.b) + " " + T.km +
+          " (" + T.length + " " + fmtKm(p.b - p.a) + " " + T.km + ")");
+      if (p.k === "b") el("div", "rm-row", T.boundary_reach, d);
+      unitsLines(d, p, true);
+      if (flags[p.r]) flagBlock(d, flags[p.r]);
+      return d;
+    }
+    function unitTip(id) {
+      var d = el("div", "rm-tip");
+      el("div", "rm-title", unitName(id), d);
+      var path = unitPath(units[id] ? units[id][2] : null);
+      if (path) el("div", "rm-row", path, d);
+      chiefsOf(id, null).forEach(function (c) { chiefLine(d, c); });
+      return d;
+    }
+
+    var layers = {}, labelGroups = [], unitIndex = {}, riverIndex = {};
+
+    // ---------------------------------------------------------------- units
+    D.unitLayers.forEach(function (ul, li) {
+      var group = L.featureGroup();
+      var poly = L.featureGroup();
+      var geoms = G.units[li];
+      ul.ids.forEach(function (id, j) {
+        if (!geoms[j].length) return;
+        var layer = L.polygon(polyLatLngs(geoms[j], G.factor), {
+          renderer: unitRenderer, pane: "rm-units", color: ul.colour, weight: ul.weight,
+          opacity: 0.85, fill: true, fillColor: ul.colours[j] || ul.colour, fillOpacity: ul.fill
+        });
+        unitIndex[id] = { layer: layer, group: group };
+        layer.bindTooltip(function () { return unitTip(id); }, { sticky: true });
+        poly.addLayer(layer);
+      });
+      group.addLayer(poly);
+      var labels = L.layerGroup();
+      group.addLayer(labels);
+      labelGroups.push({ group: group, labels: labels, points: ul.labels,
+                         text: function (id) { return unitName(id); }, shown: "" });
+      layers["units:" + ul.level] = group;
+    });
+
+    // --------------------------------------------------------------- rivers
+    var flagged = [];
+    function reachStyle(p) {
+      var cls = "rm-reach" + (flags[p.r] ? " rm-flagged" : "");
+      if (p.k === "b") {
+        return { color: D.colours.boundary, weight: 3.5, opacity: 0.95, dashArray: "7 5",
+                 className: cls + " rm-boundary" };
+      }
+      if (p.k === "o") {
+        return { color: D.colours.outside, weight: 2, opacity: 0.9, dashArray: "2 4",
+                 className: cls + " rm-outside" };
+      }
+      return { color: p.c || D.colours.outside, weight: 3, opacity: 0.95, className: cls };
+    }
+    var riverLayer = L.featureGroup();
+    D.reaches.forEach(function (p, j) {
+      if (!G.reaches[j].length) return;
+      var style = reachStyle(p);
+      style.renderer = riverRenderer;
+      var layer = L.polyline(lineLatLngs(G.reaches[j], G.factor), style);
+      (riverIndex[p.r] = riverIndex[p.r] || []).push(layer);
+      layer.bindTooltip(function () { return reachTip(p); }, { sticky: true });
+      layer.bindPopup(function () { return reachPopup(p); },
+                      { minWidth: 280, maxWidth: 440, maxHeight: 440 });
+      if (flags[p.r]) flagged.push(layer);
+      riverLayer.addLayer(layer);
+    });
+    layers.rivers = riverLayer;
+    var halo = L.layerGroup();
+    flagged.forEach(function (layer) {
+      halo.addLayer(L.polyline(layer.getLatLngs(), {
+        pane: "rm-flags", color: D.colours.flag, weight: 10, opacity: 0.35, interactive: false,
+        className: "rm-halo"
+      }));
+    });
+    layers.flags = halo;
+
+    // ----------------------------------------------------------------- plan
+    if (D.plan) {
+      var planGroup = L.featureGroup();
+      var segPoints = [];
+      var segLayer = L.featureGroup();
+      D.plan.segments.forEach(function (p, j) {
+        if (!G.plan[j].length) return;
+        var layer = L.polyline(lineLatLngs(G.plan[j], G.factor), {
+          pane: "rm-plan", color: p.c || D.colours.plan, weight: 8, opacity: 0.45,
+          className: "rm-segment"
+        });
+        layer.bindTooltip(function () {
+          var d = el("div", "rm-tip");
+          el("div", "rm-title", T.segment + " " + p.s, d);
+          el("div", "rm-row", rivers[p.r] || p.n || p.r, d);
+          row(d, T.from_to, fmtKm(p.a) + "–" + fmtKm(p.b) + " " + T.km);
+          row(d, D.plan.levelLabel, p.un || unitName(p.u));
+          if (p.u !== null) chiefsOf(p.u, p.r).forEach(function (c) { chiefLine(d, c); });
+          return d;
+        }, { sticky: true });
+        segLayer.addLayer(layer);
+      });
+      planGroup.addLayer(segLayer);
+      var planLabels = L.layerGroup();
+      planGroup.addLayer(planLabels);
+      labelGroups.push({ group: planGroup, labels: planLabels, points: D.plan.labels,
+                         text: function (id) { return id; }, shown: "", max: 60 });
+      layers.plan = planGroup;
+    }
+
+    // --------------------------------------------------------------- labels
+    var MAX_LABELS = D.maxLabels || 150;
+    function refreshLabels() {
+      var b = map.getBounds();
+      labelGroups.forEach(function (g) {
+        if (!map.hasLayer(g.group)) { return; }
+        var pts = g.points.filter(function (pt) { return b.contains([pt[0], pt[1]]); });
+        var key = pts.length > (g.max || MAX_LABELS) ? ""
+          : pts.map(function (pt) { return pt[2]; }).join("\u0001");
+        if (key === g.shown) return;
+        g.shown = key;
+        g.labels.clearLayers();
+        if (!key) return;
+        pts.forEach(function (pt) {
+          var t = L.tooltip({ permanent: true, direction: "center", className: "rm-label",
+                              interactive: false })
+            .setLatLng([pt[0], pt[1]]).setContent(el("span", null, g.text(pt[2])));
+          g.labels.addLayer(t);
+        });
+      });
+    }
+    map.on("moveend zoomend overlayadd", refreshLabels);
+    map.on("overlayadd", function () { setTimeout(refreshLabels, 0); });
+    labelGroups.forEach(function (g) {
+      g.group.on("add", function () { g.shown = null; setTimeout(refreshLabels, 0); });
+      g.group.on("remove", function () { g.shown = ""; g.labels.clearLayers(); });
+    });
+
+    var handle = {
+      map: map, D: D, G: G, T: T, container: container, layers: layers,
+      riverIndex: riverIndex, unitIndex: unitIndex, riverLayer: riverLayer, flagged: flagged,
+      labelGroups: labelGroups, refreshLabels: refreshLabels, texts: T,
+      unitName: unitName, unitPath: unitPath, chiefsOf: chiefsOf, chiefText: chiefText,
+      reachPopup: reachPopup, unitTip: unitTip
+    };
+    // the other scripts of the map (search, controls, editor…) in the order they registered
+    RM.plugins.forEach(function (plugin) { plugin(handle); });
+    RM.maps = RM.maps || [];
+    RM.maps.push(handle);
+    map.whenReady(function () { setTimeout(refreshLabels, 0); });
+    return handle;
+  };
+})();
