@@ -296,6 +296,16 @@
       unitName: unitName, unitPath: unitPath, chiefsOf: chiefsOf, chiefText: chiefText,
       reachPopup: reachPopup, unitTip: unitTip
     };
+    // The page's language can change (handle.setLang): T is then changed in place,
+    // so text made on demand (tooltips, popups) reads the new words; what a plugin
+    // built once, it relabels in a function given to handle.onLang.
+    var langHooks = [];
+    handle.lang = D.lang || "zh";
+    handle.onLang = function (fn) { langHooks.push(fn); };
+    handle.setLang = function (lang) {
+      handle.lang = lang;
+      langHooks.forEach(function (fn) { fn(lang); });
+    };
     // the other scripts of the map (search, controls, editor…) in the order they registered
     RM.plugins.forEach(function (plugin) { plugin(handle); });
     RM.maps = RM.maps || [];
