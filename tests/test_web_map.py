@@ -511,12 +511,8 @@ def test_map_words_are_the_words_of_rivermap_text(demo, lang) -> None:
     assert meta["plan"]["levelLabel"] == text.level_label("city", lang)
     count = text.term("ui.legend_units_count", lang, level=levels[-1], n=len(meta["legend"]))
     assert meta["legendTitle"] == text.term("ui.legend_units", lang) + count
-    unit_level = dict(zip(demo.units["unit_id"], demo.units["level"], strict=True))
-    for name, kind, what, key in meta["search"]:
-        want = (
-            text.term("ui.river", lang) if what == "r" else text.level_label(unit_level[key], lang)
-        )
-        assert kind == want, name
+    chief_unit = demo.rivers.set_index("river_id")["chief_unit"].dropna()
+    assert meta["riverUnits"] == {str(k): str(v) for k, v in chief_unit.items()}
     # the page title and the layer control
     assert f"<title>{text.term('ui.title', lang)}</title>" in html
     assert layer_names(html) == [
@@ -675,21 +671,104 @@ def test_clicking_a_flagged_river_opens_its_popup(chromium, demo_page_file) -> N
         page.close()
 
 
+@pytest.fixture(scope="module")
+def search_page_file(demo, tmp_path_factory) -> Path:
+    """Return a demo page with the example roster and a district plan (every kind of result)."""
+    from rivermap.chiefs import example_roster_path
+
+    resp = demo.with_chiefs(example_roster_path())
+    plan = rm.redivide(resp, level="district")
+    path = tmp_path_factory.mktemp("map") / "search.html"
+    return save_html(responsibility_map(resp, plan=plan, flags=False), path)
+
+
+def _results(page) -> list[str]:  # type: ignore[no-untyped-def]
+    return page.locator(".rm-search li.rm-result").all_inner_texts()
+
+
+def _popup_text(page) -> str:  # type: ignore[no-untyped-def]
+    """Return the text of the open popup (once the one it replaced has faded out)."""
+    page.wait_for_function(
+        "document.querySelectorAll('.leaflet-popup-content').length === 1", timeout=5000
+    )
+    return page.locator(".leaflet-popup-content").inner_text()
+
+
 @needs_browser
-def test_search_finds_a_river_by_its_chinese_name(chromium, demo_page_file) -> None:
-    page, log, _ = br.open_map(chromium, demo_page_file)
+def test_search_finds_a_river_by_name_with_its_chief_unit(chromium, demo, search_page_file) -> None:
+    page, log, _ = br.open_map(chromium, search_page_file)
     try:
         page.fill(".rm-search input", "富春")
-        result = page.locator(".rm-search li.rm-result").filter(has_text="富春江")
-        assert result.count() == 1
-        result.click()
-        popup = page.locator(".leaflet-popup-content")
-        popup.wait_for(timeout=5000)
-        assert "富春江" in popup.inner_text()
+        first = page.locator(".rm-search li.rm-result").first
+        assert first.locator(".rm-name").inner_text() == "富春江"
+        assert first.locator(".rm-kind").inner_text() == "河流"
+        unit = demo.rivers.set_index("river_id").loc["富春江", "chief_unit"]
+        name = demo.units.set_index("unit_id").loc[unit, "name"]
+        assert first.locator(".rm-where").inner_text() == name  # tells same-named rivers apart
+        first.click()
+        assert "富春江" in _popup_text(page)
+        assert page.locator(".rm-search li").count() == 0  # the list closes after a choice
         page.fill(".rm-search input", "西湖")
-        assert page.locator(".rm-search li.rm-result").filter(has_text="西湖区").count() == 1
+        west = page.locator(".rm-search li.rm-result").first
+        assert west.locator(".rm-name").inner_text() == "西湖区"
+        assert west.locator(".rm-where").inner_text() == "杭州市"  # the parent unit
         page.fill(".rm-search input", "no such river 不存在")
         assert page.locator(".rm-search li.rm-none").count() == 1
+        page.keyboard.press("Escape")
+        assert log.errors == []
+    finally:
+        page.close()
+
+
+@needs_browser
+def test_search_by_chief_reach_and_segment_id(chromium, demo, search_page_file) -> None:
+    page, log, _ = br.open_map(chromium, search_page_file)
+    try:
+        page.fill(".rm-search input", "西湖区河长")
+        hit = page.locator(".rm-search li.rm-result").first
+        assert hit.locator(".rm-kind").inner_text() == "河长"
+        assert "西湖区" in hit.locator(".rm-where").inner_text()
+        page.keyboard.press("Enter")
+        assert "西湖区" in _popup_text(page)
+        reach = str(demo.reaches["reach_id"].iloc[7])
+        page.fill(".rm-search input", reach)
+        assert _results(page)[0].startswith(reach)
+        page.keyboard.press("Enter")
+        assert reach in _popup_text(page)
+        page.fill(".rm-search input", "富春江-2")
+        seg = page.locator(".rm-search li.rm-result").first
+        assert seg.locator(".rm-name").inner_text() == "富春江-2"
+        assert seg.locator(".rm-kind").inner_text() == "方案河段"
+        seg.click()
+        page.locator(".leaflet-popup-content, .leaflet-tooltip").first.wait_for(timeout=5000)
+        assert log.errors == []
+    finally:
+        page.close()
+
+
+@needs_browser
+def test_search_keys_and_more_line(chromium, search_page_file) -> None:
+    page, log, _ = br.open_map(chromium, search_page_file)
+    try:
+        page.fill(".rm-search input", "江")
+        assert len(_results(page)) == 12
+        more = page.locator(".rm-search li.rm-more")
+        assert more.count() == 1
+        assert "更多" in more.inner_text()
+        more.click()
+        assert len(_results(page)) > 12
+        page.keyboard.press("ArrowDown")
+        page.keyboard.press("ArrowDown")
+        active = page.locator(".rm-search li.rm-active")
+        assert active.count() == 1
+        chosen = active.locator(".rm-name").inner_text()
+        assert (
+            chosen
+            == page.locator(".rm-search li.rm-result").nth(1).locator(".rm-name").inner_text()
+        )
+        page.keyboard.press("Enter")
+        assert chosen in _popup_text(page)
+        assert page.locator(".rm-search li").count() == 0
         assert log.errors == []
     finally:
         page.close()
@@ -713,7 +792,8 @@ def test_hostile_names_show_as_text_and_run_nothing(chromium, tmp_path) -> None:
         page.fill(".rm-search input", "{{7")
         assert page.locator(".rm-search li.rm-result").filter(has_text=TEMPLATE_NAME).count() >= 1
         page.fill(".rm-search input", "<img")
-        assert page.locator(".rm-search li.rm-result").filter(has_text=HOSTILE_RIVER).count() == 1
+        names = page.locator(".rm-search li.rm-result .rm-name").all_inner_texts()
+        assert names.count(HOSTILE_RIVER) >= 1  # the river (and whatever else bears the name)
         assert page.locator("img[src='x']").count() == 0
         assert page.locator("script:text('alert(2)')").count() == 0
         assert log.dialogs == []
@@ -889,6 +969,115 @@ def test_hostile_unit_names_in_the_legend_are_text(chromium, tmp_path) -> None:
         assert TEMPLATE_NAME in text
         assert page.locator(".rm-legend script").count() == 0
         assert log.dialogs == []
+        assert log.errors == []
+    finally:
+        page.close()
+
+
+_REACH_POINT = """([j, frac]) => {
+    // centre the map on reach j's longest segment and return the page point at frac along it
+    const h = rivermap.maps[0], map = h.map;
+    let ll = h.reachLayers[j].getLatLngs();
+    if (Array.isArray(ll[0])) ll = ll.reduce((a, b) => (b.length > a.length ? b : a));
+    let best = 0, bestLen = -1;
+    for (let i = 0; i + 1 < ll.length; i++) {
+        const d = map.distance(ll[i], ll[i + 1]);
+        if (d > bestLen) { best = i; bestLen = d; }
+    }
+    const a = ll[best], b = ll[best + 1];
+    const at = L.latLng(a.lat + frac * (b.lat - a.lat), a.lng + frac * (b.lng - a.lng));
+    map.setView(at, 14, {animate: false});
+    const p = map.latLngToContainerPoint(at), r = map.getContainer().getBoundingClientRect();
+    return [r.left + p.x, r.top + p.y];
+}"""
+
+
+def _drawn_over(reaches: gpd.GeoDataFrame) -> set[str]:
+    """Return the reaches that share more than 10 m with a reach of another river."""
+    metric = reaches.to_crs(reaches.estimate_utm_crs())
+    geoms = metric.geometry.to_numpy()
+    tree = shapely.STRtree(geoms)
+    left, right = tree.query(shapely.buffer(geoms, 1.0), predicate="intersects")
+    rivers = metric["river_id"].to_numpy()
+    pairs = [(i, k) for i, k in zip(left, right, strict=True) if rivers[i] != rivers[k]]
+    out = set()
+    for i, k in pairs:
+        shared = shapely.length(shapely.intersection(geoms[i], shapely.buffer(geoms[k], 1.0)))
+        if shared > 10.0:
+            out.add(str(metric["reach_id"].iloc[i]))
+    return out
+
+
+@needs_browser
+def test_clicks_on_dashed_reaches_open_their_popups(chromium, demo, demo_page_file) -> None:
+    page, log, _ = br.open_map(chromium, demo_page_file)
+    try:
+        dashed = np.flatnonzero(demo.reaches["kind"].isin(["boundary", "outside"]).to_numpy())
+        assert len(dashed) > 20
+        missed, other = [], []
+        # a closed popup fades out for 200 ms over what is under it: make it go at once
+        page.evaluate("() => { rivermap.maps[0].map._fadeAnimated = false; }")
+        for n, j in enumerate(dashed):
+            page.evaluate("() => { rivermap.maps[0].map.closePopup(); }")
+            x, y = page.evaluate(_REACH_POINT, [int(j), (0.31, 0.5, 0.77)[n % 3]])
+            page.wait_for_timeout(100)  # as a person would: not during the last pan
+            page.mouse.click(x, y)
+            shown = page.evaluate(
+                "() => { const p = rivermap.maps[0].map._popup;"
+                " return p && p.isOpen() ? p._contentNode.textContent : ''; }"
+            )
+            reach = str(demo.reaches["reach_id"].iloc[j])
+            if f"河段:{reach}起止" in shown:
+                continue
+            # a river drawn over another (R00012 lies on R00001) may take the click
+            (other if "河段:" in shown else missed).append(reach)
+        assert missed == [], f"{len(missed)} of {len(dashed)} clicks missed: {missed}"
+        assert set(other) <= _drawn_over(demo.reaches)
+        assert log.errors == []
+    finally:
+        page.close()
+
+
+@needs_browser
+def test_tooltips_fit_the_viewport_and_do_not_pile_up(chromium, demo, tmp_path) -> None:
+    from rivermap.chiefs import example_roster_path
+
+    resp = demo.with_chiefs(example_roster_path())
+    path = save_html(responsibility_map(resp, lang="en"), tmp_path / "en.html")
+    page, log, _ = br.open_map(chromium, path, width=900, height=600)
+    try:
+        sizes = []
+        page.evaluate("() => { rivermap.maps[0].map._fadeAnimated = false; }")  # closed = gone
+        for j in range(0, len(demo.reaches), 9):
+            page.evaluate("() => { rivermap.maps[0].map.eachLayer(l => { l.closeTooltip(); }); }")
+            x, y = page.evaluate(_REACH_POINT, [j, 0.5])
+            # move the reach to an edge or a corner of the map, then hover it there
+            dx, dy = ((-430, 0), (430, 0), (0, -280), (0, 280), (-420, -270))[j % 5]
+            page.evaluate(
+                f"() => {{ rivermap.maps[0].map.panBy([{-dx}, {-dy}], {{animate: false}}); }}"
+            )
+            page.mouse.move(x + dx - 2, y + dy - 2)
+            page.mouse.move(x + dx, y + dy)
+            tip = page.locator(".leaflet-tooltip.rm-tooltip")
+            if tip.count() != 1:
+                continue
+            box = tip.bounding_box()
+            sizes.append((box["width"], box["height"]))
+            assert box["x"] >= 0
+            assert box["y"] >= 0
+            assert box["x"] + box["width"] <= 900
+            assert box["y"] + box["height"] <= 600
+        assert len(sizes) > 8
+        widths = [w for w, _ in sizes]
+        assert min(widths) > 150  # never squeezed into a column
+        assert max(h for _, h in sizes) <= 0.45 * 600 + 1
+        # search a unit twice: its popup opens, and no tooltip is left behind
+        for name in ("West Lake", "西湖区", "上城区"):
+            page.fill(".rm-search input", name)
+            page.keyboard.press("Enter")
+        page.hover(".rm-search input")  # off the map's layers
+        assert page.locator(".leaflet-tooltip:not(.rm-label)").count() == 0
+        assert page.locator(".leaflet-popup").count() <= 1
         assert log.errors == []
     finally:
         page.close()

@@ -145,8 +145,11 @@ def responsibility_map(
     dashed and their tooltips name both banks; flagged rivers have a red halo
     and their popup lists the units, shares, reasons and the proposal. Unit
     outlines of every level are toggleable layers with name labels (shown when
-    few enough are in view). A legend, a layer control, search by river or
-    unit name, a full-screen button and a scale bar are included.
+    few enough are in view); a click on a unit names it, its parents and its
+    chiefs. A legend, a layer control, a full-screen button, a scale bar and a
+    search are included: by the name of a river (shown with its chief unit), a
+    unit (with its parent) or a chief, or by a reach or plan segment id; arrow
+    keys move through the results.
 
     The legend shows the river styles first, then the unit colours (units by
     river length, at most 40). With more than 12 units the colour list opens
@@ -421,7 +424,7 @@ def _map_data(
         "reaches": reaches,
         "plan": plan_meta,
         **_legend(at_level, colours, opts),
-        "search": _search_index(rivers, units, opts.lang),
+        "riverUnits": _river_units(resp.rivers, units.names),
         "colours": dict(_COLOURS),
         "canvasRivers": len(shown.reaches) > CANVAS_THRESHOLD,
         "bounds": [[miny, minx], [maxy, maxx]] if shown.finite else None,
@@ -446,7 +449,7 @@ def script_texts(lang: str) -> dict[str, str]:
     Examples
     --------
     >>> script_texts("zh")["boundary_reach"], script_texts("en")["search"]
-    ('界河段', 'Search a river or unit…')
+    ('界河段', 'Search a river, unit, chief or id…')
     """
     words = {key.removeprefix("ui."): term(key, lang) for key in TERMS if key.startswith("ui.")}
     return words | {"list_sep": list_separator(lang)}
@@ -591,15 +594,16 @@ def _legend(at_level: gpd.GeoDataFrame, colours: pd.Series, opts: _Options) -> d
     }
 
 
-def _search_index(rivers: Mapping[str, str], units: _Units, lang: str) -> list[list[str]]:
-    """Return ``[name, what it is, "r" or "u", id]`` of every river and unit."""
-    river_word = term("ui.river", lang)
-    out = [[name, river_word, "r", rid] for rid, name in rivers.items()]
-    out += [
-        [units.names[uid], level_label(lv, lang), "u", uid]
-        for uid, lv in zip(units.ids, units.levels, strict=True)
-    ]
-    return out
+def _river_units(rivers: pd.DataFrame, names: Mapping[str, str]) -> dict[str, str]:
+    """Return every river's chief unit (the unit its whole length lies in), for search results."""
+    if "chief_unit" not in rivers.columns:
+        return {}
+    units = _text_list(rivers["chief_unit"])
+    return {
+        str(rid): unit
+        for rid, unit in zip(rivers["river_id"].tolist(), units, strict=True)
+        if unit is not None and unit in names
+    }
 
 
 # ------------------------------------------------------------- folium objects

@@ -42,6 +42,23 @@
     return out;
   }
   RM.decode = decode;
+
+  // rivermap's tooltips (class rm-tooltip) are kept inside the map: Leaflet puts a
+  // sticky tooltip beside the cursor, centred on it, which near an edge runs off it.
+  if (L.Tooltip && !L.Tooltip.prototype.rmClamped) {
+    var setPosition = L.Tooltip.prototype._setPosition;
+    L.Tooltip.prototype._setPosition = function (pos) {
+      setPosition.call(this, pos);
+      if (!this._map || !/\brm-tooltip\b/.test(this.options.className || "")) return;
+      var box = this._container, size = this._map.getSize(), m = 4;
+      var at = L.DomUtil.getPosition(box), cp = this._map.layerPointToContainerPoint(at);
+      var w = box.offsetWidth, h = box.offsetHeight;
+      var dx = Math.max(m - cp.x, Math.min(0, size.x - m - w - cp.x));
+      var dy = Math.max(m - cp.y, Math.min(0, size.y - m - h - cp.y));
+      if (dx || dy) L.DomUtil.setPosition(box, at.add([dx, dy]));
+    };
+    L.Tooltip.prototype.rmClamped = true;
+  }
   function lineLatLngs(parts, f) {
     var ll = parts.map(function (p) { return decode(p, f); });
     return ll.length === 1 ? ll[0] : ll;
@@ -91,29 +108,30 @@
     function chiefLine(parent, c) {
       el("div", "rm-chief", T.chief + ": " + chiefText(c), parent);
     }
-    function unitsLines(parent, p, withChiefs) {
+    // the reach's unit at every level, with at most maxChiefs chiefs each (then "…")
+    function someChiefs(parent, list, maxChiefs, line) {
+      list.slice(0, maxChiefs).forEach(line);
+      if (list.length > maxChiefs) el("div", "rm-chief", "… +" + (list.length - maxChiefs), parent);
+    }
+    function unitsLines(parent, p, maxChiefs) {
       levels.forEach(function (lv, i) {
         var id = p.u[i];
         var r;
         if (id !== null && id !== undefined) {
           r = row(parent, lv.label, unitName(id));
-          if (withChiefs) {
-            chiefsOf(id, p.r).forEach(function (c) { chiefLine(r, c); });
-          }
+          someChiefs(r, chiefsOf(id, p.r), maxChiefs, function (c) { chiefLine(r, c); });
         } else if (p.k === "b" && (p.L !== null || p.R !== null)) {
           var li = D.ancestors[p.L] ? D.ancestors[p.L][i] : null;
           var ri = D.ancestors[p.R] ? D.ancestors[p.R][i] : null;
           var left = li === null || li === undefined ? T.outside : unitName(li);
           var right = ri === null || ri === undefined ? T.outside : unitName(ri);
           r = row(parent, lv.label, T.left_bank + " " + left + " | " + T.right_bank + " " + right);
-          if (withChiefs) {
-            [li, ri].forEach(function (id2) {
-              if (id2 === null || id2 === undefined) return;
-              chiefsOf(id2, p.r).forEach(function (c) {
-                el("div", "rm-chief", unitName(id2) + " " + T.chief + ": " + chiefText(c), r);
-              });
+          [li, ri].forEach(function (id2) {
+            if (id2 === null || id2 === undefined) return;
+            someChiefs(r, chiefsOf(id2, p.r), maxChiefs, function (c) {
+              el("div", "rm-chief", unitName(id2) + " " + T.chief + ": " + chiefText(c), r);
             });
-          }
+          });
         } else {
           row(parent, lv.label, T.outside);
         }
@@ -124,7 +142,7 @@
       el("div", "rm-title", rivers[p.r] || p.r, d);
       row(d, T.from_to, fmtKm(p.a) + "–" + fmtKm(p.b) + " " + T.km);
       if (p.k === "b") el("div", "rm-row", T.boundary_reach, d);
-      unitsLines(d, p, true);
+      unitsLines(d, p, 2);
       var f = flags[p.r];
       if (f) el("div", "rm-row rm-flag", T.flag + ": " + f.reasons.join(T.list_sep), d);
       return d;
@@ -156,7 +174,7 @@
       row(d, T.from_to, fmtKm(p.a) + "–" + fmtKm(p.b) + " " + T.km +
           " (" + T.length + " " + fmtKm(p.b - p.a) + " " + T.km + ")");
       if (p.k === "b") el("div", "rm-row", T.boundary_reach, d);
-      unitsLines(d, p, true);
+      unitsLines(d, p, Infinity);
       if (flags[p.r]) flagBlock(d, flags[p.r]);
       return d;
     }
@@ -170,6 +188,7 @@
     }
 
     var layers = {}, labelGroups = [], unitIndex = {}, riverIndex = {};
+    var reachLayers = [], segmentLayers = [];  // by position in D.reaches, D.plan.segments
 
     // ---------------------------------------------------------------- units
     D.unitLayers.forEach(function (ul, li) {
@@ -183,7 +202,8 @@
           opacity: 0.85, fill: true, fillColor: ul.colours[j] || ul.colour, fillOpacity: ul.fill
         });
         unitIndex[id] = { layer: layer, group: group };
-        layer.bindTooltip(function () { return unitTip(id); }, { sticky: true });
+        // a click names the unit; a hover tooltip would follow the cursor over the whole map
+        layer.bindPopup(function () { return unitTip(id); }, { maxWidth: 360 });
         poly.addLayer(layer);
       });
       group.addLayer(poly);
@@ -209,15 +229,31 @@
       return { color: p.c || D.colours.outside, weight: 3, opacity: 0.95, className: cls };
     }
     var riverLayer = L.featureGroup();
+    function bindReach(layer, p) {
+      layer.bindTooltip(function () { return reachTip(p); },
+                        { sticky: true, className: "rm-tooltip" });
+      layer.bindPopup(function () { return reachPopup(p); },
+                      { minWidth: 280, maxWidth: 440, maxHeight: 440 });
+      layer.rmReach = p;
+    }
     D.reaches.forEach(function (p, j) {
       if (!G.reaches[j].length) return;
       var style = reachStyle(p);
       style.renderer = riverRenderer;
       var layer = L.polyline(lineLatLngs(G.reaches[j], G.factor), style);
       (riverIndex[p.r] = riverIndex[p.r] || []).push(layer);
-      layer.bindTooltip(function () { return reachTip(p); }, { sticky: true });
-      layer.bindPopup(function () { return reachPopup(p); },
-                      { minWidth: 280, maxWidth: 440, maxHeight: 440 });
+      reachLayers[j] = layer;
+      bindReach(layer, p);
+      if (p.k !== "i" && !D.canvasRivers) {
+        // A dashed SVG line takes clicks on its dashes only: an unseen wide line
+        // above it takes them along its whole length (canvas hit-tests the whole line).
+        var hit = L.polyline(layer.getLatLngs(), {
+          renderer: riverRenderer, weight: 14, opacity: 0, className: "rm-hit"
+        });
+        hit.rmShown = layer;
+        bindReach(hit, p);
+        riverLayer.addLayer(hit);
+      }
       if (flags[p.r]) flagged.push(layer);
       riverLayer.addLayer(layer);
     });
@@ -252,6 +288,7 @@
           return d;
         }, { sticky: true });
         segLayer.addLayer(layer);
+        segmentLayers[j] = layer;
       });
       planGroup.addLayer(segLayer);
       var planLabels = L.layerGroup();
@@ -291,7 +328,8 @@
 
     var handle = {
       map: map, D: D, G: G, T: T, container: container, layers: layers,
-      riverIndex: riverIndex, unitIndex: unitIndex, riverLayer: riverLayer, flagged: flagged,
+      riverIndex: riverIndex, unitIndex: unitIndex, reachLayers: reachLayers,
+      segmentLayers: segmentLayers, riverLayer: riverLayer, flagged: flagged,
       labelGroups: labelGroups, refreshLabels: refreshLabels, texts: T,
       unitName: unitName, unitPath: unitPath, chiefsOf: chiefsOf, chiefText: chiefText,
       reachPopup: reachPopup, unitTip: unitTip
