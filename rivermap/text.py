@@ -459,6 +459,8 @@ TERMS: dict[str, tuple[str, str]] = {
     "ui.segment": ("方案河段", "Segment"),
     "ui.search": ("搜索河流、行政区、河长或编号…", "Search a river, unit, chief or id…"),
     "ui.search_more": ("还有 {n} 条，点此显示更多…", "{n} more: show more…"),
+    "ui.lang_switch": ("English", "中文"),
+    "ui.lang_switch_hint": ("切换为英文", "Switch to Chinese"),
     "ui.no_match": ("无匹配结果", "No match"),
     "ui.legend": ("图例", "Legend"),
     "ui.legend_colour": ("相邻单位颜色不同", "neighbouring units differ"),

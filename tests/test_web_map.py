@@ -508,7 +508,7 @@ def test_map_words_are_the_words_of_rivermap_text(demo, lang) -> None:
     levels = [text.level_label(lv, lang) for lv in demo.levels]
     assert [lv["label"] for lv in meta["levels"]] == levels
     assert meta["levelLabel"] == text.level_label("district", lang)
-    assert meta["plan"]["levelLabel"] == text.level_label("city", lang)
+    assert meta["planLevelLabel"] == text.level_label("city", lang)
     count = text.term("ui.legend_units_count", lang, level=levels[-1], n=len(meta["legend"]))
     assert meta["legendTitle"] == text.term("ui.legend_units", lang) + count
     chief_unit = demo.rivers.set_index("river_id")["chief_unit"].dropna()
@@ -519,6 +519,79 @@ def test_map_words_are_the_words_of_rivermap_text(demo, lang) -> None:
         *(text.term("ui.unit_layer", lang, level=lv) for lv in levels),
         *(text.term(key, lang) for key in ("ui.plan", "ui.rivers", "ui.flagged")),
     ]
+
+
+def _apply_diff(target, diff):  # type: ignore[no-untyped-def]
+    """Do in Python what applyDiff in map.js does: write diff into target, key by key."""
+    for key, value in diff.items():
+        k = int(key) if isinstance(target, list) else key
+        here = target[k] if isinstance(target, list) or k in target else None
+        if isinstance(value, dict) and isinstance(here, dict | list):
+            _apply_diff(here, value)
+        else:
+            target[k] = value
+
+
+def test_the_other_language_is_in_the_page(demo) -> None:
+    """The words the switch swaps in turn the zh page's words into the en page's, and back."""
+    kwargs = {"flags": hand_flags(demo, "district"), "plan": _city_plan(demo)}
+    zh, _ = meta_of(rendered(responsibility_map(demo, lang="zh", **kwargs)))
+    en, _ = meta_of(rendered(responsibility_map(demo, lang="en", **kwargs)))
+    assert zh["lang"] == "zh"
+    assert set(zh["i18n"]) == {"en"}
+    assert set(en["i18n"]) == {"zh"}
+    words = ("texts", "title", "levels", "levelLabel", "legendTitle", "planLevelLabel")
+    words += ("layerNames", "flags")
+    switched = {k: zh[k] for k in words}
+    _apply_diff(switched, zh["i18n"]["en"])
+    assert switched == {k: en[k] for k in words}
+    _apply_diff(switched, en["i18n"]["zh"])
+    assert switched == {k: zh[k] for k in words}
+    # language-free data is not repeated
+    assert "reaches" not in zh["i18n"]["en"]
+    assert "units" not in zh["i18n"]["en"]
+
+
+_LEAVES = st.one_of(st.text(max_size=3), st.integers(0, 3), st.none())
+_TREES = st.recursive(
+    _LEAVES,
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=2), children, max_size=3)
+    ),
+    max_leaves=12,
+)
+
+
+def _reworded(draw, value):  # type: ignore[no-untyped-def]
+    """Draw a tree of the same shape as ``value``, some leaves and list lengths changed."""
+    if isinstance(value, dict):
+        out = {k: _reworded(draw, v) for k, v in value.items()}
+        out.update(draw(st.dictionaries(st.text(max_size=2), _LEAVES, max_size=1)))
+        return out
+    if isinstance(value, list):
+        if draw(st.booleans()):
+            return draw(st.lists(_LEAVES, max_size=3))
+        return [_reworded(draw, v) for v in value]
+    return draw(_LEAVES) if draw(st.booleans()) else value
+
+
+@given(st.dictionaries(st.text(max_size=2), _TREES, max_size=4), st.data())
+def test_language_diff_turns_one_into_the_other(mine, data) -> None:
+    import copy
+
+    from rivermap.maps.web import language_diff
+
+    other = _reworded(data.draw, mine)
+    target = copy.deepcopy(mine)
+    _apply_diff(target, language_diff(mine, other))
+    assert target == other
+
+
+def test_language_diff_refuses_a_change_of_shape() -> None:
+    from rivermap.maps.web import language_diff
+
+    with pytest.raises(TypeError, match=r"\['a'\]"):
+        language_diff({"a": ["x"]}, {"a": {"0": "y"}})
 
 
 def test_the_script_finds_every_word_it_uses() -> None:
@@ -1078,6 +1151,33 @@ def test_tooltips_fit_the_viewport_and_do_not_pile_up(chromium, demo, tmp_path) 
         page.hover(".rm-search input")  # off the map's layers
         assert page.locator(".leaflet-tooltip:not(.rm-label)").count() == 0
         assert page.locator(".leaflet-popup").count() <= 1
+        assert log.errors == []
+    finally:
+        page.close()
+
+
+@needs_browser
+def test_on_a_phone_no_control_covers_another(chromium, demo_page_file) -> None:
+    page, log, _ = br.open_map(chromium, demo_page_file, width=390, height=844)
+    try:
+        layers = page.locator(".leaflet-control-layers")
+        assert "leaflet-control-layers-expanded" not in (layers.get_attribute("class") or "")
+        boxes = page.evaluate(
+            """() => [...document.querySelectorAll(
+                '.rm-search, .rm-lang, .leaflet-control-layers, .rm-fs, .leaflet-control-zoom,'
+                + ' .rm-legend')].map(e => { const r = e.getBoundingClientRect();
+                return [e.className, r.left, r.top, r.right, r.bottom]; })"""
+        )
+        assert len(boxes) == 6
+        for i, (name, *a) in enumerate(boxes):
+            assert a[0] >= 0
+            assert a[2] <= 390, name
+            for other, *b in boxes[i + 1 :]:
+                apart = a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1]
+                assert apart, (name, other)
+        # and the search lists its results below its box
+        page.fill(".rm-search input", "江")
+        assert page.locator(".rm-search li.rm-result").count() > 0
         assert log.errors == []
     finally:
         page.close()

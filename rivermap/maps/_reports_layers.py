@@ -40,6 +40,7 @@ of one point is drawn as a small circle.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -173,6 +174,16 @@ def reports_of(resp: Any, events: Any, patrols: Any, note: str | None, lang: str
     if routed is None and judged is None and text is None:
         return None
     return Reports(routed, judged, text)
+
+
+def in_language(reports: Reports, lang: str, other: str) -> Reports:
+    """Return ``reports`` as made for ``other``: the synthetic-data notice in that language.
+
+    A note given by the caller stays as it was written.
+    """
+    if reports.note is not None and reports.note == term("msg.synthetic", lang):
+        return dataclasses.replace(reports, note=term("msg.synthetic", other))
+    return reports
 
 
 def _synthetic(table: Any) -> bool:

@@ -408,22 +408,29 @@ def _map_data(
     unit_layers, unit_geoms = _units_layers(shown, units, opts, colours)
     reaches = _reach_props(shown.reaches, opts, colours)
     rivers = _river_names(resp.rivers)
-    flag_entries = _flag_entries(_flags_table(resp, flags, opts.level), opts.lang, units.names)
     plan_meta, plan_geoms = (None, None) if plan is None else _plan_layer(plan, shown, units, opts)
     minx, miny, maxx, maxy = shown.bounds
+    flags_table = _flags_table(resp, flags, opts.level)
+    words = {
+        lang: _page_words(opts, lang, at_level, flags_table, units, plan, rivers)
+        for lang in params.LANGS
+    }
     meta = {
-        "texts": script_texts(opts.lang),
-        "levels": [{"key": lv, "label": level_label(lv, opts.lang)} for lv in opts.levels],
-        "levelLabel": level_label(opts.level, opts.lang),
+        **words[opts.lang],
+        "lang": opts.lang,
+        "i18n": {
+            lang: language_diff(words[opts.lang], words[lang])
+            for lang in params.LANGS
+            if lang != opts.lang
+        },
         "units": units.meta,
         "ancestors": _bank_ancestors(reaches, units, len(opts.levels)),
         "chiefs": _chief_entries(resp, chiefs),
-        "flags": {rid: f for rid, f in flag_entries.items() if rid in rivers},
         "rivers": rivers,
         "unitLayers": unit_layers,
         "reaches": reaches,
         "plan": plan_meta,
-        **_legend(at_level, colours, opts),
+        **_legend_units(at_level, colours),
         "riverUnits": _river_units(resp.rivers, units.names),
         "colours": dict(_COLOURS),
         "canvasRivers": len(shown.reaches) > CANVAS_THRESHOLD,
@@ -438,6 +445,107 @@ def _map_data(
         "plan": plan_geoms,
     }
     return meta, geoms
+
+
+# ---------------------------------------------------------------- languages
+def _page_words(
+    opts: _Options,
+    lang: str,
+    at_level: gpd.GeoDataFrame,
+    flags: pd.DataFrame | None,
+    units: _Units,
+    plan: Any,
+    rivers: Mapping[str, str],
+) -> dict[str, Any]:
+    """Return every part of the page's data that is written in ``lang``.
+
+    The page carries these for its own language in its data and, for the
+    other, what differs (:func:`language_diff`), which its language switch
+    swaps in (``handle.setLang`` in ``map.js``).
+    """
+    plan_level = getattr(plan, "level", None) if plan is not None else None
+    return {
+        "texts": script_texts(lang),
+        "title": term("ui.title", lang),
+        "levels": [{"key": lv, "label": level_label(lv, lang)} for lv in opts.levels],
+        "levelLabel": level_label(opts.level, lang),
+        "legendTitle": _legend_title(at_level, opts.level, lang),
+        "planLevelLabel": (
+            level_label(str(plan_level), lang)
+            if plan_level is not None
+            else term("ui.responsible", lang)
+        ),
+        "layerNames": layer_names(opts.levels, lang),
+        "flags": {
+            rid: f for rid, f in _flag_entries(flags, lang, units.names).items() if rid in rivers
+        },
+    }
+
+
+def layer_names(levels: Sequence[str], lang: str) -> dict[str, str]:
+    """Return the name in the layer control of every layer a map can have, by its key.
+
+    Examples
+    --------
+    >>> layer_names(["district"], "en")["units:district"], layer_names([], "zh")["events"]
+    ('District units', '工单')
+    """
+    names = {
+        f"units:{lv}": term("ui.unit_layer", lang, level=level_label(lv, lang)) for lv in levels
+    }
+    return names | {
+        "plan": term("ui.plan", lang),
+        "rivers": term("ui.rivers", lang),
+        "flags": term("ui.flagged", lang),
+        "patrols": term("ui.patrols", lang),
+        "events": term("ui.events", lang),
+    }
+
+
+def language_diff(mine: Any, other: Any) -> Any:
+    """Return what ``other`` changes in ``mine``: dicts and same-length lists by their keys.
+
+    Lists of the same length become ``{"index": change}``, so the page changes
+    its arrays in place and every reference to them sees the other language.
+    Equal values are left out. Both must have the same shape: a dict where
+    the other has a list (or the reverse) raises :class:`TypeError`, since a
+    dict of changes to a list could not be told from a dict replacing it.
+
+    Examples
+    --------
+    >>> language_diff({"a": "一", "b": 1, "c": ["x", "y"]}, {"a": "one", "b": 1, "c": ["x", "z"]})
+    {'a': 'one', 'c': {'1': 'z'}}
+    """
+    diff = _diff(mine, other)
+    return {} if diff is _SAME else diff
+
+
+_SAME = object()
+
+
+def _diff(mine: Any, other: Any, where: str = "") -> Any:
+    if mine == other:
+        return _SAME
+    kinds = (isinstance(mine, Mapping), isinstance(other, Mapping))
+    if (
+        isinstance(mine, list | Mapping)
+        and isinstance(other, list | Mapping)
+        and kinds[0] != kinds[1]
+    ):
+        msg = f"language_diff: a list in one language is a dict in the other at {where}"
+        raise TypeError(msg)
+    if isinstance(mine, Mapping) and isinstance(other, Mapping):
+        pairs = [(str(k), mine.get(k, _SAME), v) for k, v in other.items()]
+    elif isinstance(mine, list) and isinstance(other, list) and len(mine) == len(other):
+        pairs = [(str(i), a, b) for i, (a, b) in enumerate(zip(mine, other, strict=True))]
+    else:
+        return other
+    out = {}
+    for key, a, b in pairs:
+        d = b if a is _SAME else _diff(a, b, f"{where}[{key!r}]")
+        if d is not _SAME:
+            out[key] = d
+    return out
 
 
 def script_texts(lang: str) -> dict[str, str]:
@@ -572,26 +680,31 @@ def _river_names(rivers: pd.DataFrame) -> dict[str, str]:
 
 
 # -------------------------------------------------------- legend and search
-def _legend(at_level: gpd.GeoDataFrame, colours: pd.Series, opts: _Options) -> dict[str, Any]:
-    """Return the legend's unit colours (by river length), its title and whether it opens shut."""
+def _units_with_rivers(at_level: gpd.GeoDataFrame) -> pd.Series:
+    """Return the river length of the level's units that have rivers, longest first."""
     lengths = (
         at_level.set_index("unit_id")["river_length_m"]
         if "river_length_m" in at_level.columns
         else pd.Series(dtype=float)
     )
-    with_rivers = lengths[lengths > 0].sort_values(ascending=False)
-    count = term(
-        "ui.legend_units_count",
-        opts.lang,
-        level=level_label(opts.level, opts.lang),
-        n=len(with_rivers),
-    )
+    return lengths[lengths > 0].sort_values(ascending=False)
+
+
+def _legend_units(at_level: gpd.GeoDataFrame, colours: pd.Series) -> dict[str, Any]:
+    """Return the legend's unit colours (by river length) and whether it opens shut."""
+    with_rivers = _units_with_rivers(at_level)
     return {
         "legend": [[str(uid), colours.get(str(uid))] for uid in with_rivers.index[:_LEGEND_MAX]],
         "legendMore": max(len(with_rivers) - _LEGEND_MAX, 0),
-        "legendTitle": term("ui.legend_units", opts.lang) + count,
         "legendCollapsed": len(with_rivers) > _LEGEND_COLLAPSE,
     }
+
+
+def _legend_title(at_level: gpd.GeoDataFrame, level: str, lang: str) -> str:
+    """Return the title of the legend's unit colours: the level and how many units."""
+    n = len(_units_with_rivers(at_level))
+    count = term("ui.legend_units_count", lang, level=level_label(level, lang), n=n)
+    return term("ui.legend_units", lang) + count
 
 
 def _river_units(rivers: pd.DataFrame, names: Mapping[str, str]) -> dict[str, str]:
@@ -633,15 +746,15 @@ def _add_layers(
     m: folium.Map, data: _RivermapData, opts: _Options, *, plan: bool, flags: bool
 ) -> None:
     """Add the layers the script builds to the layer control: units, plan, rivers, flags."""
-    lang = opts.lang
+    names = layer_names(opts.levels, opts.lang)
     for i, lv in enumerate(opts.levels):
-        name = term("ui.unit_layer", lang, level=level_label(lv, lang))
-        _add_layer(m, data, f"units:{lv}", name, f"rivermap_units_{i}", show=i <= opts.level_index)
+        key = f"units:{lv}"
+        _add_layer(m, data, key, names[key], f"rivermap_units_{i}", show=i <= opts.level_index)
     if plan:
-        _add_layer(m, data, "plan", term("ui.plan", lang), "rivermap_plan")
-    _add_layer(m, data, "rivers", term("ui.rivers", lang), "rivermap_rivers")
+        _add_layer(m, data, "plan", names["plan"], "rivermap_plan")
+    _add_layer(m, data, "rivers", names["rivers"], "rivermap_rivers")
     if flags:
-        _add_layer(m, data, "flags", term("ui.flagged", lang), "rivermap_flags")
+        _add_layer(m, data, "flags", names["flags"], "rivermap_flags")
 
 
 def _add_layer(
@@ -654,15 +767,26 @@ def _add_reports(
     m: folium.Map, data: _RivermapData, reports: _reports_layers.Reports, opts: _Options
 ) -> None:
     """Add the tickets, the patrol tracks and the banner, and their layers to the layer control."""
-    payload = _reports_layers.reports_payload(
-        reports, opts.lang, lambda table, what: _to_display_crs(table, opts.gcj, what)
-    )
-    element = _reports_layers.ReportsData(data, js_literal(payload))
+
+    def payload(lang: str) -> dict[str, Any]:
+        return _reports_layers.reports_payload(
+            _reports_layers.in_language(reports, opts.lang, lang),
+            lang,
+            lambda table, what: _to_display_crs(table, opts.gcj, what),
+        )
+
+    payloads = {lang: payload(lang) for lang in params.LANGS}
+    mine = payloads[opts.lang]
+    mine["i18n"] = {
+        lang: language_diff(mine, words) for lang, words in payloads.items() if lang != opts.lang
+    }
+    element = _reports_layers.ReportsData(data, js_literal(mine))
     m.add_child(element, name="rivermap_reports")
+    names = layer_names(opts.levels, opts.lang)
     if reports.patrols is not None:
-        _add_layer(m, element, "patrols", term("ui.patrols", opts.lang), "rivermap_patrols")
+        _add_layer(m, element, "patrols", names["patrols"], "rivermap_patrols")
     if reports.events is not None:
-        _add_layer(m, element, "events", term("ui.events", opts.lang), "rivermap_events")
+        _add_layer(m, element, "events", names["events"], "rivermap_events")
 
 
 # ----------------------------------------------------------- flags, chiefs
@@ -793,11 +917,6 @@ def _plan_layer(
         colours = pd.Series(dtype=object)
     geoms = np.asarray(segs.geometry.values, dtype=object)
     meta = {
-        "levelLabel": (
-            level_label(str(plan_level), opts.lang)
-            if plan_level is not None
-            else term("ui.responsible", opts.lang)
-        ),
         "labels": _segment_labels(segs, geoms, shown.decimals),
         "segments": _segment_props(segs, colours),
     }

@@ -1,4 +1,4 @@
-// The full-screen button and the legend (rivermap.build's plugin).
+// The full-screen button, the language switch and the legend (rivermap.build's plugin).
 (function () {
   "use strict";
   var RM = (window.rivermap = window.rivermap || {});
@@ -38,14 +38,44 @@
             map.invalidateSize();
           }
         });
-        document.addEventListener("fullscreenchange", function () {
+        function label() {
           a.title = document.fullscreenElement ? T.exit_fullscreen : T.fullscreen;
+          a.setAttribute("aria-label", a.title);
+        }
+        document.addEventListener("fullscreenchange", function () {
+          label();
           map.invalidateSize();
         });
+        h.onLang(label);
         return bar;
       }
     });
     new Full().addTo(map);
+
+    // ------------------------------------------------------ language switch
+    // One file, both languages: the button names the other language and swaps
+    // every word of the page (handle.setLang); names from the data stay as they are.
+    var Lang = L.Control.extend({
+      options: { position: "topright" },
+      onAdd: function () {
+        var button = el("button", "rm-lang");
+        button.type = "button";
+        function label() {
+          button.textContent = T.lang_switch;
+          button.title = T.lang_switch_hint;
+          button.setAttribute("aria-label", T.lang_switch_hint);
+        }
+        L.DomEvent.disableClickPropagation(button);
+        L.DomEvent.on(button, "click", function (e) {
+          L.DomEvent.stop(e);
+          h.setLang(h.lang === "zh" ? "en" : "zh");
+        });
+        label();
+        h.onLang(label);
+        return button;
+      }
+    });
+    if (D.i18n && Object.keys(D.i18n).length) new Lang().addTo(map);
 
     // --------------------------------------------------------------- legend
     // Two groups: the river styles (always shown), then the unit colours, which
@@ -143,6 +173,14 @@
     var legend = new Legend().addTo(map);
     h.legend = legend;
     legend._fit();
+    h.onLang(function () {
+      // a legend in the other language, folded or not as this one was
+      var folded = legend.getContainer().classList.contains("rm-collapsed");
+      map.removeControl(legend);
+      legend = h.legend = new Legend().addTo(map);
+      legend._setCollapsed(folded);
+      legend._fit();
+    });
     map.whenReady(function () {
       // after the page's other controls (the layer control) are in place
       setTimeout(function () {
@@ -153,7 +191,9 @@
         }
       }, 0);
     });
-    map.on("resize", legend._fit);
-    document.addEventListener("fullscreenchange", function () { setTimeout(legend._fit, 0); });
+    map.on("resize", function () { legend._fit(); });
+    document.addEventListener("fullscreenchange", function () {
+      setTimeout(function () { legend._fit(); }, 0);
+    });
   });
 })();

@@ -43,6 +43,45 @@
   }
   RM.decode = decode;
 
+  // Leaflet's layer control writes names as HTML: every name it gets is escaped.
+  function escapeHtml(s) {
+    return String(s).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
+  RM.escapeHtml = escapeHtml;
+
+  // Write ``diff`` into ``target`` (objects and arrays changed in place, key by
+  // key, so that every reference to them sees the change); ``undo`` gets the
+  // values replaced, a diff that changes them back.
+  function applyDiff(target, diff, undo) {
+    Object.keys(diff).forEach(function (k) {
+      var v = diff[k], t = target[k];
+      var nested = v !== null && typeof v === "object" && !Array.isArray(v) &&
+        t !== null && typeof t === "object";
+      if (nested) {
+        undo[k] = {};
+        applyDiff(t, v, undo[k]);
+      } else {
+        undo[k] = t === undefined ? null : t;
+        target[k] = v;
+      }
+    });
+  }
+  RM.applyDiff = applyDiff;
+
+  // Every layer control made on a map is kept on it (map.rmLayerControl), folded
+  // where the map is narrower than 640 px.
+  if (L.Control.Layers && !L.Control.Layers.prototype.rmKept) {
+    var layersOnAdd = L.Control.Layers.prototype.onAdd;
+    L.Control.Layers.prototype.onAdd = function (map) {
+      if (map.getContainer().clientWidth < 640) this.options.collapsed = true;
+      map.rmLayerControl = this;
+      return layersOnAdd.call(this, map);
+    };
+    L.Control.Layers.prototype.rmKept = true;
+  }
+
   // rivermap's tooltips (class rm-tooltip) are kept inside the map: Leaflet puts a
   // sticky tooltip beside the cursor, centred on it, which near an edge runs off it.
   if (L.Tooltip && !L.Tooltip.prototype.rmClamped) {
@@ -283,7 +322,7 @@
           el("div", "rm-title", T.segment + " " + p.s, d);
           el("div", "rm-row", rivers[p.r] || p.n || p.r, d);
           row(d, T.from_to, fmtKm(p.a) + "–" + fmtKm(p.b) + " " + T.km);
-          row(d, D.plan.levelLabel, p.un || unitName(p.u));
+          row(d, D.planLevelLabel, p.un || unitName(p.u));
           if (p.u !== null) chiefsOf(p.u, p.r).forEach(function (c) { chiefLine(d, c); });
           return d;
         }, { sticky: true });
@@ -341,9 +380,35 @@
     handle.lang = D.lang || "zh";
     handle.onLang = function (fn) { langHooks.push(fn); };
     handle.setLang = function (lang) {
-      handle.lang = lang;
+      var diff = (D.i18n || {})[lang];
+      if (lang === handle.lang || !diff) return;
+      var undo = {};
+      applyDiff(D, diff, undo);
+      D.i18n[handle.lang] = undo;  // what brings the language back
+      delete D.i18n[lang];
+      handle.lang = D.lang = lang;
+      document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
+      if (D.title) document.title = D.title;
+      relabelLayers();
       langHooks.forEach(function (fn) { fn(lang); });
     };
+    // The layer control (folium's, made after this function) names the layers in
+    // the page's language; narrow screens get it folded so that it covers nothing.
+    function relabelLayers() {
+      var control = map.rmLayerControl;
+      if (!control) return;
+      var keys = [];
+      [handle.layers, (handle.reports || {}).layers || {}].forEach(function (ls) {
+        Object.keys(ls).forEach(function (k) { keys.push([ls[k], k]); });
+      });
+      control._layers.forEach(function (o) {
+        keys.forEach(function (pair) {
+          if (pair[0] === o.layer && D.layerNames[pair[1]]) o.name = escapeHtml(D.layerNames[pair[1]]);
+        });
+      });
+      control._update();
+    }
+    handle.relabelLayers = relabelLayers;
     // the other scripts of the map (search, controls, editor…) in the order they registered
     RM.plugins.forEach(function (plugin) { plugin(handle); });
     RM.maps = RM.maps || [];

@@ -397,6 +397,22 @@
     if (h.legend && h.legend._fit) h.legend._fit();
     out.payload = R;
     h.reports = out;
+    // the page's language switch: the words of the other language (R.i18n) go in,
+    // the ones they replace are kept to come back to
+    var current = h.lang;
+    h.onLang(function (lang) {
+      var diff = (R.i18n || {})[lang];
+      if (diff) {
+        var undo = {};
+        RM.applyDiff(R, diff, undo);
+        R.i18n[current] = undo;
+        delete R.i18n[lang];
+      }
+      current = lang;
+      if (out.banner) out.banner.textContent = R.note;
+      legend(h, R);
+      if (h.legend && h.legend._fit) h.legend._fit();
+    });
     return out;
   };
 })();
