@@ -1,11 +1,19 @@
 """A planner's edits to a plan: split points, reassignments and merges drawn as GeoJSON.
 
 :func:`apply_edits` (behind :meth:`rivermap.Plan.apply_edits`) reads the edits
-(:func:`read_edits`), snaps each point to the nearest river stretch, applies
-the features in order to a working table of stretches, and numbers, names and
-cuts the segments anew. An edit that cannot be applied raises
-:class:`~rivermap.errors.SchemaError` naming the feature, and the plan is left
-as it was.
+(:func:`read_edits`), checks that they were made on this plan when the file
+says which plan it was made on (its top-level ``rivermap`` member, written by
+the map's editing mode: ``plan_id``, ``plan_hash``, ``level``), snaps each
+point to the nearest river stretch, applies the features in order to a working
+table of stretches, and numbers, names and cuts the segments anew.
+
+A merge names the plan's segments (``segment_ids``), or, for stretches that a
+split of the same file made and that have no id yet, is a Point on the cut
+between two neighbouring stretches: the point is located on its river like a
+split point, and the cut of that river nearest to it (within ``tolerance_m``
+along the river) is removed. Every edit is checked here whatever made the
+file: an edit that cannot be applied raises :class:`~rivermap.errors.SchemaError`
+naming the feature, and the plan is left as it was.
 """
 
 from __future__ import annotations
@@ -48,7 +56,11 @@ _ACTIONS = "use 'split', 'assign' or 'merge'"
 def apply_edits(plan: Plan, edits: Any, *, tolerance_m: float) -> Plan:
     """Return ``plan`` with ``edits`` applied (see :meth:`rivermap.Plan.apply_edits`)."""
     tolerance_m = check_length("tolerance_m", tolerance_m)
-    features, crs = read_edits(edits)
+    data, crs = _load(edits)
+    collection = _collection(data)
+    _check_plan(collection, plan, _where(edits))
+    crs = _member_crs(collection, crs)
+    features = [_feature(i, feat) for i, feat in enumerate(collection["features"])]
     editor = _Editor(plan, crs, tolerance_m)
     lines, records = [], []
     for i, (action, geom, props) in enumerate(features):
@@ -91,6 +103,39 @@ def read_edits(edits: Any) -> tuple[list[Feature], pyproj.CRS]:
     collection = _collection(data)
     crs = _member_crs(collection, crs)
     return [_feature(i, feat) for i, feat in enumerate(collection["features"])], crs
+
+
+def _where(edits: Any) -> str:
+    """Return how messages name the edits: the file's path, else ``edits``."""
+    return os.fspath(edits) if isinstance(edits, str | os.PathLike) else "edits"
+
+
+def _check_plan(collection: Mapping[str, Any], plan: Plan, where: str) -> None:
+    """Refuse edits whose ``rivermap`` member names another plan (by its content hash).
+
+    Edits without the member (typed by hand, drawn in QGIS) are not checked.
+    """
+    member = collection.get("rivermap")
+    if member is None:
+        return
+    if not isinstance(member, Mapping):
+        msg = f"{where}: the 'rivermap' member must be an object with plan_id and plan_hash"
+        raise SchemaError(msg)
+    their = member.get("plan_hash")
+    if their is None:
+        return
+    if not isinstance(their, str):
+        msg = f"{where}: 'rivermap.plan_hash' must be text, not {type(their).__name__}"
+        raise SchemaError(msg)
+    if their.strip().lower() != plan.content_hash:
+        name = member.get("plan_id")
+        theirs = str(name) if isinstance(name, str | int) else their[:16]
+        msg = (
+            f"{where}: these edits were made on plan {theirs!r}, not on this plan "
+            f"{plan.plan_id!r}; apply them to the plan they were drawn on (read_plan of "
+            "its file), or draw them again on this plan's map"
+        )
+        raise SchemaError(msg)
 
 
 def _load(edits: Any) -> tuple[Any, pyproj.CRS]:
@@ -204,6 +249,8 @@ class _Editor:
         """Apply edit ``i`` to :attr:`work`; return its log line and its record."""
         if action in ("split", "assign"):
             return self._at_point(i, action, geom, props)
+        if action == "merge" and props.get("segment_ids") is None and geom is not None:
+            return self._merge_at(i, geom, props)
         if action == "merge":
             return self._merge(i, props)
         msg = (
@@ -212,20 +259,26 @@ class _Editor:
         )
         raise SchemaError(msg)
 
-    def _at_point(
-        self, i: int, action: str, geom: Any, props: dict[str, Any]
-    ) -> tuple[str, dict[str, Any]]:
-        """Split the river at a point, or give the segment under it to a unit."""
-        where = f"edit feature #{i}"
-        if not isinstance(geom, shapely.Point):
+    def _locate(
+        self, where: str, action: str, geom: Any, props: dict[str, Any]
+    ) -> tuple[str, float, float]:
+        """Return the river, chainage and distance of an edit's point, checked."""
+        if not isinstance(geom, shapely.Point) or geom.is_empty:
             got = "no geometry" if geom is None else geom.geom_type
             msg = f"{where}: action {action!r} needs a Point geometry, got {got}"
             raise SchemaError(msg)
         if self._locator is None:
             self._locator = _Locator(self._pieces, self.metric)
-        river, at_m, dist = self._locator.locate(
+        return self._locator.locate(
             geom, self._crs, river_id=props.get("river_id"), where=where, tol=self._tol
         )
+
+    def _at_point(
+        self, i: int, action: str, geom: Any, props: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        """Split the river at a point, or give the segment under it to a unit."""
+        where = f"edit feature #{i}"
+        river, at_m, dist = self._locate(where, action, geom, props)
         record = {"action": action, **props, "river_id": river, "at_m": round(at_m, 3)}
         if action == "split":
             at_m, snapped = _snap_to_change(self._baseline, river, at_m)
@@ -244,6 +297,18 @@ class _Editor:
         unit = _edit_unit(props, self._known, where, required=False)
         self.work, line = _edit_merge(self.work, self._by_id, ids, unit, self._uname, where)
         return f"edit #{i}: {line}", {"action": "merge", **props, "segment_ids": ids}
+
+    def _merge_at(self, i: int, geom: Any, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """Join the two stretches that meet at the cut nearest a point."""
+        where = f"edit feature #{i}"
+        river, at_m, dist = self._locate(where, "merge", geom, props)
+        unit = _edit_unit(props, self._known, where, required=False)
+        self.work, cut, line = _edit_merge_at(
+            self.work, river, at_m, unit, self._uname, where, self._tol
+        )
+        line += f" (point {dist:,.1f} m from the river)"
+        record = {"action": "merge", **props, "river_id": river, "at_m": round(cut, 3)}
+        return f"edit #{i}: {line}".replace("{river}", str(self._rname.get(river, river))), record
 
 
 class _Locator:
@@ -314,7 +379,10 @@ def _segment_ids(props: dict[str, Any], where: str) -> list[str]:
     else:
         ids = []
     if len(ids) < 2:
-        msg = f"{where}: action 'merge' needs 'segment_ids' with at least two segment ids"
+        msg = (
+            f"{where}: action 'merge' needs 'segment_ids' with at least two segment ids "
+            "(or a Point on the cut between two stretches)"
+        )
         raise SchemaError(msg)
     return ids
 
@@ -432,4 +500,59 @@ def _edit_merge(
     return out, (
         f"merge {', '.join(ids)} ({rname} {lo / 1000:,.1f}–{hi / 1000:,.1f} km) "
         f"to {unit} ({names_of(unit, uname)})"
+    )
+
+
+def _edit_merge_at(
+    work: pd.DataFrame,
+    river: str,
+    at_m: float,
+    unit: str | None,
+    uname: pd.Series,
+    where: str,
+    tol: float,
+) -> tuple[pd.DataFrame, float, str]:
+    """Join the stretches of ``river`` meeting at the cut nearest ``at_m`` (within ``tol`` m).
+
+    The joined stretch goes to ``unit`` if given, else to the unit holding most
+    of it. Returns the stretches, the cut's chainage and a log line.
+    """
+    rows = np.flatnonzero(work["river_id"].to_numpy() == river)
+    rows = rows[np.argsort(work["from_m"].to_numpy()[rows], kind="stable")]
+    lo, hi = work["from_m"].to_numpy()[rows], work["to_m"].to_numpy()[rows]
+    joined = np.flatnonzero(np.abs(lo[1:] - hi[:-1]) <= EPS_M)  # k: rows[k] meets rows[k + 1]
+    if not len(joined):
+        msg = f"{where}: river {river!r} has no cut between two stretches to merge at"
+        raise SchemaError(msg)
+    k = int(joined[np.argmin(np.abs(hi[joined] - at_m))])
+    cut = float(hi[k])
+    if abs(cut - at_m) > tol:
+        msg = (
+            f"{where}: the point is at {at_m:,.1f} m along {river!r}, {abs(cut - at_m):,.1f} m "
+            f"from the nearest cut ({cut:,.1f} m); a merge point must lie within {tol:g} m "
+            "of a cut (tolerance_m)"
+        )
+        raise SchemaError(msg)
+    a, b = int(rows[k]), int(rows[k + 1])
+    if unit is None:
+        lengths = {str(work["unit_id"].iloc[r]): 0.0 for r in (a, b)}
+        for r in (a, b):
+            lengths[str(work["unit_id"].iloc[r])] += float(
+                work["to_m"].iloc[r] - work["from_m"].iloc[r]
+            )
+        unit = max(lengths, key=lambda u: lengths[u])
+    row = work.iloc[[a]].assign(to_m=float(work["to_m"].iloc[b]), unit_id=unit)
+    keep = np.ones(len(work), dtype=bool)
+    keep[[a, b]] = False
+    out = pd.concat([work[keep], row], ignore_index=True).sort_values(
+        ["river_id", "from_m"], kind="stable", ignore_index=True
+    )
+    start, end = float(row["from_m"].iloc[0]), float(row["to_m"].iloc[0])
+    return (
+        out,
+        cut,
+        (
+            f"merge {{river}} at {cut:,.1f} m ({start / 1000:,.1f}–{end / 1000:,.1f} km) "
+            f"to {unit} ({names_of(unit, uname)})"
+        ),
     )

@@ -12,6 +12,9 @@ planner's edits in :mod:`rivermap._edits`, the official segmentation in
 from __future__ import annotations
 
 import dataclasses
+import functools
+import hashlib
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import pyproj
@@ -186,6 +190,53 @@ class Plan:
         """CRS of the segment geometries (the rivers' CRS)."""
         return self.segments.crs
 
+    @functools.cached_property
+    def content_hash(self) -> str:
+        """The plan's fingerprint: sha256 (hex) of what its segments say.
+
+        Made of the level, the policy and every segment's id, river, ``from_m``
+        and ``to_m`` (rounded to the millimetre) and unit, in order; geometry,
+        names, log and parameters do not count. Two plans with the same
+        segments have the same hash, and a plan read back with
+        :func:`read_plan` keeps it. Edits made on a plan's map carry it, and
+        :meth:`apply_edits` refuses them on any other plan.
+        """
+        s = self.segments
+        mm = {
+            c: np.round(s[c].to_numpy(dtype=float) * 1000.0).astype(np.int64)
+            for c in ("from_m", "to_m")
+        }
+        rows = [
+            [str(sid), str(rid), int(a), int(b), str(uid)]
+            for sid, rid, a, b, uid in zip(
+                s["segment_id"].tolist(),
+                s["river_id"].tolist(),
+                mm["from_m"].tolist(),
+                mm["to_m"].tolist(),
+                s["unit_id"].tolist(),
+                strict=True,
+            )
+        ]
+        text = json.dumps(
+            {"level": str(self.level), "policy": str(self.policy), "segments": rows},
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    @property
+    def plan_id(self) -> str:
+        """A readable name of the plan: ``<level>-<first 10 hex digits of content_hash>``.
+
+        Examples
+        --------
+        >>> import rivermap as rm
+        >>> plan = rm.redivide(rm.assign(*rm.datasets.load_demo()), level="district")
+        >>> plan.plan_id == "district-" + plan.content_hash[:10]
+        True
+        """
+        return f"{self.level}-{self.content_hash[:10]}"
+
     def __repr__(self) -> str:
         """Summarize the plan on one line."""
         s = self.segments
@@ -232,11 +283,25 @@ class Plan:
               ``";"`` or ``","``) merges adjacent segments of one river; the
               merged segment goes to ``unit_id`` if given, else to the unit
               holding most of it. Ids refer to *this* plan's segments.
+            * ``action: "merge"`` with a Point (and no ``segment_ids``) joins
+              the two neighbouring stretches that meet at the cut nearest the
+              point (within ``tolerance_m`` along the river; ``river_id``
+              picks the river), including stretches that a split earlier in
+              the same edits made and that have no id yet; the joined stretch
+              goes to ``unit_id`` if given, else to the unit holding most of it.
 
-            After the edits, segments are renumbered ``{river_id}-{k}`` in
-            chainage order.
+            Other properties (``note``, and ``at_m`` written by the map's
+            editing mode) are kept in :attr:`edits`. After the edits, segments
+            are renumbered ``{river_id}-{k}`` in chainage order.
+
+            A FeatureCollection may say which plan it was drawn on with a
+            top-level member ``"rivermap": {"plan_id": ..., "plan_hash": ...,
+            "level": ...}`` (the map's editing mode writes it, see
+            :attr:`plan_id` and :attr:`content_hash`); edits made on another
+            plan are then refused. Collections without it are accepted.
         tolerance_m
-            How far (metres) a point may lie from the nearest river.
+            How far (metres) a point may lie from the nearest river, and a
+            merge point from the cut it joins.
 
         Returns
         -------
@@ -250,8 +315,10 @@ class Plan:
         SchemaError
             A feature with an unknown action, a missing or unknown
             ``unit_id``/``segment_ids``, the wrong geometry, a point farther
-            than ``tolerance_m`` from every river, or segments to merge that are
-            not adjacent. The message names the feature index.
+            than ``tolerance_m`` from every river (or, to merge at, from every
+            cut), or segments to merge that are not adjacent: the message names
+            the feature index. Edits whose ``rivermap.plan_hash`` is not this
+            plan's: the message names the file and both plans.
         CRSError
             A GeoDataFrame without a CRS, or an unknown ``crs`` member.
         DataError
