@@ -43,6 +43,7 @@ from rivermap.errors import (
 )
 from rivermap.io import atomic_output
 from rivermap.maps import _reports_layers, _style
+from rivermap.maps._edit_layer import check_edit, edit_payload
 from rivermap.maps._offline import (
     RawElement,
     encode_geometries,
@@ -136,6 +137,7 @@ def responsibility_map(
     events: gpd.GeoDataFrame | None = None,
     patrols: Any = None,
     note: str | None = None,
+    edit: bool = False,
 ) -> folium.Map:
     """Draw an interactive map of who is responsible for which reach.
 
@@ -222,6 +224,20 @@ def responsibility_map(
         Text of a banner across the top of the map. By default, when
         ``events`` or ``patrols`` carry ``attrs["synthetic"]``, the notice
         that the data is synthetic (合成演示数据…).
+    edit
+        ``True`` (with a ``plan``) opens the planner's editing mode: a side
+        panel to split a plan segment at a clicked point (snapped onto the
+        line, its chainage shown before confirming), give a segment to another
+        unit of the plan's level (one of the units on the reaches under it, or
+        any found by name), merge neighbouring segments of one river, undo and
+        redo, with the segments' colours and the km per unit following at once
+        (a preview computed in the page) and a note per edit. "Download edits"
+        saves them as GeoJSON (WGS84, also from a ``"gaode"`` map) that
+        :meth:`rivermap.Plan.apply_edits` and ``rivermap redivide --edits``
+        take unchanged; the file names the plan (:attr:`rivermap.Plan.plan_id`
+        and its content hash) and is refused by any other plan. See
+        :mod:`rivermap.maps._edit_layer`; in Jupyter,
+        :class:`rivermap.maps.PlanEditor` is the same editor as a widget.
 
     Returns
     -------
@@ -232,7 +248,8 @@ def responsibility_map(
     ------
     ParameterError
         An unknown ``level``, ``lang`` or ``basemap``, ``"tianditu"`` without a
-        key, or a negative ``simplify_m`` (checked before any work).
+        key, a negative ``simplify_m``, or ``edit=True`` without a ``plan``
+        (checked before any work).
     TypeError
         A ``basemap``, ``flags``, ``plan``, ``chiefs``, ``events``,
         ``patrols`` or ``note`` of the wrong type.
@@ -252,10 +269,13 @@ def responsibility_map(
     'Map'
     """
     opts = _options(resp, level, basemap, lang, simplify_m)
+    edit = check_edit(edit, plan)
     _reports_layers.check_reports(events, patrols, note)
     reports = _reports_layers.reports_of(resp, events, patrols, note, opts.lang)
     shown = _display(resp, opts)
     meta, geoms = _map_data(resp, shown, opts, flags=flags, plan=plan, chiefs=chiefs)
+    if edit:
+        meta["edit"] = edit_payload(plan, levels=opts.levels, units=shown.units, gcj=opts.gcj)
     m = _new_map(shown, opts)
     data = _RivermapData(js_literal(meta), js_literal(geoms))
     m.add_child(data, name="rivermap_data")

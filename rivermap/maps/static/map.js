@@ -409,6 +409,8 @@
       control._update();
     }
     handle.relabelLayers = relabelLayers;
+    // the plan's segment lines (inside layers.plan): the editing mode (edit.js) swaps them
+    handle.planSegments = D.plan ? segLayer : null;
     // the other scripts of the map (search, controls, editor…) in the order they registered
     RM.plugins.forEach(function (plugin) { plugin(handle); });
     RM.maps = RM.maps || [];

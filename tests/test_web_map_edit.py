@@ -1,0 +1,485 @@
+"""The web map's editing mode and the Jupyter plan editor, driven by clicks in a real browser.
+
+Chromium runs with the network blocked (tests/browser.py). A planner's session
+on the demo (split, reassign, merge a piece with its neighbour, merge two whole
+segments, reassign by search, undo, redo, a hostile note, download) must give
+a file that ``Plan.apply_edits`` turns into the plan that the same edits made
+in Python give: the same segment ids and units, chainages within a few metres.
+The widget's ES module is loaded in a page with a minimal fake anywidget model.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pytest
+import shapely
+
+import rivermap as rm
+from rivermap.errors import ParameterError, SchemaError
+from rivermap.maps import PlanEditor, responsibility_map, save_html
+from rivermap.redivide import Plan
+from tests import browser as br
+from tests.test_web_map import HOSTILE_UNIT, hostile_resp, meta_of, rendered
+
+REASON = br.unavailable_reason()
+needs_browser = pytest.mark.skipif(REASON is not None, reason=REASON or "")
+HOSTILE_NOTE = "<img src=x onerror=alert(1)>"
+FUCHUN = "富春江"
+CANAL = "京杭运河(江南运河)"
+
+
+@pytest.fixture(scope="module")
+def demo() -> rm.Responsibility:
+    return rm.assign(*rm.datasets.load_demo())
+
+
+@pytest.fixture(scope="module")
+def plan(demo: rm.Responsibility) -> Plan:
+    return rm.redivide(demo, level="district")
+
+
+@pytest.fixture(scope="module")
+def chromium():  # type: ignore[no-untyped-def]
+    if REASON is not None:
+        pytest.skip(REASON)
+    with br.browser() as b:
+        yield b
+
+
+# ------------------------------------------------------------------ helpers
+def settle(page: Any) -> None:
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+
+
+def click_river(page: Any, river: str, m: float, *, zoom: float = 15) -> None:
+    """Centre the map on chainage ``m`` of ``river`` and click there with the mouse."""
+    pt = page.evaluate(
+        """([r, m, z]) => { const h = rivermap.maps[0], ed = h.editor;
+            h.map.setView(ed.model.pointAt(r, m), z, { animate: false });
+            return ed.screenPoint(r, m); }""",
+        [river, m, zoom],
+    )
+    settle(page)
+    box = page.locator(".rm-map").first.bounding_box()
+    page.mouse.click(box["x"] + pt["x"], box["y"] + pt["y"])
+
+
+def point_at(plan: Plan, river: str, m: float) -> dict[str, Any]:
+    """Return the GeoJSON point at chainage ``m`` of ``river`` on the plan's true lines."""
+    seg = plan.segments
+    row = seg[(seg["river_id"] == river) & (seg["from_m"] <= m) & (seg["to_m"] >= m)].iloc[0]
+    line = gpd.GeoSeries([row.geometry], crs=plan.crs).to_crs(plan.metric_crs).iloc[0]
+    frac = (m - row["from_m"]) / (row["to_m"] - row["from_m"])
+    pt = shapely.line_interpolate_point(line, frac, normalized=True)
+    return shapely.geometry.mapping(gpd.GeoSeries([pt], crs=plan.metric_crs).to_crs(4326).iloc[0])
+
+
+def feature(props: dict[str, Any], geom: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"type": "Feature", "properties": props, "geometry": geom}
+
+
+def same_plan(a: Plan, b: Plan, *, metres: float) -> None:
+    """Assert two plans have the same segment ids and units, chainages within ``metres``."""
+    sa, sb = a.segments.reset_index(drop=True), b.segments.reset_index(drop=True)
+    assert sa["segment_id"].tolist() == sb["segment_id"].tolist()
+    assert sa["unit_id"].tolist() == sb["unit_id"].tolist()
+    assert (sa["from_m"] - sb["from_m"]).abs().max() < metres
+    assert (sa["to_m"] - sb["to_m"]).abs().max() < metres
+
+
+def panel(page: Any) -> str:
+    return str(page.inner_text(".rm-edit-panel"))
+
+
+# ----------------------------------------------------------- without a browser
+def test_edit_needs_a_plan_and_a_bool(demo: rm.Responsibility, plan: Plan) -> None:
+    with pytest.raises(ParameterError, match="edit=True needs a plan"):
+        responsibility_map(demo, edit=True)
+    with pytest.raises(TypeError, match="edit must be True or False"):
+        responsibility_map(demo, plan=plan, edit="yes")  # type: ignore[arg-type]
+    with pytest.raises(ParameterError, match="needs a plan"):
+        PlanEditor(demo, None)  # type: ignore[arg-type]
+
+
+def test_the_page_carries_the_editable_plan(demo: rm.Responsibility, plan: Plan) -> None:
+    meta, _ = meta_of(rendered(responsibility_map(demo, plan=plan, edit=True)))
+    e = meta["edit"]
+    assert e["plan"] == {
+        "id": plan.plan_id,
+        "hash": plan.content_hash,
+        "level": "district",
+        "policy": plan.policy,
+    }
+    assert [s["s"] for s in e["segments"]] == plan.segments["segment_id"].tolist()
+    assert len(e["lines"]) == len(plan.segments)
+    assert e["levelIndex"] == list(demo.levels).index("district")
+    district = set(plan.units.loc[plan.units["level"] == "district", "unit_id"])
+    assert {u[0] for u in e["units"]} == district
+    assert set(plan.segments["unit_id"]) <= set(e["colours"])
+    assert e["changes"][FUCHUN] == sorted(e["changes"][FUCHUN])
+    assert e["gcj"] is False
+    # without edit=True the page has no editor
+    assert "edit" not in meta_of(rendered(responsibility_map(demo, plan=plan)))[0]
+
+
+def test_widget_traits_round_trip(demo: rm.Responsibility, plan: Plan) -> None:
+    editor = PlanEditor(demo, plan, lang="en", height="500px")
+    state = editor.get_state()
+    assert state["height"] == "500px"
+    assert state["edits"]["rivermap"]["plan_hash"] == plan.content_hash
+    data = json.loads(state["_data"])
+    assert data["meta"]["edit"]["plan"]["id"] == plan.plan_id
+    assert [k for k, _, _ in data["layers"]][-3:] == ["plan", "rivers", "flags"]
+    assert "export default" in state["_esm"]
+    assert "leaflet" in state["_css"]
+    # the page sends the edits as the frontend does (a state update from the comm)
+    edits = {
+        **editor.edits,
+        "features": [
+            feature(
+                {"action": "merge", "segment_ids": ["富春江-1", "富春江-2"], "unit_id": "330122"}
+            )
+        ],
+    }
+    editor.set_state({"edits": edits})
+    assert editor.edits == edits
+    assert editor.apply().segments["segment_id"].tolist() == (
+        plan.apply_edits(edits).segments["segment_id"].tolist()
+    )
+    assert editor.apply().log[0].startswith("edit #0: merge 富春江-1, 富春江-2")
+    # from Python: a file read with json, or features built in code
+    editor.edits = {"type": "FeatureCollection", "features": []}
+    assert editor.apply().log == []
+
+
+# ------------------------------------------------------------- in a browser
+@pytest.fixture(scope="module")
+def session(chromium, demo: rm.Responsibility, plan: Plan, tmp_path_factory) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """Run a planner's session on the demo's district plan by clicks; keep what it showed."""
+    folder = tmp_path_factory.mktemp("edit")
+    path = save_html(responsibility_map(demo, plan=plan, edit=True), folder / "edit.html")
+    page, log, _ = br.open_map(chromium, path)
+    out: dict[str, Any] = {"texts": {}}
+    try:
+        # 1. split 富春江-4 (9.8–17.8 km, 富阳区) at about 12 km: its chainage shows first
+        page.click(".rm-edit-split")
+        click_river(page, FUCHUN, 12_000)
+        pending = page.inner_text(".rm-edit-pending")
+        out["texts"]["split"] = pending
+        page.fill(".rm-edit-pending .rm-edit-note", HOSTILE_NOTE)
+        page.click(".rm-edit-confirm")
+        # 2. give its first piece to 桐庐县, one of the units along it
+        page.click(".rm-edit-assign")
+        click_river(page, FUCHUN, 11_000)
+        out["texts"]["assign"] = page.inner_text(".rm-edit-pending")
+        page.click(".rm-edit-pending .rm-edit-unit >> text=桐庐县")
+        page.click(".rm-edit-confirm")
+        out["texts"]["km_after_assign"] = panel(page)
+        # 3. merge 富春江-3 (桐庐县) with that piece: a merge at the cut (the piece has no id)
+        page.click(".rm-edit-merge")
+        click_river(page, FUCHUN, 9_500)
+        click_river(page, FUCHUN, 10_500)
+        out["texts"]["merge"] = page.inner_text(".rm-edit-pending")
+        page.click(".rm-edit-confirm")
+        # a click on a stretch that is not a neighbour says so
+        click_river(page, FUCHUN, 3_000)
+        click_river(page, FUCHUN, 20_000)
+        out["texts"]["not_adjacent"] = panel(page)
+        # 4. merge 富春江-1 and 富春江-2, two whole segments, to 桐庐县
+        page.click(".rm-edit-merge")  # off
+        page.click(".rm-edit-merge")  # on again, nothing picked
+        click_river(page, FUCHUN, 3_000)
+        click_river(page, FUCHUN, 7_000)
+        page.click(".rm-edit-pending label >> text=桐庐县")
+        page.click(".rm-edit-confirm")
+        # 5. the canal's first segment to 拱墅区, found by name
+        page.click(".rm-edit-assign")
+        click_river(page, CANAL, 2_000)
+        page.fill(".rm-edit-find", "拱墅")
+        page.click(".rm-edit-found .rm-edit-unit")
+        page.fill(".rm-edit-pending .rm-edit-note", "城区段交拱墅区")
+        page.click(".rm-edit-confirm")
+        # 6. undo the canal, redo it; then undo and redo by the keyboard
+        page.click(".rm-edit-undo")
+        out["texts"]["undone"] = panel(page)
+        page.click(".rm-edit-redo")
+        page.locator(".rm-map").first.focus()
+        page.keyboard.press("Control+z")
+        out["after_ctrl_z"] = page.evaluate("() => rivermap.maps[0].editor.model.done.length")
+        page.keyboard.press("Control+y")
+        out["texts"]["final"] = panel(page)
+        out["labels"] = page.evaluate("() => rivermap.maps[0].D.plan.labels.map(l => l[2])")
+        out["km_cells"] = page.locator(".rm-edit-km td").all_inner_texts()
+        out["img"] = page.locator(".rm-edit-panel img").count()
+        out["notes"] = page.eval_on_selector_all(
+            ".rm-edit-list-note", "els => els.map(e => e.value)"
+        )
+        out["segment_paths"] = page.locator("path.rm-edit-seg").count()
+        br.ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(br.ARTIFACTS / "edit_mode.png"))
+        # the other language: the panel's words change, the edits stay
+        page.evaluate("() => rivermap.maps[0].setLang('en')")
+        out["texts"]["english"] = panel(page)
+        with page.expect_download() as dl:
+            page.click(".rm-edit-download")
+        out["filename"] = dl.value.suggested_filename
+        out["file"] = folder / "edits.geojson"
+        dl.value.save_as(out["file"])
+        out["log"] = log
+    finally:
+        page.close()
+    return out
+
+
+@needs_browser
+def test_the_session_runs_clean_offline(session: dict[str, Any]) -> None:
+    log = session["log"]
+    assert log.errors == []
+    assert log.blocked == []
+    assert log.dialogs == []  # the hostile note ran nothing
+    assert session["img"] == 0
+    assert session["notes"][0] == HOSTILE_NOTE  # kept as text, in the input
+    assert session["notes"][-1] == "城区段交拱墅区"
+
+
+@needs_browser
+def test_the_panel_shows_chainage_units_and_km(session: dict[str, Any], plan: Plan) -> None:
+    t = session["texts"]
+    assert "在 12,0" in t["split"]
+    assert "米处断开（K12+0" in t["split"]
+    assert "河段经过的区县" in t["assign"]
+    assert "桐庐县" in t["assign"]
+    assert "现为 富阳区" in t["assign"]
+    assert "合并后交给" in t["merge"]
+    assert "两段不相邻" in t["not_adjacent"]
+    # the km table follows the edits: 桐庐县 gains what 富阳区 loses
+    assert "桐庐县" in t["km_after_assign"]
+    assert "方案河段 81 → 82 段" in t["km_after_assign"]
+    undone = t["undone"]
+    assert "拱墅区" not in undone.split("各单位河长变化")[1]
+    assert session["after_ctrl_z"] == 4
+    final = t["final"]
+    assert "京杭运河(江南运河) 0.00–3.98 公里改划给 拱墅区" in final
+    assert "方案河段 81 → 80 段" in final
+    cells = session["km_cells"]
+    rows = {cells[i]: cells[i + 1 : i + 4] for i in range(0, len(cells), 4)}
+    assert rows["拱墅区"][2] == "+3.98"
+    assert rows["上城区"][2] == "-3.98"
+    assert float(rows["桐庐县"][2]) == pytest.approx(-float(rows["富阳区"][2]))
+    # the labels are the ids apply_edits will give
+    assert "富春江-1" in session["labels"]
+    assert "富春江-17" in session["labels"]  # 18 segments, +1 split, −2 merges
+    assert "富春江-18" not in session["labels"]
+    assert "Plan editor" in t["english"]
+    assert "Merge 富春江" in t["english"]
+
+
+@needs_browser
+def test_the_download_is_the_plan_python_makes(session: dict[str, Any], plan: Plan) -> None:
+    fc = json.loads(session["file"].read_text(encoding="utf-8"))
+    assert session["filename"] == f"edits-{plan.plan_id}.geojson"
+    assert fc["rivermap"] == {
+        "plan_id": plan.plan_id,
+        "plan_hash": plan.content_hash,
+        "level": "district",
+    }
+    feats = fc["features"]
+    assert [f["properties"]["action"] for f in feats] == [
+        "split",
+        "assign",
+        "merge",
+        "merge",
+        "assign",
+    ]
+    assert feats[2]["geometry"]["type"] == "Point"  # a piece of a split has no id
+    assert "segment_ids" not in feats[2]["properties"]
+    assert feats[3]["geometry"] is None
+    assert feats[3]["properties"]["segment_ids"] == ["富春江-1", "富春江-2"]
+    assert feats[0]["properties"]["note"] == HOSTILE_NOTE
+    at = [f["properties"]["at_m"] for f in feats]
+    from_page = plan.apply_edits(session["file"])
+    # the same edits made in Python, at the chainages the page showed
+    by_hand = plan.apply_edits(
+        {
+            "type": "FeatureCollection",
+            "features": [
+                feature({"action": "split", "river_id": FUCHUN}, point_at(plan, FUCHUN, at[0])),
+                feature({"action": "assign", "unit_id": "330122"}, point_at(plan, FUCHUN, at[1])),
+                feature(
+                    {"action": "merge", "unit_id": "330122", "river_id": FUCHUN},
+                    point_at(plan, FUCHUN, at[2]),
+                ),
+                feature(
+                    {"action": "merge", "segment_ids": "富春江-1;富春江-2", "unit_id": "330122"}
+                ),
+                feature({"action": "assign", "unit_id": "330105"}, point_at(plan, CANAL, at[4])),
+            ],
+        }
+    )
+    same_plan(from_page, by_hand, metres=3.0)
+    fuchun = from_page.segments[from_page.segments["river_id"] == FUCHUN]
+    assert fuchun["unit_id"].iloc[:2].tolist() == ["330122", "330122"]
+    ends = plan.segments.set_index("segment_id")["to_m"]
+    assert fuchun["to_m"].iloc[0] == pytest.approx(ends["富春江-2"])
+    assert fuchun["to_m"].iloc[1] == pytest.approx(at[0], abs=3.0)
+    assert from_page.edits[0]["note"] == HOSTILE_NOTE
+    assert len(from_page.segments) == len(plan.segments) - 1
+
+
+@needs_browser
+def test_a_tampered_download_is_refused(
+    session: dict[str, Any], plan: Plan, demo: rm.Responsibility, tmp_path: Path
+) -> None:
+    fc = json.loads(session["file"].read_text(encoding="utf-8"))
+
+    def write(data: dict[str, Any]) -> Path:
+        path = tmp_path / "tampered.geojson"
+        path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        return path
+
+    bad = json.loads(json.dumps(fc))
+    bad["rivermap"]["plan_hash"] = "f" * 64
+    with pytest.raises(SchemaError, match=r"tampered\.geojson: these edits were made on plan"):
+        plan.apply_edits(write(bad))
+    bad = json.loads(json.dumps(fc))
+    bad["features"][1]["properties"]["unit_id"] = HOSTILE_UNIT
+    with pytest.raises(SchemaError, match=r"edit feature #1: unit_id .* is not among"):
+        plan.apply_edits(write(bad))
+    bad = json.loads(json.dumps(fc))
+    bad["features"][2]["geometry"]["coordinates"] = [0.0, 0.0]
+    with pytest.raises(SchemaError, match=r"edit feature #2: the point is"):
+        plan.apply_edits(write(bad))
+    bad = json.loads(json.dumps(fc))
+    bad["features"][3]["properties"]["segment_ids"] = ["富春江-1", "富春江-9"]
+    with pytest.raises(SchemaError, match="edit feature #3: .*not adjacent"):
+        plan.apply_edits(write(bad))
+    other = rm.redivide(demo, level="district", policy="majority")
+    with pytest.raises(SchemaError, match=f"not on this plan '{other.plan_id}'"):
+        other.apply_edits(session["file"])
+
+
+@needs_browser
+def test_hostile_unit_names_show_as_text(chromium, tmp_path: Path) -> None:
+    resp = hostile_resp()
+    plan = rm.redivide(resp, level="district")
+    path = save_html(
+        responsibility_map(resp, level="street", plan=plan, edit=True, flags=False),
+        tmp_path / "hostile.html",
+    )
+    page, log, _ = br.open_map(chromium, path)
+    try:
+        page.click(".rm-edit-assign")
+        ev = plan.segments[plan.segments["river_id"] == "evil"]
+        right = ev[ev["unit_id"] == "330603"].iloc[0]
+        click_river(page, "evil", (right["from_m"] + right["to_m"]) / 2, zoom=16)
+        page.fill(".rm-edit-find", "330602")
+        button = page.locator(".rm-edit-found .rm-edit-unit").first
+        assert button.inner_text() == HOSTILE_UNIT
+        button.click()
+        page.fill(".rm-edit-pending .rm-edit-note", HOSTILE_NOTE)
+        page.click(".rm-edit-confirm")
+        assert HOSTILE_UNIT in panel(page)
+        assert page.locator("img[src='x']").count() == 0
+        assert page.locator("script:text('alert(2)')").count() == 0
+        with page.expect_download() as dl:
+            page.click(".rm-edit-download")
+        dl.value.save_as(tmp_path / "edits.geojson")
+        assert log.dialogs == []
+        assert log.errors == []
+        assert log.blocked == []
+    finally:
+        page.close()
+    edited = plan.apply_edits(tmp_path / "edits.geojson")
+    assert set(edited.segments.loc[edited.segments["river_id"] == "evil", "unit_id"]) == {"330602"}
+
+
+@needs_browser
+def test_a_gaode_map_writes_wgs84(chromium, demo: rm.Responsibility, plan: Plan, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The display is GCJ-02 (hundreds of metres off); the file's points are WGS84 again."""
+    path = save_html(
+        responsibility_map(demo, plan=plan, edit=True, basemap="gaode", flags=False),
+        tmp_path / "gaode.html",
+    )
+    page, log, _ = br.open_map(chromium, path)
+    try:
+        page.click(".rm-edit-split")
+        click_river(page, FUCHUN, 40_000)
+        page.click(".rm-edit-confirm")
+        with page.expect_download() as dl:
+            page.click(".rm-edit-download")
+        dl.value.save_as(tmp_path / "edits.geojson")
+        # the tiles are the only thing the page asked the network for
+        assert log.blocked
+        assert all("autonavi.com" in url for url in log.blocked)
+        assert [e for e in log.errors if "Failed to load resource" not in e] == []
+    finally:
+        page.close()
+    fc = json.loads((tmp_path / "edits.geojson").read_text(encoding="utf-8"))
+    at = fc["features"][0]["properties"]["at_m"]
+    edited = plan.apply_edits(fc, tolerance_m=5)  # within 5 m of the river: WGS84 again
+    assert "point 0." in edited.log[0] or "point 1." in edited.log[0]
+    assert edited.edits[0]["at_m"] == pytest.approx(at, abs=3.0)
+
+
+@needs_browser
+def test_the_widget_sends_edits_to_its_model(
+    chromium, demo: rm.Responsibility, plan: Plan, tmp_path: Path
+) -> None:
+    editor = PlanEditor(demo, plan, flags=False, height="700px")
+    state = editor.get_state()
+    page_file = tmp_path / "widget.html"
+    page_file.write_text(
+        "<!DOCTYPE html><html><head><meta charset='utf-8'>"
+        f"<style>{state['_css']}</style></head><body><div id='out'></div>"
+        "<script>window.ESM = "
+        + json.dumps(state["_esm"]).replace("<", "\\u003c")
+        + "; window.VALUES = "
+        + json.dumps(
+            {"_data": state["_data"], "edits": state["edits"], "height": state["height"]}
+        ).replace("<", "\\u003c")
+        + ";</script>"
+        """<script type="module">
+          const sets = [], saved = [];
+          const model = {
+            get: (k) => window.VALUES[k],
+            set: (k, v) => { window.VALUES[k] = v; sets.push(k); },
+            on: () => {}, off: () => {},
+            save_changes: () => saved.push(window.VALUES.edits.features.length),
+          };
+          window.MODEL = { sets, saved };
+          const url = URL.createObjectURL(new Blob([window.ESM], { type: "text/javascript" }));
+          const mod = await import(url);
+          mod.default.render({ model, el: document.getElementById("out") });
+        </script></body></html>""",
+        encoding="utf-8",
+    )
+    page, log, _ = br.open_map(chromium, page_file)
+    try:
+        page.click(".rm-edit-split")
+        click_river(page, FUCHUN, 12_000)
+        page.click(".rm-edit-confirm")
+        page.click(".rm-edit-merge")
+        click_river(page, FUCHUN, 3_000)
+        click_river(page, FUCHUN, 7_000)
+        page.click(".rm-edit-confirm")
+        page.click(".rm-edit-undo")
+        page.click(".rm-edit-redo")
+        model = page.evaluate("() => window.MODEL")
+        edits = page.evaluate("() => window.VALUES.edits")
+        height = page.evaluate("() => document.querySelector('.rm-widget').style.height")
+        assert log.errors == []
+        assert log.blocked == []
+    finally:
+        page.close()
+    assert set(model["sets"]) == {"edits"}
+    assert model["saved"] == [1, 2, 1, 2]  # after each edit, the undo and the redo
+    assert height == "700px"
+    # the edits come back to Python as the comm would bring them
+    editor.set_state({"edits": edits})
+    edited = editor.apply()
+    assert [e["action"] for e in edited.edits] == ["split", "merge"]
+    assert len(edited.segments) == len(plan.segments)
