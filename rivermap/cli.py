@@ -20,6 +20,8 @@ from rivermap.errors import ParameterError, RivermapError
 from rivermap.text import header, level_label, reason_labels, term
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from _typeshed import DataclassInstance
 
     from rivermap.project import Project
@@ -77,6 +79,7 @@ example:
 example:
   rivermap map out/demo/responsibility.gpkg -o out/map.html
   rivermap map out.gpkg -o map.html --level street --plan plan.gpkg --lang en
+  rivermap map out/demo/responsibility.gpkg -o edit.html --plan out/demo/plan.gpkg --edit
 """,
     "atlas": """\
 example:
@@ -361,16 +364,43 @@ def _cmd_redivide(args: argparse.Namespace) -> int:
 
 
 def _cmd_map(args: argparse.Namespace) -> int:
+    if args.edit and not args.plan:
+        msg = "--edit needs --plan PLAN.gpkg: the plan whose segments to edit"
+        raise ParameterError(msg)
     _before_work(args, inputs=[args.gpkg, args.plan, args.chiefs], outputs=[args.output])
     resp = _open(args, level=args.level)
     if args.chiefs:
         resp = resp.with_chiefs(args.chiefs)
     options = _spec(pipeline.MapOptions, args)
     flags = not args.no_flags
-    out = pipeline.draw_map(resp, options=options, flags=flags, plan=_plan(args), **_output(args))
+    if args.edit:
+        out = _edit_map(args, resp, options, flags=flags)
+    else:
+        out = pipeline.draw_map(
+            resp, options=options, flags=flags, plan=_plan(args), **_output(args)
+        )
     if not args.quiet:
         print(_msg(args, "wrote_size", path=out, mb=f"{out.stat().st_size / 1e6:.2f}"))
     return EXIT_OK
+
+
+def _edit_map(
+    args: argparse.Namespace, resp: Responsibility, options: pipeline.MapOptions, *, flags: bool
+) -> Path:
+    """Write the map of ``--plan`` in its editing mode (``--edit``)."""
+    from rivermap.maps import responsibility_map, save_html
+
+    m = responsibility_map(
+        resp,
+        level=options.level,
+        basemap=options.basemap_arg(),
+        simplify_m=options.simplify_m,
+        lang=args.lang or params.LANG,
+        flags=flags,
+        plan=_plan(args),
+        edit=True,
+    )
+    return save_html(m, args.output, overwrite=args.overwrite)
 
 
 def _cmd_atlas(args: argparse.Namespace) -> int:
@@ -673,6 +703,12 @@ def _setup_map(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tianditu-key", help=term("msg.help.tianditu_key", "en"))
     p.add_argument("--no-flags", action="store_true", help="do not highlight flagged rivers")
     p.add_argument("--plan", metavar="PLAN.gpkg", help="show a plan's segments")
+    p.add_argument(
+        "--edit",
+        action="store_true",
+        help="with --plan: the planner's editing mode (split, reassign, merge; "
+        "Download edits gives EDITS.geojson for redivide --edits)",
+    )
     p.add_argument("--chiefs", metavar="ROSTER", help="show the chiefs of a roster")
     _number(p, "--simplify-m", None, "display simplification, m")
     _add_common(p)

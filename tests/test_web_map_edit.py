@@ -19,6 +19,7 @@ import pytest
 import shapely
 
 import rivermap as rm
+from rivermap.cli import main
 from rivermap.errors import ParameterError, SchemaError
 from rivermap.maps import PlanEditor, responsibility_map, save_html
 from rivermap.redivide import Plan
@@ -154,6 +155,28 @@ def test_widget_traits_round_trip(demo: rm.Responsibility, plan: Plan) -> None:
     # from Python: a file read with json, or features built in code
     editor.edits = {"type": "FeatureCollection", "features": []}
     assert editor.apply().log == []
+
+
+def test_the_command_line_writes_the_editing_mode(
+    demo: rm.Responsibility, plan: Plan, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    gpkg, plan_file = tmp_path / "resp.gpkg", tmp_path / "plan.gpkg"
+    html = tmp_path / "edit.html"
+    # checked before any work: no plan (the inputs need not even exist yet)
+    assert main(["map", str(gpkg), "-o", str(html), "--edit"]) == 2
+    err = capsys.readouterr().err
+    assert "--edit needs --plan PLAN.gpkg" in err
+    assert len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err
+    demo.to_file(gpkg)
+    plan.to_file(plan_file)
+    argv = ["map", str(gpkg), "-o", str(html), "--plan", str(plan_file), "--edit", "--quiet"]
+    assert main([*argv, "--lang", "en", "--no-flags"]) == 0
+    meta, _ = meta_of(html.read_text(encoding="utf-8"))
+    assert meta["edit"]["plan"]["hash"] == plan.content_hash  # read back: the same plan
+    assert meta["lang"] == "en"
+    assert main(argv) == 2  # exists
+    assert "exists" in capsys.readouterr().err
 
 
 # ------------------------------------------------------------- in a browser
