@@ -32,6 +32,7 @@ CELL_TIMEOUT_S = 300
 OUTPUTS = {
     "01-quickstart.ipynb": {"zhejiang_responsibility.gpkg"},
     "02-redraw-segments.ipynb": {
+        "edit_map.html",
         "edits.geojson",
         "flags_district.xlsx",
         "plan_district.gpkg",
@@ -62,6 +63,8 @@ OUTPUTS = {
 SHOWS = {
     "01-quickstart.ipynb": ["Responsibility(11 rivers, 148 reaches", "浙江省示例", "河长所在单位"],
     "02-redraw-segments.ipynb": [
+        "方案 / plan: district-",
+        "PlanEditor",
         "edit #0: split 京杭运河(江南运河)",
         "edit #1: assign 京杭运河(江南运河) 0.0–14.5 km from 330113 to 330105 (拱墅区)",
         "edit #2: merge 富春江-1, 富春江-2, 富春江-3",
