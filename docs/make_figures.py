@@ -12,7 +12,10 @@ It writes
 * ``docs/atlas_page.png``: the Hangzhou page of the demo's atlas by city,
   rendered at 80 dpi with ``pdftoppm``;
 * ``docs/bulletin.png``: the top of the demo's monthly bulletin page (the
-  synthetic November 2026 and the two months before it), 900 px wide.
+  synthetic November 2026 and the two months before it), 900 px wide;
+* ``docs/edit_mode.png``: the map's editing mode on the district plan, after a
+  split and a reassignment of the Grand Canal's urban stretch made by clicks,
+  with the next split's chainage shown before it is confirmed, 1200 px wide.
 
 Needs Debian's ``chromium`` and ``poppler-utils`` (``apt-get install chromium
 poppler-utils fonts-noto-cjk``) and Playwright for Python (the ``test`` extra;
@@ -28,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -35,6 +39,7 @@ MAP_SIZE = (1200, 900)  # CSS pixels of the browser window
 ATLAS_DPI = 80
 ATLAS_UNIT = "杭州市"
 BULLETIN_SIZE = (900, 1500)  # CSS pixels of the window, and of the picture
+EDIT_SIZE = (1200, 860)  # CSS pixels of the browser window
 MAX_BYTES = 400_000
 
 sys.path.insert(0, str(ROOT))  # for tests/browser.py, the browser set-up the map tests use
@@ -148,6 +153,57 @@ def make_bulletin(resp: rm.Responsibility, work: Path, target: Path) -> Path:
     return save_png(shot, target)
 
 
+def _click_river(page: Any, river: str, m: float, zoom: float) -> None:
+    """Centre the map on chainage ``m`` of ``river`` and click there, as the editing tests do."""
+    pt = page.evaluate(
+        """([r, m, z]) => { const h = rivermap.maps[0], ed = h.editor;
+            h.map.setView(ed.model.pointAt(r, m), z, { animate: false });
+            return ed.screenPoint(r, m); }""",
+        [river, m, zoom],
+    )
+    page.wait_for_timeout(200)
+    box = page.locator(".rm-map").first.bounding_box()
+    page.mouse.click(box["x"] + pt["x"], box["y"] + pt["y"])
+
+
+def make_edit_mode(resp: rm.Responsibility, plan: rm.Plan, work: Path, target: Path) -> Path:
+    """Screenshot the editing mode after two edits made by clicks, a third one pending."""
+    reason = br.unavailable_reason()
+    if reason:
+        raise SystemExit(f"cannot make {target.name}: {reason}")
+    m = rm.maps.responsibility_map(resp, plan=plan, edit=True, flags=False)
+    html = rm.maps.save_html(m, work / "edit.html")
+    shot = work / "edit.png"
+    with br.browser() as b:
+        page, log, _ = br.open_map(b, html, width=EDIT_SIZE[0], height=EDIT_SIZE[1])
+        canal = "京杭运河(江南运河)"  # all of its first 46.8 km go to 临平区 by majority
+        page.click(".rm-edit-split")
+        _click_river(page, canal, 14_456, 14)  # the 拱墅区 | 余杭区 border
+        page.fill(".rm-edit-pending .rm-edit-note", "拱墅区与余杭区交界处断开")
+        page.click(".rm-edit-confirm")
+        page.click(".rm-edit-assign")
+        _click_river(page, canal, 9_000, 14)
+        page.click(".rm-edit-pending .rm-edit-unit >> text=拱墅区")
+        page.fill(".rm-edit-pending .rm-edit-note", "城区段交拱墅区")
+        page.click(".rm-edit-confirm")
+        page.click(".rm-edit-split")
+        _click_river(page, canal, 3_980, 14)  # the 上城区 | 拱墅区 border, pending
+        page.evaluate(
+            """(r) => { const h = rivermap.maps[0];
+                const parts = h.editor.model.partsOf(r, 0, 22000);
+                h.map.fitBounds(L.latLngBounds([].concat(...parts)),
+                                { paddingTopLeft: [330, 30], paddingBottomRight: [30, 30] }); }""",
+            canal,
+        )
+        page.wait_for_timeout(500)  # let label placement settle
+        page.mouse.move(10, EDIT_SIZE[1] - 10)  # no tooltip over the picture
+        page.screenshot(path=str(shot))
+        page.close()
+    if log.blocked or log.errors:
+        raise SystemExit(f"the map was not clean: blocked {log.blocked}, errors {log.errors}")
+    return save_png(shot, target)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Make the README's figures; return the exit code."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -161,6 +217,7 @@ def main(argv: list[str] | None = None) -> int:
             make_map(resp, plan, work, args.out / "demo_map.png"),
             make_atlas_page(resp, plan, work, args.out / "atlas_page.png"),
             make_bulletin(resp, work, args.out / "bulletin.png"),
+            make_edit_mode(resp, plan, work, args.out / "edit_mode.png"),
         ):
             print(f"{path}  {path.stat().st_size / 1000:.0f} KB")
     return 0

@@ -177,6 +177,20 @@ def test_the_command_line_writes_the_editing_mode(
     assert meta["lang"] == "en"
     assert main(argv) == 2  # exists
     assert "exists" in capsys.readouterr().err
+    # the downloaded file goes to redivide --edits unchanged: the same plan made again takes it
+    edits = tmp_path / "edits.geojson"
+    merge = {"action": "merge", "segment_ids": ["富春江-1", "富春江-2"], "unit_id": "330122"}
+    head = {"plan_id": plan.plan_id, "plan_hash": plan.content_hash, "level": "district"}
+    fc = {"type": "FeatureCollection", "rivermap": head, "features": [feature(merge)]}
+    edits.write_text(json.dumps(fc, ensure_ascii=False), encoding="utf-8")
+    again = ["redivide", str(gpkg), "--level", "district", "--policy", plan.policy]
+    assert main([*again, "--edits", str(edits), "-o", str(tmp_path / "p2.gpkg"), "--quiet"]) == 0
+    assert rm.read_plan(tmp_path / "p2.gpkg").log[0].startswith("edit #0: merge 富春江-1, 富春江-2")
+    other = [*again[:-1], "majority", "--edits", str(edits), "-o", str(tmp_path / "p3.gpkg")]
+    assert main(other) == 2
+    err = capsys.readouterr().err
+    assert f"these edits were made on plan '{plan.plan_id}', not on this plan" in err
+    assert not (tmp_path / "p3.gpkg").exists()
 
 
 # ------------------------------------------------------------- in a browser
