@@ -520,3 +520,63 @@ def test_the_widget_sends_edits_to_its_model(
     edited = editor.apply()
     assert [e["action"] for e in edited.edits] == ["split", "merge"]
     assert len(edited.segments) == len(plan.segments)
+
+
+@needs_browser
+def test_a_session_on_liechtenstein(chromium, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Split Binnenkanal-2 (Triesen), give its lower part to Vaduz found by name, join it to -3."""
+    resp = rm.assign(*rm.datasets.load("liechtenstein"))
+    plan = rm.redivide(resp, level="gemeinde", policy="majority")
+    seg = plan.segments.set_index("segment_id")
+    two, three = seg.loc["Binnenkanal-2"], seg.loc["Binnenkanal-3"]
+    at = two["from_m"] + 0.6 * (two["to_m"] - two["from_m"])
+    path = save_html(
+        responsibility_map(resp, plan=plan, edit=True, lang="en"), tmp_path / "li.html"
+    )
+    page, log, _ = br.open_map(chromium, path)
+    try:
+        page.click(".rm-edit-split")
+        click_river(page, "Binnenkanal", at, zoom=16)
+        assert "Cut at" in page.inner_text(".rm-edit-pending")
+        page.click(".rm-edit-confirm")
+        page.click(".rm-edit-assign")
+        click_river(page, "Binnenkanal", (at + two["to_m"]) / 2, zoom=15)
+        page.fill(".rm-edit-find", "vad")
+        page.click(".rm-edit-found .rm-edit-unit >> text=Vaduz")
+        page.click(".rm-edit-confirm")
+        page.click(".rm-edit-merge")
+        click_river(page, "Binnenkanal", (at + two["to_m"]) / 2, zoom=15)
+        click_river(page, "Binnenkanal", (three["from_m"] + three["to_m"]) / 2, zoom=14)
+        page.click(".rm-edit-confirm")
+        cells = page.locator(".rm-edit-km td").all_inner_texts()
+        with page.expect_download() as dl:
+            page.click(".rm-edit-download")
+        dl.value.save_as(tmp_path / "edits.geojson")
+        assert log.errors == []
+        assert log.blocked == []
+    finally:
+        page.close()
+    fc = json.loads((tmp_path / "edits.geojson").read_text(encoding="utf-8"))
+    m = [f["properties"]["at_m"] for f in fc["features"]]
+    assert m[0] == pytest.approx(at, abs=10.0)  # a click, at zoom 16
+    assert fc["features"][2]["geometry"]["type"] == "Point"  # a piece of a split: at the cut
+    by_hand = plan.apply_edits(
+        [
+            feature({"action": "split"}, point_at(plan, "Binnenkanal", m[0])),
+            feature({"action": "assign", "unit_id": "48"}, point_at(plan, "Binnenkanal", m[1])),
+            feature(
+                {"action": "merge", "unit_id": "48", "river_id": "Binnenkanal"},
+                point_at(plan, "Binnenkanal", m[2]),
+            ),
+        ]
+    )
+    from_page = plan.apply_edits(tmp_path / "edits.geojson")
+    same_plan(from_page, by_hand, metres=3.0)
+    canal = from_page.segments[from_page.segments["river_id"] == "Binnenkanal"]
+    assert canal["unit_id"].tolist()[:3] == ["45", "37", "48"]
+    assert canal["to_m"].iloc[1] == pytest.approx(m[0], abs=3.0)
+    # the km the page showed: Vaduz gains what Triesen loses
+    rows = {cells[i]: cells[i + 1 : i + 4] for i in range(0, len(cells), 4)}
+    gained = (two["to_m"] - canal["to_m"].iloc[1]) / 1000
+    assert float(rows["Vaduz"][2]) == pytest.approx(gained, abs=0.01)
+    assert float(rows["Triesen"][2]) == pytest.approx(-gained, abs=0.01)
