@@ -689,16 +689,37 @@ def _setup_redivide(p: argparse.ArgumentParser) -> None:
     _add_common(p)
 
 
+def _basemaps(value: str) -> str:
+    """Check ``--basemap`` (one name or several, comma-separated); return it as given."""
+    choices = ("none", *params.BASEMAPS)
+    for part in value.split(","):
+        kind = part.partition(":")[0].strip().lower()
+        if kind and kind not in choices:  # worded as argparse words any bad choice
+            listed = ", ".join(choices)
+            msg = f"invalid choice: {kind!r} (choose from {listed}; several: osm,tianditu)"
+            raise argparse.ArgumentTypeError(msg)
+    try:
+        params.check_basemaps("--basemap", value)
+    except ParameterError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("--basemap ")) from None
+    return value
+
+
 def _setup_map(p: argparse.ArgumentParser) -> None:
     _add_gpkg(p)
     _add_output(p, "MAP.html", "the HTML file to write (self-contained, works offline)")
     p.add_argument("--level", help="colour rivers by this level (default: the finest)")
-    _choices(
-        p,
+    p.add_argument(
         "--basemap",
-        ("none", *params.BASEMAPS),
-        "none",
-        "background tiles; all but none need a network",
+        type=_basemaps,
+        default="none",
+        metavar="NAME[,NAME...]",
+        help=(
+            f"background tiles: {', '.join(('none', *params.BASEMAPS))}, or several separated "
+            "by commas (osm,tianditu), which the map switches between, the first shown, "
+            "with none among them; gaode mixes with no other; all but none need a network "
+            "(default: none)"
+        ),
     )
     p.add_argument("--tianditu-key", help=term("msg.help.tianditu_key", "en"))
     p.add_argument("--no-flags", action="store_true", help="do not highlight flagged rivers")

@@ -42,6 +42,7 @@ __all__ = [
     "DUPLICATE_M",
     "EDIT_TOLERANCE_M",
     "FENCE",
+    "GCJ02_BASEMAPS",
     "LANG",
     "LANGS",
     "MAX_DIST_M",
@@ -59,6 +60,7 @@ __all__ = [
     "PERIODS",
     "REDIVIDE_POLICIES",
     "REDIVIDE_POLICY",
+    "check_basemaps",
     "check_choice",
     "check_count",
     "check_lang",
@@ -112,6 +114,9 @@ MIN_PEOPLE = 8
 # ------------------------------------------------------------- rendering
 #: Basemaps of the web map (``None``: no tiles, fully offline).
 BASEMAPS: tuple[str, ...] = ("osm", "tianditu", "gaode")
+#: Basemaps drawn in GCJ-02 (the map shifts every geometry to match them), which
+#: therefore cannot share a map with the WGS84 ones.
+GCJ02_BASEMAPS: tuple[str, ...] = ("gaode",)
 #: Paper sizes and orientations of the atlas.
 PAPERS: tuple[str, ...] = ("A4", "A3")
 ORIENTATIONS: tuple[str, ...] = ("auto", "portrait", "landscape")
@@ -162,6 +167,70 @@ def check_choice(name: str, value: Any, choices: Iterable[str]) -> str:
         msg = f"{name} must be one of {', '.join(map(repr, options))}; got {value!r}"
         raise ParameterError(msg)
     return value
+
+
+def check_basemaps(name: str, value: Any) -> tuple[tuple[str, str | None], ...]:
+    """Return the basemaps of a web map as ``(kind, key)`` pairs, in the order given.
+
+    ``value`` is None, one name, names separated by commas (``"osm,tianditu"``)
+    or a list of names; a name is one of :data:`BASEMAPS` or ``"none"`` (the
+    map without tiles, which every map with tiles also offers), and
+    ``tianditu`` may carry its key as ``"tianditu:KEY"`` (else ``key`` is None).
+    ``None``, ``""`` and ``"none"`` alone mean no tiles: ``()``; empty names
+    (a stray comma) are skipped. A GCJ-02
+    basemap (:data:`GCJ02_BASEMAPS`) cannot be mixed with WGS84 ones, since the
+    whole map is shifted to GCJ-02 for it.
+
+    Raises
+    ------
+    ParameterError
+        An unknown or repeated name, or GCJ-02 and WGS84 basemaps together.
+    TypeError
+        Neither a string, a list of strings nor None.
+
+    Examples
+    --------
+    >>> check_basemaps("basemap", "OSM, tianditu:abc")
+    (('osm', None), ('tianditu', 'abc'))
+    >>> check_basemaps("basemap", ["none", "osm"]), check_basemaps("basemap", "none")
+    ((('none', None), ('osm', None)), ())
+    >>> check_basemaps("basemap", "osm,gaode")
+    Traceback (most recent call last):
+    ...
+    rivermap.errors.ParameterError: basemap cannot mix gaode with osm: gaode tiles are in GCJ-02 \
+and the map shifts every geometry to GCJ-02 to match them, so WGS84 tiles would sit hundreds \
+of metres off; choose gaode alone or the others without it
+    """
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        parts = value.split(",")
+    elif isinstance(value, Sequence) and all(isinstance(v, str) for v in value):
+        parts = list(value)
+    else:
+        msg = f"{name} must be a string, a list of strings or None, not {type(value).__name__}"
+        raise TypeError(msg)
+    out: list[tuple[str, str | None]] = []
+    for part in parts:
+        if not part.strip():  # "", or a stray comma
+            continue
+        kind, _, key = part.strip().partition(":")
+        kind = check_choice(name, kind.strip().lower(), ("none", *BASEMAPS))
+        if kind in {k for k, _ in out}:
+            msg = f"{name} names {kind} twice; name each basemap once"
+            raise ParameterError(msg)
+        out.append((kind, key.strip() or None if kind == "tianditu" else None))
+    kinds = [k for k, _ in out]
+    gcj = [k for k in kinds if k in GCJ02_BASEMAPS]
+    wgs = [k for k in kinds if k not in GCJ02_BASEMAPS and k != "none"]
+    if gcj and wgs:
+        msg = (
+            f"{name} cannot mix {', '.join(gcj)} with {', '.join(wgs)}: {gcj[0]} tiles are in "
+            f"GCJ-02 and the map shifts every geometry to GCJ-02 to match them, so WGS84 tiles "
+            f"would sit hundreds of metres off; choose {gcj[0]} alone or the others without it"
+        )
+        raise ParameterError(msg)
+    return () if kinds in ([], ["none"]) else tuple(out)
 
 
 def check_lang(lang: Any) -> str:

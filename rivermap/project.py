@@ -161,7 +161,9 @@ min_segment_m = {min_segment_m}
 
 [map]                          # the interactive map (one offline HTML file) 交互地图
 # level = "street"             # colour rivers by this level (default: the finest) 着色层级
-basemap = "none"               # {basemaps} (all but none need a network)
+basemap = "none"               # {basemaps}, or several: "osm,tianditu"
+                               # (switched in the map, the first shown; gaode only alone;
+                               # all but none need a network)
 
 [atlas]                        # the printable PDF atlas 图册
 # by = "street"                # one page per unit of this level 分幅层级

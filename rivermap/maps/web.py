@@ -32,6 +32,7 @@ from folium.map import Layer
 from jinja2 import Template
 
 from rivermap import params
+from rivermap._version import rivermap_version
 from rivermap.crs import wgs84_to_gcj02
 from rivermap.errors import (
     CRSError,
@@ -52,7 +53,7 @@ from rivermap.maps._offline import (
     js_literal,
     make_offline,
 )
-from rivermap.params import check_choice, check_lang, check_length, check_level
+from rivermap.params import check_lang, check_length, check_level
 from rivermap.text import TERMS, level_label, list_separator, reason_labels, term, text_or, texts
 
 __all__ = ["BASEMAPS", "responsibility_map", "save_html"]
@@ -107,6 +108,35 @@ class _RivermapData(MacroElement):
         return super().render(**kwargs)
 
 
+class _MeetingData(MacroElement):
+    """What the print view prints besides the map: the data's credit and rivermap's version.
+
+    Kept in ``rivermap.meeting`` under the map's name (its container's id), set
+    before the map is built, for ``meeting.js``; like the map's data, written
+    verbatim, never through Jinja.
+    """
+
+    _template = Template("")
+
+    def __init__(self, credit: str | None) -> None:
+        super().__init__()
+        self._name = "RivermapMeeting"
+        self.credit = credit
+
+    def render(self, **kwargs: Any) -> Any:
+        figure = self.get_root()
+        if self._parent is None or not isinstance(figure, Figure):  # pragma: no cover
+            msg = "the rivermap meeting data must be added to a map inside a branca Figure"
+            raise TypeError(msg)
+        data = {"credit": self.credit, "tool": f"rivermap {rivermap_version()}"}
+        script = (
+            "(rivermap.meeting = rivermap.meeting || {})"
+            f"[{js_literal(self._parent.get_name())}] = {js_literal(data)};\n"
+        )
+        figure.script.add_child(RawElement(script), name=self.get_name())
+        return super().render(**kwargs)
+
+
 class _RivermapLayer(Layer):
     """One of the layers :class:`_RivermapData` (or the reports) built, for the layer control."""
 
@@ -128,7 +158,7 @@ def responsibility_map(
     resp: Any,
     *,
     level: str | None = None,
-    basemap: str | None = None,
+    basemap: str | Sequence[str] | None = None,
     lang: str = "zh",
     flags: bool | pd.DataFrame = True,
     plan: Any = None,
@@ -183,6 +213,12 @@ def responsibility_map(
         ``"tianditu:KEY"`` (the key is then written into the page).
         ``"gaode"``: 高德 tiles, which are in GCJ-02; every geometry is shifted
         to GCJ-02 with :func:`rivermap.crs.wgs84_to_gcj02` to line up with them.
+        Several, as a list or separated by commas (``"osm,tianditu"``): each
+        is a base layer of the layer control (radio buttons), the first shown.
+        Every map with tiles also offers 无底图 (No basemap), last unless
+        ``"none"`` is named among them (``"none,osm"`` opens without tiles).
+        ``gaode`` cannot be mixed with ``osm`` or ``tianditu``: the map is
+        shifted to GCJ-02 for it, so the WGS84 tiles would sit off.
     lang
         ``"zh"`` (default) or ``"en"``: labels, tooltips and controls.
     flags
@@ -247,9 +283,10 @@ def responsibility_map(
     Raises
     ------
     ParameterError
-        An unknown ``level``, ``lang`` or ``basemap``, ``"tianditu"`` without a
-        key, a negative ``simplify_m``, or ``edit=True`` without a ``plan``
-        (checked before any work).
+        An unknown ``level``, ``lang`` or ``basemap`` (or one named twice),
+        ``gaode`` with another basemap, ``"tianditu"`` without a key, a
+        negative ``simplify_m``, or ``edit=True`` without a ``plan`` (checked
+        before any work).
     TypeError
         A ``basemap``, ``flags``, ``plan``, ``chiefs``, ``events``,
         ``patrols`` or ``note`` of the wrong type.
@@ -294,14 +331,13 @@ class _Options:
     lang: str
     levels: tuple[str, ...]
     level: str
-    basemap: str | None
-    key: str | None
+    basemaps: tuple[tuple[str, str | None], ...]  # (kind, tianditu key); () for no tiles
     simplify_m: float | None
 
     @property
     def gcj(self) -> bool:
-        """Whether geometries are shifted to GCJ-02 (for 高德 tiles)."""
-        return self.basemap == "gaode"
+        """Whether geometries are shifted to GCJ-02 (for GCJ-02 tiles: 高德)."""
+        return any(kind in params.GCJ02_BASEMAPS for kind, _ in self.basemaps)
 
     @property
     def level_index(self) -> int:
@@ -310,37 +346,40 @@ class _Options:
 
 
 def _options(
-    resp: Any, level: str | None, basemap: str | None, lang: str, simplify_m: float | None
+    resp: Any, level: str | None, basemap: Any, lang: str, simplify_m: float | None
 ) -> _Options:
     """Check the arguments of :func:`responsibility_map` before any work."""
     lang = check_lang(lang)
     levels = tuple(resp.levels)
     level = check_level(levels[-1] if level is None else level, levels)
-    kind, key = _parse_basemap(basemap)
+    basemaps = _parse_basemap(basemap)
     tol = None if simplify_m is None else check_length("simplify_m", simplify_m)
-    return _Options(lang, levels, level, kind, key, tol)
+    return _Options(lang, levels, level, basemaps, tol)
 
 
-def _parse_basemap(basemap: str | None) -> tuple[str | None, str | None]:
-    """Return ``(kind, tianditu key)`` from the ``basemap`` argument."""
-    if basemap is None or (isinstance(basemap, str) and basemap.strip().lower() in ("", "none")):
-        return None, None
-    if not isinstance(basemap, str):
-        msg = f"basemap must be a string or None, not {type(basemap).__name__}"
-        raise TypeError(msg)
-    kind, _, key = basemap.strip().partition(":")
-    kind = check_choice("basemap", kind.lower(), BASEMAPS)
-    if kind != "tianditu":
-        return kind, None
-    key = key.strip() or os.environ.get("TIANDITU_KEY", "").strip()
-    if not key:
-        msg = (
-            "basemap='tianditu' needs a Tianditu API key: set the environment "
-            "variable TIANDITU_KEY, or pass basemap='tianditu:YOUR_KEY' "
-            "(get a key at the Tianditu developer site)"
-        )
-        raise ParameterError(msg)
-    return kind, key
+def _parse_basemap(basemap: str | Sequence[str] | None) -> tuple[tuple[str, str | None], ...]:
+    """Return the ``(kind, tianditu key)`` of every basemap the argument names, in its order.
+
+    ``()`` is no tiles. A ``"none"`` among others is the map without tiles,
+    placed where it was named; the map adds it at the end when it was not.
+    Tianditu's key comes from ``"tianditu:KEY"``, else ``$TIANDITU_KEY``.
+    """
+    out = []
+    for kind, given in params.check_basemaps("basemap", basemap):
+        key = given
+        if kind == "tianditu":
+            key = given or os.environ.get("TIANDITU_KEY", "").strip() or None
+            if key is None:
+                msg = (
+                    "basemap='tianditu' needs a Tianditu API key: set the environment "
+                    "variable TIANDITU_KEY, or pass basemap='tianditu:YOUR_KEY' "
+                    "(get a key at the Tianditu developer site)"
+                )
+                raise ParameterError(msg)
+        out.append((kind, key))
+    if out and "none" not in {kind for kind, _ in out}:
+        out.append(("none", None))
+    return tuple(out)
 
 
 # ------------------------------------------------------------- display data
@@ -748,18 +787,29 @@ def _new_map(shown: _Display, opts: _Options) -> folium.Map:
         location=centre,
         zoom_start=8,
         tiles=None,
-        control_scale=True,
+        control_scale=False,  # meeting.js adds a metric-only one, which prints too
         zoom_control=True,
         max_zoom=18,
         zoom_snap=0.25,
     )
-    make_offline(m, strict=opts.basemap is None)
+    make_offline(m, strict=not opts.basemaps)
     figure = m.get_root()
     if isinstance(figure, Figure):
         figure.title = _escape_html(term("ui.title", opts.lang))
-    if opts.basemap is not None:
-        _add_basemap(m, opts.basemap, opts.key, opts.lang)
+    for i, (kind, key) in enumerate(opts.basemaps):
+        _add_basemap(m, kind, key, opts.lang, show=i == 0)
+    m.add_child(_MeetingData(_data_credit(shown)), name="rivermap_meeting")
     return m
+
+
+def _data_credit(shown: _Display) -> str | None:
+    """Return the data's own credit line (``attrs["attribution"]`` of the reaches or units)."""
+    found = []
+    for table in (shown.reaches, shown.units):
+        credit = text_or(table.attrs.get("attribution"))
+        if credit is not None and credit not in found:
+            found.append(credit)
+    return "; ".join(found) or None
 
 
 def _add_layers(
@@ -1051,43 +1101,63 @@ def _simplify_coverage(geoms: np.ndarray, tolerance: float) -> np.ndarray:
     return out
 
 
-def _add_basemap(m: folium.Map, kind: str, key: str | None, lang: str) -> None:
+class _Basemap(Layer):
+    """One basemap as a base layer of the layer control: its tile layers in one group.
+
+    Tianditu's roads and its labels are two tile layers that come and go
+    together; ``"none"`` is an empty group, the map without tiles. The group
+    is marked with its kind (``rmBasemap``), by which ``meeting.js`` names it
+    in the page's language and finds its credit for the print view.
+    """
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}\n"
+        "var {{ this.get_name() }} = L.layerGroup({{ this.tiles }});\n"
+        "{{ this.get_name() }}.rmBasemap = {{ this.kind }};\n"
+        "{% endmacro %}"
+    )
+
+    def __init__(
+        self, kind: str, tiles: Sequence[tuple[str, dict[str, Any]]], name: str, *, show: bool
+    ) -> None:
+        super().__init__(name=name, overlay=False, control=True, show=show)
+        self._name = "RivermapBasemap"
+        self.kind = js_literal(kind)
+        layers = (f"L.tileLayer({js_literal(url)}, {js_literal(opts)})" for url, opts in tiles)
+        self.tiles = "[" + ", ".join(layers) + "]"
+
+
+def _add_basemap(m: folium.Map, kind: str, key: str | None, lang: str, *, show: bool) -> None:
+    """Add one basemap (or ``"none"``, no tiles) as a base layer, shown or not."""
+    tiles: list[tuple[str, dict[str, Any]]] = []
     if kind == "osm":
-        folium.TileLayer("OpenStreetMap", name="OpenStreetMap", max_zoom=19, control=True).add_to(m)
+        attr = (
+            '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> '
+            "contributors"
+        )
+        tiles.append(
+            ("https://tile.openstreetmap.org/{z}/{x}/{y}.png", {"attribution": attr, "maxZoom": 19})
+        )
     elif kind == "gaode":
         style, lang_code = "8", ("zh_cn" if lang == "zh" else "en")
-        folium.TileLayer(
+        url = (
             "https://webrd0{s}.is.autonavi.com/appmaptile?lang="
-            f"{lang_code}&size=1&scale=1&style={style}&x={{x}}&y={{y}}&z={{z}}",
-            attr="&copy; 高德地图 AutoNavi",
-            name="高德 Gaode",
-            subdomains="1234",
-            max_zoom=18,
-        ).add_to(m)
+            f"{lang_code}&size=1&scale=1&style={style}&x={{x}}&y={{y}}&z={{z}}"
+        )
+        opts = {"attribution": "&copy; 高德地图 AutoNavi", "subdomains": "1234", "maxZoom": 18}
+        tiles.append((url, opts))
     elif kind == "tianditu":
         base = (
             "https://t{s}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile"
             "&VERSION=1.0.0&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
             "&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={key}"
         )
-        attr = "&copy; 天地图 Tianditu"
-        folium.TileLayer(
-            base.format(s="{s}", layer="vec", key=key),
-            attr=attr,
-            name="天地图 Tianditu",
-            subdomains="01234567",
-            max_zoom=18,
-        ).add_to(m)
-        note = "cva" if lang == "zh" else "eva"
-        folium.TileLayer(
-            base.format(s="{s}", layer=note, key=key),
-            attr=attr,
-            name="天地图注记 labels",
-            subdomains="01234567",
-            max_zoom=18,
-            overlay=True,
-            control=False,
-        ).add_to(m)
+        opts = {"attribution": "&copy; 天地图 Tianditu", "subdomains": "01234567", "maxZoom": 18}
+        tiles.append((base.format(s="{s}", layer="vec", key=key), opts))
+        note = "cva" if lang == "zh" else "eva"  # the labels, in the map's language
+        tiles.append((base.format(s="{s}", layer=note, key=key), opts))
+    name = _escape_html(term(f"ui.basemap_{kind}", lang))
+    m.add_child(_Basemap(kind, tiles, name, show=show), name=f"rivermap_basemap_{kind}")
 
 
 def save_html(m: folium.Map, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
