@@ -454,6 +454,17 @@ TERMS: dict[str, tuple[str, str]] = {
     "ui.units_along": ("沿途单位", "Units along the river"),
     "ui.reasons": ("问题", "Reasons"),
     "ui.severity": ("严重程度", "Severity"),
+    "ui.flag_grades": ("需关注的河流（按严重程度）", "Flagged rivers by severity"),
+    "ui.flag_threshold": ("严重程度 ≥", "Severity ≥"),
+    "ui.flag_all": ("全部", "all"),
+    "ui.flag_shown": ("显示 {shown} / {total} 条", "{shown} of {total} shown"),
+    "ui.flag_threshold_hint": (
+        "只突出严重程度不低于此值的河流（严重程度 = 10×其他单位所占份额 + 5×沿界份额 + 交接次数）",
+        (
+            "Only rivers at least this severe are highlighted (severity = 10 × share held "
+            "by other units + 5 × share along boundaries + hand-overs)"
+        ),
+    ),
     "ui.proposal": ("建议", "Proposal"),
     "ui.handovers": ("交接次数", "Handovers"),
     "ui.segment": ("方案河段", "Segment"),

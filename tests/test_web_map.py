@@ -456,7 +456,10 @@ def test_plan_layer_with_segment_ids(demo) -> None:
     meta, geoms = meta_of(html)
     assert [s["s"] for s in meta["plan"]["segments"]] == list(segments["segment_id"])
     assert len(geoms["plan"]) == len(segments)
-    assert [lab[2] for lab in meta["plan"]["labels"]] == list(segments["segment_id"])
+    labels = meta["plan"]["labels"]  # longest segment first: it keeps its label where they meet
+    assert sorted(lab[2] for lab in labels) == sorted(segments["segment_id"])
+    lengths = dict(zip(segments["segment_id"], segments["to_m"] - segments["from_m"], strict=True))
+    assert [lengths[lab[2]] for lab in labels] == sorted(lengths.values(), reverse=True)
     assert "调整方案河段" in html  # the layer control entry
 
 
@@ -712,7 +715,12 @@ def test_demo_opens_offline_with_every_reach_drawn(chromium, demo, demo_page_fil
         assert page.locator("path.rm-reach").count() == len(demo.reaches)
         n_boundary = int((demo.reaches["kind"] == "boundary").sum())
         assert page.locator("path.rm-reach.rm-boundary").count() == n_boundary
-        assert page.locator("path.rm-halo").count() == page.locator("path.rm-flagged").count() > 0
+        # a halo per flagged river at least as severe as the threshold
+        meta = page.evaluate("rivermap.maps[0].D")
+        least = meta["flagScale"]["threshold"]
+        severe = [f for f in meta["flags"].values() if f["severity"] >= least]
+        assert page.locator("path.rm-halo").count() == len(severe) > 0
+        assert page.locator("path.rm-flagged").count() > len(severe)
         assert page.locator(".leaflet-control-scale").count() == 1
         assert page.locator(".leaflet-control-layers-overlays label").count() == 5
         assert page.locator(".rm-legend .rm-item").count() > 5

@@ -16,9 +16,9 @@ from importlib import resources
 __all__ = ["MAP_SCRIPTS", "MAP_STYLES", "static_text"]
 
 #: The scripts of every map, in the order they load: the core, then its plugins.
-MAP_SCRIPTS = ("map.js", "search.js", "controls.js", "edit.js", "meeting.js")
+MAP_SCRIPTS = ("map.js", "search.js", "controls.js", "flags.js", "edit.js", "meeting.js")
 #: The style sheets of every map.
-MAP_STYLES = ("map.css", "edit.css", "meeting.css")
+MAP_STYLES = ("map.css", "flags.css", "edit.css", "meeting.css")
 
 
 @functools.cache

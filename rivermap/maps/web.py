@@ -62,8 +62,9 @@ __all__ = ["BASEMAPS", "responsibility_map", "save_html"]
 #: ``None`` (the default) draws no tiles.
 BASEMAPS = params.BASEMAPS
 
-#: Above this many reaches the rivers are drawn on a canvas instead of as SVG paths.
-CANVAS_THRESHOLD = 8000
+#: Above this many lines (reaches and plan segments together) the rivers, the flag
+#: halos and the plan are drawn on canvases instead of as SVG paths.
+CANVAS_THRESHOLD = 5000
 
 _LEGEND_MAX = 40
 #: A legend with more unit colours than this opens collapsed (the river styles stay shown).
@@ -492,7 +493,8 @@ def _map_data(
         **_legend_units(at_level, colours),
         "riverUnits": _river_units(resp.rivers, units.names),
         "colours": dict(_COLOURS),
-        "canvasRivers": len(shown.reaches) > CANVAS_THRESHOLD,
+        "canvas": len(shown.reaches) + len(plan_geoms or ()) > CANVAS_THRESHOLD,
+        "flagScale": flag_scale(_severities(flags_table, rivers)),
         "bounds": [[miny, minx], [maxy, maxx]] if shown.finite else None,
     }
     geoms = {
@@ -661,14 +663,35 @@ def _unit_layer(
 
 
 def _label_points(geoms: np.ndarray, ids: np.ndarray, decimals: int) -> list[list[Any]]:
-    """Return ``[lat, lng, id]`` of a point inside each polygon that has one."""
+    """Return ``[lat, lng, id, width, height]`` of every polygon's label, largest polygon first.
+
+    The point lies inside the polygon; width and height are its bounding box in
+    degrees. The map shows a unit's name only where the name fits in that box
+    at the current zoom, and where names would overlap it keeps those that come
+    first (larger units), see ``placeLabels`` in ``static/map.js``.
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> _label_points(np.array([box(0, 0, 1, 1), box(2, 0, 5, 2)]), np.array(["a", "b"]), 4)
+    [[1.0, 3.5, 'b', 3.0, 2.0], [0.5, 0.5, 'a', 1.0, 1.0]]
+    """
     points = shapely.point_on_surface(geoms)
-    ok = ~shapely.is_empty(points)
+    ok = ~shapely.is_missing(points) & ~shapely.is_empty(points)
+    order = np.flatnonzero(ok)[np.argsort(-shapely.area(geoms[ok]), kind="stable")]
+    return _labels(points[order], ids[order], shapely.bounds(geoms[order]), decimals)
+
+
+def _labels(
+    points: np.ndarray, ids: np.ndarray, bounds: np.ndarray, decimals: int
+) -> list[list[Any]]:
+    """Return ``[lat, lng, id, width, height]`` rows, in the order given."""
+    xs, ys = shapely.get_x(points), shapely.get_y(points)
+    widths = np.round(np.maximum(bounds[:, 2] - bounds[:, 0], 0.0), 4)
+    heights = np.round(np.maximum(bounds[:, 3] - bounds[:, 1], 0.0), 4)
     return [
-        [round(float(y), decimals), round(float(x), decimals), uid]
-        for uid, x, y in zip(
-            ids[ok], shapely.get_x(points[ok]), shapely.get_y(points[ok]), strict=True
-        )
+        [round(float(y), decimals), round(float(x), decimals), str(uid), float(w), float(h)]
+        for uid, x, y, w, h in zip(ids, xs, ys, widths, heights, strict=True)
     ]
 
 
@@ -885,6 +908,98 @@ def _flags_table(resp: Any, flags: Any, level: str) -> pd.DataFrame | None:
     return table.drop_duplicates("river_id")
 
 
+#: The halo of a flagged river by grade, ``(colour, width px, opacity)``: below the
+#: default threshold, from it, from the next stop up, and from the one after that
+#: (see :func:`flag_scale`). Darker, wider and more opaque as severity grows.
+FLAG_GRADES: tuple[tuple[str, int, float], ...] = (
+    ("#f4a6b7", 4, 0.4),
+    ("#e6194b", 6, 0.35),
+    ("#c0102e", 9, 0.45),
+    ("#7a0016", 12, 0.5),
+)
+#: The share of flagged rivers at or above the default threshold, before rounding it down.
+_FLAG_DEFAULT_QUANTILE = 0.75
+
+
+def flag_scale(severities: Sequence[float]) -> dict[str, Any] | None:
+    """Return the threshold stops, the default threshold and the grades of a map's flag halos.
+
+    The map halos only the flagged rivers whose ``severity`` (see
+    :func:`rivermap.flags`) is at least a threshold the reader sets with a
+    slider; ``stops`` are its positions: 0 (every flagged river) and the
+    values 1, 2 and 5 times a power of ten from the least severity (or the
+    default, if lower; at most two powers of ten below it) up to the
+    greatest. The default
+    ``threshold`` is the upper quartile of the severities rounded down to such
+    a value, so that about a quarter to a third of the flagged rivers are
+    haloed when the page opens (10 on the demo and on all of China at
+    district level: 4 of 11 rivers, and 452 of 2,983). ``grades`` are
+    ``[lowest severity, colour, width, opacity]``: below the default, from
+    it, and from the next two stops up (10, 20 and 50 when the default is 10).
+
+    None when no river has a positive severity: the map then halos every
+    flagged river alike and shows no slider.
+
+    Examples
+    --------
+    >>> s = flag_scale([24.0, 18.3, 14.6, 13.6, 7.4, 6.2, 3.9, 2.2, 1.5])
+    >>> s["stops"], s["threshold"], [g[0] for g in s["grades"]]
+    ([0, 1.0, 2.0, 5.0, 10.0, 20.0], 10.0, [0, 10.0, 20.0, 50.0])
+    >>> flag_scale([0.12, 0.4, 0.05])["threshold"], flag_scale([]) is None
+    (0.2, True)
+    """
+    values = np.asarray([v for v in severities if v is not None and math.isfinite(v)], dtype=float)
+    positive = values[values > 0]
+    if not len(positive):
+        return None
+    quartile = float(np.quantile(values, _FLAG_DEFAULT_QUANTILE))
+    default = _nice_floor(quartile if quartile > 0 else float(positive.min()))
+    stop = max(min(_nice_floor(float(positive.min())), default), _nice_floor(default / 100))
+    stops: list[float] = [0]
+    while stop <= positive.max():
+        stops.append(stop)
+        stop = _nice_next(stop)
+    breaks = [0, default, _nice_next(default), _nice_next(_nice_next(default))]
+    grades = [[b, *style] for b, style in zip(breaks, FLAG_GRADES, strict=True)]
+    return {"stops": stops, "threshold": default, "grades": grades}
+
+
+def _nice_floor(x: float) -> float:
+    """Return the greatest 1, 2 or 5 times a power of ten that is at most ``x`` (> 0).
+
+    >>> _nice_floor(14.6), _nice_floor(165.0), _nice_floor(0.43), _nice_floor(5.0)
+    (10.0, 100.0, 0.2, 5.0)
+    """
+    e = math.floor(math.log10(x))
+    if float(f"1e{e + 1}") <= x:  # log10 rounded down just at a power of ten
+        e += 1
+    for m in (5, 2, 1):
+        v = float(f"{m}e{e}")
+        if v <= x:
+            return v
+    return float(f"5e{e - 1}")  # log10 rounded up just below a power of ten
+
+
+def _nice_next(v: float) -> float:
+    """Return the next 1, 2 or 5 times a power of ten after such a value.
+
+    >>> _nice_next(1.0), _nice_next(2.0), _nice_next(5.0), _nice_next(0.5)
+    (2.0, 5.0, 10.0, 1.0)
+    """
+    mantissa, exponent = f"{v:e}".split("e")
+    m, e = round(float(mantissa)), int(exponent)
+    return float(f"2e{e}") if m == 1 else float(f"5e{e}") if m == 2 else float(f"1e{e + 1}")
+
+
+def _severities(table: pd.DataFrame | None, rivers: Mapping[str, str]) -> list[float]:
+    """Return the severity of every flagged river on the map that has one."""
+    if table is None or table.empty or "severity" not in table.columns:
+        return []
+    on_map = table["river_id"].astype(str).isin(list(rivers))
+    values = pd.to_numeric(table.loc[on_map, "severity"], errors="coerce")
+    return [float(v) for v in values.dropna()]
+
+
 def _flag_entries(
     table: pd.DataFrame | None, lang: str, unit_names: Mapping[str, str]
 ) -> dict[str, dict[str, Any]]:
@@ -1031,13 +1146,18 @@ def _segment_props(segs: gpd.GeoDataFrame, colours: pd.Series) -> list[dict[str,
 
 
 def _segment_labels(segs: gpd.GeoDataFrame, geoms: np.ndarray, decimals: int) -> list[list[Any]]:
-    """Return ``[lat, lng, segment id]`` at the middle of every segment that has one."""
+    """Return ``[lat, lng, segment id, width, height]`` of every segment, longest first.
+
+    The point is the middle of the segment's line; width and height are its
+    bounding box in degrees (the map labels a segment only where the label fits
+    along it, and longer segments first).
+    """
     mids = shapely.line_interpolate_point(geoms, 0.5, normalized=True)
-    labels = []
-    for sid, pt in zip(segs["segment_id"].astype(str), mids, strict=True):
-        if pt is not None and not shapely.is_empty(pt):
-            labels.append([round(float(pt.y), decimals), round(float(pt.x), decimals), sid])
-    return labels
+    ok = ~shapely.is_missing(mids) & ~shapely.is_empty(mids)
+    length = (segs["to_m"].to_numpy(dtype=float) - segs["from_m"].to_numpy(dtype=float))[ok]
+    order = np.flatnonzero(ok)[np.argsort(-length, kind="stable")]
+    ids = segs["segment_id"].astype(str).to_numpy()
+    return _labels(mids[order], ids[order], shapely.bounds(geoms[order]), decimals)
 
 
 # ------------------------------------------------------------------- helpers
