@@ -141,7 +141,7 @@ def _open_table(label: str, resp: Any, plan: Any, out_dir: Path, runs: int) -> P
             page, log, seconds = open_map(b, path)
             if log.blocked or log.errors:
                 print(f"  {label}: blocked {log.blocked[:3]} errors {log.errors[:3]}")
-            canvas = page.evaluate("rivermap.maps[0].D.canvas")
+            canvas = page.locator("path.rm-reach").count() == 0
             page.close()
             times.append(seconds)
     print(

@@ -2,11 +2,14 @@
 
 :func:`responsibility_map` draws a :class:`~rivermap.Responsibility` on a
 :class:`folium.Map`: reaches coloured by their responsible unit (neighbouring
-units never share a colour), boundary reaches dashed, flagged rivers haloed,
-unit outlines of every level with name labels, an optional plan layer, a
-legend, search, full screen and a scale bar, in Chinese or English.
+units never share a colour), boundary reaches dashed, flagged rivers haloed
+by severity, unit outlines of every level with name labels, an optional plan
+layer, a legend, search, full screen and a scale bar, in Chinese or English.
 :func:`save_html` writes it as a single file that loads nothing from the
-network when the map has no basemap.
+network when the map has no basemap. Above :data:`CANVAS_THRESHOLD` lines
+(all of China: 20,101 reaches and 14,647 plan segments) the rivers, the halos
+and the plan share one canvas; how a zoom then stays under half a second is
+told in ``static/map.js`` and ``benchmarks/README.md``.
 
 Every string from the data reaches the page as JSON inside a script and is put
 into the page with ``textContent``; nothing from the data is parsed as HTML.
@@ -175,14 +178,18 @@ def responsibility_map(
     Rivers are coloured by their responsible unit at ``level``; units that
     touch get different colours (the adjacency graph is coloured), so a change
     of colour along a river is a hand-over. Boundary reaches (界河段) are
-    dashed and their tooltips name both banks; flagged rivers have a red halo
-    and their popup lists the units, shares, reasons and the proposal. Unit
-    outlines of every level are toggleable layers with name labels (shown when
-    few enough are in view); a click on a unit names it, its parents and its
-    chiefs. A legend, a layer control, a full-screen button, a scale bar and a
-    search are included: by the name of a river (shown with its chief unit), a
-    unit (with its parent) or a chief, or by a reach or plan segment id; arrow
-    keys move through the results.
+    dashed and their tooltips name both banks. Flagged rivers at least as
+    severe as a threshold have a red halo, darker and wider as severity grows;
+    a slider in the legend sets the threshold (see :func:`flag_scale` for its
+    default and the grades), and every flagged river's popup lists the units,
+    shares, reasons, severity and the proposal. Unit outlines of every level
+    are toggleable layers with name labels, shown where a name fits in its
+    unit and meets no other name (coarser levels and larger units first); a
+    click on a unit names it, its parents and its chiefs. A legend, a layer
+    control, a full-screen button, a scale bar and a search are included: by
+    the name of a river (shown with its chief unit), a unit (with its parent)
+    or a chief, or by a reach or plan segment id; arrow keys move through the
+    results.
 
     The legend shows the river styles first, then the unit colours (units by
     river length, at most 40). With more than 12 units the colour list opens
