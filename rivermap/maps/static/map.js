@@ -345,6 +345,7 @@
       var self = this;
       this._rmPrepared = null;
       clearTimeout(this._rmTimer);
+      if (e.noUpdate) return;  // a pinch, zooming with the fingers: drawn when it ends
       this._rmTimer = setTimeout(function () { self._rmPrepare(); }, 0);
     },
     _rmPrepare: function () {
