@@ -20,8 +20,6 @@ from rivermap.errors import ParameterError, RivermapError
 from rivermap.text import header, level_label, reason_labels, term
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from _typeshed import DataclassInstance
 
     from rivermap.project import Project
@@ -373,34 +371,12 @@ def _cmd_map(args: argparse.Namespace) -> int:
         resp = resp.with_chiefs(args.chiefs)
     options = _spec(pipeline.MapOptions, args)
     flags = not args.no_flags
-    if args.edit:
-        out = _edit_map(args, resp, options, flags=flags)
-    else:
-        out = pipeline.draw_map(
-            resp, options=options, flags=flags, plan=_plan(args), **_output(args)
-        )
+    out = pipeline.draw_map(
+        resp, options=options, flags=flags, plan=_plan(args), edit=args.edit, **_output(args)
+    )
     if not args.quiet:
         print(_msg(args, "wrote_size", path=out, mb=f"{out.stat().st_size / 1e6:.2f}"))
     return EXIT_OK
-
-
-def _edit_map(
-    args: argparse.Namespace, resp: Responsibility, options: pipeline.MapOptions, *, flags: bool
-) -> Path:
-    """Write the map of ``--plan`` in its editing mode (``--edit``)."""
-    from rivermap.maps import responsibility_map, save_html
-
-    m = responsibility_map(
-        resp,
-        level=options.level,
-        basemap=options.basemap_arg(),
-        simplify_m=options.simplify_m,
-        lang=args.lang or params.LANG,
-        flags=flags,
-        plan=_plan(args),
-        edit=True,
-    )
-    return save_html(m, args.output, overwrite=args.overwrite)
 
 
 def _cmd_atlas(args: argparse.Namespace) -> int:

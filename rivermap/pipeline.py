@@ -253,9 +253,9 @@ def _workers(name: str, value: Any) -> int | None:
         raise ParameterError(msg) from None
 
 
-def _basemap(name: str, value: Any) -> str:
-    kind = str(value).partition(":")[0].strip().lower()
-    return params.check_choice(name, kind, ("", "none", *params.BASEMAPS))
+def _basemap(name: str, value: Any) -> Any:
+    params.check_basemaps(name, value)  # one name or several, comma-separated
+    return value
 
 
 def _choice(choices: Sequence[str]) -> Callable[[str, Any], str]:
@@ -363,11 +363,15 @@ class MapOptions:
 
     def basemap_arg(self) -> str | None:
         """Return the ``basemap`` argument of :func:`rivermap.maps.responsibility_map`."""
-        if self.basemap is None or self.basemap.strip().lower() in ("", "none"):
+        basemaps = params.check_basemaps("basemap", self.basemap)
+        if not basemaps:
             return None
-        if self.basemap == "tianditu" and self.tianditu_key:
-            return f"tianditu:{self.tianditu_key}"
-        return self.basemap
+        if not self.tianditu_key:
+            return self.basemap
+        return ",".join(
+            f"tianditu:{key or self.tianditu_key}" if kind == "tianditu" else kind
+            for kind, key in basemaps
+        )
 
 
 @dataclass(frozen=True)
@@ -484,14 +488,20 @@ def draw_map(
     events: Any = None,
     patrols: Any = None,
     note: str | None = None,
+    edit: bool = False,
     overwrite: bool = False,
 ) -> Path:
-    """Write the interactive map as one offline HTML file (with routed reports and patrols)."""
+    """Write the interactive map as one offline HTML file (with routed reports and patrols).
+
+    ``edit=True`` draws ``plan`` in the planner's editing mode.
+    """
     from rivermap.maps import responsibility_map, save_html
 
     kwargs = _kwargs(options, "tianditu_key", basemap=options.basemap_arg())
     if events is not None or patrols is not None or note is not None:
         kwargs.update(events=events, patrols=patrols, note=note)
+    if edit:
+        kwargs["edit"] = True
     m = responsibility_map(resp, **kwargs, lang=lang, flags=flags, plan=plan)
     return save_html(m, path, overwrite=overwrite)
 

@@ -395,7 +395,7 @@ def test_template_values_agree_with_params():
         ("assign", ["{bank,parent,lead}", "(default: bank)"]),
         ("flags", ["(default: 0.05)", "(default: 200)"]),
         ("redivide", ["{split,majority,parent}", "(default: split)", "(default: 50)"]),
-        ("map", ["{none,osm,tianditu,gaode}", "(default: none)"]),
+        ("map", ["none, osm, tianditu, gaode", "(default: none)"]),
         ("atlas", ["{A4,A3}", "(default: A4)", "{auto,portrait,landscape}"]),
     ],
 )

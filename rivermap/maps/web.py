@@ -558,7 +558,7 @@ def layer_names(levels: Sequence[str], lang: str) -> dict[str, str]:
     Examples
     --------
     >>> layer_names(["district"], "en")["units:district"], layer_names([], "zh")["events"]
-    ('District units', '工单')
+    ('district units', '工单')
     """
     names = {
         f"units:{lv}": term("ui.unit_layer", lang, level=level_label(lv, lang)) for lv in levels
