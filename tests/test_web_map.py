@@ -968,7 +968,7 @@ def test_legend_stays_inside_the_map_and_toggles(chromium, demo, demo_page_file,
         assert shut["collapsed"]  # more than 12 districts: opens collapsed
         assert not shut["listShown"]
         assert shut["toggle"] == ["展开 ▾", "false"]
-        assert shut["styles"] == ["界河段", "区域外河段"]  # river styles stay (flags: their own group)
+        assert shut["styles"] == ["界河段", "区域外河段"]  # flags: a group of their own
         assert _inside(shut["legend"], shut["map"])
         page.click(".rm-legend-toggle")
         opened = page.evaluate(LEGEND_BOXES)
