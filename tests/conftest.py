@@ -82,3 +82,15 @@ def city() -> rm.Responsibility:
     """Return a synthetic city of 300 communities and 600 rivers, assigned."""
     rivers, units = make_city(300, 600, seed=3)
     return rm.assign(rivers, AdminUnits(units, ("district", "street", "community")))
+
+
+@pytest.fixture(scope="module")
+def chromium():  # type: ignore[no-untyped-def]
+    """Yield headless Chromium with the network blocked (one per test module), or skip."""
+    from tests import browser as br
+
+    reason = br.unavailable_reason()
+    if reason is not None:
+        pytest.skip(reason)
+    with br.browser() as b:
+        yield b

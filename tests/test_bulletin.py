@@ -67,14 +67,6 @@ def test_workbook_has_a_sheet_per_table_in_chinese(month, tmp_path) -> None:
     assert "Closure rate (with carried)" in en["ranking"].columns
 
 
-@pytest.fixture(scope="module")
-def chromium():  # type: ignore[no-untyped-def]
-    if REASON is not None:
-        pytest.skip(REASON)
-    with br.browser() as b:
-        yield b
-
-
 def open_page(chromium, path):
     """Open a page with every request off the file system blocked, and log what it did."""
     page = chromium.new_page(viewport={"width": 900, "height": 1200})

@@ -670,14 +670,6 @@ needs_browser = pytest.mark.skipif(REASON is not None, reason=REASON or "")
 
 
 @pytest.fixture(scope="module")
-def chromium():  # type: ignore[no-untyped-def]
-    if REASON is not None:
-        pytest.skip(REASON)
-    with br.browser() as b:
-        yield b
-
-
-@pytest.fixture(scope="module")
 def demo_page_file(demo, tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("map") / "demo.html"
     return save_html(responsibility_map(demo, flags=hand_flags(demo, "district")), path)

@@ -43,14 +43,6 @@ def plan(demo: rm.Responsibility) -> Plan:
     return rm.redivide(demo, level="district")
 
 
-@pytest.fixture(scope="module")
-def chromium():  # type: ignore[no-untyped-def]
-    if REASON is not None:
-        pytest.skip(REASON)
-    with br.browser() as b:
-        yield b
-
-
 # ------------------------------------------------------------------ helpers
 def settle(page: Any) -> None:
     page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")

@@ -175,14 +175,6 @@ REASON = br.unavailable_reason()
 
 
 @pytest.fixture(scope="module")
-def chromium():  # type: ignore[no-untyped-def]
-    if REASON is not None:
-        pytest.skip(REASON)
-    with br.browser() as b:
-        yield b
-
-
-@pytest.fixture(scope="module")
 def plan_page(demo, plan, tmp_path_factory) -> Path:
     """Save the demo with its district plan, in Chinese."""
     path = tmp_path_factory.mktemp("meeting") / "plan.html"

@@ -483,14 +483,6 @@ needs_browser = pytest.mark.skipif(REASON is not None, reason=REASON or "")
 
 
 @pytest.fixture(scope="module")
-def chromium():  # type: ignore[no-untyped-def]
-    if REASON is not None:
-        pytest.skip(REASON)
-    with br.browser() as b:
-        yield b
-
-
-@pytest.fixture(scope="module")
 def small_pages(demo, tmp_path_factory) -> dict[str, Path]:
     """Return the demo with the 30 tickets, the six patrols and a hostile note, in zh and en."""
     folder = tmp_path_factory.mktemp("reports")

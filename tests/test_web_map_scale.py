@@ -48,14 +48,6 @@ def _meta(m: Any) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def chromium():  # type: ignore[no-untyped-def]
-    if REASON is not None:
-        pytest.skip(REASON)
-    with br.browser() as b:
-        yield b
-
-
-@pytest.fixture(scope="module")
 def svg_page(demo, demo_plan, tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("scale") / "svg.html"
     return save_html(responsibility_map(demo, plan=demo_plan), path)
