@@ -815,6 +815,9 @@ def atomic_output(path: PathLike, *, overwrite: bool = False) -> Iterator[Path]:
             tmp.unlink()
 
 
+#: What makes a spreadsheet read a cell's text as a formula.
+_FORMULA_START = frozenset("=+-@\t\r")
+
 #: The most rows an Excel sheet holds, its header included.
 EXCEL_ROWS = 1_048_576
 
@@ -822,7 +825,8 @@ EXCEL_ROWS = 1_048_576
 def _write_workbook(path: Path, sheets: Mapping[str, pd.DataFrame], final: Path) -> None:
     """Write ``sheets`` to the workbook ``path`` with xlsxwriter, a column at a time.
 
-    Text stays text (a name like ``=HYPERLINK(…)`` or a URL is not made live);
+    Text stays text (a name like ``=HYPERLINK(…)`` or a URL is not made live,
+    and text that starts like a formula carries Excel's quote prefix);
     times read as times, dates as dates; missing values are empty cells. The
     header row is bold and frozen, and columns are as wide as their header.
     """
@@ -839,6 +843,7 @@ def _write_workbook(path: Path, sheets: Mapping[str, pd.DataFrame], final: Path)
     with xlsxwriter.Workbook(str(path), options) as book:
         fmt = {
             "head": book.add_format({"bold": True}),
+            "text": book.add_format({"quote_prefix": True}),
             "time": book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"}),
             "date": book.add_format({"num_format": "yyyy-mm-dd"}),
         }
@@ -879,7 +884,10 @@ def _write_cell(sheet: Any, i: int, j: int, v: object, fmt: Mapping[str, Any]) -
     import datetime as dt
 
     if isinstance(v, str):
-        sheet.write_string(i, j, v)
+        # Text that a spreadsheet would read as a formula (OWASP's CSV/formula
+        # injection: = + - @, a tab or CR first) keeps Excel's quote prefix, so that
+        # editing the cell cannot turn it into one.
+        sheet.write_string(i, j, v, fmt["text"] if v[:1] in _FORMULA_START else None)
     elif isinstance(v, bool | np.bool_):
         sheet.write_boolean(i, j, bool(v))
     elif isinstance(v, int | float | np.integer | np.floating):

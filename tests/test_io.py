@@ -415,6 +415,8 @@ def test_write_tables_xlsx_cells_keep_their_type_and_text_stays_text(tmp_path: P
     assert rows[0] == ["名称", "count", "km", "ok", "at", "mixed"]
     assert rows[1][:4] == ['=HYPERLINK("http://x","y")', 1, 1.5, True]
     assert sheet["A2"].data_type == "s"  # text, not a formula
+    assert sheet["A2"].quotePrefix  # and stays text when the cell is edited
+    assert not sheet["A3"].quotePrefix
     assert not any(c.data_type == "f" for row in sheet.iter_rows() for c in row)
     assert rows[2][:4] == ["https://example.org", None, None, False]
     assert rows[3][0] is None
