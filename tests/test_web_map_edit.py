@@ -34,11 +34,6 @@ CANAL = "京杭运河(江南运河)"
 
 
 @pytest.fixture(scope="module")
-def demo() -> rm.Responsibility:
-    return rm.assign(*rm.datasets.load_demo())
-
-
-@pytest.fixture(scope="module")
 def plan(demo: rm.Responsibility) -> Plan:
     return rm.redivide(demo, level="district")
 

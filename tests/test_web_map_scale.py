@@ -27,6 +27,7 @@ from rivermap.maps import responsibility_map, save_html, web
 from rivermap.maps.web import flag_scale
 from tests import browser as br
 from tests.conftest import SHARED_DATA
+from tests.test_web_map import meta_of, rendered
 
 REASON = br.unavailable_reason()
 needs_browser = pytest.mark.skipif(REASON is not None, reason=REASON or "")
@@ -40,11 +41,7 @@ def demo_plan(demo: rm.Responsibility) -> Any:
 
 
 def _meta(m: Any) -> dict[str, Any]:
-    import json
-
-    html = m.get_root().render()
-    start = html.index("rivermap.build(")
-    return json.JSONDecoder().raw_decode(html, html.index(",", start) + 2)[0]  # type: ignore[no-any-return]
+    return meta_of(rendered(m))[0]
 
 
 @pytest.fixture(scope="module")
