@@ -1,8 +1,12 @@
 """The ``rivermap`` command line: a thin layer over the library.
 
-Exit codes: 0 ok, 1 problems found (validate, flags, chiefs), 2 user error (one
-line on stderr, no traceback). Every command takes ``--lang zh|en`` for its
-messages and outputs, and every command that writes takes ``--overwrite``.
+Exit codes: 0 ok; 1 problems found (validate, flags, chiefs, route, patrols,
+bulletin); 2 a user error: a bad file, bad data or a bad option, one line on
+stderr naming the file, column or option and the ids, no traceback; 3 a bug in
+rivermap (an exception nobody foresaw): a "please report" line and the
+traceback. An error is never exit code 1, which scripts read as "problems
+found". Every command takes ``--lang zh|en`` for its messages and outputs, and
+every command that writes takes ``--overwrite``.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -30,7 +35,7 @@ _Spec = TypeVar("_Spec", bound="DataclassInstance")
 
 __all__ = ["main"]
 
-EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 3
 
 _EXAMPLES: dict[str, str] = {
     "demo": """\
@@ -256,15 +261,22 @@ def _plan(args: argparse.Namespace) -> Plan | None:
 
 
 def _before_work(
-    args: argparse.Namespace, *, inputs: Sequence[str | None], outputs: Sequence[str | None] = ()
+    args: argparse.Namespace,
+    *,
+    inputs: Sequence[str | None],
+    outputs: Sequence[tuple[str | None, str | None]] = (),
 ) -> None:
-    """Refuse, before any work, missing inputs and outputs that exist without ``--overwrite``."""
+    """Refuse, before any work, missing inputs, and outputs that exist or have a wrong suffix.
+
+    ``outputs`` are ``(path, kind)``, ``kind`` a key of
+    :data:`rivermap.io.OUTPUT_SUFFIXES`; a ``None`` path is not written.
+    """
     from rivermap.io import check_output
 
     pipeline.require_files(*inputs)
-    for path in outputs:
+    for path, kind in outputs:
         if path:
-            check_output(path, overwrite=args.overwrite)
+            check_output(path, overwrite=args.overwrite, kind=kind)
 
 
 def _output(args: argparse.Namespace) -> dict[str, Any]:
@@ -304,7 +316,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_assign(args: argparse.Namespace) -> int:
-    _before_work(args, inputs=[args.chiefs], outputs=[args.output])
+    _before_work(args, inputs=[args.chiefs], outputs=[(args.output, "gpkg")])
     rivers, units = pipeline.read_inputs(_inputs(args))
     options = _spec(pipeline.AssignOptions, args)
     resp = pipeline.assign(rivers, units, options, roster=args.chiefs, progress=not args.quiet)
@@ -321,7 +333,7 @@ def _cmd_assign(args: argparse.Namespace) -> int:
 
 
 def _cmd_flags(args: argparse.Namespace) -> int:
-    _before_work(args, inputs=[args.gpkg], outputs=[args.output])
+    _before_work(args, inputs=[args.gpkg], outputs=[(args.output, "tables")])
     resp = _open(args, level=args.level)
     options = _spec(pipeline.FlagOptions, args)
     table = pipeline.flag_rivers(resp, options, level=args.level, **_output(args))
@@ -346,7 +358,7 @@ def _flags_for_people(table: pd.DataFrame, lang: str) -> pd.DataFrame:
 
 def _cmd_redivide(args: argparse.Namespace) -> int:
     inputs = [args.gpkg, args.current, args.edits]
-    _before_work(args, inputs=inputs, outputs=[args.output, args.table])
+    _before_work(args, inputs=inputs, outputs=[(args.output, "gpkg"), (args.table, "tables")])
     resp = _open(args, level=args.level)
     options = _spec(pipeline.RedivideOptions, args)
     plan = pipeline.redivide(resp, options, tables=args.table, **_output(args))
@@ -365,7 +377,7 @@ def _cmd_map(args: argparse.Namespace) -> int:
     if args.edit and not args.plan:
         msg = "--edit needs --plan PLAN.gpkg: the plan whose segments to edit"
         raise ParameterError(msg)
-    _before_work(args, inputs=[args.gpkg, args.plan, args.chiefs], outputs=[args.output])
+    _before_work(args, inputs=[args.gpkg, args.plan, args.chiefs], outputs=[(args.output, "html")])
     resp = _open(args, level=args.level)
     if args.chiefs:
         resp = resp.with_chiefs(args.chiefs)
@@ -380,7 +392,7 @@ def _cmd_map(args: argparse.Namespace) -> int:
 
 
 def _cmd_atlas(args: argparse.Namespace) -> int:
-    _before_work(args, inputs=[args.gpkg, args.plan, args.chiefs], outputs=[args.output])
+    _before_work(args, inputs=[args.gpkg, args.plan, args.chiefs], outputs=[(args.output, "pdf")])
     resp = _open(args, by=args.by)
     options = _spec(pipeline.AtlasOptions, args)
     plan, progress = _plan(args), not args.quiet
@@ -391,7 +403,7 @@ def _cmd_atlas(args: argparse.Namespace) -> int:
 
 
 def _cmd_chiefs(args: argparse.Namespace) -> int:
-    _before_work(args, inputs=[args.gpkg, args.roster], outputs=[args.output])
+    _before_work(args, inputs=[args.gpkg, args.roster], outputs=[(args.output, "tables")])
     resp = _open(args).with_chiefs(args.roster)
     report = pipeline.check_roster(resp, hotline=args.hotline, **_output(args))
     if not args.quiet:
@@ -408,7 +420,7 @@ def _with_roster(args: argparse.Namespace) -> Responsibility:
 def _cmd_signboards(args: argparse.Namespace) -> int:
     from rivermap.maps.signboards import signboards
 
-    _before_work(args, inputs=[args.gpkg, args.chiefs], outputs=[args.output])
+    _before_work(args, inputs=[args.gpkg, args.chiefs], outputs=[(args.output, "pdf")])
     resp = _open(args, level=args.level)
     resp = resp.with_chiefs(args.chiefs) if args.chiefs else resp
     out = signboards(
@@ -421,7 +433,9 @@ def _cmd_signboards(args: argparse.Namespace) -> int:
 
 
 def _cmd_route(args: argparse.Namespace) -> int:
-    _before_work(args, inputs=[args.gpkg, args.events, args.chiefs], outputs=[args.output])
+    _before_work(
+        args, inputs=[args.gpkg, args.events, args.chiefs], outputs=[(args.output, "events")]
+    )
     resp = _with_roster(args)
     routed = pipeline.route(
         resp, args.events, crs=args.crs, encoding=args.encoding, max_dist_m=args.max_dist_m,
@@ -440,7 +454,7 @@ def _cmd_route(args: argparse.Namespace) -> int:
 
 def _cmd_patrols(args: argparse.Namespace) -> int:
     inputs = [args.gpkg, args.tracks, args.chiefs, args.duties]
-    _before_work(args, inputs=inputs, outputs=[args.output])
+    _before_work(args, inputs=inputs, outputs=[(args.output, "xlsx")])
     resp = _with_roster(args)
     cover = pipeline.judge_patrols(
         resp, args.tracks, crs=args.crs, duties=args.duties, start=args.start, end=args.end,
@@ -463,7 +477,7 @@ def _cmd_bulletin(args: argparse.Namespace) -> int:
     score_rule(weights)
     pipeline.check_bulletin_outputs(args.output)
     inputs = [args.gpkg, args.events, args.patrols, args.chiefs, args.duties]
-    _before_work(args, inputs=inputs, outputs=args.output)
+    _before_work(args, inputs=inputs, outputs=[(p, None) for p in args.output])
     resp = _with_roster(args)
     b = pipeline.make_bulletin(
         resp, events=args.events, tracks=args.patrols, month=args.month,
@@ -855,7 +869,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Options a user set are checked (:func:`rivermap.pipeline.check_options`)
     before any work; every :class:`~rivermap.errors.RivermapError` and missing
-    or unreadable file is one line on stderr and exit code 2.
+    or unreadable file is one line on stderr and exit code 2; any other
+    exception is a bug: a "please report" line, the traceback and exit code 3.
 
     Examples
     --------
@@ -876,12 +891,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         pipeline.check_options(vars(args), _flag)
         return int(args.func(args))
-    except (RivermapError, FileNotFoundError, PermissionError, IsADirectoryError) as exc:
+    except (RivermapError, OSError) as exc:
         print(f"rivermap: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("rivermap: interrupted", file=sys.stderr)
         return 130
+    except Exception:  # the edge: anything else is a bug, and said to be one
+        return _report_bug(args)
+
+
+def _report_bug(args: argparse.Namespace) -> int:
+    """Print the "please report" line and the traceback of a bug; return exit code 3.
+
+    An exception that is not a :class:`~rivermap.errors.RivermapError` (nor an
+    :class:`OSError` about a file) was not foreseen for any input, so it is a
+    bug in rivermap, never "problems found" (1) nor a user error (2).
+    """
+    from rivermap._version import rivermap_version
+
+    lang = getattr(args, "lang", None) or params.LANG
+    print(term("msg.bug", lang, version=rivermap_version()), file=sys.stderr)
+    traceback.print_exc(file=sys.stderr)
+    return EXIT_BUG
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -667,6 +667,13 @@ TERMS: dict[str, tuple[str, str]] = {
         "OK: {rivers} rivers, {units} units in levels {levels}; no problems found",
     ),
     "msg.problems": ("发现 {n} 个问题", "{n} problem(s) found"),
+    "msg.bug": (
+        "rivermap: 内部错误（rivermap {version} 的缺陷，不是数据的问题），请连同命令和下文报告",
+        (
+            "rivermap: internal error (a bug in rivermap {version}, not a problem with your "
+            "input): please report it with the command and the lines below"
+        ),
+    ),
     "msg.assigned": (
         "{rivers} 条河流，{reaches} 个河段（界河段 {boundary} 个），共 {km} km → {path}",
         "{rivers} rivers, {reaches} reaches ({boundary} boundary), {km} km → {path}",
