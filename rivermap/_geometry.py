@@ -1,4 +1,17 @@
-"""Geometry hygiene shared by the readers: types, emptiness, validity, Z/M."""
+"""Geometry hygiene shared by the readers: types, coordinates, emptiness, validity, Z/M.
+
+Every river and unit read passes :func:`clean_geometries` once, in this order:
+
+1. the geometry type (lines for rivers, polygons for units), else an error;
+2. the coordinates: a NaN or infinite vertex is an error naming the features
+   (GEOS would otherwise fail later with no name, or lengths become NaN); in a
+   geographic CRS a longitude outside ±180° or a latitude outside ±90° is an
+   error with a hint at the usual cause: axes swapped (latitude first), or
+   metres labelled as degrees (a projected CRS mislabelled);
+3. Z/M dropped; invalid polygons repaired with ``make_valid``, with a warning
+   that counts them; empty, null and zero-length/area features dropped, with a
+   warning naming them.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +24,9 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
-from rivermap.errors import RivermapWarning, SchemaError, format_ids
+from rivermap.errors import CRSError, DataError, RivermapWarning, SchemaError, format_ids
 
-__all__ = ["clean_geometries", "with_geometry"]
+__all__ = ["check_coordinates", "clean_geometries", "with_geometry"]
 
 _LINE_TYPES = frozenset({"LineString", "MultiLineString", "LinearRing"})
 _POLYGON_TYPES = frozenset({"Polygon", "MultiPolygon"})
@@ -44,6 +57,80 @@ def with_geometry(
         np.asarray(geoms, dtype=object), index=gdf.index, crs=crs if crs is not None else gdf.crs
     )
     return out.set_geometry(name)
+
+
+def check_coordinates(
+    geoms: NDArray[np.object_], crs: object | None, ids: pd.Series, what: str
+) -> None:
+    """Raise when a vertex is NaN or infinite, or (geographic CRS) outside the globe.
+
+    Parameters
+    ----------
+    geoms
+        2D geometries (missing ones allowed).
+    crs
+        Their CRS; the range check applies only to a geographic one.
+    ids
+        The feature ids, aligned with ``geoms``, for the message.
+    what
+        The file and layer, for the message.
+
+    Raises
+    ------
+    DataError
+        A feature has a NaN or infinite coordinate.
+    CRSError
+        Longitudes or latitudes out of range, with the likely cause.
+
+    Examples
+    --------
+    >>> import shapely, pandas as pd
+    >>> g = np.array([shapely.LineString([(30.1, 120.2), (30.2, 120.3)])])
+    >>> check_coordinates(g, "EPSG:4326", pd.Series(["a"]), "rivers.gpkg")
+    Traceback (most recent call last):
+    ...
+    rivermap.errors.CRSError: rivers.gpkg: 1 feature(s) lie outside longitude ±180° ...
+    """
+    xy, owner = shapely.get_coordinates(geoms, return_index=True)
+    bad = ~np.isfinite(xy).all(axis=1)
+    if bad.any():
+        rows = np.unique(owner[bad])
+        msg = (
+            f"{what}: {len(rows)} feature(s) have a NaN or infinite coordinate: ids "
+            f"{format_ids(ids.iloc[rows])}; fix or delete those vertices"
+        )
+        raise DataError(msg)
+    if crs is None or not _is_geographic(crs) or not len(xy):
+        return
+    out = (np.abs(xy[:, 0]) > 180) | (np.abs(xy[:, 1]) > 90)
+    if out.any():
+        rows = np.unique(owner[out])
+        msg = (
+            f"{what}: {len(rows)} feature(s) lie outside longitude ±180° / latitude ±90° "
+            f"of the declared geographic CRS: ids {format_ids(ids.iloc[rows])}; {_range_hint(xy)}"
+        )
+        raise CRSError(msg)
+
+
+def _is_geographic(crs: object) -> bool:
+    import pyproj
+
+    return bool(pyproj.CRS.from_user_input(crs).is_geographic)
+
+
+def _range_hint(xy: NDArray[np.float64]) -> str:
+    """Say the likely cause of coordinates out of a geographic CRS's range."""
+    x, y = np.abs(xy[:, 0]), np.abs(xy[:, 1])
+    if x.max() <= 90 and y.max() <= 180:
+        return (
+            "the axes look swapped (latitude first): longitude must be x, latitude y"
+        )
+    if max(x.max(), y.max()) > 1000:
+        return (
+            "the values look like metres: is a projected CRS labelled as degrees? "
+            "Give the right one with crs='EPSG:…' (--crs on the command line)"
+        )
+    return "check the coordinates and the CRS the file declares"
 
 
 def _polygonal_parts(geoms: NDArray[np.object_]) -> NDArray[np.object_]:
@@ -115,6 +202,7 @@ def clean_geometries(
         raise SchemaError(msg)
 
     geoms = shapely.force_2d(geoms)
+    check_coordinates(geoms, gdf.crs, ids, what)
     if kind == "line":
         ring = shapely.get_type_id(geoms) == shapely.GeometryType.LINEARRING
         if ring.any():

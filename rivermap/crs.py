@@ -163,7 +163,11 @@ def metric_crs(*data: gpd.GeoDataFrame | gpd.GeoSeries) -> pyproj.CRS:
     crss = [check_crs(d, "data") for d in data]
     if all(c.equals(crss[0]) for c in crss) and _is_true_metric(crss[0]):
         return crss[0]
-    boxes = np.array([_lonlat_bounds(d) for d in data])
+    present = [d for d in data if len(d) and not d.is_empty.all()]
+    if not present:
+        msg = "cannot choose a metric CRS: every layer given is empty"
+        raise CRSError(msg)
+    boxes = np.array([_lonlat_bounds(d) for d in present])
     west, south = boxes[:, 0].min(), boxes[:, 1].min()
     east, north = boxes[:, 2].max(), boxes[:, 3].max()
     lon, lat = (west + east) / 2.0, (south + north) / 2.0

@@ -138,16 +138,22 @@ def _kwargs(spec: Any, *skip: str, **given: Any) -> dict[str, Any]:
     return {**values, **given}
 
 
-def _line_and_polygon_layers(path: Any) -> tuple[list[str], list[str]]:
-    """Return the line layers and the polygon layers of a file, in file order."""
+def _spatial_layers(path: Any) -> list[tuple[str, str]]:
+    """Return ``(name, geometry type)`` of a file's layers that have geometry, in file order."""
     import pyogrio
 
     try:
         info = pyogrio.list_layers(path)
     except Exception:  # not a multi-layer file; the readers report real problems
-        return [], []
-    lines = [str(n) for n, t in info if t and "LineString" in str(t)]
-    polys = [str(n) for n, t in info if t and "Polygon" in str(t)]
+        return []
+    return [(str(n), str(t)) for n, t in info if t]
+
+
+def _line_and_polygon_layers(path: Any) -> tuple[list[str], list[str]]:
+    """Return the line layers and the polygon layers of a file, in file order."""
+    info = _spatial_layers(path)
+    lines = [n for n, t in info if "LineString" in t]
+    polys = [n for n, t in info if "Polygon" in t]
     return lines, polys
 
 
@@ -172,8 +178,13 @@ def _rivers_layer(spec: RiverInput) -> str | None:
     return lines[0] if lines and len(lines) + len(polys) > 1 else None
 
 
-def _levels(spec: UnitInput) -> Sequence[str] | Mapping[str, Any]:
-    """Return the levels given, or those the source names (its polygon layers or keys)."""
+def _levels(spec: UnitInput, rivers: RiverInput) -> Sequence[str] | Mapping[str, Any]:
+    """Return the levels given, or those the source names (its polygon layers or keys).
+
+    Levels found on their own are every layer with geometry except the rivers'
+    layer of the same file; a layer among them that is not polygons is an
+    error, never silently left out of the levels.
+    """
     if spec.levels:
         return spec.levels
     if spec.level_col is not None:
@@ -181,11 +192,30 @@ def _levels(spec: UnitInput) -> Sequence[str] | Mapping[str, Any]:
         raise ParameterError(msg)
     if isinstance(spec.source, Mapping):
         return list(spec.source)
-    _, polys = _line_and_polygon_layers(spec.source)
+    same = _same_file(spec.source, rivers.path)
+    skip = {_rivers_layer(rivers)} if same else set()
+    layers = [(n, t) for n, t in _spatial_layers(spec.source) if n not in skip]
+    polys = [n for n, t in layers if "Polygon" in t]
+    other = [f"{n} ({t})" for n, t in layers if "Polygon" not in t]
+    if other and (polys or not same):
+        msg = (
+            f"{spec.source}: layer(s) {format_ids(other)} are not polygons, so they cannot be "
+            "a level of units; name the levels top to bottom (--levels, or levels= in the "
+            "project file), leaving out the layers that are not units"
+        )
+        raise SchemaError(msg)
     if not polys:
         msg = f"{spec.source}: name the levels top to bottom; the file has no polygon layers"
         raise SchemaError(msg)
     return polys
+
+
+def _same_file(a: Any, b: Any) -> bool:
+    """Whether two sources name the same existing file."""
+    try:
+        return Path(a).resolve() == Path(b).resolve()
+    except TypeError:  # a GeoDataFrame or a mapping
+        return False
 
 
 def read_inputs(
@@ -212,12 +242,11 @@ def read_inputs(
 
     r, u = spec.rivers, spec.units
     require_files(r.path, u.source)
-    levels = _levels(u)
     with warnings.catch_warnings(record=notes is not None) as caught:
         if notes is not None:
             warnings.simplefilter("always", RivermapWarning)
         rivers = read_rivers(r.path, **_kwargs(r, "path", layer=_rivers_layer(r)))
-        units = read_units(u.source, **_kwargs(u, "source", levels=levels))
+        units = read_units(u.source, **_kwargs(u, "source", levels=_levels(u, r)))
     _keep_notes(caught or [], notes)
     return rivers, units
 
