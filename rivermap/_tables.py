@@ -68,7 +68,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple, TypeAlias
@@ -81,7 +80,7 @@ import shapely
 
 from rivermap import _gcj02
 from rivermap.crs import check_crs, parse_chinese_crs
-from rivermap.errors import CRSError, DataError, SchemaError, format_ids
+from rivermap.errors import CRSError, SchemaError, format_ids
 from rivermap.text import is_missing
 
 __all__ = [
@@ -171,14 +170,7 @@ def load(
 
     path = Path(source)
     if not vector or path.suffix.lower() in TABLE_SUFFIXES:
-        try:
-            frame = read_table(path, encoding=encoding)
-        except pd.errors.EmptyDataError as exc:
-            msg = f"{os.fspath(source)}: the file is empty; it needs a header row"
-            raise DataError(msg) from exc
-        except zipfile.BadZipFile as exc:
-            msg = f"{os.fspath(source)}: not a readable XLSX file ({exc})"
-            raise DataError(msg) from exc
+        frame = read_table(path, encoding=encoding)
         # The header is row 1 of the spreadsheet; data rows start at row 2.
         return Loaded(os.fspath(source), frame, list(range(2, len(frame) + 2)), "row", None, None)
     where = os.fspath(source) + (f" (layer {layer!r})" if layer else "")

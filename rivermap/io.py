@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from glob import escape as glob_escape
 from pathlib import Path
 from typing import Any, TypeAlias
 
@@ -27,6 +29,7 @@ from rivermap.errors import (
     CRSError,
     DataError,
     OutputExistsError,
+    ParameterError,
     RivermapWarning,
     SchemaError,
     format_ids,
@@ -38,6 +41,7 @@ __all__ = [
     "atomic_output",
     "check_output",
     "detect_encoding",
+    "neutralise_csv",
     "read_rivers",
     "read_table",
     "read_units",
@@ -170,6 +174,7 @@ def read_vector(
         except Exception as exc:  # pyarrow raises many types for unreadable files
             msg = f"{where}: not a readable GeoParquet file ({exc})"
             raise DataError(msg) from exc
+    _check_shapefile_parts(p, where)
     if encoding is None:
         encoding = detect_encoding(p)
         if encoding is not None:
@@ -187,19 +192,47 @@ def read_vector(
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", category=RuntimeWarning, module="pyogrio")
-            return gpd.read_file(p, layer=layer, encoding=encoding, engine="pyogrio")
+            # NaN vertices warn when decoded; check_coordinates names them instead.
+            warnings.filterwarnings("ignore", "invalid value", RuntimeWarning, "shapely")
+            gdf = gpd.read_file(p, layer=layer, encoding=encoding, engine="pyogrio")
     except UnicodeDecodeError as exc:
         msg = (
             f"{where}: the text is not {encoding or 'in the declared encoding'} "
             f"({exc.reason} at byte {exc.start}); try encoding='gb18030' or encoding='utf-8'"
         )
         raise DataError(msg) from exc
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-        msg = f"{where}: cannot be read as vector data ({str(exc).strip()})"
-        raise DataError(msg) from exc
     except LookupError as exc:  # unknown encoding name
         msg = f"{where}: {exc}"
         raise DataError(msg) from exc
+    except (RuntimeError, ValueError, OSError, shapely.errors.ShapelyError) as exc:
+        # pyogrio's errors, and what GDAL, shapely or pandas raise on a damaged file
+        msg = f"{where}: cannot be read as vector data ({str(exc).strip() or type(exc).__name__})"
+        raise DataError(msg) from exc
+    if not isinstance(gdf, gpd.GeoDataFrame):
+        msg = (
+            f"{where}: has no geometry (a table, not a map layer); save the data as "
+            "GeoPackage, Shapefile or GeoJSON, or a CSV with a WKT column"
+        )
+        raise SchemaError(msg)
+    return gdf
+
+
+def _sibling(p: Path, suffix: str) -> bool:
+    """Whether the file ``p`` has a sibling with ``suffix`` (any case), as a shapefile part."""
+    names = {q.name.lower() for q in p.parent.glob(f"{glob_escape(p.stem)}.*")}
+    return f"{p.stem}{suffix}".lower() in names
+
+
+def _check_shapefile_parts(p: Path, where: str) -> None:
+    """Refuse a shapefile whose attribute table (.dbf) is missing; GDAL reads it as no columns."""
+    if p.suffix.lower() != ".shp":
+        return
+    if not _sibling(p, ".dbf"):
+        msg = (
+            f"{where}: the shapefile's attribute table {p.stem}.dbf is missing, so every id "
+            "and name would be lost; copy all its files together (.shp .shx .dbf .prj .cpg)"
+        )
+        raise DataError(msg)
 
 
 def _layers(path: Path) -> list[str]:
@@ -229,7 +262,8 @@ def _resolve_crs(gdf: gpd.GeoDataFrame, crs: Any, where: str) -> gpd.GeoDataFram
                 stacklevel=3,
             )
         return gdf.set_crs(target, allow_override=True)
-    check_crs(gdf, where)
+    no_prj = where.lower().endswith(".shp") and not _sibling(Path(where), ".prj")
+    check_crs(gdf, f"{where} (its .prj file is missing)" if no_prj else where)
     return gdf
 
 
@@ -344,7 +378,13 @@ def read_rivers(
         _check_ids(ids, where, id_column)
     else:
         ids = pd.Series([f"R{i + 1:05d}" for i in range(len(gdf))], index=gdf.index)
+    n_read = len(gdf)
     gdf, ids = clean_geometries(gdf, kind="line", ids=ids, what=where)
+    if gdf.empty:
+        msg = f"{where}: no river lines" + (
+            f" (all {n_read} feature(s) are empty or degenerate)" if n_read else " (no features)"
+        )
+        raise SchemaError(msg)
     names = (
         gdf[name_column].astype(object).where(gdf[name_column].notna(), None)
         if name_column is not None
@@ -535,6 +575,13 @@ def read_units(
         elif not pyproj.CRS(gdf.crs).equals(target_crs):
             gdf = gdf.to_crs(target_crs)
         frames[lv] = _standardise_units(gdf, lv, id_cols, name_cols, parent, where[lv])
+        if frames[lv].empty:
+            msg = (
+                f"{where[lv]}: level {lv!r} has no units"
+                + (f" (all {len(gdf)} feature(s) are empty)" if len(gdf) else "")
+                + "; every level needs at least one polygon"
+            )
+            raise SchemaError(msg)
     _set_parents(frames, level_names, parent, _label(source))
     _qualify_shared_ids(frames, level_names)
     allunits = pd.concat([frames[lv] for lv in level_names], ignore_index=True)
@@ -744,11 +791,14 @@ def read_table(path: PathLike, *, encoding: str | None = None) -> pd.DataFrame:
         raise DataError(msg)
     suffix = p.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
-        return pd.read_excel(p, dtype=str)
+        return _read_workbook(p)
     if suffix not in (".csv", ".txt", ".tsv"):
         msg = f"{p}: expected a .csv or .xlsx file"
         raise DataError(msg)
     raw = p.read_bytes()
+    if not raw.strip():
+        msg = f"{p}: the file is empty; it needs a header row"
+        raise DataError(msg)
     tried = [encoding] if encoding else ["utf-8-sig", "gb18030"]
     for enc in tried:
         try:
@@ -759,21 +809,83 @@ def read_table(path: PathLike, *, encoding: str | None = None) -> pd.DataFrame:
             msg = f"{p}: unknown encoding {enc!r}"
             raise DataError(msg) from exc
         sep = "\t" if suffix == ".tsv" else ","
-        return pd.read_csv(p, dtype=str, encoding=enc, sep=sep, keep_default_na=False)
+        try:
+            return _unquoted(
+                pd.read_csv(p, dtype=str, encoding=enc, sep=sep, keep_default_na=False)
+            )
+        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            msg = f"{p}: not a readable {suffix[1:].upper()} table ({exc})"
+            raise DataError(msg) from exc
     msg = f"{p}: the text is neither UTF-8 nor GBK/GB18030; pass encoding='...'"
     raise DataError(msg)
 
 
+def _read_workbook(p: Path) -> pd.DataFrame:
+    """Read the first sheet of an XLSX file, text as text; a damaged or fake one is a DataError."""
+    head = p.read_bytes()[:4]
+    if not head:
+        msg = f"{p}: the file is empty; it needs a header row"
+        raise DataError(msg)
+    if head != b"PK\x03\x04":
+        msg = (
+            f"{p}: not an XLSX workbook (no zip archive inside); if it is a CSV table, "
+            "give it the .csv suffix, or save it again from Excel as .xlsx"
+        )
+        raise DataError(msg)
+    try:
+        return pd.read_excel(p, dtype=str, engine="openpyxl")
+    except Exception as exc:  # openpyxl and zipfile raise many types for a damaged file
+        msg = f"{p}: not a readable XLSX workbook ({type(exc).__name__}: {exc})"
+        raise DataError(msg) from exc
+
+
 # -------------------------------------------------------------------- output
-def check_output(path: PathLike, *, overwrite: bool = False) -> Path:
-    """Fail early, before any work, when ``path`` exists and ``overwrite`` is not given.
+#: The suffixes each kind of output is written with.
+OUTPUT_SUFFIXES: dict[str, tuple[str, ...]] = {
+    "gpkg": (".gpkg",),
+    "tables": (".csv", ".xlsx"),
+    "xlsx": (".xlsx",),
+    "html": (".html", ".htm"),
+    "pdf": (".pdf",),
+    "events": (".gpkg", ".geojson", ".json", ".csv", ".xlsx"),
+    "toml": (".toml",),
+}
+
+
+def check_output(path: PathLike, *, overwrite: bool = False, kind: str | None = None) -> Path:
+    """Fail early, before any work, on an output that exists or has the wrong suffix.
+
+    Parameters
+    ----------
+    path
+        The output file.
+    overwrite
+        Whether an existing file may be replaced.
+    kind
+        A key of :data:`OUTPUT_SUFFIXES`: the suffix must be one of its.
 
     Raises
     ------
     OutputExistsError
         If the file exists and ``overwrite`` is False.
+    ParameterError
+        If the suffix is not one ``kind`` is written with.
+
+    Examples
+    --------
+    >>> check_output("plan.txt", kind="tables")
+    Traceback (most recent call last):
+    ...
+    rivermap.errors.ParameterError: plan.txt: write this output as .csv or .xlsx, not .txt
     """
     final = Path(path)
+    allowed = OUTPUT_SUFFIXES[kind] if kind is not None else ()
+    if allowed and final.suffix.lower() not in allowed:
+        msg = (
+            f"{final}: write this output as {' or '.join(allowed)}, "
+            f"not {final.suffix or 'a name without a suffix'}"
+        )
+        raise ParameterError(msg)
     if final.exists() and not overwrite:
         msg = f"{final}: exists; pass overwrite=True (--overwrite on the command line)"
         raise OutputExistsError(msg)
@@ -817,6 +929,54 @@ def atomic_output(path: PathLike, *, overwrite: bool = False) -> Iterator[Path]:
 
 #: What makes a spreadsheet read a cell's text as a formula.
 _FORMULA_START = frozenset("=+-@\t\r")
+
+
+def neutralise_csv(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return ``frame`` with a ``'`` before every text cell that starts like a formula.
+
+    A spreadsheet opening a CSV runs a cell such as ``=HYPERLINK(…)`` or
+    ``@SUM(…)`` as a formula; OWASP's remedy for CSV injection is a leading
+    single quote, which the spreadsheet shows as text. Only text cells (and
+    headers) starting with ``= + - @``, a tab or a carriage return change;
+    numbers, including negative ones, do not. :func:`read_table` removes the
+    quote again, so a table rivermap wrote reads back unchanged.
+
+    Examples
+    --------
+    >>> neutralise_csv(pd.DataFrame({"name": ["=1+1", "钱塘江"], "dz": [-2.5, 1.0]}))
+        name   dz
+    0  '=1+1 -2.5
+    1    钱塘江  1.0
+    """
+    out = frame.copy()
+    out.columns = pd.Index([_quoted(c) for c in out.columns])
+    for j in range(out.shape[1]):
+        col = out.iloc[:, j]
+        if _is_text(col):
+            out.isetitem(j, col.map(_quoted, na_action="ignore").to_numpy(dtype=object))
+    return out
+
+
+def _quoted(value: object) -> object:
+    if isinstance(value, str) and value[:1] in _FORMULA_START:
+        return "'" + value
+    return value
+
+
+def _unquoted(frame: pd.DataFrame) -> pd.DataFrame:
+    """Undo :func:`neutralise_csv` on a table read from CSV (text cells only)."""
+    pattern = r"^'(?=[=+\-@\t\r])"
+    frame.columns = pd.Index([re.sub(pattern, "", str(c)) for c in frame.columns])
+    for j in range(frame.shape[1]):
+        col = frame.iloc[:, j]
+        if _is_text(col):
+            frame.isetitem(j, col.str.replace(pattern, "", regex=True).array)
+    return frame
+
+
+def _is_text(col: pd.Series) -> bool:
+    return col.dtype == object or isinstance(col.dtype, pd.StringDtype)
+
 
 #: The most rows an Excel sheet holds, its header included.
 EXCEL_ROWS = 1_048_576
@@ -941,11 +1101,8 @@ def write_tables(
     >>> out.read_text(encoding="utf-8-sig").splitlines()
     ['河流', '钱塘江']
     """
-    final = Path(path)
+    final = check_output(path, overwrite=overwrite, kind="tables")
     suffix = final.suffix.lower()
-    if suffix not in (".csv", ".xlsx"):
-        msg = f"{final}: write tables to a .csv or .xlsx file"
-        raise DataError(msg)
     sheets = dict(tables) if isinstance(tables, Mapping) else {"Sheet1": tables}
     if suffix == ".csv" and len(sheets) != 1:
         msg = f"{final}: a CSV file holds one table; write several tables to .xlsx"
@@ -962,7 +1119,9 @@ def write_tables(
 
     with atomic_output(final, overwrite=overwrite) as tmp:
         if suffix == ".csv":
-            labelled(next(iter(sheets.values()))).to_csv(tmp, index=False, encoding="utf-8-sig")
+            table = neutralise_csv(labelled(next(iter(sheets.values()))))
+            # CRLF, as Excel writes: a field holding a CR or LF is then quoted
+            table.to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\r\n")
         else:
             _write_workbook(tmp, {str(k)[:31]: labelled(v) for k, v in sheets.items()}, final)
     return final

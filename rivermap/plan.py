@@ -359,7 +359,7 @@ class Plan:
         Path
             ``path``.
         """
-        final = check_output(path, overwrite=overwrite)
+        final = check_output(path, overwrite=overwrite, kind="gpkg")
         d = self.diff()
         lines = {"segments": self.segments, "changes": d.changes}
         tables = {"unit_changes": d.units, "unmatched": d.unmatched}

@@ -22,7 +22,7 @@ import pyproj
 from rivermap import chiefs as _chiefs
 from rivermap import flags as _flags
 from rivermap._package import metadata_table, open_package, read_simple_geometries
-from rivermap.io import atomic_output
+from rivermap.io import atomic_output, check_output
 from rivermap.params import FENCE, MIN_LENGTH_M, MIN_PEOPLE, MIN_SHARE
 from rivermap.text import level_label, term
 
@@ -407,7 +407,7 @@ class Responsibility:
         >>> read_responsibility(out).reaches["town"].tolist()
         ['A']
         """
-        final = Path(path)
+        final = check_output(path, overwrite=overwrite, kind="gpkg")
         with atomic_output(final, overwrite=overwrite) as tmp:
             pyogrio.write_dataframe(
                 self.reaches, tmp, layer="reaches", driver="GPKG", promote_to_multi=False

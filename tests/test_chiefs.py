@@ -660,7 +660,7 @@ def test_export_csv_and_xlsx(demo_chiefs: rm.Responsibility, tmp_path: Path) -> 
     assert len(sheets["河长"]) == len(demo_chiefs.chiefs)
     with pytest.raises(DataError, match="one table"):
         write_table({"a": boards, "b": boards}, tmp_path / "two.csv")
-    with pytest.raises(DataError, match=r"\.csv or \.xlsx"):
+    with pytest.raises(rm.ParameterError, match=r"\.csv or \.xlsx, not \.txt"):
         write_table(boards, tmp_path / "boards.txt")
     assert not list(tmp_path.glob(".*"))  # no temporary files left behind
 

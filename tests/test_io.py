@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import shapely
 from shapely import LineString, MultiLineString, Point, Polygon
 
 import rivermap as rm
+from rivermap import pipeline
 from rivermap.io import atomic_output, detect_encoding, read_table
 
 FORMATS = {
@@ -437,3 +439,143 @@ def test_write_tables_refuses_a_sheet_longer_than_excel_holds(
     with pytest.raises(rm.DataError, match=r"t\.xlsx.*'big'.*\.csv"):
         rm.io.write_tables({"small": frame.head(1), "big": frame}, tmp_path / "t.xlsx")
     assert not list(tmp_path.iterdir())
+
+
+# ----------------------------------------------------------- coordinate sanity
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("vertex", [0, 2, -1])
+def test_non_finite_vertex_is_a_data_error_naming_the_river(bad, vertex, tmp_path):
+    coords = np.array([[120.0, 30.0], [120.1, 30.1], [120.2, 30.0]])
+    coords[vertex, 1] = bad
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        line = LineString(coords)
+    gdf = gpd.GeoDataFrame(
+        {"rid": ["ok", "bad"]}, geometry=[LineString([(120, 30), (121, 31)]), line], crs=4326
+    )
+    path = _write(gdf, tmp_path, "gpkg")
+    with pytest.raises(
+        rm.DataError, match=r"data\.gpkg: 1 feature\(s\) have a NaN or infinite.*'bad'"
+    ):
+        rm.read_rivers(path, id_col="rid")
+
+
+def test_non_finite_unit_vertex_names_the_unit():
+    ring = [(0, 0), (1, 0), (1, np.nan), (0, 1), (0, 0)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        polygon = Polygon(ring)
+    gdf = gpd.GeoDataFrame({"unit_id": ["u1"], "name": ["a"]}, geometry=[polygon], crs=4549)
+    with pytest.raises(rm.DataError, match=r"NaN or infinite coordinate: ids 'u1'"):
+        rm.read_units({"district": gdf}, levels=["district"])
+
+
+@pytest.mark.parametrize(
+    ("transform", "hint"),
+    [
+        (
+            lambda g: g.map_affine if False else shapely.transform(g, lambda c: c[:, ::-1]),
+            "swapped",
+        ),
+        (lambda g: shapely.transform(g, lambda c: c * 1e5), "look like metres"),
+    ],
+    ids=["lat-lon", "metres"],
+)
+def test_out_of_range_degrees_say_the_likely_cause(transform, hint, demo_rivers_raw):
+    gdf = demo_rivers_raw.head(3).copy()
+    gdf.geometry = transform(gdf.geometry.to_numpy())
+    with pytest.raises(rm.CRSError, match=rf"3 feature\(s\) lie outside longitude.*{hint}"):
+        rm.read_rivers(gdf)
+
+
+def test_latitude_95_is_named_and_projected_crs_is_not_range_checked():
+    line = LineString([(120.0, 30.0), (120.0, 95.0)])
+    with pytest.raises(rm.CRSError, match=r"ids 'R00001'"):
+        rm.read_rivers(gpd.GeoDataFrame(geometry=[line], crs=4326))
+    far = LineString([(500_000.0, 3_300_000.0), (500_100.0, 3_300_100.0)])
+    assert len(rm.read_rivers(gpd.GeoDataFrame(geometry=[far], crs=4549))) == 1
+
+
+# ------------------------------------------------------ missing or wrong parts
+def test_shapefile_without_dbf_is_an_error_not_nameless_rivers(demo_rivers_raw, tmp_path):
+    path = _write(demo_rivers_raw.head(3), tmp_path, "shp", stem="r")
+    (tmp_path / "r.dbf").unlink()
+    with pytest.raises(
+        rm.DataError, match=r"r\.shp: the shapefile's attribute table r\.dbf is missing"
+    ):
+        rm.read_rivers(path)
+
+
+def test_shapefile_without_prj_says_so(demo_rivers_raw, tmp_path):
+    path = _write(demo_rivers_raw.head(3), tmp_path, "shp", stem="r")
+    (tmp_path / "r.prj").unlink()
+    with pytest.raises(
+        rm.CRSError, match=r"r\.shp \(its \.prj file is missing\) has no coordinate"
+    ):
+        rm.read_rivers(path)
+    assert len(rm.read_rivers(path, crs="EPSG:4326")) == 3
+
+
+def test_table_without_geometry_is_not_rivers(tmp_path):
+    path = tmp_path / "rivers.csv"
+    path.write_text("name,length\n钱塘江,600\n", encoding="utf-8")
+    with pytest.raises(rm.SchemaError, match=r"rivers\.csv: has no geometry"):
+        rm.read_rivers(path)
+
+
+def test_no_river_left_and_a_level_without_units_are_errors(tmp_path):
+    empty = gpd.GeoDataFrame({"rid": ["a"]}, geometry=[LineString()], crs=4549)
+    with pytest.warns(rm.RivermapWarning), pytest.raises(rm.SchemaError, match="all 1 feature"):
+        rm.read_rivers(empty, id_col="rid")
+    units = gpd.GeoDataFrame(
+        {"unit_id": ["a"], "name": ["A"]}, geometry=[Polygon([(0, 0), (1, 0), (1, 1)])], crs=4549
+    )
+    none = units.iloc[:0]
+    with pytest.raises(rm.SchemaError, match=r"level 'street' has no units"):
+        rm.read_units({"district": units, "street": none}, levels=["district", "street"])
+
+
+def test_a_line_layer_among_auto_detected_levels_is_an_error(tmp_path):
+    src = rm.datasets.get_path("zhejiang")
+    path = tmp_path / "mixed.gpkg"
+    for layer in ("rivers", "province", "city", "district"):
+        gdf = gpd.read_file(src, layer=layer)
+        if layer == "city":
+            gdf.geometry = gdf.geometry.boundary
+        gdf.to_file(path, layer=layer)
+    spec = pipeline.Inputs(
+        rivers=pipeline.RiverInput(path, merge_by="name"), units=pipeline.UnitInput(path)
+    )
+    with pytest.raises(rm.SchemaError, match=r"'city \(MultiLineString\)' are not polygons"):
+        pipeline.read_inputs(spec)
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (b"", "the file is empty"),
+        (b"name,unit\nA,B\n", "not an XLSX workbook (no zip archive inside)"),
+        (b"PK\x03\x04broken", "not a readable XLSX workbook"),
+    ],
+    ids=["zero-bytes", "csv-renamed", "broken-zip"],
+)
+def test_unreadable_workbooks_are_data_errors(content, words, tmp_path):
+    path = tmp_path / "roster.xlsx"
+    path.write_bytes(content)
+    with pytest.raises(rm.DataError, match=rf"roster\.xlsx: {re.escape(words)}"):
+        read_table(path)
+
+
+HOSTILE = ['=HYPERLINK("http://x","y")', "+1+1", "-2", "@SUM(A1)", "\tx", "\rx", "a=b", "钱塘江"]
+
+
+def test_csv_text_that_starts_like_a_formula_is_quoted_and_reads_back(tmp_path):
+    frame = pd.DataFrame({"name": HOSTILE, "dz": [-1.5] * len(HOSTILE), "=head": ["v"] * 8})
+    out = rm.io.write_tables(frame, tmp_path / "t.csv")
+    raw = pd.read_csv(out, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert raw["name"].tolist() == ["'" + v for v in HOSTILE[:6]] + HOSTILE[6:]
+    assert raw["dz"].tolist() == ["-1.5"] * 8  # numbers are numbers, not text
+    assert list(raw.columns)[2] == "'=head"
+    back = read_table(out)
+    assert back["name"].tolist() == HOSTILE
+    assert list(back.columns) == ["name", "dz", "=head"]
