@@ -18,10 +18,11 @@ naming the feature, and the plan is left as it was.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -32,7 +33,7 @@ import pyproj
 import shapely
 
 from rivermap._segments import by_unit, finish_segments, names_of, pieces_of, river_names
-from rivermap.errors import CRSError, DataError, SchemaError, format_ids
+from rivermap.errors import CRSError, DataError, RivermapError, SchemaError, format_ids
 from rivermap.io import read_vector
 from rivermap.params import check_length
 from rivermap.runs import EPS_M
@@ -56,17 +57,18 @@ _ACTIONS = "use 'split', 'assign' or 'merge'"
 def apply_edits(plan: Plan, edits: Any, *, tolerance_m: float) -> Plan:
     """Return ``plan`` with ``edits`` applied (see :meth:`rivermap.Plan.apply_edits`)."""
     tolerance_m = check_length("tolerance_m", tolerance_m)
-    data, crs = _load(edits)
-    collection = _collection(data)
-    _check_plan(collection, plan, _where(edits))
-    crs = _member_crs(collection, crs)
-    features = [_feature(i, feat) for i, feat in enumerate(collection["features"])]
-    editor = _Editor(plan, crs, tolerance_m)
-    lines, records = [], []
-    for i, (action, geom, props) in enumerate(features):
-        line, record = editor.apply(i, action, geom, props)
-        lines.append(line)
-        records.append(_jsonable(record))
+    with _named(_where(edits)):
+        data, crs = _load(edits)
+        collection = _collection(data)
+        _check_plan(collection, plan, _where(edits))
+        crs = _member_crs(collection, crs)
+        features = [_feature(i, feat) for i, feat in enumerate(collection["features"])]
+        editor = _Editor(plan, crs, tolerance_m)
+        lines, records = [], []
+        for i, (action, geom, props) in enumerate(features):
+            line, record = editor.apply(i, action, geom, props)
+            lines.append(line)
+            records.append(_jsonable(record))
     seg = plan.segments
     names = river_names(seg, plan.baseline)
     segments = finish_segments(
@@ -99,15 +101,27 @@ def read_edits(edits: Any) -> tuple[list[Feature], pyproj.CRS]:
         A feature that is not a feature, has no ``action`` or an unreadable
         geometry.
     """
-    data, crs = _load(edits)
-    collection = _collection(data)
-    crs = _member_crs(collection, crs)
-    return [_feature(i, feat) for i, feat in enumerate(collection["features"])], crs
+    with _named(_where(edits)):
+        data, crs = _load(edits)
+        collection = _collection(data)
+        crs = _member_crs(collection, crs)
+        return [_feature(i, feat) for i, feat in enumerate(collection["features"])], crs
 
 
 def _where(edits: Any) -> str:
     """Return how messages name the edits: the file's path, else ``edits``."""
     return os.fspath(edits) if isinstance(edits, str | os.PathLike) else "edits"
+
+
+@contextlib.contextmanager
+def _named(where: str) -> Iterator[None]:
+    """Begin every error's message with ``where`` (the edits file), unless it already does."""
+    try:
+        yield
+    except RivermapError as exc:
+        if str(exc).startswith(where):
+            raise
+        raise type(exc)(f"{where}: {exc}") from exc
 
 
 def _check_plan(collection: Mapping[str, Any], plan: Plan, where: str) -> None:

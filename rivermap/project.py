@@ -418,7 +418,7 @@ def _where(path: Path, section: str, key: str) -> str:
 def _read_toml(path: Path) -> dict[str, Any]:
     """Return the parsed TOML of a project file; a SchemaError naming it when it cannot be read."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # Notepad writes a BOM
     except FileNotFoundError:
         msg = f"{path}: project file not found (write one with 'rivermap init {path}')"
         raise SchemaError(msg) from None

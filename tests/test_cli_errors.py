@@ -9,6 +9,8 @@ announces, if any) and no traceback, and no output is written.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 import rivermap as rm
@@ -68,7 +70,7 @@ CASES: list[tuple[list[str], str]] = [
     (["demo", "--out", "{existing_dir}"], "already exist(s); use --overwrite"),
     (["demo", "--workers", "2"], "unrecognized arguments"),
     # init
-    (["init", "{existing}"], "exists; pass overwrite=True"),
+    (["init", "{existing}.toml"], "exists; pass overwrite=True"),
     (["init", "{out}.toml", "--lang", "xx"], "invalid choice: 'xx'"),
     # run: the project file itself
     (["run", "{tmp}/nope.toml"], "project file not found"),
@@ -130,7 +132,8 @@ CASES: list[tuple[list[str], str]] = [
     ([*ASSIGN, "--workers", "0"], "--workers must be a whole number of 1 or more, got 0"),
     ([*ASSIGN, "--workers", "-3"], "got -3"),
     ([*ASSIGN, "--workers", "two"], "invalid int value"),
-    (["assign", DEMO, DEMO, "-o", "{existing}"], "exists; pass overwrite=True"),
+    (["assign", DEMO, DEMO, "-o", "{existing}.gpkg"], "exists; pass overwrite=True"),
+    (["assign", DEMO, DEMO, "-o", "{out}.shp"], "write this output as .gpkg, not .shp"),
     ([*ASSIGN, "--chiefs", "no.csv"], "no.csv: no such file"),
     # flags
     (["flags", "{gpkg}", "--min-share", "2"], "--min-share is a share of the river's length"),
@@ -139,8 +142,8 @@ CASES: list[tuple[list[str], str]] = [
     (["flags", "{gpkg}", "--min-length-m", "-1"], "--min-length-m must be a finite"),
     (["flags", "{gpkg}", "--level", "town"], "--level must be one of 'province', 'city'"),
     (["flags", "missing.gpkg"], "missing.gpkg: no such file"),
-    (["flags", "{gpkg}", "-o", "{existing}"], "exists; pass overwrite=True"),
-    (["flags", "{gpkg}", "-o", "{out}.txt"], "write tables to a .csv or .xlsx file"),
+    (["flags", "{gpkg}", "-o", "{existing}.xlsx"], "exists; pass overwrite=True"),
+    (["flags", "{gpkg}", "-o", "{out}.txt"], "write this output as .csv or .xlsx, not .txt"),
     (["flags", "{gpkg}", "--lang", "de"], "invalid choice: 'de'"),
     # redivide
     (["redivide", "{gpkg}", "-o", "{out}.gpkg"], "the following arguments are required: --level"),
@@ -152,10 +155,12 @@ CASES: list[tuple[list[str], str]] = [
         [*REDIVIDE, "--tolerance-m", "nan"],
         "--tolerance-m must be a finite non-negative number of metres, got nan",
     ),
-    (["redivide", "{gpkg}", "--level", "city", "-o", "{existing}"], "exists; pass overwrite"),
-    ([*REDIVIDE, "--table", "{existing}"], "exists; pass overwrite"),
+    (["redivide", "{gpkg}", "--level", "city", "-o", "{existing}.gpkg"], "exists; pass overwrite"),
+    ([*REDIVIDE, "--table", "{existing}.xlsx"], "exists; pass overwrite"),
+    ([*REDIVIDE, "--table", "{out}.txt"], "write this output as .csv or .xlsx, not .txt"),
     ([*REDIVIDE, "--current", "no.gpkg"], "no.gpkg: no such file"),
     ([*REDIVIDE, "--edits", "no.geojson"], "no.geojson: no such file"),
+    ([*REDIVIDE, "--edits", "{edits:action}"], "action.geojson: edit feature #0: unknown action"),
     (["redivide", "missing.gpkg", "--level", "city", "-o", "{out}.gpkg"], "no such file"),
     # map
     ([*MAP, "--level", "town"], "--level must be one of"),
@@ -165,7 +170,8 @@ CASES: list[tuple[list[str], str]] = [
     ([*MAP, "--simplify-m", "nan"], "got nan"),
     ([*MAP, "--plan", "no.gpkg"], "no.gpkg: no such file"),
     ([*MAP, "--chiefs", "no.csv"], "no.csv: no such file"),
-    (["map", "{gpkg}", "-o", "{existing}"], "exists; pass overwrite=True"),
+    (["map", "{gpkg}", "-o", "{existing}.html"], "exists; pass overwrite=True"),
+    (["map", "{gpkg}", "-o", "{out}.txt"], "write this output as .html or .htm, not .txt"),
     (["map", "{gpkg}"], "the following arguments are required: -o/--output"),
     # atlas
     ([*ATLAS, "--by", "town"], "--by must be one of 'province'"),
@@ -173,11 +179,12 @@ CASES: list[tuple[list[str], str]] = [
     ([*ATLAS, "--orientation", "diagonal"], "invalid choice"),
     ([*ATLAS, "--plan", "no.gpkg"], "no.gpkg: no such file"),
     ([*ATLAS, "--chiefs", "no.csv"], "no.csv: no such file"),
-    (["atlas", "{gpkg}", "-o", "{existing}"], "exists; pass overwrite=True"),
+    (["atlas", "{gpkg}", "-o", "{existing}.pdf"], "exists; pass overwrite=True"),
+    (["atlas", "{gpkg}", "-o", "{out}.png"], "write this output as .pdf, not .png"),
     # chiefs
     (["chiefs", "{gpkg}", "no.csv"], "no.csv: no such file"),
     (["chiefs", "missing.gpkg", ROSTER], "missing.gpkg: no such file"),
-    (["chiefs", "{gpkg}", ROSTER, "-o", "{existing}"], "exists; pass overwrite=True"),
+    (["chiefs", "{gpkg}", ROSTER, "-o", "{existing}.xlsx"], "exists; pass overwrite=True"),
     (["chiefs", "{gpkg}", DEMO], "expected a .csv or .xlsx file"),
     (["chiefs", "{gpkg}"], "the following arguments are required: ROSTER"),
 ]
@@ -203,6 +210,10 @@ def _projects(tmp_path):
     for name, text in texts.items():
         paths[name] = tmp_path / f"{name}.toml"
         paths[name].write_text(text, encoding="utf-8")
+    edit = {"type": "Feature", "properties": {"action": "paint"}, "geometry": None}
+    (tmp_path / "action.geojson").write_text(
+        json.dumps({"type": "FeatureCollection", "features": [edit]}), encoding="utf-8"
+    )
     paths["binary"] = tmp_path / "binary.toml"
     paths["binary"].write_bytes(b"[project]\nname = '\xff\xfe'\n")
     return paths
@@ -220,14 +231,16 @@ def _argv(argv, tmp_path, gpkg):
     existing_dir = tmp_path / "done"
     existing_dir.mkdir(exist_ok=True)
     (existing_dir / "responsibility.gpkg").write_bytes(b"")
-    (tmp_path / "existing.xlsx").write_bytes(b"")
+    for suffix in (".xlsx", ".gpkg", ".html", ".pdf", ".toml"):
+        (tmp_path / f"existing{suffix}").write_bytes(b"")
     projects = _projects(tmp_path)
     fields = {
         "{gpkg}": str(gpkg),
         "{out}": str(tmp_path / "out"),
-        "{existing}": str(tmp_path / "existing.xlsx"),
+        "{existing}": str(tmp_path / "existing"),
         "{existing_dir}": str(existing_dir),
         "{tmp}": str(tmp_path),
+        "{edits:action}": str(tmp_path / "action.geojson"),
         **{f"{{toml:{name}}}": str(path) for name, path in projects.items()},
     }
     out = []
@@ -282,3 +295,35 @@ def test_bad_parameter_is_exit_2_and_one_line(argv, needle, tmp_path, gpkg, caps
     assert all(line.startswith("… ") for line in lines[:-1]), err
     # nothing was written: no output, no staging folder
     assert set(tmp_path.rglob("*")) == before
+
+
+def test_a_bug_is_exit_3_with_a_please_report_line_and_the_traceback(monkeypatch, capsys):
+    def boom(*args, **kwargs):
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(rm.pipeline, "read_inputs", boom)
+    assert main(["validate", DEMO, DEMO, "--lang", "en"]) == 3
+    err = capsys.readouterr().err
+    assert err.startswith("rivermap: internal error (a bug in rivermap")
+    assert "please report" in err
+    assert "Traceback" in err
+    assert err.rstrip().endswith("ZeroDivisionError: a bug")
+    assert main(["validate", DEMO, DEMO]) == 3
+    assert "内部错误" in capsys.readouterr().err
+
+
+def test_an_os_error_is_a_user_error_not_a_bug(monkeypatch, capsys):
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(rm.pipeline, "read_inputs", full)
+    assert main(["validate", DEMO, DEMO]) == 2
+    err = capsys.readouterr().err
+    assert err == "rivermap: error: [Errno 28] No space left on device\n"
+
+
+def test_a_project_file_saved_with_a_bom_runs(tmp_path, capsys):
+    path = tmp_path / "notepad.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + _PROJECT.encode("utf-8"))
+    assert main(["run", str(path), "--quiet"]) == 0
+    assert (tmp_path / "out" / "responsibility.gpkg").exists()
