@@ -74,7 +74,7 @@ from numpy.typing import NDArray
 
 from rivermap import _kernels
 from rivermap._arrays import unique_first
-from rivermap.crs import metric_crs
+from rivermap.crs import check_extents, metric_crs
 from rivermap.errors import CRSError, SchemaError, format_ids
 from rivermap.params import (
     BOUNDARY_MIN_M,
@@ -273,6 +273,7 @@ def assign(
     tol_m, min_m = params["boundary_tol_m"], params["boundary_min_m"]  # floats now
     with _gc_paused():
         unit_frame = units.frame
+        check_extents(rivers, unit_frame)
         crs_metric = metric_crs(rivers, unit_frame)
         unit_geoms = _unit_geometries_metric(unit_frame, hier, crs_metric)
         locator = _UnitLocator(unit_geoms, hier)

@@ -16,6 +16,7 @@ and :func:`parse_chinese_crs` tells which of WGS84, GCJ-02 and BD-09 a
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import geopandas as gpd
@@ -25,13 +26,14 @@ import shapely
 from numpy.typing import NDArray
 
 from rivermap import _gcj02
-from rivermap.errors import CRSError
+from rivermap.errors import CRSError, RivermapWarning, format_ids
 
 __all__ = [
     "BD09_NAMES",
     "GCJ02_NAMES",
     "WGS84_NAMES",
     "check_crs",
+    "check_extents",
     "gcj02_to_wgs84",
     "is_gcj02",
     "metric_crs",
@@ -108,6 +110,76 @@ def check_crs(gdf: gpd.GeoDataFrame | gpd.GeoSeries, what: str) -> pyproj.CRS:
         )
         raise CRSError(msg)
     return pyproj.CRS.from_user_input(gdf.crs)
+
+
+def check_extents(
+    rivers: gpd.GeoDataFrame, units: gpd.GeoDataFrame, *, margin: float = 1.0
+) -> None:
+    """Warn about rivers far from every unit; raise when no river comes near any.
+
+    A river is far when its bounding box misses the units' bounding box grown
+    by ``margin`` times its size on each side. Rivers outside the units are
+    normal (they become ``outside`` reaches), and a GCJ-02 offset is a few
+    hundred metres; rivers a whole extent away point to a CRS mistake: one
+    input in the wrong CRS, or its axes swapped. Every river far away is an
+    error, since the result would hold no responsibility at all.
+
+    Parameters
+    ----------
+    rivers
+        With ``river_id``.
+    units
+        Every unit, in any CRS (compared in the rivers' CRS).
+    margin
+        How much of the units' extent counts as near, on each side.
+
+    Raises
+    ------
+    CRSError
+        No river comes near the units.
+
+    Warns
+    -----
+    RivermapWarning
+        Naming the rivers far away, when there are some.
+    """
+    if not len(rivers) or not len(units):
+        return
+    box = units.total_bounds
+    if not pyproj.CRS(units.crs).equals(rivers.crs):
+        to_rivers = pyproj.Transformer.from_crs(units.crs, rivers.crs, always_xy=True)
+        box = np.array(to_rivers.transform_bounds(*box))
+    grow = margin * max(box[2] - box[0], box[3] - box[1])
+    b = rivers.bounds.to_numpy()
+    far = (
+        (b[:, 2] < box[0] - grow)
+        | (b[:, 0] > box[2] + grow)
+        | (b[:, 3] < box[1] - grow)
+        | (b[:, 1] > box[3] + grow)
+    )
+    if not far.any():
+        return
+    ids = rivers["river_id"].to_numpy()[far]
+    extents = (
+        f"rivers {_extent(rivers.total_bounds)}, units {_extent(box)} in the rivers' CRS "
+        f"{pyproj.CRS(rivers.crs).to_string()}"
+    )
+    if far.all():
+        msg = (
+            f"none of the {len(rivers)} river(s) comes near the units ({extents}); "
+            "is one of them in another CRS than it declares, or are its axes swapped?"
+        )
+        raise CRSError(msg)
+    warnings.warn(
+        f"{int(far.sum())} of {len(rivers)} river(s) lie far from every unit: ids "
+        f"{format_ids(ids)} ({extents}); they get no responsible unit",
+        RivermapWarning,
+        stacklevel=3,
+    )
+
+
+def _extent(b: NDArray[np.float64]) -> str:
+    return f"({b[0]:.6g}, {b[1]:.6g}) – ({b[2]:.6g}, {b[3]:.6g})"
 
 
 def _lonlat_bounds(gdf: gpd.GeoDataFrame | gpd.GeoSeries) -> tuple[float, float, float, float]:

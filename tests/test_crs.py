@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 from shapely import LineString, Point
 
@@ -100,3 +101,28 @@ def test_metric_input_keeps_its_crs_but_web_mercator_does_not():
     assert metric_crs(mercator).to_epsg() == 4549
     feet = gpd.GeoSeries([Point(2_000_000, 500_000)], crs=2263)  # NY state plane, US feet
     assert 32601 <= metric_crs(feet).to_epsg() <= 32660  # feet are not metres: a UTM zone
+
+
+def test_rivers_far_from_the_units_warn_and_none_near_is_an_error():
+    zj = rm.datasets.get_path("zhejiang")
+    rivers = rm.read_rivers(zj, layer="rivers", merge_by="name")
+    units = rm.read_units(zj, levels=["province", "city", "district"])
+    # Liechtenstein's axes swapped stay within the degree ranges: only the extent tells
+    far = rivers.head(2).copy()
+    far.geometry = [
+        LineString([(47.10, 9.50), (47.20, 9.55)]),
+        LineString([(47.0, 9.4), (47.1, 9.6)]),
+    ]
+    far["river_id"] = ["far1", "far2"]
+    mixed = gpd.GeoDataFrame(pd.concat([rivers, far], ignore_index=True), crs=rivers.crs)
+    with pytest.warns(
+        rm.RivermapWarning, match=r"2 of 13 river\(s\) lie far from every unit: ids 'far1', 'far2'"
+    ):
+        resp = rm.assign(mixed, units)
+    assert resp.rivers.set_index("river_id").loc[["far1", "far2"], "chief_level"].isna().all()
+    with pytest.raises(
+        rm.CRSError, match=r"none of the 2 river\(s\) comes near the units.*swapped"
+    ):
+        rm.assign(far, units)
+    # a projected copy of the units is compared in the rivers' CRS: nothing to say
+    rm.assign(rivers, rm.AdminUnits(units.frame.to_crs(4549), units.levels))

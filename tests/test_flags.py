@@ -286,7 +286,7 @@ def test_write_xlsx(demo: rm.Responsibility, tmp_path: pytest.TempPathFactory) -
     # reasons and levels are written as words, the same words as on the map
     assert back["问题"].tolist() == [reason_labels(r, "zh") for r in table["reasons"]]
     assert set(back["级别"]) == {level_label(lv, "zh") for lv in table["level"]}
-    with pytest.raises(rm.errors.DataError, match=r"\.csv or \.xlsx"):
+    with pytest.raises(rm.errors.ParameterError, match=r"\.csv or \.xlsx"):
         write_flags(table, tmp_path / "flags.txt")  # type: ignore[operator]
     with pytest.raises(ValueError, match="lang"):
         write_flags(table, tmp_path / "f2.csv", lang="fr")  # type: ignore[operator]
