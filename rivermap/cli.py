@@ -139,7 +139,8 @@ examples:
   rivermap validate rivers.gpkg units.gpkg --levels district,street,community
 
 Run 'rivermap COMMAND --help' for the options and an example of each command.
-exit codes: 0 ok, 1 problems found (validate, flags, chiefs), 2 user error
+exit codes: 0 ok, 1 problems found (validate, flags, chiefs, route, patrols, bulletin),
+  2 user error (bad file, data or option), 3 a bug in rivermap (please report it)
 """
 
 
