@@ -122,9 +122,7 @@ def _range_hint(xy: NDArray[np.float64]) -> str:
     """Say the likely cause of coordinates out of a geographic CRS's range."""
     x, y = np.abs(xy[:, 0]), np.abs(xy[:, 1])
     if x.max() <= 90 and y.max() <= 180:
-        return (
-            "the axes look swapped (latitude first): longitude must be x, latitude y"
-        )
+        return "the axes look swapped (latitude first): longitude must be x, latitude y"
     if max(x.max(), y.max()) > 1000:
         return (
             "the values look like metres: is a projected CRS labelled as degrees? "

@@ -723,6 +723,11 @@ def _setup_map(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--chiefs", metavar="ROSTER", help="show the chiefs of a roster")
     _number(p, "--simplify-m", None, "display simplification, m")
+    p.add_argument(
+        "--region",
+        metavar="UNIT_ID",
+        help="draw only this unit (a province, city, district …) and what lies in it",
+    )
     _add_common(p)
 
 

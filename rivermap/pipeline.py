@@ -389,6 +389,7 @@ class MapOptions:
     basemap: str | None = None
     tianditu_key: str | None = None
     simplify_m: float | None = None
+    region: str | None = None
 
     def basemap_arg(self) -> str | None:
         """Return the ``basemap`` argument of :func:`rivermap.maps.responsibility_map`."""

@@ -164,6 +164,7 @@ min_segment_m = {min_segment_m}
 basemap = "none"               # {basemaps}, or several: "osm,tianditu"
                                # (switched in the map, the first shown; gaode only alone;
                                # all but none need a network)
+# region = "330100"            # draw one unit only (a province, city …) 只画一个区域
 
 [atlas]                        # the printable PDF atlas 图册
 # by = "street"                # one page per unit of this level 分幅层级
@@ -265,7 +266,7 @@ _SECTIONS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "duties": {"path": str, "rules": list},
     "bulletin": {"month": str, "level": str, "weights": dict},
     "signboards": {"level": str, "hotline": str, "url": str, "note": str, "per": str},
-    "map": {"level": str, "basemap": str},
+    "map": {"level": str, "basemap": str, "region": str},
     "atlas": {
         "by": str,
         "paper": str,
@@ -356,7 +357,7 @@ class Project:
         >>> project.options(pipeline.RedivideOptions, "redivide").policy
         'majority'
         >>> project.options(pipeline.MapOptions, "map")
-        MapOptions(level=None, basemap='none', tianditu_key=None, simplify_m=None)
+        MapOptions(level=None, basemap='none', tianditu_key=None, simplify_m=None, region=None)
         """
         return cls(**self.section(name))
 

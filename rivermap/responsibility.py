@@ -22,6 +22,7 @@ import pyproj
 from rivermap import chiefs as _chiefs
 from rivermap import flags as _flags
 from rivermap._package import metadata_table, open_package, read_simple_geometries
+from rivermap.errors import ParameterError, format_ids
 from rivermap.io import atomic_output, check_output
 from rivermap.params import FENCE, MIN_LENGTH_M, MIN_PEOPLE, MIN_SHARE
 from rivermap.text import level_label, term
@@ -95,6 +96,64 @@ class Responsibility:
         object.__setattr__(self, "crs", crs)
         object.__setattr__(self, "params", params)
         object.__setattr__(self, "summary", {**self.summary, "parameters": dict(params)})
+
+    # ----------------------------------------------------------------- region
+    def within(self, unit_id: str) -> Responsibility:
+        """Return the part of the result in one unit: a province, city or district.
+
+        The reaches whose unit at the unit's level is ``unit_id``, with the
+        boundary reaches on its border (both banks' rivers are shown); the
+        unit and every unit below it; the rivers those reaches belong to,
+        their totals unchanged (a river that leaves the unit keeps its whole
+        length and chief level). The roster and parameters are kept; the
+        summary counts the region's rivers and reaches and names it
+        (``summary["region"]``).
+
+        Raises
+        ------
+        ParameterError
+            ``unit_id`` is not a unit of the result (the message offers the
+            first units of the top level).
+
+        Examples
+        --------
+        >>> import rivermap as rm
+        >>> resp = rm.assign(*rm.datasets.load_demo())
+        >>> hz = resp.within("330100")  # 杭州市
+        >>> hz.units["level"].value_counts().to_dict()
+        {'district': 13, 'city': 1}
+        >>> hz.reaches["city"].value_counts(dropna=False).to_dict()  # NaN: 界河 on its border
+        {'330100': 44, nan: 2}
+        """
+        from rivermap.runs import region_rows
+
+        uid = str(unit_id)
+        known = self.units["unit_id"].astype(str)
+        if not (known == uid).any():
+            top = self.units.loc[self.units["level"] == self.levels[0]]
+            shown = [f"{u} {n}" for u, n in zip(top["unit_id"], top["name"], strict=True)]
+            msg = (
+                f"region {uid!r} is not a unit of this result; the {self.levels[0]} units are "
+                f"{format_ids(shown)} (any level's unit_id will do)"
+            )
+            raise ParameterError(msg)
+        in_reaches, in_units = region_rows(self.reaches, self.units, uid)
+        reaches = self.reaches.loc[in_reaches]
+        rivers = self.rivers.loc[self.rivers["river_id"].isin(set(reaches["river_id"]))]
+        kind, length = reaches["kind"], reaches["length_m"]
+        summary = {
+            **self.summary,
+            "region": uid,
+            "n_rivers": len(rivers),
+            "n_reaches": len(reaches),
+            "n_boundary_reaches": int((kind == "boundary").sum()),
+            "total_length_m": float(rivers["length_m"].sum()),
+            **{f"{k}_length_m": float(length[kind == k].sum()) for k in ("inside", "boundary")},
+            "outside_length_m": 0.0,
+        }
+        return dataclasses.replace(
+            self, reaches=reaches, rivers=rivers, units=self.units.loc[in_units], summary=summary
+        )
 
     # ----------------------------------------------------------------- chiefs
     def with_chiefs(self, chiefs: Any) -> Responsibility:

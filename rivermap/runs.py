@@ -638,3 +638,30 @@ def first_per(pos: np.ndarray, n: int) -> np.ndarray:
     uniq, at = np.unique(pos[ok], return_index=True)
     first[uniq] = ok[at]
     return first
+
+
+def region_rows(
+    reaches: pd.DataFrame, units: pd.DataFrame, unit_id: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return which reaches and which units lie in the region ``unit_id``.
+
+    A reach lies in the region when its unit at the region's level is the
+    region, or when it is a boundary reach with the region on one bank (a
+    border river is shown from both sides). The units are the region and
+    everything below it.
+
+    Returns
+    -------
+    (ndarray of bool, ndarray of bool)
+        Masks over ``reaches`` and over ``units``.
+    """
+    level = str(units.loc[units["unit_id"].astype(str) == unit_id, "level"].iloc[0])
+    anc = ancestor_at(units, level)
+    in_units = (anc == unit_id).to_numpy()
+    in_reaches = (reaches[level].astype(object) == unit_id).to_numpy(dtype=bool, copy=True)
+    for side in ("left_unit", "right_unit"):
+        if side in reaches.columns:
+            banks = reaches[side].to_numpy(dtype=object)
+            up = anc.reindex(pd.Index(banks, dtype=object)).to_numpy(dtype=object)
+            in_reaches |= up == unit_id
+    return in_reaches, in_units

@@ -59,7 +59,7 @@ from rivermap.maps._offline import (
 from rivermap.params import check_lang, check_length, check_level
 from rivermap.text import TERMS, level_label, list_separator, reason_labels, term, text_or, texts
 
-__all__ = ["BASEMAPS", "responsibility_map", "save_html"]
+__all__ = ["BASEMAPS", "MAX_MAP_FEATURES", "responsibility_map", "save_html"]
 
 #: Basemaps :func:`responsibility_map` knows (:data:`rivermap.params.BASEMAPS`);
 #: ``None`` (the default) draws no tiles.
@@ -174,6 +174,7 @@ def responsibility_map(
     patrols: Any = None,
     note: str | None = None,
     edit: bool = False,
+    region: str | None = None,
 ) -> folium.Map:
     """Draw an interactive map of who is responsible for which reach.
 
@@ -284,6 +285,13 @@ def responsibility_map(
         and its content hash) and is refused by any other plan. See
         :mod:`rivermap.maps._edit_layer`; in Jupyter,
         :class:`rivermap.maps.PlanEditor` is the same editor as a widget.
+    region
+        The ``unit_id`` of one unit (a province, city or district …): draw
+        only its part of the result (:meth:`rivermap.Responsibility.within`),
+        with the flags of the whole result. A map holds at most
+        :data:`MAX_MAP_FEATURES` reaches and units together, which a browser
+        draws smoothly; a larger result (a country at village level) is
+        refused with a message naming regions to draw instead.
 
     Returns
     -------
@@ -293,7 +301,8 @@ def responsibility_map(
     Raises
     ------
     ParameterError
-        An unknown ``level``, ``lang`` or ``basemap`` (or one named twice),
+        More than :data:`MAX_MAP_FEATURES` reaches and units, an unknown
+        ``region``, an unknown ``level``, ``lang`` or ``basemap`` (or one named twice),
         ``gaode`` with another basemap, ``"tianditu"`` without a key, a
         negative ``simplify_m``, or ``edit=True`` without a ``plan`` (checked
         before any work).
@@ -318,6 +327,10 @@ def responsibility_map(
     opts = _options(resp, level, basemap, lang, simplify_m)
     edit = check_edit(edit, plan)
     _reports_layers.check_reports(events, patrols, note)
+    if region is not None:
+        flags = resp.flags(opts.level) if flags is True else flags
+        resp = resp.within(region)
+    check_map_size(resp)
     reports = _reports_layers.reports_of(resp, events, patrols, note, opts.lang)
     shown = _display(resp, opts)
     meta, geoms = _map_data(resp, shown, opts, flags=flags, plan=plan, chiefs=chiefs)
@@ -353,6 +366,32 @@ class _Options:
     def level_index(self) -> int:
         """The position of the colouring level among the levels."""
         return self.levels.index(self.level)
+
+
+#: The most reaches and units, together, that one map inlines.
+MAX_MAP_FEATURES = 150_000
+
+
+def check_map_size(resp: Any) -> None:
+    """Refuse a result too large for one page, naming the regions to draw instead.
+
+    The all-China map at district level holds about 23,000 reaches and units;
+    a country at village level holds millions, which no browser draws.
+    """
+    n = len(resp.reaches) + len(resp.units)
+    if n <= MAX_MAP_FEATURES:
+        return
+    top = resp.levels[0]
+    counts = resp.reaches[top].value_counts()
+    units = resp.units.set_index(resp.units["unit_id"].astype(str))["name"]
+    biggest = [f"{u} {text_or(units.get(str(u)), '')}".strip() for u in counts.index[:5]]
+    msg = (
+        f"the map would hold {len(resp.reaches):,} reaches and {len(resp.units):,} units, "
+        f"more than the {MAX_MAP_FEATURES:,} a browser draws smoothly; draw one region with "
+        f"region='UNIT_ID' (--region on the command line), e.g. a {top}: "
+        f"{format_ids(biggest)} ({len(counts)} in all), or a unit of a lower level"
+    )
+    raise ParameterError(msg)
 
 
 def _options(
