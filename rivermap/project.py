@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 
 from rivermap import params, pipeline
 from rivermap.errors import OutputExistsError, ParameterError, SchemaError
+from rivermap.io import OUTPUT_SUFFIXES
 from rivermap.text import term
 
 if sys.version_info >= (3, 11):
@@ -202,6 +203,22 @@ _DEFAULT_OUTPUTS = {
     "bulletin": "bulletin.html",
     "bulletin_tables": "bulletin.xlsx",
     "signboards": "signboards.pdf",
+}
+#: The kind of file each output is (:data:`rivermap.io.OUTPUT_SUFFIXES`); the
+#: synthetic output is a folder.
+_OUTPUT_KINDS = {
+    "responsibility": "gpkg",
+    "flags": "tables",
+    "plan": "gpkg",
+    "plan_tables": "tables",
+    "chiefs": "tables",
+    "map": "html",
+    "atlas": "pdf",
+    "routed": "events",
+    "patrols": "xlsx",
+    "bulletin": "html",
+    "bulletin_tables": "xlsx",
+    "signboards": "pdf",
 }
 _SECTIONS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "project": {"name": str, "lang": str, "output": str},
@@ -481,6 +498,10 @@ def _outputs(path: Path, sections: dict[str, dict[str, Any]]) -> dict[str, str]:
             if Path(value).name != value:
                 msg = f"{path}: [outputs] {key} = {value!r}: give a file name, not a path"
                 raise SchemaError(msg)
+            allowed = OUTPUT_SUFFIXES.get(_OUTPUT_KINDS.get(key, ""), ())
+            if allowed and Path(value).suffix.lower() not in allowed:
+                msg = f"{path}: [outputs] {key} = {value!r}: write it as {' or '.join(allowed)}"
+                raise ParameterError(msg)
             outputs[key] = value
     if "chiefs" not in sections:
         outputs.pop("chiefs", None)

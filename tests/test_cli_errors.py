@@ -327,3 +327,13 @@ def test_a_project_file_saved_with_a_bom_runs(tmp_path, capsys):
     path.write_bytes(b"\xef\xbb\xbf" + _PROJECT.encode("utf-8"))
     assert main(["run", str(path), "--quiet"]) == 0
     assert (tmp_path / "out" / "responsibility.gpkg").exists()
+
+
+def test_a_project_output_with_a_wrong_suffix_is_refused_before_any_work(tmp_path, capsys):
+    path = tmp_path / "p.toml"
+    path.write_text(_PROJECT + 'flags = "flags.txt"\n', encoding="utf-8")
+    assert main(["run", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "[outputs] flags = 'flags.txt': write it as .csv or .xlsx" in err
+    assert "… " not in err  # no step began
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.toml"]
