@@ -71,8 +71,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,6 +84,7 @@ import pyproj
 import shapely
 
 from rivermap._gcj02 import wgs84_to_gcj02
+from rivermap._scratch import discard, scratch_dir
 from rivermap.crs import metric_crs
 from rivermap.errors import CRSError, DataError, ParameterError, SchemaError
 from rivermap.io import atomic_output, check_output, neutralise_csv
@@ -1491,9 +1490,8 @@ def _gpx_files(tracks: gpd.GeoDataFrame) -> Iterator[tuple[str, str]]:
 
 def _write_gpx(tracks: gpd.GeoDataFrame, folder: Path) -> None:
     """Write one GPX file per patrol into ``folder``, replacing it whole once all are written."""
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-    old = tmp.with_name(tmp.name + ".old")
+    tmp = scratch_dir(folder)
+    old = tmp.with_name(tmp.name + ".old")  # a scratch name too: swept if left
     try:
         for pid, text in _gpx_files(tracks):
             (tmp / f"{pid}.gpx").write_text(text, encoding="utf-8")
@@ -1502,11 +1500,8 @@ def _write_gpx(tracks: gpd.GeoDataFrame, folder: Path) -> None:
             folder.replace(old)
         tmp.replace(folder)
     finally:
-        for left in (tmp, old):
-            if left.is_dir() and not left.is_symlink():
-                shutil.rmtree(left)
-            elif left.exists() or left.is_symlink():
-                left.unlink()
+        discard(tmp)
+        discard(old)
 
 
 def _months_together(frames: list[Any]) -> Any:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import tempfile
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from glob import escape as glob_escape
@@ -24,6 +23,7 @@ import pyproj
 import shapely
 
 from rivermap._geometry import clean_geometries
+from rivermap._scratch import discard, scratch_file
 from rivermap.crs import check_crs, gcj02_to_wgs84, is_gcj02
 from rivermap.errors import (
     CRSError,
@@ -894,7 +894,17 @@ def check_output(path: PathLike, *, overwrite: bool = False, kind: str | None = 
 
 @contextlib.contextmanager
 def atomic_output(path: PathLike, *, overwrite: bool = False) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; move it into place only on success.
+    """Yield a scratch path beside ``path``; move it into place only on success.
+
+    The scratch file is ``.rivermap-<pid>-<host>-<stem>.<random><suffix>``
+    (see :mod:`rivermap._scratch`); it does not exist yet, so that writers
+    such as GDAL create it. On success it replaces ``path`` in one step, so
+    readers see the old file or the new one, never half of one; on an
+    exception it is removed with SQLite's ``-journal``, ``-wal`` and ``-shm``
+    files beside it. A process killed outright leaves it behind: the next
+    atomic write into the same folder removes the scratch entries of processes
+    that no longer run, with a :class:`~rivermap.errors.RivermapWarning`
+    saying which.
 
     Parameters
     ----------
@@ -914,17 +924,13 @@ def atomic_output(path: PathLike, *, overwrite: bool = False) -> Iterator[Path]:
     'hello'
     """
     final = check_output(path, overwrite=overwrite)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{final.stem}.", suffix=final.suffix, dir=final.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
+    tmp = scratch_file(final)
     tmp.unlink()  # writers such as GDAL want to create the file themselves
     try:
         yield tmp
         os.replace(tmp, final)
     finally:
-        if tmp.exists():
-            tmp.unlink()
+        discard(tmp)
 
 
 #: What makes a spreadsheet read a cell's text as a formula.

@@ -19,7 +19,6 @@ import os
 import re
 import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from rivermap import params, pipeline
+from rivermap._scratch import discard, scratch_dir
 from rivermap.errors import OutputExistsError, ParameterError, SchemaError
 from rivermap.io import OUTPUT_SUFFIXES
 from rivermap.text import term
@@ -627,9 +627,12 @@ def run_project(
 ) -> RunReport:
     """Run a project: validate → assign → flags → redivide → chiefs → map → atlas.
 
-    Every output is written into a temporary folder beside the output folder
+    Every output is written into a staging folder beside the output folder,
+    ``.rivermap-<pid>-<host>-<output>.<random>`` (see :mod:`rivermap._scratch`),
     and moved into place only when every step has succeeded, so a failed run
-    leaves no half-written output behind.
+    leaves no half-written output behind. A run killed outright leaves the
+    staging folder; the next run removes it, with a
+    :class:`~rivermap.errors.RivermapWarning` saying so.
 
     Parameters
     ----------
@@ -650,14 +653,13 @@ def run_project(
     """
     _refuse_existing(project, overwrite=overwrite)
     out_dir = project.output
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    staging = scratch_dir(out_dir)
     run = _Run(project, staging, RunReport(out_dir), progress=progress)
     try:
         _run_steps(run, echo or (lambda _line: None))
         _move_outputs(run)
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        discard(staging)
     return run.report
 
 

@@ -31,6 +31,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from rivermap._scratch import discard, scratch_file
+
 __all__ = ["FONT_FAMILY", "FONT_PACKAGE", "font_for", "source_font"]
 
 #: The PyPI package (and import name) the font comes from.
@@ -131,15 +133,13 @@ def font_for(texts: Iterable[str]) -> Path:
     if out.exists():
         return out
     font = _subset_truetype(source, index, chars)
-    fd, tmp = tempfile.mkstemp(prefix=".font-", suffix=".ttf", dir=folder)
-    os.close(fd)
+    tmp = scratch_file(out, quiet=True)  # a cache: leftovers go without a word
     try:
         font.save(tmp)
         os.replace(tmp, out)
     finally:
         font.close()
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        discard(tmp)
     _prune(folder)
     return out
 
