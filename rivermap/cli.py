@@ -15,13 +15,14 @@ import argparse
 import dataclasses
 import sys
 import traceback
+import warnings
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 import pandas as pd
 
 from rivermap import params, pipeline
-from rivermap.errors import ParameterError, RivermapError
+from rivermap.errors import ParameterError, RivermapError, RivermapWarning
 from rivermap.text import header, level_label, reason_labels, term
 
 if TYPE_CHECKING:
@@ -895,8 +896,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     try:
-        pipeline.check_options(vars(args), _flag)
-        return int(args.func(args))
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            pipeline.check_options(vars(args), _flag)
+            return int(args.func(args))
     except (RivermapError, OSError) as exc:
         print(f"rivermap: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -905,6 +908,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except Exception:  # the edge: anything else is a bug, and said to be one
         return _report_bug(args)
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """Print a :class:`~rivermap.errors.RivermapWarning` as one line, ``rivermap: warning: …``.
+
+    Repairs and leftovers removed are news for the user, not for a developer:
+    no source file and line. Other warnings keep Python's form.
+    """
+    if issubclass(category, RivermapWarning):
+        print(f"rivermap: warning: {message}", file=file or sys.stderr)
+    else:
+        warnings._showwarnmsg_impl(  # type: ignore[attr-defined]
+            warnings.WarningMessage(message, category, filename, lineno, file, line)
+        )
 
 
 def _report_bug(args: argparse.Namespace) -> int:

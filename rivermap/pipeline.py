@@ -181,9 +181,9 @@ def _rivers_layer(spec: RiverInput) -> str | None:
 def _levels(spec: UnitInput, rivers: RiverInput) -> Sequence[str] | Mapping[str, Any]:
     """Return the levels given, or those the source names (its polygon layers or keys).
 
-    Levels found on their own are every layer with geometry except the rivers'
-    layer of the same file; a layer among them that is not polygons is an
-    error, never silently left out of the levels.
+    Levels found on their own are the polygon layers. Any other layer with
+    geometry (but the rivers' own layer) is left out with a warning naming it,
+    never silently: a level saved as lines would otherwise just vanish.
     """
     if spec.levels:
         return spec.levels
@@ -197,13 +197,14 @@ def _levels(spec: UnitInput, rivers: RiverInput) -> Sequence[str] | Mapping[str,
     layers = [(n, t) for n, t in _spatial_layers(spec.source) if n not in skip]
     polys = [n for n, t in layers if "Polygon" in t]
     other = [f"{n} ({t})" for n, t in layers if "Polygon" not in t]
-    if other and (polys or not same):
-        msg = (
-            f"{spec.source}: layer(s) {format_ids(other)} are not polygons, so they cannot be "
-            "a level of units; name the levels top to bottom (--levels, or levels= in the "
-            "project file), leaving out the layers that are not units"
+    if other and polys:
+        warnings.warn(
+            f"{spec.source}: layer(s) {format_ids(other)} are not polygons and are not used "
+            f"as levels; the levels are {format_ids(polys)}. If that is wrong, name the "
+            "levels top to bottom (--levels, or levels= in the project file)",
+            RivermapWarning,
+            stacklevel=3,
         )
-        raise SchemaError(msg)
     if not polys:
         msg = f"{spec.source}: name the levels top to bottom; the file has no polygon layers"
         raise SchemaError(msg)

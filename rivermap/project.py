@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -717,7 +716,10 @@ def _move_outputs(run: _Run) -> None:
         src, dst = run.staging / name, out_dir / name
         if src.exists():
             if src.is_dir() and dst.is_dir():
-                shutil.rmtree(dst)
+                # a folder cannot replace a folder: the old one moves into staging
+                # (removed with it), and the new one takes its place at once; no
+                # slow rmtree between the two renames
+                os.replace(dst, run.staging / f"{name}.replaced")
             os.replace(src, dst)
             run.report.files.append(dst)
 

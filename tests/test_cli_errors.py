@@ -337,3 +337,18 @@ def test_a_project_output_with_a_wrong_suffix_is_refused_before_any_work(tmp_pat
     assert "[outputs] flags = 'flags.txt': write it as .csv or .xlsx" in err
     assert "… " not in err  # no step began
     assert sorted(p.name for p in tmp_path.iterdir()) == ["p.toml"]
+
+
+@pytest.mark.filterwarnings("default::rivermap.errors.RivermapWarning")
+def test_a_warning_is_one_line_without_source_code(tmp_path, capsys):
+    rivers = rm.read_rivers(DEMO, layer="rivers").head(3)
+    rivers.to_file(tmp_path / "gbk.shp", encoding="gbk", engine="pyogrio")
+    (tmp_path / "gbk.cpg").unlink()
+    out = tmp_path / "out.gpkg"
+    argv = ["assign", str(tmp_path / "gbk.shp"), DEMO, "--levels", "province,city,district"]
+    assert main([*argv, "-o", str(out), "--quiet"]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        f"rivermap: warning: {tmp_path / 'gbk.shp'}: no .cpg file; detected the text encoding "
+        "GB18030. Pass encoding='...' to override."
+    ]

@@ -535,7 +535,7 @@ def test_no_river_left_and_a_level_without_units_are_errors(tmp_path):
         rm.read_units({"district": units, "street": none}, levels=["district", "street"])
 
 
-def test_a_line_layer_among_auto_detected_levels_is_an_error(tmp_path):
+def test_a_line_layer_among_auto_detected_levels_is_named_in_a_warning(tmp_path):
     src = rm.datasets.get_path("zhejiang")
     path = tmp_path / "mixed.gpkg"
     for layer in ("rivers", "province", "city", "district"):
@@ -546,8 +546,15 @@ def test_a_line_layer_among_auto_detected_levels_is_an_error(tmp_path):
     spec = pipeline.Inputs(
         rivers=pipeline.RiverInput(path, merge_by="name"), units=pipeline.UnitInput(path)
     )
-    with pytest.raises(rm.SchemaError, match=r"'city \(MultiLineString\)' are not polygons"):
-        pipeline.read_inputs(spec)
+    with pytest.warns(rm.RivermapWarning, match=r"'city \(MultiLineString\)' are not polygons"):
+        _, units = pipeline.read_inputs(spec)
+    assert units.levels == ("province", "district")
+    # the rivers' own layer is no news; another file's is named
+    other = pipeline.Inputs(
+        rivers=pipeline.RiverInput(src, merge_by="name"), units=pipeline.UnitInput(path)
+    )
+    with pytest.warns(rm.RivermapWarning, match=r"'rivers \(LineString\)', 'city"):
+        pipeline.read_inputs(other)
 
 
 @pytest.mark.parametrize(
