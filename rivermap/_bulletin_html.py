@@ -2,7 +2,12 @@
 
 The page is one HTML file with its style inline and its charts and map as
 inline SVG: it has no script, loads nothing, and prints on A4. Every string
-from the data goes through :func:`html.escape`. Sections: the headline figures,
+from the data goes through :func:`html.escape`, and where it stands among the
+page's words in a ``<bdi>`` (or an SVG ``<text>`` of its own), so that a
+right-to-left override (U+202E) in a name cannot turn the words around it.
+Names are drawn as :func:`rivermap.text.clip_label` cuts them in the charts
+and the subtitle; the tables keep them whole, a cell showing what fits its
+column (the rest is in the page's text, and in the workbook). Sections: the headline figures,
 the ranking of the ranked level (with each unit's chief, or 未设河长 where the
 roster names none) and the score's rule, two charts (patrol completion by
 unit; the whole area's closure and completion rates month by month, as far
@@ -25,7 +30,7 @@ import shapely
 
 from rivermap._version import rivermap_version
 from rivermap.io import atomic_output, write_tables
-from rivermap.text import header, join_list, level_label, localize, term
+from rivermap.text import clip_label, header, join_list, level_label, localize, term
 
 if TYPE_CHECKING:
     from rivermap.bulletin import Bulletin
@@ -59,6 +64,8 @@ table{border-collapse:collapse;width:100%;font-size:8.5pt}
 th,td{border-bottom:1px solid #e4e7eb;padding:1mm 1.5mm;text-align:right}
 th:nth-child(2),td:nth-child(2),th:nth-child(3),td:nth-child(3){text-align:left}
 td:nth-child(2),td:nth-child(3){white-space:nowrap}
+bdi.cut{display:inline-block;max-width:42mm;overflow:hidden;text-overflow:ellipsis;
+vertical-align:bottom}
 table.list th,table.list td{text-align:left}table.list td:first-child{white-space:nowrap}
 tr.silent td{color:#b42318}
 .rule{font-size:8.5pt;color:#52606d}
@@ -95,16 +102,14 @@ def page(b: Bulletin, *, lang: str = "zh") -> str:
     e = html.escape
     level = level_label(b.level, lang)
     title = term("bulletin.title", lang, month=b.month)
-    place = join_list(b.places, lang) if b.places else ""
+    place = join_list((clip_label(p) for p in b.places), lang) if b.places else ""
     head = (
         f'<!DOCTYPE html><html lang="{"zh-CN" if lang == "zh" else "en"}"><head>'
         f'<meta charset="utf-8"><title>{e(title)}</title><style>{_CSS}</style></head>'
         f"<body><main><h1>{e(title)}</h1>"
     )
-    parts = [
-        head,
-        f'<div class="sub">{e(term("bulletin.subtitle", lang, name=place, level=level))}</div>',
-    ]
+    sub = _sentence("bulletin.subtitle", lang, {"name": place}, level=level)
+    parts = [head, f'<div class="sub">{sub}</div>']
     if b.note:
         parts.append(f'<div class="note">{e(b.note)}</div>')
     parts += [
@@ -126,6 +131,23 @@ def page(b: Bulletin, *, lang: str = "zh") -> str:
         f'<p class="rule">{e(_made(lang))}</p></main></body></html>',
     ]
     return "\n".join(parts)
+
+
+def _sentence(key: str, lang: str, data: dict[str, str], **words: str) -> str:
+    r"""Return the term ``key`` as HTML, escaped, each field of ``data`` in a ``<bdi>``.
+
+    Examples
+    --------
+    >>> _sentence("bulletin.none", "en", {})
+    'none'
+    >>> _sentence("msg.wrote", "zh", {"path": "\u202ea<b>"})
+    '已写出 <bdi>\u202ea&lt;b&gt;</bdi>'
+    """
+    marks = {k: f"\x00{i}\x00" for i, k in enumerate(data)}
+    out = html.escape(term(key, lang, **marks, **words))
+    for k, mark in marks.items():
+        out = out.replace(mark, f"<bdi>{html.escape(data[k])}</bdi>")
+    return out
 
 
 def _made(lang: str) -> str:
@@ -179,9 +201,15 @@ def _ranking(b: Bulletin, lang: str) -> str:
     for rec in t[[*cols, "silent"]].to_dict(orient="records"):
         if "chief" in rec and rec["chief"] is None:
             rec["chief"] = term("bulletin.no_chief", lang)
-        cells = "".join(f"<td>{html.escape(_cell(c, rec[c]))}</td>" for c in cols)
+        cells = "".join(f"<td>{_ranking_cell(c, rec[c])}</td>" for c in cols)
         rows.append(f'<tr class="{"silent" if rec["silent"] else ""}">{cells}</tr>')
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _ranking_cell(column: str, value: object) -> str:
+    """Return a ranking cell as HTML: a name or chief whole but shown cut to its column."""
+    text = html.escape(_cell(column, value))
+    return f'<bdi class="cut">{text}</bdi>' if column in ("name", "chief") else text
 
 
 def _cell(column: str, value: object) -> str:
@@ -223,7 +251,8 @@ def _completion_chart(b: Bulletin, lang: str) -> str:
     t = t[t["required"] > 0].sort_values(["completion", "name"]).head(40)
     if t.empty:
         return f"<p>{html.escape(term('bulletin.none', lang))}</p>"
-    return _bars(t["name"].astype(str).tolist(), t["completion"].astype(float).tolist())
+    names = [clip_label(name) for name in t["name"].astype(str)]
+    return _bars(names, t["completion"].astype(float).tolist())
 
 
 #: The series of the trend chart: column, colour, dash.

@@ -21,6 +21,13 @@ Missing text follows one rule (:func:`is_missing`): ``None``, NaN, ``pd.NA``
 and the empty string are missing; everything else is text.
 :func:`text_or` and :func:`texts` apply it to one value and to an array.
 
+Names from the data can be any length (a shapefile field holds 254 bytes, a
+GeoPackage field any number). What is *drawn* (a name on a map, a legend
+entry, a page heading, a chart's axis label) goes through :func:`clip_label`:
+at most :data:`LABEL_COLUMNS` columns of a fixed-width terminal (a Chinese
+character takes two, a combining accent none, see :func:`columns`), cut with
+"…". Popups, tables, the search and every file written keep the full text.
+
 Examples
 --------
 >>> term("reason.crosses", "zh"), term("reason.crosses", "en")
@@ -38,6 +45,7 @@ from __future__ import annotations
 import math
 import re
 import string
+import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
@@ -47,10 +55,13 @@ import pandas as pd
 from rivermap.errors import ParameterError
 
 __all__ = [
+    "LABEL_COLUMNS",
     "LEVELS",
     "TERMS",
     "chief_title",
+    "clip_label",
     "code_labels",
+    "columns",
     "fill",
     "header",
     "headers",
@@ -678,6 +689,7 @@ TERMS: dict[str, tuple[str, str]] = {
         "{rivers} 条河流，{reaches} 个河段（界河段 {boundary} 个），共 {km} km → {path}",
         "{rivers} rivers, {reaches} reaches ({boundary} boundary), {km} km → {path}",
     ),
+    "msg.peak_memory": ("（内存峰值 {gb} GB）", " (peak memory {gb} GB)"),
     "msg.roster_problems": ("河长名录问题 {n} 个", "{n} roster problem(s)"),
     "msg.flagged": ("需关注的河流 {n} 处", "{n} river(s) flagged"),
     "msg.unmatched": ("未能对应到河流的现行河段：", "official segments matching no river:"),
@@ -1011,6 +1023,74 @@ def _mapped(values: pd.Series, word: Any) -> pd.Series:
     lookup = {v: word(v) for v in distinct}
     out[ok] = values[ok].astype(str).map(lookup)
     return out
+
+
+# ============================================================== drawn labels
+#: How wide a drawn name may be, in columns (see :func:`columns`): 20 Chinese
+#: characters or 40 Latin letters. Every name of the national data set
+#: (``../shared/data/china``) fits whole: the widest are 京杭运河(梁济运河、湖西航道、
+#: 不牢河) with 36 columns and 双江拉祜族佤族布朗族傣族自治县 with 30.
+LABEL_COLUMNS = 40
+_ELLIPSIS = "…"
+
+
+def _char_columns(ch: str) -> int:
+    """Columns of one character: 2 wide (CJK), 0 combining or a format control, else 1."""
+    if unicodedata.combining(ch) or unicodedata.category(ch) == "Cf":
+        return 0
+    return 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+
+
+def columns(s: str) -> int:
+    r"""Return how many columns ``s`` takes, a wide (East Asian) character counting two.
+
+    Combining marks and invisible format characters (bidi controls, zero-width
+    joiners) count none.
+
+    Examples
+    --------
+    >>> columns("钱塘江"), columns("Rhein"), columns("Ｒ1"), columns("e\u0301")
+    (6, 5, 3, 1)
+    """
+    return sum(_char_columns(ch) for ch in s)
+
+
+def clip_label(s: str, width: int = LABEL_COLUMNS) -> str:
+    """Return ``s`` cut with "…" so that it takes at most ``width`` columns, for drawing.
+
+    Only what is drawn (labels, legends, headings, chart labels) is cut; the
+    ellipsis takes one column. Work is bounded by ``width``, not by the
+    length of ``s``, so a name of a million characters costs what a short
+    one does.
+
+    Examples
+    --------
+    >>> clip_label("钱塘江")
+    '钱塘江'
+    >>> clip_label("富" * 10_000)
+    '富富富富富富富富富富富富富富富富富富富…'
+    >>> clip_label("Qiantang River", 10), columns(clip_label("x" * 10_000))
+    ('Qiantang…', 40)
+    """
+    used = 0
+    for i, ch in enumerate(s):
+        used += _char_columns(ch)
+        if used > width:
+            return _cut_at(s, i, width)
+    return s
+
+
+def _cut_at(s: str, stop: int, width: int) -> str:
+    """Return ``s[:stop]`` shortened until it and "…" fit ``width`` columns, with "…".
+
+    Blanks before the "…" go.
+    """
+    head = s[:stop]
+    used = columns(head)
+    while head and used + 1 > width:
+        used -= _char_columns(head[-1])
+        head = head[:-1]
+    return head.rstrip() + _ELLIPSIS
 
 
 # ================================================================ missing text

@@ -3,7 +3,11 @@
 :class:`AtlasData` projects the units, reaches and plan segments into the
 drawing CRS once and answers the questions the pages ask: which unit is on
 each side of a reach at a level, which reaches belong to a unit, what colour
-key a reach takes, what the table cells say.
+key a reach takes, what the table cells say. Names are kept in full for the
+tables (which cut them to their cells); what is drawn elsewhere is cut by
+:func:`rivermap.text.clip_label` (:meth:`AtlasData.unit_label`,
+:meth:`AtlasData.river_label`), so that a name of 10,000 characters is drawn
+as fast as a short one.
 """
 
 from __future__ import annotations
@@ -22,7 +26,15 @@ from rivermap.errors import CRSError, require_columns
 from rivermap.maps import _style
 from rivermap.maps._atlas_text import all_labels
 from rivermap.params import check_level
-from rivermap.text import chief_title, is_missing, level_label, term, text_or, texts
+from rivermap.text import (
+    chief_title,
+    clip_label,
+    is_missing,
+    level_label,
+    term,
+    text_or,
+    texts,
+)
 
 if TYPE_CHECKING:
     from rivermap.responsibility import Responsibility
@@ -123,7 +135,16 @@ class AtlasData:
         return self._units_at[level]
 
     def unit_name(self, uid: str) -> str:
+        """Return the unit's name in full (tables cut it to their cells)."""
         return self.names.get(uid, uid)
+
+    def unit_label(self, uid: str) -> str:
+        """Return the unit's name as maps, legends and headings draw it (see :func:`clip_label`)."""
+        return clip_label(self.unit_name(uid))
+
+    def river_label(self, rid: str) -> str:
+        """Return the river's name as a map draws it (see :func:`clip_label`)."""
+        return clip_label(self.river_names.get(rid, rid))
 
     def parts_of(self, unit: str) -> gpd.GeoDataFrame:
         """Return the units at the colour level inside ``unit`` (itself at the finest level)."""
@@ -185,7 +206,8 @@ class AtlasData:
             return "—"
         if ua == ub:
             return self.unit_name(ua)
-        return f"{self.unit_name(ua)} / {self.unit_name(ub)}"
+        # both banks stay readable when a name is long: each is cut on its own
+        return f"{self.unit_label(ua)} / {self.unit_label(ub)}"
 
     @property
     def reach_tree(self) -> shapely.STRtree:

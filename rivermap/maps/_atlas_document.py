@@ -70,7 +70,7 @@ class Document:
     def _default_title(self) -> str:
         """Return the default title: "<top units>河长制责任图册" for up to three, else plain."""
         data = self.data
-        names = [data.unit_name(u) for u in data.units_at(data.levels[0]).index]
+        names = [data.unit_label(u) for u in data.units_at(data.levels[0]).index]
         if 0 < len(names) <= _TITLE_NAMES_MAX:
             return term("atlas.atlas_title", data.lang, name=join_list(names, data.lang))
         return term("atlas.atlas_title_plain", data.lang)
@@ -168,7 +168,7 @@ class Document:
             return bottom
         note = term(
             "atlas.no_rivers_units", lang, level=level_name(data.by, lang), n=len(empty)
-        ) + join_list((data.unit_name(u) for u in empty), lang)
+        ) + join_list((data.unit_label(u) for u in empty), lang)
         lines = wrap(note, (c.w - 2 * MARGIN) / (_NOTE_PT * PT_MM))
         c.text(
             MARGIN,
@@ -186,7 +186,7 @@ class Document:
         data = self.data
         lang = data.lang
         unit = _page_unit(page)
-        _heading(c, term("atlas.unit_title", lang, name=data.unit_name(unit), code=unit), size=14)
+        _heading(c, term("atlas.unit_title", lang, name=data.unit_label(unit), code=unit), size=14)
         sub = term(
             "atlas.unit_sub", lang, level=level_name(data.sub, lang), by=level_name(data.by, lang)
         )
@@ -199,7 +199,9 @@ class Document:
 
     def _table_page(self, c: Canvas, page: Page) -> None:
         unit = _page_unit(page)
-        title = term("atlas.table_title", self.data.lang, name=self.data.unit_name(unit), code=unit)
+        title = term(
+            "atlas.table_title", self.data.lang, name=self.data.unit_label(unit), code=unit
+        )
         _heading(c, title, size=12)
         self._draw_tables(c, page, c.h - MARGIN - TITLE_BAND)
 

@@ -79,8 +79,8 @@ def tint_units(
 
 
 def unit_places(data: AtlasData, units: gpd.GeoDataFrame) -> tuple[list[str], np.ndarray]:
-    """Return the names of ``units`` and a point inside each, for :func:`label_places`."""
-    names = [data.unit_name(uid) for uid in units.index]
+    """Return the names of ``units`` as drawn and a point inside each, for :func:`label_places`."""
+    names = [data.unit_label(uid) for uid in units.index]
     return names, shapely.point_on_surface(units.geometry.to_numpy())
 
 
@@ -181,7 +181,7 @@ def river_labels(
         ax.text(
             x,
             y,
-            data.river_names.get(str(rid), str(rid)),
+            data.river_label(str(rid)),
             fontproperties=font,
             color=color,
             rotation=angle,
@@ -257,12 +257,12 @@ def reach_legend(
     """Legend entries for reaches coloured by ``key``: the units present, then the rest."""
     lang = data.lang
     present = list(dict.fromkeys(str(k) for k in key))
-    units = sorted((k for k in present if not k.startswith("<")), key=data.unit_name)
+    units = sorted((k for k in present if not k.startswith("<")), key=data.unit_label)
     handles: list[Any] = []
     labels: list[str] = []
     for u in units[:max_units]:
         handles.append(legend_line(color=colours.get(u, _style.PALETTE[0]), lw=2))
-        labels.append(data.unit_name(u))
+        labels.append(data.unit_label(u))
     if len(units) > max_units:
         handles.append(legend_line(lw=0))
         labels.append(term("atlas.more_units", lang, n=len(units) - max_units))

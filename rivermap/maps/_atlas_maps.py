@@ -229,7 +229,7 @@ def _label_parts(ax: Axes, c: Canvas, data: AtlasData, parts: gpd.GeoDataFrame) 
     """Name the unit's parts, smaller where a name is wider than its part on paper."""
     size_mm = np.sqrt(shapely.area(parts.geometry.to_numpy())) / c.metres_per_mm(ax)
     fonts = [
-        c.fp(8 if em(data.unit_name(uid)) * 8 * PT_MM < 1.3 * mm else 5.5)
+        c.fp(8 if em(data.unit_label(uid)) * 8 * PT_MM < 1.3 * mm else 5.5)
         for uid, mm in zip(parts.index, size_mm, strict=True)
     ]
     label_places(ax, *unit_places(data, parts), fonts, color="#3a3a3a", zorder=4, alpha=0.9)
@@ -245,7 +245,7 @@ def _label_neighbours(
     shown = shapely.area(clipped) > 0.01 * view.area
     label_places(
         ax,
-        [data.unit_name(uid) for uid in neighbours.index[shown]],
+        [data.unit_label(uid) for uid in neighbours.index[shown]],
         shapely.point_on_surface(clipped[shown]),
         c.fp(7.5),
         color="#8a8a8a",

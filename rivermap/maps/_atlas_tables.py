@@ -191,8 +191,8 @@ def column_widths(table: Table, width_mm: float) -> list[float]:
     """
     ems = []
     for j, (head, kind) in enumerate(zip(table.headers, table.kinds, strict=True)):
-        longest = max([em(head)] + [em(r[j]) for r in table.rows])
         cap = _MAX_COL_EM.get(kind, _MAX_OTHER_EM)
+        longest = max([em(head, limit=cap)] + [em(r[j], limit=cap) for r in table.rows])
         ems.append(min(longest, cap) + CELL_PAD_EM + 0.6)
     em_mm = TABLE_PT * PT_MM
     widths = [e * em_mm for e in ems]

@@ -4,10 +4,14 @@ Every word the atlas draws comes from :mod:`rivermap.text` (``atlas.`` terms,
 the web map's ``ui.`` terms it shares, reasons, levels and chiefs' titles);
 :func:`all_labels` lists them all for the font subset. Widths are estimated in
 ems of the font size (a CJK character takes a full em, any other about half),
-which is all that the table layout and the choice of name sizes need.
+which is all that the table layout and the choice of name sizes need. Measuring
+stops at the width that matters (:func:`em`'s ``limit``, :func:`fit`), so a
+name of 10,000 characters costs what a short one does.
 """
 
 from __future__ import annotations
+
+import math
 
 from rivermap.text import LEVELS, TERMS, chief_title, level_label
 
@@ -60,28 +64,43 @@ def sentence_case(s: str, lang: str) -> str:
 
 
 # ================================================================== measuring
-def em(s: str) -> float:
-    """Return the width of ``s`` in ems.
+def _em_char(ch: str) -> float:
+    return 1.0 if ord(ch) >= _FIRST_CJK else _NARROW_EM
+
+
+def em(s: str, limit: float = math.inf) -> float:
+    """Return the width of ``s`` in ems, or a width above ``limit`` once it passes it.
 
     Examples
     --------
-    >>> em("钱塘江 2")
-    4.12
+    >>> em("钱塘江 2"), em("钱塘江" * 1000, limit=2.0)
+    (4.12, 3.0)
     """
-    return sum(1.0 if ord(ch) >= _FIRST_CJK else _NARROW_EM for ch in s)
+    total = 0.0
+    for ch in s:
+        total += _em_char(ch)
+        if total > limit:
+            break
+    return total
 
 
 def fit(s: str, width_mm: float, size_pt: float) -> str:
-    """Cut ``s`` with an ellipsis so that it fits a cell ``width_mm`` wide at ``size_pt``."""
+    """Cut ``s`` with an ellipsis so that it fits a cell ``width_mm`` wide at ``size_pt``.
+
+    Examples
+    --------
+    >>> fit("钱塘江", 30, 8), fit("富" * 10_000, 30, 8)
+    ('钱塘江', '富富富富富富富富…')
+    """
     cap = width_mm / (size_pt * PT_MM) - CELL_PAD_EM
-    if em(s) <= cap:
+    if em(s, limit=cap) <= cap:
         return s
-    out = ""
-    for ch in s:
-        if em(out + ch) > cap - 1.0:
-            break
-        out += ch
-    return out + "…"
+    used = 0.0
+    for i, ch in enumerate(s):
+        used += _em_char(ch)
+        if used > cap - 1.0:
+            return s[:i] + "…"
+    return s  # not reached: s is wider than cap
 
 
 def wrap(s: str, cap_em: float) -> list[str]:

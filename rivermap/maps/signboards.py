@@ -20,12 +20,18 @@ Pages are drawn with matplotlib as the atlas draws them (no global settings
 changed, every text in the atlas's subset of Noto Sans CJK SC, embedded as
 TrueType so that the text can be searched and copied). The QR code is drawn
 as vector squares (segno makes the matrix), so it stays sharp at any scale.
+
+Names from the data are drawn as :func:`rivermap.text.clip_label` cuts them,
+and every line is cut with "…" where it would run past the margin, so that
+no text leaves the page whatever its length. A board id too long for any QR
+code (version 40 holds 2,331 bytes) is an error before any page is drawn.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,11 +41,12 @@ from urllib.parse import quote
 import pandas as pd
 
 from rivermap._version import rivermap_version
+from rivermap.errors import SchemaError, format_ids
 from rivermap.maps._atlas_canvas import Canvas
 from rivermap.maps._atlas_text import fit, wrap
 from rivermap.maps._fonts import font_for
 from rivermap.params import check_lang, check_level
-from rivermap.text import chief_title, term, text_or
+from rivermap.text import chief_title, clip_label, term, text_or
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -51,6 +58,7 @@ __all__ = ["board_rows", "qr_text", "signboards"]
 _W_MM, _H_MM = 210.0, 297.0  # A4 portrait
 _MM_PER_INCH = 25.4
 _MARGIN = 18.0
+_TEXT_W = _W_MM - 2 * _MARGIN
 _BAND = 30.0  # height of the title band
 _QR_MM = 48.0
 _LINE_MM = 7.5
@@ -207,6 +215,9 @@ def signboards(
         If ``level`` is not a level of ``resp`` or ``lang`` is unknown.
     OutputExistsError
         If ``path`` exists and ``overwrite`` is False (checked before any work).
+    SchemaError
+        If a board's QR code cannot hold its id and ``url`` (river ids of
+        thousands of characters), before any page is drawn.
 
     Examples
     --------
@@ -227,6 +238,7 @@ def signboards(
         dataclasses.replace(_board(row, tuple(resp.levels), url, lang, date), note=text_or(note))
         for row in _records(rows)
     ]
+    _check_qr(boards)
     font = font_for(t for b in boards for t in b.texts())
     _write_pdf(final, boards, font, lang, overwrite=overwrite)
     return final
@@ -243,9 +255,9 @@ def _board(
 ) -> Board:
     """Return the texts of the board of ``row``."""
     facts = [
-        term("board.ends", lang, start=_text(row["start"]), end=_text(row["end"])),
+        term("board.ends", lang, start=_label(row["start"]), end=_label(row["end"])),
         term("board.length", lang, km=f"{float(row['length_km']):,.2f}"),
-        term("board.unit", lang, unit=_text(row["chief_unit_name"])),
+        term("board.unit", lang, unit=_label(row["chief_unit_name"])),
     ]
     contact = [term("board.supervisor", lang, supervisor=row["supervisor"])]
     if text_or(row["hotline"]) is not None:
@@ -254,7 +266,7 @@ def _board(
         contact = contact[1:]
     return Board(
         title=term("board.title", lang),
-        river=term("board.river", lang, river=_text(row["river"])),
+        river=term("board.river", lang, river=_label(row["river"])),
         facts=facts,
         chiefs=_chief_lines(row, levels, lang),
         duties=term("board.duties", lang),
@@ -266,9 +278,38 @@ def _board(
     )
 
 
-def _text(value: Any) -> str:
-    """Return ``value`` as text, a dash when missing."""
-    return str(text_or(value, "—"))
+def _label(value: Any) -> str:
+    """Return a name from the data as drawn (see :func:`clip_label`), a dash when missing."""
+    return clip_label(str(text_or(value, "—")))
+
+
+def _check_qr(boards: list[Board]) -> None:
+    """Raise :class:`SchemaError` naming the boards whose QR code cannot hold its text."""
+    import segno
+
+    too_long = []
+    for board in boards:
+        if board.qr is not None:
+            try:
+                _qr_matrix(board.qr)
+            except segno.DataOverflowError:
+                too_long.append(clip_label(board.qr))
+    if too_long:
+        msg = (
+            f"signboards: {len(too_long)} board(s) have an id too long for a QR code (which "
+            f"holds about 2,300 bytes, the url included): {format_ids(too_long)}; give the "
+            "rivers short ids (rivermap assign --id-col, or merge by a code column) or a "
+            "shorter --url"
+        )
+        raise SchemaError(msg)
+
+
+@functools.lru_cache(maxsize=4096)
+def _qr_matrix(data: str) -> tuple[tuple[int, ...], ...]:
+    """Return the QR code of ``data`` as rows of dark (1) and light (0) modules."""
+    import segno
+
+    return tuple(tuple(row) for row in segno.make(data, error="m", micro=False).matrix)
 
 
 def _chief_lines(row: dict[str, Any], levels: tuple[str, ...], lang: str) -> list[tuple[str, ...]]:
@@ -320,19 +361,20 @@ def _render(board: Board, font: Path) -> Figure:
     c.text(_W_MM / 2, _H_MM - _BAND / 2, board.title, size=30, ha="center", va="center",
            color="white")  # fmt: skip
     if board.note:
-        c.text(_W_MM / 2, _H_MM - _BAND - 5, fit(board.note, _W_MM - 2 * _MARGIN, 10), size=10,
+        c.text(_W_MM / 2, _H_MM - _BAND - 5, fit(board.note, _TEXT_W, 10), size=10,
                ha="center", va="center", color=_NOTE)  # fmt: skip
     y = _H_MM - _BAND - 16
-    c.text(_MARGIN, y, board.river, size=20, ha="left", va="baseline", color=_BLUE)
+    c.text(_MARGIN, y, fit(board.river, _TEXT_W, 20), size=20, ha="left", va="baseline",
+           color=_BLUE)  # fmt: skip
     y = _lines(c, board.facts, y - 11, _BODY_PT)
     if board.chiefs:
         c.hline(_MARGIN, y + 2, _W_MM - 2 * _MARGIN)
         y = _lines(c, [board.chiefs_heading], y - 6, _BODY_PT, color=_BLUE)
         y = _chief_table(c, board.chiefs, y)
     c.hline(_MARGIN, y + 2, _W_MM - 2 * _MARGIN)
-    duties = wrap(board.duties, (_W_MM - 2 * _MARGIN) / (_BODY_PT * 0.3528) - 1)
+    duties = wrap(board.duties, _TEXT_W / (_BODY_PT * 0.3528) - 1)
     y = _lines(c, [line.strip() for line in duties], y - 6, _BODY_PT)
-    _lines(c, board.contact, _MARGIN + 20, _BODY_PT)
+    _lines(c, board.contact, _MARGIN + 20, _BODY_PT, width=_TEXT_W - _QR_MM - 4)
     if board.qr is not None:
         x0 = _W_MM - _MARGIN - _QR_MM
         _draw_qr(fig, board.qr, x0, _MARGIN + 14, _QR_MM)
@@ -358,22 +400,24 @@ def _chief_table(c: Canvas, chiefs: list[tuple[str, ...]], y: float) -> float:
     return y
 
 
-def _lines(c: Canvas, lines: list[str], y: float, size: float, color: str = "black") -> float:
-    """Write ``lines`` downwards from the baseline ``y``; return the baseline below them."""
+def _lines(
+    c: Canvas, lines: list[str], y: float, size: float, color: str = "black", width: float = _TEXT_W
+) -> float:
+    """Write ``lines`` down from the baseline ``y``, each cut to ``width`` mm; return the next."""
     step = _LINE_MM * size / _BODY_PT
     for line in lines:
-        c.text(_MARGIN, y, line, size=size, ha="left", va="baseline", color=color)
+        c.text(_MARGIN, y, fit(line, width, size), size=size, ha="left", va="baseline",
+               color=color)  # fmt: skip
         y -= step
     return y
 
 
 def _draw_qr(fig: Figure, data: str, x: float, y: float, size: float) -> None:
     """Draw the QR code of ``data`` as black squares in the ``size`` mm square at ``x``, ``y``."""
-    import segno
     from matplotlib.patches import PathPatch
     from matplotlib.path import Path as MplPath
 
-    matrix = segno.make(data, error="m", micro=False).matrix
+    matrix = _qr_matrix(data)
     n = len(matrix) + 8  # a quiet zone of four modules on every side
     unit = size / n
     verts: list[tuple[float, float]] = []

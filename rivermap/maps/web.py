@@ -13,6 +13,12 @@ told in ``static/map.js`` and ``benchmarks/README.md``.
 
 Every string from the data reaches the page as JSON inside a script and is put
 into the page with ``textContent``; nothing from the data is parsed as HTML.
+Each is bidi-isolated where it is shown (an element of its own, or a
+``<bdi>`` inside a sentence), so that a right-to-left override in a name
+cannot turn the page's own words around. A name longer than
+:func:`rivermap.text.clip_label` keeps is drawn cut (labels, tooltips, the
+legend: ``clipped`` in the data, by the full name) and shown whole in popups
+and the search.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from __future__ import annotations
 import math
 import os
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,7 +63,16 @@ from rivermap.maps._offline import (
     make_offline,
 )
 from rivermap.params import check_lang, check_length, check_level
-from rivermap.text import TERMS, level_label, list_separator, reason_labels, term, text_or, texts
+from rivermap.text import (
+    TERMS,
+    clip_label,
+    level_label,
+    list_separator,
+    reason_labels,
+    term,
+    text_or,
+    texts,
+)
 
 __all__ = ["BASEMAPS", "MAX_MAP_FEATURES", "responsibility_map", "save_html"]
 
@@ -519,6 +534,7 @@ def _map_data(
     plan_meta, plan_geoms = (None, None) if plan is None else _plan_layer(plan, shown, units, opts)
     minx, miny, maxx, maxy = shown.bounds
     flags_table = _flags_table(resp, flags, opts.level)
+    chiefs_by_unit = _chief_entries(resp, chiefs)
     words = {
         lang: _page_words(opts, lang, at_level, flags_table, units, plan, rivers)
         for lang in params.LANGS
@@ -533,8 +549,14 @@ def _map_data(
         },
         "units": units.meta,
         "ancestors": _bank_ancestors(reaches, units, len(opts.levels)),
-        "chiefs": _chief_entries(resp, chiefs),
+        "chiefs": chiefs_by_unit,
         "rivers": rivers,
+        "clipped": clipped_names(
+            units.names.values(),
+            rivers.values(),
+            [c[k] for cs in chiefs_by_unit.values() for c in cs for k in (0, 1)],
+            [] if plan_meta is None else [s[k] for s in plan_meta["segments"] for k in ("n", "un")],
+        ),
         "unitLayers": unit_layers,
         "reaches": reaches,
         "plan": plan_meta,
@@ -807,6 +829,26 @@ def _river_names(rivers: pd.DataFrame) -> dict[str, str]:
         str(rid): text_or(name, str(rid))
         for rid, name in zip(rivers["river_id"].tolist(), rivers["name"].tolist(), strict=True)
     }
+
+
+def clipped_names(*groups: Iterable[str | None]) -> dict[str, str]:
+    """Return ``{name: name as drawn}`` for the names :func:`clip_label` cuts, usually none.
+
+    The map's script draws a name (a unit's label, a legend entry, a
+    tooltip) as its entry here when it has one; popups and the search read
+    the full name.
+
+    Examples
+    --------
+    >>> clipped_names(["西湖区", "长" * 30], [None, "西湖区"]) == {"长" * 30: "长" * 19 + "…"}
+    True
+    """
+    out: dict[str, str] = {}
+    for group in groups:
+        for name in group:
+            if name is not None and name not in out and clip_label(name) != name:
+                out[name] = clip_label(name)
+    return out
 
 
 # -------------------------------------------------------- legend and search

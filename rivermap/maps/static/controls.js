@@ -127,7 +127,9 @@
           var fold = el("div", "rm-units-list", null, group);  // what the toggle hides
           el("div", "rm-note", T.legend_colour, fold);
           var list = el("div", D.legend.length > 6 ? "rm-grid" : null, null, fold);
-          D.legend.forEach(function (e) { item(list, e[1], null, 4, 1, unitName(e[0]), 16); });
+          D.legend.forEach(function (e) {
+            item(list, e[1], null, 4, 1, h.unitLabel(e[0]), 16).lastChild.title = unitName(e[0]);
+          });
           if (D.legendMore > 0) el("div", "rm-note", "… " + T.more + " " + D.legendMore, fold);
           toggle = el("button", "rm-legend-toggle", null, head);
           toggle.type = "button";

@@ -23,16 +23,27 @@
 // involves a piece a split made is a Point on the cut between the two.
 //
 // Every word comes from h.T at render time; every name reaches the page with
-// textContent or as an input's value.
+// textContent or as an input's value, as the map draws it (a long one cut with
+// "…"), and in a sentence in a <bdi> of its own (RM.mixed).
 (function () {
   "use strict";
   var RM = (window.rivermap = window.rivermap || {});
-  var el = RM.el;
+  var el = RM.el, mixed = RM.mixed;
   var SNAP_CUT_M = 1.0, SNAP_CHANGE_M = 2.0, SAME_M = 1e-3, M_PER_DEG = 111320;
 
   function fill(tpl, fields) {
     return String(tpl).replace(/\{(\w+)\}/g, function (m, k) {
       return Object.prototype.hasOwnProperty.call(fields, k) ? String(fields[k]) : m;
+    });
+  }
+  // ``tpl`` filled as the parts of RM.mixed: a field given as [text] is a text
+  // from the data, isolated
+  function fillParts(tpl, fields) {
+    return String(tpl).split(/(\{\w+\})/).map(function (part) {
+      var k = /^\{(\w+)\}$/.exec(part);
+      if (!k || !Object.prototype.hasOwnProperty.call(fields, k[1])) return part;
+      var v = fields[k[1]];
+      return Array.isArray(v) ? v : String(v);
     });
   }
   function num(x, digits) {
@@ -388,9 +399,9 @@
   };
   Editor.prototype.unitName = function (u) {
     if (u === null || u === undefined) return "";
-    return this.model.unitNames[u] || this.h.unitName(u);
+    return this.h.short(this.model.unitNames[u] || this.h.unitName(u));
   };
-  Editor.prototype.riverName = function (r) { return this.h.D.rivers[r] || r; };
+  Editor.prototype.riverName = function (r) { return this.h.short(this.h.riverName(r)); };
   // the ids apply_edits will give: river-k in chainage order
   Editor.prototype.idOf = function (r, st) {
     return r + "-" + (this.model.rivers[r].indexOf(st) + 1);
@@ -420,7 +431,7 @@
     el("div", "rm-title", T.segment + " " + this.idOf(r, st), d);
     el("div", "rm-row", this.riverName(r), d);
     el("div", "rm-row", T.from_to + ": " + km(st.a) + "–" + km(st.b) + " " + T.km, d);
-    el("div", "rm-row", this.h.D.planLevelLabel + ": " + this.unitName(st.u), d);
+    mixed("div", "rm-row", [this.h.D.planLevelLabel + ": ", [this.unitName(st.u)]], d);
     return d;
   };
   Editor.prototype.relabel = function () {
@@ -524,10 +535,11 @@
     if (e) this.after(e.r);
   };
   Editor.prototype.describe = function (e) {
-    var T = this.h.T, river = this.riverName(e.r);
-    if (e.action === "split") return fill(T.edit_desc_split, { river: river, m: num(e.m, 1) });
-    var f = { river: river, a: km(e.a), b: km(e.b), unit: this.unitName(e.u) };
-    return fill(e.action === "assign" ? T.edit_desc_assign : T.edit_desc_merge, f);
+    // the parts of RM.mixed
+    var T = this.h.T, river = [this.riverName(e.r)];
+    if (e.action === "split") return fillParts(T.edit_desc_split, { river: river, m: num(e.m, 1) });
+    var f = { river: river, a: km(e.a), b: km(e.b), unit: [this.unitName(e.u)] };
+    return fillParts(e.action === "assign" ? T.edit_desc_assign : T.edit_desc_merge, f);
   };
   Editor.prototype.download = function () {
     var fc = this.model.collection();
@@ -630,7 +642,7 @@
     } else if (p.action === "assign") {
       assignChoices(ed, d, p);
     } else {
-      el("div", "rm-title", river + " " + km(p.x.a) + "–" + km(p.y.b) + " " + T.km, d);
+      mixed("div", "rm-title", [[river], " " + km(p.x.a) + "–" + km(p.y.b) + " " + T.km], d);
       el("div", "rm-key", T.edit_merge_to + ":", d);
       [p.x.u, p.y.u].filter(function (u, i, a) { return a.indexOf(u) === i; }).forEach(function (u) {
         var lab = el("label", "rm-edit-choice", null, d);
@@ -670,8 +682,8 @@
 
   function assignChoices(ed, d, p) {
     var T = ed.h.T, level = ed.h.D.planLevelLabel;
-    el("div", "rm-title", ed.riverName(p.r) + " " + km(p.st.a) + "–" + km(p.st.b) + " " + T.km, d);
-    el("div", "rm-note", fill(T.edit_now, { unit: ed.unitName(p.st.u) }), d);
+    mixed("div", "rm-title", [[ed.riverName(p.r)], " " + km(p.st.a) + "–" + km(p.st.b) + " " + T.km], d);
+    mixed("div", "rm-note", fillParts(T.edit_now, { unit: [ed.unitName(p.st.u)] }), d);
     function choice(parent, u) {
       var b = button(parent, ed.unitName(u), "rm-edit-unit", function () {
         p.u = u; ed.render();
@@ -705,7 +717,8 @@
     }
     input.addEventListener("input", search);
     search();
-    el("div", "rm-edit-picked", p.u === null ? T.edit_no_unit : fill(T.edit_picked, { unit: ed.unitName(p.u) }), d);
+    mixed("div", "rm-edit-picked",
+          p.u === null ? [T.edit_no_unit] : fillParts(T.edit_picked, { unit: [ed.unitName(p.u)] }), d);
   }
 
   function editsList(ed, box) {
@@ -715,7 +728,7 @@
     var ol = el("ol", "rm-edit-list", null, box);
     ed.model.done.forEach(function (e) {
       var li = el("li", null, null, ol);
-      el("div", "rm-edit-desc", ed.describe(e), li);
+      mixed("div", "rm-edit-desc", ed.describe(e), li);
       noteInput(li, T, e.note, function (v) { e.note = v; ed.changed(); }, "rm-edit-list-note");
     });
   }

@@ -5,22 +5,46 @@
   // with the map's handle once the layers are built.
   RM.plugins = RM.plugins || [];
 
+  // An element; its text, if any, is bidi-isolated (as <bdi> is), so that a
+  // right-to-left override (U+202E) in a name cannot turn the words around it.
   function el(tag, cls, text, parent) {
     var e = document.createElement(tag);
     if (cls) e.className = cls;
-    if (text !== undefined && text !== null) e.textContent = String(text);
+    if (text !== undefined && text !== null) {
+      e.textContent = String(text);
+      e.style.unicodeBidi = "isolate";
+    }
     if (parent) parent.appendChild(e);
     return e;
   }
   RM.el = el;
+  // An element holding the page's words with texts from the data among them:
+  // ``parts`` are strings (words) and one-element arrays [text] (data), each
+  // text from the data in a <bdi> of its own, for the same reason. Nothing is
+  // added to the text: what is copied from the page is what the data says.
+  function mixed(tag, cls, parts, parent) {
+    var e = el(tag, cls, null, parent);
+    parts.forEach(function (p) {
+      if (Array.isArray(p)) {
+        if (p[0] !== null && p[0] !== undefined && p[0] !== "") el("bdi", null, p[0], e);
+      } else if (p !== null && p !== undefined && p !== "") {
+        e.appendChild(document.createTextNode(String(p)));
+      }
+    });
+    return e;
+  }
+  RM.mixed = mixed;
 
   function fmtKm(m) { return (m / 1000).toFixed(m < 10000 ? 2 : 1); }
+  // a line "key: value"; an array value is the parts of mixed()
   function row(parent, key, value, cls) {
     var r = el("div", "rm-row" + (cls ? " " + cls : ""), null, parent);
     el("span", "rm-key", key + ":", r);
-    el("span", null, value, r);
+    if (Array.isArray(value)) mixed("span", null, value, r);
+    else el("span", null, value, r);
     return r;
   }
+  RM.row = row;
 
   // encoded-polyline string -> [[lat, lng], ...]
   function decode(str, factor) {
@@ -549,49 +573,70 @@
     var JOIN = canvas ? "bevel" : "round";
 
     function unitName(id) { var u = units[id]; return u ? u[0] : (id === null ? "" : String(id)); }
+    // A name as drawn (labels, tooltips, the legend): cut with "…" when it is long
+    // (D.clipped, by rivermap.text.clip_label); popups and the search show it whole.
+    var clipped = D.clipped || {};
+    function short(s) {
+      return typeof s === "string" && Object.prototype.hasOwnProperty.call(clipped, s)
+        ? clipped[s] : s;
+    }
+    function unitLabel(id) { return short(unitName(id)); }
+    function riverName(r) { return rivers[r] || r; }
+    // the names of a unit and its parents, top first, as the parts of mixed()
     function unitPath(id) {
-      var names = [], seen = 0;
+      var parts = [], seen = 0;
       while (id !== null && id !== undefined && units[id] && seen < 12) {
-        names.unshift(units[id][0]); id = units[id][2]; seen += 1;
+        if (parts.length) parts.unshift(" › ");
+        parts.unshift([units[id][0]]); id = units[id][2]; seen += 1;
       }
-      return names.join(" › ");
+      return parts;
     }
     function chiefsOf(unitId, riverId) {
       return chiefs[unitId + "\u0001" + riverId] || chiefs[unitId] || [];
     }
-    function chiefText(c) {
+    // a chief as the parts of mixed(), names cut as drawn when ``cut``
+    function chiefText(c, cut) {
       // c: [name, title, phone, role]
-      var s = c[0];
-      var extra = [c[3], c[1]].filter(function (x) { return x; }).join(", ");
-      if (extra) s += " (" + extra + ")";
-      if (c[2]) s += " " + T.phone + " " + c[2];
-      return s;
+      var name = cut ? short : function (x) { return x; };
+      var parts = [[name(c[0])]];
+      var extra = [c[3], name(c[1])].filter(function (x) { return x; });
+      if (extra.length) {
+        parts.push(" (");
+        extra.forEach(function (x, i) { parts.push(i ? ", " : "", [x]); });
+        parts.push(")");
+      }
+      if (c[2]) parts.push(" " + T.phone + " ", [c[2]]);
+      return parts;
     }
-    function chiefLine(parent, c) {
-      el("div", "rm-chief", T.chief + ": " + chiefText(c), parent);
+    function chiefLine(parent, c, cut) {
+      mixed("div", "rm-chief", [T.chief + ": "].concat(chiefText(c, cut)), parent);
     }
     // the reach's unit at every level, with at most maxChiefs chiefs each (then "…")
     function someChiefs(parent, list, maxChiefs, line) {
       list.slice(0, maxChiefs).forEach(line);
       if (list.length > maxChiefs) el("div", "rm-chief", "… +" + (list.length - maxChiefs), parent);
     }
-    function unitsLines(parent, p, maxChiefs) {
+    // a tooltip (``cut``) draws names as labels are drawn, a popup whole
+    function unitsLines(parent, p, maxChiefs, cut) {
+      var name = cut ? unitLabel : unitName;
       levels.forEach(function (lv, i) {
         var id = p.u[i];
         var r;
         if (id !== null && id !== undefined) {
-          r = row(parent, lv.label, unitName(id));
-          someChiefs(r, chiefsOf(id, p.r), maxChiefs, function (c) { chiefLine(r, c); });
+          r = row(parent, lv.label, name(id));
+          someChiefs(r, chiefsOf(id, p.r), maxChiefs, function (c) { chiefLine(r, c, cut); });
         } else if (p.k === "b" && (p.L !== null || p.R !== null)) {
           var li = D.ancestors[p.L] ? D.ancestors[p.L][i] : null;
           var ri = D.ancestors[p.R] ? D.ancestors[p.R][i] : null;
-          var left = li === null || li === undefined ? T.outside : unitName(li);
-          var right = ri === null || ri === undefined ? T.outside : unitName(ri);
-          r = row(parent, lv.label, T.left_bank + " " + left + " | " + T.right_bank + " " + right);
+          var left = li === null || li === undefined ? T.outside : [name(li)];
+          var right = ri === null || ri === undefined ? T.outside : [name(ri)];
+          r = row(parent, lv.label,
+                  [T.left_bank + " ", left, " | " + T.right_bank + " ", right]);
           [li, ri].forEach(function (id2) {
             if (id2 === null || id2 === undefined) return;
             someChiefs(r, chiefsOf(id2, p.r), maxChiefs, function (c) {
-              el("div", "rm-chief", unitName(id2) + " " + T.chief + ": " + chiefText(c), r);
+              var who = [[name(id2)], " " + T.chief + ": "].concat(chiefText(c, cut));
+              mixed("div", "rm-chief", who, r);
             });
           });
         } else {
@@ -601,10 +646,10 @@
     }
     function reachTip(p) {
       var d = el("div", "rm-tip");
-      el("div", "rm-title", rivers[p.r] || p.r, d);
+      el("div", "rm-title", short(riverName(p.r)), d);
       row(d, T.from_to, fmtKm(p.a) + "–" + fmtKm(p.b) + " " + T.km);
       if (p.k === "b") el("div", "rm-row", T.boundary_reach, d);
-      unitsLines(d, p, 2);
+      unitsLines(d, p, 2, true);
       var f = flags[p.r];
       if (f) el("div", "rm-row rm-flag", T.flag + ": " + f.reasons.join(T.list_sep), d);
       return d;
@@ -620,9 +665,7 @@
         el("td", "rm-num", u[2] === null ? "" : (100 * u[2]).toFixed(1) + "%", tr);
         el("td", "rm-num", u[3] === null ? "" : fmtKm(u[3]) + " " + T.km, tr);
         var cs = u[0] === null ? [] : chiefsOf(u[0], f.river);
-        el("td", "rm-chief", cs.slice(0, 1).map(function (c) {
-          return c[2] ? c[0] + " " + c[2] : c[0];
-        }).join(""), tr);
+        mixed("td", "rm-chief", cs.length ? [[cs[0][0]], cs[0][2] ? " " : "", [cs[0][2]]] : [], tr);
       });
       if (f.handovers !== null) row(b, T.handovers, f.handovers);
       row(b, T.reasons, f.reasons.join(T.list_sep));
@@ -631,12 +674,12 @@
     }
     function reachPopup(p) {
       var d = el("div", "rm-tip");
-      el("div", "rm-title", rivers[p.r] || p.r, d);
+      el("div", "rm-title", riverName(p.r), d);
       row(d, T.reach, p.i);
       row(d, T.from_to, fmtKm(p.a) + "–" + fmtKm(p.b) + " " + T.km +
           " (" + T.length + " " + fmtKm(p.b - p.a) + " " + T.km + ")");
       if (p.k === "b") el("div", "rm-row", T.boundary_reach, d);
-      unitsLines(d, p, Infinity);
+      unitsLines(d, p, Infinity, false);
       if (flags[p.r]) flagBlock(d, flags[p.r]);
       return d;
     }
@@ -644,7 +687,7 @@
       var d = el("div", "rm-tip");
       el("div", "rm-title", unitName(id), d);
       var path = unitPath(units[id] ? units[id][2] : null);
-      if (path) el("div", "rm-row", path, d);
+      if (path.length) mixed("div", "rm-row", path, d);
       chiefsOf(id, null).forEach(function (c) { chiefLine(d, c); });
       return d;
     }
@@ -671,7 +714,7 @@
       });
       group.addLayer(poly);
       labelGroups.push({ group: group, points: ul.labels,
-                         text: function (id) { return unitName(id); }, shown: null });
+                         text: function (id) { return unitLabel(id); }, shown: null });
       layers["units:" + ul.level] = group;
     });
 
@@ -800,18 +843,20 @@
           renderer: planRenderer, pane: "rm-plan", color: p.c || D.colours.plan, weight: 8,
           opacity: 0.45, className: "rm-segment", rmRank: RANK.plan, lineJoin: JOIN
         });
-        var segmentTip = function () {
+        // the tooltip (``cut``) draws names as labels are drawn, the popup whole
+        var segmentTip = function (cut) {
+          var name = cut ? short : function (x) { return x; };
           var d = el("div", "rm-tip");
-          el("div", "rm-title", T.segment + " " + p.s, d);
-          el("div", "rm-row", rivers[p.r] || p.n || p.r, d);
+          mixed("div", "rm-title", [T.segment + " ", [p.s]], d);
+          el("div", "rm-row", name(rivers[p.r] || p.n || p.r), d);
           row(d, T.from_to, fmtKm(p.a) + "–" + fmtKm(p.b) + " " + T.km);
-          row(d, D.planLevelLabel, p.un || unitName(p.u));
-          if (p.u !== null) chiefsOf(p.u, p.r).forEach(function (c) { chiefLine(d, c); });
+          row(d, D.planLevelLabel, name(p.un || unitName(p.u)));
+          if (p.u !== null) chiefsOf(p.u, p.r).forEach(function (c) { chiefLine(d, c, cut); });
           return d;
         };
-        layer.bindTooltip(segmentTip, { sticky: true });
+        layer.bindTooltip(function () { return segmentTip(true); }, { sticky: true });
         // a click (or the search, which opens a popup) names it too
-        layer.bindPopup(segmentTip, { maxWidth: 360 });
+        layer.bindPopup(function () { return segmentTip(false); }, { maxWidth: 360 });
         segLayer.addLayer(layer);
         segmentLayers[j] = layer;
       });
@@ -908,7 +953,8 @@
       riverIndex: riverIndex, unitIndex: unitIndex, reachLayers: reachLayers,
       segmentLayers: segmentLayers, riverLayer: riverLayer, flagged: flagged,
       labelGroups: labelGroups, refreshLabels: refreshLabels, texts: T,
-      unitName: unitName, unitPath: unitPath, chiefsOf: chiefsOf, chiefText: chiefText,
+      unitName: unitName, unitLabel: unitLabel, riverName: riverName, short: short,
+      unitPath: unitPath, chiefsOf: chiefsOf, chiefText: chiefText,
       reachPopup: reachPopup, unitTip: unitTip
     };
     // The page's language can change (handle.setLang): T is then changed in place,

@@ -31,11 +31,13 @@
     var k = num(c, i);
     return c.d && k !== null ? c.d[k] : k;
   }
+  // a line "key: value", none without a value; an array value is the parts of RM.mixed
   function row(parent, key, value, cls) {
     if (value === null || value === undefined || value === "") return null;
     var r = el("div", "rm-row" + (cls ? " " + cls : ""), null, parent);
     el("span", "rm-key", key + ":", r);
-    el("span", null, value, r);
+    if (Array.isArray(value)) RM.mixed("span", null, value, r);
+    else el("span", null, value, r);
     return r;
   }
   function chainage(m) {
@@ -114,7 +116,11 @@
       var d = el("div", "rm-tip");
       title(d, i);
       var what = [val(cols.cat, i), val(cols.rv, i)].filter(function (x) { return x; });
-      if (what.length) el("div", "rm-row", what.join(" · "), d);
+      if (what.length) {
+        RM.mixed("div", "rm-row", what.reduce(function (out, x, k) {
+          return out.concat(k ? [" · ", [x]] : [[x]]);
+        }, []), d);
+      }
       if (flags[i] & 1) row(d, K.match, val(cols.mt, i), "rm-warn");
       return d;
     }
@@ -122,7 +128,9 @@
       var name = val(cols.cf, i);
       if (name === null) return null;
       var level = val(cols.cl, i), phone = val(cols.ph, i);
-      return name + (level ? " (" + level + ")" : "") + (phone ? " " + T.phone + " " + phone : "");
+      // the parts of RM.mixed: each text from the data isolated
+      return [[name], level ? " (" : "", [level], level ? ")" : "",
+              phone ? " " + T.phone + " " : "", [phone]];
     }
     function popup(i) {
       var d = el("div", "rm-tip rm-event-tip"), f = flags[i];

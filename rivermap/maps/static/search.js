@@ -9,7 +9,8 @@
 // a last line counts the others and shows LIMIT more when chosen. Up and down
 // move through the list, Enter takes the active line (the first by default),
 // Escape closes it; choosing a result zooms to it, opens its popup and closes
-// the list.
+// the list. A result shows names as the map draws them (a long one cut with
+// "…"); the match and the popup it opens use the whole name.
 (function () {
   "use strict";
   var RM = (window.rivermap = window.rivermap || {});
@@ -23,30 +24,30 @@
     Object.keys(D.rivers).forEach(function (rid) {
       var unit = (D.riverUnits || {})[rid];
       out.push({ q: D.rivers[rid], k: "r", id: rid, name: D.rivers[rid],
-                 where: unit ? function () { return h.unitName(unit); } : null });
+                 where: unit ? function () { return h.unitLabel(unit); } : null });
     });
     Object.keys(D.units).forEach(function (uid) {
       var parent = D.units[uid][2];
       out.push({ q: D.units[uid][0], k: "u", id: uid, name: D.units[uid][0],
-                 where: parent ? function () { return h.unitName(parent); } : null });
+                 where: parent ? function () { return h.unitLabel(parent); } : null });
     });
     Object.keys(D.chiefs || {}).forEach(function (key) {
       var parts = key.split("\u0001"), unit = parts[0], river = parts[1];
       D.chiefs[key].forEach(function (c) {
         out.push({ q: c[0], k: "c", id: river ? river : unit, unit: unit, river: river,
                    name: c[0], where: function () {
-                     var w = h.unitName(unit);
-                     return river ? w + " · " + (D.rivers[river] || river) : w;
+                     var w = h.unitLabel(unit);
+                     return river ? [[w], " · ", [h.short(h.riverName(river))]] : w;
                    } });
       });
     });
     D.reaches.forEach(function (p, j) {
       out.push({ q: p.i, k: "x", id: j, name: p.i,
-                 where: function () { return D.rivers[p.r] || p.r; } });
+                 where: function () { return h.short(h.riverName(p.r)); } });
     });
     ((D.plan && D.plan.segments) || []).forEach(function (p, j) {
       out.push({ q: p.s, k: "s", id: j, name: p.s,
-                 where: function () { return D.rivers[p.r] || p.n || p.r; } });
+                 where: function () { return h.short(D.rivers[p.r] || p.n || p.r); } });
     });
     out.forEach(function (e) { e.lq = String(e.q).toLowerCase(); });
     return out;
@@ -151,10 +152,11 @@
           hits.slice(0, shown).forEach(function (e) {
             var li = el("li", "rm-result", null, list);
             li.setAttribute("role", "option");
-            el("span", "rm-name", e.name, li);
+            el("span", "rm-name", h.short(e.name), li);
             el("span", "rm-kind", kindLabel(h, e), li);
             var where = e.where ? e.where() : "";
-            if (where) el("span", "rm-where", where, li);
+            if (Array.isArray(where)) RM.mixed("span", "rm-where", where, li);
+            else if (where) el("span", "rm-where", where, li);
             li.addEventListener("click", function () { choose(e); });
           });
           if (hits.length > shown) {
