@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -57,29 +59,79 @@ def canonical(resp: Responsibility) -> pd.DataFrame:
     return resp.reaches[cols].sort_values("reach_id").reset_index(drop=True)
 
 
-@SETTINGS
-@given(rivers=river_sets())
-def test_reaches_tile_each_river_and_sum_to_its_length(rivers: gpd.GeoDataFrame) -> None:
-    resp = assign(rivers, UNITS)
-    lengths = rivers.set_index("river_id").length
-    for river_id, group in resp.reaches.groupby("river_id"):
-        assert group["from_m"].iloc[0] == 0.0
-        assert group["to_m"].iloc[-1] == pytest.approx(lengths[river_id], rel=1e-12)
-        np.testing.assert_array_equal(group["from_m"].to_numpy()[1:], group["to_m"].to_numpy()[:-1])
-        assert (group["length_m"] > 0).all() or lengths[river_id] == 0
-        assert group["length_m"].sum() == pytest.approx(lengths[river_id], rel=1e-9)
-    # every unit of every level is credited with exactly the inside + boundary length
-    units = resp.units
-    credited = units.groupby("level")["river_length_m"].sum()
+def check_reaches(resp: Responsibility, rivers: gpd.GeoDataFrame) -> None:
+    """Check the invariants of every result of ``assign(rivers, ...)`` (in a metric CRS).
+
+    The reaches of each river tile [0, length]; every level credits its units with the
+    inside and boundary length; an inside reach has one unit per level, each the
+    parent of the next; a boundary reach between two units has their common units
+    above its ``boundary_level`` and none from it down, one along the outer border the
+    inside unit's and its ancestors; an outside reach has no unit.
+    """
     reaches = resp.reaches
+    per_river = reaches.groupby("river_id", sort=False)
+    lengths = rivers.set_index("river_id").length.loc[list(per_river.groups)].to_numpy()
+    assert len(lengths) == len(rivers)
+    assert (per_river["from_m"].first() == 0.0).all()
+    np.testing.assert_allclose(per_river["to_m"].last(), lengths, rtol=1e-12, atol=0.0)
+    np.testing.assert_allclose(per_river["length_m"].sum(), lengths, rtol=1e-9, atol=0.0)
+    # in order along each river, each reach starting where the one before ends
+    same = reaches["river_id"].to_numpy()[1:] == reaches["river_id"].to_numpy()[:-1]
+    np.testing.assert_array_equal(
+        reaches["from_m"].to_numpy()[1:][same], reaches["to_m"].to_numpy()[:-1][same]
+    )
+    assert per_river.ngroups == (~same).sum() + 1
+    assert ((reaches["length_m"] > 0) | (reaches["to_m"] == 0)).all()
+    # every unit of every level is credited with exactly the inside + boundary length
+    credited = resp.units.groupby("level")["river_length_m"].sum()
     covered = reaches.loc[reaches["kind"] != "outside", "length_m"].sum()
     outer = reaches[
         (reaches["kind"] == "boundary")
         & (reaches["left_unit"].isna() | reaches["right_unit"].isna())
     ]
-    for level in LEVELS:
-        assert credited[level] <= covered + 1e-6
+    for level in resp.levels:
+        assert credited[level] <= covered * (1 + 1e-12) + 1e-6
         assert credited[level] >= covered - outer["length_m"].sum() / 2 - 1e-6
+    check_reach_units(resp)
+
+
+def check_reach_units(resp: Responsibility) -> None:
+    """Check the units of each reach by its kind (see :func:`check_reaches`)."""
+    reaches, levels = resp.reaches, list(resp.levels)
+    assert set(reaches["kind"]) <= {"inside", "boundary", "outside"}
+    filled = reaches[levels].notna().to_numpy()
+    sides = reaches[["left_unit", "right_unit"]].notna().to_numpy()
+    inside = (reaches["kind"] == "inside").to_numpy()
+    assert filled[inside].all()
+    assert not sides[inside].any()
+    outside = (reaches["kind"] == "outside").to_numpy()
+    assert not filled[outside].any()
+    assert not sides[outside].any()
+    boundary = (reaches["kind"] == "boundary").to_numpy()
+    assert sides[boundary].any(axis=1).all()
+    depth = reaches["boundary_level"].map({lv: i for i, lv in enumerate(levels)})
+    assert depth[boundary].notna().all()
+    assert depth[~boundary].isna().all()
+    above = np.arange(len(levels))[None, :] < depth.to_numpy()[:, None]
+    between = boundary & sides.all(axis=1)
+    np.testing.assert_array_equal(filled[between], above[between])
+    # along the outer border: the inside unit's ancestors, and the top level
+    border = boundary & ~sides.all(axis=1)
+    assert filled[border].all()
+    assert (depth[border] == 0).all()
+    # each level's unit is the parent of the next one's
+    parent_of = resp.units.set_index("unit_id")["parent_id"]
+    for upper, lower in itertools.pairwise(levels):
+        both = reaches[upper].notna() & reaches[lower].notna()
+        np.testing.assert_array_equal(
+            parent_of.loc[reaches.loc[both, lower]].to_numpy(), reaches.loc[both, upper]
+        )
+
+
+@SETTINGS
+@given(rivers=river_sets())
+def test_reaches_tile_each_river_and_sum_to_its_length(rivers: gpd.GeoDataFrame) -> None:
+    check_reaches(assign(rivers, UNITS), rivers)
 
 
 @SETTINGS

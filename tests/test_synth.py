@@ -1,4 +1,4 @@
-"""Tests of the synthetic city generator :func:`rivermap.synth.make_city`."""
+"""Tests of the synthetic city and country generators of :mod:`rivermap.synth`."""
 
 from __future__ import annotations
 
@@ -13,10 +13,15 @@ from geopandas.testing import assert_geodataframe_equal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rivermap.synth import make_city
+import rivermap as rm
+from rivermap.crs import metric_crs
+from rivermap.synth import COUNTRY_CRS, COUNTRY_LEVELS, make_city, make_country
+from rivermap.units import code_key
+from tests.test_assign_properties import check_reaches
 
 LEVELS = ("district", "street", "community")
 CODE_LENGTH = {"district": 6, "street": 9, "community": 12}
+COUNTRY_CODE_LENGTH = {"province": 6, "city": 6, "district": 6, "street": 9, "community": 12}
 
 
 @pytest.fixture(scope="module")
@@ -24,38 +29,47 @@ def city() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     return make_city(500, 2000, seed=7)
 
 
-def check_units(units: gpd.GeoDataFrame, counts: dict[str, int] | None = None) -> None:
+def check_units(
+    units: gpd.GeoDataFrame,
+    counts: dict[str, int] | None = None,
+    levels: tuple[str, ...] = LEVELS,
+    code_length: dict[str, int] = CODE_LENGTH,
+) -> None:
     """Ids, nesting and tiling of a units frame (the invariants every city must keep)."""
     assert units.columns.tolist() == ["unit_id", "name", "level", "parent_id", "geometry"]
     assert units.crs is not None
     if counts is not None:
         assert units.level.value_counts().to_dict() == counts
-    assert set(units.level) <= set(LEVELS)
+    assert set(units.level) <= set(levels)
     assert units.unit_id.is_unique
     assert units.unit_id.str.fullmatch(r"\d+").all()
-    assert (units.unit_id.str.len() == units.level.map(CODE_LENGTH)).all()
+    assert (units.unit_id.str.len() == units.level.map(code_length)).all()
     assert units.name.str.len().gt(0).all()
     geoms = units.geometry.values
     assert shapely.is_valid(geoms).all()
     assert (~shapely.is_empty(geoms)).all()
     assert set(units.geom_type) <= {"Polygon", "MultiPolygon"}
 
-    is_district = units.level == "district"
-    assert units.parent_id[is_district].isna().all()
-    children = units[~is_district]
+    is_top = units.level == levels[0]
+    assert units.parent_id[is_top].isna().all()
+    children = units[~is_top]
     parents = units.set_index("unit_id")
     assert children.parent_id.isin(parents.index).all()
     parent_rows = parents.loc[children.parent_id]
-    expected_parent_level = children.level.map({"street": "district", "community": "street"})
+    expected_parent_level = children.level.map(dict(zip(levels[1:], levels[:-1], strict=True)))
     assert (parent_rows.level.to_numpy() == expected_parent_level.to_numpy()).all()
-    assert all(c.startswith(p) for c, p in zip(children.unit_id, children.parent_id, strict=True))
+    # admin codes nest by prefix (330600 > 330602 > 330602001 ...)
+    assert all(
+        str(code_key(c)).startswith(str(code_key(p)))
+        for c, p in zip(children.unit_id, children.parent_id, strict=True)
+    )
     child_geoms = children.geometry.values
     outside = shapely.area(shapely.difference(child_geoms, parent_rows.geometry.values))
     assert (outside <= 1e-6 * shapely.area(child_geoms)).all()
 
     # each level tiles the city: same total area, no overlaps, an exact coverage
-    extent_area = shapely.union_all(units.geometry[units.level == "community"].values).area
-    for level in LEVELS:
+    extent_area = shapely.union_all(units.geometry[units.level == levels[-1]].values).area
+    for level in levels:
         level_geoms = units.geometry[units.level == level].values
         total = shapely.area(level_geoms).sum()
         assert total == pytest.approx(extent_area, rel=1e-6)
@@ -348,3 +362,162 @@ def test_medium_city() -> None:
     density = shapely.get_num_coordinates(geoms).sum() / shapely.length(geoms).sum() * 1000
     assert density == pytest.approx(40.0, rel=0.1)
     assert (rivers.synthetic_kind == "boundary").sum() == 1000
+
+
+# ------------------------------------------------------------------------------------
+# a synthetic country (make_country)
+# ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def country() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    return make_country(3000, 3000, n_provinces=5, n_cities=12, n_long=6, seed=5)
+
+
+def test_country_units_nest_exactly(country: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]) -> None:
+    _, units = country
+    counts = {"province": 5, "city": 12, "district": 14, "street": 187, "community": 3000}
+    check_units(units, counts, COUNTRY_LEVELS, COUNTRY_CODE_LENGTH)
+    admin = rm.AdminUnits(units, COUNTRY_LEVELS)
+    admin.require_consistent()
+    # no overlap, gap, unit outside its parent nor code that disagrees with containment
+    assert admin.validate(min_area_m2=1.0, min_share=0.0).empty
+    assert units.unit_id.iloc[0] == "110000"
+    assert set(units.unit_id[units.level == "province"].str[2:]) == {"0000"}
+    assert set(units.unit_id[units.level == "city"].str[4:]) == {"00"}
+    assert units.name[units.level == "province"].str.endswith("省").all()
+
+
+def test_country_crs_and_extent(country: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]) -> None:
+    rivers, units = country
+    assert units.crs == rivers.crs == COUNTRY_CRS
+    # the engine measures in the country's own CRS (metres, true to scale)
+    assert metric_crs(rivers, units) == COUNTRY_CRS
+    area = units.area[units.level == "province"].sum()
+    assert area == pytest.approx(3000 * 4000.0**2, rel=0.05)
+    lon_min, lat_min, lon_max, lat_max = units.to_crs(4490).total_bounds
+    assert 100 < lon_min < 105 < lon_max < 110
+    assert 33 < lat_min < 36 < lat_max < 39
+    xmin, ymin, xmax, ymax = units.total_bounds
+    assert (xmax - xmin) / (ymax - ymin) == pytest.approx(1.4, rel=0.25)
+
+
+def test_country_ids(country: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]) -> None:
+    rivers, units = country
+    assert units.unit_id.is_unique
+    assert rivers.columns.tolist() == ["river_id", "name", "synthetic_kind", "geometry"]
+    assert rivers.river_id.is_unique
+    assert sorted(rivers.river_id) == [f"R{i:06d}" for i in range(1, 3001)]
+    assert rivers.synthetic_kind.value_counts().to_dict() == {
+        "meander": 2904,
+        "boundary": 90,
+        "long": 6,
+    }
+    assert (rivers.geom_type == "LineString").all()
+    assert shapely.is_valid(rivers.geometry.values).all()
+
+
+def test_long_rivers_cross_provinces(country: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]) -> None:
+    rivers, units = country
+    long = rivers.geometry[rivers.synthetic_kind == "long"].values
+    n_crossed = {}
+    for level in ("province", "community"):
+        tree = shapely.STRtree(units.geometry[units.level == level].values)
+        river, _ = tree.query(long, predicate="intersects")
+        n_crossed[level] = np.bincount(river, minlength=len(long))
+    assert (n_crossed["province"] >= 2).all()
+    assert np.median(n_crossed["province"]) >= 3
+    assert (n_crossed["community"] >= 20).all()
+    # they flow east, mostly: the mouth lies east of the source
+    xy = [shapely.get_coordinates(line) for line in long]
+    assert sum(c[-1, 0] > c[0, 0] for c in xy) >= 2 / 3 * len(xy)
+    meander = rivers.length[rivers.synthetic_kind == "meander"]
+    assert shapely.length(long).min() > 10 * meander.median()
+
+
+def test_country_boundary_followers(country: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]) -> None:
+    rivers, units = country
+    boundary = rivers.geometry[rivers.synthetic_kind == "boundary"].values
+    rings = shapely.boundary(units.geometry[units.level == "community"].values)
+    points = shapely.points(shapely.get_coordinates(boundary))
+    _, off = shapely.STRtree(rings).query_nearest(points, return_distance=True)
+    assert off.max() <= 3.0 + 1e-6
+    # some along province borders (界河 between provinces), not along the coast
+    provinces = units.geometry[units.level == "province"].values
+    borders = shapely.buffer(shapely.union_all(shapely.boundary(provinces)), 5.0)
+    coast = shapely.buffer(shapely.boundary(shapely.union_all(provinces)), 5.0)
+    along = shapely.length(shapely.intersection(boundary, borders)) / shapely.length(boundary)
+    assert (along > 0.9).sum() >= 3
+    on_coast = shapely.length(shapely.intersection(boundary, coast)) / shapely.length(boundary)
+    assert (on_coast <= 0.1).all()
+
+
+def test_assign_on_a_country(country: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]) -> None:
+    rivers, units = country
+    resp = rm.assign(rivers, rm.AdminUnits(units, COUNTRY_LEVELS))
+    check_reaches(resp, rivers)
+    kinds = resp.reaches.kind.value_counts()
+    assert kinds["boundary"] > 0
+    assert kinds["outside"] > 0
+    boundary_levels = set(resp.reaches.boundary_level.dropna())
+    assert boundary_levels == set(COUNTRY_LEVELS)
+    # a long river answers to a province or to the country
+    chief = resp.rivers.set_index("river_id").chief_level
+    long_ids = rivers.river_id[rivers.synthetic_kind == "long"]
+    assert set(chief[long_ids]) <= {"province", "above:province"}
+    assert "above:province" in set(chief[long_ids])
+
+
+def test_same_seed_same_country() -> None:
+    rivers_a, units_a = make_country(300, 200, n_provinces=3, seed=3)
+    rivers_b, units_b = make_country(300, 200, n_provinces=3, seed=3)
+    assert_geodataframe_equal(rivers_a, rivers_b, check_less_precise=False)
+    assert_geodataframe_equal(units_a, units_b, check_less_precise=False)
+    rivers_c, units_c = make_country(300, 200, n_provinces=3, seed=4)
+    assert not units_a.geometry.geom_equals_exact(units_c.geometry, 0.0).all()
+    assert not rivers_a.geometry.geom_equals_exact(rivers_c.geometry, 0.0).any()
+    _, units_d = make_country(300, 50, n_provinces=3, seed=3, boundary_share=0.5)
+    assert_geodataframe_equal(units_a, units_d)
+
+
+def test_country_default_counts_are_chinas() -> None:
+    from rivermap.synth import _country_counts, _country_rivers
+
+    counts = _country_counts(600_000, None, None, None, None)
+    assert counts == {
+        "province": 31,
+        "city": 320,
+        "district": 2884,
+        "street": 37_500,
+        "community": 600_000,
+    }
+    assert _country_rivers(1_000_000, None, 4000.0, 10.0, 0.03, 0.005) == (30_000, 200)
+
+
+def test_country_in_another_crs() -> None:
+    rivers, units = make_country(200, 50, n_provinces=2, seed=1, crs="EPSG:4490")
+    assert units.crs.to_epsg() == rivers.crs.to_epsg() == 4490
+    for level in COUNTRY_LEVELS:
+        assert shapely.coverage_is_valid(units.geometry[units.level == level].values)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"n_communities": 0}, "n_communities must be >= 1"),
+        ({"n_rivers": -1}, "n_rivers must be >= 0"),
+        ({"n_cities": 5, "n_districts": 4}, "n_districts >= n_cities"),
+        ({"n_provinces": 90, "n_communities": 200_000}, "at most 89 provinces"),
+        ({"n_streets": 2}, "n_communities=1000 is too many for n_streets=2"),
+        ({"n_cities": 2.0}, "n_cities must be an integer"),
+        ({"n_long": 11}, "n_long must be between 0 and the 10 rivers"),
+        ({"community_size_m": -1.0}, "community_size_m must be a positive number"),
+        ({"boundary_share": 2.0}, "boundary_share must be between 0 and 1"),
+        ({"crs": "EPSG:99999999"}, "not a CRS"),
+    ],
+)
+def test_country_bad_arguments(kwargs: dict[str, Any], message: str) -> None:
+    args: dict[str, Any] = {"n_communities": 1000, "n_rivers": 10, **kwargs}
+    with pytest.raises(ValueError, match=re.escape(message)) as info:
+        make_country(**args)
+    assert str(info.value).startswith("make_country: ")
