@@ -183,9 +183,10 @@ ROWS: list[Row] = [
     Row("geom_polygons_as_rivers.geojson", A_RIVERS, 2, ("Polygon",)),
     Row("geom_lines_as_units.geojson", V_UNITS, 2, ("district",)),
     Row("geom_lines_as_units.geojson", A_UNITS, 2, ("district",)),
-    Row("geom_lines_layer_units.gpkg", V_LAYERS, 2, ("district",)),
+    # a layer that is not polygons is no level, said so (files often hold other layers)
+    Row("geom_lines_layer_units.gpkg", V_LAYERS, 1, ("district",)),
     Row("geom_lines_layer_units.gpkg", (*V_LAYERS, *LEVELS), 2, ("district",)),
-    Row("geom_lines_layer_units.gpkg", A_LAYERS, 2, ("district",)),
+    Row("geom_lines_layer_units.gpkg", A_LAYERS, 0, ("district",)),
     Row("geom_z_rivers.geojson", A_RIVERS, 0, kept=NAMES),
     Row("geom_zm_rivers.shp", A_RIVERS, 0, kept=NAMES),
     Row("geom_m_rivers.shp", A_RIVERS, 0, kept=NAMES),
