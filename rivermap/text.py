@@ -26,7 +26,8 @@ GeoPackage field any number). What is *drawn* (a name on a map, a legend
 entry, a page heading, a chart's axis label) goes through :func:`clip_label`:
 at most :data:`LABEL_COLUMNS` columns of a fixed-width terminal (a Chinese
 character takes two, a combining accent none, see :func:`columns`), cut with
-"…". Popups, tables, the search and every file written keep the full text.
+"…", without directional overrides (:func:`strip_bidi`). Popups, tables, the
+search and every file written keep the full text.
 
 Examples
 --------
@@ -72,6 +73,7 @@ __all__ = [
     "list_separator",
     "localize",
     "reason_labels",
+    "strip_bidi",
     "term",
     "text_or",
     "texts",
@@ -1055,42 +1057,67 @@ def columns(s: str) -> int:
     return sum(_char_columns(ch) for ch in s)
 
 
-def clip_label(s: str, width: int = LABEL_COLUMNS) -> str:
-    """Return ``s`` cut with "…" so that it takes at most ``width`` columns, for drawing.
+#: Explicit directional formatting: embeddings, overrides (U+202A–U+202E) and
+#: isolates (U+2066–U+2069), for :meth:`str.translate` to drop.
+_BIDI_CONTROLS: dict[int, None] = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
 
-    Only what is drawn (labels, legends, headings, chart labels) is cut; the
-    ellipsis takes one column. Work is bounded by ``width``, not by the
-    length of ``s``, so a name of a million characters costs what a short
-    one does.
+
+def strip_bidi(s: str) -> str:
+    r"""Return ``s`` without explicit directional formatting (U+202A–U+202E, U+2066–U+2069).
+
+    Text drawn where nothing isolates it (a PDF page, whose layout runs the
+    bidirectional algorithm over a whole line) would otherwise turn the words
+    after an override (U+202E) around: "\u202eWEST河长制责任图册" reads
+    "册图任责制长河TSEW". Right-to-left scripts keep their direction, which
+    does not depend on these characters.
 
     Examples
     --------
-    >>> clip_label("钱塘江")
-    '钱塘江'
+    >>> strip_bidi("\u202eWEST河长制"), strip_bidi("钱塘江")
+    ('WEST河长制', '钱塘江')
+    """
+    return s.translate(_BIDI_CONTROLS)
+
+
+def clip_label(s: str, width: int = LABEL_COLUMNS) -> str:
+    r"""Return ``s`` cut with "…" to at most ``width`` columns, for drawing.
+
+    Only what is drawn (labels, legends, headings, chart labels) is cut; the
+    ellipsis takes one column. Directional formatting is dropped (see
+    :func:`strip_bidi`): a label stands alone. Work is bounded by ``width``,
+    not by the length of ``s``, so a name of a million characters costs
+    what a short one does.
+
+    Examples
+    --------
+    >>> clip_label("钱塘江"), clip_label("\u202eWEST")
+    ('钱塘江', 'WEST')
     >>> clip_label("富" * 10_000)
     '富富富富富富富富富富富富富富富富富富富…'
     >>> clip_label("Qiantang River", 10), columns(clip_label("x" * 10_000))
     ('Qiantang…', 40)
     """
+    kept: list[str] = []
     used = 0
-    for i, ch in enumerate(s):
-        used += _char_columns(ch)
-        if used > width:
-            return _cut_at(s, i, width)
-    return s
+    for ch in s:
+        if ord(ch) in _BIDI_CONTROLS:
+            continue
+        w = _char_columns(ch)
+        if used + w > width:
+            return _with_ellipsis(kept, used, width)
+        kept.append(ch)
+        used += w
+    return s if len(kept) == len(s) else "".join(kept)
 
 
-def _cut_at(s: str, stop: int, width: int) -> str:
-    """Return ``s[:stop]`` shortened until it and "…" fit ``width`` columns, with "…".
+def _with_ellipsis(kept: list[str], used: int, width: int) -> str:
+    """Return ``kept`` (``used`` columns) shortened until it and "…" fit ``width``, with "…".
 
     Blanks before the "…" go.
     """
-    head = s[:stop]
-    used = columns(head)
-    while head and used + 1 > width:
-        used -= _char_columns(head[-1])
-        head = head[:-1]
-    return head.rstrip() + _ELLIPSIS
+    while kept and used + 1 > width:
+        used -= _char_columns(kept.pop())
+    return "".join(kept).rstrip() + _ELLIPSIS
 
 
 # ================================================================ missing text

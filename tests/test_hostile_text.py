@@ -6,7 +6,8 @@ bulletin's chart and subtitle) and kept whole where it is read (the map's
 popups and search, tables, files). A right-to-left override (U+202E) in a name
 stays inside the name: in the web map's popups and the bulletin page each name
 is bidi-isolated, which the browser tests check by where the words after a name
-are laid out, against a control line that is not isolated.
+are laid out, against a control line that is not isolated; the atlas and the
+signboards, whose PDF lines are laid out whole, draw names without overrides.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from rivermap.errors import SchemaError
 from rivermap.maps import responsibility_map, save_html
 from rivermap.maps.atlas import atlas
 from rivermap.maps.signboards import signboards
-from rivermap.text import LABEL_COLUMNS, clip_label, columns
+from rivermap.text import LABEL_COLUMNS, clip_label, columns, strip_bidi
 from tests import browser as br
 from tests.conftest import tiny_units_frame
 
@@ -67,7 +68,7 @@ def long_resp() -> rm.Responsibility:
 @pytest.fixture(scope="module")
 def rtl_resp() -> rm.Responsibility:
     """Two districts whose names start with a right-to-left override, a boundary river between."""
-    return _resp({"330602": RTL_WEST, "330603": RTL_EAST}, ["内河", "跨区河", "\u202e界河"])
+    return _resp({"330602": RTL_WEST, "330603": RTL_EAST}, ["\u202e内河", "跨区河", "\u202e界河"])
 
 
 def _pdf_text(path) -> str:
@@ -78,12 +79,13 @@ def _pdf_text(path) -> str:
 @given(st.text(max_size=200), st.integers(min_value=1, max_value=60))
 def test_clip_label_fits_its_width_and_keeps_what_fits(s: str, width: int) -> None:
     out = clip_label(s, width)
+    plain = strip_bidi(s)
     assert columns(out) <= max(width, 1)
-    if columns(s) <= width:
-        assert out == s
+    if columns(plain) <= width:
+        assert out == plain
     else:
         assert out.endswith("…")
-        assert s.startswith(out[:-1].rstrip() if out[:-1].strip() else "")
+        assert plain.startswith(out[:-1])
         assert clip_label(out, width) == out
 
 
@@ -101,6 +103,16 @@ def test_atlas_draws_long_names_cut(long_resp, tmp_path) -> None:
     assert "富" * (LABEL_COLUMNS // 2) not in text  # …never more than a label holds
     assert "府" * (LABEL_COLUMNS // 2) not in text
     assert "Kq" * LABEL_COLUMNS not in text
+
+
+def test_atlas_and_signboards_draw_no_override(rtl_resp, tmp_path) -> None:
+    """A PDF line is laid out as a whole: an override in a name would turn the title around."""
+    text = _pdf_text(atlas(rtl_resp, tmp_path / "a.pdf", date="2025-06-30"))
+    assert "\u202e" not in text
+    assert "WEST、EAST河长制责任图册" in text  # not 册图任责制长河TSAE、TSEW
+    boards = _pdf_text(signboards(rtl_resp, tmp_path / "b.pdf"))
+    assert "\u202e" not in boards
+    assert "河流名称：内河" in boards
 
 
 # ------------------------------------------------------------- the signboards
@@ -251,7 +263,8 @@ def test_bulletin_page_cuts_drawn_names_and_isolates_them(hostile_bulletin, tmp_
     assert max(len(b) for b in bars) <= LABEL_COLUMNS
     assert f'<bdi class="cut">{LONG_STREET}</bdi>' in text  # the table keeps it whole
     assert f'<bdi class="cut">{html.escape(RTL_WEST)}</bdi>' in text
-    assert f'<div class="sub"><bdi>{RTL_EAST}</bdi> · ' in text  # the subtitle's place
+    # the subtitle's place, drawn without its override, and isolated all the same
+    assert '<div class="sub"><bdi>EAST</bdi> · ' in text
 
 
 @needs_browser

@@ -7,7 +7,8 @@ key a reach takes, what the table cells say. Names are kept in full for the
 tables (which cut them to their cells); what is drawn elsewhere is cut by
 :func:`rivermap.text.clip_label` (:meth:`AtlasData.unit_label`,
 :meth:`AtlasData.river_label`), so that a name of 10,000 characters is drawn
-as fast as a short one.
+as fast as a short one, and without directional overrides, which would turn
+the rest of its line around (a PDF line is laid out as a whole).
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 
-from rivermap.text import LEVELS, TERMS, chief_title, level_label
+from rivermap.text import LEVELS, TERMS, chief_title, level_label, strip_bidi
 
 #: One typographic point in millimetres.
 PT_MM = 0.3528
@@ -87,11 +87,14 @@ def em(s: str, limit: float = math.inf) -> float:
 def fit(s: str, width_mm: float, size_pt: float) -> str:
     """Cut ``s`` with an ellipsis so that it fits a cell ``width_mm`` wide at ``size_pt``.
 
+    Directional overrides are dropped (see :func:`rivermap.text.strip_bidi`).
+
     Examples
     --------
     >>> fit("钱塘江", 30, 8), fit("富" * 10_000, 30, 8)
     ('钱塘江', '富富富富富富富富…')
     """
+    s = strip_bidi(s)
     cap = width_mm / (size_pt * PT_MM) - CELL_PAD_EM
     if em(s, limit=cap) <= cap:
         return s
