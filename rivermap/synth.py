@@ -329,13 +329,13 @@ def make_country(
     * Rivers are of three kinds (``synthetic_kind``): ``"meander"`` as in
       :func:`make_city` with lengths scaled to the communities (log-normal, median
       ``0.75 * community_size_m``, from 1/8 to 25 community sizes); ``"boundary"``
-      (a share ``boundary_share``) zigzagging along 5-50 vertices of a unit's ring
-      shared with a neighbour, from every level (界河 between provinces, cities …
-      villages); ``"long"``: ``n_long`` rivers that rise in the western 30 % of the
-      country and flow east for 0.3-1 times its width (a heading diffusion giving a
-      persistence length of twice the width), so that each crosses several
-      provinces and hundreds of communities before it is cut at the coast (one that
-      crosses no province border is drawn again).
+      (a share ``boundary_share``) zigzagging along 2-8 edges (5-20 km for 4 km
+      communities) of a unit's ring shared with a neighbour, from every level (界河
+      between provinces, cities … villages); ``"long"``: ``n_long`` rivers that rise
+      in the western 30 % of the country and flow east for 0.3-1 times its width (a
+      heading diffusion giving a persistence length of twice the width), so that
+      each crosses several provinces and hundreds of communities before it is cut
+      at the coast (one that crosses no province border is drawn again).
 
     Parameters
     ----------
@@ -416,7 +416,13 @@ def make_country(
             lengths=(0.75 * size, 0.9, 0.125 * size, 25.0 * size),
         ),
         "boundary": _boundary_following_lines(
-            n_boundary, units, extent, step, boundary_rng, weights=_COUNTRY_BOUNDARY_P
+            n_boundary,
+            units,
+            extent,
+            step,
+            boundary_rng,
+            weights=_COUNTRY_BOUNDARY_P,
+            run_vertices=(3, 9),
         ),
         "long": _long_lines(
             n_long,
@@ -1165,15 +1171,17 @@ def _boundary_following_lines(
     rng: np.random.Generator,
     max_tries: int = 30,
     weights: dict[str, float] = _BOUNDARY_LEVEL_P,
+    run_vertices: tuple[int, int] = (5, 50),
 ) -> GeomArray:
     """``n`` rivers zigzagging (0.5-3 m) along runs of shared unit boundaries.
 
-    A run's ring comes from a level drawn with ``weights`` (level: weight).
+    A run's ring comes from a level drawn with ``weights`` (level: weight); it has
+    between ``run_vertices[0]`` and ``run_vertices[1]`` of the ring's vertices.
     """
     if n == 0:
         return np.empty(0, dtype=object)
     rings = _Rings.of(units, extent, tuple(weights))
-    ring, start, size = _pick_runs(n, rings, rng, max_tries, weights)
+    ring, start, size = _pick_runs(n, rings, rng, max_tries, weights, run_vertices)
     run = np.repeat(np.arange(n), size)
     vertex = _run_vertices(rings, ring, start, size, run)
     lines = shapely.segmentize(shapely.linestrings(rings.xy[vertex], indices=run), step)
@@ -1213,11 +1221,17 @@ class _Rings:
 
 
 def _pick_runs(
-    n: int, rings: _Rings, rng: np.random.Generator, max_tries: int, weights: dict[str, float]
+    n: int,
+    rings: _Rings,
+    rng: np.random.Generator,
+    max_tries: int,
+    weights: dict[str, float],
+    run_vertices: tuple[int, int],
 ) -> tuple[IntArray, IntArray, IntArray]:
-    """Draw ``n`` runs of 5-50 ring edges, none on the city outline (within ``max_tries``).
+    """Draw ``n`` runs of ring vertices, none on the city outline (within ``max_tries``).
 
-    A run's ring comes from a level drawn with ``weights`` (level: weight).
+    A run's ring comes from a level drawn with ``weights`` (level: weight); it has
+    ``run_vertices`` (fewest, most) vertices, at most all but one of the ring's.
     Returns each run's ring, first vertex (within the ring) and number of vertices.
     """
     levels = [lev for lev in weights if len(rings.of_level[lev])]
@@ -1233,8 +1247,8 @@ def _pick_runs(
         for i, lev in enumerate(levels):
             sel = which == i
             r[sel] = rng.choice(rings.of_level[lev], size=int(sel.sum()))
-        cap = np.minimum(50, rings.n_unique[r] - 1)
-        low = np.minimum(5, cap)
+        cap = np.minimum(run_vertices[1], rings.n_unique[r] - 1)
+        low = np.minimum(run_vertices[0], cap)
         size_m = rng.integers(low, cap + 1)
         start_m = rng.integers(0, rings.n_unique[r])
         ring[todo], start[todo], size[todo] = r, start_m, size_m
