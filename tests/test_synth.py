@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import re
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -521,3 +524,53 @@ def test_country_bad_arguments(kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=re.escape(message)) as info:
         make_country(**args)
     assert str(info.value).startswith("make_country: ")
+
+
+def test_make_country_script_writes_the_agreed_layout(tmp_path: Path) -> None:
+    """benchmarks/make_country.py: the files the scale benchmark reads."""
+    import pyarrow.parquet as pq
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "make_country.py"
+    spec = importlib.util.spec_from_file_location("make_country_script", path)
+    assert spec is not None
+    assert spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    args = ["--communities", "400", "--rivers", "300", "--seed", "2", "--out", str(tmp_path)]
+    assert script.main([*args, "--unit-rows", "100", "--river-rows", "50"]) == 0
+
+    meta = json.loads((tmp_path / "country.json").read_text())
+    assert meta["levels"] == list(COUNTRY_LEVELS)
+    assert meta["arguments"] == {"n_communities": 400, "n_rivers": 300, "seed": 2}
+    units = gpd.read_parquet(tmp_path / "units.parquet")
+    rivers = gpd.read_parquet(tmp_path / "rivers.parquet")
+    expected_rivers, expected_units = make_country(400, 300, seed=2)
+    admin = rm.AdminUnits(units, COUNTRY_LEVELS)
+    assert_geodataframe_equal(admin.frame, rm.AdminUnits(expected_units, COUNTRY_LEVELS).frame)
+    assert units.crs == COUNTRY_CRS
+    # levels one after the other, rivers with a large bounding box first
+    depth = units.level.map(COUNTRY_LEVELS.index)
+    assert depth.is_monotonic_increasing
+    assert rivers.columns.tolist() == ["river_id", "name", "synthetic_kind", "geometry"]
+    b = rivers.bounds
+    ux0, uy0, ux1, uy1 = units.total_bounds
+    large = np.maximum(b.maxx - b.minx, b.maxy - b.miny) > max(ux1 - ux0, uy1 - uy0) / 64
+    assert large.iloc[0]
+    assert not large.iloc[-1]
+    assert (~large).is_monotonic_increasing  # the large ones first
+    assert large[rivers.synthetic_kind == "long"].all()
+    assert_geodataframe_equal(
+        rivers.sort_values("river_id").reset_index(drop=True),
+        expected_rivers.sort_values("river_id").reset_index(drop=True),
+    )
+    # a bbox covering column, row groups of the size asked, and reads by bbox
+    for name, rows, n in (("units", 100, len(units)), ("rivers", 50, len(rivers))):
+        file = pq.ParquetFile(tmp_path / f"{name}.parquet")
+        assert "bbox" in file.schema_arrow.names
+        assert file.metadata.num_row_groups == -(-n // rows)
+    xmin, ymin, xmax, ymax = rivers.total_bounds
+    box = (xmin, ymin, (xmin + xmax) / 2, (ymin + ymax) / 2)
+    part = gpd.read_parquet(tmp_path / "rivers.parquet", bbox=box)
+    touching = (b.minx <= box[2]) & (b.maxx >= box[0]) & (b.miny <= box[3]) & (b.maxy >= box[1])
+    assert set(part.river_id) == set(rivers.river_id[touching])
+    assert 0 < len(part) < len(rivers)
