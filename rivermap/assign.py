@@ -270,24 +270,17 @@ def assign(
     workers = check_workers(workers)
     levels, hier = _hierarchy(units)
     rivers = _check_rivers(rivers, levels)
-    tol_m, min_m = params["boundary_tol_m"], params["boundary_min_m"]  # floats now
+    tol_m = params["boundary_tol_m"]  # a float now
     with _gc_paused():
         unit_frame = units.frame
         check_extents(rivers, unit_frame)
         crs_metric = metric_crs(rivers, unit_frame)
         unit_geoms = _unit_geometries_metric(unit_frame, hier, crs_metric)
+        rings = _units_with_rings(unit_geoms, hier)
+        shared = _Shared(crs_metric, params, _sub_edge_m(unit_geoms[rings], tol_m))
         locator = _UnitLocator(unit_geoms, hier)
-        edges = _boundary_edges(unit_geoms, hier, locator, tol_m)
-        detect = math.isfinite(min_m) and tol_m > 0
-        job = _Job(
-            crs=crs_metric,
-            edges=edges,
-            index=_EdgeIndex(edges, tol=tol_m if detect else 0.0),
-            locator=locator,
-            tol_m=tol_m if detect else 0.0,
-            boundary_min_m=min_m if detect else math.inf,
-            min_reach_m=params["min_reach_m"],
-        )
+        edges = _fill_missing_sides(_ring_edges(unit_geoms, rings, hier), locator, tol_m)
+        job = shared.job(edges, locator)
         chunks = _run_chunks(job, rivers.geometry, progress, workers)
         return _build_result(
             rivers,
@@ -321,6 +314,35 @@ def _gc_paused() -> Iterator[None]:
 
 
 @dataclass(frozen=True)
+class _Shared:
+    """What is decided once for all the rivers, and every tile of :mod:`rivermap.scale` shares.
+
+    The metric CRS (every length is measured in it), the checked parameters, and
+    how long the pieces that boundary edges are indexed in may be (see
+    :func:`_sub_edge_m`): an edge is then cut the same way whichever rivers and
+    units are processed together, and crossings come out the same to the bit.
+    """
+
+    crs: pyproj.CRS
+    params: dict[str, Any]
+    sub_m: float
+
+    def job(self, edges: _Edges, locator: _UnitLocator) -> _Job:
+        """Return the work of a set of rivers against ``edges`` and ``locator``."""
+        tol_m, min_m = self.params["boundary_tol_m"], self.params["boundary_min_m"]
+        detect = math.isfinite(min_m) and tol_m > 0
+        return _Job(
+            crs=self.crs,
+            edges=edges,
+            index=_EdgeIndex(edges, tol=tol_m if detect else 0.0, sub_m=self.sub_m),
+            locator=locator,
+            tol_m=tol_m if detect else 0.0,
+            boundary_min_m=min_m if detect else math.inf,
+            min_reach_m=self.params["min_reach_m"],
+        )
+
+
+@dataclass(frozen=True)
 class _Job:
     """What every chunk of rivers shares: the metric CRS, the boundary and the locator."""
 
@@ -341,6 +363,7 @@ class _Chunk:
     geoms: ObjArray
     river_length: FloatArray
     slivers: FloatArray  # the length of every sliver that changed hands, in river order
+    sliver_river: IntArray  # ... and its river
 
     @staticmethod
     def concat(chunks: list[_Chunk]) -> _Chunk:
@@ -353,6 +376,7 @@ class _Chunk:
             np.concatenate([c.geoms for c in chunks]),
             np.concatenate([c.river_length for c in chunks]),
             np.concatenate([c.slivers for c in chunks]),
+            np.concatenate([c.sliver_river + k for c, k in zip(chunks, n_before, strict=True)]),
         )
 
 
@@ -367,9 +391,9 @@ def _assign_chunk(job: _Job, geoms: gpd.GeoSeries) -> _Chunk:
     )
     pieces = _cut_pieces(segs, crossings, stretches, job.locator)
     reaches = _merge_runs(pieces)
-    reaches, slivers = _merge_slivers(reaches, job.min_reach_m)
+    reaches, slivers, sliver_river = _merge_slivers(reaches, job.min_reach_m)
     reaches = _merge_runs(reaches)
-    return _Chunk(reaches, _reach_geometries(segs, reaches), segs.length, slivers)
+    return _Chunk(reaches, _reach_geometries(segs, reaches), segs.length, slivers, sliver_river)
 
 
 def _run_chunks(
@@ -627,10 +651,11 @@ class _Edges:
         return len(self.left)
 
 
-def _boundary_edges(
-    geoms: ObjArray, hier: _Hierarchy, locator: _UnitLocator, tol_m: float
-) -> _Edges:
-    codes = _units_with_rings(geoms, hier)
+def _ring_edges(geoms: ObjArray, codes: IntArray, hier: _Hierarchy) -> _Edges:
+    """Return the edges of the rings of units ``codes``, each once, with the units on its sides.
+
+    A side no ring holds is ``_NONE`` here: :func:`_fill_missing_sides` looks for it.
+    """
     polys, poly_unit = shapely.get_parts(geoms[codes], return_index=True)
     rings, ring_poly = shapely.get_rings(polys, return_index=True)
     coords, coord_ring = shapely.get_coordinates(rings, return_index=True)
@@ -661,10 +686,7 @@ def _boundary_edges(
     sel = first_of_side & (side == 1)
     right[key[sel]] = unit[sel]
     xy = np.column_stack([p[new_key], q[new_key]])
-    shared = (left != _NONE) & (right != _NONE)
-    _fill_missing_sides(xy, left, right, locator, tol_m)
-    keep = left != right
-    return _Edges(xy[keep], left[keep], right[keep], shared[keep])
+    return _Edges(xy, left, right, (left != _NONE) & (right != _NONE))
 
 
 def _units_with_rings(geoms: ObjArray, hier: _Hierarchy) -> IntArray:
@@ -685,25 +707,38 @@ def _units_with_rings(geoms: ObjArray, hier: _Hierarchy) -> IntArray:
     return np.flatnonzero((hier.depth == n_levels - 1) | gap).astype(np.int64)
 
 
-def _fill_missing_sides(
-    xy: FloatArray, left: IntArray, right: IntArray, locator: _UnitLocator, tol_m: float
-) -> None:
-    """Find the unit across edges that no other ring shares exactly, by a point test."""
-    dx, dy = xy[:, 2] - xy[:, 0], xy[:, 3] - xy[:, 1]
-    norm = np.hypot(dx, dy)
-    nx, ny = -dy / norm, dx / norm  # unit normal pointing to the left
-    mx, my = (xy[:, 0] + xy[:, 2]) / 2, (xy[:, 1] + xy[:, 3]) / 2
+def _fill_missing_sides(edges: _Edges, locator: _UnitLocator, tol_m: float) -> _Edges:
+    """Find the unit across edges that no other ring shares exactly, by a point test.
+
+    The probes stand off the middle of the edge (:func:`_side_probes`); edges
+    with the same unit on both sides are left out of the result.
+    """
+    xy, left, right = edges.xy, edges.left.copy(), edges.right.copy()
     for arr, other, sign in ((left, right, 1.0), (right, left, -1.0)):
-        for step in (0.01, max(tol_m / 2, 0.01)):
+        for step in _probe_steps(tol_m):
             todo = np.flatnonzero(arr == _NONE)
             if not len(todo):
                 break
             # probes stand off the edge on purpose: no snapping onto it
-            found = locator.locate(
-                mx[todo] + sign * step * nx[todo], my[todo] + sign * step * ny[todo], snap=False
-            )
+            found = locator.locate(*_side_probes(xy[todo], sign, step), snap=False)
             found[found == other[todo]] = _NONE
             arr[todo] = found
+    keep = left != right
+    return _Edges(xy[keep], left[keep], right[keep], edges.shared[keep])
+
+
+def _probe_steps(tol_m: float) -> tuple[float, float]:
+    """Return how far (m) the probes of :func:`_fill_missing_sides` stand off: near, then far."""
+    return 0.01, max(tol_m / 2, 0.01)
+
+
+def _side_probes(xy: FloatArray, sign: float, step: float) -> tuple[FloatArray, FloatArray]:
+    """Return points ``step`` m off the middle of edges ``xy``, left (``sign`` 1) or right (-1)."""
+    dx, dy = xy[:, 2] - xy[:, 0], xy[:, 3] - xy[:, 1]
+    norm = np.hypot(dx, dy)
+    nx, ny = -dy / norm, dx / norm  # unit normal pointing to the left
+    mx, my = (xy[:, 0] + xy[:, 2]) / 2, (xy[:, 1] + xy[:, 3]) / 2
+    return mx + sign * step * nx, my + sign * step * ny
 
 
 # ============================================================= unit locator
@@ -716,8 +751,9 @@ class _UnitLocator:
         shapely.prepare(geoms)
         n_levels = hier.anc.shape[1]
         self._levels: list[tuple[IntArray, shapely.STRtree]] = []
+        present = ~shapely.is_missing(geoms)  # a tile holds some units only
         for depth in range(n_levels - 1, -1, -1):
-            codes = np.flatnonzero(hier.depth == depth).astype(np.int64)
+            codes = np.flatnonzero((hier.depth == depth) & present).astype(np.int64)
             if len(codes):
                 self._levels.append((codes, shapely.STRtree(geoms[codes])))
 
@@ -773,29 +809,53 @@ class _UnitLocator:
 
 
 # ========================================================== candidate pairs
+def _grow_cell(cell: float, span_x: float, span_y: float, n_edges: int) -> float:
+    """Double ``cell`` until a grid over ``span_x`` × ``span_y`` holds few cells per edge."""
+    limit = max(_MAX_CELLS_PER_EDGE * n_edges, 1 << 20)
+    while (span_x / cell + 2) * (span_y / cell + 2) > limit:
+        cell *= 2
+    return cell
+
+
+def _sub_edge_m(rings: ObjArray, tol_m: float) -> float:
+    """How long the pieces that boundary edges are indexed in may be, for the units ``rings``.
+
+    ``_SUB_EDGE_M``, doubled while a grid of that cell over the rings' extent
+    would hold more than ``_MAX_CELLS_PER_EDGE`` cells per edge (about half
+    their vertices, as neighbours share edges). Decided from every unit whose
+    rings are cut against, once, so that a tile of :mod:`rivermap.scale` cuts
+    each edge exactly as the whole does.
+    """
+    if not len(rings):
+        return _SUB_EDGE_M
+    x0, y0, x1, y1 = shapely.total_bounds(rings)
+    n_edges = int(shapely.get_num_coordinates(rings).sum()) // 2
+    return _grow_cell(_SUB_EDGE_M, x1 - x0 + 2 * tol_m, y1 - y0 + 2 * tol_m, n_edges)
+
+
 class _EdgeIndex:
     """Boundary edges for candidate (river segment, edge) pairs.
 
-    Edges are split into sub-edges no longer than a grid cell so that their
-    boxes stay tight, and the boxes, padded by ``tol``, are registered in every
-    cell they touch: cell ``k`` holds sub-edges ``owner[cell_start[k]:cell_start[k + 1]]``.
-    Cells are ``_SUB_EDGE_M`` wide, or wider where the boundary spans so large an
-    area that the table would hold more than ``_MAX_CELLS_PER_EDGE`` cells per edge.
+    Edges are split into sub-edges no longer than ``sub_m`` (see
+    :func:`_sub_edge_m`) so that their boxes stay tight, and the boxes, padded
+    by ``tol``, are registered in every cell they touch: cell ``k`` holds
+    sub-edges ``owner[cell_start[k]:cell_start[k + 1]]``. Cells are ``sub_m``
+    wide, or wider where these edges span so large an area that the table would
+    hold more than ``_MAX_CELLS_PER_EDGE`` cells per edge (the cells decide only
+    which pairs are tried, the sub-edges where crossings are computed).
     :func:`rivermap._kernels.scan` looks rivers up in it a run of segments at a
     time. Built in numpy: no per-feature work, no geometry objects.
     """
 
-    def __init__(self, edges: _Edges, *, tol: float) -> None:
+    def __init__(self, edges: _Edges, *, tol: float, sub_m: float = _SUB_EDGE_M) -> None:
         xy = edges.xy
-        self.cell = _SUB_EDGE_M
+        self.cell = sub_m
         if len(xy):
             span_x = float(xy[:, [0, 2]].max() - xy[:, [0, 2]].min()) + 2 * tol
             span_y = float(xy[:, [1, 3]].max() - xy[:, [1, 3]].min()) + 2 * tol
-            limit = max(_MAX_CELLS_PER_EDGE * len(xy), 1 << 20)
-            while (span_x / self.cell + 2) * (span_y / self.cell + 2) > limit:
-                self.cell *= 2
+            self.cell = _grow_cell(sub_m, span_x, span_y, len(xy))
         seglen = np.hypot(xy[:, 2] - xy[:, 0], xy[:, 3] - xy[:, 1])
-        n_sub = np.maximum(np.ceil(seglen / self.cell), 1).astype(np.int64)
+        n_sub = np.maximum(np.ceil(seglen / sub_m), 1).astype(np.int64)
         parent = np.repeat(np.arange(len(xy), dtype=np.int64), n_sub)
         k = np.arange(int(n_sub.sum()), dtype=np.float64) - np.repeat(
             np.cumsum(n_sub) - n_sub, n_sub
@@ -1060,16 +1120,16 @@ def _merge_runs(p: _Pieces) -> _Pieces:
     return p.take(_kernels.merge_runs(p.columns()))
 
 
-def _merge_slivers(r: _Pieces, min_m: float) -> tuple[_Pieces, FloatArray]:
+def _merge_slivers(r: _Pieces, min_m: float) -> tuple[_Pieces, FloatArray, IntArray]:
     """Give reaches shorter than ``min_m`` the responsibility of a neighbour (``r`` is reused).
 
     See :func:`rivermap._kernels.merge_slivers`. Returns the reaches, and the
-    length of each sliver that changed hands.
+    length and the river of each sliver that changed hands.
     """
     if not len(r.river) or min_m <= 0:
-        return r, np.empty(0)
+        return r, np.empty(0), np.empty(0, dtype=np.int64)
     moved = _kernels.merge_slivers(r.columns(), min_m)
-    return r, (r.hi - r.lo)[moved]
+    return r, (r.hi - r.lo)[moved], r.river[moved]
 
 
 def _reach_geometries(segs: _Segments, r: _Pieces) -> ObjArray:
@@ -1231,43 +1291,72 @@ def _build_result(
     crs_metric: pyproj.CRS,
 ) -> Responsibility:
     """Build the tables of reaches, rivers and units from the merged reaches."""
-    r = done.reaches
-    length = r.hi - r.lo
-    per_level, b_level = _level_columns(r, hier)
-    # text columns taken from small arrays of labels (missing where a code is -1)
-    labels = _TextLabels(
-        unit_ids=_labels(hier.ids),
+    labels = _text_labels(rivers, hier)
+    per_level, b_level = _level_columns(done.reaches, hier)
+    reaches = _reach_table(rivers.crs, done, per_level, b_level, hier, levels, params, labels)
+    river_table, unit_table, summary = _totals(
+        done, per_level, hier, levels, params, labels, unit_frame, (rivers.crs, crs_metric)
+    )
+    return Responsibility(
+        reaches,
+        river_table,
+        unit_table,
+        levels=levels,
+        crs=rivers.crs,
+        params=params,
+        summary=summary,
+    )
+
+
+def _text_labels(rivers: pd.DataFrame, hier: _Hierarchy, unit_ids: Any = None) -> _TextLabels:
+    """Return the labels of units and of ``rivers`` (``unit_ids``: the units' labels, made once)."""
+    return _TextLabels(
+        unit_ids=_labels(hier.ids) if unit_ids is None else unit_ids,
         river_ids=_labels(rivers["river_id"].to_numpy(dtype=object)),
         names=_labels(rivers["name"].astype(object).where(rivers["name"].notna(), None)),
     )
-    reaches = _reach_table(rivers, done, per_level, b_level, hier, levels, params, labels)
+
+
+def _totals(
+    done: _Chunk,
+    per_level: IntArray,
+    hier: _Hierarchy,
+    levels: tuple[str, ...],
+    params: dict[str, Any],
+    labels: _TextLabels,
+    unit_frame: gpd.GeoDataFrame,
+    crs: tuple[Any, pyproj.CRS],
+) -> tuple[pd.DataFrame, gpd.GeoDataFrame, dict[str, Any]]:
+    """Return the rivers table, the units table and the summary of every river's reaches.
+
+    ``done`` holds the reaches of all the rivers, sorted by river (its geometries
+    are not used); ``crs`` is the rivers' CRS and the metric CRS.
+    """
+    r = done.reaches
+    n_rivers = len(done.river_length)
     credits = _Credits(
         *_kernels.credit_totals(
             r.river,
             r.kind,
             r.left,
             r.right,
-            length,
+            r.hi - r.lo,
             per_level,
             hier.anc,
             hier.depth,
-            len(rivers),
+            n_rivers,
             _BOUNDARY,
         )
     )
-    return Responsibility(
-        reaches,
-        _river_table(rivers, done.river_length, r, credits, hier, levels, labels),
-        _units_result(credits, hier, levels, unit_frame, rivers.crs),
-        levels=levels,
-        crs=rivers.crs,
-        params=params,
-        summary=_summary(done, len(rivers), crs_metric, params),
+    return (
+        _river_table(n_rivers, done.river_length, r, credits, hier, levels, labels),
+        _units_result(credits, hier, levels, unit_frame, crs[0]),
+        _summary(done, n_rivers, crs[1], params),
     )
 
 
 def _reach_table(
-    rivers: gpd.GeoDataFrame,
+    crs: Any,
     done: _Chunk,
     per_level: IntArray,
     b_level: IntArray,
@@ -1276,7 +1365,7 @@ def _reach_table(
     params: dict[str, Any],
     labels: _TextLabels,
 ) -> gpd.GeoDataFrame:
-    """Build :attr:`Responsibility.reaches`: one row per reach, in the rivers' CRS."""
+    """Build :attr:`Responsibility.reaches`: one row per reach, in the rivers' CRS ``crs``."""
     r = done.reaches
     n = len(r.river)
     length = r.hi - r.lo
@@ -1301,7 +1390,7 @@ def _reach_table(
     data["responsible"] = _responsible(
         r, per_level, b_level, hier, params["boundary_policy"], length, labels.unit_ids
     )
-    return gpd.GeoDataFrame(data, geometry=done.geoms, crs=rivers.crs)
+    return gpd.GeoDataFrame(data, geometry=done.geoms, crs=crs)
 
 
 def _summary(
@@ -1326,7 +1415,7 @@ def _summary(
 
 
 def _river_table(
-    rivers: gpd.GeoDataFrame,
+    n_rivers: int,
     river_length: FloatArray,
     r: _Pieces,
     credits: _Credits,
@@ -1335,7 +1424,6 @@ def _river_table(
     labels: _TextLabels,
 ) -> pd.DataFrame:
     """Per river: chief level and unit, and per level the units, the lead and its share."""
-    n_rivers = len(rivers)
     every = np.arange(n_rivers)
     out = pd.DataFrame(
         {
