@@ -843,6 +843,8 @@ def _read_workbook(p: Path) -> pd.DataFrame:
 #: The suffixes each kind of output is written with.
 OUTPUT_SUFFIXES: dict[str, tuple[str, ...]] = {
     "gpkg": (".gpkg",),
+    "parquet": (".parquet",),  # a folder of GeoParquet files (rivermap.scale)
+    "responsibility": (".gpkg", ".parquet"),
     "tables": (".csv", ".xlsx"),
     "xlsx": (".xlsx",),
     "html": (".html", ".htm"),

@@ -60,6 +60,7 @@ __all__ = [
     "PERIODS",
     "REDIVIDE_POLICIES",
     "REDIVIDE_POLICY",
+    "TILES",
     "check_basemaps",
     "check_choice",
     "check_count",
@@ -67,7 +68,9 @@ __all__ = [
     "check_length",
     "check_level",
     "check_number",
+    "check_scheduler",
     "check_share",
+    "check_tiles",
     "check_workers",
 ]
 
@@ -89,6 +92,9 @@ BOUNDARY_MIN_M = 200.0
 #: the side holding more of the river.
 BOUNDARY_POLICIES: tuple[str, ...] = ("bank", "parent", "lead")
 BOUNDARY_POLICY = "bank"
+#: The size of the tiles of :mod:`rivermap.scale`: ``"auto"`` (from the memory
+#: available), or about this many river vertices a tile.
+TILES = "auto"
 
 # ----------------------------------------------------------------- flags
 #: A unit's holding is significant from this share of the river's length ...
@@ -346,3 +352,55 @@ def check_workers(workers: Any) -> int | None:
         msg = f"workers must be a whole number of 1 or more, or None (every core); got {workers!r}"
         raise ParameterError(msg)
     return workers
+
+
+def check_tiles(name: str, value: Any) -> str | int:
+    """Return a tile size: ``"auto"``, or a whole number of river vertices of 1 or more.
+
+    Examples
+    --------
+    >>> check_tiles("tiles", "auto"), check_tiles("tiles", 200_000), check_tiles("tiles", "5000")
+    ('auto', 200000, 5000)
+    >>> check_tiles("--tiles", "big")
+    Traceback (most recent call last):
+    ...
+    rivermap.errors.ParameterError: --tiles must be auto or a whole number of river vertices \
+of 1 or more, got 'big'
+    """
+    number = value
+    if isinstance(value, str):
+        if value.strip().lower() == "auto":
+            return "auto"
+        number = int(value.strip()) if value.strip().isdigit() else None
+    if not isinstance(number, int | np.integer) or isinstance(number, bool) or number < 1:
+        msg = f"{name} must be auto or a whole number of river vertices of 1 or more, got {value!r}"
+        raise ParameterError(msg)
+    return int(number)
+
+
+def check_scheduler(name: str, value: Any) -> Any:
+    """Return a Dask scheduler: an address such as ``tcp://10.0.0.5:8786``, or a ``Client``.
+
+    An address is a string with a scheme (``tcp://``, ``tls://``, ``ucx://``,
+    ``inproc://``); a ``distributed.Client`` is passed on as it is.
+
+    Examples
+    --------
+    >>> check_scheduler("scheduler", "tcp://127.0.0.1:8786")
+    'tcp://127.0.0.1:8786'
+    >>> check_scheduler("--scheduler", "127.0.0.1:8786")
+    Traceback (most recent call last):
+    ...
+    rivermap.errors.ParameterError: --scheduler must be a Dask scheduler's address such as \
+tcp://10.0.0.5:8786 (or a distributed.Client), got '127.0.0.1:8786'
+    """
+    if type(value).__name__ == "Client" and type(value).__module__.startswith("distributed"):
+        return value
+    scheme, sep, rest = value.partition("://") if isinstance(value, str) else ("", "", "")
+    if not sep or not rest or scheme not in ("tcp", "tls", "ucx", "inproc", "ws", "wss"):
+        msg = (
+            f"{name} must be a Dask scheduler's address such as tcp://10.0.0.5:8786 "
+            f"(or a distributed.Client), got {value!r}"
+        )
+        raise ParameterError(msg)
+    return value

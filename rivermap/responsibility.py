@@ -8,6 +8,7 @@ GeoPackage (layers ``reaches``, ``rivers``, ``units`` and ``metadata``) and
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 from dataclasses import dataclass, field
 from html import escape
@@ -15,19 +16,25 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import pyproj
 
 from rivermap import chiefs as _chiefs
 from rivermap import flags as _flags
-from rivermap._package import metadata_table, open_package, read_simple_geometries
-from rivermap.errors import ParameterError, format_ids
+from rivermap._package import (
+    _json_default,
+    metadata_table,
+    open_package,
+    read_simple_geometries,
+)
+from rivermap.errors import DataError, ParameterError, SchemaError, format_ids
 from rivermap.io import atomic_output, check_output
 from rivermap.params import FENCE, MIN_LENGTH_M, MIN_PEOPLE, MIN_SHARE
 from rivermap.text import level_label, term
 
-__all__ = ["Responsibility", "read_responsibility"]
+__all__ = ["Responsibility", "read_responsibility", "write_folder_tables"]
 
 _FORMAT = "rivermap.responsibility"
 _FORMAT_VERSION = 1
@@ -482,8 +489,8 @@ class Responsibility:
             pyogrio.write_dataframe(self._metadata_table(), tmp, layer="metadata", driver="GPKG")
         return final
 
-    def _metadata_table(self) -> pd.DataFrame:
-        meta = {
+    def _metadata(self) -> dict[str, Any]:
+        return {
             "format": _FORMAT,
             "format_version": _FORMAT_VERSION,
             "levels": list(self.levels),
@@ -491,7 +498,9 @@ class Responsibility:
             "params": self.params,
             "summary": self.summary,
         }
-        return metadata_table(meta)
+
+    def _metadata_table(self) -> pd.DataFrame:
+        return metadata_table(self._metadata())
 
 
 def read_responsibility(path: str | os.PathLike[str]) -> Responsibility:
@@ -500,7 +509,9 @@ def read_responsibility(path: str | os.PathLike[str]) -> Responsibility:
     Parameters
     ----------
     path
-        A GeoPackage with layers ``reaches``, ``rivers``, ``units`` and ``metadata``.
+        A GeoPackage with layers ``reaches``, ``rivers``, ``units`` and
+        ``metadata``; or a folder written by
+        :func:`rivermap.scale.assign_to_parquet` (see :func:`write_folder_tables`).
 
     Returns
     -------
@@ -514,6 +525,8 @@ def read_responsibility(path: str | os.PathLike[str]) -> Responsibility:
         When it lacks a layer or is not a rivermap responsibility file.
     """
     p = Path(path)
+    if p.is_dir():
+        return _read_folder(p)
     layers, meta = open_package(
         p,
         fmt=_FORMAT,
@@ -543,6 +556,67 @@ def read_responsibility(path: str | os.PathLike[str]) -> Responsibility:
         params=meta.get("params", {}),
         summary=meta.get("summary", {}),
         roster=roster,
+    )
+
+
+#: The files of a result folder beside the reaches' ``part-*.parquet``.
+_FOLDER_FILES = ("_rivers.parquet", "_units.parquet", "_metadata.json")
+
+
+def write_folder_tables(
+    resp: Responsibility, folder: Path, *, tiles: list[dict[str, Any]] | None = None
+) -> None:
+    """Write the rivers, units and metadata of ``resp`` into a result folder.
+
+    A result folder holds the reaches as GeoParquet files ``part-NNNNN.parquet``
+    (written as they come, by :func:`rivermap.scale.assign_to_parquet`), and
+    beside them ``_rivers.parquet``, ``_units.parquet`` (GeoParquet) and
+    ``_metadata.json`` (levels, CRS, parameters, summary, and ``tiles``: what
+    each tile took). Readers of Parquet datasets skip names that begin with
+    ``_``, so ``geopandas.read_parquet(folder)`` reads the reaches alone.
+    """
+    resp.rivers.to_parquet(folder / _FOLDER_FILES[0], index=False)
+    resp.units.to_parquet(folder / _FOLDER_FILES[1], index=False)
+    meta = {**resp._metadata(), "tiles": tiles or []}
+    text = json.dumps(meta, ensure_ascii=False, indent=1, default=_json_default)
+    (folder / _FOLDER_FILES[2]).write_text(text, encoding="utf-8")
+
+
+def _read_folder(p: Path) -> Responsibility:
+    """Read a result folder (see :func:`write_folder_tables`)."""
+    meta_path = p / _FOLDER_FILES[2]
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        ok = meta.get("format") == _FORMAT
+    except (OSError, ValueError, AttributeError) as exc:
+        msg = (
+            f"{p}: not a rivermap result folder ({meta_path.name}: {exc}); "
+            "write one with rivermap.scale.assign_to_parquet"
+        )
+        raise SchemaError(msg) from exc
+    if not ok:
+        msg = f"{meta_path}: does not describe a rivermap responsibility"
+        raise SchemaError(msg)
+    parts = sorted(p.glob("part-*.parquet"))
+    try:
+        rivers = pd.read_parquet(p / _FOLDER_FILES[0])
+        units = gpd.read_parquet(p / _FOLDER_FILES[1])
+        reaches = pd.concat([gpd.read_parquet(f) for f in parts], ignore_index=True)
+    except Exception as exc:  # pyarrow raises many types for damaged files
+        msg = f"{p}: a file of the result cannot be read ({exc})"
+        raise DataError(msg) from exc
+    # tiles come in their own order: put the reaches back in the rivers' order
+    at = pd.Index(rivers["river_id"]).get_indexer(reaches["river_id"])
+    reaches = reaches.iloc[np.argsort(at, kind="stable")].reset_index(drop=True)
+    crs = pyproj.CRS.from_wkt(meta["crs"]) if meta.get("crs") else None
+    return Responsibility(
+        gpd.GeoDataFrame(reaches, geometry="geometry", crs=crs),
+        rivers,
+        units,
+        levels=tuple(meta["levels"]),
+        crs=crs,
+        params=meta.get("params", {}),
+        summary=meta.get("summary", {}),
     )
 
 

@@ -1,0 +1,469 @@
+"""Where :mod:`rivermap.scale` reads rivers and units from: frames, GeoParquet, GDAL files.
+
+Rivers come from a *source*: a frame in memory, a GeoParquet file or a file
+GDAL reads with feature ids (a GeoPackage). A source is scanned once
+(:meth:`scan`: per river its id, name, bounding box and vertices, reading no
+more than ``BATCH`` rivers' geometry at a time, and checking them there), and
+then gives each tile a *reader*: a small picklable callable that a thread or a
+Dask worker calls to get that tile's rivers as the engine takes them
+(``river_id``, ``name``, geometry). A GeoParquet reader reads the row groups
+holding its rows; a GDAL reader reads by the tile's box through the file's
+spatial index, or by feature id for a tile of long rivers.
+
+When the row groups of a GeoParquet file are large and its rivers unordered,
+every tile would read most of the file; :func:`route` then writes each tile's
+rivers to a file of its own in one more pass over the source, so that a tile
+reads only its own.
+
+Units are read whole (the units table of a result holds their outlines).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+
+from rivermap._geometry import check_coordinates
+from rivermap.assign import _RESERVED, FloatArray, IntArray, ObjArray, _check_rivers
+from rivermap.errors import DataError, SchemaError, format_ids
+from rivermap.units import AdminUnits
+
+__all__ = ["BATCH", "Scan", "check_ids", "read_units", "route", "source"]
+
+#: Rivers read at once in a scan, and the row groups of the files written here.
+BATCH = 10_000
+PARQUET = (".parquet", ".geoparquet", ".pq")
+# Read at most this many times the rivers (in row groups touched by tiles) without routing.
+_MAX_READS = 2.0
+_NO_RIVER_ID = (
+    "no column 'river_id'; write the rivers with rivermap.scale.prepare "
+    "(or read them with rivermap.read_rivers)"
+)
+
+
+@dataclass(frozen=True)
+class Scan:
+    """Pass 1 over the rivers: per river, in file order, what planning needs."""
+
+    ids: ObjArray
+    names: ObjArray
+    bounds: FloatArray  # (n, 4) in the rivers' CRS
+    n_vertices: IntArray
+
+    @staticmethod
+    def concat(parts: list[Scan]) -> Scan:
+        """Return the scans of consecutive batches as one."""
+        if not parts:
+            empty = np.empty(0, dtype=object)
+            return Scan(empty, empty, np.empty((0, 4)), np.empty(0, dtype=np.int64))
+        return Scan(
+            np.concatenate([p.ids for p in parts]),
+            np.concatenate([p.names for p in parts]),
+            np.concatenate([p.bounds for p in parts]),
+            np.concatenate([p.n_vertices for p in parts]),
+        )
+
+
+# ====================================================================== units
+def read_units(units: Any, levels: Sequence[str] | None) -> AdminUnits:
+    """Return ``units`` as AdminUnits: as given, or read from a file in the standard schema."""
+    if isinstance(units, AdminUnits):
+        return units
+    if not isinstance(units, str | os.PathLike | tuple):
+        msg = (
+            "units must be rivermap.AdminUnits or a file of the units table "
+            f"(unit_id, name, level, parent_id, polygons), got {type(units).__name__}"
+        )
+        raise TypeError(msg)
+    path, layer = _path_layer(units)
+    if levels is None:
+        msg = f"{path}: give the level names, top to bottom, with levels=[...]"
+        raise SchemaError(msg)
+    try:
+        if path.suffix.lower() in PARQUET:
+            frame = gpd.read_parquet(path)
+        else:
+            import pyogrio
+
+            frame = pyogrio.read_dataframe(path, layer=layer)
+    except Exception as exc:  # pyarrow and GDAL raise many types for unreadable files
+        msg = f"{path}: cannot be read ({str(exc).strip() or type(exc).__name__})"
+        raise DataError(msg) from exc
+    return AdminUnits(frame, levels, source=str(path))
+
+
+def _path_layer(value: Any) -> tuple[Path, str | None]:
+    """Split a file argument into its path and layer; refuse a file that does not exist."""
+    path, layer = (value[0], value[1]) if isinstance(value, tuple) else (value, None)
+    path = Path(path)
+    if not path.exists():
+        msg = f"{path}: no such file"
+        raise DataError(msg)
+    return path, layer
+
+
+# =================================================================== rivers
+def source(rivers: Any, levels: tuple[str, ...]) -> Any:
+    """Return where the rivers are read from: a frame in memory, a GeoParquet or a GDAL file."""
+    if isinstance(rivers, gpd.GeoDataFrame):
+        return FrameSource(_check_rivers(rivers, levels))
+    if not isinstance(rivers, str | os.PathLike | tuple):
+        msg = (
+            "rivers must be a GeoDataFrame (see rivermap.read_rivers) or a file of rivers "
+            f"(river_id, name, lines), got {type(rivers).__name__}"
+        )
+        raise TypeError(msg)
+    clash = sorted(set(levels) & _RESERVED)
+    if clash:
+        msg = f"units: level name(s) {format_ids(clash)} clash with reach columns; rename them"
+        raise SchemaError(msg)
+    path, layer = _path_layer(rivers)
+    if path.suffix.lower() in PARQUET:
+        return ParquetSource(path)
+    return OgrSource(path, layer)
+
+
+def check_ids(ids: ObjArray, where: str) -> None:
+    """Refuse duplicated river ids, across the whole source."""
+    dup = pd.Series(ids)[pd.Series(ids).duplicated()]
+    if len(dup):
+        msg = f"{where}: river_id must be unique; duplicated: {format_ids(dup.unique())}"
+        raise SchemaError(msg)
+
+
+def _scan_frame(frame: gpd.GeoDataFrame, where: str, crs: Any) -> Scan:
+    """Check a batch of rivers and return what pass 1 keeps of it."""
+    ids = _ids(frame, where)
+    geoms = np.asarray(frame.geometry.to_numpy(), dtype=object)
+    bounds = _check_lines(ids, geoms, where, crs)
+    return Scan(
+        ids,
+        _names(frame).to_numpy(dtype=object),
+        bounds,
+        shapely.get_num_coordinates(geoms).astype(np.int64),
+    )
+
+
+def _ids(frame: pd.DataFrame, where: str) -> ObjArray:
+    """Return the river ids as text; refuse missing ones."""
+    ids = frame["river_id"]
+    if ids.isna().any():
+        rows = np.flatnonzero(ids.isna().to_numpy())
+        msg = f"{where}: {len(rows)} river(s) have no river_id (rows {format_ids(rows.tolist())})"
+        raise SchemaError(msg)
+    return ids.astype(str).to_numpy(dtype=object)
+
+
+def _check_lines(ids: ObjArray, geoms: ObjArray, where: str, crs: Any) -> FloatArray:
+    """Refuse what is not a line with finite coordinates, naming the rivers; return the bounds.
+
+    The coordinates are checked as the readers check them
+    (:func:`rivermap._geometry.check_coordinates`: NaN, and degrees out of range).
+    """
+    bad = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    bad |= ~np.isin(shapely.get_type_id(geoms), (1, 5))
+    if bad.any():
+        msg = (
+            f"{where}: every river needs a LineString or MultiLineString; not so for "
+            f"river_id {format_ids(ids[bad])}"
+        )
+        raise SchemaError(msg)
+    check_coordinates(geoms, crs, pd.Series(ids), where)
+    return shapely.bounds(geoms)
+
+
+def _from_wkb(values: Any) -> ObjArray:
+    """Return geometries of WKB; NaN coordinates pass quietly (:func:`_check_lines` names them)."""
+    with np.errstate(invalid="ignore"):
+        return np.asarray(shapely.from_wkb(values), dtype=object)
+
+
+def _names(frame: pd.DataFrame) -> pd.Series:
+    """Return the ``name`` column as objects, None where missing (or everywhere, without one)."""
+    if "name" not in frame.columns:
+        return pd.Series(None, index=frame.index, dtype=object)
+    return frame["name"].astype(object).where(frame["name"].notna(), None)
+
+
+def _standard(frame: pd.DataFrame, geometry: ObjArray, crs: Any) -> gpd.GeoDataFrame:
+    """Return rivers read from a file as the engine takes them: river_id, name, geometry."""
+    return gpd.GeoDataFrame(
+        {
+            "river_id": frame["river_id"].astype(str).to_numpy(dtype=object),
+            "name": _names(frame).to_numpy(dtype=object),
+        },
+        geometry=geometry,
+        crs=crs,
+    )
+
+
+@dataclass(frozen=True)
+class FrameSource:
+    """Rivers in memory (checked by :func:`rivermap.assign._check_rivers`)."""
+
+    frame: gpd.GeoDataFrame
+    where: str = "rivers"
+
+    @property
+    def crs(self) -> Any:
+        """Return the rivers' CRS."""
+        return self.frame.crs
+
+    def scan(self) -> Scan:
+        """Return pass 1 of the rivers (see :class:`Scan`)."""
+        return _scan_frame(self.frame, self.where, self.crs)
+
+    def reader(self, rows: IntArray, box: Any = None) -> FrameRows:
+        """Return what reads rivers ``rows`` (sent along with their tile)."""
+        return FrameRows(self.frame.iloc[rows][["river_id", "name", "geometry"]])
+
+
+@dataclass(frozen=True)
+class FrameRows:
+    """Some rivers of a frame in memory."""
+
+    frame: gpd.GeoDataFrame
+
+    def __call__(self) -> gpd.GeoDataFrame:
+        """Return the rivers."""
+        return self.frame.reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class ParquetRows:
+    """Reads some rows of a Parquet file: the row groups holding them, then the rows."""
+
+    path: Path
+    groups: list[int]
+    take: IntArray  # positions among the rows of those groups
+    columns: list[str]  # river_id, [name], the WKB geometry
+    crs: Any
+    where: str  # the rivers' file, for messages
+
+    def __call__(self) -> gpd.GeoDataFrame:
+        """Return the rivers, checked as a scan checks them."""
+        import pyarrow.parquet as pq
+
+        table = pq.ParquetFile(self.path).read_row_groups(self.groups, columns=self.columns)
+        frame = table.take(self.take).to_pandas()
+        geometry = _from_wkb(frame.pop(self.columns[-1]).to_numpy())
+        _check_lines(_ids(frame, self.where), geometry, self.where, self.crs)
+        return _standard(frame, geometry, self.crs)
+
+
+class ParquetSource:
+    """Rivers in a GeoParquet file (geometry as WKB), read in batches and by row groups.
+
+    With a bounding-box column (GeoParquet 1.1's ``covering``), a scan reads
+    the boxes and the length of each WKB (for the vertices) and parses no
+    geometry; each tile checks its rivers when it reads them.
+    """
+
+    def __init__(self, path: Path) -> None:
+        import pyarrow.parquet as pq
+
+        self.path, self.where = path, str(path)
+        try:
+            pf = pq.ParquetFile(path)
+            geo = json.loads(pf.schema_arrow.metadata[b"geo"])
+            column = geo["primary_column"]
+            crs = geo["columns"][column].get("crs", "OGC:CRS84")
+            covering = geo["columns"][column].get("covering", {}).get("bbox")
+        except Exception as exc:  # not parquet, or no GeoParquet metadata
+            msg = f"{path}: not a readable GeoParquet file ({exc})"
+            raise DataError(msg) from exc
+        names = pf.schema_arrow.names
+        if "river_id" not in names:
+            msg = f"{path}: {_NO_RIVER_ID}"
+            raise SchemaError(msg)
+        self.columns = ["river_id", *(["name"] if "name" in names else []), column]
+        self.bbox = covering["xmin"][0] if covering and covering["xmin"][0] in names else None
+        if crs is None:
+            msg = f"{path}: the file has no CRS; set it before writing (GeoDataFrame.set_crs)"
+            raise SchemaError(msg)
+        self.crs = pyproj.CRS.from_user_input(crs)
+        meta = pf.metadata
+        rows = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
+        self.offsets = np.concatenate([[0], np.cumsum(rows)]).astype(np.int64)
+
+    def scan(self) -> Scan:
+        """Return pass 1 of the rivers, ``BATCH`` at a time (see :class:`Scan`)."""
+        parts = []
+        extra = [self.bbox] if self.bbox else []
+        for i, batch in enumerate(self._batches(extra)):
+            where = f"{self.where} (rows {i * BATCH + 1}–{i * BATCH + batch.num_rows})"
+            parts.append(self._scan_batch(batch, where))
+        return Scan.concat(parts)
+
+    def _scan_batch(self, batch: Any, where: str) -> Scan:
+        import pyarrow.compute as pc
+
+        frame = batch.select(self.columns[:-1]).to_pandas()
+        if self.bbox is None:
+            geometry = _from_wkb(batch.column(self.columns[-1]).to_numpy(False))
+            return _scan_frame(gpd.GeoDataFrame(frame, geometry=geometry), where, self.crs)
+        ids = _ids(frame, where)
+        box = batch.column(self.bbox)
+        bounds = np.column_stack(
+            [box.field(k).to_numpy(False) for k in ("xmin", "ymin", "xmax", "ymax")]
+        ).astype(np.float64)
+        bad = ~np.isfinite(bounds).all(axis=1)
+        if bad.any():
+            msg = f"{where}: no finite bounding box for river_id {format_ids(ids[bad])}"
+            raise SchemaError(msg)
+        # a LineString's WKB is 9 bytes and 16 a vertex (more for parts: a guess will do)
+        size = pc.binary_length(batch.column(self.columns[-1])).to_numpy(False)
+        n_vertices = np.maximum((size.astype(np.int64) - 9) // 16, 2)
+        return Scan(ids, _names(frame).to_numpy(dtype=object), bounds, n_vertices)
+
+    def _batches(self, extra: Sequence[str] = ()) -> Any:
+        import pyarrow.parquet as pq
+
+        columns = [*self.columns, *extra]
+        return pq.ParquetFile(self.path).iter_batches(batch_size=BATCH, columns=columns)
+
+    def reader(self, rows: IntArray, box: Any = None) -> ParquetRows:
+        """Return what reads rivers ``rows``: their row groups, then the rows."""
+        group = np.searchsorted(self.offsets, rows, side="right") - 1
+        groups = np.unique(group)
+        sizes = self.offsets[groups + 1] - self.offsets[groups]
+        start = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        take = start[np.searchsorted(groups, group)] + rows - self.offsets[group]
+        return ParquetRows(self.path, groups.tolist(), take, self.columns, self.crs, self.where)
+
+    def reads(self, tiles: Sequence[IntArray]) -> float:
+        """Return how many times over the tiles would read the rivers, row group by row group."""
+        sizes = np.diff(self.offsets)
+        total = sum(
+            int(sizes[np.unique(np.searchsorted(self.offsets, rows, side="right") - 1)].sum())
+            for rows in tiles
+        )
+        return total / max(int(self.offsets[-1]), 1)
+
+
+def route(src: Any, tiles: Sequence[IntArray], folder: Callable[[], Path]) -> list[Any] | None:
+    """Write each tile's rivers to a file of its own when the tiles would read too much.
+
+    For a GeoParquet source whose tiles would read its rivers more than
+    ``_MAX_READS`` times over (large row groups, rivers in no spatial order),
+    reads it once more and writes ``tile-NNNNN.parquet`` for every tile, its
+    rivers in their order, into the folder ``folder()`` makes. Returns the
+    tiles' readers, or None when the source is read as it is.
+    """
+    if not isinstance(src, ParquetSource) or src.reads(tiles) <= _MAX_READS:
+        return None
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    out = folder()
+    tile_of = np.empty(int(src.offsets[-1]), dtype=np.int64)
+    for t, rows in enumerate(tiles):
+        tile_of[rows] = t
+    writers: dict[int, Any] = {}
+    first = 0
+    try:
+        for batch in src._batches():
+            table = pa.Table.from_batches([batch])
+            where = tile_of[first : first + len(table)]
+            first += len(table)
+            order = np.argsort(where, kind="stable")
+            cuts = np.flatnonzero(np.diff(where[order])) + 1
+            for part in np.split(order, cuts):
+                t = int(where[part[0]])
+                if t not in writers:
+                    writers[t] = pq.ParquetWriter(out / f"tile-{t:05d}.parquet", table.schema)
+                writers[t].write_table(table.take(part))
+    finally:
+        for w in writers.values():
+            w.close()
+    return [
+        ParquetRows(
+            out / f"tile-{t:05d}.parquet",
+            list(range(pq.ParquetFile(out / f"tile-{t:05d}.parquet").num_row_groups)),
+            np.arange(len(rows)),
+            src.columns,
+            src.crs,
+            src.where,
+        )
+        for t, rows in enumerate(tiles)
+    ]
+
+
+@dataclass(frozen=True)
+class OgrRows:
+    """Reads some features of a GDAL file: by their box (its spatial index), or by feature id."""
+
+    path: Path
+    layer: str | None
+    fids: IntArray
+    bbox: tuple[float, float, float, float] | None
+    crs: Any
+
+    def __call__(self) -> gpd.GeoDataFrame:
+        """Return the rivers, in the order of ``fids``."""
+        import pyogrio
+
+        where = {"fids": self.fids} if self.bbox is None else {"bbox": self.bbox}
+        frame = pyogrio.read_dataframe(self.path, layer=self.layer, fid_as_index=True, **where)
+        frame = frame.loc[self.fids]
+        return _standard(frame, np.asarray(frame.geometry.to_numpy(), dtype=object), self.crs)
+
+
+class OgrSource:
+    """Rivers in a file GDAL reads with feature ids (a GeoPackage), streamed in batches."""
+
+    def __init__(self, path: Path, layer: str | None) -> None:
+        import pyogrio
+
+        self.path, self.layer, self.where = path, layer, str(path)
+        try:
+            info = pyogrio.read_info(path, layer=layer)
+        except Exception as exc:  # GDAL's errors for a file it cannot open
+            msg = f"{path}: cannot be read as vector data ({exc})"
+            raise DataError(msg) from exc
+        if "river_id" not in list(info["fields"]):
+            msg = f"{path}: {_NO_RIVER_ID}"
+            raise SchemaError(msg)
+        if not info["crs"]:
+            msg = f"{path}: the file has no CRS"
+            raise SchemaError(msg)
+        self.crs = pyproj.CRS.from_user_input(info["crs"])
+        self.fids = np.empty(0, dtype=np.int64)
+
+    def scan(self) -> Scan:
+        """Return pass 1 of the rivers, ``BATCH`` at a time, and keep their feature ids."""
+        import pyogrio
+
+        parts, fids = [], []
+        with pyogrio.open_arrow(
+            self.path, layer=self.layer, return_fids=True, batch_size=BATCH, use_pyarrow=True
+        ) as (meta, batches):
+            fid_column = meta.get("fid_column") or "OGC_FID"
+            geometry_column = meta.get("geometry_name") or "wkb_geometry"
+            for i, batch in enumerate(batches):
+                frame = batch.to_pandas()
+                fids.append(frame.pop(fid_column).to_numpy(dtype=np.int64))
+                geometry = _from_wkb(frame.pop(geometry_column).to_numpy())
+                where = f"{self.where} (features {i * BATCH + 1}–{i * BATCH + len(frame)})"
+                frame = gpd.GeoDataFrame(frame, geometry=geometry)
+                parts.append(_scan_frame(frame, where, self.crs))
+        self.fids = np.concatenate(fids) if fids else self.fids
+        return Scan.concat(parts)
+
+    def reader(self, rows: IntArray, box: FloatArray | None = None) -> OgrRows:
+        """Return what reads ``rows``: by the box around them (a compact tile), else by id."""
+        bbox = None if box is None else (float(box[0]), float(box[1]), float(box[2]), float(box[3]))
+        return OgrRows(self.path, self.layer, self.fids[rows], bbox, self.crs)
+
+
+Reader = Callable[[], gpd.GeoDataFrame]
