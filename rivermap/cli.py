@@ -65,6 +65,10 @@ example:
       --merge-by name -o out/responsibility.gpkg --chiefs data/zhejiang_chiefs_example.csv
   rivermap assign rivers.shp admin.gpkg --levels district,street,community -o out.gpkg \\
       --boundary-tol-m 20 --boundary-policy bank --overwrite
+  rivermap assign rivers.parquet units.parquet --levels province,city,district,street,community \\
+      -o out/country.parquet --tiles auto          # in tiles, written as it goes
+  rivermap assign rivers.parquet units.parquet --levels province,city,district,street,community \\
+      -o out/country.parquet --scheduler tcp://10.0.0.5:8786   # on a Dask cluster
 """,
     "flags": """\
 example:
@@ -318,20 +322,57 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_assign(args: argparse.Namespace) -> int:
-    _before_work(args, inputs=[args.chiefs], outputs=[(args.output, "gpkg")])
-    rivers, units = pipeline.read_inputs(_inputs(args))
+    _before_work(args, inputs=[args.chiefs], outputs=[(args.output, "responsibility")])
     options = _spec(pipeline.AssignOptions, args)
-    resp = pipeline.assign(rivers, units, options, roster=args.chiefs, progress=not args.quiet)
-    out = pipeline.save_responsibility(resp, args.output, overwrite=args.overwrite)
-    if not args.quiet:
+    resp = None
+    if args.output.lower().endswith(".parquet"):
+        if args.chiefs:
+            msg = (
+                "--chiefs: a roster is joined to a GeoPackage result (-o OUT.gpkg); "
+                f"check it against {args.output} with 'rivermap chiefs {args.output} ROSTER'"
+            )
+            raise ParameterError(msg)
+        out, s = pipeline.assign_to_parquet(
+            _inputs(args), options, args.output, overwrite=args.overwrite, progress=not args.quiet
+        )
+    else:
+        rivers, units = pipeline.read_inputs(_inputs(args))
+        resp = pipeline.assign(rivers, units, options, roster=args.chiefs, progress=not args.quiet)
+        out = pipeline.save_responsibility(resp, args.output, overwrite=args.overwrite)
         s = resp.summary
+    if not args.quiet:
         km = f"{s['total_length_m'] / 1000:,.1f}"
         reaches, boundary = s["n_reaches"], s["n_boundary_reaches"]
         fields = {"rivers": s["n_rivers"], "reaches": reaches, "boundary": boundary}
-        print(_msg(args, "assigned", **fields, km=km, path=out))
-        if resp.roster is not None:
+        peak = _msg(args, "peak_memory", gb=f"{_peak_memory() / 1e9:,.1f}")
+        print(_msg(args, "assigned", **fields, km=km, path=out) + peak)
+        if resp is not None and resp.roster is not None:
             print(_msg(args, "roster_problems", n=len(resp.roster_report())))
     return EXIT_OK
+
+
+def _peak_memory() -> int:
+    """Return the peak resident memory of this process and its largest child so far, in bytes.
+
+    Linux's ``VmHWM`` for this process (``ru_maxrss`` would carry a parent's
+    peak over an ``exec``), elsewhere ``ru_maxrss`` (Windows: the peak working
+    set); children (Dask workers of a cluster started here) add their
+    ``ru_maxrss`` once they have ended.
+    """
+    try:
+        import resource
+    except ImportError:  # Windows
+        import psutil
+
+        return int(getattr(psutil.Process().memory_info(), "peak_wset", 0))
+    scale = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, else KiB
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
+    try:
+        with open("/proc/self/status") as f:
+            own = next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmHWM:"))
+    except (OSError, StopIteration):  # not Linux
+        pass
+    return own + resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * scale
 
 
 def _cmd_flags(args: argparse.Namespace) -> int:
@@ -621,6 +662,17 @@ def _add_assign_options(p: argparse.ArgumentParser) -> None:
         "who answers for a boundary reach (bank: each side its bank)",
     )
     g.add_argument("--workers", type=int, metavar="N", help="threads to use (default: every core)")
+    g.add_argument(
+        "--tiles",
+        metavar="auto|N",
+        help="assign in tiles of about N river vertices (auto: from the memory available); "
+        "the working memory is bounded by the tile (default with -o .parquet: auto)",
+    )
+    g.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run the tiles on a Dask cluster, e.g. tcp://10.0.0.5:8786 (needs rivermap[scale])",
+    )
 
 
 def _setup_run(p: argparse.ArgumentParser) -> None:
@@ -648,7 +700,12 @@ def _setup_validate(p: argparse.ArgumentParser) -> None:
 
 def _setup_assign(p: argparse.ArgumentParser) -> None:
     _add_inputs(p)
-    _add_output(p, "OUT.gpkg", "the GeoPackage to write (reaches, rivers, units, flags)")
+    _add_output(
+        p,
+        "OUT.gpkg",
+        "the GeoPackage to write (reaches, rivers, units, flags); or OUT.parquet, a folder "
+        "written tile by tile (reaches part-*.parquet, _rivers, _units, _metadata)",
+    )
     _add_assign_options(p)
     p.add_argument("--chiefs", metavar="ROSTER", help="a chief roster (CSV/XLSX) to join")
     _add_common(p)

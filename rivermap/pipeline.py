@@ -56,6 +56,7 @@ __all__ = [
     "RiverInput",
     "UnitInput",
     "assign",
+    "assign_to_parquet",
     "check_levels",
     "check_options",
     "check_roster",
@@ -306,6 +307,8 @@ CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "min_segment_m": params.check_length,
     "tolerance_m": params.check_length,
     "simplify_m": params.check_length,
+    "tiles": params.check_tiles,
+    "scheduler": params.check_scheduler,
     "basemap": _basemap,
     "paper": _choice(params.PAPERS),
     "orientation": _choice(params.ORIENTATIONS),
@@ -354,6 +357,17 @@ class AssignOptions:
     boundary_min_m: float = params.BOUNDARY_MIN_M
     boundary_policy: str = params.BOUNDARY_POLICY
     workers: int | None = None
+    tiles: str | int | None = None  # rivermap.scale: tiles of about this many river vertices
+    scheduler: str | None = None  # rivermap.scale on a Dask cluster: its address
+
+    @property
+    def scaled(self) -> bool:
+        """Whether the rivers go through :mod:`rivermap.scale` (in tiles, or on Dask)."""
+        return self.tiles is not None or self.scheduler is not None
+
+    def scale_kwargs(self) -> dict[str, Any]:
+        """Return the keyword arguments of :func:`rivermap.scale.assign` (tiles: auto if unset)."""
+        return _kwargs(self, tiles=params.check_tiles("tiles", self.tiles or params.TILES))
 
 
 @dataclass(frozen=True)
@@ -431,11 +445,91 @@ def assign(
 
     Raises :class:`~rivermap.errors.TopologyError` first when the units do not nest.
     """
-    from rivermap.assign import assign as assign_reaches
-
     units.require_consistent()
-    resp = assign_reaches(rivers, units, **_kwargs(options), progress=progress)
+    if options.scaled:
+        from rivermap import scale
+
+        resp = scale.assign(rivers, units, **options.scale_kwargs(), progress=progress)
+    else:
+        from rivermap.assign import assign as assign_reaches
+
+        kwargs = _kwargs(options, "tiles", "scheduler")
+        resp = assign_reaches(rivers, units, **kwargs, progress=progress)
     return resp if roster is None else resp.with_chiefs(roster)
+
+
+def assign_to_parquet(
+    spec: Inputs,
+    options: AssignOptions,
+    path: PathLike,
+    *,
+    overwrite: bool = False,
+    progress: bool = False,
+) -> tuple[Path, dict[str, Any]]:
+    """Assign in tiles, writing the result folder as it goes (:mod:`rivermap.scale`).
+
+    Rivers in a GeoParquet file with a ``river_id`` column, given with no
+    reading option, are streamed from it a tile at a time; units in one
+    GeoParquet table (``unit_id``, ``name``, ``level``, ``parent_id``) with the
+    levels named are read as they are. Other inputs go through the normal
+    readers first. Returns the folder and the result's summary.
+    """
+    import json
+
+    from rivermap import scale
+    from rivermap.io import read_rivers, read_units
+
+    r, u = spec.rivers, spec.units
+    require_files(r.path, u.source)
+    rivers: Any = r.path
+    if not _standard_file(r.path, ("river_id",), _kwargs(r, "path")):
+        rivers = read_rivers(r.path, **_kwargs(r, "path", layer=_rivers_layer(r)))
+    plain = _kwargs(u, "source", "levels", "parent", "level_col")
+    if (
+        isinstance(u.levels, list | tuple)
+        and u.parent == "auto"
+        and u.level_col in (None, "level")
+        and _standard_file(u.source, ("unit_id", "name", "level", "parent_id"), plain)
+    ):
+        units = _read_unit_table(u.source, u.levels)
+    else:
+        units = read_units(u.source, **_kwargs(u, "source", levels=_levels(u, r)))
+    units.require_consistent()
+    kwargs = options.scale_kwargs()
+    out = scale.assign_to_parquet(
+        rivers, units, path, overwrite=overwrite, progress=progress, **kwargs
+    )
+    meta = json.loads((out / "_metadata.json").read_text(encoding="utf-8"))
+    return out, meta["summary"]
+
+
+def _read_unit_table(path: PathLike, levels: Sequence[str]) -> AdminUnits:
+    """Read units kept as one GeoParquet table in the schema of :attr:`AdminUnits.frame`."""
+    import geopandas as gpd
+
+    from rivermap.units import AdminUnits
+
+    try:
+        frame = gpd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises many types for damaged files
+        msg = f"{path}: not a readable GeoParquet file ({exc})"
+        raise DataError(msg) from exc
+    return AdminUnits(frame, levels, source=os.fspath(path))
+
+
+def _standard_file(source: Any, columns: Sequence[str], options: Mapping[str, Any]) -> bool:
+    """Tell whether ``source`` is a GeoParquet file holding ``columns``, read with no option."""
+    if not isinstance(source, str | os.PathLike) or any(v is not None for v in options.values()):
+        return False
+    if Path(source).suffix.lower() not in (".parquet", ".geoparquet", ".pq"):
+        return False
+    import pyarrow.parquet as pq
+
+    try:
+        names = pq.read_schema(source).names
+    except Exception:  # not a readable parquet file: the normal reader says why
+        return False
+    return all(c in names for c in columns)
 
 
 def save_responsibility(

@@ -113,6 +113,8 @@ boundary_tol_m = {boundary_tol_m:<14}# within this of a boundary = along it 界�
 boundary_min_m = {boundary_min_m:<14}# shortest boundary reach 界河段最短长度（米）
 boundary_policy = {b_policy:<13}# {b_policies}: who answers for a boundary reach 界河责任
 # workers = 1                  # threads (default: every core) 线程数（默认：全部核心）
+# tiles = "auto"               # in tiles of about N river vertices: bounded memory 分块计算
+# scheduler = "tcp://10.0.0.5:8786"   # the tiles on a Dask cluster 在 Dask 集群上计算
 
 [flags]                        # rivers to look at 需关注的河流
 min_share = {min_share:<19}# a unit holding less is a sliver 份额阈值
@@ -249,6 +251,8 @@ _SECTIONS: dict[str, dict[str, type | tuple[type, ...]]] = {
         "boundary_min_m": (int, float),
         "boundary_policy": str,
         "workers": int,
+        "tiles": (str, int),
+        "scheduler": str,
     },
     "flags": {"min_share": (int, float), "min_length_m": (int, float)},
     "redivide": {

@@ -41,6 +41,9 @@ BAD_PROJECTS: dict[str, str] = {
     "reach": "[assign]\nmin_reach_m = -1",
     "nan": "[assign]\nboundary_min_m = nan",
     "workers": "[assign]\nworkers = 0",
+    "tiles": "[assign]\ntiles = 0",
+    "tiles_text": '[assign]\ntiles = "all"',
+    "scheduler": '[assign]\nscheduler = "8786"',
     "boundary_policy": '[assign]\nboundary_policy = "river"',
     "policy": '[redivide]\npolicy = "biggest"',
     "tolerance": "[redivide]\ntolerance_m = -5",
@@ -87,6 +90,9 @@ CASES: list[tuple[list[str], str]] = [
     (["run", "{toml:nan}"], "[assign] boundary_min_m must be a non-negative number of metres"),
     (["run", "{toml:workers}"], "[assign] workers must be a whole number of 1 or more, got 0"),
     (["run", "{toml:boundary_policy}"], "[assign] boundary_policy must be one of 'bank'"),
+    (["run", "{toml:tiles}"], "[assign] tiles must be auto or a whole number of river vertices"),
+    (["run", "{toml:tiles_text}"], "of 1 or more, got 'all'"),
+    (["run", "{toml:scheduler}"], "[assign] scheduler must be a Dask scheduler's address"),
     (["run", "{toml:policy}"], "[redivide] policy must be one of 'split', 'majority'"),
     (["run", "{toml:tolerance}"], "[redivide] tolerance_m must be a finite non-negative"),
     (["run", "{toml:segment}"], "[redivide] min_segment_m must be a finite non-negative"),
@@ -133,7 +139,15 @@ CASES: list[tuple[list[str], str]] = [
     ([*ASSIGN, "--workers", "-3"], "got -3"),
     ([*ASSIGN, "--workers", "two"], "invalid int value"),
     (["assign", DEMO, DEMO, "-o", "{existing}.gpkg"], "exists; pass overwrite=True"),
-    (["assign", DEMO, DEMO, "-o", "{out}.shp"], "write this output as .gpkg, not .shp"),
+    (["assign", DEMO, DEMO, "-o", "{out}.shp"], "write this output as .gpkg or .parquet, not .shp"),
+    ([*ASSIGN, "--tiles", "0"], "--tiles must be auto or a whole number of river vertices"),
+    ([*ASSIGN, "--tiles", "many"], "of 1 or more, got 'many'"),
+    ([*ASSIGN, "--scheduler", "localhost:8786"], "--scheduler must be a Dask scheduler's address"),
+    (["assign", DEMO, DEMO, "-o", "{existing}.parquet"], "exists; pass overwrite=True"),
+    (
+        ["assign", DEMO, DEMO, "-o", "{out}.parquet", "--chiefs", ROSTER],
+        "--chiefs: a roster is joined to a GeoPackage result",
+    ),
     ([*ASSIGN, "--chiefs", "no.csv"], "no.csv: no such file"),
     # flags
     (["flags", "{gpkg}", "--min-share", "2"], "--min-share is a share of the river's length"),
@@ -231,7 +245,7 @@ def _argv(argv, tmp_path, gpkg):
     existing_dir = tmp_path / "done"
     existing_dir.mkdir(exist_ok=True)
     (existing_dir / "responsibility.gpkg").write_bytes(b"")
-    for suffix in (".xlsx", ".gpkg", ".html", ".pdf", ".toml"):
+    for suffix in (".xlsx", ".gpkg", ".html", ".pdf", ".toml", ".parquet"):
         (tmp_path / f"existing{suffix}").write_bytes(b"")
     projects = _projects(tmp_path)
     fields = {

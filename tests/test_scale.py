@@ -1,0 +1,269 @@
+"""rivermap.scale: tiles on threads and on a Dask cluster give rivermap.assign's result exactly.
+
+Every comparison covers every reach (ids, chainage to 1e-9, the unit of every
+level, kind, sides, responsible, the line), the rivers table, the units table
+and the summary, on the synthetic S city, on Zhejiang (1:4M rivers merged by
+name) and on Liechtenstein (OpenStreetMap, rivers along the borders), with
+tiles so small that many occur and long rivers get tiles of their own.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+import shapely
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import rivermap as rm
+from rivermap import datasets, scale
+from rivermap.cli import main
+from rivermap.errors import DataError, OutputExistsError, ParameterError, SchemaError
+from rivermap.synth import make_city
+from rivermap.units import AdminUnits
+
+CITY_LEVELS = ("district", "street", "community")
+# River vertices a tile: small enough for many tiles and tiles of long rivers
+TINY = {"city": 3_000, "zhejiang": 150, "liechtenstein": 60}
+
+
+def load(name: str) -> tuple[gpd.GeoDataFrame, AdminUnits]:
+    """Rivers and units of a case: the S city, or an embedded real dataset."""
+    if name == "city":
+        rivers, frame = make_city(500, 2000, seed=0)
+        return rivers, AdminUnits(frame, CITY_LEVELS)
+    return datasets.load(name)
+
+
+@pytest.fixture(scope="module", params=["city", "zhejiang", "liechtenstein"])
+def case(request):
+    """Return a case: its name, rivers, units, and rivermap.assign's result on them."""
+    rivers, units = load(request.param)
+    return request.param, rivers, units, rm.assign(rivers, units)
+
+
+def assert_same(whole, tiled) -> None:
+    """Assert that two results hold the same reaches, rivers, units and summary."""
+    a, b = whole.reaches, tiled.reaches
+    assert a["reach_id"].tolist() == b["reach_id"].tolist()
+    for col in ("from_m", "to_m", "length_m"):
+        np.testing.assert_allclose(b[col], a[col], rtol=0, atol=1e-9)
+    text = [c for c in a.columns if c not in ("from_m", "to_m", "length_m", "geometry")]
+    pd.testing.assert_frame_equal(a[text], b[text])
+    assert shapely.equals_exact(a.geometry.values, b.geometry.values, tolerance=1e-9).all()
+    assert a.crs == b.crs
+    pd.testing.assert_frame_equal(whole.rivers, tiled.rivers)
+    pd.testing.assert_frame_equal(
+        whole.units.drop(columns="geometry"), tiled.units.drop(columns="geometry")
+    )
+    assert whole.units.geometry.geom_equals(tiled.units.geometry).all()
+    assert whole.summary == tiled.summary
+    assert whole.levels == tiled.levels
+    assert whole.params == tiled.params
+
+
+# ======================================================================= tiles
+def test_tiles_on_threads_give_the_whole_result(case) -> None:
+    name, rivers, units, whole = case
+    assert_same(whole, scale.assign(rivers, units, tiles=TINY[name], workers=2))
+
+
+@pytest.mark.parametrize("name", ["city", "liechtenstein"])  # Zhejiang has no long river
+def test_tiny_tiles_are_many_and_long_rivers_get_their_own(name) -> None:
+    rivers, _ = load(name)
+    b = rivers.bounds.to_numpy()
+    n = shapely.get_num_coordinates(rivers.geometry.to_numpy())
+    plan = scale._plan(b, n, TINY[name])
+    assert len(plan) >= 8
+    long = [t for t in plan if t.box is None]
+    assert 0 < len(long) < len(plan)
+    assert sorted(np.concatenate([t.rows for t in plan])) == list(range(len(rivers)))
+
+
+def test_one_tile_gives_the_whole_result_too(case) -> None:
+    _, rivers, units, whole = case
+    assert_same(whole, scale.assign(rivers, units, tiles=10**9, workers=1))
+
+
+@settings(
+    max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(size=st.integers(40, 4_000), seed=st.integers(0, 2**16))
+def test_the_result_depends_on_neither_tile_size_nor_tile_order(size, seed, monkeypatch) -> None:
+    rivers, units = LIECHTENSTEIN
+    plan = scale._plan
+
+    def shuffled(*args):
+        tiles = plan(*args)
+        random.Random(seed).shuffle(tiles)
+        return tiles
+
+    monkeypatch.setattr(scale, "_plan", shuffled)
+    assert_same(LIECHTENSTEIN_WHOLE, scale.assign(rivers, units, tiles=size, workers=2))
+
+
+LIECHTENSTEIN = load("liechtenstein")
+LIECHTENSTEIN_WHOLE = rm.assign(*LIECHTENSTEIN)
+
+
+def test_boundary_policies_and_parameters_pass_through() -> None:
+    rivers, units = LIECHTENSTEIN
+    for kwargs in (
+        {"boundary_policy": "lead", "min_reach_m": 0},
+        {"boundary_policy": "parent", "boundary_tol_m": 35, "boundary_min_m": 100},
+        {"boundary_min_m": float("inf")},
+    ):
+        whole = rm.assign(rivers, units, **kwargs)
+        assert_same(whole, scale.assign(rivers, units, tiles=60, **kwargs))
+
+
+# ======================================================================= files
+@pytest.fixture(scope="module")
+def city_files(tmp_path_factory):
+    """Return the S city written by scale.prepare, and rivermap.assign on the rivers as written."""
+    rivers, units = load("city")
+    folder = tmp_path_factory.mktemp("city")
+    r, u = scale.prepare(rivers, units, folder)
+    return r, u, rm.assign(gpd.read_parquet(r), units)
+
+
+def test_prepare_writes_the_standard_schema_in_hilbert_order(city_files) -> None:
+    r, u, _ = city_files
+    assert pq.read_schema(r).names == ["river_id", "name", "geometry", "bbox"]
+    assert pq.ParquetFile(r).metadata.num_row_groups == 1  # 2,000 rivers, 10,000 a group
+    rivers = gpd.read_parquet(r)
+    units = gpd.read_parquet(u)
+    assert set(units["level"]) == set(CITY_LEVELS)
+    b = rivers.bounds.to_numpy()
+    centres = np.column_stack([b[:, 0] + b[:, 2], b[:, 1] + b[:, 3]]) / 2
+    # neighbours in the file lie near each other: far nearer than rivers at random
+    step = np.median(np.hypot(*np.diff(centres, axis=0).T))
+    shuffled = centres[np.random.default_rng(0).permutation(len(centres))]
+    assert step < 0.2 * np.median(np.hypot(*np.diff(shuffled, axis=0).T))
+
+
+def test_files_in_and_out_give_the_whole_result(city_files, tmp_path) -> None:
+    r, u, whole = city_files
+    out = scale.assign_to_parquet(r, u, tmp_path / "out.parquet", levels=CITY_LEVELS, tiles=3_000)
+    names = sorted(p.name for p in out.iterdir())
+    assert names[:3] == ["_metadata.json", "_rivers.parquet", "_units.parquet"]
+    tiles = json.loads((out / "_metadata.json").read_text(encoding="utf-8"))["tiles"]
+    assert len(names) == 3 + len(tiles) >= 10
+    assert sum(t["rivers"] for t in tiles) == len(whole.rivers)
+    assert len(gpd.read_parquet(out)) == len(whole.reaches)  # the parts alone: the reaches
+    assert_same(whole, rm.read_responsibility(out))
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".rivermap-")]
+
+
+def test_a_file_read_by_row_groups_or_routed_gives_the_whole_result(tmp_path) -> None:
+    rivers, units = load("city")
+    whole = rm.assign(rivers, units)
+    small = tmp_path / "small_groups.parquet"  # tiles read their row groups
+    rivers.to_parquet(small, row_group_size=50, write_covering_bbox=True)
+    one = tmp_path / "one_group.parquet"  # every tile would read it all: routed
+    rivers.to_parquet(one)
+    for path in (small, one):
+        assert_same(whole, scale.assign(path, units, tiles=3_000))
+
+
+def test_a_geopackage_is_read_by_box_and_by_feature_id(tmp_path) -> None:
+    rivers, units = load("zhejiang")
+    path = tmp_path / "rivers.gpkg"
+    rivers[["river_id", "name", "geometry"]].to_file(path, layer="rivers")
+    units_path = tmp_path / "units.gpkg"
+    units.frame.to_file(units_path, layer="units")
+    whole = rm.assign(rivers, units)
+    tiled = scale.assign((path, "rivers"), units_path, levels=units.levels, tiles=150)
+    assert_same(whole, tiled)
+
+
+def test_bad_inputs_are_named(tmp_path) -> None:
+    rivers, units = load("zhejiang")
+    dup = tmp_path / "dup.parquet"
+    twice = pd.concat([rivers, rivers.iloc[:2]], ignore_index=True)
+    twice[["river_id", "name", "geometry"]].to_parquet(dup, write_covering_bbox=True)
+    with pytest.raises(SchemaError, match=r"dup\.parquet: river_id must be unique; duplicated: "):
+        scale.assign(dup, units)
+    bare = tmp_path / "bare.parquet"
+    rivers[["name", "geometry"]].to_parquet(bare)
+    with pytest.raises(SchemaError, match=r"bare\.parquet: no column 'river_id'"):
+        scale.assign(bare, units)
+    nan = tmp_path / "nan.parquet"
+    broken = rivers[["river_id", "name", "geometry"]].copy()
+    with np.errstate(invalid="ignore"):
+        broken.loc[3, "geometry"] = shapely.from_wkt("LINESTRING (120 30, NaN 30.1)")
+    broken.to_parquet(nan)
+    with pytest.raises(DataError, match=r"nan\.parquet \(rows 1–11\): 1 feature\(s\) have a NaN"):
+        scale.assign(nan, units)
+    broken.to_parquet(nan, write_covering_bbox=True)  # the scan reads boxes; the tile says it
+    with pytest.raises(
+        DataError, match=r"nan\.parquet: 1 feature\(s\) .*: ids '" + broken.loc[3, "river_id"]
+    ):
+        scale.assign(nan, units)
+    with pytest.raises(SchemaError, match="give the level names"):
+        scale.assign(rivers, dup)
+    with pytest.raises(ParameterError, match="tiles must be auto or a whole number"):
+        scale.assign(rivers, units, tiles=0)
+    with pytest.raises(ParameterError, match="scheduler must be a Dask scheduler's address"):
+        scale.assign(rivers, units, scheduler="localhost")
+    with pytest.raises(ParameterError, match=r"write this output as \.parquet, not \.gpkg"):
+        scale.assign_to_parquet(rivers, units, tmp_path / "out.gpkg")
+    (tmp_path / "there.parquet").mkdir()
+    with pytest.raises(OutputExistsError, match="exists"):
+        scale.assign_to_parquet(rivers, units, tmp_path / "there.parquet")
+
+
+def test_the_command_line_writes_the_folder_and_says_the_peak_memory(
+    city_files, tmp_path, capsys
+) -> None:
+    r, u, whole = city_files
+    out = tmp_path / "city.parquet"
+    argv = ["assign", str(r), str(u), "--levels", ",".join(CITY_LEVELS), "-o", str(out)]
+    assert main([*argv, "--tiles", "3000", "--lang", "en"]) == 0
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert line.startswith(f"{len(whole.rivers)} rivers, {len(whole.reaches)} reaches")
+    assert line.endswith(" GB)")
+    assert "(peak memory " in line
+    assert_same(whole, rm.read_responsibility(out))
+    assert main([*argv, "--overwrite", "--quiet"]) == 0  # tiles "auto" for a folder
+    assert_same(whole, rm.read_responsibility(out))
+
+
+# ======================================================================== dask
+@pytest.fixture(scope="module")
+def cluster():
+    """Yield a local Dask cluster of two worker processes with one thread each, and a client."""
+    distributed = pytest.importorskip("distributed")
+    with (
+        distributed.LocalCluster(
+            n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
+        ) as local,
+        distributed.Client(local) as client,
+    ):
+        yield local, client
+
+
+def test_dask_gives_the_whole_result(case, cluster) -> None:
+    name, rivers, units, whole = case
+    _, client = cluster
+    assert_same(whole, scale.assign(rivers, units, tiles=TINY[name], scheduler=client))
+
+
+def test_dask_by_address_reads_and_writes_files(city_files, cluster, tmp_path) -> None:
+    r, u, whole = city_files
+    local, _ = cluster
+    out = scale.assign_to_parquet(
+        r,
+        u,
+        tmp_path / "out.parquet",
+        levels=CITY_LEVELS,
+        tiles=3_000,
+        scheduler=local.scheduler_address,
+    )
+    assert_same(whole, rm.read_responsibility(out))
