@@ -87,7 +87,7 @@ from rivermap._gcj02 import wgs84_to_gcj02
 from rivermap._scratch import discard, scratch_dir
 from rivermap.crs import metric_crs
 from rivermap.errors import CRSError, DataError, ParameterError, SchemaError
-from rivermap.io import atomic_output, check_output, neutralise_csv
+from rivermap.io import atomic_output, check_output, write_csv
 from rivermap.params import check_count
 from rivermap.text import term, texts
 
@@ -1590,8 +1590,8 @@ def write_month(
     events = _months_together([make_events(resp, month=m, n=n_events, seed=seed) for m in which])
     tracks = _months_together([make_patrols(resp, month=m, seed=seed) for m in which])
     with atomic_output(paths["events"], overwrite=overwrite) as tmp:
-        neutralise_csv(events).to_csv(tmp, index=False, encoding="utf-8-sig")
+        write_csv(events, tmp)
     with atomic_output(paths["tracks_csv"], overwrite=overwrite) as tmp:
-        neutralise_csv(_track_table(tracks)).to_csv(tmp, index=False, encoding="utf-8-sig")
+        write_csv(_track_table(tracks), tmp)
     _write_gpx(tracks, paths["tracks"])
     return paths

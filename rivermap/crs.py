@@ -106,7 +106,8 @@ def check_crs(gdf: gpd.GeoDataFrame | gpd.GeoSeries, what: str) -> pyproj.CRS:
         msg = (
             f"{what} has no coordinate reference system (CRS). Give it with "
             "crs='EPSG:4326' (WGS84/CGCS2000 longitude-latitude), crs='GCJ-02' (Gaode/AMap "
-            "web-map coordinates), or a projected EPSG code; or set it with gdf.set_crs(...)."
+            "web-map coordinates), or a projected EPSG code (--crs EPSG:4326 on the command "
+            "line, crs = … in the project file); or set it with gdf.set_crs(...)."
         )
         raise CRSError(msg)
     return pyproj.CRS.from_user_input(gdf.crs)
@@ -127,9 +128,10 @@ def check_extents(
     Parameters
     ----------
     rivers
-        With ``river_id``.
+        With ``river_id``; ``attrs["source"]`` (set by the readers) names them.
     units
-        Every unit, in any CRS (compared in the rivers' CRS).
+        Every unit, in any CRS (compared in the rivers' CRS); ``attrs["source"]``
+        names them.
     margin
         How much of the units' extent counts as near, on each side.
 
@@ -160,19 +162,21 @@ def check_extents(
     if not far.any():
         return
     ids = rivers["river_id"].to_numpy()[far]
+    r_name, u_name = rivers.attrs.get("source", "rivers"), units.attrs.get("source", "units")
     extents = (
         f"rivers {_extent(rivers.total_bounds)}, units {_extent(box)} in the rivers' CRS "
         f"{pyproj.CRS(rivers.crs).to_string()}"
     )
     if far.all():
         msg = (
-            f"none of the {len(rivers)} river(s) comes near the units ({extents}); "
-            "is one of them in another CRS than it declares, or are its axes swapped?"
+            f"{r_name}: none of the {len(rivers)} river(s) comes near the units of {u_name} "
+            f"({extents}); is one of them in another CRS than it declares, or are its axes "
+            "swapped?"
         )
         raise CRSError(msg)
     warnings.warn(
-        f"{int(far.sum())} of {len(rivers)} river(s) lie far from every unit: ids "
-        f"{format_ids(ids)} ({extents}); they get no responsible unit",
+        f"{r_name}: {int(far.sum())} of {len(rivers)} river(s) lie far from every unit of "
+        f"{u_name}: ids {format_ids(ids)} ({extents}); they get no responsible unit",
         RivermapWarning,
         stacklevel=3,
     )

@@ -83,12 +83,27 @@ def format_ids(ids: Iterable[object], *, limit: int = 5) -> str:
     "'a', 'b'"
     >>> format_ids(range(8), limit=3)
     '0, 1, 2 … (8 in all)'
+    >>> format_ids(["x" * 10_000])
+    "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…' (10,000 characters)"
     """
     items = list(ids)
-    shown = ", ".join(repr(i) if isinstance(i, str) else str(i) for i in items[:limit])
+    shown = ", ".join(_one_id(i) for i in items[:limit])
     if len(items) > limit:
         return f"{shown} … ({len(items)} in all)"
     return shown
+
+
+#: Longer ids and names are cut in messages (a 10,000-character name is one line, not 60 KB).
+_ID_CHARS = 80
+
+
+def _one_id(item: object) -> str:
+    """Return one id as a message shows it: a text quoted, cut past :data:`_ID_CHARS`."""
+    if not isinstance(item, str):
+        return str(item)
+    if len(item) <= _ID_CHARS:
+        return repr(item)
+    return repr(item[: _ID_CHARS - 20] + "…") + f" ({len(item):,} characters)"
 
 
 def require_columns(

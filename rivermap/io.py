@@ -46,6 +46,7 @@ __all__ = [
     "read_table",
     "read_units",
     "read_vector",
+    "write_csv",
     "write_tables",
 ]
 
@@ -174,8 +175,10 @@ def read_vector(
         except Exception as exc:  # pyarrow raises many types for unreadable files
             msg = f"{where}: not a readable GeoParquet file ({exc})"
             raise DataError(msg) from exc
-    _check_shapefile_parts(p, where)
-    if encoding is None:
+    _check_file(p, where)
+    if p.suffix.lower() not in _LEGACY_TEXT:
+        encoding = None  # GeoPackage, GeoJSON, FlatGeobuf … are UTF-8 by definition
+    elif encoding is None:
         encoding = detect_encoding(p)
         if encoding is not None:
             warnings.warn(
@@ -194,7 +197,9 @@ def read_vector(
             warnings.filterwarnings("ignore", category=RuntimeWarning, module="pyogrio")
             # NaN vertices warn when decoded; check_coordinates names them instead.
             warnings.filterwarnings("ignore", "invalid value", RuntimeWarning, "shapely")
-            gdf = gpd.read_file(p, layer=layer, encoding=encoding, engine="pyogrio")
+            # Z and M are dropped by clean_geometries, which says nothing: neither do we
+            warnings.filterwarnings("ignore", "Measured", UserWarning)
+            gdf = _read_layer(p, layer, encoding)
     except UnicodeDecodeError as exc:
         msg = (
             f"{where}: the text is not {encoding or 'in the declared encoding'} "
@@ -223,23 +228,101 @@ def _sibling(p: Path, suffix: str) -> bool:
     return f"{p.stem}{suffix}".lower() in names
 
 
-def _check_shapefile_parts(p: Path, where: str) -> None:
-    """Refuse a shapefile whose attribute table (.dbf) is missing; GDAL reads it as no columns."""
-    if p.suffix.lower() != ".shp":
+#: Formats whose text may be in a local encoding (``encoding=`` applies to them only).
+_LEGACY_TEXT = frozenset({".shp", ".dbf", ".csv", ".txt", ".tab", ".mif"})
+
+#: How files begin, by what they are: a file whose start says another kind than
+#: its suffix is refused with the kind it really is.
+_MAGIC = {
+    b"SQLite format 3\x00": ("a GeoPackage (SQLite) file", ".gpkg"),
+    b"PK\x03\x04": ("a zip archive (an XLSX workbook or a zipped shapefile)", ".xlsx or .zip"),
+    b"\x00\x00\x27\x0a": ("a shapefile's .shp", ".shp"),
+    b"fgb\x03": ("a FlatGeobuf file", ".fgb"),
+    b"PAR1": ("a Parquet file", ".parquet"),
+}
+_EXPECTED_MAGIC = {".gpkg": b"SQLite format 3\x00", ".shp": b"\x00\x00\x27\x0a", ".fgb": b"fgb\x03"}
+
+
+def _check_file(p: Path, where: str) -> None:
+    """Refuse, with what is wrong, an empty file, one of another kind, or a damaged shapefile."""
+    if p.is_dir():
         return
-    if not _sibling(p, ".dbf"):
+    with p.open("rb") as f:
+        head = f.read(16)
+    if not head:
+        msg = f"{where}: the file is empty (0 bytes)"
+        raise DataError(msg)
+    expected = _EXPECTED_MAGIC.get(p.suffix.lower())
+    if expected is not None and not head.startswith(expected):
+        kind = next((k for m, k in _MAGIC.items() if head.startswith(m)), None)
+        msg = f"{where}: not a {p.suffix.lower()} file" + (
+            f"; it is {kind[0]}: give it the suffix {kind[1]}"
+            if kind
+            else " (it does not begin as one does); is it damaged or misnamed?"
+        )
+        raise DataError(msg)
+    if p.suffix.lower() == ".shp":
+        _check_shapefile_parts(p, where)
+
+
+def _check_shapefile_parts(p: Path, where: str) -> None:
+    """Refuse a shapefile missing its .dbf or .shx, or shorter than its header says.
+
+    GDAL reads a shapefile without .dbf as one without columns, and a cut one
+    as fewer or empty shapes: a wrong result, not an error, without this.
+    """
+    for part, what in ((".dbf", "attribute table"), (".shx", "index")):
+        if not _sibling(p, part):
+            msg = (
+                f"{where}: the shapefile's {what} {p.stem}{part} is missing; copy all its "
+                "files together (.shp .shx .dbf .prj .cpg)"
+            )
+            raise DataError(msg)
+    with p.open("rb") as f:
+        header = f.read(28)
+    declared = 2 * int.from_bytes(header[24:28], "big") if len(header) == 28 else 0
+    size = p.stat().st_size
+    if size < max(declared, 100):
         msg = (
-            f"{where}: the shapefile's attribute table {p.stem}.dbf is missing, so every id "
-            "and name would be lost; copy all its files together (.shp .shx .dbf .prj .cpg)"
+            f"{where}: the file is cut short ({size:,} of the {declared:,} bytes its header "
+            "declares); copy it again"
         )
         raise DataError(msg)
 
 
-def _layers(path: Path) -> list[str]:
+def _read_layer(p: Path, layer: str | None, encoding: str | None) -> pd.DataFrame:
+    """Read a layer; a shape GEOS cannot hold (a one-point line) becomes a missing one.
+
+    ``clean_geometries`` then drops such features with a warning naming them,
+    instead of the whole file failing with a GEOS message naming none.
+    """
     try:
-        return [str(name) for name in pyogrio.list_layers(path)[:, 0]]
+        return gpd.read_file(p, layer=layer, encoding=encoding, engine="pyogrio")
+    except shapely.errors.GEOSException:
+        meta, _, wkb, _ = pyogrio.raw.read(p, layer=layer, encoding=encoding, read_geometry=True)
+        frame = pyogrio.read_dataframe(p, layer=layer, encoding=encoding, read_geometry=False)
+        geoms = shapely.from_wkb(wkb, on_invalid="ignore")
+        return gpd.GeoDataFrame(frame, geometry=geoms, crs=meta["crs"])
+
+
+def _layers(path: Path) -> list[str]:
+    return [name for name, _ in layer_types(path)]
+
+
+def layer_types(path: PathLike) -> list[tuple[str, str | None]]:
+    """Return ``(name, geometry type or None)`` of every layer of a file, in file order.
+
+    A file GDAL cannot list gives ``[]``: its reader reports the real problem.
+    pyogrio's warning that M values are not supported is not passed on (the
+    readers drop Z and M anyway).
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "Measured", UserWarning)
+            info = pyogrio.list_layers(path)
     except Exception:  # not a multi-layer source; read_file will report the real problem
         return []
+    return [(str(n), None if t is None else str(t)) for n, t in info]
 
 
 def _resolve_crs(gdf: gpd.GeoDataFrame, crs: Any, where: str) -> gpd.GeoDataFrame:
@@ -262,8 +345,10 @@ def _resolve_crs(gdf: gpd.GeoDataFrame, crs: Any, where: str) -> gpd.GeoDataFram
                 stacklevel=3,
             )
         return gdf.set_crs(target, allow_override=True)
-    no_prj = where.lower().endswith(".shp") and not _sibling(Path(where), ".prj")
-    check_crs(gdf, f"{where} (its .prj file is missing)" if no_prj else where)
+    if gdf.crs is None and where.lower().endswith(".shp"):
+        state = "cannot be read" if _sibling(Path(where), ".prj") else "is missing"
+        where = f"{where} (its .prj file {state})"
+    check_crs(gdf, where)
     return gdf
 
 
@@ -409,7 +494,9 @@ def read_rivers(
     if merge_by is not None:
         key = "name" if merge_by == name_column else merge_by
         out = _merge_rivers(out, key, where, id_given=id_column is not None)
-    return out.reset_index(drop=True)
+    out = out.reset_index(drop=True)
+    out.attrs["source"] = where  # for messages about the rivers as a whole
+    return out
 
 
 def _check_ids(ids: pd.Series, where: str, column: str) -> None:
@@ -795,28 +882,51 @@ def read_table(path: PathLike, *, encoding: str | None = None) -> pd.DataFrame:
     if suffix not in (".csv", ".txt", ".tsv"):
         msg = f"{p}: expected a .csv or .xlsx file"
         raise DataError(msg)
+    return _read_text_table(p, encoding, sep="\t" if suffix == ".tsv" else ",")
+
+
+def _read_text_table(p: Path, encoding: str | None, sep: str) -> pd.DataFrame:
+    """Read a CSV/TSV in ``encoding``, else UTF-8 (BOM or not), UTF-16 with a BOM, or GB18030.
+
+    A text in none of them is refused naming the row where the first encoding
+    tried fails; a workbook named ``.csv`` is named as one.
+    """
     raw = p.read_bytes()
     if not raw.strip():
         msg = f"{p}: the file is empty; it needs a header row"
         raise DataError(msg)
-    tried = [encoding] if encoding else ["utf-8-sig", "gb18030"]
+    if raw.startswith(b"PK\x03\x04"):
+        msg = f"{p}: is an XLSX workbook (a zip archive), not a CSV text; give it the .xlsx suffix"
+        raise DataError(msg)
+    if encoding:
+        tried = [encoding]
+    elif raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        tried = ["utf-16"]
+    else:
+        tried = ["utf-8-sig", "gb18030"]
+    first_bad = len(raw)
     for enc in tried:
         try:
             raw.decode(enc)
-        except UnicodeDecodeError:
+        except UnicodeDecodeError as exc:
+            first_bad = exc.start if first_bad == len(raw) else first_bad  # the first tried
             continue
         except LookupError as exc:
             msg = f"{p}: unknown encoding {enc!r}"
             raise DataError(msg) from exc
-        sep = "\t" if suffix == ".tsv" else ","
         try:
-            return _unquoted(
-                pd.read_csv(p, dtype=str, encoding=enc, sep=sep, keep_default_na=False)
-            )
+            frame = pd.read_csv(p, dtype=str, encoding=enc, sep=sep, keep_default_na=False)
         except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-            msg = f"{p}: not a readable {suffix[1:].upper()} table ({exc})"
+            msg = f"{p}: not a readable {p.suffix[1:].upper()} table ({exc})"
             raise DataError(msg) from exc
-    msg = f"{p}: the text is neither UTF-8 nor GBK/GB18030; pass encoding='...'"
+        return _unquoted(frame)
+    row = raw[:first_bad].count(b"\n") + 1  # as a spreadsheet numbers it: the header is 1
+    known = {"utf-8-sig": "UTF-8", "gb18030": "GBK/GB18030", "utf-16": "UTF-16"}
+    names = " nor ".join(known.get(e, e) for e in tried)
+    msg = (
+        f"{p}: the text is neither {names} (row {row}, byte {first_bad}); save it as "
+        "UTF-8, or pass encoding='...' (--encoding)"
+    )
     raise DataError(msg)
 
 
@@ -833,10 +943,26 @@ def _read_workbook(p: Path) -> pd.DataFrame:
         )
         raise DataError(msg)
     try:
-        return pd.read_excel(p, dtype=str, engine="openpyxl")
+        frame = pd.read_excel(p, dtype=str, engine="openpyxl")
     except Exception as exc:  # openpyxl and zipfile raise many types for a damaged file
         msg = f"{p}: not a readable XLSX workbook ({type(exc).__name__}: {exc})"
         raise DataError(msg) from exc
+    return _unescaped(frame)
+
+
+def _unescaped(frame: pd.DataFrame) -> pd.DataFrame:
+    """Turn XLSX's escapes of control characters (``_x000D_`` for a CR) back into them.
+
+    Excel and xlsxwriter write a CR or other control character in a cell as
+    ``_xHHHH_``; openpyxl leaves the escape as text.
+    """
+    pattern = r"_x([0-9A-Fa-f]{4})_"
+    for j in range(frame.shape[1]):
+        col = frame.iloc[:, j]
+        if _is_text(col) and col.str.contains(r"_x[0-9A-Fa-f]{4}_", regex=True, na=False).any():
+            fixed = col.str.replace(pattern, lambda m: chr(int(m[1], 16)), regex=True)
+            frame.isetitem(j, fixed.array)
+    return frame
 
 
 # -------------------------------------------------------------------- output
@@ -963,6 +1089,16 @@ def neutralise_csv(frame: pd.DataFrame) -> pd.DataFrame:
         if _is_text(col):
             out.isetitem(j, col.map(_quoted, na_action="ignore").to_numpy(dtype=object))
     return out
+
+
+def write_csv(frame: pd.DataFrame, path: PathLike) -> None:
+    """Write ``frame`` to ``path`` as every CSV rivermap writes: neutralised, UTF-8 with BOM, CRLF.
+
+    The BOM makes Excel read the text as UTF-8; CRLF is Excel's own line end,
+    and with it a CR or LF inside a field is quoted, so no row splits; text
+    that starts like a formula is quoted (:func:`neutralise_csv`).
+    """
+    neutralise_csv(frame).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\r\n")
 
 
 def _quoted(value: object) -> object:
@@ -1127,9 +1263,7 @@ def write_tables(
 
     with atomic_output(final, overwrite=overwrite) as tmp:
         if suffix == ".csv":
-            table = neutralise_csv(labelled(next(iter(sheets.values()))))
-            # CRLF, as Excel writes: a field holding a CR or LF is then quoted
-            table.to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\r\n")
+            write_csv(labelled(next(iter(sheets.values()))), tmp)
         else:
             _write_workbook(tmp, {str(k)[:31]: labelled(v) for k, v in sheets.items()}, final)
     return final

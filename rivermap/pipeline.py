@@ -141,13 +141,9 @@ def _kwargs(spec: Any, *skip: str, **given: Any) -> dict[str, Any]:
 
 def _spatial_layers(path: Any) -> list[tuple[str, str]]:
     """Return ``(name, geometry type)`` of a file's layers that have geometry, in file order."""
-    import pyogrio
+    from rivermap.io import layer_types
 
-    try:
-        info = pyogrio.list_layers(path)
-    except Exception:  # not a multi-layer file; the readers report real problems
-        return []
-    return [(str(n), str(t)) for n, t in info if t]
+    return [(n, t) for n, t in layer_types(path) if t]
 
 
 def _line_and_polygon_layers(path: Any) -> tuple[list[str], list[str]]:
@@ -266,8 +262,13 @@ def validate(
     rivers: gpd.GeoDataFrame, units: AdminUnits, notes: Sequence[str] = ()
 ) -> pd.DataFrame:
     """Return every problem in rivers and units (:func:`rivermap.validate.validate_inputs`)."""
+    from rivermap.crs import check_extents
     from rivermap.validate import validate_inputs
 
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RivermapWarning)
+        check_extents(rivers, units.frame)  # no river near any unit is an error
+    notes = [*notes, *(str(w.message) for w in caught)]
     return validate_inputs(rivers, units, read_notes=notes)
 
 
@@ -282,6 +283,18 @@ def _workers(name: str, value: Any) -> int | None:
     except ParameterError:
         msg = f"{name} must be a whole number of 1 or more, got {value!r}"
         raise ParameterError(msg) from None
+
+
+def _encoding(name: str, value: Any) -> Any:
+    """Refuse an encoding Python does not know, before any file is read."""
+    import codecs
+
+    try:
+        codecs.lookup(str(value))
+    except LookupError:
+        msg = f"{name}: unknown encoding: {value} (e.g. utf-8, gbk, gb18030)"
+        raise ParameterError(msg) from None
+    return value
 
 
 def _basemap(name: str, value: Any) -> Any:
@@ -310,6 +323,7 @@ CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "tiles": params.check_tiles,
     "scheduler": params.check_scheduler,
     "basemap": _basemap,
+    "encoding": _encoding,
     "paper": _choice(params.PAPERS),
     "orientation": _choice(params.ORIENTATIONS),
     "lang": _choice(params.LANGS),

@@ -411,6 +411,8 @@ class Plan:
             "units": d.units,
             "unmatched": d.unmatched,
         }
+        if Path(path).suffix.lower() == ".csv":  # one table per CSV: the segments
+            tables = {"segments": self.segments}
         return write_tables(_for_people(tables, lang), path, overwrite=overwrite)
 
 

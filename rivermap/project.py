@@ -449,6 +449,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
     except OSError as exc:
         msg = f"{path}: cannot read the project file ({exc.strerror})"
         raise SchemaError(msg) from None
+    if not text.strip():
+        msg = f"{path}: the project file is empty (write one with 'rivermap init {path.name}')"
+        raise SchemaError(msg)
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

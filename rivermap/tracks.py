@@ -281,6 +281,9 @@ def _gpx_root(path: Path) -> tuple[ET.Element, str]:
     if not path.exists():
         msg = f"{path}: no such file"
         raise DataError(msg)
+    if path.is_file() and path.stat().st_size == 0:
+        msg = f"{path}: the file is empty (0 bytes)"
+        raise DataError(msg)
     try:
         root = ET.parse(path).getroot()
     except ET.ParseError as exc:
@@ -307,6 +310,11 @@ def _gpx_points(root: ET.Element, q: str) -> Iterator[tuple[int, str, Mapping[st
             )
 
 
+def _attribute(value: object) -> str | None:
+    """Return an XML attribute's text, stripped; None only for an empty one."""
+    return str(value).strip() or None
+
+
 def _read_gpx(path: Path, spec: SourceCRS) -> _Part:
     """Read the tracks of a GPX file: one patrol per ``<trk>``."""
     root, q = _gpx_root(path)
@@ -321,7 +329,9 @@ def _read_gpx(path: Path, spec: SourceCRS) -> _Part:
     cells = pd.DataFrame([p for _, _, p in points], columns=["lon", "lat", "time"], dtype=object)
     fields = {"time": "<time>", "lon": "lon", "lat": "lat"}
     problems = Problems(os.fspath(path), labels, fields, "track point", row_word="")
-    text = {c: clean_text(cells[c]) for c in cells.columns}
+    # an attribute is there or not: lon="nan" is a value that is not a number, not a gap
+    text = {"time": clean_text(cells["time"])}
+    text |= {c: cells[c].map(_attribute, na_action="ignore") for c in ("lon", "lat")}
     problems.add(text["time"].isna().to_numpy(), "time", "the point has no <time>")
     times = parse_times(text["time"], problems, "time")
     for c in ("lon", "lat"):

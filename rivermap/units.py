@@ -249,8 +249,13 @@ class AdminUnits:
     # ------------------------------------------------------------------ basics
     @property
     def frame(self) -> gpd.GeoDataFrame:
-        """The units: unit_id, name, level, parent_id, geometry (a copy)."""
-        return self._frame.copy()
+        """The units: unit_id, name, level, parent_id, geometry (a copy).
+
+        ``attrs["source"]`` names where they came from, for messages.
+        """
+        out = self._frame.copy()
+        out.attrs["source"] = self.source
+        return out
 
     @property
     def levels(self) -> tuple[str, ...]:
@@ -447,9 +452,13 @@ class AdminUnits:
             raise SchemaError(msg)
         orphans = self._orphans()
         if len(orphans):
+            pairs = [
+                f"{u} → {p if isinstance(p, str) and p else '(none)'}"
+                for u, p in zip(orphans["unit_id"], orphans["parent_id"], strict=True)
+            ]
             msg = (
-                f"{self.source}: {len(orphans)} unit(s) have no parent at the level above: "
-                f"unit_ids {format_ids(orphans['unit_id'])}"
+                f"{self.source}: {len(orphans)} unit(s) have no parent at the level above "
+                f"(their parent_id is no unit of that level): unit → parent_id {format_ids(pairs)}"
             )
             raise TopologyError(msg)
 

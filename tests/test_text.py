@@ -45,7 +45,7 @@ READ_NOT_WRITTEN: dict[str, set[str]] = {
     "_current.py": {"_UNIT_COLS", "_ID_COLS"},
     "project.py": {"TEMPLATE"},
     "datasets/__init__.py": {"DATASETS"},
-    "synth.py": {"_LEVEL_SUFFIX", "_NAME_CHARS", "_RIVER_SUFFIXES"},
+    "synth.py": {"_LEVEL_SUFFIX", "_NAME_CHARS", "_RIVER_SUFFIXES", "_COUNTRY_SUFFIXES"},
     "maps/web.py": {"_add_basemap"},
     "_tables.py": set(),
     "events.py": {"_HEADERS", "_SOURCE_WORDS", "_CATEGORY_WORDS", "_STATUS_WORDS"},

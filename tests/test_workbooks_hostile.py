@@ -269,11 +269,6 @@ def test_csv_fields_that_start_like_a_formula_get_a_quote(hostile, name) -> None
     assert quoted & {name for name in HOSTILE if name.startswith(FORMULA_START)}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="defect: write_month writes its CSVs with pandas' default line ending, so a CR "
-    "inside a field (the board id '330000:\\r=3+4') is not quoted and splits the row",
-)
 def test_synthetic_month_csvs_keep_their_rows_and_are_neutralised(hostile) -> None:
     month = hostile["month"]
     for key in ("events", "tracks_csv"):
