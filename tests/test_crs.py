@@ -116,7 +116,8 @@ def test_rivers_far_from_the_units_warn_and_none_near_is_an_error():
     far["river_id"] = ["far1", "far2"]
     mixed = gpd.GeoDataFrame(pd.concat([rivers, far], ignore_index=True), crs=rivers.crs)
     with pytest.warns(
-        rm.RivermapWarning, match=r"rivers.\): 2 of 13 river\(s\) lie far from every unit of .*gpkg: ids .far1., .far2."
+        rm.RivermapWarning,
+        match=r"rivers.\): 2 of 13 river\(s\) lie far from every unit of .*: ids .far1., .far2.",
     ):
         resp = rm.assign(mixed, units)
     assert resp.rivers.set_index("river_id").loc[["far1", "far2"], "chief_level"].isna().all()
