@@ -816,7 +816,14 @@ def _standardise_units(
     if id_column is not None:
         ids = _as_id_strings(gdf[id_column])
         if ids.isna().any():
-            msg = f"{where}: column {id_column!r} is empty for {int(ids.isna().sum())} unit(s)"
+            empty = ids.isna().to_numpy()
+            rows = gdf.index[empty]  # the file's feature order, also after a level split
+            names = gdf.loc[empty, name_column] if name_column is not None else rows
+            named = [f"{n} (feature {r + 1})" for n, r in zip(names, rows, strict=True)]
+            msg = (
+                f"{where}: column {id_column!r} is empty for {int(empty.sum())} unit(s): "
+                f"{format_ids(named)}"
+            )
             raise SchemaError(msg)
     else:
         ids = pd.Series([f"{level}-{i + 1}" for i in range(len(gdf))], index=gdf.index)

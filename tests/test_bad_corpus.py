@@ -208,7 +208,7 @@ ROWS: list[Row] = [
     Row("units_empty_level.gpkg", V_LAYERS, 2, ("district", "no units")),
     Row("units_empty_level.gpkg", (*V_LAYERS, *LEVELS), 2, ("district", "no units")),
     Row("units_same_id.geojson", V_UNITS, 1, ("330800",)),
-    Row("units_nan_ids.geojson", V_UNITS, 2, ("unit_id",)),
+    Row("units_nan_ids.geojson", V_UNITS, 2, ("unit_id", "开化县")),
     Row("units_dup_ids.geojson", V_UNITS, 1, ("330803",)),
     Row("units_dup_ids.geojson", A_UNITS, 2, ("330803",)),
     Row("units_missing_parent.geojson", (*V_UNITS, *PARENT), 1, ("330824", "339900")),
