@@ -43,8 +43,10 @@ __all__ = ["BATCH", "Scan", "check_ids", "read_units", "route", "source"]
 #: Rivers read at once in a scan, and the row groups of the files written here.
 BATCH = 10_000
 PARQUET = (".parquet", ".geoparquet", ".pq")
-# Read at most this many times the rivers (in row groups touched by tiles) without routing.
-_MAX_READS = 2.0
+# Tiles may read this many times the rivers (in the row groups they touch) without
+# routing: a tile reads row groups in parallel with the others and parses its own rows
+# only, while routing is one more pass over the file before any tile starts.
+_MAX_READS = 8.0
 _NO_RIVER_ID = (
     "no column 'river_id'; write the rivers with rivermap.scale.prepare "
     "(or read them with rivermap.read_rivers)"
@@ -141,11 +143,11 @@ def check_ids(ids: ObjArray, where: str) -> None:
         raise SchemaError(msg)
 
 
-def _scan_frame(frame: gpd.GeoDataFrame, where: str, crs: Any) -> Scan:
+def _scan_frame(frame: gpd.GeoDataFrame, where: str, crs: Any, *, coordinates: bool = True) -> Scan:
     """Check a batch of rivers and return what pass 1 keeps of it."""
     ids = _ids(frame, where)
     geoms = np.asarray(frame.geometry.to_numpy(), dtype=object)
-    bounds = _check_lines(ids, geoms, where, crs)
+    bounds = _check_lines(ids, geoms, where, crs, coordinates=coordinates)
     return Scan(
         ids,
         _names(frame).to_numpy(dtype=object),
@@ -164,11 +166,15 @@ def _ids(frame: pd.DataFrame, where: str) -> ObjArray:
     return ids.astype(str).to_numpy(dtype=object)
 
 
-def _check_lines(ids: ObjArray, geoms: ObjArray, where: str, crs: Any) -> FloatArray:
+def _check_lines(
+    ids: ObjArray, geoms: ObjArray, where: str, crs: Any, *, coordinates: bool = True
+) -> FloatArray:
     """Refuse what is not a line with finite coordinates, naming the rivers; return the bounds.
 
     The coordinates are checked as the readers check them
-    (:func:`rivermap._geometry.check_coordinates`: NaN, and degrees out of range).
+    (:func:`rivermap._geometry.check_coordinates`: NaN, and degrees out of
+    range), unless ``coordinates`` is False (rivers from a frame, which
+    :func:`rivermap.read_rivers` checked, as :func:`rivermap.assign` trusts them).
     """
     bad = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     bad |= ~np.isin(shapely.get_type_id(geoms), (1, 5))
@@ -178,7 +184,8 @@ def _check_lines(ids: ObjArray, geoms: ObjArray, where: str, crs: Any) -> FloatA
             f"river_id {format_ids(ids[bad])}"
         )
         raise SchemaError(msg)
-    check_coordinates(geoms, crs, pd.Series(ids), where)
+    if coordinates:
+        check_coordinates(geoms, crs, pd.Series(ids), where)
     return shapely.bounds(geoms)
 
 
@@ -221,7 +228,7 @@ class FrameSource:
 
     def scan(self) -> Scan:
         """Return pass 1 of the rivers (see :class:`Scan`)."""
-        return _scan_frame(self.frame, self.where, self.crs)
+        return _scan_frame(self.frame, self.where, self.crs, coordinates=False)
 
     def reader(self, rows: IntArray, box: Any = None) -> FrameRows:
         """Return what reads rivers ``rows`` (sent along with their tile)."""
@@ -265,8 +272,10 @@ class ParquetSource:
     """Rivers in a GeoParquet file (geometry as WKB), read in batches and by row groups.
 
     With a bounding-box column (GeoParquet 1.1's ``covering``), a scan reads
-    the boxes and the length of each WKB (for the vertices) and parses no
-    geometry; each tile checks its rivers when it reads them.
+    the ids, names and boxes alone; the rivers' vertices are then estimated
+    from the geometry's size in the file's footer, shared out by the boxes'
+    half-perimeters (enough to cut tiles), and each tile checks its rivers'
+    geometry when it reads them.
     """
 
     def __init__(self, path: Path) -> None:
@@ -299,15 +308,30 @@ class ParquetSource:
     def scan(self) -> Scan:
         """Return pass 1 of the rivers, ``BATCH`` at a time (see :class:`Scan`)."""
         parts = []
-        extra = [self.bbox] if self.bbox else []
-        for i, batch in enumerate(self._batches(extra)):
+        columns = [*self.columns[:-1], self.bbox] if self.bbox else self.columns
+        for i, batch in enumerate(self._batches(columns)):
             where = f"{self.where} (rows {i * BATCH + 1}–{i * BATCH + batch.num_rows})"
             parts.append(self._scan_batch(batch, where))
-        return Scan.concat(parts)
+        scan = Scan.concat(parts)
+        if self.bbox is None:
+            return scan
+        # vertices: the WKB's size (from the file's footer, 16 bytes a vertex) shared out
+        # by the rivers' half-perimeters, for cutting tiles
+        b = scan.bounds
+        spread = np.maximum((b[:, 2] - b[:, 0]) + (b[:, 3] - b[:, 1]), 1e-9)
+        total = max(self._geometry_bytes() / 16, 2.0 * len(spread))
+        n_vertices = np.maximum(np.round(spread / spread.sum() * total), 2).astype(np.int64)
+        return Scan(scan.ids, scan.names, b, n_vertices)
+
+    def _geometry_bytes(self) -> int:
+        import pyarrow.parquet as pq
+
+        meta = pq.ParquetFile(self.path).metadata
+        j = meta.schema.to_arrow_schema().get_field_index(self.columns[-1])
+        groups = range(meta.num_row_groups)
+        return sum(meta.row_group(i).column(j).total_uncompressed_size for i in groups)
 
     def _scan_batch(self, batch: Any, where: str) -> Scan:
-        import pyarrow.compute as pc
-
         frame = batch.select(self.columns[:-1]).to_pandas()
         if self.bbox is None:
             geometry = _from_wkb(batch.column(self.columns[-1]).to_numpy(False))
@@ -321,15 +345,13 @@ class ParquetSource:
         if bad.any():
             msg = f"{where}: no finite bounding box for river_id {format_ids(ids[bad])}"
             raise SchemaError(msg)
-        # a LineString's WKB is 9 bytes and 16 a vertex (more for parts: a guess will do)
-        size = pc.binary_length(batch.column(self.columns[-1])).to_numpy(False)
-        n_vertices = np.maximum((size.astype(np.int64) - 9) // 16, 2)
-        return Scan(ids, _names(frame).to_numpy(dtype=object), bounds, n_vertices)
+        vertices = np.zeros(len(ids), dtype=np.int64)  # shared out in scan
+        return Scan(ids, _names(frame).to_numpy(dtype=object), bounds, vertices)
 
-    def _batches(self, extra: Sequence[str] = ()) -> Any:
+    def _batches(self, columns: Sequence[str] | None = None) -> Any:
         import pyarrow.parquet as pq
 
-        columns = [*self.columns, *extra]
+        columns = list(columns or self.columns)
         return pq.ParquetFile(self.path).iter_batches(batch_size=BATCH, columns=columns)
 
     def reader(self, rows: IntArray, box: Any = None) -> ParquetRows:

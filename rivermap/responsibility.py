@@ -564,20 +564,25 @@ _FOLDER_FILES = ("_rivers.parquet", "_units.parquet", "_metadata.json")
 
 
 def write_folder_tables(
-    resp: Responsibility, folder: Path, *, tiles: list[dict[str, Any]] | None = None
+    resp: Responsibility,
+    folder: Path,
+    *,
+    tiles: list[dict[str, Any]] | None = None,
+    seconds: dict[str, float] | None = None,
 ) -> None:
     """Write the rivers, units and metadata of ``resp`` into a result folder.
 
     A result folder holds the reaches as GeoParquet files ``part-NNNNN.parquet``
     (written as they come, by :func:`rivermap.scale.assign_to_parquet`), and
     beside them ``_rivers.parquet``, ``_units.parquet`` (GeoParquet) and
-    ``_metadata.json`` (levels, CRS, parameters, summary, and ``tiles``: what
-    each tile took). Readers of Parquet datasets skip names that begin with
-    ``_``, so ``geopandas.read_parquet(folder)`` reads the reaches alone.
+    ``_metadata.json`` (levels, CRS, parameters, summary; ``tiles``: the
+    rivers, vertices, reaches, units and seconds of each tile; ``seconds``:
+    the phases of the run). Readers of Parquet datasets skip names that begin
+    with ``_``, so ``geopandas.read_parquet(folder)`` reads the reaches alone.
     """
     resp.rivers.to_parquet(folder / _FOLDER_FILES[0], index=False)
     resp.units.to_parquet(folder / _FOLDER_FILES[1], index=False)
-    meta = {**resp._metadata(), "tiles": tiles or []}
+    meta = {**resp._metadata(), "tiles": tiles or [], "seconds": seconds or {}}
     text = json.dumps(meta, ensure_ascii=False, indent=1, default=_json_default)
     (folder / _FOLDER_FILES[2]).write_text(text, encoding="utf-8")
 

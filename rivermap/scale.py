@@ -310,19 +310,37 @@ def assign_to_parquet(
 
     final = check_output(path, overwrite=overwrite, kind="parquet")
     options = _options(locals())
+    clock = _Clock()
     with _client(scheduler) as client:
         run = _setup(rivers, units, levels, client, options)
+        clock.lap("plan")
         staging = scratch_dir(final)
         try:
             collector = _Collector(len(run.scan.ids))
             for tile in _execute(run, client, progress, write_to=staging):
                 collector.add(tile)
+            clock.lap("tiles")
             resp = _result(run, collector)
-            write_folder_tables(resp, staging, tiles=collector.stats)
+            clock.lap("tables")
+            write_folder_tables(resp, staging, tiles=collector.stats, seconds=clock.laps)
             _move_into_place(staging, final, overwrite=overwrite)
         finally:
             discard(staging)
     return final
+
+
+class _Clock:
+    """Seconds of the phases of a run, as ``_metadata.json`` records them."""
+
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._t = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        """Record the seconds since the last lap as phase ``name``."""
+        now = time.perf_counter()
+        self.laps[name] = round(now - self._t, 3)
+        self._t = now
 
 
 def prepare(
@@ -642,27 +660,21 @@ def _run_tile(
 
     With ``write_to``, the tile's reaches table is written there as
     ``part-NNNNN.parquet``; otherwise the reach lines come back, and the table
-    is built once for every tile.
+    is built once for every tile. The stats say where the tile's time went
+    (wall seconds of reading, loading the units, the engine and writing) and its
+    CPU seconds (this thread's), which contention for the cores does not swell.
     """
-    t0 = time.perf_counter()
+    clock, cpu = _Clock(), time.thread_time()
     rivers = read()
+    clock.lap("read")
     with _gc_paused():
         job, n_units = _tile_job(ctx, rivers.geometry)
+        clock.lap("load")
         done = _Chunk.concat(_run_chunks(job, rivers.geometry, False, threads))
+        clock.lap("engine")
         if write_to is not None:
-            labels = _text_labels(rivers, ctx.hier, ctx.unit_labels())
-            per_level, b_level = _level_columns(done.reaches, ctx.hier)
-            reaches = _reach_table(
-                rivers.crs,
-                done,
-                per_level,
-                b_level,
-                ctx.hier,
-                ctx.levels,
-                ctx.shared.params,
-                labels,
-            )
-            reaches.to_parquet(write_to / f"part-{number:05d}.parquet", index=False)
+            _write_part(ctx, rivers, done, write_to / f"part-{number:05d}.parquet")
+            clock.lap("write")
     r = done.reaches
     stats = {
         "tile": number,
@@ -670,7 +682,9 @@ def _run_tile(
         "vertices": int(shapely.get_num_coordinates(rivers.geometry.to_numpy()).sum()),
         "reaches": len(r.river),
         "units": n_units,
-        "seconds": round(time.perf_counter() - t0, 4),
+        "seconds": round(sum(clock.laps.values()), 3),
+        "cpu_seconds": round(time.thread_time() - cpu, 3),
+        **clock.laps,
     }
     return _Tile(
         rows,
@@ -681,6 +695,14 @@ def _run_tile(
         rows[done.sliver_river],
         stats,
     )
+
+
+def _write_part(ctx: _Context, rivers: gpd.GeoDataFrame, done: Any, path: Path) -> None:
+    """Write a tile's reaches table (as :func:`rivermap.assign` builds it) as GeoParquet."""
+    labels = _text_labels(rivers, ctx.hier, ctx.unit_labels())
+    per_level, b_level = _level_columns(done.reaches, ctx.hier)
+    args = (done, per_level, b_level, ctx.hier, ctx.levels, ctx.shared.params, labels)
+    _reach_table(rivers.crs, *args).to_parquet(path, index=False)
 
 
 def _tile_job(ctx: _Context, geoms: gpd.GeoSeries) -> tuple[Any, int]:
