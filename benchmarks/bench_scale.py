@@ -1,0 +1,283 @@
+"""Benchmark rivermap.scale (tiles on threads, on Dask) against rivermap.assign in memory.
+
+Every method runs in a fresh process on the synthetic city of size L (50,000
+communities, 200,000 rivers; ``make_city`` as in bench_assign.py), written once
+by ``rivermap.scale.prepare``. The driver samples the resident memory of that
+process and of all its children (a LocalCluster's worker processes) every 20 ms
+with psutil; "tree peak" is the largest sum seen over the whole run, data
+loading and cluster included. "seconds" is the assign call alone: each process
+first runs its method on 100 rivers (on Dask, every worker runs rivermap.assign
+once), so that loading PROJ, GEOS and the compiled kernels is left out for
+every method alike, and a cluster is started before the clock. Each result's
+digest (every reach with its line, the rivers and units tables, the summary)
+is compared with the in-memory engine's: "same" means identical to the bit.
+
+    python benchmarks/bench_scale.py                        # size L
+    python benchmarks/bench_scale.py --size M               # 5,000 / 20,000: a minute
+    python benchmarks/bench_scale.py --national benchmarks/data/country
+
+``--national PATH`` (the folder benchmarks/make_country.py writes) adds the tiled
+engine on the national case, and a projection of it onto a cluster of N
+workers from its per-tile times (the assumptions are printed with it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import heapq
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+SIZES = {"M": (5_000, 20_000), "L": (50_000, 200_000)}
+LEVELS = ("district", "street", "community")
+WARM_RIVERS = 100
+METHODS = (
+    "rivermap.assign (in memory, every core)",
+    "scale.assign (tiles on threads, result in memory)",
+    "scale.assign_to_parquet (tiles on threads)",
+    "scale.assign_to_parquet, Dask 1 worker",
+    "scale.assign_to_parquet, Dask 2 workers",
+)
+NATIONAL = "scale.assign_to_parquet, national (tiles on threads)"
+
+
+# ----------------------------------------------------------------------- workers
+def digest(resp: Any) -> str:
+    """Return a hash of every reach (with its line), the rivers and units tables and summary."""
+    import pandas as pd
+    import shapely
+
+    h = hashlib.sha256()
+    for table in (resp.reaches, resp.rivers, resp.units):
+        plain = table.drop(columns="geometry") if "geometry" in table.columns else table
+        h.update(pd.util.hash_pandas_object(plain, index=False).to_numpy().tobytes())
+        if "geometry" in table.columns:
+            h.update(b"".join(shapely.to_wkb(table.geometry.to_numpy())))
+    h.update(json.dumps(resp.summary, sort_keys=True, default=str).encode())
+    return h.hexdigest()[:16]
+
+
+def _warm() -> None:
+    """Load rivermap's compiled kernels in this process (a Dask worker)."""
+    import rivermap as rm
+
+    rivers, units = rm.datasets.load_demo()
+    rm.assign(rivers.iloc[:3], units, workers=1)
+
+
+def worker(method: str, data: Path, levels: list[str]) -> dict[str, Any]:
+    """Run ``method`` once in this process; return its seconds, digest and tiles."""
+    import geopandas as gpd
+
+    import rivermap as rm
+    from rivermap import scale
+    from rivermap.units import AdminUnits
+
+    units = AdminUnits(gpd.read_parquet(data / "units.parquet"), levels)
+    rivers_path = data / "rivers.parquet"
+    out = Path(tempfile.mkdtemp(prefix="rivermap-bench-scale-")) / "out.parquet"
+    client = _cluster(method)
+    warm = gpd.read_parquet(rivers_path).iloc[:WARM_RIVERS] if "national" not in method else None
+    if warm is not None:
+        rm.assign(warm, units)
+    kwargs: dict[str, Any] = {"scheduler": client} if client is not None else {}
+    rivers: Any = gpd.read_parquet(rivers_path) if method == METHODS[0] else rivers_path
+    t0 = time.perf_counter()
+    if method == METHODS[0]:
+        resp = rm.assign(rivers, units)
+    elif method == METHODS[1]:
+        resp = scale.assign(rivers, units)
+    else:
+        scale.assign_to_parquet(rivers, units, out, **kwargs)
+    seconds = time.perf_counter() - t0
+    result: dict[str, Any] = {"seconds": seconds}
+    if method not in METHODS[:2]:
+        meta = json.loads((out / "_metadata.json").read_text(encoding="utf-8"))
+        result |= {"tiles": meta["tiles"], "phases": meta["seconds"]}
+        resp = rm.read_responsibility(out) if method != NATIONAL else None
+    result["n_rivers"] = len(resp.rivers) if resp is not None else meta["summary"]["n_rivers"]
+    result["digest"] = digest(resp) if resp is not None else ""
+    if client is not None:
+        client.close()
+    return result
+
+
+def _cluster(method: str) -> Any:
+    """Start the LocalCluster a Dask method runs on (None for the others); warm its workers."""
+    if "Dask" not in method:
+        return None
+    from distributed import Client, LocalCluster
+
+    n = int(method.split("Dask ")[1].split(maxsplit=1)[0])
+    cluster = LocalCluster(
+        n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None
+    )
+    client = Client(cluster)
+    client.run(_warm)
+    return client
+
+
+# ------------------------------------------------------------------------ driver
+def measure(method: str, data: Path, levels: list[str]) -> dict[str, Any] | None:
+    """Run ``method`` in a fresh process; add the peak resident memory of its process tree."""
+    import psutil
+
+    argv = [sys.executable, __file__, "--worker", method, "--data", str(data)]
+    argv += ["--levels", ",".join(levels)]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    tree = psutil.Process(proc.pid)
+    peak = 0
+    while proc.poll() is None:
+        try:
+            rss = sum(p.memory_info().rss for p in [tree, *tree.children(recursive=True)])
+        except psutil.Error:  # a process ended while being read
+            continue
+        peak = max(peak, rss)
+        time.sleep(0.02)
+    stdout, stderr = proc.communicate()
+    if proc.returncode != 0:
+        print(f"  {method}: failed\n{stderr.strip()[-2000:]}", file=sys.stderr)
+        return None
+    return json.loads(stdout.strip().splitlines()[-1]) | {"peak_mb": peak / 1e6}
+
+
+def make_data(size: str, root: Path) -> Path:
+    """Write the synthetic city of ``size`` with rivermap.scale.prepare; return its folder."""
+    from rivermap.scale import prepare
+    from rivermap.synth import make_city
+    from rivermap.units import AdminUnits
+
+    n_comm, n_riv = SIZES[size]
+    rivers, frame = make_city(n_comm, n_riv, seed=0)
+    out = root / size
+    prepare(rivers, AdminUnits(frame, LEVELS), out)
+    return out
+
+
+def print_rows(rows: dict[str, dict[str, Any] | None], reference: str | None) -> None:
+    """Print one table: seconds, tree peak, rivers per second, and whether results agree."""
+    print(f"| {'method':52s} | {'seconds':>8s} | {'tree peak MB':>12s} | {'rivers/s':>9s} | same |")
+    print(f"|{'-' * 54}|{'-' * 10}|{'-' * 14}|{'-' * 11}|------|")
+    ref = rows.get(reference or "")
+    for m, r in rows.items():
+        if r is None:
+            print(f"| {m:52s} | {'failed':>8s} | {'':>12s} | {'':>9s} |      |")
+            continue
+        same = (
+            ""
+            if ref is None or not r["digest"]
+            else ("yes" if r["digest"] == ref["digest"] else "NO")
+        )
+        rate = r["n_rivers"] / r["seconds"]
+        print(
+            f"| {m:52s} | {r['seconds']:8.2f} | {r['peak_mb']:12,.0f} | {rate:9,.0f} | {same:4s} |"
+        )
+    sys.stdout.flush()
+
+
+def tile_summary(rows: dict[str, dict[str, Any] | None]) -> None:
+    """Print, per tiled method, where the tiles' time went (summed over tiles)."""
+    print("\n| method | tiles | read s | load s | engine s | write s | wall s | CPU s |")
+    print("|---|--:|--:|--:|--:|--:|--:|--:|")
+    for m, r in rows.items():
+        if not r or "tiles" not in r:
+            continue
+        t = r["tiles"]
+        sums = {k: sum(x.get(k, 0.0) for x in t) for k in ("read", "load", "engine", "write")}
+        wall, cpu = sum(x["seconds"] for x in t), sum(x["cpu_seconds"] for x in t)
+        cells = " | ".join(f"{v:.1f}" for v in sums.values())
+        print(f"| {m} | {len(t)} | {cells} | {wall:.1f} | {cpu:.1f} |")
+
+
+def project(run: dict[str, Any], threads: int) -> None:
+    """Print the national run's time projected onto N workers, from its per-tile times.
+
+    A tile's time is its wall seconds here, or its CPU seconds (what a worker
+    with a core of its own would take, without the contention of this machine),
+    both are shown.
+    """
+    for key in ("seconds", "cpu_seconds"):
+        _project(run, threads, key)
+
+
+def _project(run: dict[str, Any], threads: int, key: str) -> None:
+    tiles = sorted((t[key] for t in run["tiles"]), reverse=True)
+    phases = run["phases"]
+    serial = phases["plan"] + phases["tables"]
+    what = "wall seconds here" if key == "seconds" else "CPU seconds (no contention)"
+    print(
+        f"\nNational case here: {run['seconds']:.1f} s in all; plan {phases['plan']:.1f} s, "
+        f"tiles {phases['tiles']:.1f} s ({len(tiles)} tiles on {threads} threads, "
+        f"{sum(tiles):.1f} tile-seconds, the longest {tiles[0]:.1f} s), tables and files "
+        f"{phases['tables']:.1f} s. Projection from the tiles' {what}:\n"
+    )
+    print("| workers | projected seconds | of which tiles |")
+    print("|--------:|------------------:|---------------:|")
+    for n in (1, 2, 4, 8, 16, 32, 64, 128):
+        load = [0.0] * n  # longest tile first onto the least loaded worker (LPT)
+        for t in tiles:
+            heapq.heapreplace(load, load[0] + t)
+        makespan = max(load)
+        print(f"| {n:7d} | {serial + makespan:17.1f} | {makespan:14.1f} |")
+    if key == "seconds":
+        return
+    print(
+        "\n"
+        "Assumptions: a worker runs one tile at a time as fast as a core did here (wall tile "
+        f"times were measured with {threads} tiles at once on this machine, each on one "
+        "thread, so they include its contention; CPU times leave it out); tiles are handed "
+        "out longest first with no wait between them (Dask's scheduler adds a few ms a task);"
+        " every worker reads the rivers and writes its parts on a shared file system as fast "
+        "as the local disk here, and receives the units once (scattered) before its first "
+        "tile; the plan (scanning the rivers, preparing every unit) and the tables at the end"
+        " stay on the client, as measured. Beyond about as many workers as tiles, only "
+        "smaller tiles help."
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print the tables."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", choices=list(SIZES), default="L")
+    parser.add_argument("--national", type=Path, help="the folder make_country.py writes")
+    parser.add_argument("--skip-city", action="store_true", help="only the national case")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--levels", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        print(json.dumps(worker(args.worker, args.data, args.levels.split(","))))
+        return 0
+    import os
+
+    print(f"load average at the start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    if not args.skip_city:
+        with tempfile.TemporaryDirectory(prefix="rivermap-bench-scale-") as tmp:
+            n_comm, n_riv = SIZES[args.size]
+            data = make_data(args.size, Path(tmp))
+            print(f"\n## size {args.size}: {n_comm:,} communities, {n_riv:,} rivers\n")
+            rows = {m: measure(m, data, list(LEVELS)) for m in METHODS}
+            print_rows(rows, METHODS[0])
+            tile_summary(rows)
+            one, two = rows[METHODS[3]], rows[METHODS[4]]
+            if one and two:
+                print(f"\nDask, 2 workers vs 1: {one['seconds'] / two['seconds']:.2f}x faster")
+    if args.national:
+        meta = json.loads((args.national / "country.json").read_text(encoding="utf-8"))
+        print(f"\n## national: {meta['units']} units, {sum(meta['rivers'].values()):,} rivers\n")
+        run = measure(NATIONAL, args.national, meta["levels"])
+        print_rows({NATIONAL: run}, None)
+        tile_summary({NATIONAL: run})
+        if run is not None:
+            project(run, os.cpu_count() or 1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
