@@ -27,6 +27,7 @@ import argparse
 import hashlib
 import heapq
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -105,6 +106,7 @@ def worker(method: str, data: Path, levels: list[str]) -> dict[str, Any]:
     result["digest"] = digest(resp) if resp is not None else ""
     if client is not None:
         client.close()
+    shutil.rmtree(out.parent, ignore_errors=True)
     return result
 
 
