@@ -11,11 +11,15 @@ from numba's cache) are left out for every method alike. The line "first call
 in a fresh process" shows rivermap.assign without that warm-up. rivermap.assign
 uses every core by default (``workers=None``); "1 thread" shows it on one.
 
-    python benchmarks/bench_assign.py                 # sizes S and M
+    python benchmarks/bench_assign.py                 # sizes S, M and M-dense
     python benchmarks/bench_assign.py --sizes S M L   # L needs several GB
     RIVERMAP_PG_DSN=postgresql://... python benchmarks/bench_assign.py   # adds PostGIS
 
 Sizes: S = 500 communities / 2,000 rivers, M = 5,000 / 20,000, L = 50,000 / 200,000.
+M-dense is M with unit outlines of about 160 vertices a community instead of 7
+(:func:`densify_outlines`: the same polygons, neighbours still sharing every
+vertex), as boundaries digitised from a survey are: it shows the costs that grow
+with boundary vertices rather than with rivers.
 """
 
 from __future__ import annotations
@@ -33,8 +37,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-SIZES = {"S": (500, 2_000), "M": (5_000, 20_000), "L": (50_000, 200_000)}
+import numpy as np
+
+# name: (communities, rivers, vertices of a community's outline; None: as make_city makes them)
+SIZES: dict[str, tuple[int, int, int | None]] = {
+    "S": (500, 2_000, None),
+    "M": (5_000, 20_000, None),
+    "M-dense": (5_000, 20_000, 160),
+    "L": (50_000, 200_000, None),
+}
 LEVELS = ("district", "street", "community")
+FLOOR = "read + total length (floor)"
 
 
 # ----------------------------------------------------------------------- methods
@@ -140,7 +153,7 @@ def m_postgis(rivers: Any, frame: Any, data: Path) -> Runner:  # pragma: no cove
 
 # name: (method, warm up first)
 METHODS: dict[str, tuple[Method, bool]] = {
-    "read + total length (floor)": (m_floor, True),
+    FLOOR: (m_floor, True),
     "rivermap.assign (3 levels + boundary)": (m_assign(None), True),
     "rivermap.assign, 1 thread": (m_assign(1), True),
     "rivermap.assign, first call in a fresh process": (m_assign(None), False),
@@ -218,12 +231,58 @@ def measure(method: str, data: Path, runs: int) -> dict[str, float] | None:
     }
 
 
+def densify_outlines(geoms: Any, step_m: float) -> Any:
+    """Return polygons ``geoms`` with a vertex at least every ``step_m`` along their outlines.
+
+    Each edge is cut into equal pieces, computed from its lexicographically
+    smaller end whichever way a ring runs along it, so that two neighbours that
+    share an edge get the same new vertices, bit for bit (``shapely.segmentize``
+    computes them from each ring's own direction: the two sides would differ in
+    the last bits). Every original vertex is kept; the polygons do not change.
+
+    >>> from shapely import box
+    >>> a, b = densify_outlines(np.array([box(0, 0, 1, 3), box(1, 0, 2, 3)]), 1.0)
+    >>> [len(g.exterior.coords) for g in (a, b)], a.area
+    ([9, 9], 3.0)
+    >>> sorted(set(a.exterior.coords) & set(b.exterior.coords))
+    [(1.0, 0.0), (1.0, 1.0), (1.0, 2.0), (1.0, 3.0)]
+    """
+    import shapely
+
+    kind, coords, offsets = shapely.to_ragged_array(np.asarray(geoms, dtype=object))
+    ring_off = offsets[0].astype(np.int64)
+    ring_of = np.repeat(np.arange(len(ring_off) - 1), np.diff(ring_off))
+    same = ring_of[1:] == ring_of[:-1]
+    a, b, edge_ring = coords[:-1][same], coords[1:][same], ring_of[:-1][same]
+    flip = (a[:, 0] > b[:, 0]) | ((a[:, 0] == b[:, 0]) & (a[:, 1] > b[:, 1]))
+    p, q = np.where(flip[:, None], b, a), np.where(flip[:, None], a, b)
+    n = np.maximum(np.ceil(np.hypot(*(q - p).T) / step_m), 1).astype(np.int64)
+    edge = np.repeat(np.arange(len(n)), n)
+    k = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)  # point k of its edge, from a
+    from_p = np.where(flip[edge], n[edge] - k, k)
+    points = p[edge] + (q[edge] - p[edge]) * (from_p / n[edge])[:, None]
+    points[k == 0] = a  # an edge starts at its own vertex, exactly
+    per_ring = np.bincount(edge_ring, weights=n, minlength=len(ring_off) - 1).astype(np.int64)
+    new_off = np.r_[0, np.cumsum(per_ring + 1)]
+    out = np.empty((int(new_off[-1]), 2))
+    out[np.arange(len(points)) + edge_ring[edge]] = points  # room for each ring's closing vertex
+    out[new_off[1:] - 1] = coords[ring_off[1:] - 1]
+    dense = shapely.from_ragged_array(kind, out, (new_off, *offsets[1:]))
+    if kind == shapely.GeometryType.MULTIPOLYGON:  # polygons come back as they were
+        single = shapely.get_num_geometries(dense) == 1
+        dense[single] = shapely.get_geometry(dense[single], 0)
+    return dense
+
+
 def make_data(size: str, root: Path) -> Path:
     """Write the synthetic city of ``size`` as GeoParquet under ``root``; return its folder."""
     from rivermap.synth import make_city
 
-    n_comm, n_riv = SIZES[size]
+    n_comm, n_riv, outline = SIZES[size]
     rivers, frame = make_city(n_comm, n_riv, seed=0)
+    if outline is not None:
+        perimeter = frame.loc[frame["level"] == "community"].length.mean()
+        frame["geometry"] = densify_outlines(frame.geometry.to_numpy(), perimeter / (outline - 1))
     out = root / size
     out.mkdir(parents=True, exist_ok=True)
     rivers.to_parquet(out / "rivers.parquet")
@@ -234,7 +293,7 @@ def make_data(size: str, root: Path) -> Path:
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print one table per size."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", nargs="+", default=["S", "M"], choices=list(SIZES))
+    parser.add_argument("--sizes", nargs="+", default=["S", "M", "M-dense"], choices=list(SIZES))
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument(
         "--methods", nargs="+", default=None, help="method names to run (default: all available)"
@@ -250,24 +309,44 @@ def main(argv: list[str] | None = None) -> int:
         methods = [m for m in methods if not m.startswith("PostGIS")]
     with tempfile.TemporaryDirectory(prefix="rivermap-bench-") as tmp:
         for size in args.sizes:
-            n_comm, n_riv = SIZES[size]
             data = make_data(size, Path(tmp))
-            print(
-                f"\n## size {size}: {n_comm:,} communities, {n_riv:,} rivers "
-                f"(median of {args.runs} runs)\n"
-            )
-            rows = {m: measure(m, data, args.runs) for m in methods}
-            base = rows.get(BASELINE)
-            print(f"| {'method':48s} | {'seconds':>8s} | {'peak MB':>8s} | {'vs overlay':>10s} |")
-            print(f"|{'-' * 50}|{'-' * 10}|{'-' * 10}|{'-' * 12}|")
-            for m, r in rows.items():
-                if r is None:
-                    print(f"| {m:48s} | {'failed':>8s} | {'':>8s} | {'':>10s} |")
-                    continue
-                ratio = f"{base['seconds'] / r['seconds']:.2f}x" if base else "n/a"
-                print(f"| {m:48s} | {r['seconds']:8.2f} | {r['peak_mb']:8.0f} | {ratio:>10s} |")
+            print(f"\n## size {size}: {_describe(size, data)} (median of {args.runs} runs)\n")
+            _print_table({m: measure(m, data, args.runs) for m in methods})
             sys.stdout.flush()
     return 0
+
+
+def _describe(size: str, data: Path) -> str:
+    """Say what the city of ``size`` (written in ``data``) holds."""
+    import shapely
+
+    n_comm, n_riv, _ = SIZES[size]
+    rivers, frame = _read(data)
+    outlines = shapely.get_num_coordinates(frame.loc[frame["level"] == "community"].geometry)
+    vertices = shapely.get_num_coordinates(rivers.geometry.to_numpy()).sum()
+    return (
+        f"{n_comm:,} communities ({outlines.mean():.0f} outline vertices each), "
+        f"{n_riv:,} rivers ({vertices / 1e6:.1f} million vertices)"
+    )
+
+
+def _print_table(rows: dict[str, dict[str, float] | None]) -> None:
+    """Print the medians, and each method's speed against overlay and time against the floor."""
+    base, floor = rows.get(BASELINE), rows.get(FLOOR)
+    print(
+        f"| {'method':48s} | {'seconds':>8s} | {'peak MB':>8s} | {'vs overlay':>10s} "
+        f"| {'vs floor':>8s} |"
+    )
+    print(f"|{'-' * 50}|{'-' * 10}|{'-' * 10}|{'-' * 12}|{'-' * 10}|")
+    for m, r in rows.items():
+        if r is None:
+            print(f"| {m:48s} | {'failed':>8s} | {'':>8s} | {'':>10s} | {'':>8s} |")
+            continue
+        ratio = f"{base['seconds'] / r['seconds']:.2f}x" if base else "n/a"
+        over = f"{r['seconds'] / floor['seconds']:.2f}x" if floor else "n/a"
+        print(
+            f"| {m:48s} | {r['seconds']:8.2f} | {r['peak_mb']:8.0f} | {ratio:>10s} | {over:>8s} |"
+        )
 
 
 if __name__ == "__main__":
