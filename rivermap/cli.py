@@ -344,15 +344,18 @@ def _cmd_assign(args: argparse.Namespace) -> int:
         km = f"{s['total_length_m'] / 1000:,.1f}"
         reaches, boundary = s["n_reaches"], s["n_boundary_reaches"]
         fields = {"rivers": s["n_rivers"], "reaches": reaches, "boundary": boundary}
-        peak = _msg(args, "peak_memory", gb=f"{_peak_memory() / 1e9:,.1f}")
+        used = _peak_memory()
+        peak = "" if used is None else _msg(args, "peak_memory", gb=f"{used / 1e9:,.1f}")
         print(_msg(args, "assigned", **fields, km=km, path=out) + peak)
         if resp is not None and resp.roster is not None:
             print(_msg(args, "roster_problems", n=len(resp.roster_report())))
     return EXIT_OK
 
 
-def _peak_memory() -> int:
+def _peak_memory() -> int | None:
     """Return the peak resident memory of this process and its largest child so far, in bytes.
+
+    None where it cannot be known (Windows without psutil).
 
     Linux's ``VmHWM`` for this process (``ru_maxrss`` would carry a parent's
     peak over an ``exec``), elsewhere ``ru_maxrss`` (Windows: the peak working
@@ -362,9 +365,11 @@ def _peak_memory() -> int:
     try:
         import resource
     except ImportError:  # Windows
-        import psutil
-
-        return int(getattr(psutil.Process().memory_info(), "peak_wset", 0))
+        try:
+            import psutil
+        except ImportError:  # psutil comes with rivermap[scale] (distributed)
+            return None
+        return int(getattr(psutil.Process().memory_info(), "peak_wset", 0)) or None
     scale = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, else KiB
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
     try:
