@@ -35,6 +35,11 @@ CLEAN_EPS = 1e-6  # a crossing this far (as a parameter) from every end is clean
 PARALLEL_EPS = 1e-12  # sine of the angle below which two segments are parallel
 RUN_SEGMENTS = 16  # river segments looked up in the edge grid at a time
 
+# The columns of the sub-edges' rows that scan takes: their ends (x0, y0, x1, y1), their
+# boxes padded by the tolerance (x0, y0, x1, y1), and their length and direction (ux, uy).
+SUB, BOX, DIR = 0, 4, 8
+CELL_COLUMNS = 11
+
 Quad = tuple[float, float, float, float]  # a segment (x0, y0, x1, y1) or a box
 Arrays = tuple[np.ndarray, ...]  # arrays passed or returned together (numba takes tuples)
 
@@ -66,6 +71,12 @@ def _row(a: np.ndarray, i: int) -> Quad:
 
 
 @_jit
+def _quad(a: np.ndarray, i: int, j: int) -> Quad:
+    """Return columns ``j`` to ``j + 3`` of row ``i`` of a 2-d array as a tuple."""
+    return a[i, j], a[i, j + 1], a[i, j + 2], a[i, j + 3]
+
+
+@_jit
 def _run_end(values: np.ndarray, a: int) -> int:
     """Return the end of the run of equal values that starts at ``a``."""
     b = a
@@ -92,6 +103,182 @@ def _point_at(seg: Quad, seg_start: float, seg_end: float, chain: float) -> tupl
     t = (chain - seg_start) / seglen if seglen > 0 else 0.0
     t = min(max(t, 0.0), 1.0)
     return seg[0] + t * (seg[2] - seg[0]), seg[1] + t * (seg[3] - seg[1])
+
+
+# =========================================================== boundary edges
+@_jit
+def _slot(a: np.uint64, b: np.uint64, bits: int) -> int:
+    """Return a slot (``bits`` bits) of an open-addressing table for the key (a, b)."""
+    h = a * np.uint64(0x9E3779B97F4A7C15) ^ (b + np.uint64(0x632BE59BD9B4E019))
+    h = (h ^ (h >> np.uint64(31))) * np.uint64(0xBF58476D1CE4E5B9)
+    return int(np.int64(h >> np.uint64(64 - bits)))
+
+
+def hash_table(n: int) -> np.ndarray:
+    """Return an empty open-addressing table for ``n`` keys: a power of two slots, at least 2n.
+
+    Slots hold row numbers (-1: empty), in 32 bits where they fit.
+    """
+    size = 16
+    while size < 2 * n:
+        size *= 2
+    return np.full(size, -1, dtype=np.int32 if n < 2**31 else np.int64)
+
+
+@_jit
+def _table_bits(table: np.ndarray) -> int:
+    """Return how many bits number the slots of ``table`` (see :func:`hash_table`)."""
+    bits = 0
+    while (1 << bits) < len(table):
+        bits += 1
+    return bits
+
+
+@_jit
+def vertex_ids(bits: np.ndarray, table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Give the distinct vertices numbers, in order of first appearance.
+
+    ``bits`` holds the vertices (x, y) as the bits of their coordinates (an
+    (n, 2) float64 array viewed as uint64); -0.0 and 0.0 are one value.
+    ``table`` is ``hash_table(n)``. Returns each vertex's number and the first
+    row of each number.
+    """
+    n = len(bits)
+    n_bits = _table_bits(table)
+    mask = (1 << n_bits) - 1
+    vid = np.empty(n, dtype=np.int64)
+    first = np.empty(n, dtype=np.int64)
+    n_ids = 0
+    for i in range(n):
+        x, y = _plus_zero(bits[i, 0]), _plus_zero(bits[i, 1])
+        h = _slot(x, y, n_bits)
+        while True:
+            v = table[h]
+            if v < 0:
+                table[h], first[n_ids], vid[i] = n_ids, i, n_ids
+                n_ids += 1
+                break
+            if _plus_zero(bits[first[v], 0]) == x and _plus_zero(bits[first[v], 1]) == y:
+                vid[i] = v
+                break
+            h = (h + 1) & mask
+    return vid, first[:n_ids].copy()
+
+
+@_jit
+def _plus_zero(bits: np.uint64) -> np.uint64:
+    """Return the bits of a float64, those of -0.0 made those of 0.0."""
+    return np.uint64(0) if bits == np.uint64(0x8000000000000000) else bits
+
+
+@_jit
+def ring_edges(
+    coords: np.ndarray,
+    rank: np.ndarray,
+    ring_start: np.ndarray,
+    ring_unit: np.ndarray,
+    unit_prio: np.ndarray,
+    none: int,
+    table: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Gather the edges of rings, each once, with the unit holding each of its sides.
+
+    ``coords`` are the vertices of the rings, one ring after the other (ring
+    ``r`` from row ``ring_start[r]`` to ``ring_start[r + 1] - 1``; ``ring_unit``
+    gives each ring's unit); ``rank`` numbers
+    them in lexicographic (x, y) order, equal vertices alike. An edge runs from
+    its smaller end ``p`` to its larger one ``q``; a ring drawn along it from
+    ``p`` holds its left side (rings are oriented with their polygon on the
+    left), one drawn from ``q`` its right side. Of the units on one side, the
+    one of smallest ``unit_prio`` holds it; ``none`` where no ring does.
+    ``table`` is ``hash_table(len(rank))``.
+
+    The edges are found by hashing (:func:`_edge_slots`), then put in
+    lexicographic order of their ends, a counting sort by ``p`` and an
+    insertion sort by ``q`` of the few edges that share a ``p``.
+
+    Returns
+    -------
+    xy, left, right
+        Per edge: ``p`` and ``q`` (x0, y0, x1, y1); the units on its left and right.
+    """
+    n_vertices = 0
+    for i in range(len(rank)):
+        n_vertices = max(n_vertices, rank[i] + 1)
+    p, q, start, best = _edge_slots(rank, ring_start, ring_unit, unit_prio, table)
+    first = np.zeros(n_vertices + 1, dtype=np.int64)
+    for e in range(len(p)):
+        first[p[e] + 1] += 1
+    for v in range(n_vertices):
+        first[v + 1] += first[v]
+    order = np.empty(len(p), dtype=np.int64)
+    fill = first.copy()  # where the next edge of each p goes
+    for e in range(len(p)):
+        i = fill[p[e]]
+        while i > first[p[e]] and q[order[i - 1]] > q[e]:
+            order[i] = order[i - 1]
+            i -= 1
+        order[i] = e
+        fill[p[e]] += 1
+    xy = np.empty((len(p), 4))
+    sides = np.full((len(p), 2), none, dtype=np.int64)
+    for i in range(len(p)):
+        e = order[i]
+        a, b = start[e], start[e] + 1
+        if rank[a] > rank[b]:
+            a, b = b, a
+        xy[i, 0], xy[i, 1] = coords[a, 0], coords[a, 1]
+        xy[i, 2], xy[i, 3] = coords[b, 0], coords[b, 1]
+        for side in range(2):
+            if best[e, side] >= 0:
+                sides[i, side] = ring_unit[best[e, side]]
+    return xy, sides[:, 0].copy(), sides[:, 1].copy()
+
+
+@_jit
+def _edge_slots(
+    rank: np.ndarray,
+    ring_start: np.ndarray,
+    ring_unit: np.ndarray,
+    unit_prio: np.ndarray,
+    table: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Find the distinct edges of the rings, in order of first appearance (see :func:`ring_edges`).
+
+    Returns per edge its smaller and larger end (ranks), the row of a vertex it
+    starts at (the edge runs to the next row), and the ring holding each side
+    (the one whose unit has the smallest ``unit_prio``; -1 for none). ``table``
+    is ``hash_table(len(rank))``.
+    """
+    n = len(rank)
+    n_bits = _table_bits(table)
+    mask = (1 << n_bits) - 1
+    p = np.empty(n, dtype=np.int64)
+    q = np.empty(n, dtype=np.int64)
+    start = np.empty(n, dtype=np.int64)
+    best = np.empty((n, 2), dtype=np.int64)
+    n_edges = 0
+    for r in range(len(ring_start) - 1):
+        prio = unit_prio[ring_unit[r]]
+        for i in range(ring_start[r], ring_start[r + 1] - 1):
+            a, b = rank[i], rank[i + 1]
+            if a == b:
+                continue
+            lo, hi = min(a, b), max(a, b)
+            h = _slot(np.uint64(lo), np.uint64(hi), n_bits)
+            while table[h] >= 0 and (p[table[h]] != lo or q[table[h]] != hi):
+                h = (h + 1) & mask
+            e = table[h]
+            if e < 0:
+                e = n_edges
+                table[h], p[e], q[e], start[e] = e, lo, hi, i
+                best[e, 0] = best[e, 1] = -1
+                n_edges += 1
+            side = 1 if a > b else 0
+            held = best[e, side]
+            if held < 0 or prio < unit_prio[ring_unit[held]]:
+                best[e, side] = r
+    return p[:n_edges], q[:n_edges], start[:n_edges], best[:n_edges]
 
 
 # ================================================================ segments
@@ -164,20 +351,11 @@ def scan(
     start: np.ndarray,
     end: np.ndarray,
     part: np.ndarray,
-    cell_start: np.ndarray,
-    owner: np.ndarray,
-    sub: np.ndarray,
-    box: np.ndarray,
-    sub_dir: np.ndarray,
-    parent: np.ndarray,
-    left: np.ndarray,
-    right: np.ndarray,
-    shared: np.ndarray,
-    origin_x: float,
-    origin_y: float,
-    cell: float,
-    n_x: int,
-    n_y: int,
+    cells: tuple[np.ndarray, np.ndarray, np.ndarray],
+    sides: tuple[np.ndarray, np.ndarray, np.ndarray],
+    grid: tuple[float, float, float, int, int],
+    busy: np.ndarray,
+    busy_grid: tuple[float, float, float, int, int],
     tol: float,
     unknown: int,
 ) -> tuple[
@@ -185,14 +363,21 @@ def scan(
 ]:
     """Find the crossings of river segments with boundary sub-edges, and the stretches near them.
 
-    ``xy`` holds the river segments (x0, y0, x1, y1); ``sub`` the boundary
-    sub-edges, ``sub_dir`` their lengths and unit directions (length, ux, uy),
-    and ``box`` their boxes padded by ``tol`` (x0, y0, x1, y1), each
-    registered under every cell it touches of a grid of ``cell`` metres (cell
-    ``k``, ``ix * n_y + iy``, holds ``owner[cell_start[k]:cell_start[k + 1]]``).
+    ``xy`` holds the river segments (x0, y0, x1, y1). The boundary sub-edges
+    are registered under every cell they touch of ``grid`` (origin x, origin
+    y, cell size, columns ``n_x``, rows ``n_y``); ``cells`` is ``(cell_start,
+    rows, edge)``: cell ``k``, ``ix * n_y + iy``, holds ``rows[cell_start[k]:
+    cell_start[k + 1]]``, each a sub-edge (see :data:`CELL_COLUMNS`: its ends,
+    its box padded by ``tol``, its length and unit direction), a copy per cell
+    so that a cell's sub-edges lie side by side in memory, and ``edge`` the
+    edge each row is part of. ``sides`` is the edges' ``(left, right,
+    shared)``.
 
-    Segments are looked up ``RUN_SEGMENTS`` at a time by the box of the run
-    (:func:`_candidates`). Each segment of the run then meets each candidate
+    A segment whose box touches no cell of ``busy`` (a finer grid, ``busy_grid``
+    as :func:`busy_cells` made it from the same boxes) meets no sub-edge's box
+    and is skipped (:func:`_active_segments`): most segments lie well inside a
+    unit. The others are looked up ``RUN_SEGMENTS`` consecutive ones at a time by
+    the box of the run (:func:`_candidates`). Each segment of the run then meets each candidate
     whose box overlaps its own: :func:`_may_meet` rules most pairs out at once;
     :func:`_intersect` finds where the two cross, and :func:`_near_range` the
     stretch of the segment within ``tol`` of the sub-edge.
@@ -228,15 +413,20 @@ def scan(
         np.empty(cap, dtype=np.bool_),
     )
     n_c = n_n = 0
-    grid = (origin_x, origin_y, cell, n_x, n_y)
+    cell_start, rows, row_edge = cells
+    left, right, shared = sides
     cand = np.empty(256, dtype=np.int64)
+    active = _active_segments(xy, busy, busy_grid)
     k0 = 0
     while k0 < n:
-        # a run: up to RUN_SEGMENTS consecutive segments of one part
+        if not active[k0]:
+            k0 += 1
+            continue
+        # a run: up to RUN_SEGMENTS consecutive active segments of one part
         k1 = k0 + 1
-        while k1 < n and k1 - k0 < RUN_SEGMENTS and part[k1] == part[k0]:
+        while k1 < n and k1 - k0 < RUN_SEGMENTS and part[k1] == part[k0] and active[k1]:
             k1 += 1
-        cand, n_cand = _candidates(xy, k0, k1, cell_start, owner, box, grid, cand)
+        cand, n_cand = _candidates(xy, k0, k1, cell_start, rows, grid, cand)
         # room for two crossings and one stretch per (segment, candidate)
         room = 2 * n_cand * (k1 - k0)
         if n_c + room > len(cross[0]):
@@ -250,20 +440,20 @@ def scan(
             seg_box = _bounds(seg)
             for j in range(n_cand):
                 s = cand[j]
-                if _apart(seg_box, _row(box, s)):
+                if _apart(seg_box, _quad(rows, s, BOX)):
                     continue
-                edge = _row(sub, s)
-                frame = _edge_frame(seg, edge, sub_dir[s, 1], sub_dir[s, 2])
+                edge = _quad(rows, s, SUB)
+                frame = _edge_frame(seg, edge, rows[s, DIR + 1], rows[s, DIR + 2])
                 may_cross, may_near = _may_meet(frame, tol)
+                e = row_edge[s]
                 if may_cross:
                     hits, t_a, t_b, into = _intersect(seg, edge)
-                    e = parent[s]
-                    sides = _sides(into, shared[e], left[e], right[e], unknown)
-                    _put_crossings(cross, n_c, k, start[k], end[k], t_a, t_b, sides)
+                    units = _sides(into, shared[e], left[e], right[e], unknown)
+                    _put_crossings(cross, n_c, k, start[k], end[k], t_a, t_b, units)
                     n_c += hits
                 if may_near:
-                    lo, hi, same = _near_range(seg, edge, frame, sub_dir[s, 0], tol)
-                    _put_near(near, n_n, k, lo, hi, parent[s], same)
+                    lo, hi, same = _near_range(seg, edge, frame, rows[s, DIR], tol)
+                    _put_near(near, n_n, k, lo, hi, e, same)
                     n_n += int(hi > lo)
         k0 = k1
     c_seg, c_chain, c_ent, c_ext = cross
@@ -278,6 +468,144 @@ def scan(
         n_edge[:n_n].copy(),
         n_same[:n_n].copy(),
     )
+
+
+@_jit
+def sub_edges(xy: np.ndarray, sub_m: float, tol: float) -> tuple[np.ndarray, np.ndarray]:
+    """Split edges ``xy`` (x0, y0, x1, y1) into equal sub-edges no longer than ``sub_m``.
+
+    Returns the edge each sub-edge is part of, and the sub-edges' rows (see
+    :data:`CELL_COLUMNS`: their ends, their boxes padded by ``tol``, their
+    length and unit direction). The last sub-edge of an edge ends at
+    ``x0 + 1.0 * (x1 - x0)``.
+    """
+    n_sub = np.empty(len(xy), dtype=np.int64)
+    for e in range(len(xy)):
+        length = np.hypot(xy[e, 2] - xy[e, 0], xy[e, 3] - xy[e, 1])
+        n_sub[e] = max(math.ceil(length / sub_m), 1)
+    parent = np.empty(n_sub.sum(), dtype=np.int64)
+    rows = np.empty((len(parent), CELL_COLUMNS))
+    s = 0
+    for e in range(len(xy)):
+        x0, y0, x1, y1 = _row(xy, e)
+        dx, dy = x1 - x0, y1 - y0
+        for k in range(n_sub[e]):
+            f0 = k / n_sub[e]
+            f1 = (k + 1) / n_sub[e] if k + 1 < n_sub[e] else 1.0
+            a, b, c, d = x0 + f0 * dx, y0 + f0 * dy, x0 + f1 * dx, y0 + f1 * dy
+            parent[s] = e
+            rows[s, SUB], rows[s, SUB + 1], rows[s, SUB + 2], rows[s, SUB + 3] = a, b, c, d
+            rows[s, BOX], rows[s, BOX + 1] = min(a, c) - tol, min(b, d) - tol
+            rows[s, BOX + 2], rows[s, BOX + 3] = max(a, c) + tol, max(b, d) + tol
+            length = np.hypot(c - a, d - b)
+            rows[s, DIR], rows[s, DIR + 1], rows[s, DIR + 2] = (
+                length,
+                (c - a) / length,
+                (d - b) / length,
+            )
+            s += 1
+    return parent, rows
+
+
+@_jit
+def grid_cells(
+    rows: np.ndarray, edge: np.ndarray, grid: tuple[float, float, float, int, int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Register sub-edges under every cell of ``grid`` their boxes touch, for :func:`scan`.
+
+    ``rows`` are the sub-edges (:data:`CELL_COLUMNS` columns, the box at
+    ``BOX``), ``edge`` the edge each is part of, and ``grid`` as
+    :func:`busy_cells` takes it. Returns ``cell_start``, and the rows and edges
+    of the cells one after the other: cell ``k`` holds rows ``cell_start[k]`` to
+    ``cell_start[k + 1] - 1``, in the sub-edges' order (a counting sort, two
+    passes over the boxes).
+    """
+    origin_x, origin_y, cell, n_x, n_y = grid
+    cell_start = np.zeros(n_x * n_y + 1, dtype=np.int64)
+    cell_rows = np.empty((0, rows.shape[1]))
+    cell_edge = np.empty(0, dtype=np.int64)
+    slot = cell_start
+    for step in range(2):
+        if step == 1:  # counts, then where each cell's rows start
+            for k in range(n_x * n_y):
+                cell_start[k + 1] += cell_start[k]
+            cell_rows = np.empty((cell_start[-1], rows.shape[1]))
+            cell_edge = np.empty(cell_start[-1], dtype=np.int64)
+            slot = cell_start[:-1].copy()
+        for s in range(len(rows)):
+            ix0 = math.floor((rows[s, BOX] - origin_x) / cell)
+            iy0 = math.floor((rows[s, BOX + 1] - origin_y) / cell)
+            ix1 = math.floor((rows[s, BOX + 2] - origin_x) / cell)
+            iy1 = math.floor((rows[s, BOX + 3] - origin_y) / cell)
+            for ix in range(ix0, ix1 + 1):
+                for iy in range(iy0, iy1 + 1):
+                    key = ix * n_y + iy
+                    if step == 0:
+                        cell_start[key + 1] += 1
+                        continue
+                    for c in range(rows.shape[1]):
+                        cell_rows[slot[key], c] = rows[s, c]
+                    cell_edge[slot[key]] = edge[s]
+                    slot[key] += 1
+    return cell_start, cell_rows, cell_edge
+
+
+@_jit
+def busy_cells(box: np.ndarray, grid: tuple[float, float, float, int, int]) -> np.ndarray:
+    """Return which cells of ``grid`` boxes ``box`` (x0, y0, x1, y1) touch: 1 byte a cell.
+
+    ``grid`` is (origin x, origin y, cell size, columns, rows); cell
+    ``ix * rows + iy`` spans about ``origin + [ix, ix + 1) * cell`` across
+    (:func:`_cell_span`).
+    """
+    origin_x, origin_y, cell, n_x, n_y = grid
+    inv = 1.0 / cell
+    busy = np.zeros(n_x * n_y, dtype=np.uint8)
+    for s in range(len(box)):
+        ix0, ix1 = _cell_span(box[s, 0], box[s, 2], origin_x, inv, n_x)
+        iy0, iy1 = _cell_span(box[s, 1], box[s, 3], origin_y, inv, n_y)
+        for ix in range(ix0, ix1 + 1):
+            for iy in range(iy0, iy1 + 1):
+                busy[ix * n_y + iy] = 1
+    return busy
+
+
+@_jit
+def _cell_span(v0: float, v1: float, origin: float, inv: float, n: int) -> tuple[int, int]:
+    """Return the first and last of ``n`` cells (``inv``: 1 / their size) that [v0, v1] spans.
+
+    Values beyond the grid fall in its first or last cell. The cell of a value
+    never decreases as the value grows, so two spans that overlap share a cell.
+    """
+    i0 = min(max(math.floor((v0 - origin) * inv), 0), n - 1)
+    i1 = min(max(math.floor((v1 - origin) * inv), 0), n - 1)
+    return i0, i1
+
+
+@_jit
+def _active_segments(
+    xy: np.ndarray, busy: np.ndarray, grid: tuple[float, float, float, int, int]
+) -> np.ndarray:
+    """Tell which segments' boxes touch a cell of ``busy`` (see :func:`busy_cells`).
+
+    The cells are found as :func:`busy_cells` finds them: where a segment's box
+    overlaps a box, both touch the cell of a point they share, so no segment
+    that may meet a sub-edge is left out.
+    """
+    origin_x, origin_y, cell, n_x, n_y = grid
+    inv = 1.0 / cell
+    out = np.zeros(len(xy), dtype=np.bool_)
+    if n_x == 0:
+        return out
+    for k in range(len(xy)):
+        x0, y0, x1, y1 = _bounds(_row(xy, k))
+        ix0, ix1 = _cell_span(x0, x1, origin_x, inv, n_x)
+        iy0, iy1 = _cell_span(y0, y1, origin_y, inv, n_y)
+        for ix in range(ix0, ix1 + 1):
+            for iy in range(iy0, iy1 + 1):
+                if busy[ix * n_y + iy]:
+                    out[k] = True
+    return out
 
 
 @_jit
@@ -316,17 +644,16 @@ def _candidates(
     k0: int,
     k1: int,
     cell_start: np.ndarray,
-    owner: np.ndarray,
-    box: np.ndarray,
+    rows: np.ndarray,
     grid: tuple[float, float, float, int, int],
     cand: np.ndarray,
 ) -> tuple[np.ndarray, int]:
-    """List the sub-edges whose boxes overlap the box of segments ``k0`` to ``k1 - 1``.
+    """List the rows of sub-edges whose boxes overlap the box of segments ``k0`` to ``k1 - 1``.
 
-    ``grid`` is (origin x, origin y, cell size, columns, rows). A sub-edge
-    registered in several of the run's cells is listed once: in the cell holding
-    the lower left corner of the two boxes' overlap. Returns ``cand`` (grown if
-    needed) and how many it holds.
+    ``cell_start``, ``rows`` and ``grid`` are as :func:`scan` takes them. A
+    sub-edge registered in several of the run's cells is listed once: in the
+    cell holding the lower left corner of the two boxes' overlap. Returns
+    ``cand`` (grown if needed) and how many it holds.
     """
     origin_x, origin_y, cell, n_x, n_y = grid
     run = (np.inf, np.inf, -np.inf, -np.inf)
@@ -346,9 +673,8 @@ def _candidates(
     for ix in range(ix0, ix1 + 1):
         for iy in range(iy0, iy1 + 1):
             key = ix * n_y + iy
-            for pos in range(cell_start[key], cell_start[key + 1]):
-                s = owner[pos]
-                b = _row(box, s)
+            for s in range(cell_start[key], cell_start[key + 1]):
+                b = _quad(rows, s, BOX)
                 if _apart(run, b):
                     continue
                 cx = math.floor((max(run[0], b[0]) - origin_x) / cell)

@@ -17,9 +17,13 @@ children do not cover), and coarser levels follow from the ancestor table.
    short pieces keep their precision; the parts of a MultiLineString are
    chained in order, without counting the gap between them.
 2. Every boundary edge is stored once, labelled with the unit on its left and on
-   its right (the outer border has a unit on one side only). Candidate (river
-   segment, boundary edge) pairs come from a uniform grid, and the exact
-   crossing parameters from segment–segment intersection. A river segment
+   its right (the outer border has a unit on one side only): vertices are
+   ranked in lexicographic order and edges found by their two ends in a hash
+   table, in one pass over the rings' vertices however dense the outlines are.
+   Candidate (river segment, boundary edge) pairs come from a uniform grid;
+   river segments far from every edge (most of them: they lie inside a unit)
+   are skipped by a finer grid of the cells that edges touch. The exact
+   crossing parameters come from segment–segment intersection. A river segment
    collinear with an edge is cut at both ends of the overlap.
 3. For boundary reaches, each candidate pair also gives the exact sub-interval
    of the river segment lying within ``boundary_tol_m`` of the edge (a line
@@ -38,12 +42,13 @@ children do not cover), and coarser levels follow from the ancestor table.
    cut from the caller's own coordinates, so it comes back in the caller's CRS
    with the original vertices.
 
-The loops over segments (steps 1–5) are compiled with numba
-(:mod:`rivermap._kernels`): one pass each, no Python loop over features, and
-no GIL, so that ``workers`` threads share the work. Rivers go through in chunks
-of about ``_CHUNK_SEGMENTS`` vertices, which bounds the memory in use. The
-first use in a new environment compiles the kernels (about 15 s, once); a
-new process loads them from numba's cache (about 0.2 s).
+The loops over segments and boundary vertices (steps 1–5) are compiled with
+numba (:mod:`rivermap._kernels`): one pass each, no Python loop over features,
+and no GIL, so that ``workers`` threads share the work (the edges are indexed
+on one thread while the other looks for their missing sides). Rivers go
+through in chunks of about ``_CHUNK_SEGMENTS`` vertices, which bounds the
+memory in use. The first use in a new environment compiles the kernels (about
+15 s, once); a new process loads them from numba's cache (about 0.2 s).
 
 Ties are decided deterministically: a piece lying exactly on a boundary (a
 river collinear with it) belongs to one unit only, the one with the smallest
@@ -54,6 +59,7 @@ points strictly inside a polygon always win over points on its boundary.
 from __future__ import annotations
 
 import contextlib
+import copy
 import ctypes
 import gc
 import itertools
@@ -110,6 +116,10 @@ _ON_BOUNDARY_M = 1e-6
 _SUB_EDGE_M = 400.0
 # ... in a grid of at most this many cells per edge (or 2**20), with wider cells if needed.
 _MAX_CELLS_PER_EDGE = 8
+# The grid of cells that boxes of sub-edges touch is this many times finer (a segment
+# touching none is skipped), with at most this many cells (bytes) per sub-edge (or 2**22).
+_BUSY_PER_CELL = 16
+_BUSY_CELLS_PER_EDGE = 32
 # About how many river vertices are processed at once (bounds peak memory).
 _CHUNK_SEGMENTS = 100_000
 # Columns that level names must not shadow.
@@ -279,8 +289,7 @@ def assign(
         rings = _units_with_rings(unit_geoms, hier)
         shared = _Shared(crs_metric, params, _sub_edge_m(unit_geoms[rings], tol_m))
         locator = _UnitLocator(unit_geoms, hier)
-        edges = _fill_missing_sides(_ring_edges(unit_geoms, rings, hier), locator, tol_m)
-        job = shared.job(edges, locator)
+        job = _prepare_job(shared, _ring_edges(unit_geoms, rings, hier), locator, workers)
         chunks = _run_chunks(job, rivers.geometry, progress, workers)
         return _build_result(
             rivers,
@@ -294,6 +303,22 @@ def assign(
 
 
 # ================================================================ the work
+def _prepare_job(
+    shared: _Shared, edges: _Edges, locator: _UnitLocator, workers: int | None
+) -> _Job:
+    """Fill the edges' missing sides and index the edges, at once on two threads.
+
+    The index places edges, whatever units lie on their sides.
+    """
+    tol_m = shared.params["boundary_tol_m"]
+    if workers == 1 or (os.cpu_count() or 1) == 1:
+        return shared.job(_fill_missing_sides(edges, locator, tol_m), locator)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rivermap") as pool:
+        index = pool.submit(shared.index, edges)
+        filled = _fill_missing_sides(edges, locator, tol_m)
+        return shared.job(filled, locator, index.result())
+
+
 @contextlib.contextmanager
 def _gc_paused() -> Iterator[None]:
     """Pause Python's cyclic garbage collector while the engine runs.
@@ -327,19 +352,33 @@ class _Shared:
     params: dict[str, Any]
     sub_m: float
 
-    def job(self, edges: _Edges, locator: _UnitLocator) -> _Job:
-        """Return the work of a set of rivers against ``edges`` and ``locator``."""
-        tol_m, min_m = self.params["boundary_tol_m"], self.params["boundary_min_m"]
-        detect = math.isfinite(min_m) and tol_m > 0
+    def index(self, edges: _Edges) -> _EdgeIndex:
+        """Return the index of ``edges`` that :meth:`job` uses."""
+        return _EdgeIndex(edges, tol=self._tol_m(), sub_m=self.sub_m)
+
+    def job(self, edges: _Edges, locator: _UnitLocator, index: _EdgeIndex | None = None) -> _Job:
+        """Return the work of a set of rivers against ``edges`` and ``locator``.
+
+        ``index``: :meth:`index` of the same edges before their missing sides
+        were filled (a side moves no edge), or None to make it here.
+        """
+        tol_m = self._tol_m()
+        if index is None or len(index.left) != len(edges):  # an edge dropped: index again
+            index = self.index(edges)
         return _Job(
             crs=self.crs,
             edges=edges,
-            index=_EdgeIndex(edges, tol=tol_m if detect else 0.0, sub_m=self.sub_m),
+            index=index.with_sides(edges),
             locator=locator,
-            tol_m=tol_m if detect else 0.0,
-            boundary_min_m=min_m if detect else math.inf,
+            tol_m=tol_m,
+            boundary_min_m=self.params["boundary_min_m"] if tol_m > 0 else math.inf,
             min_reach_m=self.params["min_reach_m"],
         )
+
+    def _tol_m(self) -> float:
+        """Return ``boundary_tol_m``, or 0 where boundary reaches are turned off."""
+        tol_m, min_m = self.params["boundary_tol_m"], self.params["boundary_min_m"]
+        return float(tol_m) if math.isfinite(min_m) and tol_m > 0 else 0.0
 
 
 @dataclass(frozen=True)
@@ -573,7 +612,9 @@ def _to_metric(geoms: gpd.GeoSeries, crs: pyproj.CRS) -> ObjArray:
 def _unit_geometries_metric(frame: gpd.GeoDataFrame, hier: _Hierarchy, crs: pyproj.CRS) -> ObjArray:
     order = np.argsort(frame["unit_id"].astype(str).to_numpy(dtype=str), kind="stable")
     geoms = _to_metric(frame.geometry.iloc[order].reset_index(drop=True), crs)
-    geoms = shapely.make_valid(geoms)
+    invalid = ~shapely.is_valid(geoms)  # make_valid returns a valid geometry as it is: skip it
+    geoms = geoms.copy()
+    geoms[invalid] = shapely.make_valid(geoms[invalid])
     return np.asarray(shapely.orient_polygons(geoms), dtype=object)
 
 
@@ -654,39 +695,61 @@ class _Edges:
 def _ring_edges(geoms: ObjArray, codes: IntArray, hier: _Hierarchy) -> _Edges:
     """Return the edges of the rings of units ``codes``, each once, with the units on its sides.
 
-    A side no ring holds is ``_NONE`` here: :func:`_fill_missing_sides` looks for it.
+    Vertices are numbered by their rank in lexicographic (x, y) order (equal
+    coordinates, equal numbers: :func:`_vertex_ranks`), and
+    :func:`rivermap._kernels.ring_edges` gathers the edges by their two ends, in
+    lexicographic order of their ends. Rings are oriented so that the polygon
+    lies on the left: a ring drawn along an edge from its smaller end holds its
+    left side, one drawn from its larger end its right side. Where several rings
+    hold one side, the deepest unit, then the smallest code, holds it. A side no
+    ring holds is ``_NONE`` here: :func:`_fill_missing_sides` looks for it.
     """
-    polys, poly_unit = shapely.get_parts(geoms[codes], return_index=True)
+    coords, ring_start, ring_unit = _rings(geoms[codes])
+    depth, n_codes = hier.depth, len(hier.depth)
+    unit_prio = (depth.max(initial=0) - depth) * n_codes + np.arange(n_codes)
+    table = _kernels.hash_table(len(coords))
+    xy, left, right = _kernels.ring_edges(
+        coords, _vertex_ranks(coords), ring_start, codes[ring_unit], unit_prio, _NONE, table
+    )
+    return _Edges(xy, left, right, (left != _NONE) & (right != _NONE))
+
+
+def _rings(geoms: ObjArray) -> tuple[FloatArray, IntArray, IntArray]:
+    """Return the vertices of the rings of polygons ``geoms``, where each ring starts, its polygon.
+
+    Read as one ragged array (no geometry made on the way) where every geometry
+    is a Polygon or MultiPolygon.
+    """
+    try:
+        kind, coords, offsets = shapely.to_ragged_array(geoms)
+    except ValueError:  # another kind of geometry among them (make_valid can make them)
+        kind = None
+    if kind in (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON):
+        ring_start, *parts = (np.asarray(o, dtype=np.int64) for o in offsets)
+        ring_of = np.arange(len(ring_start) - 1, dtype=np.int64)
+        for up in parts:  # the polygon of each ring, then the geometry of each polygon
+            ring_of = np.repeat(np.arange(len(up) - 1, dtype=np.int64), np.diff(up))[ring_of]
+        return np.ascontiguousarray(coords), ring_start, ring_of
+    polys, poly_geom = shapely.get_parts(geoms, return_index=True)
     rings, ring_poly = shapely.get_rings(polys, return_index=True)
     coords, coord_ring = shapely.get_coordinates(rings, return_index=True)
-    same = coord_ring[1:] == coord_ring[:-1]
-    a, b = coords[:-1][same], coords[1:][same]
-    unit = codes[poly_unit[ring_poly[coord_ring[:-1][same]]]]
-    keep = (a[:, 0] != b[:, 0]) | (a[:, 1] != b[:, 1])
-    a, b, unit = a[keep], b[keep], unit[keep]
-    # Canonical direction: from the lexicographically smaller end. Rings are oriented so
-    # that the polygon lies on the left; a flipped edge has its unit on the right.
-    flip = (a[:, 0] > b[:, 0]) | ((a[:, 0] == b[:, 0]) & (a[:, 1] > b[:, 1]))
-    p = np.where(flip[:, None], b, a)
-    q = np.where(flip[:, None], a, b)
-    side = flip.astype(np.int64)  # 0: unit on the left, 1: on the right
-    depth = hier.depth[unit]
-    order = np.lexsort((unit, -depth, side, q[:, 1], q[:, 0], p[:, 1], p[:, 0]))
-    p, q, side, unit = p[order], q[order], side[order], unit[order]
-    new_key = np.ones(len(p), dtype=bool)
-    new_key[1:] = np.any(p[1:] != p[:-1], axis=1) | np.any(q[1:] != q[:-1], axis=1)
-    key = np.cumsum(new_key) - 1
-    n_keys = int(key[-1]) + 1 if len(key) else 0
-    first_of_side = np.ones(len(p), dtype=bool)
-    first_of_side[1:] = new_key[1:] | (side[1:] != side[:-1])
-    left = np.full(n_keys, _NONE, dtype=np.int64)
-    right = np.full(n_keys, _NONE, dtype=np.int64)
-    sel = first_of_side & (side == 0)
-    left[key[sel]] = unit[sel]
-    sel = first_of_side & (side == 1)
-    right[key[sel]] = unit[sel]
-    xy = np.column_stack([p[new_key], q[new_key]])
-    return _Edges(xy, left, right, (left != _NONE) & (right != _NONE))
+    counts = np.bincount(coord_ring, minlength=len(rings))
+    return coords, np.r_[0, np.cumsum(counts)].astype(np.int64), poly_geom[ring_poly]
+
+
+def _vertex_ranks(coords: FloatArray) -> IntArray:
+    """Return the rank of every vertex in lexicographic (x, y) order among the distinct ones.
+
+    Equal vertices (-0.0 and 0.0 are equal) have one rank: they are numbered
+    first (:func:`rivermap._kernels.vertex_ids`), and only the distinct ones sorted.
+    """
+    bits = np.ascontiguousarray(coords).view(np.uint64)
+    vid, first = _kernels.vertex_ids(bits, _kernels.hash_table(len(coords)))
+    # numpy sorts complex numbers by their real part, then their imaginary part
+    order = np.argsort(np.ascontiguousarray(coords[first]).view(np.complex128).ravel())
+    rank_of_id = np.empty(len(first), dtype=np.int64)
+    rank_of_id[order] = np.arange(len(first), dtype=np.int64)
+    return rank_of_id[vid]
 
 
 def _units_with_rings(geoms: ObjArray, hier: _Hierarchy) -> IntArray:
@@ -809,12 +872,16 @@ class _UnitLocator:
 
 
 # ========================================================== candidate pairs
-def _grow_cell(cell: float, span_x: float, span_y: float, n_edges: int) -> float:
-    """Double ``cell`` until a grid over ``span_x`` × ``span_y`` holds few cells per edge."""
-    limit = max(_MAX_CELLS_PER_EDGE * n_edges, 1 << 20)
+def _grow_cell(cell: float, span_x: float, span_y: float, limit: int) -> float:
+    """Double ``cell`` until a grid over ``span_x`` × ``span_y`` holds at most ``limit`` cells."""
     while (span_x / cell + 2) * (span_y / cell + 2) > limit:
         cell *= 2
     return cell
+
+
+def _cell_limit(n_edges: int) -> int:
+    """Return how many cells a grid indexing ``n_edges`` edges may hold."""
+    return max(_MAX_CELLS_PER_EDGE * n_edges, 1 << 20)
 
 
 def _sub_edge_m(rings: ObjArray, tol_m: float) -> float:
@@ -830,7 +897,7 @@ def _sub_edge_m(rings: ObjArray, tol_m: float) -> float:
         return _SUB_EDGE_M
     x0, y0, x1, y1 = shapely.total_bounds(rings)
     n_edges = int(shapely.get_num_coordinates(rings).sum()) // 2
-    return _grow_cell(_SUB_EDGE_M, x1 - x0 + 2 * tol_m, y1 - y0 + 2 * tol_m, n_edges)
+    return _grow_cell(_SUB_EDGE_M, x1 - x0 + 2 * tol_m, y1 - y0 + 2 * tol_m, _cell_limit(n_edges))
 
 
 class _EdgeIndex:
@@ -838,13 +905,19 @@ class _EdgeIndex:
 
     Edges are split into sub-edges no longer than ``sub_m`` (see
     :func:`_sub_edge_m`) so that their boxes stay tight, and the boxes, padded
-    by ``tol``, are registered in every cell they touch: cell ``k`` holds
-    sub-edges ``owner[cell_start[k]:cell_start[k + 1]]``. Cells are ``sub_m``
+    by ``tol``, are registered in every cell they touch: cell ``k`` holds rows
+    ``cell_start[k]`` to ``cell_start[k + 1] - 1`` of ``cell_rows`` (each a
+    copy of a sub-edge, its box and its direction, so that a cell's sub-edges
+    lie side by side in memory; ``cell_edge`` their edges). Cells are ``sub_m``
     wide, or wider where these edges span so large an area that the table would
     hold more than ``_MAX_CELLS_PER_EDGE`` cells per edge (the cells decide only
-    which pairs are tried, the sub-edges where crossings are computed).
+    which pairs are tried, the sub-edges where crossings are computed). A grid
+    ``_BUSY_PER_CELL`` times finer tells which cells any box touches (``busy``):
+    a river segment that touches none is skipped at once.
     :func:`rivermap._kernels.scan` looks rivers up in it a run of segments at a
-    time. Built in numpy: no per-feature work, no geometry objects.
+    time. Built by compiled loops (:func:`rivermap._kernels.sub_edges`,
+    :func:`~rivermap._kernels.grid_cells`, :func:`~rivermap._kernels.busy_cells`):
+    no per-feature work in Python, no geometry objects.
     """
 
     def __init__(self, edges: _Edges, *, tol: float, sub_m: float = _SUB_EDGE_M) -> None:
@@ -853,54 +926,50 @@ class _EdgeIndex:
         if len(xy):
             span_x = float(xy[:, [0, 2]].max() - xy[:, [0, 2]].min()) + 2 * tol
             span_y = float(xy[:, [1, 3]].max() - xy[:, [1, 3]].min()) + 2 * tol
-            self.cell = _grow_cell(sub_m, span_x, span_y, len(xy))
-        seglen = np.hypot(xy[:, 2] - xy[:, 0], xy[:, 3] - xy[:, 1])
-        n_sub = np.maximum(np.ceil(seglen / sub_m), 1).astype(np.int64)
-        parent = np.repeat(np.arange(len(xy), dtype=np.int64), n_sub)
-        k = np.arange(int(n_sub.sum()), dtype=np.float64) - np.repeat(
-            np.cumsum(n_sub) - n_sub, n_sub
-        )
-        f0, f1 = k / n_sub[parent], (k + 1) / n_sub[parent]
-        f1[np.r_[parent[1:] != parent[:-1], True]] = 1.0  # exact original end points
-        p = xy[parent]
-        dx, dy = p[:, 2] - p[:, 0], p[:, 3] - p[:, 1]
-        self.sub = np.column_stack(
-            [p[:, 0] + f0 * dx, p[:, 1] + f0 * dy, p[:, 0] + f1 * dx, p[:, 1] + f1 * dy]
-        )
-        self.parent = parent
+            self.cell = _grow_cell(sub_m, span_x, span_y, _cell_limit(len(xy)))
+        self.parent, rows = _kernels.sub_edges(xy, sub_m, tol)
+        self.sub = rows[:, _kernels.SUB : _kernels.SUB + 4]
         self.left, self.right, self.shared = edges.left, edges.right, edges.shared
-        x0 = np.minimum(self.sub[:, 0], self.sub[:, 2]) - tol
-        y0 = np.minimum(self.sub[:, 1], self.sub[:, 3]) - tol
-        x1 = np.maximum(self.sub[:, 0], self.sub[:, 2]) + tol
-        y1 = np.maximum(self.sub[:, 1], self.sub[:, 3]) + tol
-        self.box = np.column_stack([x0, y0, x1, y1])  # padded boxes
-        sx, sy = self.sub[:, 2] - self.sub[:, 0], self.sub[:, 3] - self.sub[:, 1]
-        slen = np.hypot(sx, sy)
-        self.sub_dir = np.column_stack([slen, sx / slen, sy / slen])
-        self.ox = float(x0.min()) if len(parent) else 0.0
-        self.oy = float(y0.min()) if len(parent) else 0.0
-        ix0, iy0 = self._ix(x0, self.ox), self._ix(y0, self.oy)
-        ix1, iy1 = self._ix(x1, self.ox), self._ix(y1, self.oy)
-        self.nx = int(ix1.max()) + 1 if len(parent) else 0
-        self.ny = int(iy1.max()) + 1 if len(parent) else 0
-        cells, owner = self._cells(ix0, iy0, ix1, iy1)
-        order = np.argsort(cells, kind="stable")
-        self.owner = owner[order]
-        self.cell_start = np.searchsorted(cells[order], np.arange(self.nx * self.ny + 1))
+        lo, hi = (
+            rows[:, _kernels.BOX : _kernels.BOX + 2],
+            rows[:, _kernels.BOX + 2 : _kernels.BOX + 4],
+        )
+        self.ox = self.oy = x1 = y1 = 0.0
+        self.nx = self.ny = 0
+        if len(self.parent):
+            self.ox, self.oy = float(lo[:, 0].min()), float(lo[:, 1].min())
+            x1, y1 = float(hi[:, 0].max()), float(hi[:, 1].max())
+            self.nx = math.floor((x1 - self.ox) / self.cell) + 1
+            self.ny = math.floor((y1 - self.oy) / self.cell) + 1
+        self.grid = (self.ox, self.oy, self.cell, self.nx, self.ny)
+        self.cell_start, self.cell_rows, self.cell_edge = _kernels.grid_cells(
+            rows, self.parent, self.grid
+        )
+        self.busy_grid, self.busy = self._busy(rows[:, _kernels.BOX : _kernels.BOX + 4], x1, y1)
 
-    def _ix(self, v: FloatArray, origin: float) -> IntArray:
-        return np.floor((v - origin) / self.cell).astype(np.int64)
+    def with_sides(self, edges: _Edges) -> _EdgeIndex:
+        """Return this index of ``edges`` with their sides (the edges themselves unchanged)."""
+        out = copy.copy(self)
+        out.left, out.right, out.shared = edges.left, edges.right, edges.shared
+        return out
 
-    def _cells(
-        self, ix0: IntArray, iy0: IntArray, ix1: IntArray, iy1: IntArray
-    ) -> tuple[IntArray, IntArray]:
-        """Every (cell key, box) of boxes given by their first and last cell columns/rows."""
-        h = iy1 - iy0 + 1
-        n = (ix1 - ix0 + 1) * h
-        owner = np.repeat(np.arange(len(n), dtype=np.int64), n)
-        j = np.arange(int(n.sum()), dtype=np.int64) - np.repeat(np.cumsum(n) - n, n)
-        hh = h[owner]
-        return (ix0[owner] + j // hh) * self.ny + iy0[owner] + j % hh, owner
+    def _busy(
+        self, box: FloatArray, x1: float, y1: float
+    ) -> tuple[tuple[float, float, float, int, int], Any]:
+        """Return a grid ``_BUSY_PER_CELL`` times finer, and which of its cells the boxes touch.
+
+        Coarser where the boxes span so large an area that the grid would hold
+        more than ``_BUSY_CELLS_PER_EDGE`` cells (bytes) per sub-edge.
+        """
+        if not len(self.parent):
+            grid = (0.0, 0.0, 1.0, 0, 0)
+            return grid, _kernels.busy_cells(box, grid)
+        span_x, span_y = x1 - self.ox, y1 - self.oy
+        limit = max(_BUSY_CELLS_PER_EDGE * len(self.parent), 1 << 22)
+        fine = _grow_cell(self.cell / _BUSY_PER_CELL, span_x, span_y, limit)
+        n_x, n_y = math.floor(span_x / fine) + 1, math.floor(span_y / fine) + 1
+        grid = (self.ox, self.oy, fine, n_x, n_y)
+        return grid, _kernels.busy_cells(box, grid)
 
 
 # ================================================== crossings and nearness
@@ -929,20 +998,11 @@ def _scan_rivers(
         segs.start,
         segs.end,
         segs.part,
-        index.cell_start,
-        index.owner,
-        index.sub,
-        index.box,
-        index.sub_dir,
-        index.parent,
-        index.left,
-        index.right,
-        index.shared,
-        index.ox,
-        index.oy,
-        index.cell,
-        index.nx,
-        index.ny,
+        (index.cell_start, index.cell_rows, index.cell_edge),
+        (index.left, index.right, index.shared),
+        index.grid,
+        index.busy,
+        index.busy_grid,
         tol_m,
         _UNKNOWN,
     )
