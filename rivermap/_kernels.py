@@ -354,8 +354,6 @@ def scan(
     cells: tuple[np.ndarray, np.ndarray, np.ndarray],
     sides: tuple[np.ndarray, np.ndarray, np.ndarray],
     grid: tuple[float, float, float, int, int],
-    busy: np.ndarray,
-    busy_grid: tuple[float, float, float, int, int],
     tol: float,
     unknown: int,
 ) -> tuple[
@@ -373,11 +371,8 @@ def scan(
     edge each row is part of. ``sides`` is the edges' ``(left, right,
     shared)``.
 
-    A segment whose box touches no cell of ``busy`` (a finer grid, ``busy_grid``
-    as :func:`busy_cells` made it from the same boxes) meets no sub-edge's box
-    and is skipped (:func:`_active_segments`): most segments lie well inside a
-    unit. The others are looked up ``RUN_SEGMENTS`` consecutive ones at a time by
-    the box of the run (:func:`_candidates`). Each segment of the run then meets each candidate
+    Segments are looked up ``RUN_SEGMENTS`` at a time by the box of the run
+    (:func:`_candidates`). Each segment of the run then meets each candidate
     whose box overlaps its own: :func:`_may_meet` rules most pairs out at once;
     :func:`_intersect` finds where the two cross, and :func:`_near_range` the
     stretch of the segment within ``tol`` of the sub-edge.
@@ -416,15 +411,11 @@ def scan(
     cell_start, rows, row_edge = cells
     left, right, shared = sides
     cand = np.empty(256, dtype=np.int64)
-    active = _active_segments(xy, busy, busy_grid)
     k0 = 0
     while k0 < n:
-        if not active[k0]:
-            k0 += 1
-            continue
-        # a run: up to RUN_SEGMENTS consecutive active segments of one part
+        # a run: up to RUN_SEGMENTS consecutive segments of one part
         k1 = k0 + 1
-        while k1 < n and k1 - k0 < RUN_SEGMENTS and part[k1] == part[k0] and active[k1]:
+        while k1 < n and k1 - k0 < RUN_SEGMENTS and part[k1] == part[k0]:
             k1 += 1
         cand, n_cand = _candidates(xy, k0, k1, cell_start, rows, grid, cand)
         # room for two crossings and one stretch per (segment, candidate)
@@ -514,8 +505,9 @@ def grid_cells(
     """Register sub-edges under every cell of ``grid`` their boxes touch, for :func:`scan`.
 
     ``rows`` are the sub-edges (:data:`CELL_COLUMNS` columns, the box at
-    ``BOX``), ``edge`` the edge each is part of, and ``grid`` as
-    :func:`busy_cells` takes it. Returns ``cell_start``, and the rows and edges
+    ``BOX``), ``edge`` the edge each is part of, and ``grid`` (origin x, origin
+    y, cell size, columns ``n_x``, rows ``n_y``; cell ``ix * n_y + iy`` spans
+    ``origin + [ix, ix + 1) * cell`` across). Returns ``cell_start``, and the rows and edges
     of the cells one after the other: cell ``k`` holds rows ``cell_start[k]`` to
     ``cell_start[k + 1] - 1``, in the sub-edges' order (a counting sort, two
     passes over the boxes).
@@ -548,64 +540,6 @@ def grid_cells(
                     cell_edge[slot[key]] = edge[s]
                     slot[key] += 1
     return cell_start, cell_rows, cell_edge
-
-
-@_jit
-def busy_cells(box: np.ndarray, grid: tuple[float, float, float, int, int]) -> np.ndarray:
-    """Return which cells of ``grid`` boxes ``box`` (x0, y0, x1, y1) touch: 1 byte a cell.
-
-    ``grid`` is (origin x, origin y, cell size, columns, rows); cell
-    ``ix * rows + iy`` spans about ``origin + [ix, ix + 1) * cell`` across
-    (:func:`_cell_span`).
-    """
-    origin_x, origin_y, cell, n_x, n_y = grid
-    inv = 1.0 / cell
-    busy = np.zeros(n_x * n_y, dtype=np.uint8)
-    for s in range(len(box)):
-        ix0, ix1 = _cell_span(box[s, 0], box[s, 2], origin_x, inv, n_x)
-        iy0, iy1 = _cell_span(box[s, 1], box[s, 3], origin_y, inv, n_y)
-        for ix in range(ix0, ix1 + 1):
-            for iy in range(iy0, iy1 + 1):
-                busy[ix * n_y + iy] = 1
-    return busy
-
-
-@_jit
-def _cell_span(v0: float, v1: float, origin: float, inv: float, n: int) -> tuple[int, int]:
-    """Return the first and last of ``n`` cells (``inv``: 1 / their size) that [v0, v1] spans.
-
-    Values beyond the grid fall in its first or last cell. The cell of a value
-    never decreases as the value grows, so two spans that overlap share a cell.
-    """
-    i0 = min(max(math.floor((v0 - origin) * inv), 0), n - 1)
-    i1 = min(max(math.floor((v1 - origin) * inv), 0), n - 1)
-    return i0, i1
-
-
-@_jit
-def _active_segments(
-    xy: np.ndarray, busy: np.ndarray, grid: tuple[float, float, float, int, int]
-) -> np.ndarray:
-    """Tell which segments' boxes touch a cell of ``busy`` (see :func:`busy_cells`).
-
-    The cells are found as :func:`busy_cells` finds them: where a segment's box
-    overlaps a box, both touch the cell of a point they share, so no segment
-    that may meet a sub-edge is left out.
-    """
-    origin_x, origin_y, cell, n_x, n_y = grid
-    inv = 1.0 / cell
-    out = np.zeros(len(xy), dtype=np.bool_)
-    if n_x == 0:
-        return out
-    for k in range(len(xy)):
-        x0, y0, x1, y1 = _bounds(_row(xy, k))
-        ix0, ix1 = _cell_span(x0, x1, origin_x, inv, n_x)
-        iy0, iy1 = _cell_span(y0, y1, origin_y, inv, n_y)
-        for ix in range(ix0, ix1 + 1):
-            for iy in range(iy0, iy1 + 1):
-                if busy[ix * n_y + iy]:
-                    out[k] = True
-    return out
 
 
 @_jit

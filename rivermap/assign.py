@@ -20,11 +20,10 @@ children do not cover), and coarser levels follow from the ancestor table.
    its right (the outer border has a unit on one side only): vertices are
    ranked in lexicographic order and edges found by their two ends in a hash
    table, in one pass over the rings' vertices however dense the outlines are.
-   Candidate (river segment, boundary edge) pairs come from a uniform grid;
-   river segments far from every edge (most of them: they lie inside a unit)
-   are skipped by a finer grid of the cells that edges touch. The exact
-   crossing parameters come from segment–segment intersection. A river segment
-   collinear with an edge is cut at both ends of the overlap.
+   Candidate (river segment, boundary edge) pairs come from a uniform grid
+   (each cell's edges side by side in memory), and the exact crossing
+   parameters from segment–segment intersection. A river segment collinear
+   with an edge is cut at both ends of the overlap.
 3. For boundary reaches, each candidate pair also gives the exact sub-interval
    of the river segment lying within ``boundary_tol_m`` of the edge (a line
    clipped by the edge's buffer, a stadium). Intervals of one river with the
@@ -116,10 +115,6 @@ _ON_BOUNDARY_M = 1e-6
 _SUB_EDGE_M = 400.0
 # ... in a grid of at most this many cells per edge (or 2**20), with wider cells if needed.
 _MAX_CELLS_PER_EDGE = 8
-# The grid of cells that boxes of sub-edges touch is this many times finer (a segment
-# touching none is skipped), with at most this many cells (bytes) per sub-edge (or 2**22).
-_BUSY_PER_CELL = 16
-_BUSY_CELLS_PER_EDGE = 32
 # About how many river vertices are processed at once (bounds peak memory).
 _CHUNK_SEGMENTS = 100_000
 # Columns that level names must not shadow.
@@ -911,13 +906,11 @@ class _EdgeIndex:
     lie side by side in memory; ``cell_edge`` their edges). Cells are ``sub_m``
     wide, or wider where these edges span so large an area that the table would
     hold more than ``_MAX_CELLS_PER_EDGE`` cells per edge (the cells decide only
-    which pairs are tried, the sub-edges where crossings are computed). A grid
-    ``_BUSY_PER_CELL`` times finer tells which cells any box touches (``busy``):
-    a river segment that touches none is skipped at once.
+    which pairs are tried, the sub-edges where crossings are computed).
     :func:`rivermap._kernels.scan` looks rivers up in it a run of segments at a
     time. Built by compiled loops (:func:`rivermap._kernels.sub_edges`,
-    :func:`~rivermap._kernels.grid_cells`, :func:`~rivermap._kernels.busy_cells`):
-    no per-feature work in Python, no geometry objects.
+    :func:`~rivermap._kernels.grid_cells`): no per-feature work in Python, no
+    geometry objects.
     """
 
     def __init__(self, edges: _Edges, *, tol: float, sub_m: float = _SUB_EDGE_M) -> None:
@@ -928,48 +921,24 @@ class _EdgeIndex:
             span_y = float(xy[:, [1, 3]].max() - xy[:, [1, 3]].min()) + 2 * tol
             self.cell = _grow_cell(sub_m, span_x, span_y, _cell_limit(len(xy)))
         self.parent, rows = _kernels.sub_edges(xy, sub_m, tol)
-        self.sub = rows[:, _kernels.SUB : _kernels.SUB + 4]
         self.left, self.right, self.shared = edges.left, edges.right, edges.shared
-        lo, hi = (
-            rows[:, _kernels.BOX : _kernels.BOX + 2],
-            rows[:, _kernels.BOX + 2 : _kernels.BOX + 4],
-        )
-        self.ox = self.oy = x1 = y1 = 0.0
+        self.ox = self.oy = 0.0
         self.nx = self.ny = 0
         if len(self.parent):
-            self.ox, self.oy = float(lo[:, 0].min()), float(lo[:, 1].min())
-            x1, y1 = float(hi[:, 0].max()), float(hi[:, 1].max())
-            self.nx = math.floor((x1 - self.ox) / self.cell) + 1
-            self.ny = math.floor((y1 - self.oy) / self.cell) + 1
+            box = rows[:, _kernels.BOX : _kernels.BOX + 4]
+            self.ox, self.oy = float(box[:, 0].min()), float(box[:, 1].min())
+            self.nx = math.floor((float(box[:, 2].max()) - self.ox) / self.cell) + 1
+            self.ny = math.floor((float(box[:, 3].max()) - self.oy) / self.cell) + 1
         self.grid = (self.ox, self.oy, self.cell, self.nx, self.ny)
         self.cell_start, self.cell_rows, self.cell_edge = _kernels.grid_cells(
             rows, self.parent, self.grid
         )
-        self.busy_grid, self.busy = self._busy(rows[:, _kernels.BOX : _kernels.BOX + 4], x1, y1)
 
     def with_sides(self, edges: _Edges) -> _EdgeIndex:
         """Return this index of ``edges`` with their sides (the edges themselves unchanged)."""
         out = copy.copy(self)
         out.left, out.right, out.shared = edges.left, edges.right, edges.shared
         return out
-
-    def _busy(
-        self, box: FloatArray, x1: float, y1: float
-    ) -> tuple[tuple[float, float, float, int, int], Any]:
-        """Return a grid ``_BUSY_PER_CELL`` times finer, and which of its cells the boxes touch.
-
-        Coarser where the boxes span so large an area that the grid would hold
-        more than ``_BUSY_CELLS_PER_EDGE`` cells (bytes) per sub-edge.
-        """
-        if not len(self.parent):
-            grid = (0.0, 0.0, 1.0, 0, 0)
-            return grid, _kernels.busy_cells(box, grid)
-        span_x, span_y = x1 - self.ox, y1 - self.oy
-        limit = max(_BUSY_CELLS_PER_EDGE * len(self.parent), 1 << 22)
-        fine = _grow_cell(self.cell / _BUSY_PER_CELL, span_x, span_y, limit)
-        n_x, n_y = math.floor(span_x / fine) + 1, math.floor(span_y / fine) + 1
-        grid = (self.ox, self.oy, fine, n_x, n_y)
-        return grid, _kernels.busy_cells(box, grid)
 
 
 # ================================================== crossings and nearness
@@ -1001,8 +970,6 @@ def _scan_rivers(
         (index.cell_start, index.cell_rows, index.cell_edge),
         (index.left, index.right, index.shared),
         index.grid,
-        index.busy,
-        index.busy_grid,
         tol_m,
         _UNKNOWN,
     )
