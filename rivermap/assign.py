@@ -303,15 +303,17 @@ def _prepare_job(
 ) -> _Job:
     """Fill the edges' missing sides and index the edges, at once on two threads.
 
-    The index places edges, whatever units lie on their sides.
+    The index places edges, whatever units lie on their sides. It is built on
+    this thread and the sides are looked for on another (the other way round
+    is slower: compiled code allocating on a new thread).
     """
     tol_m = shared.params["boundary_tol_m"]
     if workers == 1 or (os.cpu_count() or 1) == 1:
         return shared.job(_fill_missing_sides(edges, locator, tol_m), locator)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rivermap") as pool:
-        index = pool.submit(shared.index, edges)
-        filled = _fill_missing_sides(edges, locator, tol_m)
-        return shared.job(filled, locator, index.result())
+        filled = pool.submit(_fill_missing_sides, edges, locator, tol_m)
+        index = shared.index(edges)
+        return shared.job(filled.result(), locator, index)
 
 
 @contextlib.contextmanager
@@ -842,18 +844,14 @@ class _UnitLocator:
         pts = shapely.points(x, y)
         qi, gi = tree.query(pts)
         unit = codes[gi]
-        out = np.full(len(x), _NONE, dtype=np.int64)
-        for func in (shapely.contains_xy, shapely.intersects_xy):
-            open_ = out[qi] == _NONE
-            q, u = qi[open_], unit[open_]
-            hit = func(self._geoms[u], x[q], y[q])
-            q, u = q[hit], u[hit]
-            if len(q):
-                # smallest unit code (= smallest unit_id) wins a tie
-                best = np.full(len(x), np.iinfo(np.int64).max, dtype=np.int64)
-                np.minimum.at(best, q, u)
-                sel = best < np.iinfo(np.int64).max
-                out[sel] = best[sel]
+        # the units holding each point, on their boundary or inside (one test for the
+        # many points outside every candidate); inside wins, then the smallest code
+        hit = shapely.intersects_xy(self._geoms[unit], x[qi], y[qi])
+        q, u = qi[hit], unit[hit]
+        inside = shapely.contains_xy(self._geoms[u], x[q], y[q])
+        out = _smallest(len(x), q[inside], u[inside])
+        on_boundary = out[q] == _NONE
+        out = np.where(out == _NONE, _smallest(len(x), q[on_boundary], u[on_boundary]), out)
         # On a boundary but off by rounding (a river digitised along the border itself)
         rest = np.flatnonzero(out == _NONE) if snap else np.empty(0, dtype=np.int64)
         if len(rest):
@@ -864,6 +862,14 @@ class _UnitLocator:
                 sel = best < np.iinfo(np.int64).max
                 out[rest[sel]] = best[sel]
         return out
+
+
+def _smallest(n: int, point: IntArray, unit: IntArray) -> IntArray:
+    """Return the smallest unit code (= smallest unit_id) per point of ``n``, or ``_NONE``."""
+    best = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(best, point, unit)
+    best[best == np.iinfo(np.int64).max] = _NONE
+    return best
 
 
 # ========================================================== candidate pairs
