@@ -35,10 +35,10 @@ CLEAN_EPS = 1e-6  # a crossing this far (as a parameter) from every end is clean
 PARALLEL_EPS = 1e-12  # sine of the angle below which two segments are parallel
 RUN_SEGMENTS = 16  # river segments looked up in the edge grid at a time
 
-# The columns of the sub-edges' rows that scan takes: their ends (x0, y0, x1, y1), their
-# boxes padded by the tolerance (x0, y0, x1, y1), and their length and direction (ux, uy).
-SUB, BOX, DIR = 0, 4, 8
-CELL_COLUMNS = 11
+# The columns of the sub-edges' rows that scan takes: their ends (x0, y0, x1, y1), and
+# their length and direction (ux, uy).
+SUB, DIR = 0, 4
+CELL_COLUMNS = 7
 
 Quad = tuple[float, float, float, float]  # a segment (x0, y0, x1, y1) or a box
 Arrays = tuple[np.ndarray, ...]  # arrays passed or returned together (numba takes tuples)
@@ -354,6 +354,7 @@ def scan(
     cells: tuple[np.ndarray, np.ndarray, np.ndarray],
     sides: tuple[np.ndarray, np.ndarray, np.ndarray],
     grid: tuple[float, float, float, int, int],
+    pad: float,
     tol: float,
     unknown: int,
 ) -> tuple[
@@ -366,7 +367,7 @@ def scan(
     y, cell size, columns ``n_x``, rows ``n_y``); ``cells`` is ``(cell_start,
     rows, edge)``: cell ``k``, ``ix * n_y + iy``, holds ``rows[cell_start[k]:
     cell_start[k + 1]]``, each a sub-edge (see :data:`CELL_COLUMNS`: its ends,
-    its box padded by ``tol``, its length and unit direction), a copy per cell
+    its length and unit direction; its box is padded by ``pad``), a copy per cell
     so that a cell's sub-edges lie side by side in memory, and ``edge`` the
     edge each row is part of. ``sides`` is the edges' ``(left, right,
     shared)``.
@@ -417,7 +418,7 @@ def scan(
         k1 = k0 + 1
         while k1 < n and k1 - k0 < RUN_SEGMENTS and part[k1] == part[k0]:
             k1 += 1
-        cand, n_cand = _candidates(xy, k0, k1, cell_start, rows, grid, cand)
+        cand, n_cand = _candidates(xy, k0, k1, cell_start, rows, grid, pad, cand)
         # room for two crossings and one stretch per (segment, candidate)
         room = 2 * n_cand * (k1 - k0)
         if n_c + room > len(cross[0]):
@@ -431,9 +432,9 @@ def scan(
             seg_box = _bounds(seg)
             for j in range(n_cand):
                 s = cand[j]
-                if _apart(seg_box, _quad(rows, s, BOX)):
-                    continue
                 edge = _quad(rows, s, SUB)
+                if _apart(seg_box, _padded(edge, pad)):
+                    continue
                 frame = _edge_frame(seg, edge, rows[s, DIR + 1], rows[s, DIR + 2])
                 may_cross, may_near = _may_meet(frame, tol)
                 e = row_edge[s]
@@ -462,13 +463,12 @@ def scan(
 
 
 @_jit
-def sub_edges(xy: np.ndarray, sub_m: float, tol: float) -> tuple[np.ndarray, np.ndarray]:
+def sub_edges(xy: np.ndarray, sub_m: float) -> tuple[np.ndarray, np.ndarray]:
     """Split edges ``xy`` (x0, y0, x1, y1) into equal sub-edges no longer than ``sub_m``.
 
     Returns the edge each sub-edge is part of, and the sub-edges' rows (see
-    :data:`CELL_COLUMNS`: their ends, their boxes padded by ``tol``, their
-    length and unit direction). The last sub-edge of an edge ends at
-    ``x0 + 1.0 * (x1 - x0)``.
+    :data:`CELL_COLUMNS`: their ends, their length and unit direction). The
+    last sub-edge of an edge ends at ``x0 + 1.0 * (x1 - x0)``.
     """
     n_sub = np.empty(len(xy), dtype=np.int64)
     for e in range(len(xy)):
@@ -486,8 +486,6 @@ def sub_edges(xy: np.ndarray, sub_m: float, tol: float) -> tuple[np.ndarray, np.
             a, b, c, d = x0 + f0 * dx, y0 + f0 * dy, x0 + f1 * dx, y0 + f1 * dy
             parent[s] = e
             rows[s, SUB], rows[s, SUB + 1], rows[s, SUB + 2], rows[s, SUB + 3] = a, b, c, d
-            rows[s, BOX], rows[s, BOX + 1] = min(a, c) - tol, min(b, d) - tol
-            rows[s, BOX + 2], rows[s, BOX + 3] = max(a, c) + tol, max(b, d) + tol
             length = np.hypot(c - a, d - b)
             rows[s, DIR], rows[s, DIR + 1], rows[s, DIR + 2] = (
                 length,
@@ -500,12 +498,12 @@ def sub_edges(xy: np.ndarray, sub_m: float, tol: float) -> tuple[np.ndarray, np.
 
 @_jit
 def grid_cells(
-    rows: np.ndarray, edge: np.ndarray, grid: tuple[float, float, float, int, int]
+    rows: np.ndarray, edge: np.ndarray, grid: tuple[float, float, float, int, int], pad: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Register sub-edges under every cell of ``grid`` their boxes touch, for :func:`scan`.
 
-    ``rows`` are the sub-edges (:data:`CELL_COLUMNS` columns, the box at
-    ``BOX``), ``edge`` the edge each is part of, and ``grid`` (origin x, origin
+    ``rows`` are the sub-edges (:data:`CELL_COLUMNS` columns), their boxes
+    padded by ``pad``, ``edge`` the edge each is part of, and ``grid`` (origin x, origin
     y, cell size, columns ``n_x``, rows ``n_y``; cell ``ix * n_y + iy`` spans
     ``origin + [ix, ix + 1) * cell`` across). Returns ``cell_start``, and the rows and edges
     of the cells one after the other: cell ``k`` holds rows ``cell_start[k]`` to
@@ -525,10 +523,11 @@ def grid_cells(
             cell_edge = np.empty(cell_start[-1], dtype=np.int64)
             slot = cell_start[:-1].copy()
         for s in range(len(rows)):
-            ix0 = math.floor((rows[s, BOX] - origin_x) / cell)
-            iy0 = math.floor((rows[s, BOX + 1] - origin_y) / cell)
-            ix1 = math.floor((rows[s, BOX + 2] - origin_x) / cell)
-            iy1 = math.floor((rows[s, BOX + 3] - origin_y) / cell)
+            x0, y0, x1, y1 = _padded(_quad(rows, s, SUB), pad)
+            ix0 = math.floor((x0 - origin_x) / cell)
+            iy0 = math.floor((y0 - origin_y) / cell)
+            ix1 = math.floor((x1 - origin_x) / cell)
+            iy1 = math.floor((y1 - origin_y) / cell)
             for ix in range(ix0, ix1 + 1):
                 for iy in range(iy0, iy1 + 1):
                     key = ix * n_y + iy
@@ -567,6 +566,17 @@ def _bounds(seg: Quad) -> Quad:
 
 
 @_jit
+def _padded(seg: Quad, pad: float) -> Quad:
+    """Return the box (x0, y0, x1, y1) of segment ``seg``, ``pad`` wider on every side."""
+    return (
+        min(seg[0], seg[2]) - pad,
+        min(seg[1], seg[3]) - pad,
+        max(seg[0], seg[2]) + pad,
+        max(seg[1], seg[3]) + pad,
+    )
+
+
+@_jit
 def _apart(a: Quad, b: Quad) -> bool:
     """Tell whether boxes ``a`` and ``b`` (x0, y0, x1, y1) do not overlap."""
     return a[0] > b[2] or b[0] > a[2] or a[1] > b[3] or b[1] > a[3]
@@ -580,6 +590,7 @@ def _candidates(
     cell_start: np.ndarray,
     rows: np.ndarray,
     grid: tuple[float, float, float, int, int],
+    pad: float,
     cand: np.ndarray,
 ) -> tuple[np.ndarray, int]:
     """List the rows of sub-edges whose boxes overlap the box of segments ``k0`` to ``k1 - 1``.
@@ -608,7 +619,7 @@ def _candidates(
         for iy in range(iy0, iy1 + 1):
             key = ix * n_y + iy
             for s in range(cell_start[key], cell_start[key + 1]):
-                b = _quad(rows, s, BOX)
+                b = _padded(_quad(rows, s, SUB), pad)
                 if _apart(run, b):
                     continue
                 cx = math.floor((max(run[0], b[0]) - origin_x) / cell)

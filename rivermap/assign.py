@@ -908,7 +908,7 @@ class _EdgeIndex:
     :func:`_sub_edge_m`) so that their boxes stay tight, and the boxes, padded
     by ``tol``, are registered in every cell they touch: cell ``k`` holds rows
     ``cell_start[k]`` to ``cell_start[k + 1] - 1`` of ``cell_rows`` (each a
-    copy of a sub-edge, its box and its direction, so that a cell's sub-edges
+    copy of a sub-edge and its direction, so that a cell's sub-edges
     lie side by side in memory; ``cell_edge`` their edges). Cells are ``sub_m``
     wide, or wider where these edges span so large an area that the table would
     hold more than ``_MAX_CELLS_PER_EDGE`` cells per edge (the cells decide only
@@ -926,18 +926,21 @@ class _EdgeIndex:
             span_x = float(xy[:, [0, 2]].max() - xy[:, [0, 2]].min()) + 2 * tol
             span_y = float(xy[:, [1, 3]].max() - xy[:, [1, 3]].min()) + 2 * tol
             self.cell = _grow_cell(sub_m, span_x, span_y, _cell_limit(len(xy)))
-        self.parent, rows = _kernels.sub_edges(xy, sub_m, tol)
+        self.parent, rows = _kernels.sub_edges(xy, sub_m)
+        self.pad = tol
         self.left, self.right, self.shared = edges.left, edges.right, edges.shared
         self.ox = self.oy = 0.0
         self.nx = self.ny = 0
         if len(self.parent):
-            box = rows[:, _kernels.BOX : _kernels.BOX + 4]
-            self.ox, self.oy = float(box[:, 0].min()), float(box[:, 1].min())
-            self.nx = math.floor((float(box[:, 2].max()) - self.ox) / self.cell) + 1
-            self.ny = math.floor((float(box[:, 3].max()) - self.oy) / self.cell) + 1
+            ends = rows[:, _kernels.SUB : _kernels.SUB + 4]
+            lo = np.minimum(ends[:, :2], ends[:, 2:]).min(axis=0) - tol  # as the kernels pad
+            hi = np.maximum(ends[:, :2], ends[:, 2:]).max(axis=0) + tol
+            self.ox, self.oy = float(lo[0]), float(lo[1])
+            self.nx = math.floor((float(hi[0]) - self.ox) / self.cell) + 1
+            self.ny = math.floor((float(hi[1]) - self.oy) / self.cell) + 1
         self.grid = (self.ox, self.oy, self.cell, self.nx, self.ny)
         self.cell_start, self.cell_rows, self.cell_edge = _kernels.grid_cells(
-            rows, self.parent, self.grid
+            rows, self.parent, self.grid, self.pad
         )
 
     def with_sides(self, edges: _Edges) -> _EdgeIndex:
@@ -976,6 +979,7 @@ def _scan_rivers(
         (index.cell_start, index.cell_rows, index.cell_edge),
         (index.left, index.right, index.shared),
         index.grid,
+        index.pad,
         tol_m,
         _UNKNOWN,
     )
