@@ -236,6 +236,65 @@ def ring_edges(
 
 
 @_jit
+def merge_edges(
+    a: tuple[np.ndarray, np.ndarray, np.ndarray],
+    b: tuple[np.ndarray, np.ndarray, np.ndarray],
+    unit_prio: np.ndarray,
+    none: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Merge two lists of edges as :func:`ring_edges` returns them, each sorted.
+
+    ``a`` and ``b`` are ``(xy, left, right)``; an edge in both (the same ends)
+    is kept once, with ``a``'s ends, and on each side the unit of smallest
+    ``unit_prio`` (``none`` for no unit). The result is sorted as they are.
+    """
+    xa, la, ra = a
+    xb, lb, rb = b
+    n = len(la) + len(lb)
+    xy = np.empty((n, 4))
+    left = np.empty(n, dtype=np.int64)
+    right = np.empty(n, dtype=np.int64)
+    i = j = m = 0
+    while i < len(la) or j < len(lb):
+        order = 1 if i == len(la) else -1 if j == len(lb) else _compare(xa, i, xb, j)
+        if order <= 0:
+            xy[m] = xa[i]
+            left[m], right[m] = la[i], ra[i]
+            if order == 0:
+                left[m] = _better(la[i], lb[j], unit_prio, none)
+                right[m] = _better(ra[i], rb[j], unit_prio, none)
+                j += 1
+            i += 1
+        else:
+            xy[m] = xb[j]
+            left[m], right[m] = lb[j], rb[j]
+            j += 1
+        m += 1
+    return xy[:m].copy(), left[:m].copy(), right[:m].copy()
+
+
+@_jit
+def _compare(xa: np.ndarray, i: int, xb: np.ndarray, j: int) -> int:
+    """Compare rows ``xa[i]`` and ``xb[j]`` lexicographically: -1, 0 or 1."""
+    for k in range(4):
+        if xa[i, k] < xb[j, k]:
+            return -1
+        if xa[i, k] > xb[j, k]:
+            return 1
+    return 0
+
+
+@_jit
+def _better(u: int, v: int, unit_prio: np.ndarray, none: int) -> int:
+    """Return the unit of smaller ``unit_prio`` of ``u`` and ``v`` (``none``: no unit)."""
+    if u == none:
+        return v
+    if v == none or unit_prio[u] <= unit_prio[v]:
+        return u
+    return v
+
+
+@_jit
 def _edge_slots(
     rank: np.ndarray,
     ring_start: np.ndarray,

@@ -117,6 +117,8 @@ _SUB_EDGE_M = 400.0
 _MAX_CELLS_PER_EDGE = 8
 # About how many river vertices are processed at once (bounds peak memory).
 _CHUNK_SEGMENTS = 100_000
+# Ring edges are gathered on two threads from this many vertices on.
+_SPLIT_VERTICES = 200_000
 # Columns that level names must not shadow.
 _RESERVED = frozenset(
     {
@@ -284,7 +286,8 @@ def assign(
         rings = _units_with_rings(unit_geoms, hier)
         shared = _Shared(crs_metric, params, _sub_edge_m(unit_geoms[rings], tol_m))
         locator = _UnitLocator(unit_geoms, hier)
-        job = _prepare_job(shared, _ring_edges(unit_geoms, rings, hier), locator, workers)
+        edges = _ring_edges(unit_geoms, rings, hier, workers=workers)
+        job = _prepare_job(shared, edges, locator, workers)
         chunks = _run_chunks(job, rivers.geometry, progress, workers)
         return _build_result(
             rivers,
@@ -689,7 +692,9 @@ class _Edges:
         return len(self.left)
 
 
-def _ring_edges(geoms: ObjArray, codes: IntArray, hier: _Hierarchy) -> _Edges:
+def _ring_edges(
+    geoms: ObjArray, codes: IntArray, hier: _Hierarchy, *, workers: int | None = 1
+) -> _Edges:
     """Return the edges of the rings of units ``codes``, each once, with the units on its sides.
 
     Vertices are numbered by their rank in lexicographic (x, y) order (equal
@@ -700,10 +705,30 @@ def _ring_edges(geoms: ObjArray, codes: IntArray, hier: _Hierarchy) -> _Edges:
     left side, one drawn from its larger end its right side. Where several rings
     hold one side, the deepest unit, then the smallest code, holds it. A side no
     ring holds is ``_NONE`` here: :func:`_fill_missing_sides` looks for it.
+
+    With more than one worker and many vertices, the two halves of ``codes``
+    are gathered on two threads and their sorted edges merged
+    (:func:`rivermap._kernels.merge_edges`): the same edges, in the same order.
     """
-    coords, ring_start, ring_unit = _rings(geoms[codes])
     depth, n_codes = hier.depth, len(hier.depth)
     unit_prio = (depth.max(initial=0) - depth) * n_codes + np.arange(n_codes)
+    n_vertices = shapely.get_num_coordinates(geoms[codes])
+    if workers == 1 or (os.cpu_count() or 1) == 1 or n_vertices.sum() < _SPLIT_VERTICES:
+        return _edges_of(geoms, codes, unit_prio)
+    half = int(np.searchsorted(np.cumsum(n_vertices), n_vertices.sum() / 2))
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rivermap") as pool:
+        second = pool.submit(_edges_of, geoms, codes[half:], unit_prio)
+        first = _edges_of(geoms, codes[:half], unit_prio)
+        a, b = first, second.result()
+    xy, left, right = _kernels.merge_edges(
+        (a.xy, a.left, a.right), (b.xy, b.left, b.right), unit_prio, _NONE
+    )
+    return _Edges(xy, left, right, (left != _NONE) & (right != _NONE))
+
+
+def _edges_of(geoms: ObjArray, codes: IntArray, unit_prio: IntArray) -> _Edges:
+    """Return the edges of the rings of units ``codes`` (see :func:`_ring_edges`)."""
+    coords, ring_start, ring_unit = _rings(geoms[codes])
     table = _kernels.hash_table(len(coords))
     xy, left, right = _kernels.ring_edges(
         coords, _vertex_ranks(coords), ring_start, codes[ring_unit], unit_prio, _NONE, table

@@ -9,6 +9,7 @@ last bits.
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 from pathlib import Path
 from types import ModuleType
@@ -23,6 +24,7 @@ from rivermap.synth import make_city
 from rivermap.units import AdminUnits
 
 LEVELS = ("district", "street", "community")
+engine = importlib.import_module("rivermap.assign")  # the module (rivermap.assign is the function)
 
 
 @pytest.fixture(scope="module")
@@ -36,17 +38,22 @@ def bench() -> ModuleType:
     return module
 
 
-def _community_edges(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Return the lengths of the communities' edges, and which have a unit on one side only."""
-    geoms = shapely.orient_polygons(frame.geometry.to_numpy())
+def _flat_hierarchy(frame: pd.DataFrame) -> _Hierarchy:
+    """Return ``frame``'s units as one level."""
     n = len(frame)
-    hier = _Hierarchy(
+    return _Hierarchy(
         frame["unit_id"].to_numpy(dtype=object),
         frame["name"].to_numpy(dtype=object),
         np.zeros(n, dtype=np.int64),
         np.arange(n, dtype=np.int64)[:, None],
     )
-    edges = _ring_edges(np.asarray(geoms, dtype=object), np.arange(n, dtype=np.int64), hier)
+
+
+def _community_edges(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Return the lengths of the communities' edges, and which have a unit on one side only."""
+    geoms = np.asarray(shapely.orient_polygons(frame.geometry.to_numpy()), dtype=object)
+    codes = np.arange(len(frame), dtype=np.int64)
+    edges = _ring_edges(geoms, codes, _flat_hierarchy(frame))
     length = np.hypot(edges.xy[:, 2] - edges.xy[:, 0], edges.xy[:, 3] - edges.xy[:, 1])
     return length, ~edges.shared
 
@@ -93,3 +100,27 @@ def test_assign_finds_the_same_reaches_on_dense_outlines(bench: ModuleType) -> N
         check_exact=False,
         rtol=1e-9,
     )
+
+
+def test_ring_edges_on_two_threads_are_the_same(
+    bench: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both halves of the units gathered apart and merged: the same edges, in the same order."""
+    _, units = make_city(200, 10, seed=4)
+    units["geometry"] = bench.densify_outlines(units.geometry.to_numpy(), 40.0)
+    geoms = np.asarray(shapely.orient_polygons(units.geometry.to_numpy()), dtype=object)
+    hier = _Hierarchy(
+        units["unit_id"].to_numpy(dtype=object),
+        units["name"].to_numpy(dtype=object),
+        units["level"].map({lv: i for i, lv in enumerate(LEVELS)}).to_numpy(dtype=np.int64),
+        np.zeros((len(units), 3), dtype=np.int64),
+    )
+    monkeypatch.setattr(engine, "_SPLIT_VERTICES", 0)
+    # every level at once: edges held by units of several levels, on both halves
+    codes = np.arange(len(units), dtype=np.int64)
+    for subset in (codes, codes[units["level"].to_numpy() == "community"], codes[::3]):
+        one = _ring_edges(geoms, subset, hier, workers=1)
+        two = _ring_edges(geoms, subset, hier, workers=2)
+        assert len(one) > 100
+        for field in ("xy", "left", "right", "shared"):
+            np.testing.assert_array_equal(getattr(two, field), getattr(one, field))
