@@ -65,6 +65,14 @@ def _grow(a: np.ndarray, n: int) -> np.ndarray:
 
 
 @_jit
+def _grow_rows(a: np.ndarray, n: int) -> np.ndarray:
+    """Copy the rows of a 2-d array into one with ``n`` rows."""
+    out = np.empty((n, a.shape[1]), dtype=a.dtype)
+    out[: len(a)] = a
+    return out
+
+
+@_jit
 def _row(a: np.ndarray, i: int) -> Quad:
     """Return row ``i`` of an (n, 4) array as a tuple."""
     return a[i, 0], a[i, 1], a[i, 2], a[i, 3]
@@ -471,13 +479,16 @@ def scan(
     cell_start, rows, row_edge = cells
     left, right, shared = sides
     cand = np.empty(256, dtype=np.int64)
+    cand_box = np.empty((256, 4))
     k0 = 0
     while k0 < n:
         # a run: up to RUN_SEGMENTS consecutive segments of one part
         k1 = k0 + 1
         while k1 < n and k1 - k0 < RUN_SEGMENTS and part[k1] == part[k0]:
             k1 += 1
-        cand, n_cand = _candidates(xy, k0, k1, cell_start, rows, grid, pad, cand)
+        cand, cand_box, n_cand = _candidates(
+            xy, k0, k1, cell_start, rows, grid, pad, cand, cand_box
+        )
         # room for two crossings and one stretch per (segment, candidate)
         room = 2 * n_cand * (k1 - k0)
         if n_c + room > len(cross[0]):
@@ -491,9 +502,9 @@ def scan(
             seg_box = _bounds(seg)
             for j in range(n_cand):
                 s = cand[j]
-                edge = _quad(rows, s, SUB)
-                if _apart(seg_box, _padded(edge, pad)):
+                if _apart(seg_box, _row(cand_box, j)):
                     continue
+                edge = _quad(rows, s, SUB)
                 frame = _edge_frame(seg, edge, rows[s, DIR + 1], rows[s, DIR + 2])
                 may_cross, may_near = _may_meet(frame, tol)
                 e = row_edge[s]
@@ -651,13 +662,15 @@ def _candidates(
     grid: tuple[float, float, float, int, int],
     pad: float,
     cand: np.ndarray,
-) -> tuple[np.ndarray, int]:
+    cand_box: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, int]:
     """List the rows of sub-edges whose boxes overlap the box of segments ``k0`` to ``k1 - 1``.
 
-    ``cell_start``, ``rows`` and ``grid`` are as :func:`scan` takes them. A
-    sub-edge registered in several of the run's cells is listed once: in the
-    cell holding the lower left corner of the two boxes' overlap. Returns
-    ``cand`` (grown if needed) and how many it holds.
+    ``cell_start``, ``rows``, ``grid`` and ``pad`` are as :func:`scan` takes
+    them. A sub-edge registered in several of the run's cells is listed once:
+    in the cell holding the lower left corner of the two boxes' overlap.
+    Returns ``cand`` (the rows) and ``cand_box`` (their padded boxes, which the
+    run's segments test next), both grown if needed, and how many they hold.
     """
     origin_x, origin_y, cell, n_x, n_y = grid
     run = (np.inf, np.inf, -np.inf, -np.inf)
@@ -687,9 +700,12 @@ def _candidates(
                     continue
                 if n_cand == len(cand):
                     cand = _grow(cand, n_cand + 1)
+                    cand_box = _grow_rows(cand_box, len(cand))
                 cand[n_cand] = s
+                cand_box[n_cand, 0], cand_box[n_cand, 1] = b[0], b[1]
+                cand_box[n_cand, 2], cand_box[n_cand, 3] = b[2], b[3]
                 n_cand += 1
-    return cand, n_cand
+    return cand, cand_box, n_cand
 
 
 @_jit
