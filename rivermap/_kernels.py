@@ -1389,11 +1389,12 @@ def _order_intervals(river: np.ndarray, key: np.ndarray, c0: np.ndarray) -> np.n
     order = np.empty(n, dtype=np.int64)
     group = np.empty(n, dtype=np.int64)
     keys = np.empty(n + 1, dtype=np.int64)
+    work = np.empty((3, n + 1), dtype=np.int64)  # rank, counts and slots of a river's pairs
     a = 0
     while a < n:
         b = _run_end(river, a)
         n_keys = _number_pairs(key, a, b, group, keys)
-        _order_by_pair(order, a, b, group, keys[:n_keys])
+        _order_by_pair(order, a, b, group, keys[:n_keys], work)
         a = b
     _sort_by_chainage(order, river, key, c0)
     return order
@@ -1419,20 +1420,30 @@ def _number_pairs(key: np.ndarray, a: int, b: int, group: np.ndarray, keys: np.n
 
 
 @_jit
-def _order_by_pair(order: np.ndarray, a: int, b: int, group: np.ndarray, keys: np.ndarray) -> None:
-    """Write rows ``a`` to ``b - 1`` into ``order[a:b]`` by pair, ``keys[group[row]]``, stably."""
+def _order_by_pair(
+    order: np.ndarray, a: int, b: int, group: np.ndarray, keys: np.ndarray, work: np.ndarray
+) -> None:
+    """Write rows ``a`` to ``b - 1`` into ``order[a:b]`` by pair, ``keys[group[row]]``, stably.
+
+    ``work`` is room for three arrays of ``len(keys) + 1`` numbers, reused from
+    river to river. The (distinct) keys are ranked by an insertion sort: a
+    river's pairs are few.
+    """
     n_keys = len(keys)
-    rank = np.argsort(keys)
-    count = np.zeros(n_keys + 1, dtype=np.int64)
+    rank, count, slot = work[0], work[1], work[2]
+    for g in range(n_keys):  # rank[j]: the pair with the j-th smallest key
+        j = g
+        while j > 0 and keys[rank[j - 1]] > keys[g]:
+            rank[j] = rank[j - 1]
+            j -= 1
+        rank[j] = g
+    count[: n_keys + 1] = 0
     for i in range(a, b):
-        count[group[i] + 1] += 1
-    first = np.empty(n_keys + 1, dtype=np.int64)
-    first[0] = a
-    for g in range(n_keys):
-        first[g + 1] = first[g] + count[rank[g] + 1]
-    slot = np.empty(n_keys, dtype=np.int64)
-    for g in range(n_keys):
-        slot[rank[g]] = first[g]
+        count[group[i]] += 1
+    at = a
+    for j in range(n_keys):
+        slot[rank[j]] = at
+        at += count[rank[j]]
     for i in range(a, b):
         order[slot[group[i]]] = i
         slot[group[i]] += 1
