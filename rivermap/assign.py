@@ -282,7 +282,7 @@ def assign(
         unit_frame = units.frame
         check_extents(rivers, unit_frame)
         crs_metric = metric_crs(rivers, unit_frame)
-        unit_geoms = _unit_geometries_metric(unit_frame, hier, crs_metric)
+        unit_geoms = _unit_geometries_metric(unit_frame, hier, crs_metric, workers=workers)
         rings = _units_with_rings(unit_geoms, hier)
         shared = _Shared(crs_metric, params, _sub_edge_m(unit_geoms[rings], tol_m))
         locator = _UnitLocator(unit_geoms, hier)
@@ -609,13 +609,28 @@ def _to_metric(geoms: gpd.GeoSeries, crs: pyproj.CRS) -> ObjArray:
     return np.asarray(geoms.to_crs(crs).to_numpy(), dtype=object)
 
 
-def _unit_geometries_metric(frame: gpd.GeoDataFrame, hier: _Hierarchy, crs: pyproj.CRS) -> ObjArray:
+def _unit_geometries_metric(
+    frame: gpd.GeoDataFrame, hier: _Hierarchy, crs: pyproj.CRS, *, workers: int | None = 1
+) -> ObjArray:
+    """Return the units' polygons in ``crs``, by code: made valid, rings oriented (polygon left).
+
+    make_valid returns a valid geometry as it is, so only the invalid ones go
+    through it. With more than one worker, the rings are oriented on another
+    thread while validity is tested (and again for the few made valid).
+    """
     order = np.argsort(frame["unit_id"].astype(str).to_numpy(dtype=str), kind="stable")
     geoms = _to_metric(frame.geometry.iloc[order].reset_index(drop=True), crs)
-    invalid = ~shapely.is_valid(geoms)  # make_valid returns a valid geometry as it is: skip it
-    geoms = geoms.copy()
-    geoms[invalid] = shapely.make_valid(geoms[invalid])
-    return np.asarray(shapely.orient_polygons(geoms), dtype=object)
+    if workers == 1 or (os.cpu_count() or 1) == 1:
+        invalid = ~shapely.is_valid(geoms)
+        geoms = geoms.copy()
+        geoms[invalid] = shapely.make_valid(geoms[invalid])
+        return np.asarray(shapely.orient_polygons(geoms), dtype=object)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rivermap") as pool:
+        oriented = pool.submit(shapely.orient_polygons, geoms)
+        invalid = ~shapely.is_valid(geoms)
+        out = np.asarray(oriented.result(), dtype=object)
+    out[invalid] = shapely.orient_polygons(shapely.make_valid(geoms[invalid]))
+    return out
 
 
 # ============================================================ river segments
