@@ -47,7 +47,7 @@ Arrays = tuple[np.ndarray, ...]  # arrays passed or returned together (numba tak
 def _jit(func: _F) -> _F:
     """Compile ``func`` without the GIL (threads run kernels in parallel), cached on disk.
 
-    Compiling takes about 15 s, once; later processes load the machine code
+    Compiling takes about 20 s, once; later processes load the machine code
     from numba's cache (beside this file, or in the user's cache folder).
     """
     try:

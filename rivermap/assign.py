@@ -47,7 +47,7 @@ and no GIL, so that ``workers`` threads share the work (the edges are indexed
 on one thread while the other looks for their missing sides). Rivers go
 through in chunks of about ``_CHUNK_SEGMENTS`` vertices, which bounds the
 memory in use. The first use in a new environment compiles the kernels (about
-15 s, once); a new process loads them from numba's cache (about 0.2 s).
+20 s, once); a new process loads them from numba's cache (about 0.2 s).
 
 Ties are decided deterministically: a piece lying exactly on a boundary (a
 river collinear with it) belongs to one unit only, the one with the smallest
