@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.rivermap-installed
 
-.PHONY: demo test lint typecheck pytest bench clean
+.PHONY: demo test lint typecheck pytest bench plugin clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,11 +19,12 @@ demo: $(STAMP)
 	$(BIN)/rivermap run data/zhejiang.toml --overwrite
 
 lint: $(STAMP)
-	$(BIN)/ruff check rivermap tests $(wildcard benchmarks notebooks docs)
-	$(BIN)/ruff format --check rivermap tests $(wildcard benchmarks notebooks docs)
+	$(BIN)/ruff check rivermap tests qgis_plugin $(wildcard benchmarks notebooks docs)
+	$(BIN)/ruff format --check rivermap tests qgis_plugin $(wildcard benchmarks notebooks docs)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+	$(BIN)/mypy qgis_plugin/rivermap_qgis
 
 pytest: $(STAMP)
 	$(BIN)/python -m pytest
@@ -32,6 +33,10 @@ test: lint typecheck pytest
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_assign.py
+
+# The QGIS plugin as QGIS's "Install from ZIP" takes it: dist/rivermap-qgis-plugin-<version>.zip
+plugin:
+	$(PYTHON) qgis_plugin/package.py dist
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache
