@@ -130,32 +130,59 @@ def cut(pieces: gpd.GeoDataFrame, queries: pd.DataFrame, metric: pyproj.CRS) -> 
     return lines.cut(queries, q, p, out)
 
 
+def _parts_of(geoms: ObjArray) -> tuple[ObjArray, IntArray]:
+    """Return the lines' parts and the line each comes from (a LineString is its own part)."""
+    single = shapely.get_type_id(geoms) == shapely.GeometryType.LINESTRING
+    if single.all() and not shapely.is_empty(geoms).any():
+        return geoms, np.arange(len(geoms))
+    parts, piece_of = shapely.get_parts(geoms, return_index=True)
+    return parts, np.asarray(piece_of, dtype=np.int64)
+
+
+def _metric_xy(xy: FloatArray, parts: ObjArray, crs: pyproj.CRS, metric: pyproj.CRS) -> FloatArray:
+    """Return the vertices ``xy`` (of ``parts``, in ``crs``) in the metric CRS.
+
+    The same numbers as ``GeoSeries.to_crs`` gives (it transforms every
+    vertex with this transformer, and keeps the geometries where the CRSs are
+    the same), without making the geometries.
+    """
+    if crs.is_exact_same(metric):
+        return xy
+    if shapely.has_z(parts).any():  # three dimensions: as geopandas transforms them
+        moved = gpd.GeoSeries(parts, crs=crs).to_crs(metric).to_numpy()
+        return shapely.get_coordinates(moved)
+    to_metric = pyproj.Transformer.from_crs(crs, metric, always_xy=True)
+    mx, my = to_metric.transform(xy[:, 0], xy[:, 1])
+    return np.column_stack([mx, my])
+
+
 class _Lines:
     """The pieces' vertices and parts with their chainage, on one axis over all rivers."""
 
     def __init__(self, pieces: gpd.GeoDataFrame, metric: pyproj.CRS) -> None:
-        pcs = pieces.sort_values(["river_id", "from_m"], kind="stable").reset_index(drop=True)
-        geoms = pcs.geometry.to_numpy()
-        if pcs.crs is None:
+        if pieces.crs is None:
             msg = "the plan's lines have no CRS"
             raise CRSError(msg)
-        mgeoms = pcs.geometry.to_crs(metric).to_numpy()
-        parts, self.piece_of = shapely.get_parts(geoms, return_index=True)
+        # pieces by river (ids as text, sorted) and chainage
+        codes, runiq = pd.factorize(pieces["river_id"].astype(str), sort=True)
+        lo = pieces["from_m"].to_numpy(dtype=float)
+        order = np.lexsort((lo, codes))
+        self.rcodes, self.runiq = codes[order], pd.Index(runiq)
+        lo, hi = lo[order], pieces["to_m"].to_numpy(dtype=float)[order]
+        geoms = pieces.geometry.to_numpy()[order]
+        parts, self.piece_of = _parts_of(geoms)
         self.xy, part_of = shapely.get_coordinates(parts, return_index=True)
-        self.mxy = shapely.get_coordinates(shapely.get_parts(mgeoms))
+        self.mxy = _metric_xy(self.xy, parts, pieces.crs, metric)
         new_part = np.ones(len(self.xy), dtype=bool)
         new_part[1:] = part_of[1:] != part_of[:-1]
-        self.chain = self._vertex_chainage(pcs, new_part, self.piece_of[part_of])
+        self.chain = self._vertex_chainage(lo, hi, new_part, self.piece_of[part_of])
         # monotone key over all rivers: chainage plus a per-river offset
-        self.rcodes, runiq = pd.factorize(pcs["river_id"].astype(str), sort=True)
-        self.runiq = pd.Index(runiq)
-        hi = pcs["to_m"].to_numpy(dtype=float)
         self.offset = _river_offsets(self.rcodes, len(runiq), hi)
         self.key = self.chain + self.offset[self.rcodes[self.piece_of[part_of]]]
         self._parts(new_part)
 
     def _vertex_chainage(
-        self, pcs: gpd.GeoDataFrame, new_part: NDArray[np.bool_], vpiece: IntArray
+        self, lo: FloatArray, hi: FloatArray, new_part: NDArray[np.bool_], vpiece: IntArray
     ) -> FloatArray:
         """Return the chainage of every vertex (parts of a piece chained without their gaps)."""
         nv = len(self.xy)
@@ -167,10 +194,10 @@ class _Lines:
         start_of_piece[1:] = vpiece[1:] != vpiece[:-1]
         base = np.maximum.accumulate(np.where(start_of_piece, cum, -np.inf))
         along = cum - base
-        plen = np.zeros(len(pcs))
-        np.maximum.at(plen, vpiece, along)
-        lo = pcs["from_m"].to_numpy(dtype=float)
-        hi = pcs["to_m"].to_numpy(dtype=float)
+        plen = np.zeros(len(lo))
+        starts = np.flatnonzero(start_of_piece)
+        if len(starts):  # a piece's vertices are contiguous: its length is their largest
+            plen[vpiece[starts]] = np.maximum(np.maximum.reduceat(along, starts), 0.0)
         scale = np.where(plen > 0, (hi - lo) / np.where(plen > 0, plen, 1.0), 0.0)
         return lo[vpiece] + along * scale[vpiece]
 

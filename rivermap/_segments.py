@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pyproj
 
-from rivermap._chainage import FloatArray, ObjArray, cut, overlay
+from rivermap._chainage import FloatArray, IntArray, ObjArray, cut, overlay
 from rivermap.runs import join_groups
 from rivermap.text import term, text_or, texts
 
@@ -122,28 +122,53 @@ def finish_segments(
     GeoDataFrame
         :data:`rivermap.plan.SEGMENT_COLUMNS` and the lines, in the pieces' CRS.
     """
-    f = frame.sort_values(["river_id", "from_m"], kind="stable").reset_index(drop=True)
-    k = f.groupby("river_id").cumcount() + 1
+    codes, rivers = pd.factorize(frame["river_id"].astype(str), sort=True)
+    order = np.lexsort((frame["from_m"].to_numpy(dtype=float), codes))
+    if (order[1:] < order[:-1]).any():  # (a stable sort of rows in order changes nothing)
+        frame, codes = frame.iloc[order], codes[order]
+    f = frame.reset_index(drop=True)
+    # k: 1, 2, … along each river (rivers are contiguous blocks of rows)
+    new = np.r_[True, codes[1:] != codes[:-1]] if len(codes) else np.zeros(0, dtype=bool)
+    starts = np.flatnonzero(new)
+    k = np.arange(len(f)) - np.repeat(starts, np.diff(np.append(starts, len(f)))) + 1
     uid = f["unit_id"].astype(object)
     prev, bnd = _previous(f, baseline)
     name_map = pd.Series(names) if not isinstance(names, pd.Series) else names
     out = pd.DataFrame(
         {
-            "segment_id": (f["river_id"].astype(str) + "-" + k.astype(str)).astype("str"),
+            "segment_id": (f["river_id"].astype(str) + "-" + _count_text(k)).astype("str"),
             "river_id": f["river_id"].astype("str"),
-            "name": f["river_id"].map(name_map).astype("str"),
+            "name": pd.Series(_lookup(name_map, rivers)[codes], dtype=object).astype("str"),
             "from_m": f["from_m"].astype(float),
             "to_m": f["to_m"].astype(float),
             "length_m": (f["to_m"] - f["from_m"]).astype(float),
             "unit_id": uid.astype("str"),
-            "unit_name": uid.map(by_unit(units, "name")).astype("str"),
-            "unit_level": uid.map(by_unit(units, "level")).astype("str"),
+            "unit_name": _unit_column(uid, units, "name"),
+            "unit_level": _unit_column(uid, units, "level"),
             "previous": pd.Series(prev, dtype="str"),
             "boundary_m": bnd,
         }
     )
     geoms = cut(pieces, f[["river_id", "from_m", "to_m"]], metric)
     return gpd.GeoDataFrame(out, geometry=geoms, crs=pieces.crs)
+
+
+def _count_text(values: np.ndarray) -> np.ndarray:
+    """Return integers as text, an object array."""
+    return np.array(list(map(str, values.tolist())), dtype=object).reshape(-1)
+
+
+def _lookup(table: pd.Series, keys: Any) -> ObjArray:
+    """Return ``table``'s value of each key (``table.map`` of distinct keys), NaN where none."""
+    at = pd.Index(table.index).get_indexer(pd.Index(keys))
+    return np.append(table.to_numpy(dtype=object), np.nan)[at]
+
+
+def _unit_column(uid: pd.Series, units: pd.DataFrame, column: str) -> pd.Series:
+    """Return ``column`` of the unit table for every unit id, as text (NaN where unknown)."""
+    codes, uniq = pd.factorize(uid)
+    values = np.append(_lookup(by_unit(units, column), uniq), np.nan)[codes]
+    return pd.Series(values, dtype=object).astype("str")
 
 
 def _previous(segs: pd.DataFrame, baseline: pd.DataFrame) -> tuple[ObjArray, FloatArray]:
@@ -161,12 +186,35 @@ def _previous(segs: pd.DataFrame, baseline: pd.DataFrame) -> tuple[ObjArray, Flo
         }
     )
     # who held it: every holder's ids ("A;B" for both banks) once, in order of appearance
-    text = pd.Series(frame["holder"].to_numpy(dtype=object), dtype=object).map(str)
-    tokens = text.str.split(";").explode()
-    prev = join_groups(
-        tokens.to_numpy(dtype=object), frame["seg"].to_numpy()[tokens.index], ";", unique=True
-    )
+    tokens, row = _split(np.array(list(map(str, holder.tolist())), dtype=object).reshape(-1))
+    prev = join_groups(tokens, frame["seg"].to_numpy()[row], ";", unique=True)
     bnd = frame.groupby("seg")["bnd"].sum()
     idx = pd.RangeIndex(len(segs))
     prev_arr = texts(prev.reindex(idx).to_numpy(dtype=object))
     return prev_arr, bnd.reindex(idx, fill_value=0.0).to_numpy(dtype=float)
+
+
+def _split(text: ObjArray) -> tuple[ObjArray, IntArray]:
+    """Split every text at ``";"``: the pieces in order, and the row each comes from.
+
+    As ``Series.str.split(";").explode()``, splitting only the texts that hold a ``";"``.
+    """
+    many = np.flatnonzero(np.fromiter((";" in t for t in text), dtype=bool, count=len(text)))
+    if not len(many):
+        return text, np.arange(len(text))
+    pieces = [t.split(";") for t in text[many]]
+    counts = np.ones(len(text), dtype=np.int64)
+    counts[many] = [len(p) for p in pieces]
+    first = np.cumsum(counts) - counts
+    tokens = np.empty(int(counts.sum()), dtype=object)
+    whole = np.ones(len(text), dtype=bool)
+    whole[many] = False
+    tokens[first[whole]] = text[whole]
+    at = np.repeat(first[many], counts[many]) + _ranks(counts[many])
+    tokens[at] = [t for p in pieces for t in p]
+    return tokens, np.repeat(np.arange(len(text)), counts)
+
+
+def _ranks(counts: IntArray) -> IntArray:
+    """Return 0, 1, … count - 1 for every count, one after another."""
+    return np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)

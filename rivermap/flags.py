@@ -39,15 +39,17 @@ import pandas as pd
 
 from rivermap.io import write_tables
 from rivermap.params import MIN_LENGTH_M, MIN_SHARE, check_length, check_level, check_share
-from rivermap.proposals import join_nonempty, proposal_fields, proposal_texts
+from rivermap.proposals import fixed, proposals
 from rivermap.runs import (
+    BOUNDARY,
     EPS_M,
+    UNIT,
+    Coded,
     block_codes,
-    credits_of,
+    common_ancestors,
+    credit_codes,
     empty_frame,
     join_groups,
-    level_runs,
-    lowest_common_ancestor,
     resolve,
     significant_units,
 )
@@ -172,22 +174,22 @@ def flags(
     min_length_m = check_length("min_length_m", min_length_m)
     levels = list(resp.levels) if level is None else [check_level(level, resp.levels)]
     rivers = resp.rivers
-    river_len = pd.Series(
-        rivers["length_m"].to_numpy(dtype=float), index=rivers["river_id"].astype(str)
-    )
-    names = pd.Series(rivers["name"].to_numpy(dtype=object), index=rivers["river_id"].astype(str))
+    ids = rivers["river_id"].astype(str)
+    river_len = pd.Series(rivers["length_m"].to_numpy(dtype=float), index=ids)
+    coded = Coded(resp.reaches, resp.units, river_len)
+    at = pd.Index(ids).get_indexer(pd.Index(coded.river_ids, dtype=object))
+    names = np.append(rivers["name"].to_numpy(dtype=object), np.nan)[at]
     parts = []
     for lv in levels:
-        runs = level_runs(resp.reaches, resp.units, lv, river_len)
-        parts.append(_flags_at(runs, resp.units, lv, (min_share, min_length_m), names, resp.levels))
+        runs = coded.runs(lv)
+        parts.append(_flags_at(runs, coded, lv, (min_share, min_length_m), names, resp.levels))
     out = pd.concat(parts, ignore_index=True) if parts else _empty_flags()
     if out.empty:
         return _empty_flags()
     level_rank = out["level"].map({lv: i for i, lv in enumerate(resp.levels)})
-    order = np.lexsort(
-        (out["river_id"].to_numpy(dtype=str), level_rank.to_numpy(), -out["severity"])
-    )
-    return out.iloc[order].reset_index(drop=True)
+    # river codes sort as the river ids do
+    order = np.lexsort((out["_river"].to_numpy(), level_rank.to_numpy(), -out["severity"]))
+    return out.iloc[order].drop(columns="_river").reset_index(drop=True)
 
 
 def write_flags(
@@ -237,49 +239,58 @@ class _Rivers:
     """The rivers of one level's credits and where each row of credits and runs belongs.
 
     Credits and runs come sorted by river: rivers are contiguous blocks of
-    rows, numbered here so that per-river sums group by integers, not strings.
+    rows, numbered here (0, 1, … in credits order) so that per-river sums
+    group by small integers.
     """
 
-    index: pd.Index  # river ids, in credits order
-    cr_code: np.ndarray  # per credit row: position in index
+    codes: np.ndarray  # river codes, in credits order
+    cr_code: np.ndarray  # per credit row: position in codes
     cr_starts: np.ndarray  # first credit row of each river
-    run_pos: np.ndarray  # per run: position in index, -1 for rivers without credits
+    run_pos: np.ndarray  # per run: position in codes, -1 for rivers without credits
     run_first: np.ndarray  # per river: its first run
 
     @classmethod
     def of(cls, cr: pd.DataFrame, runs: pd.DataFrame) -> _Rivers:
-        cr_rid = cr["river_id"].to_numpy(dtype=object)
-        cr_code, cr_starts = block_codes(cr_rid)
-        index = pd.Index(cr["river_id"].iloc[cr_starts].to_numpy(), dtype=cr["river_id"].dtype)
-        run_rid = runs["river_id"].to_numpy(dtype=object)
-        run_code, run_starts = block_codes(run_rid)
-        at = pd.Index(run_rid[run_starts]).get_indexer(pd.Index(cr_rid[cr_starts]))
-        run_of = np.full(len(run_starts), -1, dtype=np.int64)
-        run_of[at] = np.arange(len(index))
-        return cls(index, cr_code, cr_starts, run_of[run_code], run_starts[at])
+        cr_river = cr["river"].to_numpy()
+        cr_code, cr_starts = block_codes(cr_river)
+        codes = cr_river[cr_starts]
+        run_river = runs["river"].to_numpy()
+        pos_of = np.full(int(max(run_river.max(initial=0), codes.max(initial=0))) + 1, -1)
+        pos_of[codes] = np.arange(len(codes))
+        run_pos = pos_of[run_river]
+        # each river's runs are contiguous: its first run starts its block
+        starts = np.flatnonzero(np.r_[True, run_pos[1:] != run_pos[:-1]] & (run_pos >= 0))
+        run_first = np.full(len(codes), -1, dtype=np.int64)
+        run_first[run_pos[starts]] = starts
+        return cls(codes, cr_code, cr_starts, run_pos, run_first)
 
     def sum(self, values: Any, at: np.ndarray) -> np.ndarray:
         """Sum values per river (pandas' summation, as a groupby by river id)."""
         ok = at >= 0
         sums = pd.Series(np.asarray(values, dtype=float)[ok]).groupby(at[ok]).sum()
-        return sums.reindex(pd.RangeIndex(len(self.index)), fill_value=0.0).to_numpy(dtype=float)
+        return sums.reindex(pd.RangeIndex(len(self.codes)), fill_value=0.0).to_numpy(dtype=float)
 
     def count(self, at: np.ndarray) -> np.ndarray:
         """Count rows per river."""
-        return np.bincount(at[at >= 0], minlength=len(self.index))
+        return np.bincount(at[at >= 0], minlength=len(self.codes))
 
 
 def _flags_at(
     runs: pd.DataFrame,
-    units: pd.DataFrame,
+    coded: Coded,
     level: str,
     thresholds: tuple[float, float],
-    names: pd.Series,
+    names: np.ndarray,
     levels: tuple[str, ...],
 ) -> pd.DataFrame:
-    """Return the flags of one level: measures, reasons, severity, units and proposal."""
+    """Return the flags of one level: measures, reasons, severity, units and proposal.
+
+    ``runs`` are the level's integer runs (:meth:`rivermap.runs.Coded.runs`),
+    ``names`` the river names by river code. The table has a column
+    ``_river`` (the river codes) to sort by.
+    """
     min_share, min_length_m = thresholds
-    cr = credits_of(runs)
+    cr = credit_codes(runs, coded.rank)
     if cr.empty:
         return _empty_flags()
     cr["significant"] = significant_units(cr, min_share, min_length_m)
@@ -289,44 +300,41 @@ def _flags_at(
     flagged = reasons != ""
     if not flagged.any():
         return _empty_flags()
-    keep = riv.index[flagged]
-    unit_name = pd.Series(
-        units["name"].to_numpy(dtype=object), index=units["unit_id"].astype(str).to_numpy()
-    )
+    keep = riv.codes[flagged]
     cr_keep = cr[flagged[riv.cr_code]]
     # the proposal: what redivide(policy="majority") gives for these rivers
     run_keep = runs[(riv.run_pos >= 0) & flagged[np.clip(riv.run_pos, 0, None)]]
     pruns, psegs = resolve(
         run_keep,
         cr_keep,
-        units,
+        coded,
         policy="majority",
         min_share=min_share,
         min_segment_m=min_length_m,
         levels=levels,
     )
-    members = pd.Series(
-        cr_keep["unit"].to_numpy(dtype=object), index=cr_keep["river_id"].to_numpy()
-    )
+    pos = np.full(len(coded.river_ids), -1, dtype=np.int64)
+    pos[keep] = np.arange(len(keep))
+    member = cr_keep["unit"].to_numpy()
+    member = np.where(member < coded.n_units, member, -1)
+    group = pos[cr_keep["river"].to_numpy()]
+    parent = common_ancestors(coded.tree, levels, group, member, len(keep))
+    n_units = m["n_units"][flagged]
     columns: dict[str, Any] = {
-        "river_id": keep.astype(str),
-        "name": names.reindex(keep).to_numpy(dtype=object),
+        "river_id": coded.river_ids[keep],
+        "name": names[keep],
         "level": level,
-        **_unit_lists(cr_keep, riv.cr_code[flagged[riv.cr_code]], unit_name),
+        **_unit_lists(cr_keep, riv.cr_code[flagged[riv.cr_code]], coded),
         **{col: values[flagged] for col, values in m.items() if col in FLAG_COLUMNS},
         "reasons": reasons[flagged],
         "severity": np.round(_severity(m)[flagged], 3),
-        **{
-            str(col): values.to_numpy()
-            for col, values in proposal_fields(pruns, psegs, keep).reindex(keep).items()
-        },
-        "parent_unit": lowest_common_ancestor(units, members, levels)
-        .reindex(keep)
-        .to_numpy(dtype=object),
+        **proposals(pruns, psegs, pos, coded, parent=parent, n_units=n_units),
+        "parent_unit": coded.decode(parent),
     }
-    out = pd.DataFrame(columns)
-    out["proposal"], out["proposal_zh"] = proposal_texts(out, psegs, pruns, unit_name)
-    return _typed(out)
+    columns["lead_unit"] = coded.decode(columns["lead_unit"])
+    out = _typed(pd.DataFrame(columns))
+    out["_river"] = keep
+    return out
 
 
 def _measures(runs: pd.DataFrame, cr: pd.DataFrame, riv: _Rivers) -> dict[str, np.ndarray]:
@@ -334,17 +342,17 @@ def _measures(runs: pd.DataFrame, cr: pd.DataFrame, riv: _Rivers) -> dict[str, n
     sig = cr["significant"].to_numpy(dtype=bool)
     is_lead = cr["lead"].to_numpy(dtype=bool)
     cr_len = cr["length_m"].to_numpy(dtype=float)
-    state = runs["state"].to_numpy(dtype=object)
+    state = runs["state"].to_numpy()
     run_len = runs["length_m"].to_numpy(dtype=float)
     m = {
         "n_units": np.diff(np.r_[riv.cr_starts, len(cr)]).astype(np.int64),
         "n_significant": np.add.reduceat(sig.astype(np.int64), riv.cr_starts),
-        "lead_unit": cr["unit"].to_numpy(dtype=object)[is_lead],
+        "lead_unit": cr["unit"].to_numpy()[is_lead],
         "lead_share": cr["share"].to_numpy(dtype=float)[is_lead],
         "lead_m": cr_len[is_lead],
         "held_m": riv.sum(cr_len, riv.cr_code),
         "river_m": runs["river_length_m"].to_numpy(dtype=float)[riv.run_first],
-        "boundary_m": riv.sum(run_len, np.where(state == "boundary", riv.run_pos, -1)),
+        "boundary_m": riv.sum(run_len, np.where(state == BOUNDARY, riv.run_pos, -1)),
     }
     return m | _sequence_measures(runs, cr, riv, sig)
 
@@ -356,18 +364,16 @@ def _sequence_measures(
 
     界河 runs and gaps do not interrupt the sequence of held units.
     """
-    own = runs["state"].to_numpy(dtype=object) == "unit"
-    ucodes, uniq = pd.factorize(runs["unit"].to_numpy(dtype=object))
-    width = len(uniq) + 1
-    o_riv, o_unit = riv.run_pos[own], ucodes[own]
+    own = runs["state"].to_numpy() == UNIT
+    unit = runs["unit"].to_numpy()
+    width = int(max(unit.max(initial=0), cr["unit"].to_numpy().max(initial=0))) + 1
+    o_riv, o_unit = riv.run_pos[own], unit[own]
     new = np.ones(len(o_riv), dtype=bool)
     new[1:] = (o_riv[1:] != o_riv[:-1]) | (o_unit[1:] != o_unit[:-1])
     s_riv, s_unit = o_riv[new], o_unit[new]
     dup = pd.Series(s_riv * width + s_unit).duplicated().to_numpy()
-    # (river, unit) as one integer; units held only along boundaries get keys of their own
-    cr_ucode = pd.Index(uniq).get_indexer(pd.Index(cr["unit"].to_numpy(dtype=object)))
-    pair = riv.cr_code * width + cr_ucode
-    pair = pd.Index(np.where(cr_ucode >= 0, pair, -1 - np.arange(len(pair))))
+    # (river, unit) as one integer
+    pair = pd.Index(riv.cr_code * width + cr["unit"].to_numpy())
     at = pair.get_indexer(o_riv * width + o_unit)
     sliver_at = np.where(np.where(at >= 0, sig[np.clip(at, 0, None)], True), -1, o_riv)
     return {
@@ -378,6 +384,13 @@ def _sequence_measures(
     }
 
 
+#: The reasons text of every combination of the four (bit i: ``REASONS[i]``).
+_REASON_TEXT = np.array(
+    [",".join(r for i, r in enumerate(REASONS) if mask >> i & 1) for mask in range(16)],
+    dtype=object,
+)
+
+
 def _reasons(m: dict[str, np.ndarray], min_length_m: float) -> np.ndarray:
     """Return the comma-joined reasons of every river ("" where it is not flagged)."""
     masks = (
@@ -386,10 +399,8 @@ def _reasons(m: dict[str, np.ndarray], min_length_m: float) -> np.ndarray:
         m["reenters"],
         m["n_slivers"] > 0,
     )
-    parts = [
-        np.where(mask, name, "").astype(object) for name, mask in zip(REASONS, masks, strict=True)
-    ]
-    return join_nonempty(parts, ",")
+    bits = sum(np.asarray(mask, dtype=np.int64) << i for i, mask in enumerate(masks))
+    return _REASON_TEXT[bits]
 
 
 def _severity(m: dict[str, np.ndarray]) -> np.ndarray:
@@ -401,21 +412,17 @@ def _severity(m: dict[str, np.ndarray]) -> np.ndarray:
     return _W_OTHER * s_other + _W_BOUNDARY * s_bnd + m["handovers"].astype(float)
 
 
-def _unit_lists(cr: pd.DataFrame, code: np.ndarray, unit_name: pd.Series) -> dict[str, np.ndarray]:
+def _unit_lists(cr: pd.DataFrame, code: np.ndarray, coded: Coded) -> dict[str, np.ndarray]:
     """Return the ``";"``-joined units, names, shares and lengths of every river, in order."""
-    crk = cr.assign(
-        uname=cr["unit"].map(unit_name).fillna(cr["unit"]).astype(str),
-        share_s=cr["share"].map("{:.3f}".format),
-        len_s=cr["length_m"].map("{:.1f}".format),
-    )
+    unit = cr["unit"].to_numpy()
+    texts = {
+        "units": coded.decode(unit),
+        "unit_names": coded.names(unit),
+        "shares": fixed(cr["share"].to_numpy(dtype=float), 3),
+        "lengths_m": fixed(cr["length_m"].to_numpy(dtype=float), 1),
+    }
     return {
-        col: join_groups(crk[src].to_numpy(dtype=object), code, ";").to_numpy(dtype=object)
-        for col, src in (
-            ("units", "unit"),
-            ("unit_names", "uname"),
-            ("shares", "share_s"),
-            ("lengths_m", "len_s"),
-        )
+        col: join_groups(values, code, ";").to_numpy(dtype=object) for col, values in texts.items()
     }
 
 

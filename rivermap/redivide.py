@@ -46,7 +46,8 @@ from rivermap.params import (
     check_share,
 )
 from rivermap.plan import SEGMENT_COLUMNS, Plan, PlanDiff, read_plan
-from rivermap.runs import credits_of, empty_frame, level_runs, resolve, unit_table
+from rivermap.runs import STATES, Coded, credit_codes, empty_frame, resolve, unit_table
+from rivermap.text import texts
 
 if TYPE_CHECKING:
     from rivermap.responsibility import Responsibility
@@ -147,27 +148,35 @@ def redivide(
     min_segment_m = check_length("min_segment_m", min_segment_m)
     tolerance_m = check_length("tolerance_m", tolerance_m)
     rivers = resp.rivers
-    river_len = pd.Series(
-        rivers["length_m"].to_numpy(dtype=float), index=rivers["river_id"].astype(str)
-    )
-    runs = level_runs(resp.reaches, resp.units, level, river_len)
+    ids = rivers["river_id"].astype(str)
+    river_len = pd.Series(rivers["length_m"].to_numpy(dtype=float), index=ids)
+    coded = Coded(resp.reaches, resp.units, river_len)
+    runs = coded.runs(level)
     resolved, segs = resolve(
         runs,
-        credits_of(runs),
-        resp.units,
+        credit_codes(runs, coded.rank),
+        coded,
         policy=policy,
         min_share=min_share,
         min_segment_m=min_segment_m,
         levels=resp.levels,
     )
     metric = _metric_of(resp)
-    baseline = _baseline(resolved)
+    baseline = _baseline(resolved, coded)
     units = unit_table(resp)[0]
     pieces = pieces_of(resp.reaches)
-    names = pd.Series(rivers["name"].to_numpy(dtype=object), index=rivers["river_id"].astype(str))
-    segments = finish_segments(
-        stretches(segs, unit_id=segs["unit"].astype(object)), pieces, metric, names, units, baseline
+    names = pd.Series(rivers["name"].to_numpy(dtype=object), index=ids)
+    stretch = stretches(
+        pd.DataFrame(
+            {
+                "river_id": coded.river_ids[segs["river"].to_numpy()],
+                "from_m": segs["from_m"].to_numpy(),
+                "to_m": segs["to_m"].to_numpy(),
+            }
+        ),
+        unit_id=pd.Series(coded.decode(segs["unit"].to_numpy()), dtype=object),
     )
+    segments = finish_segments(stretch, pieces, metric, names, units, baseline)
     cur, unmatched = None, empty_frame(**UNMATCHED)
     if current is not None:
         cur, unmatched = normalise_current(
@@ -204,11 +213,22 @@ def _metric_of(resp: Responsibility) -> pyproj.CRS:
     return pyproj.CRS.from_user_input(name)
 
 
-def _baseline(resolved: pd.DataFrame) -> pd.DataFrame:
+def _baseline(resolved: pd.DataFrame, coded: Coded) -> pd.DataFrame:
     """Return who holds what at the level now (``"A;B"``: both banks of a 界河 stretch)."""
+    holder = coded.decode(resolved["holder"].to_numpy())
+    bnd = resolved["holder"].to_numpy() < 0
+    a = coded.decode(resolved["side_a"].to_numpy()[bnd])
+    b = coded.decode(resolved["side_b"].to_numpy()[bnd])
+    holder[bnd] = texts(a, missing="") + ";" + texts(b, missing="")
     return stretches(
-        resolved,
-        unit=resolved["holder"].astype(object),
-        state=resolved["state"].astype(object),
+        pd.DataFrame(
+            {
+                "river_id": coded.river_ids[resolved["river"].to_numpy()],
+                "from_m": resolved["from_m"].to_numpy(),
+                "to_m": resolved["to_m"].to_numpy(),
+            }
+        ),
+        unit=pd.Series(holder, dtype=object),
+        state=pd.Series(STATES[resolved["state"].to_numpy()], dtype=object),
         segment=pd.Series(np.full(len(resolved), None, dtype=object)),
     )

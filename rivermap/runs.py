@@ -27,6 +27,18 @@ into their longer neighbour; :func:`lowest_common_ancestor` finds the
 Every function works on whole tables at once: rows are sorted by river and
 chainage, rivers are numbered as contiguous blocks of rows, and per-river
 results come from integer group keys, never a Python loop over rivers.
+
+**Integers, not text.** A national result has millions of reaches and
+hundreds of thousands of units; comparing, hashing and copying their ids as
+Python strings would cost more than all the arithmetic. :class:`Coded` looks
+every id up once (Arrow's hash lookup): rivers become their rank among the
+river ids (so sorting by code is sorting by id), units their row in the units
+table (ids met in the reaches but not in the table, as in a region's result,
+get codes after them), states ``UNIT``/``BOUNDARY``/``GAP``. The analyses
+(:meth:`Coded.runs`, :func:`credit_codes`, :func:`resolve`) work on these
+codes; a tie "to the smaller id" compares the ids' ranks (:attr:`Coded.rank`),
+and text comes back only for the rows a table shows. :func:`level_runs` and
+:func:`credits_of` give the same tables with ids, for readers and tests.
 """
 
 from __future__ import annotations
@@ -36,14 +48,23 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from rivermap.errors import require_columns
 from rivermap.text import is_missing, texts
 
 __all__ = [
+    "BOUNDARY",
     "EPS_M",
+    "GAP",
+    "STATES",
+    "UNIT",
+    "Coded",
     "ancestor_at",
     "block_codes",
+    "common_ancestors",
+    "credit_codes",
     "credits_of",
     "empty_frame",
     "first_per",
@@ -134,13 +155,19 @@ def join_groups(
     {'x': 'b', 'y': 'a;c'}
     """
     vals = np.asarray(values, dtype=object)
-    codes, uniq = pd.factorize(pd.Series(np.asarray(keys, dtype=object)), sort=sort)
+    uniq: Any
+    if isinstance(keys, np.ndarray) and keys.dtype.kind in "iu":  # no object hashing
+        codes, int_keys = pd.factorize(keys, sort=sort)
+        uniq = np.asarray(int_keys, dtype=object)
+    else:
+        codes, uniq = pd.factorize(pd.Series(np.asarray(keys, dtype=object)), sort=sort)
     keep = codes >= 0
     if unique:
         keep &= ~pd.DataFrame({"k": codes, "v": vals}).duplicated().to_numpy()
     codes, vals = codes[keep], vals[keep]
-    order = np.argsort(codes, kind="stable")
-    codes, vals = codes[order], vals[order]
+    if len(codes) and (codes[1:] < codes[:-1]).any():
+        order = np.argsort(codes, kind="stable")
+        codes, vals = codes[order], vals[order]
     index = pd.Index(uniq)
     if not len(vals):
         return pd.Series(np.empty(0, dtype=object), index=index[:0], dtype=object)
@@ -218,22 +245,243 @@ def lowest_common_ancestor(
     count), NaN when they share none.
     """
     codes, keys = pd.factorize(groups.index, sort=False)
-    out = np.full(len(keys), None, dtype=object)
     ids = units["unit_id"].astype(str).to_numpy(dtype=object)
-    chain = _ancestor_chain(units)
-    unit_level = units["level"].to_numpy(dtype=object)
     member = pd.Index(ids).get_indexer(pd.Index(groups.to_numpy(dtype=object)))
     ok = codes >= 0
-    codes, member = codes[ok], member[ok]
+    tree = (_ancestor_chain(units), units["level"].to_numpy(dtype=object))
+    pos = common_ancestors(tree, levels, codes[ok], member[ok], len(keys))
+    out = np.full(len(keys), None, dtype=object)
+    out[pos >= 0] = ids[pos[pos >= 0]]
+    return pd.Series(out, index=pd.Index(keys), dtype=object)
+
+
+def common_ancestors(
+    tree: tuple[np.ndarray, np.ndarray],
+    levels: Sequence[str],
+    group: np.ndarray,
+    member: np.ndarray,
+    n_groups: int,
+) -> np.ndarray:
+    """Row of the lowest common ancestor of each group's members; -1 where they share none.
+
+    ``tree`` is the units' ancestor chain (:func:`_ancestor_chain`) and their
+    levels; ``group`` numbers each member's group (0 … ``n_groups`` - 1) and
+    ``member`` is its row among the units (-1: not a unit, which shares no
+    ancestor with anything).
+    """
+    chain, unit_level = tree
+    out = np.full(n_groups, -1, dtype=np.int64)
     for lv in levels:  # top to bottom: deeper common ancestors overwrite
         anc = np.append(_ancestor_pos(chain, unit_level, lv), -1)[member]
-        lo = np.full(len(keys), np.iinfo(np.int64).max)
-        hi = np.full(len(keys), -1)
-        np.minimum.at(lo, codes, anc)
-        np.maximum.at(hi, codes, anc)
+        lo = np.full(n_groups, np.iinfo(np.int64).max)
+        hi = np.full(n_groups, -1, dtype=np.int64)
+        np.minimum.at(lo, group, anc)
+        np.maximum.at(hi, group, anc)
         common = (lo == hi) & (lo >= 0)
-        out[common] = ids[lo[common]]
-    return pd.Series(out, index=pd.Index(keys), dtype=object)
+        out[common] = lo[common]
+    return out
+
+
+# ============================================================== integer codes
+#: Run states as integers; ``STATES[code]`` is the state's name.
+UNIT, BOUNDARY, GAP = 0, 1, 2
+STATES = np.array(["unit", "boundary", "gap"], dtype=object)
+
+
+def _as_text(values: Any) -> pa.ChunkedArray | None:
+    """Return ``values`` as Arrow text (null where missing), or None when they are not all text."""
+    if isinstance(values, pd.Series | pd.Index):
+        values = values.array
+    try:
+        arr = pa.chunked_array([pa.array(values, from_pandas=True)])
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+        return None
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.cast(arr.type.value_type)
+    if arr.null_count == len(arr):
+        return arr.cast(pa.large_string())
+    return arr if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type) else None
+
+
+def _lookup(values: Any, ids: np.ndarray, ids_arrow: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Return the position of each value among ``ids`` (-1 where absent), and where it is missing.
+
+    Missing text (None, NaN, ``""``) is never found. ``ids`` are distinct.
+    """
+    arr = _as_text(values)
+    if arr is None:  # not text: compare the values as they are
+        vals = texts(np.asarray(values, dtype=object))
+        pos = pd.Index(ids, dtype=object).get_indexer(pd.Index(vals, dtype=object))
+        return pos.astype(np.int64), is_missing(vals)
+    pos = pc.index_in(arr, value_set=ids_arrow).fill_null(-1).to_numpy().astype(np.int64)
+    missing = pc.fill_null(pc.equal(arr, ""), True).to_numpy()
+    return np.where(missing, -1, pos), np.asarray(missing, dtype=bool)
+
+
+class Coded:
+    """A result's reaches sorted by river and chainage, with rivers and units as integers.
+
+    Rivers are numbered in the order of their ids (``river_ids[code]``); units
+    by their row in the units table, followed by any other id a level column
+    names (a region's result keeps the ids of the units above it, see
+    :meth:`rivermap.Responsibility.within`): ``ids[code]``, -1 for none. One
+    object serves every level of one analysis.
+    """
+
+    def __init__(self, reaches: pd.DataFrame, units: pd.DataFrame, river_len: pd.Series) -> None:
+        codes, uniq = pd.factorize(reaches["river_id"], sort=True)
+        from_m = reaches["from_m"].to_numpy(dtype=float)
+        self.order = np.lexsort((from_m, codes))
+        self.reaches = reaches
+        self.river = codes[self.order]
+        self.river_ids = np.asarray(pd.Index(uniq).astype(str), dtype=object)
+        self.from_m = from_m[self.order]
+        self.to_m = reaches["to_m"].to_numpy(dtype=float)[self.order]
+        kind = reaches["kind"] == "boundary"
+        self.boundary = kind.to_numpy(dtype=bool, na_value=False)[self.order]
+        at = pd.Index(river_len.index).get_indexer(pd.Index(self.river_ids, dtype=object))
+        self.river_m = np.append(river_len.to_numpy(dtype=float), np.nan)[at]
+        self.tree = (_ancestor_chain(units), units["level"].to_numpy(dtype=object))
+        self.n_units = len(units)
+        unit_ids = units["unit_id"].astype(str).to_numpy(dtype=object)
+        self._ids = [unit_ids]
+        self._arrow = pa.array(unit_ids, type=pa.large_string(), from_pandas=True)
+        self._names = units["name"].to_numpy(dtype=object)
+        self._columns: dict[str, np.ndarray] = {}
+        self._rank: np.ndarray | None = None
+        self._shown: np.ndarray | None = None
+
+    @property
+    def ids(self) -> np.ndarray:
+        """Every unit id, by code."""
+        if len(self._ids) > 1:
+            self._ids = [np.concatenate(self._ids)]
+        return self._ids[0]
+
+    @property
+    def rank(self) -> np.ndarray:
+        """Each code's place when the ids are sorted as text; -1 for code -1 (the last entry)."""
+        ids = self.ids
+        if self._rank is None or len(self._rank) != len(ids) + 1:
+            try:
+                order = np.argsort(ids, kind="stable")
+            except TypeError:  # ids that are not all text: compare them as text
+                order = np.argsort(np.array([str(u) for u in ids], dtype=object), kind="stable")
+            self._rank = np.full(len(ids) + 1, -1, dtype=np.int64)
+            self._rank[order] = np.arange(len(ids))
+        return self._rank
+
+    def decode(self, codes: np.ndarray) -> np.ndarray:
+        """Return the ids of ``codes`` (an object array, None for -1)."""
+        return _with_none(self.ids)[codes]
+
+    def names(self, codes: np.ndarray) -> np.ndarray:
+        """Return the units' names as text: the id where there is no name, ``"?"`` for -1."""
+        ids = self.ids
+        if self._shown is None or len(self._shown) != len(ids) + 1:
+            names = np.concatenate([self._names, ids[self.n_units :]])
+            shown = np.where(pd.isna(names), ids, names)
+            text = np.asarray(pd.Series(shown, dtype=object).astype(str), dtype=object)
+            self._shown = np.append(text, "?")
+        return self._shown[codes]
+
+    def codes(self, column: str, *, extend: bool = False) -> np.ndarray:
+        """Return the code of a reach column's unit ids, in sorted order (-1: missing).
+
+        Ids not among the units are -1, or, with ``extend``, given codes of their own.
+        """
+        key = f"{column}+" if extend else column
+        if key not in self._columns:
+            values = self.reaches[column]
+            pos, missing = _lookup(values, self._ids[0], self._arrow)
+            other = (pos < 0) & ~missing
+            if extend and other.any():
+                pos = self._extended(values[other].to_numpy(dtype=object), pos, other)
+            self._columns[key] = pos[self.order]
+        return self._columns[key]
+
+    def _extended(self, values: np.ndarray, pos: np.ndarray, other: np.ndarray) -> np.ndarray:
+        """Give the ``values`` (at ``other``) that name no unit codes after the known ids."""
+        known = self.ids
+        extra, new = pd.factorize(pd.Index(values, dtype=object))
+        at = pd.Index(known, dtype=object).get_indexer(new)
+        fresh = at < 0
+        at[fresh] = len(known) + np.arange(int(fresh.sum()))
+        self._ids.append(np.asarray(new, dtype=object)[fresh])
+        pos = pos.copy()
+        pos[other] = at[extra]
+        return pos
+
+    def ancestors(self, level: str) -> np.ndarray:
+        """Code of each code's ancestor (or itself) at ``level``; -1 where none and for -1."""
+        pos = _ancestor_pos(*self.tree, level)
+        return np.concatenate([pos, np.full(len(self.ids) - self.n_units + 1, -1)])
+
+    def runs(self, level: str) -> pd.DataFrame:
+        """Cut every river into runs with one state at ``level`` (see :func:`level_runs`).
+
+        The same runs as :func:`level_runs`, as integers: ``river``, ``from_m``,
+        ``to_m``, ``state`` (``UNIT``, ``BOUNDARY``, ``GAP``), ``unit``,
+        ``side_a``, ``side_b`` (codes, -1 for none), ``length_m``, ``block``
+        and ``river_length_m``.
+        """
+        unit = self.codes(level, extend=True)
+        anc = self.ancestors(level)
+        a, b = anc[self.codes("left_unit")], anc[self.codes("right_unit")]
+        state, owner, side_a, side_b = _holders(unit, self.boundary, a, b)
+        river = self.river
+        new_run = np.zeros(len(river), dtype=bool)
+        new_run[:1] = True
+        for values in (river, state, owner, side_a, side_b):
+            new_run[1:] |= values[1:] != values[:-1]
+        starts = np.flatnonzero(new_run)
+        ends = np.append(starts[1:], len(river)) - 1
+        runs = pd.DataFrame(
+            {
+                "river": river[starts],
+                "from_m": self.from_m[starts],
+                "to_m": self.to_m[ends],
+                "state": state[starts],
+                "unit": owner[starts],
+                "side_a": side_a[starts],
+                "side_b": side_b[starts],
+            }
+        )
+        runs["length_m"] = runs["to_m"] - runs["from_m"]
+        first = np.ones(len(starts), dtype=bool)
+        first[1:] = river[starts][1:] != river[starts][:-1]
+        runs["block"] = np.cumsum(first | (state[starts] == GAP))
+        runs["river_length_m"] = self.river_m[river[starts]]
+        return runs
+
+
+def _with_none(values: np.ndarray) -> np.ndarray:
+    """Return ``values`` as an object array with None appended (what code -1 decodes to)."""
+    return np.concatenate([np.asarray(values, dtype=object), np.array([None], dtype=object)])
+
+
+def _holders(
+    unit: np.ndarray, boundary: np.ndarray, a: np.ndarray, b: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Return each reach's state at a level, the unit holding it, and a 界河 reach's sides.
+
+    ``unit`` is the reach's unit at the level; ``a`` and ``b`` the left and
+    right units of a boundary reach lifted to the level (codes, -1 for none).
+    A boundary reach whose two sides (or only side) are one unit at the level
+    is held by it; with two units it is a ``BOUNDARY`` run between them; with
+    none it is a ``GAP``.
+    """
+    a_ok, b_ok = a >= 0, b >= 0
+    on_bnd = (unit < 0) & boundary
+    same = a_ok & b_ok & (a == b)
+    owner = unit.copy()
+    take_a = on_bnd & a_ok & (~b_ok | same)
+    owner[take_a] = a[take_a]
+    take_b = on_bnd & b_ok & ~a_ok
+    owner[take_b] = b[take_b]
+    both = on_bnd & a_ok & b_ok & ~same
+    state = np.where(owner >= 0, UNIT, np.where(both, BOUNDARY, GAP)).astype(np.int8)
+    return state, owner, np.where(both, a, -1), np.where(both, b, -1)
 
 
 def level_runs(
@@ -246,83 +494,26 @@ def level_runs(
     (``"unit"``: held by ``unit``; ``"boundary"``: along the boundary between
     ``side_a`` (left) and ``side_b`` (right); ``"gap"``: outside every unit of
     the level), ``block`` (runs of one river between gaps share a block number,
-    unique over all rivers) and ``river_length_m``.
+    unique over all rivers) and ``river_length_m``. (The analyses use the same
+    runs as integers, :meth:`Coded.runs`.)
     """
-    keys = pd.DataFrame(
-        {"river_id": reaches["river_id"].to_numpy(), "from_m": reaches["from_m"].to_numpy()}
-    )
-    order = keys.sort_values(["river_id", "from_m"], kind="stable").index.to_numpy()
-
-    def col(name: str) -> np.ndarray:
-        return texts(reaches[name].to_numpy(dtype=object)[order])
-
-    anc = ancestor_at(units, level)
-    anc_index = pd.Index(anc.index)
-    anc_values = np.append(anc.to_numpy(dtype=object), np.array([None], dtype=object))
-
-    def lifted(name: str) -> np.ndarray:
-        return anc_values[anc_index.get_indexer(pd.Index(col(name), dtype=object))]
-
-    state, owner, side_a, side_b = _holders(
-        col(level), col("kind") == "boundary", lifted("left_unit"), lifted("right_unit")
-    )
-    river = np.asarray(pd.Series(reaches["river_id"].to_numpy()[order]).astype(str), dtype=object)
-    from_m = reaches["from_m"].to_numpy(dtype=float)[order]
-    to_m = reaches["to_m"].to_numpy(dtype=float)[order]
-    # a new run where the river or the state, unit or sides change ("" for missing)
-    new_run = np.zeros(len(river), dtype=bool)
-    new_run[:1] = True
-    for values in (river, state, owner, side_a, side_b):
-        v = np.where(~is_missing(values), values, "")
-        new_run[1:] |= v[1:] != v[:-1]
-    starts = np.flatnonzero(new_run)
-    ends = np.append(starts[1:], len(river)) - 1
-    runs = pd.DataFrame(
+    coded = Coded(reaches, units, river_len)
+    runs = coded.runs(level)
+    out = pd.DataFrame(
         {
-            "river_id": river[starts],
-            "from_m": from_m[starts],
-            "to_m": to_m[ends],
-            "state": state[starts],
-            "unit": owner[starts],
-            "side_a": side_a[starts],
-            "side_b": side_b[starts],
+            "river_id": coded.river_ids[runs["river"].to_numpy()],
+            "from_m": runs["from_m"].to_numpy(),
+            "to_m": runs["to_m"].to_numpy(),
+            "state": STATES[runs["state"].to_numpy()],
+            **{c: coded.decode(runs[c].to_numpy()) for c in ("unit", "side_a", "side_b")},
         }
     )
-    runs["length_m"] = runs["to_m"] - runs["from_m"]
-    gap = (runs["state"] == "gap").to_numpy()
-    first = np.ones(len(starts), dtype=bool)
-    first[1:] = river[starts][1:] != river[starts][:-1]
-    runs["block"] = np.cumsum(first | gap)
-    at = pd.Index(river_len.index).get_indexer(pd.Index(river[starts], dtype=object))
-    lengths = np.append(river_len.to_numpy(dtype=float), np.nan)
-    runs["river_length_m"] = lengths[at]
-    return runs
+    for col in ("length_m", "block", "river_length_m"):
+        out[col] = runs[col].to_numpy()
+    return out
 
 
-def _holders(
-    unit: np.ndarray, boundary: np.ndarray, a: np.ndarray, b: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Return each reach's state at a level, the unit holding it, and a 界河 reach's sides.
-
-    ``unit`` is the reach's unit at the level; ``a`` and ``b`` the left and
-    right units of a boundary reach lifted to the level. A boundary reach whose
-    two sides (or only side) are one unit at the level is held by it; with two
-    units it is a ``"boundary"`` run between them; with none it is a ``"gap"``.
-    """
-    unit_ok, a_ok, b_ok = ~is_missing(unit), ~is_missing(a), ~is_missing(b)
-    on_bnd = ~unit_ok & boundary
-    same = a_ok & b_ok & (a == b)
-    owner = unit.copy()
-    take_a = on_bnd & a_ok & (~b_ok | same)
-    owner[take_a] = a[take_a]
-    take_b = on_bnd & b_ok & ~a_ok
-    owner[take_b] = b[take_b]
-    both = on_bnd & a_ok & b_ok & ~same
-    state = np.where(~is_missing(owner), "unit", np.where(both, "boundary", "gap")).astype(object)
-    none = np.full(len(both), None, dtype=object)
-    return state, owner, np.where(both, a, none), np.where(both, b, none)
-
-
+# ==================================================================== credits
 def credits_of(runs: pd.DataFrame) -> pd.DataFrame:
     """Length each unit holds in each river at the runs' level.
 
@@ -330,60 +521,95 @@ def credits_of(runs: pd.DataFrame) -> pd.DataFrame:
     Returns ``river_id``, ``unit``, ``length_m``, ``share`` (of the river's
     length), ``order`` (0, 1, … in order of first appearance along the river)
     and ``lead`` (True for the unit holding most, ties to the smaller id).
+    ``runs`` are as :func:`level_runs` gives them (the analyses credit the
+    integer runs of :meth:`Coded.runs` with :func:`credit_codes`).
     """
-    state = runs["state"].to_numpy(dtype=object)
-    own = np.flatnonzero(state == "unit")
-    bnd = np.flatnonzero(state == "boundary")
-    if not len(own) and not len(bnd):
-        return empty_frame(
-            river_id=object, unit=object, length_m=float, share=float, order=np.int64, lead=bool
-        )
-    # runs are sorted by river: number the rivers by block
     river_ids = runs["river_id"].to_numpy(dtype=object)
     rcode, rstart = block_codes(river_ids)
+    sides = [texts(runs[c].to_numpy(dtype=object)) for c in ("unit", "side_a", "side_b")]
+    codes, uniq = pd.factorize(np.concatenate(sides))
+    rank = np.empty(len(uniq) + 1, dtype=np.int64)
+    rank[np.argsort(np.asarray(uniq, dtype=object), kind="stable")] = np.arange(len(uniq))
+    rank[-1] = -1
+    n = len(runs)
+    state = pd.Index(STATES).get_indexer(runs["state"].to_numpy(dtype=object))
+    coded = pd.DataFrame(
+        {
+            "river": rcode,
+            "from_m": runs["from_m"].to_numpy(dtype=float),
+            "state": state,
+            "unit": codes[:n],
+            "side_a": codes[n : 2 * n],
+            "side_b": codes[2 * n :],
+            "length_m": runs["length_m"].to_numpy(dtype=float),
+            "river_length_m": runs["river_length_m"].to_numpy(dtype=float),
+        }
+    )
+    cr = credit_codes(coded, rank)
+    return pd.DataFrame(
+        {
+            "river_id": river_ids[rstart][cr["river"].to_numpy()],
+            "unit": _with_none(np.asarray(uniq, dtype=object))[cr["unit"].to_numpy()],
+            **{c: cr[c].to_numpy() for c in ("length_m", "order", "share", "lead")},
+        }
+    )
+
+
+def credit_codes(runs: pd.DataFrame, rank: np.ndarray) -> pd.DataFrame:
+    """Length each unit holds in each river, runs and units as integers (see :func:`credits_of`).
+
+    ``runs`` as :meth:`Coded.runs` gives them; ``rank`` orders the unit codes
+    as their ids sort (ties for the lead go to the smaller id). Returns
+    ``river``, ``unit``, ``length_m``, ``order``, ``share`` and ``lead``,
+    rivers in the runs' order and each river's units in order of appearance.
+    """
+    state = runs["state"].to_numpy()
+    own = np.flatnonzero(state == UNIT)
+    bnd = np.flatnonzero(state == BOUNDARY)
+    if not len(own) and not len(bnd):
+        return empty_frame(
+            river=np.int64, unit=np.int64, length_m=float, order=np.int64, share=float, lead=bool
+        )
+    river = runs["river"].to_numpy()
+    rcode, rstart = block_codes(river)
     length = runs["length_m"].to_numpy(dtype=float)
     start = runs["from_m"].to_numpy(dtype=float)
     pick = np.concatenate([own, bnd, bnd])
     unit = np.concatenate(
         [
-            runs["unit"].to_numpy(dtype=object)[own],
-            runs["side_a"].to_numpy(dtype=object)[bnd],
-            runs["side_b"].to_numpy(dtype=object)[bnd],
+            runs["unit"].to_numpy()[own],
+            runs["side_a"].to_numpy()[bnd],
+            runs["side_b"].to_numpy()[bnd],
         ]
     )
     rows_len = np.concatenate([length[own], length[bnd] / 2, length[bnd] / 2])
     sub = np.repeat([0, 1, 2], [len(own), len(bnd), len(bnd)])
     rows_river, rows_first = rcode[pick], start[pick]
-    ucode, uniq = pd.factorize(unit)
     order = np.lexsort((sub, rows_first, rows_river))
-    key = (rows_river * (len(uniq) + 1) + ucode)[order]
-    # sum and first chainage per (river, unit), in order of appearance (as groupby does)
-    g = pd.Series(rows_len[order]).groupby(key, sort=False)
-    sums = g.sum()
-    firsts = pd.Series(rows_first[order]).groupby(key, sort=False).min()
-    pair_first = first_per(pd.Index(sums.index).get_indexer(key), len(sums))
+    # (river, unit) pairs numbered in order of appearance; sums as a groupby does them
+    pair = pd.factorize((rows_river * (int(unit.max()) + 2) + unit)[order])[0]
+    sums = pd.Series(rows_len[order]).groupby(pair, sort=False).sum().to_numpy(dtype=float)
+    firsts = pd.Series(rows_first[order]).groupby(pair, sort=False).min().to_numpy(dtype=float)
+    pair_first = np.flatnonzero(np.r_[True, pair[1:] > np.maximum.accumulate(pair)[:-1]])
     pr = rows_river[order][pair_first]
     pu = unit[order][pair_first]
-    plen = sums.to_numpy(dtype=float)
-    pfirst = firsts.to_numpy(dtype=float)
-    o = np.lexsort((pfirst, pr))
-    pr, pu, plen = pr[o], pu[o], plen[o]
+    o = np.lexsort((firsts, pr))
+    pr, pu, plen = pr[o], pu[o], sums[o]
     _, blocks = block_codes(pr)
-    rank = np.arange(len(pr)) - np.repeat(blocks, np.diff(np.append(blocks, len(pr))))
+    rank_in_river = np.arange(len(pr)) - np.repeat(blocks, np.diff(np.append(blocks, len(pr))))
     total = runs["river_length_m"].to_numpy(dtype=float)[rstart][pr]
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(total > 0, plen / total, 1.0)
     # the lead: most length, ties to the smaller unit id
-    unit_rank = pd.Series(pu).rank(method="dense").to_numpy()
-    by_len = np.lexsort((unit_rank, -plen, pr))
+    by_len = np.lexsort((rank[pu], -plen, pr))
     lead = np.zeros(len(pr), dtype=bool)
     lead[by_len[np.r_[True, pr[by_len][1:] != pr[by_len][:-1]]]] = True
     return pd.DataFrame(
         {
-            "river_id": river_ids[rstart][pr],
+            "river": river[rstart][pr],
             "unit": pu,
             "length_m": plen,
-            "order": rank,
+            "order": rank_in_river,
             "share": share,
             "lead": lead,
         }
@@ -396,10 +622,11 @@ def significant_units(credits: pd.DataFrame, min_share: float, min_length_m: flo
     return sig | credits["lead"]
 
 
+# ==================================================================== policies
 def resolve(
     runs: pd.DataFrame,
     credits: pd.DataFrame,
-    units: pd.DataFrame,
+    coded: Coded,
     *,
     policy: str,
     min_share: float,
@@ -408,12 +635,13 @@ def resolve(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Give every non-gap run one unit under ``policy``; return (runs, segments).
 
-    The runs gain ``holder`` (who holds the run now: a unit id, or
-    ``"A;B"`` for a boundary run) and ``unit`` (who the policy gives it to).
-    Segments are the maximal stretches of one unit within a block:
-    ``river_id``, ``from_m``, ``to_m``, ``length_m``, ``unit``, ``block``,
-    ``boundary_m`` (length along boundaries inside the segment) and ``holders``
-    (the runs' holders, ``";"``-joined without repeats).
+    ``runs`` and ``credits`` are integer runs and their credits
+    (:meth:`Coded.runs`, :func:`credit_codes`). The runs gain ``holder`` (the
+    unit holding a ``UNIT`` run now; -1 for a boundary run, which both banks
+    hold) and ``unit`` (who the policy gives it to). Segments are the maximal
+    stretches of one unit within a block: ``river``, ``from_m``, ``to_m``,
+    ``length_m``, ``unit``, ``block`` and ``boundary_m`` (length along
+    boundaries inside the segment).
 
     The steps, in order: a 界河 run goes to the side holding more of the
     river (ties: the smaller id); under ``majority`` and ``parent`` a run of a
@@ -422,18 +650,18 @@ def resolve(
     their longer neighbour (:func:`merge_short`); under ``parent`` a river
     still held by several units goes to their lowest common ancestor.
     """
-    runs = runs[runs["state"] != "gap"].reset_index(drop=True).copy()
-    runs["holder"] = runs["unit"].where(
-        runs["state"] == "unit", runs["side_a"].fillna("") + ";" + runs["side_b"].fillna("")
-    )
+    runs = runs[runs["state"].to_numpy() != GAP].reset_index(drop=True)
+    unit = runs["unit"].to_numpy()
+    runs["holder"] = np.where(runs["state"].to_numpy() == UNIT, unit, -1)
     held = _Held(credits, runs)
-    runs["unit"] = _boundary_to_larger_side(runs, held)
+    rank = coded.rank
+    runs["unit"] = _boundary_to_larger_side(runs, held, rank)
     if policy in ("majority", "parent") and len(runs):
         sig = significant_units(credits, min_share, min_segment_m).to_numpy(bool)
-        runs["unit"] = _slivers_to_neighbours(runs, held, sig, credits)
+        runs["unit"] = _slivers_to_neighbours(runs, held, sig, credits, rank)
     runs["unit"] = merge_short(runs, min_segment_m)
     if policy == "parent" and len(runs):
-        runs["unit"] = _rivers_to_parent(runs, units, levels)
+        runs["unit"] = _rivers_to_parent(runs, coded, levels)
     return runs, _segments_of(runs)
 
 
@@ -441,48 +669,60 @@ class _Held:
     """How much of each run's river a unit holds: credits looked up by (river, unit)."""
 
     def __init__(self, credits: pd.DataFrame, runs: pd.DataFrame) -> None:
-        # rivers numbered over credits and runs, units over credits
-        c_river = credits["river_id"].to_numpy(dtype=object)
-        r_river = runs["river_id"].to_numpy(dtype=object)
-        rcodes = pd.factorize(np.concatenate([c_river, r_river]))[0]
-        self.run_river = rcodes[len(c_river) :]
-        c_units, uniq = pd.factorize(credits["unit"].to_numpy(dtype=object))
-        self.units = pd.Index(uniq, dtype=object)
-        self.width = len(uniq) + 1
-        self.pairs = pd.Index(rcodes[: len(c_river)] * self.width + c_units)
+        units = credits["unit"].to_numpy()
+        self.width = int(max(units.max(initial=0), runs["unit"].to_numpy().max(initial=0))) + 1
+        self.pairs = pd.Index(credits["river"].to_numpy() * self.width + units)
+        self.run_river = runs["river"].to_numpy()
         self.length = np.append(credits["length_m"].to_numpy(dtype=float), -1.0)
 
-    def row(self, unit: pd.Series) -> np.ndarray:
+    def row(self, unit: np.ndarray) -> np.ndarray:
         """Return the credits row of each run's (river, unit); -1 where there is none."""
-        u = self.units.get_indexer(pd.Index(unit.to_numpy(dtype=object), dtype=object))
-        at = self.pairs.get_indexer(self.run_river * self.width + u)
-        return np.where(u >= 0, at, -1)
+        ok = (unit >= 0) & (unit < self.width)
+        at = self.pairs.get_indexer(self.run_river * self.width + np.where(ok, unit, 0))
+        return np.where(ok, at, -1)
 
-    def metres(self, unit: pd.Series) -> np.ndarray:
+    def metres(self, unit: np.ndarray) -> np.ndarray:
         """Return the metres of each run's river that ``unit`` holds (-1 where none)."""
         return self.length[self.row(unit)]
 
 
-def _first_wins(a: pd.Series, b: pd.Series, len_a: np.ndarray, len_b: np.ndarray) -> np.ndarray:
-    """Tell where ``a`` holds more than ``b`` or as much with the smaller id."""
-    ties = (a.fillna("").astype(str) <= b.fillna("").astype(str)).to_numpy()
-    return (len_a > len_b) | ((len_a == len_b) & ties)
+def _first_wins(
+    a: np.ndarray, b: np.ndarray, len_a: np.ndarray, len_b: np.ndarray, rank: np.ndarray
+) -> np.ndarray:
+    """Tell where ``a`` holds more than ``b`` or as much with the smaller id (none is smallest)."""
+    return (len_a > len_b) | ((len_a == len_b) & (rank[a] <= rank[b]))
 
 
-def _boundary_to_larger_side(runs: pd.DataFrame, held: _Held) -> np.ndarray:
+def _boundary_to_larger_side(runs: pd.DataFrame, held: _Held, rank: np.ndarray) -> np.ndarray:
     """Return the runs' units with every 界河 run given to the side holding more."""
-    unit = runs["unit"].to_numpy(dtype=object)
-    bnd = (runs["state"] == "boundary").to_numpy()
+    unit = runs["unit"].to_numpy()
+    bnd = runs["state"].to_numpy() == BOUNDARY
     if not bnd.any():
         return unit
-    a, b = runs["side_a"], runs["side_b"]
-    pick_a = _first_wins(a, b, held.metres(a), held.metres(b))
-    side = np.where(pick_a, a.to_numpy(dtype=object), b.to_numpy(dtype=object))
-    return np.where(bnd, side, unit)
+    a, b = runs["side_a"].to_numpy(), runs["side_b"].to_numpy()
+    pick_a = _first_wins(a, b, held.metres(a), held.metres(b), rank)
+    return np.where(bnd, np.where(pick_a, a, b), unit)
+
+
+def _fill(values: np.ndarray, group: np.ndarray, *, backward: bool = False) -> np.ndarray:
+    """Fill the -1 entries of ``values`` from the nearest earlier (later) entry of their group.
+
+    Groups are contiguous; entries with none to fill from stay -1.
+    """
+    if backward:
+        return _fill(values[::-1], group[::-1])[::-1]
+    at = np.maximum.accumulate(np.where(values >= 0, np.arange(len(values)), -1))
+    ok = at >= 0
+    ok[ok] = group[at[ok]] == group[ok]
+    return np.where(ok, values[np.clip(at, 0, None)], -1)
 
 
 def _slivers_to_neighbours(
-    runs: pd.DataFrame, held: _Held, significant: np.ndarray, credits: pd.DataFrame
+    runs: pd.DataFrame,
+    held: _Held,
+    significant: np.ndarray,
+    credits: pd.DataFrame,
+    rank: np.ndarray,
 ) -> np.ndarray:
     """Return the runs' units with runs of non-significant units given to a neighbour.
 
@@ -490,47 +730,53 @@ def _slivers_to_neighbours(
     the same block, the one holding more (ties: the smaller id); a block with
     no significant unit goes to the river's lead unit.
     """
-    is_sig = np.append(significant, False)[held.row(runs["unit"])]
-    sig_unit = runs["unit"].where(is_sig)
-    prev_u = sig_unit.groupby(runs["block"]).ffill()
-    next_u = sig_unit.groupby(runs["block"]).bfill()
-    has_p, has_n = prev_u.notna().to_numpy(), next_u.notna().to_numpy()
-    take_prev = has_p & (
-        ~has_n | _first_wins(prev_u, next_u, held.metres(prev_u), held.metres(next_u))
-    )
-    lead = credits[credits["lead"]].set_index("river_id")["unit"]
-    fallback = runs["river_id"].map(lead).to_numpy(dtype=object)
-    new = np.where(
-        take_prev,
-        prev_u.to_numpy(dtype=object),
-        np.where(has_n, next_u.to_numpy(dtype=object), fallback),
-    )
-    return np.where(is_sig, runs["unit"].to_numpy(dtype=object), new)
+    unit = runs["unit"].to_numpy()
+    is_sig = np.append(significant, False)[held.row(unit)]
+    sig_unit = np.where(is_sig, unit, -1)
+    block = runs["block"].to_numpy()
+    prev_u = _fill(sig_unit, block)
+    next_u = _fill(sig_unit, block, backward=True)
+    has_p, has_n = prev_u >= 0, next_u >= 0
+    wins = _first_wins(prev_u, next_u, held.metres(prev_u), held.metres(next_u), rank)
+    take_prev = has_p & (~has_n | wins)
+    river = runs["river"].to_numpy()
+    lead = credits["lead"].to_numpy(dtype=bool)
+    lead_of = np.full(int(river.max(initial=0)) + 2, -1, dtype=np.int64)
+    lead_of[credits["river"].to_numpy()[lead]] = credits["unit"].to_numpy()[lead]
+    new = np.where(take_prev, prev_u, np.where(has_n, next_u, lead_of[river]))
+    return np.where(is_sig, unit, new)
 
 
-def _rivers_to_parent(runs: pd.DataFrame, units: pd.DataFrame, levels: Sequence[str]) -> np.ndarray:
+def _rivers_to_parent(runs: pd.DataFrame, coded: Coded, levels: Sequence[str]) -> np.ndarray:
     """Return the runs' units with every river of several units given to their common ancestor."""
-    unit = runs["unit"].to_numpy(dtype=object)
-    n_units = runs.groupby("river_id")["unit"].nunique()
-    sel = runs["river_id"].isin(n_units[n_units > 1].index).to_numpy()
+    unit = runs["unit"].to_numpy()
+    river = runs["river"].to_numpy()
+    pairs = pd.DataFrame({"river": river, "unit": unit}).drop_duplicates()
+    held = pairs["unit"].to_numpy() >= 0
+    n_units = np.bincount(pairs["river"].to_numpy()[held], minlength=int(river.max()) + 1)
+    sel = n_units[river] > 1
     if not sel.any():
         return unit
-    members = runs.loc[sel, ["river_id", "unit"]].drop_duplicates()
-    lca = lowest_common_ancestor(units, members.set_index("river_id")["unit"], levels)
-    parent = runs["river_id"].map(lca)
-    ok = sel & parent.notna().to_numpy()
-    return np.where(ok, parent.to_numpy(dtype=object), unit)
+    members = pairs[n_units[pairs["river"].to_numpy()] > 1]
+    rivers, group = np.unique(members["river"].to_numpy(), return_inverse=True)
+    member = members["unit"].to_numpy()
+    member = np.where(member < coded.n_units, member, -1)
+    lca = common_ancestors(coded.tree, levels, group, member, len(rivers))
+    parent = np.full(len(n_units), -1, dtype=np.int64)
+    parent[rivers] = lca
+    ok = sel & (parent[river] >= 0)
+    return np.where(ok, parent[river], unit)
 
 
 def merge_short(runs: pd.DataFrame, min_m: float) -> np.ndarray:
     """Units after stretches shorter than ``min_m`` joined their longer neighbour.
 
-    ``runs`` are non-gap runs with ``river_id``, ``block``, ``from_m``,
-    ``to_m`` and ``unit``, sorted by chainage. Neighbours are runs of the same
+    ``runs`` are non-gap runs with ``block``, ``from_m``, ``to_m`` and ``unit``
+    (ids or codes), sorted by chainage. Neighbours are runs of the same
     block; a stretch with no neighbour stays. Shortest stretches go first; a
     tie between neighbours goes upstream. Returns the new unit of every run.
     """
-    unit = runs["unit"].to_numpy(dtype=object).copy()
+    unit = runs["unit"].to_numpy().copy()
     if not len(runs) or min_m <= 0:
         return unit
     block = runs["block"].to_numpy()
@@ -540,91 +786,75 @@ def merge_short(runs: pd.DataFrame, min_m: float) -> np.ndarray:
         # collapse equal neighbours into stretches
         same = np.zeros(len(unit), dtype=bool)
         same[1:] = (block[1:] == block[:-1]) & (unit[1:] == unit[:-1])
-        sid = np.cumsum(~same) - 1
-        n = int(sid[-1]) + 1
-        s_lo = np.full(n, np.inf)
-        np.minimum.at(s_lo, sid, lo)
-        s_hi = np.full(n, -np.inf)
-        np.maximum.at(s_hi, sid, hi)
-        s_len = s_hi - s_lo
-        s_block = np.empty(n, dtype=block.dtype)
-        s_block[sid] = block
-        s_unit = np.empty(n, dtype=object)
-        s_unit[sid] = unit
+        starts = np.flatnonzero(~same)
+        n = len(starts)
+        s_len = np.maximum.reduceat(hi, starts) - np.minimum.reduceat(lo, starts)
         has_p = np.zeros(n, dtype=bool)
-        has_p[1:] = s_block[1:] == s_block[:-1]
+        has_p[1:] = block[starts][1:] == block[starts][:-1]
         has_n = np.zeros(n, dtype=bool)
         has_n[:-1] = has_p[1:]
         cand = (s_len < min_m - EPS_M) & (has_p | has_n)
         if not cand.any():
             break
-        rank = np.empty(n, dtype=np.int64)
-        rank[np.lexsort((np.arange(n), s_len))] = np.arange(n)
-        prev_rank = np.r_[np.iinfo(np.int64).max, rank[:-1]]
-        next_rank = np.r_[rank[1:], np.iinfo(np.int64).max]
-        prev_cand = np.r_[False, cand[:-1]] & has_p
-        next_cand = np.r_[cand[1:], False] & has_n
-        pick = cand & (~prev_cand | (rank < prev_rank)) & (~next_cand | (rank < next_rank))
-        prev_len = np.r_[-1.0, s_len[:-1]]
-        next_len = np.r_[s_len[1:], -1.0]
-        to_prev = has_p & (~has_n | (prev_len >= next_len))
-        target = np.where(to_prev, np.arange(n) - 1, np.arange(n) + 1)
-        new_s_unit = s_unit.copy()
-        new_s_unit[pick] = s_unit[target[pick]]
-        unit = new_s_unit[sid]
+        unit = _merge_step(unit, starts, s_len, cand, has_p, has_n)
     return unit
 
 
-def _joined_holders(runs: pd.DataFrame, sid: np.ndarray) -> pd.Series:
-    """Per segment, the runs' holders split at ";" and joined without repeats."""
-    holder = runs["holder"].to_numpy(dtype=object)
-    state = runs["state"].to_numpy(dtype=object)
-    side_a = texts(runs["side_a"].to_numpy(dtype=object))
-    side_b = texts(runs["side_b"].to_numpy(dtype=object))
-    own = state == "unit"
-    ids = {*holder[own].tolist(), *side_a[~own].tolist(), *side_b[~own].tolist()} - {None}
-    if own.all() or any(";" in str(u) for u in ids):  # general case: split every holder
-        tokens = pd.Series(holder).str.split(";").explode()
-        return join_groups(tokens.to_numpy(dtype=object), sid[tokens.index], ";", unique=True)
-    # a boundary run's holder is "side_a;side_b" ("" for a missing side)
-    rows = np.concatenate([np.flatnonzero(own), np.flatnonzero(~own), np.flatnonzero(~own)])
-    tok = np.concatenate([holder[own], side_a[~own], side_b[~own]])
-    tok[pd.isna(tok)] = ""
-    order = np.argsort(rows, kind="stable")
-    return join_groups(tok[order], sid[rows[order]], ";", unique=True)
+def _merge_step(
+    unit: np.ndarray,
+    starts: np.ndarray,
+    s_len: np.ndarray,
+    cand: np.ndarray,
+    has_p: np.ndarray,
+    has_n: np.ndarray,
+) -> np.ndarray:
+    """Join each candidate stretch shorter than its candidate neighbours to its longer neighbour."""
+    n = len(starts)
+    rank = np.empty(n, dtype=np.int64)
+    rank[np.lexsort((np.arange(n), s_len))] = np.arange(n)
+    prev_rank = np.r_[np.iinfo(np.int64).max, rank[:-1]]
+    next_rank = np.r_[rank[1:], np.iinfo(np.int64).max]
+    prev_cand = np.r_[False, cand[:-1]] & has_p
+    next_cand = np.r_[cand[1:], False] & has_n
+    pick = cand & (~prev_cand | (rank < prev_rank)) & (~next_cand | (rank < next_rank))
+    prev_len = np.r_[-1.0, s_len[:-1]]
+    next_len = np.r_[s_len[1:], -1.0]
+    to_prev = has_p & (~has_n | (prev_len >= next_len))
+    target = np.where(to_prev, np.arange(n) - 1, np.arange(n) + 1)
+    s_unit = unit[starts]
+    new_s_unit = s_unit.copy()
+    new_s_unit[pick] = s_unit[target[pick]]
+    return np.repeat(new_s_unit, np.diff(np.append(starts, len(unit))))
 
 
 def _segments_of(runs: pd.DataFrame) -> pd.DataFrame:
+    """Return the maximal stretches of one unit within a block (see :func:`resolve`)."""
     if not len(runs):
         return empty_frame(
-            river_id=object,
+            river=np.int64,
             from_m=float,
             to_m=float,
             length_m=float,
-            unit=object,
+            unit=np.int64,
             block=np.int64,
             boundary_m=float,
-            holders=object,
         )
-    unit = runs["unit"].to_numpy(dtype=object)
+    unit = runs["unit"].to_numpy()
     block = runs["block"].to_numpy()
     same = np.zeros(len(runs), dtype=bool)
     same[1:] = (block[1:] == block[:-1]) & (unit[1:] == unit[:-1])
     starts = np.flatnonzero(~same)
     ends = np.r_[starts[1:], len(runs)] - 1
-    sid = np.cumsum(~same) - 1
-    bnd_len = np.where(runs["state"] == "boundary", runs["length_m"], 0.0)
-    holders = _joined_holders(runs, sid)
+    bnd_len = np.where(runs["state"].to_numpy() == BOUNDARY, runs["length_m"].to_numpy(), 0.0)
     seg = pd.DataFrame(
         {
-            "river_id": runs["river_id"].to_numpy(dtype=object)[starts],
+            "river": runs["river"].to_numpy()[starts],
             "from_m": runs["from_m"].to_numpy(dtype=float)[starts],
             "to_m": runs["to_m"].to_numpy(dtype=float)[ends],
             "length_m": 0.0,
             "unit": unit[starts],
             "block": block[starts],
             "boundary_m": np.add.reduceat(bnd_len.astype(float), starts),
-            "holders": holders.to_numpy(dtype=object),
         }
     )
     seg["length_m"] = seg["to_m"] - seg["from_m"]
