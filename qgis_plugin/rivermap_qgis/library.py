@@ -11,7 +11,10 @@ with ``--system-site-packages``), after QGIS's own, so that QGIS keeps its
 numpy. Then it imports rivermap and its pipeline. When that fails (not
 installed, too old, a dependency that does not load, such as a numpy built for
 another ABI) the plugin still loads: :func:`install_help` gives the message it
-shows, in Chinese and English, with the exact commands for this system.
+shows, in Chinese and English, with the exact commands for this system. The
+commands keep the numpy QGIS's Python has (:func:`pins`): pip would otherwise
+install the newest numpy over it, and QGIS's own packages built for the older
+one (GDAL's Python, SciPy) would stop loading.
 
 Examples
 --------
@@ -118,18 +121,57 @@ def _venv_site_packages() -> str:
     return os.path.expanduser(f"~/.venvs/rivermap/lib/python{major}.{minor}/site-packages")
 
 
-def install_help(problem: str, platform: str | None = None) -> tuple[str, str]:
+def pins(numpy_version: str | None) -> str:
+    """Return the requirements that keep QGIS's numpy when pip installs rivermap.
+
+    QGIS's own Python packages (GDAL's, SciPy, matplotlib of the system) are
+    built for its numpy; pip would otherwise upgrade numpy to the newest. A
+    numpy older than 2 also needs a pyarrow older than 26, which needs numpy 2
+    without saying so to pip.
+
+    Examples
+    --------
+    >>> pins("1.24.2")
+    '"numpy==1.24.2" "pyarrow<26"'
+    >>> pins("2.1.3")
+    '"numpy==2.1.3"'
+    >>> pins(None)
+    ''
+    """
+    if not numpy_version:
+        return ""
+    out = f'"numpy=={numpy_version}"'
+    if parse_version(numpy_version) < (2,):
+        out += ' "pyarrow<26"'
+    return out
+
+
+def _numpy_version() -> str | None:
+    """Return the version of the numpy QGIS's Python imports, or None."""
+    try:
+        import numpy
+    except Exception:  # no numpy, or a broken one: pip may choose
+        return None
+    return str(numpy.__version__)
+
+
+def install_help(
+    problem: str, platform: str | None = None, numpy_version: str | None = None
+) -> tuple[str, str]:
     """Return the message bar's line and the details, in Chinese and English, for ``problem``.
 
-    ``platform`` is ``sys.platform`` by default; the commands differ on Windows.
+    ``platform`` is ``sys.platform`` and ``numpy_version`` the numpy QGIS
+    imports, by default; the commands keep that numpy (:func:`pins`) and
+    differ on Windows.
     """
     windows = (platform or sys.platform).startswith("win")
+    keep = pins(numpy_version or _numpy_version())
     if windows:
-        command = "python -m pip install rivermap"
+        command = f"python -m pip install rivermap {keep}".strip()
         where_zh = "在 QGIS 附带的 OSGeo4W Shell（开始菜单）中运行"
         where_en = "in the OSGeo4W Shell that comes with QGIS (Start menu), run"
     else:
-        command = "python3 -m pip install --user --break-system-packages rivermap"
+        command = f"python3 -m pip install --user --break-system-packages rivermap {keep}".strip()
         where_zh = "在终端运行"
         where_en = "in a terminal, run"
     short = (
@@ -137,35 +179,37 @@ def install_help(problem: str, platform: str | None = None) -> tuple[str, str]:
         f" / The rivermap plugin needs the Python package rivermap: {where_en} "
         f"{command}, then restart QGIS. ({problem})"
     )
-    return short, _details(problem)
+    return short, _details(problem, keep)
 
 
-def _details(problem: str) -> str:
+def _details(problem: str, keep: str) -> str:
     """Return the full instructions for every platform, Chinese first."""
     site = _venv_site_packages()
     return f"""\
 rivermap 插件找不到可用的 rivermap 包 / The rivermap plugin cannot use the rivermap package:
   {problem}
 
-QGIS 使用自己的 Python；rivermap 须安装在这个 Python 中（需要 Python 3.10 或更新）。
-QGIS runs its own Python; rivermap must be installed into it (Python 3.10 or newer).
+QGIS 使用自己的 Python；rivermap 须安装在这个 Python 中（需要 Python 3.10 或更新），
+并保留 QGIS 的 numpy 版本。
+QGIS runs its own Python; rivermap must be installed into it (Python 3.10 or newer),
+keeping QGIS's numpy.
 
 Debian / Ubuntu（QGIS 使用 /usr/bin/python3 / QGIS uses /usr/bin/python3）:
   sudo apt install python3-pip
-  python3 -m pip install --user --break-system-packages rivermap
+  python3 -m pip install --user --break-system-packages rivermap {keep}
 
   或安装到一个能看到 QGIS 系统包的虚拟环境 / or into a venv that sees QGIS's system packages:
   python3 -m venv --system-site-packages ~/.venvs/rivermap
-  ~/.venvs/rivermap/bin/pip install rivermap
+  ~/.venvs/rivermap/bin/pip install rivermap {keep}
   然后在 QGIS 的 设置 ▸ 选项 ▸ 系统 ▸ 环境 中添加变量 / then in QGIS, Settings ▸ Options ▸
   System ▸ Environment, add the variable
   {ENV_VAR} = {site}
-  （或这样启动 QGIS / or start QGIS with: PYTHONPATH={site} qgis）
+  （或这样启动 QGIS / or start QGIS with: {ENV_VAR}={site} qgis）
 
 Windows（OSGeo4W 或独立安装包 / OSGeo4W or the standalone installer）:
   打开开始菜单中 QGIS 附带的 "OSGeo4W Shell"，运行 / open the "OSGeo4W Shell" of this QGIS
   from the Start menu and run:
-  python -m pip install rivermap
+  python -m pip install rivermap {keep}
 
 然后重启 QGIS。/ Then restart QGIS.
 """
