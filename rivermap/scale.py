@@ -126,9 +126,11 @@ import pandas as pd
 import pyproj
 import shapely
 
+from rivermap._kernels import credit_totals
 from rivermap._scale_io import BATCH, Scan, check_ids, read_units, route
 from rivermap._scale_io import source as read_from
 from rivermap.assign import (
+    _BOUNDARY,
     BoolArray,
     FloatArray,
     IntArray,
@@ -136,6 +138,7 @@ from rivermap.assign import (
     _check_parameters,
     _check_rivers,
     _Chunk,
+    _Credits,
     _fill_missing_sides,
     _gc_paused,
     _hierarchy,
@@ -145,15 +148,17 @@ from rivermap.assign import (
     _probe_steps,
     _reach_table,
     _ring_edges,
+    _river_table,
     _run_chunks,
     _Shared,
     _side_probes,
     _sub_edge_m,
+    _summary,
     _text_labels,
     _to_metric,
-    _totals,
     _unit_geometries_metric,
     _UnitLocator,
+    _units_result,
     _units_with_rings,
 )
 from rivermap.crs import check_extents, metric_crs
@@ -474,31 +479,55 @@ def _setup(
     client: Any,
     options: dict[str, Any],
 ) -> _Run:
-    """Scan the rivers, prepare the units and plan the tiles (pass 1)."""
-    params, tiles = options["params"], options["tiles"]
+    """Scan the rivers, prepare the units and plan the tiles (pass 1).
+
+    The work is shared out between this thread and one more: the units'
+    hierarchy while the rivers are scanned; the rivers' boxes (for
+    :func:`rivermap.crs.check_extents`) while the units are prepared. Errors
+    come in the order of a single thread: the units', the rivers', the extents'.
+    """
+    params = options["params"]
     units = read_units(units, levels)
-    lv, hier = _hierarchy(units)
-    source = read_from(rivers, lv)
-    scan = source.scan()
-    if not len(scan.ids):
-        msg = f"{source.where}: no rivers"
-        raise SchemaError(msg)
-    check_ids(scan.ids, source.where)
-    unit_frame = units.frame
-    boxes = gpd.GeoDataFrame(
-        {"river_id": scan.ids},
-        geometry=shapely.linestrings(scan.bounds.reshape(-1, 2, 2)),
-        crs=source.crs,
-    )
-    with _gc_paused():
-        check_extents(boxes, unit_frame)
-        ctx = _context(unit_frame, hier, lv, metric_crs(boxes, unit_frame), params, source.crs)
+    with ThreadPoolExecutor(1, thread_name_prefix="rivermap-plan") as pool:
+        hierarchy = pool.submit(_hierarchy, units)
+        try:
+            source = read_from(rivers, tuple(str(lv) for lv in units.levels))
+            scan = source.scan()
+        finally:
+            lv, hier = hierarchy.result()
+        if not len(scan.ids):
+            msg = f"{source.where}: no rivers"
+            raise SchemaError(msg)
+        check_ids(scan.ids, source.where)
+        unit_frame = units.frame
+        lines = pool.submit(_box_lines, scan.bounds)
+        try:
+            with _gc_paused():
+                crs_metric = metric_crs(_extent(scan.bounds, source.crs), unit_frame)
+                ctx = _context(unit_frame, hier, lv, crs_metric, params, source.crs)
+        finally:  # the rivers far from the units are named first, as they may explain an error
+            boxes = gpd.GeoDataFrame(
+                {"river_id": scan.ids}, geometry=lines.result(), crs=source.crs
+            )
+            check_extents(boxes, unit_frame)
     parallel = _parallel(client, options["workers"])
+    tiles = options["tiles"]
     size = tiles if isinstance(tiles, int) else _auto_size(int(scan.n_vertices.sum()), parallel)
     plan = _plan(scan.bounds, scan.n_vertices, size)
     threads = max(1, min(parallel, len(plan)))
     inner = max(1, parallel // max(len(plan), 1))
     return _Run(ctx, source, scan, plan, unit_frame, threads, inner)
+
+
+def _box_lines(bounds: FloatArray) -> ObjArray:
+    """Return a line from corner to corner of every box ``bounds``: the box, as a geometry."""
+    return np.asarray(shapely.linestrings(bounds.reshape(-1, 2, 2)), dtype=object)
+
+
+def _extent(bounds: FloatArray, crs: Any) -> gpd.GeoSeries:
+    """Return one line across the extent of boxes ``bounds`` (what :func:`metric_crs` reads)."""
+    lo, hi = bounds[:, :2].min(axis=0), bounds[:, 2:].max(axis=0)
+    return gpd.GeoSeries([shapely.linestrings([lo, hi])], crs=crs)
 
 
 def _context(
@@ -510,7 +539,7 @@ def _context(
     rivers_crs: Any,
 ) -> _Context:
     """Prepare every unit once, in the metric CRS, and what is decided from all of them."""
-    geoms = _unit_geometries_metric(unit_frame, hier, crs_metric)
+    geoms = _unit_geometries_metric(unit_frame, hier, crs_metric, workers=2)
     rings = _units_with_rings(geoms, hier)
     ring_mask = np.zeros(len(geoms), dtype=bool)
     ring_mask[rings] = True
@@ -542,6 +571,7 @@ class _TilePlan:
 
     rows: IntArray
     box: FloatArray | None  # None: a tile of long rivers
+    vertices: int = 0  # of its rivers, as the scan estimates them
 
 
 def _plan(bounds: FloatArray, n_vertices: IntArray, size: int) -> list[_TilePlan]:
@@ -570,7 +600,8 @@ def _plan(bounds: FloatArray, n_vertices: IntArray, size: int) -> list[_TilePlan
             if len(part):
                 b = bounds[part]
                 box = np.array([*b[:, :2].min(axis=0), *b[:, 2:].max(axis=0)])
-                tiles.append(_TilePlan(np.sort(part), None if group is long else box))
+                n = int(n_vertices[part].sum())
+                tiles.append(_TilePlan(np.sort(part), None if group is long else box, n))
     return tiles
 
 
@@ -645,6 +676,7 @@ class _Tile:
     river_length: FloatArray  # per river of ``rows``
     slivers: FloatArray
     sliver_river: IntArray
+    rivers: pd.DataFrame  # the rows of the rivers table, per river of ``rows``
     stats: dict[str, Any]
 
 
@@ -658,11 +690,12 @@ def _run_tile(
 ) -> _Tile:
     """Assign the rivers of one tile against the units near them (see the module's notes).
 
-    With ``write_to``, the tile's reaches table is written there as
-    ``part-NNNNN.parquet``; otherwise the reach lines come back, and the table
-    is built once for every tile. The stats say where the tile's time went
-    (wall seconds of reading, loading the units, the engine and writing) and its
-    CPU seconds (this thread's), which contention for the cores does not swell.
+    The tile also builds its rivers' rows of the rivers table. With
+    ``write_to``, its reaches table is written there as ``part-NNNNN.parquet``;
+    otherwise the reach lines come back, and the table is built once for every
+    tile. The stats say where the tile's time went (wall seconds of reading,
+    loading the units, the engine, the rivers' rows and writing) and its CPU
+    seconds (this thread's), which contention for the cores does not swell.
     """
     clock, cpu = _Clock(), time.thread_time()
     rivers = read()
@@ -672,8 +705,13 @@ def _run_tile(
         clock.lap("load")
         done = _Chunk.concat(_run_chunks(job, rivers.geometry, False, threads))
         clock.lap("engine")
+        labels = _text_labels(rivers, ctx.hier, ctx.unit_labels())
+        levels = _level_columns(done.reaches, ctx.hier)
+        table = _river_rows(ctx, done, levels[0], labels)
+        clock.lap("river_rows")
         if write_to is not None:
-            _write_part(ctx, rivers, done, write_to / f"part-{number:05d}.parquet")
+            part = write_to / f"part-{number:05d}.parquet"
+            _write_part(ctx, rivers.crs, done, levels, labels, part)
             clock.lap("write")
     r = done.reaches
     stats = {
@@ -693,16 +731,52 @@ def _run_tile(
         done.river_length,
         done.slivers,
         rows[done.sliver_river],
+        table,
         stats,
     )
 
 
-def _write_part(ctx: _Context, rivers: gpd.GeoDataFrame, done: Any, path: Path) -> None:
+def _credits(r: _Pieces, per_level: IntArray, hier: Any, n_rivers: int) -> _Credits:
+    """Return the credits of reaches ``r`` (sorted by river), as :func:`rivermap.assign` sums."""
+    return _Credits(
+        *credit_totals(
+            r.river,
+            r.kind,
+            r.left,
+            r.right,
+            r.hi - r.lo,
+            per_level,
+            hier.anc,
+            hier.depth,
+            n_rivers,
+            _BOUNDARY,
+        )
+    )
+
+
+def _river_rows(ctx: _Context, done: Any, per_level: IntArray, labels: Any) -> pd.DataFrame:
+    """Return the rows of the rivers table for a tile's rivers, in their order.
+
+    A river is whole in one tile, and every column of its row (length, chief
+    level and unit, units, lead and lead share per level) comes from its own
+    reaches alone, so the row is the one :func:`rivermap.assign` gives it.
+    """
+    n = len(done.river_length)
+    credits = _credits(done.reaches, per_level, ctx.hier, n)
+    return _river_table(n, done.river_length, done.reaches, credits, ctx.hier, ctx.levels, labels)
+
+
+def _write_part(
+    ctx: _Context,
+    crs: Any,
+    done: Any,
+    levels: tuple[IntArray, IntArray],
+    labels: Any,
+    path: Path,
+) -> None:
     """Write a tile's reaches table (as :func:`rivermap.assign` builds it) as GeoParquet."""
-    labels = _text_labels(rivers, ctx.hier, ctx.unit_labels())
-    per_level, b_level = _level_columns(done.reaches, ctx.hier)
-    args = (done, per_level, b_level, ctx.hier, ctx.levels, ctx.shared.params, labels)
-    _reach_table(rivers.crs, *args).to_parquet(path, index=False)
+    args = (done, *levels, ctx.hier, ctx.levels, ctx.shared.params, labels)
+    _reach_table(crs, *args).to_parquet(path, index=False)
 
 
 def _tile_job(ctx: _Context, geoms: gpd.GeoSeries) -> tuple[Any, int]:
@@ -850,7 +924,7 @@ def _on_threads(run: _Run, readers: list[Any], write_to: Path | None) -> Iterato
     run.ctx.unit_tree()  # built once, before the threads
     run.ctx.unit_labels()
     pending: set[Future[_Tile]] = set()
-    upcoming = iter(range(len(run.tiles)))
+    upcoming = iter(_largest_first(run.tiles))
     with ThreadPoolExecutor(run.threads, thread_name_prefix="rivermap-tile") as pool:
         try:
             for i in upcoming:
@@ -875,6 +949,7 @@ def _on_dask(run: _Run, client: Any, readers: list[Any], write_to: Path | None) 
 
     ctx = client.scatter(run.ctx, broadcast=True, hash=False)
     token = uuid.uuid4().hex[:8]
+    order = _largest_first(run.tiles)
     futures = [
         client.submit(
             _run_tile,
@@ -886,8 +961,9 @@ def _on_dask(run: _Run, client: Any, readers: list[Any], write_to: Path | None) 
             1,
             key=f"rivermap-tile-{token}-{i}",
             pure=False,
+            priority=len(order) - rank,
         )
-        for i in range(len(run.tiles))
+        for rank, i in enumerate(order)
     ]
     try:
         for future in as_completed(futures):
@@ -897,6 +973,15 @@ def _on_dask(run: _Run, client: Any, readers: list[Any], write_to: Path | None) 
     finally:
         client.cancel(futures)
         client.cancel(ctx)
+
+
+def _largest_first(tiles: list[_TilePlan]) -> list[int]:
+    """Return the order to start ``tiles`` in: the most vertices first.
+
+    The tiles at work at once then finish close together: a large tile
+    started last would keep one worker busy while the others wait.
+    """
+    return sorted(range(len(tiles)), key=lambda i: -tiles[i].vertices)
 
 
 def _release_free_memory() -> None:
@@ -927,11 +1012,37 @@ class _Collector:
 def _result(run: _Run, c: _Collector) -> Responsibility:
     """Put the tiles' reaches back in the rivers' order and build the tables, as the whole does.
 
-    The reaches table (when the lines were kept), the rivers and units tables
-    and the summary come from the same functions as :func:`rivermap.assign`'s,
-    on the same arrays in the same order.
+    The tiles built their rivers' rows of the rivers table; the per-unit sums
+    (credited in the rivers' order, so that they add up as the whole adds them),
+    the units table, the summary and the reaches table (when the lines were
+    kept) come from the same functions as :func:`rivermap.assign`'s, on the
+    same arrays in the same order.
     """
     ctx, tiles = run.ctx, c.tiles
+    done, kept = _gathered(tiles, c.river_length)
+    levels, params, hier = ctx.levels, ctx.shared.params, ctx.hier
+    per_level, b_level = _level_columns(done.reaches, hier)
+    n_rivers = len(c.river_length)
+    credits = _credits(done.reaches, per_level, hier, n_rivers)
+    rivers = _river_rows_in_order(tiles, n_rivers)
+    units = _units_result(credits, hier, levels, run.unit_frame, ctx.rivers_crs)
+    summary = _summary(done, n_rivers, ctx.shared.crs, params)
+    reaches = gpd.GeoDataFrame(geometry=[], crs=ctx.rivers_crs)  # written tile by tile
+    if kept:
+        meta = pd.DataFrame({"river_id": run.scan.ids, "name": run.scan.names})
+        labels = _text_labels(meta, hier, ctx.unit_labels())
+        args = (done, per_level, b_level, hier, levels, params, labels)
+        reaches = _reach_table(ctx.rivers_crs, *args)
+    return Responsibility(
+        reaches, rivers, units, levels=levels, crs=ctx.rivers_crs, params=params, summary=summary
+    )
+
+
+def _gathered(tiles: list[_Tile], river_length: FloatArray) -> tuple[Any, bool]:
+    """Return the reaches of ``tiles`` by river, with their lines if every tile kept them.
+
+    The flag says whether they did.
+    """
     fields = ("river", "lo", "hi", "kind", "unit", "left", "right")
     pieces = _Pieces(*(np.concatenate([getattr(t.pieces, f) for t in tiles]) for f in fields))
     order = np.argsort(pieces.river, kind="stable")  # a river's reaches stay in chainage order
@@ -943,25 +1054,20 @@ def _result(run: _Run, c: _Collector) -> Responsibility:
     done = _Chunk(
         pieces.take(order),
         geoms[order] if geoms is not None else np.empty(0, dtype=object),
-        c.river_length,
+        river_length,
         slivers[s_order],
         sliver_river[s_order],
     )
-    levels, params, hier = ctx.levels, ctx.shared.params, ctx.hier
-    meta = pd.DataFrame({"river_id": run.scan.ids, "name": run.scan.names})
-    labels = _text_labels(meta, hier, ctx.unit_labels())
-    per_level, b_level = _level_columns(done.reaches, hier)
-    crs = (ctx.rivers_crs, ctx.shared.crs)
-    rivers, units, summary = _totals(
-        done, per_level, hier, levels, params, labels, run.unit_frame, crs
-    )
-    reaches = gpd.GeoDataFrame(geometry=[], crs=ctx.rivers_crs)  # written tile by tile
-    if kept:
-        args = (done, per_level, b_level, hier, levels, params, labels)
-        reaches = _reach_table(ctx.rivers_crs, *args)
-    return Responsibility(
-        reaches, rivers, units, levels=levels, crs=ctx.rivers_crs, params=params, summary=summary
-    )
+    return done, kept
+
+
+def _river_rows_in_order(tiles: list[_Tile], n_rivers: int) -> pd.DataFrame:
+    """Return the rivers table: the tiles' rows, put in the rivers' order."""
+    rows = np.concatenate([t.rows for t in tiles])
+    at = np.empty(n_rivers, dtype=np.int64)
+    at[rows] = np.arange(len(rows))
+    table = pd.concat([t.rivers for t in tiles], ignore_index=True)
+    return table.take(at).reset_index(drop=True)
 
 
 def _move_into_place(staging: Path, final: Path, *, overwrite: bool) -> None:

@@ -112,6 +112,44 @@ LIECHTENSTEIN = load("liechtenstein")
 LIECHTENSTEIN_WHOLE = rm.assign(*LIECHTENSTEIN)
 
 
+def test_tiles_start_largest_first() -> None:
+    rivers, _ = LIECHTENSTEIN
+    b = rivers.bounds.to_numpy()
+    n = shapely.get_num_coordinates(rivers.geometry.to_numpy())
+    plan = scale._plan(b, n, TINY["liechtenstein"])
+    assert [t.vertices for t in plan] == [int(n[t.rows].sum()) for t in plan]
+    order = scale._largest_first(plan)
+    assert sorted(order) == list(range(len(plan)))
+    assert [plan[i].vertices for i in order] == sorted((t.vertices for t in plan), reverse=True)
+
+
+def test_rivers_far_from_the_units_are_named_as_the_whole_names_them() -> None:
+    rivers, units = datasets.load("zhejiang")
+    far = rivers.head(2).copy()  # Liechtenstein's axes swapped: degrees, but far away
+    far.geometry = [
+        shapely.LineString([(47.10, 9.50), (47.20, 9.55)]),
+        shapely.LineString([(47.0, 9.4), (47.1, 9.6)]),
+    ]
+    far["river_id"] = ["far1", "far2"]
+    mixed = gpd.GeoDataFrame(pd.concat([rivers, far], ignore_index=True), crs=rivers.crs)
+    n = len(mixed)
+    with pytest.warns(rm.RivermapWarning, match=rf"2 of {n} river\(s\) lie far .*'far1', 'far2'"):
+        whole = rm.assign(mixed, units)
+    with pytest.warns(rm.RivermapWarning, match=rf"2 of {n} river\(s\) lie far .*'far1', 'far2'"):
+        assert_same(whole, scale.assign(mixed, units, tiles=150))
+    with pytest.raises(rm.CRSError, match=r"none of the 2 river\(s\) comes near the units"):
+        scale.assign(far, units)
+
+
+def test_the_units_errors_come_before_the_rivers(tmp_path) -> None:
+    _, units = LIECHTENSTEIN
+    twice = gpd.GeoDataFrame(pd.concat([units.frame, units.frame.iloc[-1:]]), crs=units.crs)
+    with pytest.raises(SchemaError, match="units: unit_id must be unique"):
+        scale.assign(tmp_path / "missing.parquet", AdminUnits(twice, units.levels))
+    with pytest.raises(DataError, match=r"missing\.parquet: no such file"):
+        scale.assign(tmp_path / "missing.parquet", units)
+
+
 def test_boundary_policies_and_parameters_pass_through() -> None:
     rivers, units = LIECHTENSTEIN
     for kwargs in (
