@@ -6,14 +6,26 @@ by ``rivermap.scale.prepare``. The driver samples the resident memory of that
 process and of all its children (a LocalCluster's worker processes) every 20 ms
 with psutil; "tree peak" is the largest sum seen over the whole run, data
 loading and cluster included. "seconds" is the assign call alone: each process
-first runs its method on 100 rivers (on Dask, every worker runs rivermap.assign
-once), so that loading PROJ, GEOS and the compiled kernels is left out for
-every method alike, and a cluster is started before the clock. Each result's
+first runs its method on 100 rivers, so that loading PROJ, GEOS and the
+compiled kernels is left out for every method alike, and a cluster is started
+before the clock. On Dask, every worker first runs the tiles' own code
+(``scale.assign_to_parquet`` on those 100 rivers, read from GeoParquet, in the
+worker's process), and the client then runs the same call on the cluster: the
+warm-up is the same for 1 and 2 workers, worker by worker. Each result's
 digest (every reach with its line, the rivers and units tables, the summary)
 is compared with the in-memory engine's: "same" means identical to the bit.
 
+The speed-up of 2 Dask workers over 1 comes from a process of its own that
+starts both clusters (1 and 2 worker processes, one thread each), warms both
+as above, and then times the same call on each in turn, ``--pairs`` times
+(default 3): alternating, so that other work on a shared machine weighs on
+both alike. It reports every run with its phases (the client's plan, the
+tiles, the client's tables and files), the sums of the tiles' wall and CPU
+seconds and the load average, and the ratio of the medians.
+
     python benchmarks/bench_scale.py                        # size L
     python benchmarks/bench_scale.py --size M               # 5,000 / 20,000: a minute
+    python benchmarks/bench_scale.py --pairs 5              # more runs of Dask 1 vs 2
     python benchmarks/bench_scale.py --national benchmarks/data/country
 
 ``--national PATH`` (the folder benchmarks/make_country.py writes) adds the tiled
@@ -46,6 +58,7 @@ METHODS = (
     "scale.assign_to_parquet, Dask 2 workers",
 )
 NATIONAL = "scale.assign_to_parquet, national (tiles on threads)"
+PAIRS = "Dask 1 and 2 workers, alternating"
 
 
 # ----------------------------------------------------------------------- workers
@@ -64,12 +77,29 @@ def digest(resp: Any) -> str:
     return h.hexdigest()[:16]
 
 
-def _warm() -> None:
-    """Load rivermap's compiled kernels in this process (a Dask worker)."""
-    import rivermap as rm
+def _warm(small: Path, units: Path, levels: list[str]) -> None:
+    """Run the tiles' code in this process (a Dask worker) on a few rivers, as a warm-up.
 
-    rivers, units = rm.datasets.load_demo()
-    rm.assign(rivers.iloc[:3], units, workers=1)
+    ``scale.assign_to_parquet`` on threads here reads the rivers from
+    GeoParquet, loads the units and runs the engine and the writers: every
+    module and compiled kernel a tile uses is loaded, in every worker alike.
+    """
+    from rivermap import scale
+
+    out = Path(tempfile.mkdtemp(prefix="rivermap-bench-warm-")) / "warm.parquet"
+    scale.assign_to_parquet(small, units, out, levels=levels, workers=1)
+    shutil.rmtree(out.parent, ignore_errors=True)
+
+
+def _warm_data(data: Path) -> Path:
+    """Return a GeoParquet file of the first rivers of ``data``, written once, for warm-ups."""
+    import geopandas as gpd
+
+    small = data / "warm_rivers.parquet"
+    if not small.exists():
+        rivers = gpd.read_parquet(data / "rivers.parquet").iloc[:WARM_RIVERS]
+        rivers.to_parquet(small, write_covering_bbox=True)
+    return small
 
 
 def worker(method: str, data: Path, levels: list[str]) -> dict[str, Any]:
@@ -83,19 +113,20 @@ def worker(method: str, data: Path, levels: list[str]) -> dict[str, Any]:
     units = AdminUnits(gpd.read_parquet(data / "units.parquet"), levels)
     rivers_path = data / "rivers.parquet"
     out = Path(tempfile.mkdtemp(prefix="rivermap-bench-scale-")) / "out.parquet"
-    client = _cluster(method)
+    client = _cluster(method, data, units, levels)
     warm = gpd.read_parquet(rivers_path).iloc[:WARM_RIVERS] if "national" not in method else None
-    if warm is not None:
+    if warm is not None and client is None:
         rm.assign(warm, units)
-    kwargs: dict[str, Any] = {"scheduler": client} if client is not None else {}
     rivers: Any = gpd.read_parquet(rivers_path) if method == METHODS[0] else rivers_path
     t0 = time.perf_counter()
     if method == METHODS[0]:
         resp = rm.assign(rivers, units)
     elif method == METHODS[1]:
         resp = scale.assign(rivers, units)
+    elif client is not None:
+        scale_call(data, units, out, client)
     else:
-        scale.assign_to_parquet(rivers, units, out, **kwargs)
+        scale.assign_to_parquet(rivers, units, out)
     seconds = time.perf_counter() - t0
     result: dict[str, Any] = {"seconds": seconds}
     if method not in METHODS[:2]:
@@ -105,33 +136,102 @@ def worker(method: str, data: Path, levels: list[str]) -> dict[str, Any]:
     result["n_rivers"] = len(resp.rivers) if resp is not None else meta["summary"]["n_rivers"]
     result["digest"] = digest(resp) if resp is not None else ""
     if client is not None:
-        client.close()
+        _close(client)
     shutil.rmtree(out.parent, ignore_errors=True)
     return result
 
 
-def _cluster(method: str) -> Any:
-    """Start the LocalCluster a Dask method runs on (None for the others); warm its workers."""
+def _cluster(method: str, data: Path, units: Any, levels: list[str]) -> Any:
+    """Start the LocalCluster a Dask method runs on (None for the others), warmed."""
     if "Dask" not in method:
         return None
+    n = int(method.split("Dask ")[1].split(maxsplit=1)[0])
+    return _warm_cluster(n, data, units, levels)
+
+
+def _warm_cluster(n: int, data: Path, units: Any, levels: list[str]) -> Any:
+    """Return a client of a LocalCluster of ``n`` one-thread worker processes, warmed.
+
+    Every worker runs the tiles' code on a few rivers (:func:`_warm`); then the
+    client runs ``scale.assign_to_parquet`` on them on the cluster.
+    """
     from distributed import Client, LocalCluster
 
-    n = int(method.split("Dask ")[1].split(maxsplit=1)[0])
+    from rivermap import scale
+
     cluster = LocalCluster(
         n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None
     )
     client = Client(cluster)
-    client.run(_warm)
+    small = _warm_data(data)
+    client.run(_warm, small, data / "units.parquet", levels)
+    out = Path(tempfile.mkdtemp(prefix="rivermap-bench-warm-")) / "warm.parquet"
+    scale.assign_to_parquet(small, units, out, scheduler=client)
+    shutil.rmtree(out.parent, ignore_errors=True)
     return client
 
 
+def _close(client: Any) -> None:
+    """Close a client and the LocalCluster it was made for."""
+    cluster = client.cluster
+    client.close()
+    cluster.close()
+
+
+def dask_pairs(data: Path, levels: list[str], pairs: int) -> dict[str, Any]:
+    """Time the same call on a cluster of 1 and of 2 workers in turn, ``pairs`` times.
+
+    Both clusters are started and warmed alike first. Returns every run: its
+    seconds, the phases of ``_metadata.json``, the sums of the tiles' wall and
+    CPU seconds, the 1-minute load average when it started, and whether its
+    digest equals the in-memory result's (``reference``, computed here once).
+    """
+    import os
+
+    import geopandas as gpd
+
+    import rivermap as rm
+    from rivermap.units import AdminUnits
+
+    units = AdminUnits(gpd.read_parquet(data / "units.parquet"), levels)
+    clients = {n: _warm_cluster(n, data, units, levels) for n in (1, 2)}
+    runs = []
+    try:
+        for i in range(pairs):
+            for n, client in clients.items():
+                out = Path(tempfile.mkdtemp(prefix="rivermap-bench-pair-")) / "out.parquet"
+                load = os.getloadavg()[0]
+                t0 = time.perf_counter()
+                scale_call(data, units, out, client)
+                seconds = time.perf_counter() - t0
+                meta = json.loads((out / "_metadata.json").read_text(encoding="utf-8"))
+                run = {"pair": i, "workers": n, "seconds": seconds, "load": load}
+                run |= {"phases": meta["seconds"], "tiles": meta["tiles"]}
+                if i == pairs - 1:
+                    run["digest"] = digest(rm.read_responsibility(out))
+                shutil.rmtree(out.parent, ignore_errors=True)
+                runs.append(run)
+    finally:
+        for client in clients.values():
+            _close(client)
+    reference = digest(rm.assign(gpd.read_parquet(data / "rivers.parquet"), units))
+    return {"runs": runs, "reference": reference}
+
+
+def scale_call(data: Path, units: Any, out: Path, client: Any) -> None:
+    """Run the call every Dask run times: the rivers' file to a result folder."""
+    from rivermap import scale
+
+    scale.assign_to_parquet(data / "rivers.parquet", units, out, scheduler=client)
+
+
 # ------------------------------------------------------------------------ driver
-def measure(method: str, data: Path, levels: list[str]) -> dict[str, Any] | None:
+def measure(method: str, data: Path, levels: list[str], pairs: int = 0) -> dict[str, Any] | None:
     """Run ``method`` in a fresh process; add the peak resident memory of its process tree."""
     import psutil
 
     argv = [sys.executable, __file__, "--worker", method, "--data", str(data)]
-    argv += ["--levels", ",".join(levels)]
+    argv += ["--levels", ",".join(levels), "--pairs", str(pairs)]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     tree = psutil.Process(proc.pid)
     peak = 0
@@ -197,6 +297,44 @@ def tile_summary(rows: dict[str, dict[str, Any] | None]) -> None:
         print(f"| {m} | {len(t)} | {cells} | {wall:.1f} | {cpu:.1f} |")
 
 
+def print_pairs(result: dict[str, Any] | None) -> None:
+    """Print the alternating runs of Dask 1 and 2 workers, and the speed-up of the medians.
+
+    "files" is the rest of a run: writing the rivers and units tables and the
+    metadata, and moving the folder into place.
+    """
+    if result is None:
+        return
+    import statistics
+
+    runs = result["runs"]
+    print(f"\n## {PAIRS}\n")
+    head = "| pair | workers | seconds | plan | tiles | tables | files | tiles' wall s | CPU s |"
+    print(head + " load |")
+    print("|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+    for r in runs:
+        ph = r["phases"]
+        files = r["seconds"] - sum(ph.values())
+        wall = sum(t["seconds"] for t in r["tiles"])
+        cpu = sum(t["cpu_seconds"] for t in r["tiles"])
+        cells = [ph["plan"], ph["tiles"], ph["tables"], files, wall, cpu, r["load"]]
+        print(
+            f"| {r['pair']} | {r['workers']} | {r['seconds']:.2f} | "
+            + " | ".join(f"{c:.2f}" for c in cells)
+            + " |"
+        )
+    one = [r["seconds"] for r in runs if r["workers"] == 1]
+    two = [r["seconds"] for r in runs if r["workers"] == 2]
+    m1, m2 = statistics.median(one), statistics.median(two)
+    each = ", ".join(f"{a / b:.2f}" for a, b in zip(one, two, strict=True))
+    same = all(r["digest"] == result["reference"] for r in runs if "digest" in r)
+    print(
+        f"\nDask, 2 workers vs 1: {m1:.2f} s / {m2:.2f} s = {m1 / m2:.2f}x faster "
+        f"(medians of {len(one)} runs each; pair by pair {each}); the last results "
+        f"{'equal' if same else 'DIFFER FROM'} the in-memory engine's to the bit"
+    )
+
+
 def project(run: dict[str, Any], threads: int) -> None:
     """Print the national run's time projected onto N workers, from its per-tile times.
 
@@ -249,12 +387,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", choices=list(SIZES), default="L")
     parser.add_argument("--national", type=Path, help="the folder make_country.py writes")
     parser.add_argument("--skip-city", action="store_true", help="only the national case")
+    parser.add_argument(
+        "--pairs", type=int, default=3, help="alternating runs of Dask 1 and 2 workers (0: none)"
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--levels", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        print(json.dumps(worker(args.worker, args.data, args.levels.split(","))))
+        levels = args.levels.split(",")
+        if args.worker == PAIRS:
+            print(json.dumps(dask_pairs(args.data, levels, args.pairs)))
+        else:
+            print(json.dumps(worker(args.worker, args.data, levels)))
         return 0
     import os
 
@@ -267,9 +412,8 @@ def main(argv: list[str] | None = None) -> int:
             rows = {m: measure(m, data, list(LEVELS)) for m in METHODS}
             print_rows(rows, METHODS[0])
             tile_summary(rows)
-            one, two = rows[METHODS[3]], rows[METHODS[4]]
-            if one and two:
-                print(f"\nDask, 2 workers vs 1: {one['seconds'] / two['seconds']:.2f}x faster")
+            if args.pairs:
+                print_pairs(measure(PAIRS, data, list(LEVELS), args.pairs))
     if args.national:
         meta = json.loads((args.national / "country.json").read_text(encoding="utf-8"))
         print(f"\n## national: {meta['units']} units, {sum(meta['rivers'].values()):,} rivers\n")
