@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
@@ -18,8 +19,12 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import pyogrio
 import pyproj
+import shapely
 
 from rivermap import chiefs as _chiefs
 from rivermap import flags as _flags
@@ -602,20 +607,19 @@ def _read_folder(p: Path) -> Responsibility:
     if not ok:
         msg = f"{meta_path}: does not describe a rivermap responsibility"
         raise SchemaError(msg)
+    crs = pyproj.CRS.from_wkt(meta["crs"]) if meta.get("crs") else None
     parts = sorted(p.glob("part-*.parquet"))
     try:
-        rivers = pd.read_parquet(p / _FOLDER_FILES[0])
-        units = gpd.read_parquet(p / _FOLDER_FILES[1])
-        reaches = pd.concat([gpd.read_parquet(f) for f in parts], ignore_index=True)
+        with ThreadPoolExecutor(_THREADS) as pool:
+            read_units = pool.submit(gpd.read_parquet, p / _FOLDER_FILES[1])
+            rivers = pd.read_parquet(p / _FOLDER_FILES[0])
+            reaches = _read_reaches(parts, rivers, crs, pool)
+            units = read_units.result()
     except Exception as exc:  # pyarrow raises many types for damaged files
         msg = f"{p}: a file of the result cannot be read ({exc})"
         raise DataError(msg) from exc
-    # tiles come in their own order: put the reaches back in the rivers' order
-    at = pd.Index(rivers["river_id"]).get_indexer(reaches["river_id"])
-    reaches = reaches.iloc[np.argsort(at, kind="stable")].reset_index(drop=True)
-    crs = pyproj.CRS.from_wkt(meta["crs"]) if meta.get("crs") else None
     return Responsibility(
-        gpd.GeoDataFrame(reaches, geometry="geometry", crs=crs),
+        reaches,
         rivers,
         units,
         levels=tuple(meta["levels"]),
@@ -623,6 +627,61 @@ def _read_folder(p: Path) -> Responsibility:
         params=meta.get("params", {}),
         summary=meta.get("summary", {}),
     )
+
+
+#: Threads that read a result folder (decoding WKB and taking rows release the GIL).
+_THREADS = 2
+
+
+def _read_reaches(
+    parts: list[Path], rivers: pd.DataFrame, crs: pyproj.CRS | None, pool: ThreadPoolExecutor
+) -> gpd.GeoDataFrame:
+    """Read the reaches' files as one table, in the rivers' order (tiles write their own).
+
+    The files are read as Arrow tables and put in order there, column by
+    column, before pandas sees them; the lines are decoded from WKB a file at
+    a time on the pool's threads and reordered as objects. The same frame as
+    reading each file with ``geopandas.read_parquet``, concatenating and
+    reordering, which :func:`_read_reaches_frames` still does when the files'
+    columns differ in type (a tile whose column was all empty).
+    """
+    tables = [pq.read_table(f) for f in parts]
+    schemas = [t.schema.remove_metadata() for t in tables]
+    if not tables or any(not s.equals(schemas[0]) for s in schemas) or not _wkb_lines(tables[0]):
+        return _read_reaches_frames(parts, rivers, crs)
+    table = pa.concat_tables(tables)
+    try:
+        known = pa.array(rivers["river_id"], from_pandas=True)
+        at = pc.index_in(table["river_id"], value_set=known).fill_null(-1).to_numpy()
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return _read_reaches_frames(parts, rivers, crs)
+    order = np.argsort(at, kind="stable")
+    lines = pool.map(lambda c: shapely.from_wkb(np.asarray(c)), table["geometry"].chunks)
+    names = [n for n in table.column_names if n != "geometry"]
+    indices = pa.array(order)
+    columns = list(pool.map(lambda n: pc.take(table[n], indices), names))
+    frame = pa.table(dict(zip(names, columns, strict=True)), metadata=table.schema.metadata)
+    reaches = frame.to_pandas().reset_index(drop=True)
+    geometry = np.concatenate([np.empty(0, dtype=object), *lines])[order]
+    reaches.insert(table.column_names.index("geometry"), "geometry", geometry)
+    return gpd.GeoDataFrame(reaches, geometry="geometry", crs=crs)
+
+
+def _wkb_lines(table: pa.Table) -> bool:
+    """Tell whether a GeoParquet table keeps its lines in a ``geometry`` column as WKB."""
+    geo = json.loads((table.schema.metadata or {}).get(b"geo", b"{}"))
+    column = geo.get("columns", {}).get("geometry", {})
+    return bool(geo.get("primary_column") == "geometry" and column.get("encoding") == "WKB")
+
+
+def _read_reaches_frames(
+    parts: list[Path], rivers: pd.DataFrame, crs: pyproj.CRS | None
+) -> gpd.GeoDataFrame:
+    """Read the reaches' files one by one as frames, in the rivers' order."""
+    reaches = pd.concat([gpd.read_parquet(f) for f in parts], ignore_index=True)
+    at = pd.Index(rivers["river_id"]).get_indexer(reaches["river_id"])
+    reaches = reaches.iloc[np.argsort(at, kind="stable")].reset_index(drop=True)
+    return gpd.GeoDataFrame(reaches, geometry="geometry", crs=crs)
 
 
 def _both(key: str) -> str:
