@@ -18,6 +18,7 @@ ids and names are looked up only for what a sentence names.
 
 from __future__ import annotations
 
+import string
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from rivermap.runs import BOUNDARY, EPS_M, UNIT, Coded, first_per, join_groups
-from rivermap.text import fill, list_separator, term, texts
+from rivermap.text import list_separator, term, texts
 
 __all__ = ["fixed", "join_nonempty", "proposals"]
 
@@ -39,14 +40,35 @@ _SHOWN_CUTS = 6
 def fixed(values: Any, decimals: int, *, grouping: bool = False) -> np.ndarray:
     """Format numbers as ``"{:.<decimals>f}"`` (``"{:,.<decimals>f}"`` with grouping), as objects.
 
+    Many numbers of a small range (shares, km) are looked up in a table of
+    the texts of every multiple of 10^-decimals: a number rounds to the
+    nearest multiple exactly as ``format`` rounds it unless it lies within
+    10^-6 of halfway (those, and everything else, go through ``format``).
+
     Examples
     --------
-    >>> fixed([0.5, 1234.56], 1, grouping=True).tolist()
-    ['0.5', '1,234.6']
+    >>> fixed([0.5, 1234.56, 0.0005], 1, grouping=True).tolist()
+    ['0.5', '1,234.6', '0.0']
     """
     spec = ("{:,.%df}" if grouping else "{:.%df}") % decimals
-    numbers = np.asarray(values, dtype=float).tolist()
-    return np.array(list(map(spec.format, numbers)), dtype=object).reshape(-1)
+    x = np.asarray(values, dtype=float).reshape(-1)
+    out = np.empty(len(x), dtype=object)
+    scaled = x * 10.0**decimals
+    with np.errstate(invalid="ignore"):
+        near = np.abs(scaled - np.floor(scaled) - 0.5) <= 1e-6
+        table = ~np.signbit(x) & (scaled <= _TABLE_MAX) & ~near
+    if table.any() and scaled[table].max() + 1 <= table.sum() / 4:  # a table is cheaper
+        multiple = np.rint(scaled[table]).astype(np.int64)
+        texts_of = list(map(spec.format, np.arange(multiple.max() + 1) / 10.0**decimals))
+        out[table] = np.array(texts_of, dtype=object)[multiple]
+    else:
+        table[:] = False
+    out[~table] = list(map(spec.format, x[~table].tolist()))
+    return out
+
+
+#: The largest multiple of 10^-decimals :func:`fixed` looks up in a table.
+_TABLE_MAX = 100_000
 
 
 def _km(values: Any) -> np.ndarray:
@@ -55,7 +77,10 @@ def _km(values: Any) -> np.ndarray:
 
 def _count_text(values: np.ndarray) -> np.ndarray:
     """Return integers as text, an object array."""
-    return np.array(list(map(str, values.tolist())), dtype=object).reshape(-1)
+    ints = np.asarray(values).reshape(-1)
+    if len(ints) > 1000 and ints.min() >= 0 and ints.max() < len(ints):
+        return np.array([str(i) for i in range(int(ints.max()) + 1)], dtype=object)[ints]
+    return np.array(list(map(str, ints.tolist())), dtype=object).reshape(-1)
 
 
 def _per_river_text(values: Any, pos: np.ndarray, n: int, sep: str) -> np.ndarray:
@@ -81,11 +106,13 @@ def _where(mask: np.ndarray, text: Any, other: Any = "") -> np.ndarray:
 
 def join_nonempty(parts: Sequence[np.ndarray], sep: str) -> np.ndarray:
     """Join the non-empty strings of each row of ``parts`` with ``sep``."""
-    out = parts[0]
+    tokens = [parts[0]]
+    seen = parts[0] != ""
     for part in parts[1:]:
-        between = _where((out != "") & (part != ""), sep)
-        out = (out + between + part).astype(object)
-    return out
+        filled = part != ""
+        tokens += [_where(seen & filled, sep), part]
+        seen = seen | filled
+    return _rows(tokens, len(parts[0]))
 
 
 # ========================================================= the whole proposal
@@ -302,42 +329,70 @@ def _sentence(p: _Parts, lang: str) -> np.ndarray:
     """Return the proposal sentence of every river in ``lang``."""
     split = (p.n_seg > 0) & ~p.whole
     more = np.where(p.n_seg > _SHOWN_SEGMENTS, " …", "").astype(object)
-    n_txt = _count_text(p.n_seg)
     labels = p.labels[0 if lang == "zh" else 1]
-    keep = _where(p.whole, fill("proposal.whole", lang, unit=p.only))
-    keep = _where(
-        split,
-        fill("proposal.split", lang, cuts=p.cuts, n=n_txt, segments=labels, more=more),
-        keep,
+    keep = _filled(p.whole, "proposal.whole", lang, unit=p.only)
+    keep[split] = _filled(
+        split, "proposal.split", lang, cuts=p.cuts, n=p.n_seg, segments=labels, more=more
+    )[split]
+    extra = _filled(
+        p.n_moves > 1, "proposal.reassign_more", lang, all=p.n_moves, others=p.n_moves - 1
     )
-    extra = _where(
-        p.n_moves > 1,
-        fill(
-            "proposal.reassign_more",
-            lang,
-            all=_count_text(p.n_moves),
-            others=_count_text(p.n_moves - 1),
-        ),
-    )
-    move = _where(
+    move = _filled(
         p.n_moves > 0,
-        fill(
-            "proposal.reassign",
-            lang,
-            span=p.move_span,
-            old=p.move_from,
-            new=p.move_to,
-            extra=extra,
-            km=p.move_km,
-        ),
+        "proposal.reassign",
+        lang,
+        span=p.move_span,
+        old=p.move_from,
+        new=p.move_to,
+        extra=extra,
+        km=p.move_km,
     )
-    bnd = _where(
-        p.boundary_km != "",
-        fill("proposal.boundary", lang, km=p.boundary_km, pair=p.boundary_pair),
+    bnd = _filled(
+        p.boundary_km != "", "proposal.boundary", lang, km=p.boundary_km, pair=p.boundary_pair
     )
-    par = _where(p.parent != "", fill("proposal.parent", lang, parent=p.parent))
+    par = _filled(p.parent != "", "proposal.parent", lang, parent=p.parent)
     out = join_nonempty([keep, move, bnd, par], term("proposal.sep", lang))
     if lang == "en":  # a sentence starts with a capital
         s = pd.Series(out)
         out = texts(s.str[:1].str.upper() + s.str[1:])
-    return _where(out != "", out + term("proposal.end", lang))
+    return _rows([out, _where(out != "", term("proposal.end", lang))], len(out))
+
+
+def _filled(mask: np.ndarray, key: str, lang: str, **fields: Any) -> np.ndarray:
+    """Return the term ``key`` filled with ``fields`` where ``mask``, "" elsewhere.
+
+    As :func:`rivermap.text.fill` (the template's fields in order, their spec
+    ignored), for the masked rows only; integer fields are written as text.
+    """
+    rows = np.flatnonzero(mask)
+    parts: list[Any] = []
+    for literal, name, _spec, _conv in string.Formatter().parse(term(key, lang)):
+        parts.append(literal)
+        if name is not None:
+            value = fields[name]
+            if np.ndim(value):
+                value = np.asarray(value)[rows]
+                value = _count_text(value) if value.dtype.kind in "iu" else value
+            parts.append(value)
+    out = np.full(len(mask), "", dtype=object)
+    out[rows] = _rows(parts, len(rows))
+    return out
+
+
+def _rows(parts: Sequence[Any], n: int) -> np.ndarray:
+    """Concatenate texts row by row: each part one text per row, or one text for all.
+
+    One C-level join of the whole table, cut at the rows' ends (``+`` row by
+    row where a text holds NUL itself).
+    """
+    table = np.empty((n, len(parts) + 1), dtype=object)
+    for i, part in enumerate(parts):
+        table[:, i] = part
+    table[:, -1] = "\x00"
+    joined = "".join(table.ravel().tolist()).split("\x00")[:-1]
+    if len(joined) == n:
+        return np.array(joined, dtype=object).reshape(-1)
+    out: Any = np.full(n, "", dtype=object)
+    for part in parts:
+        out = out + part
+    return np.asarray(out, dtype=object)
