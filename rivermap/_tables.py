@@ -166,13 +166,14 @@ def load(
     if not isinstance(source, str | os.PathLike):
         msg = f"{caller}: expected a path or a DataFrame, got {type(source).__name__}"
         raise TypeError(msg)
-    from rivermap.io import read_table, read_vector
+    from rivermap.io import data_layer, read_table, read_vector
 
     path = Path(source)
     if not vector or path.suffix.lower() in TABLE_SUFFIXES:
         frame = read_table(path, encoding=encoding)
         # The header is row 1 of the spreadsheet; data rows start at row 2.
         return Loaded(os.fspath(source), frame, list(range(2, len(frame) + 2)), "row", None, None)
+    layer = data_layer(path, layer)
     where = os.fspath(source) + (f" (layer {layer!r})" if layer else "")
     read = _times_as_written(
         read_vector(path, layer=layer, encoding=encoding), path, layer, encoding

@@ -323,6 +323,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 def _cmd_assign(args: argparse.Namespace) -> int:
     _before_work(args, inputs=[args.chiefs], outputs=[(args.output, "responsibility")])
+    if args.qml:
+        pipeline.check_qml(args.output, "responsibility", overwrite=args.overwrite)
     options = _spec(pipeline.AssignOptions, args)
     resp = None
     if args.output.lower().endswith(".parquet"):
@@ -337,8 +339,12 @@ def _cmd_assign(args: argparse.Namespace) -> int:
         )
     else:
         rivers, units = pipeline.read_inputs(_inputs(args))
+        pipeline.check_levels(units.levels, {"--level": args.level})
         resp = pipeline.assign(rivers, units, options, roster=args.chiefs, progress=not args.quiet)
-        out = pipeline.save_responsibility(resp, args.output, overwrite=args.overwrite)
+        out = pipeline.save_responsibility(
+            resp, args.output, level=args.level, lang=args.lang, qml=args.qml,
+            overwrite=args.overwrite,
+        )  # fmt: skip
         s = resp.summary
     if not args.quiet:
         km = f"{s['total_length_m'] / 1000:,.1f}"
@@ -407,9 +413,11 @@ def _flags_for_people(table: pd.DataFrame, lang: str) -> pd.DataFrame:
 def _cmd_redivide(args: argparse.Namespace) -> int:
     inputs = [args.gpkg, args.current, args.edits]
     _before_work(args, inputs=inputs, outputs=[(args.output, "gpkg"), (args.table, "tables")])
+    if args.qml:
+        pipeline.check_qml(args.output, "plan", overwrite=args.overwrite)
     resp = _open(args, level=args.level)
     options = _spec(pipeline.RedivideOptions, args)
-    plan = pipeline.redivide(resp, options, tables=args.table, **_output(args))
+    plan = pipeline.redivide(resp, options, tables=args.table, qml=args.qml, **_output(args))
     if not args.quiet:
         diff = plan.diff()
         print(repr(plan))
@@ -484,10 +492,12 @@ def _cmd_route(args: argparse.Namespace) -> int:
     _before_work(
         args, inputs=[args.gpkg, args.events, args.chiefs], outputs=[(args.output, "events")]
     )
+    if args.qml:
+        pipeline.check_qml(args.output, "events", overwrite=args.overwrite)
     resp = _with_roster(args)
     routed = pipeline.route(
         resp, args.events, crs=args.crs, encoding=args.encoding, max_dist_m=args.max_dist_m,
-        **_output(args),
+        qml=args.qml, **_output(args),
     )  # fmt: skip
     unmatched = int((routed["match"] == "unmatched").sum())
     if not args.quiet:
@@ -623,6 +633,15 @@ def _add_output(
     p.add_argument("-o", "--output", required=required, metavar=metavar, help=what)
 
 
+def _add_qml(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--qml",
+        action="store_true",
+        help="also write the QGIS style of each layer beside the GeoPackage, as "
+        "<stem>.<layer>.qml (the GeoPackage holds them as its default styles anyway)",
+    )
+
+
 def _add_gpkg(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "gpkg", metavar="OUT.gpkg", help="a result written by 'rivermap assign' or 'run'"
@@ -713,6 +732,12 @@ def _setup_assign(p: argparse.ArgumentParser) -> None:
     )
     _add_assign_options(p)
     p.add_argument("--chiefs", metavar="ROSTER", help="a chief roster (CSV/XLSX) to join")
+    g = p.add_argument_group("QGIS")
+    g.add_argument(
+        "--level",
+        help="colour the reaches by this level's units in the QGIS styles (default: the finest)",
+    )
+    _add_qml(p)
     _add_common(p)
 
 
@@ -740,6 +765,7 @@ def _setup_redivide(p: argparse.ArgumentParser) -> None:
     p.add_argument("--edits", metavar="EDITS.geojson", help="a planner's edits to apply")
     _number(p, "--tolerance-m", params.EDIT_TOLERANCE_M, "snapping distance, m")
     p.add_argument("--table", metavar="PLAN.xlsx", help="also write segments and diff as a table")
+    _add_qml(p)
     _add_common(p)
 
 
@@ -845,6 +871,7 @@ def _setup_route(p: argparse.ArgumentParser) -> None:
     _add_reports_common(p)
     p.add_argument("--encoding", help="text encoding of a CSV that is neither UTF-8 nor GBK")
     _number(p, "--max-dist-m", params.MAX_DIST_M, "how far from a river a report may lie")
+    _add_qml(p)
     _add_common(p)
 
 

@@ -38,8 +38,10 @@ from rivermap.units import AdminUnits, assign_parents
 
 __all__ = [
     "NAME_COLUMNS",
+    "QGIS_STYLE_TABLE",
     "atomic_output",
     "check_output",
+    "data_layer",
     "detect_encoding",
     "neutralise_csv",
     "read_rivers",
@@ -143,6 +145,11 @@ def _describe(path: PathLike, layer: str | None) -> str:
     return f"{os.fspath(path)}" + (f" (layer {layer!r})" if layer else "")
 
 
+#: The table of layer styles QGIS saves into a GeoPackage (rivermap's own carry it too):
+#: not a layer of data.
+QGIS_STYLE_TABLE = "layer_styles"
+
+
 def read_vector(
     path: PathLike, *, layer: str | None = None, encoding: str | None = None
 ) -> gpd.GeoDataFrame:
@@ -153,7 +160,8 @@ def read_vector(
     path
         The file. ``.parquet``/``.geoparquet`` is read as GeoParquet.
     layer
-        Layer name for multi-layer formats (GeoPackage); the first layer if None.
+        Layer name for multi-layer formats (GeoPackage); the first layer if None
+        (the only one besides the QGIS styles, :data:`QGIS_STYLE_TABLE`).
     encoding
         Text encoding of attribute values. For shapefiles without ``.cpg`` the
         encoding is detected (see :func:`detect_encoding`) and a
@@ -187,6 +195,7 @@ def read_vector(
                 RivermapWarning,
                 stacklevel=3,
             )
+    layer = data_layer(p, layer)
     if layer is not None:
         layers = _layers(p)
         if layers and layer not in layers:
@@ -220,6 +229,20 @@ def read_vector(
         )
         raise SchemaError(msg)
     return gdf
+
+
+def data_layer(path: PathLike, layer: str | None = None) -> str | None:
+    """Return the layer to read: ``layer``, or the only one a file has besides its QGIS styles.
+
+    A GeoPackage whose styles were saved by QGIS (or written by rivermap) holds
+    a :data:`QGIS_STYLE_TABLE` table beside its data; it is not a layer to
+    read. None leaves the choice to the reader (the first layer).
+    """
+    if layer is not None or Path(path).suffix.lower() != ".gpkg":
+        return layer
+    layers = _layers(Path(path))
+    data = [name for name in layers if name != QGIS_STYLE_TABLE]
+    return data[0] if len(data) == 1 and len(layers) > 1 else None
 
 
 def _sibling(p: Path, suffix: str) -> bool:

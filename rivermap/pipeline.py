@@ -59,6 +59,7 @@ __all__ = [
     "assign_to_parquet",
     "check_levels",
     "check_options",
+    "check_qml",
     "check_roster",
     "draw_map",
     "flag_rivers",
@@ -546,15 +547,39 @@ def _standard_file(source: Any, columns: Sequence[str], options: Mapping[str, An
     return all(c in names for c in columns)
 
 
+def check_qml(path: PathLike | None, kind: str, *, overwrite: bool, option: str = "--qml") -> None:
+    """Refuse, before any work, QGIS ``.qml`` files without a GeoPackage output, or that exist.
+
+    ``kind`` is ``"responsibility"``, ``"plan"`` or ``"events"``: which
+    layers get a ``<stem>.<layer>.qml`` beside ``path``.
+    """
+    from rivermap._qgis import check_qml as refuse_existing
+
+    if path is None or Path(path).suffix.lower() != ".gpkg":
+        msg = (
+            f"{option}: QGIS styles are written beside a GeoPackage output (-o OUT.gpkg), "
+            f"not {path or 'no output'}"
+        )
+        raise ParameterError(msg)
+    refuse_existing(path, kind, overwrite=overwrite)
+
+
 def save_responsibility(
     resp: Responsibility,
     path: PathLike,
     *,
     flags: pd.DataFrame | None = None,
+    level: str | None = None,
+    lang: str = params.LANG,
+    qml: bool = False,
     overwrite: bool = False,
 ) -> Path:
-    """Write the result (and its ``flags`` table, when computed already) to a GeoPackage."""
-    return resp.to_file(path, flags=flags, overwrite=overwrite)
+    """Write the result (and its ``flags`` table, when computed already) to a GeoPackage.
+
+    Its QGIS styles colour the reaches by ``level`` (None: the finest); with
+    ``qml`` they are also written as ``.qml`` files beside it.
+    """
+    return resp.to_file(path, flags=flags, level=level, lang=lang, qml=qml, overwrite=overwrite)
 
 
 def flag_rivers(
@@ -582,9 +607,15 @@ def redivide(
     path: PathLike | None = None,
     tables: PathLike | None = None,
     lang: str = params.LANG,
+    qml: bool = False,
     overwrite: bool = False,
 ) -> Plan:
-    """Propose a redivision and apply the edits; write the plan and its tables when asked."""
+    """Propose a redivision and apply the edits; write the plan and its tables when asked.
+
+    The plan's GeoPackage colours the segments as the web map does (from
+    ``resp``'s units); with ``qml`` its styles are also written as ``.qml``
+    files beside it.
+    """
     from rivermap.redivide import redivide as propose
 
     level = options.level if options.level is not None else resp.levels[-1]
@@ -592,7 +623,7 @@ def redivide(
     if options.edits is not None:
         plan = plan.apply_edits(options.edits, tolerance_m=options.tolerance_m)
     if path is not None:
-        plan.to_file(path, overwrite=overwrite)
+        plan.to_file(path, units=resp.units, lang=lang, qml=qml, overwrite=overwrite)
     if tables is not None:
         plan.write_tables(tables, lang=lang, overwrite=overwrite)
     return plan
@@ -671,9 +702,13 @@ def route(
     max_dist_m: float = params.MAX_DIST_M,
     path: PathLike | None = None,
     lang: str = params.LANG,
+    qml: bool = False,
     overwrite: bool = False,
 ) -> gpd.GeoDataFrame:
-    """Read the reports of ``events``, route them, and write them to ``path`` when given."""
+    """Read the reports of ``events``, route them, and write them to ``path`` when given.
+
+    A ``.gpkg`` opens styled in QGIS; ``qml`` also writes its style beside it.
+    """
     from rivermap.events import read_events
     from rivermap.routing import route_events, write_events
 
@@ -681,7 +716,7 @@ def route(
         resp, read_events(events, crs=crs, encoding=encoding), max_dist_m=max_dist_m
     )
     if path is not None:
-        write_events(routed, path, lang=lang, overwrite=overwrite)
+        write_events(routed, path, lang=lang, qml=qml, overwrite=overwrite)
     return routed
 
 

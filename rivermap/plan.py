@@ -11,6 +11,7 @@ planner's edits in :mod:`rivermap._edits`, the official segmentation in
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import hashlib
@@ -27,8 +28,8 @@ import pandas as pd
 import pyogrio
 import pyproj
 
-from rivermap import _current, _edits, _plan_diff
-from rivermap._package import metadata_table, open_package, read_simple_geometries
+from rivermap import _current, _edits, _plan_diff, _qgis
+from rivermap._package import metadata_table, open_package, read_simple_geometries, write_layer
 from rivermap.io import atomic_output, check_output, write_tables
 from rivermap.params import EDIT_TOLERANCE_M, check_lang
 from rivermap.runs import empty_frame
@@ -339,20 +340,39 @@ class Plan:
         return _edits.apply_edits(self, edits, tolerance_m=tolerance_m)
 
     # ------------------------------------------------------------------- I/O
-    def to_file(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
-        """Write the plan to a GeoPackage, atomically.
+    def to_file(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        overwrite: bool = False,
+        units: gpd.GeoDataFrame | None = None,
+        lang: str = "zh",
+        qml: bool = False,
+    ) -> Path:
+        """Write the plan to a GeoPackage that opens styled in QGIS, atomically.
 
         Layers: ``segments`` (lines), ``changes`` (the diff's stretches, lines),
         ``unit_changes`` and ``unmatched`` (tables), and ``baseline``,
         ``current``, ``units`` and ``metadata`` (level, policy, parameters, log
-        and edits) so that :func:`read_plan` restores the plan.
+        and edits) so that :func:`read_plan` restores the plan. Each layer has
+        one geometry type; ``layer_styles`` holds the QGIS styles of the first
+        four (see :mod:`rivermap._qgis`): segments in their unit's colour
+        (their ``colour`` column), changes in the plan colour.
 
         Parameters
         ----------
         path
             The ``.gpkg`` file.
         overwrite
-            Replace an existing file.
+            Replace an existing file (and ``.qml`` files).
+        units
+            The units' polygons (``resp.units``) to colour the segments as
+            the web map does; without them, units that hand a river over to
+            each other get different colours.
+        lang
+            ``"zh"`` or ``"en"``: the words of the styles' legends.
+        qml
+            Also write each style as ``<stem>.<layer>.qml`` beside ``path``.
 
         Returns
         -------
@@ -360,20 +380,21 @@ class Plan:
             ``path``.
         """
         final = check_output(path, overwrite=overwrite, kind="gpkg")
-        d = self.diff()
-        lines = {"segments": self.segments, "changes": d.changes}
-        tables = {"unit_changes": d.units, "unmatched": d.unmatched}
-        tables |= {"baseline": self.baseline, "units": self.units}
+        lang = check_lang(lang)
+        if qml:
+            _qgis.check_qml(final, "plan", overwrite=overwrite)
+        layers = _qgis.plan_package(self, units=units, lang=lang)
+        tables = {"baseline": self.baseline, "units": self.units}
         if self.current is not None:
             tables["current"] = self.current
         tables["metadata"] = metadata_table(self._metadata())
-        with atomic_output(final, overwrite=overwrite) as tmp:
-            for layer, frame in lines.items():
-                pyogrio.write_dataframe(
-                    frame, tmp, layer=layer, driver="GPKG", promote_to_multi=True
-                )
+        with contextlib.ExitStack() as stack:
+            if qml:
+                stack.enter_context(_qgis.write_qml(final, layers, overwrite=overwrite))
+            tmp = stack.enter_context(atomic_output(final, overwrite=overwrite))
+            _qgis.write_package(tmp, layers)
             for layer, table in tables.items():
-                pyogrio.write_dataframe(pd.DataFrame(table), tmp, layer=layer, driver="GPKG")
+                write_layer(table, tmp, layer)
         return final
 
     def _metadata(self) -> dict[str, Any]:

@@ -187,6 +187,7 @@ atlas = "atlas.pdf"
 # bulletin = "bulletin.html"   # with [bulletin] 月度通报
 # bulletin_tables = "bulletin.xlsx"
 # signboards = "signboards.pdf"   # with [signboards] 河长公示牌
+# qml = true                   # QGIS styles beside each GeoPackage too: <name>.<layer>.qml 样式文件
 """
 )
 
@@ -295,8 +296,9 @@ _SECTIONS: dict[str, dict[str, type | tuple[type, ...]]] = {
         "title": str,
         "empty_units": bool,
     },
-    # a file name, true for the default one or false to skip the output
-    "outputs": dict.fromkeys(_DEFAULT_OUTPUTS, (str, bool)),
+    # a file name, true for the default one or false to skip the output; qml: whether
+    # the QGIS styles are also written as .qml files beside each GeoPackage
+    "outputs": {**dict.fromkeys(_DEFAULT_OUTPUTS, (str, bool)), "qml": bool},
 }
 #: A month as a project file names one (the synthetic month of a demo).
 _MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
@@ -310,6 +312,8 @@ _PATH_KEYS = {
     "patrols": ("path",),
     "duties": ("path",),
 }
+#: The outputs that may be GeoPackages with QGIS styles, and the kind of package each is.
+_STYLED_OUTPUTS = {"responsibility": "responsibility", "plan": "plan", "routed": "events"}
 #: The options naming a level, checked once the units are read.
 _LEVEL_KEYS = (("redivide", "level"), ("map", "level"), ("atlas", "by"))
 
@@ -331,6 +335,9 @@ class Project:
         ``"zh"`` or ``"en"``.
     outputs
         ``{output: file name}`` of the outputs to write (skipped ones left out).
+    qml
+        Whether each GeoPackage's QGIS styles are also written beside it as
+        ``<stem>.<layer>.qml`` (``[outputs] qml = true``).
     """
 
     path: Path
@@ -338,6 +345,7 @@ class Project:
     output: Path
     lang: str = params.LANG
     outputs: dict[str, str] = field(default_factory=dict)
+    qml: bool = False
 
     @property
     def name(self) -> str:
@@ -380,6 +388,30 @@ class Project:
         MapOptions(level=None, basemap='none', tianditu_key=None, simplify_m=None, region=None)
         """
         return cls(**self.section(name))
+
+    def qml_files(self) -> list[str]:
+        """Return the names of the ``.qml`` files the run writes beside its GeoPackages.
+
+        Examples
+        --------
+        >>> from rivermap.datasets import project_path
+        >>> project = load_project(project_path("zhejiang"))
+        >>> project.qml_files()
+        []
+        >>> import dataclasses
+        >>> dataclasses.replace(project, qml=True).qml_files()[:2]
+        ['responsibility.reaches.qml', 'responsibility.rivers.qml']
+        """
+        if not self.qml:
+            return []
+        from rivermap._qgis import STYLED, qml_paths
+
+        names = []
+        for output, kind in _STYLED_OUTPUTS.items():
+            name = self.outputs.get(output)
+            if name is not None and name.lower().endswith(".gpkg"):
+                names += [p.name for p in qml_paths(name, STYLED[kind]).values()]
+        return names
 
 
 # ======================================================================= load
@@ -428,7 +460,8 @@ def load_project(
     meta = sections.get("project", {})
     out_dir = Path(output) if output is not None else _resolve(root, meta.get("output", "out"))
     lang = str(meta.get("lang", params.LANG))
-    return Project(p, sections, out_dir.resolve(), lang, _outputs(p, sections))
+    qml = bool(sections.get("outputs", {}).get("qml", False))
+    return Project(p, sections, out_dir.resolve(), lang, _outputs(p, sections), qml)
 
 
 def _where(path: Path, section: str, key: str) -> str:
@@ -496,6 +529,7 @@ def _check_files(path: Path, sections: dict[str, dict[str, Any]]) -> None:
 def _outputs(path: Path, sections: dict[str, dict[str, Any]]) -> dict[str, str]:
     """Return ``{output: file name}`` of the outputs to write."""
     wanted = {**_DEFAULT_OUTPUTS, **sections.get("outputs", {})}
+    wanted.pop("qml", None)  # not a file: see Project.qml_files
     outputs: dict[str, str] = {}
     for key, value in wanted.items():
         if value is True:
@@ -672,7 +706,8 @@ def run_project(
 def _refuse_existing(project: Project, *, overwrite: bool) -> None:
     """Refuse, before any work, outputs that exist when ``overwrite`` is not given."""
     out_dir = project.output
-    existing = [out_dir / f for f in project.outputs.values() if (out_dir / f).exists()]
+    files = [*project.outputs.values(), *project.qml_files()]
+    existing = [out_dir / f for f in files if (out_dir / f).exists()]
     if existing and not overwrite:
         names = ", ".join(str(p) for p in existing[:3])
         more = f" and {len(existing) - 3} more" if len(existing) > 3 else ""
@@ -719,7 +754,7 @@ def _move_outputs(run: _Run) -> None:
     """Move the staged outputs into the output folder."""
     out_dir = run.report.output
     out_dir.mkdir(parents=True, exist_ok=True)
-    for name in run.project.outputs.values():
+    for name in [*run.project.outputs.values(), *run.project.qml_files()]:
         src, dst = run.staging / name, out_dir / name
         if src.exists():
             if src.is_dir() and dst.is_dir():
@@ -758,7 +793,10 @@ def _flags(run: _Run) -> None:
     run.report.findings["flags"] = len(run.flags)
     path = run.out("responsibility")
     if path is not None:
-        pipeline.save_responsibility(run.resp, path, flags=run.flags)
+        level = p.section("map").get("level")  # the QGIS styles colour by the map's level
+        pipeline.save_responsibility(
+            run.resp, path, flags=run.flags, level=level, lang=p.lang, qml=p.qml
+        )
 
 
 def _redivide(run: _Run) -> None:
@@ -766,7 +804,7 @@ def _redivide(run: _Run) -> None:
     options = p.options(pipeline.RedivideOptions, "redivide")
     tables = run.out("plan_tables")
     run.plan = pipeline.redivide(
-        run.resp, options, path=run.out("plan"), tables=tables, lang=p.lang
+        run.resp, options, path=run.out("plan"), tables=tables, lang=p.lang, qml=p.qml
     )
     run.report.findings["changes"] = len(run.plan.diff().changes)
 
@@ -807,7 +845,7 @@ def _route(run: _Run) -> None:
     if out is not None:
         from rivermap.routing import write_events
 
-        write_events(run.events, out, lang=p.lang)
+        write_events(run.events, out, lang=p.lang, qml=p.qml and out.suffix.lower() == ".gpkg")
     run.report.findings["unmatched"] = int((run.events["match"] == "unmatched").sum())
 
 

@@ -7,6 +7,7 @@ GeoPackage (layers ``reaches``, ``rivers``, ``units`` and ``metadata``) and
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -26,6 +27,7 @@ import pyogrio
 import pyproj
 import shapely
 
+from rivermap import _qgis
 from rivermap import chiefs as _chiefs
 from rivermap import flags as _flags
 from rivermap._package import (
@@ -33,10 +35,11 @@ from rivermap._package import (
     metadata_table,
     open_package,
     read_simple_geometries,
+    write_layer,
 )
 from rivermap.errors import DataError, ParameterError, SchemaError, format_ids
 from rivermap.io import atomic_output, check_output
-from rivermap.params import FENCE, MIN_LENGTH_M, MIN_PEOPLE, MIN_SHARE
+from rivermap.params import FENCE, MIN_LENGTH_M, MIN_PEOPLE, MIN_SHARE, check_lang, check_level
 from rivermap.text import level_label, term
 
 __all__ = ["Responsibility", "read_responsibility", "write_folder_tables"]
@@ -44,6 +47,8 @@ __all__ = ["Responsibility", "read_responsibility", "write_folder_tables"]
 _FORMAT = "rivermap.responsibility"
 _FORMAT_VERSION = 1
 _LAYERS = ("reaches", "rivers", "units", "metadata")
+#: Columns the file's layers carry for their QGIS styles, dropped when read back.
+_STYLE_COLUMNS = {"reaches": ["colour"], "units": ["colour"]}
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -437,25 +442,41 @@ class Responsibility:
         *,
         overwrite: bool = False,
         flags: pd.DataFrame | None = None,
+        level: str | None = None,
+        lang: str = "zh",
+        qml: bool = False,
     ) -> Path:
-        """Write the result to a GeoPackage, atomically.
+        """Write the result to a GeoPackage that opens styled in QGIS, atomically.
 
-        Layers ``reaches`` (with geometry), ``rivers``, ``units``, ``flags``
-        (not read back, as it is recomputed), ``roster`` when chiefs were
-        joined, and ``metadata`` (levels, CRS, parameters, summary as JSON).
-        The file is written beside ``path`` under a temporary name and moved
-        into place when complete.
+        Layers ``reaches`` (lines), ``rivers`` (each river's whole line),
+        ``units`` (polygons), ``flags`` (the flagged river's line; not read
+        back, as it is recomputed), ``roster`` when chiefs were joined, and
+        ``metadata`` (levels, CRS, parameters, summary as JSON); each layer
+        has one geometry type. ``layer_styles`` holds every layer's default
+        QGIS style, drawn as the web map draws the result (see
+        :mod:`rivermap._qgis`): ``reaches`` and ``units`` carry the web map's
+        ``colour`` of their unit at ``level`` for it. The file is written
+        beside ``path`` under a temporary name and moved into place when
+        complete.
 
         Parameters
         ----------
         path
             The ``.gpkg`` file to write.
         overwrite
-            Replace an existing file; without it an existing file raises
-            :class:`~rivermap.errors.OutputExistsError`.
+            Replace an existing file (and ``.qml`` files); without it an
+            existing one raises :class:`~rivermap.errors.OutputExistsError`.
         flags
             The flags table to store, as from :meth:`flags`; by default
             :meth:`flags` at every level with the default thresholds.
+        level
+            The level whose units colour the reaches and whose flags are
+            haloed in the QGIS styles; by default the finest.
+        lang
+            ``"zh"`` or ``"en"``: the words of the styles' legends (the
+            field aliases name both).
+        qml
+            Also write each style as ``<stem>.<layer>.qml`` beside ``path``.
 
         Returns
         -------
@@ -477,21 +498,23 @@ class Responsibility:
         >>> out = resp.to_file(pathlib.Path(tempfile.mkdtemp()) / "resp.gpkg")
         >>> read_responsibility(out).reaches["town"].tolist()
         ['A']
+        >>> pyogrio.read_info(out, layer="rivers")["geometry_type"]
+        'LineString'
         """
         final = check_output(path, overwrite=overwrite, kind="gpkg")
-        with atomic_output(final, overwrite=overwrite) as tmp:
-            pyogrio.write_dataframe(
-                self.reaches, tmp, layer="reaches", driver="GPKG", promote_to_multi=False
-            )
-            pyogrio.write_dataframe(self.rivers, tmp, layer="rivers", driver="GPKG")
-            pyogrio.write_dataframe(
-                self.units, tmp, layer="units", driver="GPKG", promote_to_multi=True
-            )
-            if self.roster is not None:
-                pyogrio.write_dataframe(self.roster, tmp, layer="roster", driver="GPKG")
-            flags = self.flags() if flags is None else flags
-            pyogrio.write_dataframe(flags, tmp, layer="flags", driver="GPKG")
-            pyogrio.write_dataframe(self._metadata_table(), tmp, layer="metadata", driver="GPKG")
+        level = check_level(self.levels[-1] if level is None else level, self.levels)
+        lang = check_lang(lang)
+        if qml:
+            _qgis.check_qml(final, "responsibility", overwrite=overwrite)
+        flags = self.flags() if flags is None else flags
+        layers = _qgis.responsibility_package(self, flags, level=level, lang=lang)
+        meta = {**self._metadata(), "styles": {"level": level, "columns": _STYLE_COLUMNS}}
+        with contextlib.ExitStack() as stack:
+            if qml:
+                stack.enter_context(_qgis.write_qml(final, layers, overwrite=overwrite))
+            tmp = stack.enter_context(atomic_output(final, overwrite=overwrite))
+            _qgis.write_package(tmp, layers)
+            write_layer(metadata_table(meta), tmp, "metadata")
         return final
 
     def _metadata(self) -> dict[str, Any]:
@@ -540,9 +563,10 @@ def read_responsibility(path: str | os.PathLike[str]) -> Responsibility:
         hint="write one with Responsibility.to_file",
     )
     levels = tuple(meta["levels"])
-    reaches = read_simple_geometries(p, "reaches")
+    styled = meta.get("styles", {}).get("columns", {})
+    reaches = read_simple_geometries(p, "reaches").drop(columns=styled.get("reaches", []))
     rivers = pd.DataFrame(pyogrio.read_dataframe(p, layer="rivers", read_geometry=False))
-    units = read_simple_geometries(p, "units")
+    units = read_simple_geometries(p, "units").drop(columns=styled.get("units", []))
     roster = None
     if "roster" in layers:
         # the roster is all text; a column with no value at all comes back as object

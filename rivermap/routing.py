@@ -804,13 +804,17 @@ def write_events(
     *,
     lang: str = "zh",
     overwrite: bool = False,
+    qml: bool = False,
 ) -> Path:
     """Write routed reports: a GeoPackage/GeoJSON for GIS, or a workbook/CSV for people.
 
     A ``.gpkg`` or ``.geojson`` keeps the codes and column names (and the
-    points); a ``.xlsx`` or ``.csv`` has words in ``lang`` and, when the
-    reports are synthetic (``routed.attrs["synthetic"]``), says so in a
-    column of every row.
+    points); a ``.gpkg``'s ``events`` layer (points) opens in QGIS coloured
+    by status as on the web map, its legend in ``lang`` (see
+    :mod:`rivermap._qgis`), and with ``qml`` the style is also written as
+    ``<stem>.events.qml`` beside it. A ``.xlsx`` or ``.csv`` has words in
+    ``lang`` and, when the reports are synthetic
+    (``routed.attrs["synthetic"]``), says so in a column of every row.
 
     Returns
     -------
@@ -821,12 +825,13 @@ def write_events(
     from rivermap.text import level_label, localize, term
 
     target = Path(path)
-    if target.suffix.lower() in (".gpkg", ".geojson", ".json"):
-        driver = "GPKG" if target.suffix.lower() == ".gpkg" else "GeoJSON"
+    if target.suffix.lower() == ".gpkg":
+        return _write_events_gpkg(routed, target, lang=lang, overwrite=overwrite, qml=qml)
+    if target.suffix.lower() in (".geojson", ".json"):
         with atomic_output(target, overwrite=overwrite) as tmp:
             frame = routed.copy()
             frame["ambiguous"] = frame["ambiguous"].astype(bool)
-            frame.to_file(tmp, driver=driver, layer="events" if driver == "GPKG" else None)
+            frame.to_file(tmp, driver="GeoJSON")
         return target
     table = routed.copy()
     if routed.attrs.get("synthetic"):
@@ -848,3 +853,24 @@ def write_events(
         [term("col.input", lang, name=c) if dup else c for c, dup in zip(names, seen, strict=True)]
     )
     return write_tables({term("sheet.events", lang): sheet}, target, overwrite=overwrite)
+
+
+def _write_events_gpkg(
+    routed: gpd.GeoDataFrame, target: Path, *, lang: str, overwrite: bool, qml: bool
+) -> Path:
+    """Write routed reports as a GeoPackage of points with their QGIS style."""
+    import contextlib
+
+    from rivermap import _qgis
+    from rivermap.io import atomic_output, check_output
+
+    check_output(target, overwrite=overwrite, kind="gpkg")
+    if qml:
+        _qgis.check_qml(target, "events", overwrite=overwrite)
+    layers = _qgis.events_package(routed, lang=lang)
+    with contextlib.ExitStack() as stack:
+        if qml:
+            stack.enter_context(_qgis.write_qml(target, layers, overwrite=overwrite))
+        tmp = stack.enter_context(atomic_output(target, overwrite=overwrite))
+        _qgis.write_package(tmp, layers)
+    return target

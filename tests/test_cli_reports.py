@@ -54,7 +54,7 @@ def test_route_to_a_geopackage_keeps_codes(gpkg, tmp_path) -> None:
     assert main(["route", str(gpkg), str(events), "-o", str(out), "--quiet"]) == 1
     import geopandas as gpd
 
-    back = gpd.read_file(out)
+    back = gpd.read_file(out, layer="events")
     assert back["match"].tolist() == ["spatial", "unmatched", "declared"]
     assert back.crs.to_epsg() == 4326
 

@@ -1,4 +1,4 @@
-"""Maps of a :class:`~rivermap.Responsibility`: interactive HTML, a PDF atlas and signboards.
+"""Maps of a :class:`~rivermap.Responsibility`: web map, PDF atlas, signboards, QGIS styles.
 
 The computation modules of rivermap never import folium or matplotlib; this
 subpackage is where rendering lives. :class:`PlanEditor` (the map's editing
@@ -9,6 +9,7 @@ does not import ipywidgets.
 from typing import Any
 
 from rivermap.maps.atlas import atlas, plot_responsibility
+from rivermap.maps.qgis import qgis_styles
 from rivermap.maps.signboards import signboards
 from rivermap.maps.web import responsibility_map, save_html
 
@@ -16,6 +17,7 @@ __all__: list[str] = [
     "PlanEditor",
     "atlas",
     "plot_responsibility",
+    "qgis_styles",
     "responsibility_map",
     "save_html",
     "signboards",

@@ -29,9 +29,7 @@ if TYPE_CHECKING:
 
 #: Colour of reaches near a unit that are not its own.
 CONTEXT_RIVER = "#8fa9c4"
-RIVER_NAME_COLOUR = "#0b3d91"
-_LEVEL_COLOURS = ("#b2182b", "#e66101", "#1f78b4", "#33a02c", "#6a3d9a", "#b15928")
-_ABOVE_COLOUR = "#000000"
+RIVER_NAME_COLOUR = _style.RIVER_NAME_COLOUR
 _DASH = (0, (3, 2))
 
 
@@ -292,13 +290,15 @@ def chief_styles(levels: Sequence[str], lang: str) -> dict[str, ChiefStyle]:
     top = levels[0]
     styles = {
         f"above:{top}": ChiefStyle(
-            _ABOVE_COLOUR, 2.4, term("atlas.above", lang, level=level_name(top, lang))
+            _style.CHIEF_ABOVE_COLOUR,
+            _style.CHIEF_ABOVE_WIDTH,
+            term("atlas.above", lang, level=level_name(top, lang)),
         )
     }
     for i, lv in enumerate(levels):
         styles[lv] = ChiefStyle(
-            _LEVEL_COLOURS[i % len(_LEVEL_COLOURS)],
-            max(2.0 - 0.45 * i, 0.8),
+            _style.CHIEF_LEVEL_COLOURS[i % len(_style.CHIEF_LEVEL_COLOURS)],
+            _style.chief_width(i),
             sentence_case(chief_title(lv, lang), lang),
         )
     return styles

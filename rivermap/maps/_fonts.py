@@ -32,13 +32,15 @@ from pathlib import Path
 from typing import Any
 
 from rivermap._scratch import discard, scratch_file
+from rivermap._styles import LABEL_FONT
 
 __all__ = ["FONT_FAMILY", "FONT_PACKAGE", "font_for", "source_font"]
 
 #: The PyPI package (and import name) the font comes from.
 FONT_PACKAGE = "noto-cjk-sans-otc"
-#: The face used: Noto Sans CJK, mainland (Simplified Chinese) glyph forms.
-FONT_FAMILY = "Noto Sans CJK SC"
+#: The face used: Noto Sans CJK, mainland (Simplified Chinese) glyph forms (the
+#: font every style names, :data:`rivermap._styles.LABEL_FONT`).
+FONT_FAMILY = LABEL_FONT
 _IMPORT = "noto_cjk_sans_otc"
 # Characters every figure may need besides its own text (digits, Latin letters,
 # punctuation used in labels and numbers).

@@ -272,6 +272,7 @@ def reports_payload(reports: Reports, lang: str, to_display: ToDisplay) -> dict[
             "valid": _style.VALID_PATROL_COLOUR,
             "invalid": _style.INVALID_PATROL_COLOUR,
         },
+        "marker": dict(_style.EVENT_MARKER),
     }
 
 

@@ -62,6 +62,7 @@ from rivermap.maps._offline import (
     js_literal,
     make_offline,
 )
+from rivermap.maps._style import flag_scale
 from rivermap.params import check_lang, check_length, check_level
 from rivermap.text import (
     TERMS,
@@ -563,6 +564,7 @@ def _map_data(
         **_legend_units(at_level, colours),
         "riverUnits": _river_units(resp.rivers, units.names),
         "colours": dict(_COLOURS),
+        "styles": _style.web_styles(),
         "canvas": len(shown.reaches) + len(plan_geoms or ()) > CANVAS_THRESHOLD,
         "flagScale": flag_scale(_severities(flags_table, rivers)),
         "bounds": [[miny, minx], [maxy, maxx]] if shown.finite else None,
@@ -718,13 +720,12 @@ def _unit_layer(
     geoms = np.asarray(shown.units.geometry.values[mask], dtype=object)
     tol, decimals = shown.tol_deg, shown.decimals
     simple = _round(_simplify_coverage(geoms, tol) if tol > 0 else geoms, decimals)
-    depth = len(opts.levels)
-    shade = int(0x33 + (0x99 - 0x33) * (i / max(depth - 1, 1)))
+    colour, weight = _style.unit_outline(i, len(opts.levels))
     layer = {
         "level": lv,
-        "colour": f"#{shade:02x}{shade:02x}{shade:02x}",
-        "weight": round(2.6 - 1.6 * i / max(depth - 1, 1), 2),
-        "fill": 0.10 if lv == opts.level else 0.0,
+        "colour": colour,
+        "weight": weight,
+        "fill": _style.UNIT_FILL_OPACITY if lv == opts.level else 0.0,
         "labels": _label_points(geoms, ids, decimals),
         "ids": ids.tolist(),
         "colours": [colours.get(uid) if lv == opts.level else None for uid in ids.tolist()],
@@ -996,89 +997,6 @@ def _flags_table(resp: Any, flags: Any, level: str) -> pd.DataFrame | None:
     if "severity" in table.columns:
         table = table.sort_values("severity", ascending=False, kind="stable")
     return table.drop_duplicates("river_id")
-
-
-#: The halo of a flagged river by grade, ``(colour, width px, opacity)``: below the
-#: default threshold, from it, from the next stop up, and from the one after that
-#: (see :func:`flag_scale`). Darker, wider and more opaque as severity grows.
-FLAG_GRADES: tuple[tuple[str, int, float], ...] = (
-    ("#f4a6b7", 4, 0.4),
-    ("#e6194b", 6, 0.35),
-    ("#c0102e", 9, 0.45),
-    ("#7a0016", 12, 0.5),
-)
-#: The share of flagged rivers at or above the default threshold, before rounding it down.
-_FLAG_DEFAULT_QUANTILE = 0.75
-
-
-def flag_scale(severities: Sequence[float]) -> dict[str, Any] | None:
-    """Return the threshold stops, the default threshold and the grades of a map's flag halos.
-
-    The map halos only the flagged rivers whose ``severity`` (see
-    :func:`rivermap.flags`) is at least a threshold the reader sets with a
-    slider; ``stops`` are its positions: 0 (every flagged river) and the
-    values 1, 2 and 5 times a power of ten from the least severity (or the
-    default, if lower; at most two powers of ten below it) up to the
-    greatest. The default
-    ``threshold`` is the upper quartile of the severities rounded down to such
-    a value, so that about a quarter to a third of the flagged rivers are
-    haloed when the page opens (10 on the demo and on all of China at
-    district level: 4 of 11 rivers, and 452 of 2,983). ``grades`` are
-    ``[lowest severity, colour, width, opacity]``: below the default, from
-    it, and from the next two stops up (10, 20 and 50 when the default is 10).
-
-    None when no river has a positive severity: the map then halos every
-    flagged river alike and shows no slider.
-
-    Examples
-    --------
-    >>> s = flag_scale([24.0, 18.3, 14.6, 13.6, 7.4, 6.2, 3.9, 2.2, 1.5])
-    >>> s["stops"], s["threshold"], [g[0] for g in s["grades"]]
-    ([0, 1.0, 2.0, 5.0, 10.0, 20.0], 10.0, [0, 10.0, 20.0, 50.0])
-    >>> flag_scale([0.12, 0.4, 0.05])["threshold"], flag_scale([]) is None
-    (0.2, True)
-    """
-    values = np.asarray([v for v in severities if v is not None and math.isfinite(v)], dtype=float)
-    positive = values[values > 0]
-    if not len(positive):
-        return None
-    quartile = float(np.quantile(values, _FLAG_DEFAULT_QUANTILE))
-    default = _nice_floor(quartile if quartile > 0 else float(positive.min()))
-    stop = max(min(_nice_floor(float(positive.min())), default), _nice_floor(default / 100))
-    stops: list[float] = [0]
-    while stop <= positive.max():
-        stops.append(stop)
-        stop = _nice_next(stop)
-    breaks = [0, default, _nice_next(default), _nice_next(_nice_next(default))]
-    grades = [[b, *style] for b, style in zip(breaks, FLAG_GRADES, strict=True)]
-    return {"stops": stops, "threshold": default, "grades": grades}
-
-
-def _nice_floor(x: float) -> float:
-    """Return the greatest 1, 2 or 5 times a power of ten that is at most ``x`` (> 0).
-
-    >>> _nice_floor(14.6), _nice_floor(165.0), _nice_floor(0.43), _nice_floor(5.0)
-    (10.0, 100.0, 0.2, 5.0)
-    """
-    e = math.floor(math.log10(x))
-    if float(f"1e{e + 1}") <= x:  # log10 rounded down just at a power of ten
-        e += 1
-    for m in (5, 2, 1):
-        v = float(f"{m}e{e}")
-        if v <= x:
-            return v
-    return float(f"5e{e - 1}")  # log10 rounded up just below a power of ten
-
-
-def _nice_next(v: float) -> float:
-    """Return the next 1, 2 or 5 times a power of ten after such a value.
-
-    >>> _nice_next(1.0), _nice_next(2.0), _nice_next(5.0), _nice_next(0.5)
-    (2.0, 5.0, 10.0, 1.0)
-    """
-    mantissa, exponent = f"{v:e}".split("e")
-    m, e = round(float(mantissa)), int(exponent)
-    return float(f"2e{e}") if m == 1 else float(f"5e{e}") if m == 2 else float(f"1e{e + 1}")
 
 
 def _severities(table: pd.DataFrame | None, rivers: Mapping[str, str]) -> list[float]:

@@ -115,9 +115,12 @@
         D.reaches.forEach(function (p) { kinds[p.k] = true; });
         var styles = el("div", "rm-group rm-styles-group", null, body);
         el("div", "rm-group-title", T.legend_styles, styles);
-        if (kinds.b) item(styles, D.colours.boundary, "7 5", 3, 1, T.boundary_reach);
+        var dash = D.styles;  // the map's dashes (rivermap._styles)
+        if (kinds.b) item(styles, D.colours.boundary, dash.boundary.dashArray, 3, 1,
+                          T.boundary_reach);
         if (D.plan) item(styles, D.colours.plan, null, 7, 0.45, T.plan);
-        if (kinds.o) item(styles, D.colours.outside, "2 4", 2, 1, T.outside_reach);
+        if (kinds.o) item(styles, D.colours.outside, dash.outside.dashArray, 2, 1,
+                          T.outside_reach);
         if (styles.childNodes.length === 1) body.removeChild(styles);
 
         var toggle = null;

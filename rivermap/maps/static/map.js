@@ -539,7 +539,7 @@
   }
 
   RM.build = function (map, D, G) {
-    var T = D.texts, levels = D.levels, units = D.units;
+    var T = D.texts, S = D.styles, levels = D.levels, units = D.units;
     var chiefs = D.chiefs || {}, flags = D.flags || {}, rivers = D.rivers;
     var container = map.getContainer();
     container.classList.add("rm-map");
@@ -705,7 +705,8 @@
         var layer = RM.area(polyLatLngs(geoms[j], G.factor), {
           renderer: unitRenderer, pane: "rm-units", color: ul.colour, weight: ul.weight,
           lineJoin: "bevel",
-          opacity: 0.85, fill: true, fillColor: ul.colours[j] || ul.colour, fillOpacity: ul.fill
+          opacity: S.unit.opacity, fill: true, fillColor: ul.colours[j] || ul.colour,
+          fillOpacity: ul.fill
         });
         unitIndex[id] = { layer: layer, group: group };
         // a click names the unit; a hover tooltip would follow the cursor over the whole map
@@ -720,17 +721,18 @@
 
     // --------------------------------------------------------------- rivers
     var flagged = [];
+    // widths, opacities and dashes: D.styles (rivermap._styles, shared with the QGIS styles)
     function reachStyle(p) {
       var cls = "rm-reach" + (flags[p.r] ? " rm-flagged" : "");
       if (p.k === "b") {
-        return { color: D.colours.boundary, weight: 3.5, opacity: 0.95, dashArray: "7 5",
-                 className: cls + " rm-boundary" };
+        return L.extend({ color: D.colours.boundary, className: cls + " rm-boundary" },
+                        S.boundary);
       }
       if (p.k === "o") {
-        return { color: D.colours.outside, weight: 2, opacity: 0.9, dashArray: "2 4",
-                 className: cls + " rm-outside" };
+        return L.extend({ color: D.colours.outside, className: cls + " rm-outside" },
+                        S.outside);
       }
-      return { color: p.c || D.colours.outside, weight: 3, opacity: 0.95, className: cls };
+      return L.extend({ color: p.c || D.colours.outside, className: cls }, S.inside);
     }
     var riverLayer = L.featureGroup();
     function bindReach(layer, p) {
@@ -796,7 +798,8 @@
       // layers in the order they were made)
       halos.sort(function (a, b) { return a.severity - b.severity; });
       halos.forEach(function (x) {
-        var st = scale ? scale.grades[x.grade] : [0, D.colours.flag, 8, 0.35];
+        var st = scale ? scale.grades[x.grade]
+                       : [0, D.colours.flag, S.halo.weight, S.halo.opacity];
         x.layer = RM.line(parts[x.river], {
           renderer: haloRenderer, pane: "rm-flags", color: st[1], weight: st[2], opacity: st[3],
           interactive: false, className: "rm-halo rm-halo-" + x.grade,
@@ -840,8 +843,9 @@
       D.plan.segments.forEach(function (p, j) {
         if (!G.plan[j].length) return;
         var layer = RM.line(lineLatLngs(G.plan[j], G.factor), {
-          renderer: planRenderer, pane: "rm-plan", color: p.c || D.colours.plan, weight: 8,
-          opacity: 0.45, className: "rm-segment", rmRank: RANK.plan, lineJoin: JOIN
+          renderer: planRenderer, pane: "rm-plan", color: p.c || D.colours.plan,
+          weight: S.plan.weight, opacity: S.plan.opacity, className: "rm-segment",
+          rmRank: RANK.plan, lineJoin: JOIN
         });
         // the tooltip (``cut``) draws names as labels are drawn, the popup whole
         var segmentTip = function (cut) {

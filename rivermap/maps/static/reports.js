@@ -78,7 +78,7 @@
   }
 
   // --------------------------------------------------------------- tickets
-  function Tickets(h, E, K, colours) {
+  function Tickets(h, E, K, colours, M) {
     var map = h.map, T = h.texts, cols = E.cols, st = E.status;
     var ll = RM.decode(E.pts, E.factor), n = ll.length;
     var flags = new Uint8Array(n), status = new Uint16Array(n);
@@ -97,10 +97,13 @@
     function style(i) {
       var f = flags[i], bad = f & 1, amb = f & 2, k = status[i];
       return {
-        renderer: renderer, radius: bad ? 7 : 6, opacity: 1, fillOpacity: 0.92,
+        // sizes: M (rivermap._styles.EVENT_MARKER, shared with the QGIS styles)
+        renderer: renderer, radius: bad ? M.unmatched_radius : M.radius, opacity: 1,
+        fillOpacity: M.fill_opacity,
         fillColor: st.c[k],
         color: bad ? colours.unmatched : amb ? colours.ambiguous : "#ffffff",
-        weight: bad ? 3 : amb ? 2 : 1.2, dashArray: amb ? "3 2" : null,
+        weight: bad ? M.unmatched_ring : amb ? M.ambiguous_ring : M.ring,
+        dashArray: amb ? M.ambiguous_dash : null,
         className: "rm-event rm-status-" + st.k[k] + (bad ? " rm-unmatched" : "") +
           (amb ? " rm-ambiguous" : "")
       };
@@ -399,7 +402,7 @@
     digits(R.digits);
     if (R.note) out.banner = banner(h.map, R.note);
     if (R.patrols) out.layers.patrols = Patrols(h, R.patrols, R.patrolKeys, R.colours);
-    if (R.events) out.layers.events = Tickets(h, R.events, R.eventKeys, R.colours);
+    if (R.events) out.layers.events = Tickets(h, R.events, R.eventKeys, R.colours, R.marker);
     Object.keys(out.layers).forEach(function (k) { h.layers[k] = out.layers[k]; });
     legend(h, R);
     if (h.legend && h.legend._fit) h.legend._fit();
