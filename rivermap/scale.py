@@ -676,8 +676,46 @@ class _Tile:
     river_length: FloatArray  # per river of ``rows``
     slivers: FloatArray
     sliver_river: IntArray
+    levels: tuple[IntArray, IntArray]  # per reach: its unit at every level, its boundary level
     rivers: pd.DataFrame  # the rows of the rivers table, per river of ``rows``
     stats: dict[str, Any]
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle (from a Dask worker) with each array of codes in the narrowest integers."""
+        state = dict(self.__dict__)
+        state["pieces"] = _Pieces(*(_narrow(a) for a in self.pieces.columns()))
+        state["levels"] = tuple(_narrow(a) for a in self.levels)
+        state["rows"], state["sliver_river"] = _narrow(self.rows), _narrow(self.sliver_river)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Unpickle, the codes back in 64 bits: the same arrays as the tile made."""
+        state["pieces"] = _Pieces(*(_widen(a) for a in state["pieces"].columns()))
+        state["levels"] = tuple(_widen(a) for a in state["levels"])
+        state["rows"], state["sliver_river"] = _widen(state["rows"]), _widen(state["sliver_river"])
+        self.__dict__.update(state)
+
+
+def _narrow(a: np.ndarray) -> np.ndarray:
+    """Return 64-bit integers ``a`` in the narrowest integer type that holds them (others as is).
+
+    Examples
+    --------
+    >>> _narrow(np.array([-1, 5_000])).dtype, _narrow(np.array([0.5])).dtype
+    (dtype('int16'), dtype('float64'))
+    """
+    if a.dtype != np.int64 or not a.size:
+        return a
+    lo, hi = int(a.min()), int(a.max())
+    for kind in (np.int8, np.int16, np.int32):
+        if np.iinfo(kind).min <= lo and hi <= np.iinfo(kind).max:
+            return a.astype(kind)
+    return a
+
+
+def _widen(a: np.ndarray) -> np.ndarray:
+    """Return integers ``a`` as 64-bit integers (others as is): what :func:`_narrow` made narrow."""
+    return a.astype(np.int64) if a.dtype.kind == "i" else a
 
 
 def _run_tile(
@@ -731,6 +769,7 @@ def _run_tile(
         done.river_length,
         done.slivers,
         rows[done.sliver_river],
+        levels,
         table,
         stats,
     )
@@ -1019,9 +1058,8 @@ def _result(run: _Run, c: _Collector) -> Responsibility:
     same arrays in the same order.
     """
     ctx, tiles = run.ctx, c.tiles
-    done, kept = _gathered(tiles, c.river_length)
+    done, (per_level, b_level), kept = _gathered(tiles, c.river_length)
     levels, params, hier = ctx.levels, ctx.shared.params, ctx.hier
-    per_level, b_level = _level_columns(done.reaches, hier)
     n_rivers = len(c.river_length)
     credits = _credits(done.reaches, per_level, hier, n_rivers)
     rivers = _river_rows_in_order(tiles, n_rivers)
@@ -1038,14 +1076,19 @@ def _result(run: _Run, c: _Collector) -> Responsibility:
     )
 
 
-def _gathered(tiles: list[_Tile], river_length: FloatArray) -> tuple[Any, bool]:
-    """Return the reaches of ``tiles`` by river, with their lines if every tile kept them.
+def _gathered(
+    tiles: list[_Tile], river_length: FloatArray
+) -> tuple[Any, tuple[IntArray, IntArray], bool]:
+    """Return the reaches of ``tiles`` by river, their levels, and whether their lines came.
 
-    The flag says whether they did.
+    The reaches come with their lines if every tile kept them; the levels are
+    each reach's unit at every level and its boundary level, as the tiles
+    found them (:func:`rivermap.assign._level_columns`).
     """
     fields = ("river", "lo", "hi", "kind", "unit", "left", "right")
     pieces = _Pieces(*(np.concatenate([getattr(t.pieces, f) for t in tiles]) for f in fields))
     order = np.argsort(pieces.river, kind="stable")  # a river's reaches stay in chainage order
+    levels = tuple(np.concatenate([t.levels[k] for t in tiles])[order] for k in (0, 1))
     slivers = np.concatenate([t.slivers for t in tiles])
     sliver_river = np.concatenate([t.sliver_river for t in tiles])
     s_order = np.argsort(sliver_river, kind="stable")
@@ -1058,7 +1101,7 @@ def _gathered(tiles: list[_Tile], river_length: FloatArray) -> tuple[Any, bool]:
         slivers[s_order],
         sliver_river[s_order],
     )
-    return done, kept
+    return done, (levels[0], levels[1]), kept
 
 
 def _river_rows_in_order(tiles: list[_Tile], n_rivers: int) -> pd.DataFrame:

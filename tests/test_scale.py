@@ -10,6 +10,7 @@ tiles so small that many occur and long rivers get tiles of their own.
 from __future__ import annotations
 
 import json
+import pickle
 import random
 
 import geopandas as gpd
@@ -121,6 +122,41 @@ def test_tiles_start_largest_first() -> None:
     order = scale._largest_first(plan)
     assert sorted(order) == list(range(len(plan)))
     assert [plan[i].vertices for i in order] == sorted((t.vertices for t in plan), reverse=True)
+
+
+def test_a_tile_travels_in_narrow_integers_and_comes_back_the_same() -> None:
+    from rivermap.assign import _Pieces
+
+    rng = np.random.default_rng(0)
+    n = 1000
+    ints = {  # -1 (none) up to codes that need 8, 16, 32 and 64 bits
+        "river": rng.integers(0, 100, n),
+        "kind": rng.integers(0, 3, n),
+        "unit": rng.integers(-1, 40_000, n),
+        "left": rng.integers(-1, 3_000_000_000, n),
+        "right": np.full(n, -1),
+    }
+    lo = np.sort(rng.random(n))
+    pieces = _Pieces(ints["river"], lo, lo + 1.0, ints["kind"], ints["unit"], ints["left"],
+                     ints["right"])  # fmt: skip
+    levels = (rng.integers(-1, 600_000, n), rng.integers(-1, 5, n))
+    rows = np.arange(0, 200, 2)
+    slivers, sliver_river = rng.random(3), np.array([0, 4, 198])
+    table, stats = pd.DataFrame({"a": [1]}), {"tile": 1}
+    tile = scale._Tile(rows, pieces, None, rng.random(100), slivers, sliver_river, levels,
+                       table, stats)  # fmt: skip
+    sent = pickle.dumps(tile)
+    assert len(sent) < 0.6 * len(pickle.dumps(tile.__dict__))  # narrower on the wire
+    back = pickle.loads(sent)
+    for mine, theirs in zip(tile.pieces.columns(), back.pieces.columns(), strict=True):
+        assert theirs.dtype == mine.dtype
+        assert np.array_equal(theirs, mine)
+    for mine, theirs in [*zip(tile.levels, back.levels, strict=True), (rows, back.rows)]:
+        assert theirs.dtype == np.int64
+        assert np.array_equal(theirs, mine)
+    assert np.array_equal(back.sliver_river, tile.sliver_river)
+    assert back.stats == tile.stats
+    assert back.rivers.equals(tile.rivers)
 
 
 def test_rivers_far_from_the_units_are_named_as_the_whole_names_them() -> None:
