@@ -1,13 +1,15 @@
 """The plugin QGIS starts: registers the Processing provider, or says how to install rivermap.
 
-``initProcessing`` (called by QGIS, and by ``qgis_process``) looks for the
-rivermap library (:func:`rivermap_qgis.library.find`). When it imports, the
+``initProcessing`` (called by QGIS, and by ``qgis_process``) looks for a
+Python where rivermap runs (:func:`rivermap_qgis.library.start`: a Python of
+rivermap's own, else QGIS's where that is safe). When there is one, the
 provider with every algorithm is added to the Processing registry and, when
 the system has no CJK font, rivermap's Noto Sans CJK is registered with Qt.
-When it does not, no provider is added; ``initGui`` shows in the message bar
-one line with the install command for this system, and a button with the
-commands for Debian/Ubuntu and for Windows (OSGeo4W, standalone installers).
-The same text goes to the log panel (tab "rivermap").
+When there is none, no provider is added and nothing of rivermap is imported;
+``initGui`` shows in the message bar one line with the install command for
+this system, and a button with the commands for Debian/Ubuntu and for Windows
+(OSGeo4W, standalone installers). The same text goes to the log panel (tab
+"rivermap").
 """
 
 from __future__ import annotations
@@ -35,20 +37,21 @@ class RivermapPlugin:
         self._started = False
 
     def initProcessing(self) -> None:  # noqa: N802 - the name QGIS calls
-        """Find rivermap and register the provider (once)."""
+        """Find where rivermap runs and register the provider (once)."""
         if self._started:
             return
         self._started = True
-        found = library.find()
-        if found.module is None:
-            self.problem = found.problem
-            _, details = library.install_help(str(found.problem))
+        found = library.start()
+        if found.backend is None:
+            self.problem = str(found.problem)
+            _, details = library.install_help(self.problem)
             QgsMessageLog.logMessage(details, LOG_TAG, Qgis.Warning)
             return
         from rivermap_qgis.fonts import register_cjk_font
         from rivermap_qgis.provider import RivermapProvider
 
-        self.font = register_cjk_font()
+        info = found.backend.info
+        self.font = register_cjk_font(info.get("font"), str(info.get("font_family")))
         self.provider = RivermapProvider()
         QgsApplication.processingRegistry().addProvider(self.provider)
 
@@ -72,7 +75,8 @@ class RivermapPlugin:
         bar.pushWidget(item, Qgis.Warning)
 
     def unload(self) -> None:
-        """Remove the provider."""
+        """Remove the provider; forget the Python found (it is looked for again on reload)."""
         if self.provider is not None:
             QgsApplication.processingRegistry().removeProvider(self.provider)
             self.provider = None
+        library.forget()

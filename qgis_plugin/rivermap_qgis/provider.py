@@ -8,6 +8,7 @@ from typing import Any
 from qgis.core import QgsProcessingProvider
 from qgis.PyQt.QtGui import QIcon
 
+from rivermap_qgis import library
 from rivermap_qgis.algorithms import ALGORITHMS
 
 __all__ = ["ICON", "RivermapProvider"]
@@ -28,10 +29,9 @@ class RivermapProvider(QgsProcessingProvider):
         return "rivermap 河长制"
 
     def longName(self) -> str:  # noqa: N802 - QGIS's name
-        """Return the name with the library's version."""
-        import rivermap
-
-        return f"rivermap {rivermap.__version__} 河长制责任划分 / river-chief responsibility"
+        """Return the name with the version of the rivermap the algorithms run."""
+        version = library.backend().info["version"]
+        return f"rivermap {version} 河长制责任划分 / river-chief responsibility"
 
     def icon(self) -> Any:
         """Return the icon of the provider."""

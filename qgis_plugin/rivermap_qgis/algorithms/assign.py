@@ -12,12 +12,12 @@ The units come one of two ways, as :func:`rivermap.read_units` takes them:
   ``name=value`` pairs when the field holds numbers (``city=2,district=3``).
 
 Then :func:`rivermap.pipeline.read_inputs`, :func:`~rivermap.pipeline.assign`
-and :func:`~rivermap.pipeline.save_responsibility`, as ``rivermap assign``.
+and :func:`~rivermap.pipeline.save_responsibility`, as ``rivermap assign``
+(:func:`rivermap_qgis.steps.assign`).
 """
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from qgis.core import (
@@ -29,8 +29,6 @@ from qgis.core import (
     QgsProcessingParameterMultipleLayers,
 )
 
-from rivermap import params, pipeline
-from rivermap.io import check_output
 from rivermap_qgis.algorithms.base import (
     RivermapAlgorithm,
     Run,
@@ -40,9 +38,11 @@ from rivermap_qgis.algorithms.base import (
     add_output,
     add_text,
     both,
+    options,
 )
+from rivermap_qgis.steps import parse_levels
 
-__all__ = ["AssignAlgorithm", "parse_levels"]
+__all__ = ["AssignAlgorithm"]
 
 _POLICIES = {
     "bank": "bank 左右岸分别负责 / each side its bank",
@@ -50,25 +50,6 @@ _POLICIES = {
     "lead": "lead 占比大的一方 / the side holding more",
 }
 _LAYERS = ["units", "rivers", "reaches", "flags"]
-
-
-def parse_levels(text: str | None) -> list[str] | dict[str, str] | None:
-    """Return ``LEVELS`` as a list, or as ``{name: value}`` when it holds ``name=value`` pairs.
-
-    Examples
-    --------
-    >>> parse_levels("city, district")
-    ['city', 'district']
-    >>> parse_levels("country=2,gemeinde=8")
-    {'country': '2', 'gemeinde': '8'}
-    """
-    items = [s.strip() for s in (text or "").split(",") if s.strip()]
-    if not items:
-        return None
-    if any("=" in item for item in items):
-        pairs = (item.partition("=") for item in items)
-        return {name.strip(): value.strip() if sep else name.strip() for name, sep, value in pairs}
-    return items
 
 
 class AssignAlgorithm(RivermapAlgorithm):
@@ -93,29 +74,30 @@ class AssignAlgorithm(RivermapAlgorithm):
 
     def initAlgorithm(self, config: Any = None) -> None:  # noqa: N802 - QGIS's name
         """Add the parameters."""
+        params = options()
         self._add_rivers()
         self._add_units()
         add_number(
-            self, "MIN_REACH_M", both("最短河段（米）", "Shortest reach, m"), params.MIN_REACH_M
+            self, "MIN_REACH_M", both("最短河段（米）", "Shortest reach, m"), params["MIN_REACH_M"]
         )
         add_number(
             self,
             "BOUNDARY_TOL_M",
             both("界河容差（米）", "Boundary tolerance, m"),
-            params.BOUNDARY_TOL_M,
+            params["BOUNDARY_TOL_M"],
         )
         add_number(
             self,
             "BOUNDARY_MIN_M",
             both("界河段最短长度（米）", "Shortest boundary reach, m"),
-            params.BOUNDARY_MIN_M,
+            params["BOUNDARY_MIN_M"],
         )
         add_choice(
             self,
             "BOUNDARY_POLICY",
             both("界河段责任", "Who answers for a boundary reach"),
-            params.BOUNDARY_POLICIES,
-            params.BOUNDARY_POLICY,
+            params["BOUNDARY_POLICIES"],
+            params["BOUNDARY_POLICY"],
             _POLICIES,
         )
         add_file(
@@ -207,51 +189,43 @@ class AssignAlgorithm(RivermapAlgorithm):
         )
 
     def work(self, run: Run) -> dict[str, Any]:
-        """Read, assign, write and load."""
-        options = pipeline.AssignOptions(
-            min_reach_m=run.number("MIN_REACH_M"),
-            boundary_tol_m=run.number("BOUNDARY_TOL_M"),
-            boundary_min_m=run.number("BOUNDARY_MIN_M"),
-            boundary_policy=run.choice("BOUNDARY_POLICY", params.BOUNDARY_POLICIES),
-        )
-        run.check(dataclasses.asdict(options))
-        out = str(check_output(run.output("OUTPUT"), overwrite=True, kind="gpkg"))
-        chiefs = run.text("CHIEFS")
-        pipeline.require_files(chiefs)
-        run.step(2, "读取河流与行政单元", "reading rivers and units")
-        inputs = pipeline.Inputs(_rivers(run), _units(run))
-        rivers, units = pipeline.read_inputs(inputs)
-        run.step(25, "划分河段", "assigning reaches")
-        resp = pipeline.assign(rivers, units, options, roster=chiefs)
-        run.step(85, "写出 GeoPackage", "writing the GeoPackage")
-        pipeline.save_responsibility(resp, out, overwrite=True)
-        loaded = run.load(out, _LAYERS, "OUTPUT")
-        summary = resp.summary
-        return {
-            "OUTPUT": out,
-            **loaded,
-            "N_RIVERS": summary["n_rivers"],
-            "N_REACHES": summary["n_reaches"],
+        """Read, assign and write (in rivermap), and load the GeoPackage."""
+        job = {
+            "options": {
+                "min_reach_m": run.number("MIN_REACH_M"),
+                "boundary_tol_m": run.number("BOUNDARY_TOL_M"),
+                "boundary_min_m": run.number("BOUNDARY_MIN_M"),
+                "boundary_policy": run.choice("BOUNDARY_POLICY", run.params["BOUNDARY_POLICIES"]),
+            },
+            "output": run.output("OUTPUT"),
+            "chiefs": run.text("CHIEFS"),
+            "rivers": _rivers(run),
+            "units": _units(run),
         }
+        results = run.execute("assign", job)
+        return {**results, **run.load(results["OUTPUT"], _LAYERS, "OUTPUT")}
 
 
-def _rivers(run: Run) -> pipeline.RiverInput:
-    """Return where the rivers come from, as the parameters say."""
+def _rivers(run: Run) -> dict[str, Any]:
+    """Return where the rivers come from (:class:`rivermap.pipeline.RiverInput`'s fields)."""
     found = run.source("RIVERS")
     if found is None:
         raise QgsProcessingException(both("请选择河流图层", "RIVERS: choose the rivers layer"))
     path, layer = found
-    return pipeline.RiverInput(
-        path,
-        layer=layer,
-        id_col=run.text("ID_COL"),
-        name_col=run.text("NAME_COL"),
-        merge_by=run.text("MERGE_BY"),
-    )
+    return {
+        "path": path,
+        "layer": layer,
+        "id_col": run.text("ID_COL"),
+        "name_col": run.text("NAME_COL"),
+        "merge_by": run.text("MERGE_BY"),
+    }
 
 
-def _units(run: Run) -> pipeline.UnitInput:
-    """Return where the units come from: one layer per level, or one layer with a level field."""
+def _units(run: Run) -> dict[str, Any]:
+    """Return where the units come from (:class:`rivermap.pipeline.UnitInput`'s fields).
+
+    One layer per level, or one layer with a level field.
+    """
     levels = parse_levels(run.text("LEVELS"))
     common: dict[str, Any] = {
         "id_cols": run.text("UNIT_ID_COL"),
@@ -270,9 +244,9 @@ def _units(run: Run) -> pipeline.UnitInput:
             msg = "UNITS: one layer of every level needs LEVEL_COL and LEVELS (top to bottom)"
             raise QgsProcessingException(msg)
         path, layer = single
-        return pipeline.UnitInput(path, levels=levels, level_col=level_col, layer=layer, **common)
+        return {"source": path, "levels": levels, "level_col": level_col, "layer": layer, **common}
     names, sources = _level_layers(layers, levels)
-    return pipeline.UnitInput(sources, levels=names, **common)
+    return {"source": sources, "levels": names, **common}
 
 
 def _level_layers(

@@ -2,7 +2,8 @@
 
 :func:`rivermap.pipeline.make_atlas`, as ``rivermap atlas``: each page maps the
 unit's reaches coloured by the units below it and lists its rivers, reaches
-and chiefs; Chinese text in Noto Sans CJK, embedded and searchable.
+and chiefs; Chinese text in Noto Sans CJK, embedded and searchable. The work
+is :func:`rivermap_qgis.steps.atlas`.
 """
 
 from __future__ import annotations
@@ -11,10 +12,6 @@ from typing import Any
 
 from qgis.core import QgsProcessingParameterBoolean
 
-from rivermap import params, pipeline
-from rivermap.io import check_output
-from rivermap.redivide import read_plan
-from rivermap.responsibility import read_responsibility
 from rivermap_qgis.algorithms.base import (
     RivermapAlgorithm,
     Run,
@@ -24,6 +21,7 @@ from rivermap_qgis.algorithms.base import (
     add_result,
     add_text,
     both,
+    options,
 )
 from rivermap_qgis.algorithms.reports import add_chiefs, chiefs_file
 
@@ -54,6 +52,7 @@ class AtlasAlgorithm(RivermapAlgorithm):
 
     def initAlgorithm(self, config: Any = None) -> None:  # noqa: N802 - QGIS's name
         """Add the parameters."""
+        params = options()
         add_result(self)
         add_text(
             self,
@@ -62,13 +61,13 @@ class AtlasAlgorithm(RivermapAlgorithm):
                 "分页级别（空：次细一级）", "One page per unit of (empty: the second-finest level)"
             ),
         )
-        add_choice(self, "PAPER", both("纸张", "Paper"), params.PAPERS, params.PAPERS[0])
+        add_choice(self, "PAPER", both("纸张", "Paper"), params["PAPERS"], params["PAPERS"][0])
         add_choice(
             self,
             "ORIENTATION",
             both("方向", "Orientation"),
-            params.ORIENTATIONS,
-            params.ORIENTATIONS[0],
+            params["ORIENTATIONS"],
+            params["ORIENTATIONS"][0],
             _ORIENTATIONS,
         )
         add_result(self, "PLAN", optional=True)
@@ -84,22 +83,19 @@ class AtlasAlgorithm(RivermapAlgorithm):
         add_output(self, "OUTPUT", both("图册", "Atlas"), "PDF (*.pdf)")
 
     def work(self, run: Run) -> dict[str, Any]:
-        """Read the result (and plan), and write the atlas."""
-        options = pipeline.AtlasOptions(
-            by=run.text("BY"),
-            paper=run.choice("PAPER", params.PAPERS),
-            orientation=run.choice("ORIENTATION", params.ORIENTATIONS),
-            title=run.text("TITLE"),
-            credit=run.text("CREDIT"),
-            empty_units=run.flag("EMPTY_UNITS"),
-            chiefs=chiefs_file(run),
-        )
-        out = str(check_output(run.output("OUTPUT"), overwrite=True, kind="pdf"))
-        run.step(5, "读取结果", "reading the result")
-        resp = read_responsibility(run.package("RESULT"))
-        pipeline.check_levels(resp.levels, {run.label("by"): options.by})
-        plan_path = run.optional_package("PLAN")
-        plan = read_plan(plan_path) if plan_path else None
-        run.step(15, "绘制图册", "drawing the atlas")
-        pipeline.make_atlas(resp, out, options, lang=run.lang, plan=plan, overwrite=True)
-        return {"OUTPUT": out}
+        """Read the result (and plan), and write the atlas (in rivermap)."""
+        job = {
+            "options": {
+                "by": run.text("BY"),
+                "paper": run.choice("PAPER", run.params["PAPERS"]),
+                "orientation": run.choice("ORIENTATION", run.params["ORIENTATIONS"]),
+                "title": run.text("TITLE"),
+                "credit": run.text("CREDIT"),
+                "empty_units": run.flag("EMPTY_UNITS"),
+                "chiefs": chiefs_file(run),
+            },
+            "result": run.package("RESULT"),
+            "plan": run.optional_package("PLAN"),
+            "output": run.output("OUTPUT"),
+        }
+        return run.execute("atlas", job)

@@ -1,23 +1,28 @@
-"""What every rivermap algorithm shares: names, parameters, inputs, errors, progress, outputs.
+"""What every rivermap algorithm shares: names, parameters, inputs, jobs, errors, outputs.
 
 An algorithm is a thin face over :mod:`rivermap.pipeline`, as the command line
-is: it turns its parameters into the pipeline's inputs and options, calls the
-pipeline's steps, and hands the files they write back to QGIS. No computation
-is repeated here.
+is. Its QGIS side (here and in its module) never imports rivermap: it turns
+its parameters into a *job* of plain data (files, options, the parameters'
+labels) that :mod:`rivermap_qgis.steps` runs with the pipeline, in a Python
+of rivermap's own or in QGIS's (:func:`rivermap_qgis.library.backend`), and
+hands the files written back to QGIS. No computation is repeated here; the
+parameters' defaults and choices are rivermap's own
+(:attr:`rivermap_qgis.library.Backend.params`).
 
 * **Inputs.** A layer is given to rivermap as a file: its own file when QGIS
   reads it with OGR from a format rivermap reads (and no selection or filter
   applies), otherwise a copy QGIS writes to its temporary folder
   (``parameterAsCompatibleSourceLayerPath``). Messages that name such a copy
   name the layer instead.
-* **Errors.** A :class:`rivermap.errors.RivermapError` (and an ``OSError``
-  about a file) becomes a :class:`QgsProcessingException` with the same one
-  line; anything else is a bug and keeps its traceback. Options are checked
-  by :func:`rivermap.pipeline.check_options` before any work, named by their
+* **Errors.** rivermap's errors (a :class:`rivermap.errors.RivermapError`, an
+  ``OSError`` about a file) come back as their one line and become a
+  :class:`QgsProcessingException` with that line; anything else is a bug and
+  comes back, and is raised, with its traceback. Options are checked by
+  :func:`rivermap.pipeline.check_options` before any work, named by their
   parameter. rivermap's warnings go to the log as warnings.
-* **Progress.** The steps of an algorithm move the progress bar; a cancel is
-  honoured between steps (a step itself, such as the assignment, runs to its
-  end).
+* **Progress.** The steps of an algorithm move the progress bar. A cancel
+  kills the other Python at once; in QGIS's own Python it is honoured
+  between steps (a step itself, such as the assignment, runs to its end).
 * **Outputs.** Files are written by the library, atomically; the path QGIS
   chose is overwritten, as QGIS's own algorithms do (its file dialog asks
   first). GeoPackage layers are loaded into the project on completion, each
@@ -28,8 +33,7 @@ is repeated here.
 from __future__ import annotations
 
 import os
-import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -52,8 +56,7 @@ from qgis.core import (
 )
 from qgis.PyQt.QtGui import QIcon
 
-from rivermap import params, pipeline
-from rivermap.errors import RivermapError, RivermapWarning
+from rivermap_qgis import library
 
 __all__ = [
     "LAYER_TITLES",
@@ -62,11 +65,13 @@ __all__ = [
     "Run",
     "add_choice",
     "add_file",
+    "add_lang",
     "add_number",
     "add_output",
     "add_result",
     "add_text",
     "both",
+    "options",
 ]
 
 #: Files rivermap's readers take as they are; other layers are copied first.
@@ -96,6 +101,11 @@ _ICON = Path(__file__).resolve().parents[1] / "icon.svg"
 def both(zh: str, en: str) -> str:
     """Return a label in Chinese and English: ``"河流 / Rivers"``."""
     return f"{zh} / {en}"
+
+
+def options() -> dict[str, Any]:
+    """Return rivermap's options (:mod:`rivermap.params`): defaults and choices, by name."""
+    return library.backend().params
 
 
 # ================================================================ parameters
@@ -193,8 +203,9 @@ def add_output(
 def add_lang(alg: QgsProcessingAlgorithm) -> None:
     """Add the language of the outputs' words."""
     labels = {"zh": "中文", "en": "English"}
+    p = options()
     add_choice(
-        alg, "LANG", both("输出语言", "Language of the outputs"), params.LANGS, params.LANG, labels
+        alg, "LANG", both("输出语言", "Language of the outputs"), p["LANGS"], p["LANG"], labels
     )
 
 
@@ -211,6 +222,8 @@ class Run:
     ) -> None:
         self.alg, self.parameters, self.context, self.feedback = alg, parameters, context, feedback
         self.copies: dict[str, str] = {}  # temporary copy → the layer's name
+        self.backend = library.backend()
+        self.params = self.backend.params
 
     # ------------------------------------------------------------- values
     def text(self, name: str) -> str | None:
@@ -246,8 +259,10 @@ class Run:
 
     @property
     def lang(self) -> str:
-        """Return the language of the outputs."""
-        return self.choice("LANG", params.LANGS)
+        """Return the language of the outputs (rivermap's default without a LANG parameter)."""
+        if self.alg.parameterDefinition("LANG") is None:
+            return str(self.params["LANG"])
+        return self.choice("LANG", self.params["LANGS"])
 
     def output(self, name: str) -> str:
         """Return the file to write."""
@@ -358,22 +373,38 @@ class Run:
             raise QgsProcessingException(msg)
         return path
 
-    # ------------------------------------------------------ checks, progress
-    def check(self, values: Mapping[str, Any]) -> None:
-        """Check the options as rivermap does (:data:`rivermap.pipeline.CHECKS`), by parameter."""
-        pipeline.check_options(values, self.label)
+    # ---------------------------------------------------------- the job
+    def labels(self) -> dict[str, str]:
+        """Return how rivermap's messages name each option: its parameter and its label."""
+        return {
+            p.name().lower(): f"{p.name()} ({p.description()})"
+            for p in self.alg.parameterDefinitions()
+        }
 
-    def label(self, key: str) -> str:
-        """Return how a message names option ``key``: its parameter and the parameter's label."""
-        definition = self.alg.parameterDefinition(key.upper())
-        return f"{key.upper()} ({definition.description()})" if definition else key
+    def execute(self, step: str, job: Mapping[str, Any]) -> dict[str, Any]:
+        """Run ``job`` as step ``step`` of :mod:`rivermap_qgis.steps`; return its results.
 
-    def step(self, percent: float, zh: str, en: str) -> None:
-        """Start a step: stop here when cancelled, move the progress bar, say what comes."""
-        if self.feedback.isCanceled():
-            raise QgsProcessingException(both("已取消", "cancelled"))
+        rivermap's one-line errors, and bugs with their traceback, are raised
+        as :class:`QgsProcessingException`; its warnings go to the log.
+        """
+        full = {"step": step, "labels": self.labels(), "lang": self.lang, **job}
+        try:
+            outcome = self.backend.run(full, self.progress, self.feedback.isCanceled)
+        except library.CancelledError:
+            raise QgsProcessingException(both("已取消", "cancelled")) from None
+        for warning in outcome.get("warnings", []):
+            self.feedback.pushWarning(self.named(str(warning)))
+        if "error" in outcome:
+            raise QgsProcessingException(self.named(str(outcome["error"])))
+        if "bug" in outcome:
+            msg = f"rivermap failed (a bug; please report it):\n{outcome['bug']}"
+            raise QgsProcessingException(msg)
+        return dict(outcome["results"])
+
+    def progress(self, percent: float, text: str) -> None:
+        """Move the progress bar and say what comes."""
         self.feedback.setProgress(percent)
-        self.feedback.setProgressText(both(zh, en))
+        self.feedback.setProgressText(text)
 
     def named(self, message: str) -> str:
         """Return ``message`` with temporary copies named by their layers."""
@@ -493,29 +524,7 @@ class RivermapAlgorithm(QgsProcessingAlgorithm):
     def processAlgorithm(  # noqa: N802 - QGIS's name
         self, parameters: dict[str, Any], context: QgsProcessingContext, feedback: Any
     ) -> dict[str, Any]:
-        """Run the algorithm; rivermap's errors become QgsProcessingException, same line."""
-        run = Run(self, parameters, context, feedback)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            try:
-                results = self.work(run)
-            except (RivermapError, OSError) as exc:
-                raise QgsProcessingException(run.named(str(exc))) from exc
-            finally:
-                _report_warnings(caught, feedback.pushWarning, feedback.pushDebugInfo, run.named)
+        """Run the algorithm (rivermap's errors are raised as QgsProcessingException)."""
+        results = self.work(Run(self, parameters, context, feedback))
         feedback.setProgress(100)
         return results
-
-
-def _report_warnings(
-    caught: list[warnings.WarningMessage],
-    warn: Callable[[str], None],
-    debug: Callable[[str], None],
-    named: Callable[[str], str],
-) -> None:
-    """Pass rivermap's warnings on as warnings, and the others as debugging lines."""
-    for w in caught:
-        if issubclass(w.category, RivermapWarning):
-            warn(named(str(w.message)))
-        else:
-            debug(f"{w.category.__name__}: {w.message}")

@@ -2,7 +2,8 @@
 
 :func:`rivermap.pipeline.make_bulletin`, as ``rivermap bulletin``: 应巡/已巡,
 办结率, silent units and the ranking of the units of a level, month over month.
-The page opens in QGIS's results viewer.
+The page opens in QGIS's results viewer. The work is
+:func:`rivermap_qgis.steps.bulletin`.
 """
 
 from __future__ import annotations
@@ -11,9 +12,6 @@ from typing import Any
 
 from qgis.core import QgsProcessingException, QgsProcessingOutputNumber
 
-from rivermap import pipeline
-from rivermap.bulletin_tables import month_span, score_rule
-from rivermap.io import check_output
 from rivermap_qgis.algorithms.base import (
     RivermapAlgorithm,
     Run,
@@ -32,33 +30,9 @@ from rivermap_qgis.algorithms.reports import (
     crs_of,
     events_file,
     tracks_file,
-    with_roster,
 )
 
-__all__ = ["BulletinAlgorithm", "parse_weights"]
-
-
-def parse_weights(text: str | None) -> dict[str, float] | None:
-    """Return ``WEIGHTS`` (``name=number,...``) as a dict; None when not given.
-
-    Examples
-    --------
-    >>> parse_weights("completion=0.6, closure_rate_all=0.4")
-    {'completion': 0.6, 'closure_rate_all': 0.4}
-    """
-    if not text:
-        return None
-    out: dict[str, float] = {}
-    for item in (s.strip() for s in text.split(",") if s.strip()):
-        name, sep, value = item.partition("=")
-        try:
-            out[name.strip()] = float(value)
-        except ValueError:
-            sep = ""
-        if not sep:
-            msg = f"WEIGHTS: give name=number pairs such as completion=0.5, got {item!r}"
-            raise QgsProcessingException(msg) from None
-    return out
+__all__ = ["BulletinAlgorithm"]
 
 
 class BulletinAlgorithm(RivermapAlgorithm):
@@ -105,39 +79,22 @@ class BulletinAlgorithm(RivermapAlgorithm):
         self.addOutput(QgsProcessingOutputNumber("N_SILENT", both("沉默单位数", "silent units")))
 
     def work(self, run: Run) -> dict[str, Any]:
-        """Check the options, read, make and write the bulletin."""
+        """Read, make and write the bulletin (in rivermap)."""
         month = run.text("MONTH")
         if month is None:
             raise QgsProcessingException(both("请填写月份", "MONTH: give the month, e.g. 2026-11"))
-        month_span(month)
-        weights = parse_weights(run.text("WEIGHTS"))
-        score_rule(weights)
-        paths = [p for p in (run.output("OUTPUT"), run.optional_output("TABLE")) if p]
-        pipeline.check_bulletin_outputs(paths, "OUTPUT")
-        for path in paths:
-            check_output(path, overwrite=True)
-        chiefs, duties = chiefs_file(run), run.text("DUTIES")
-        pipeline.require_files(duties)
-        run.step(5, "读取结果、工单与轨迹", "reading the result, reports and tracks")
-        events, tracks = events_file(run), tracks_file(run)
-        resp = with_roster(run, chiefs)
-        level = run.text("LEVEL")
-        pipeline.check_levels(resp.levels, {run.label("level"): level})
-        run.step(20, "编制通报", "making the bulletin")
-        b = pipeline.make_bulletin(
-            resp,
-            events=events,
-            tracks=tracks,
-            month=month,
-            events_crs=crs_of(run, "EVENTS_CRS"),
-            tracks_crs=crs_of(run, "TRACKS_CRS"),
-            duties=duties,
-            level=level,
-            weights=weights,
-            note=run.text("NOTE"),
-            paths=paths,
-            lang=run.lang,
-            overwrite=True,
-        )
-        silent = int(b.tables["ranking"]["silent"].sum())
-        return {"OUTPUT": paths[0], "TABLE": run.optional_output("TABLE"), "N_SILENT": silent}
+        job = {
+            "month": month,
+            "weights": run.text("WEIGHTS"),
+            "output": run.output("OUTPUT"),
+            "table": run.optional_output("TABLE"),
+            "result": run.package("RESULT"),
+            "chiefs": chiefs_file(run),
+            "duties": run.text("DUTIES"),
+            "level": run.text("LEVEL"),
+            "note": run.text("NOTE"),
+            "events_crs": crs_of(run, "EVENTS_CRS"),
+            "tracks_crs": crs_of(run, "TRACKS_CRS"),
+        }
+        job |= {"events": events_file(run), "tracks": tracks_file(run)}
+        return run.execute("bulletin", job)

@@ -4,7 +4,7 @@
 thresholds given, as ``rivermap flags``. The result is written again with
 these flags (the ``flags`` layer, and the rivers layer whose style highlights
 them), and the table for a meeting when asked (``.xlsx`` or ``.csv``, words in
-the language chosen).
+the language chosen). The work is :func:`rivermap_qgis.steps.flags`.
 """
 
 from __future__ import annotations
@@ -13,9 +13,6 @@ from typing import Any
 
 from qgis.core import QgsProcessingOutputNumber
 
-from rivermap import params, pipeline
-from rivermap.io import check_output
-from rivermap.responsibility import read_responsibility
 from rivermap_qgis.algorithms.base import (
     RivermapAlgorithm,
     Run,
@@ -25,6 +22,7 @@ from rivermap_qgis.algorithms.base import (
     add_result,
     add_text,
     both,
+    options,
 )
 
 __all__ = ["FlagsAlgorithm"]
@@ -52,13 +50,14 @@ class FlagsAlgorithm(RivermapAlgorithm):
 
     def initAlgorithm(self, config: Any = None) -> None:  # noqa: N802 - QGIS's name
         """Add the parameters."""
+        params = options()
         add_result(self)
         add_text(self, "LEVEL", both("级别（空：每一级）", "Level (empty: every level)"))
         add_number(
-            self, "MIN_SHARE", both("零碎份额", "Sliver share"), params.MIN_SHARE, maximum=1.0
+            self, "MIN_SHARE", both("零碎份额", "Sliver share"), params["MIN_SHARE"], maximum=1.0
         )
         add_number(
-            self, "MIN_LENGTH_M", both("零碎长度（米）", "Sliver length, m"), params.MIN_LENGTH_M
+            self, "MIN_LENGTH_M", both("零碎长度（米）", "Sliver length, m"), params["MIN_LENGTH_M"]
         )
         add_lang(self)
         add_output(
@@ -82,24 +81,16 @@ class FlagsAlgorithm(RivermapAlgorithm):
         )
 
     def work(self, run: Run) -> dict[str, Any]:
-        """Flag, write and load."""
-        options = pipeline.FlagOptions(
-            min_share=run.number("MIN_SHARE"), min_length_m=run.number("MIN_LENGTH_M")
-        )
-        run.check({"min_share": options.min_share, "min_length_m": options.min_length_m})
-        out = str(check_output(run.output("OUTPUT"), overwrite=True, kind="gpkg"))
-        table_path = run.optional_output("TABLE")
-        if table_path:
-            check_output(table_path, overwrite=True, kind="tables")
-        run.step(5, "读取结果", "reading the result")
-        resp = read_responsibility(run.package("RESULT"))
-        level = run.text("LEVEL")
-        pipeline.check_levels(resp.levels, {run.label("level"): level})
-        run.step(30, "标记河流", "flagging rivers")
-        table = pipeline.flag_rivers(
-            resp, options, level=level, path=table_path, lang=run.lang, overwrite=True
-        )
-        run.step(70, "写出 GeoPackage", "writing the GeoPackage")
-        pipeline.save_responsibility(resp, out, flags=table, overwrite=True)
-        loaded = run.load(out, _LAYERS, "OUTPUT")
-        return {"OUTPUT": out, "TABLE": table_path, **loaded, "FLAGGED": len(table)}
+        """Flag and write (in rivermap), and load the GeoPackage."""
+        job = {
+            "options": {
+                "min_share": run.number("MIN_SHARE"),
+                "min_length_m": run.number("MIN_LENGTH_M"),
+            },
+            "result": run.package("RESULT"),
+            "level": run.text("LEVEL"),
+            "output": run.output("OUTPUT"),
+            "table": run.optional_output("TABLE"),
+        }
+        results = run.execute("flags", job)
+        return {**results, **run.load(results["OUTPUT"], _LAYERS, "OUTPUT")}

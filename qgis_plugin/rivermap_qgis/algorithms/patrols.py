@@ -5,7 +5,7 @@ are read (:func:`rivermap.read_patrols`) and judged
 (:func:`rivermap.patrol_coverage`); the workbook (per person and period, per
 patrol, per stretch, the duties) is written, and the patrols' lines, each with
 whether it counts and why not, are written to a GeoPackage and loaded when
-asked.
+asked. The work is :func:`rivermap_qgis.steps.patrols`.
 """
 
 from __future__ import annotations
@@ -14,8 +14,6 @@ from typing import Any
 
 from qgis.core import QgsProcessingException, QgsProcessingOutputNumber
 
-from rivermap import params, pipeline
-from rivermap.io import atomic_output, check_output
 from rivermap_qgis.algorithms.base import (
     RivermapAlgorithm,
     Run,
@@ -25,6 +23,7 @@ from rivermap_qgis.algorithms.base import (
     add_result,
     add_text,
     both,
+    options,
 )
 from rivermap_qgis.algorithms.reports import (
     add_chiefs,
@@ -33,7 +32,6 @@ from rivermap_qgis.algorithms.reports import (
     chiefs_file,
     crs_of,
     tracks_file,
-    with_roster,
 )
 
 __all__ = ["PatrolsAlgorithm"]
@@ -60,6 +58,7 @@ class PatrolsAlgorithm(RivermapAlgorithm):
 
     def initAlgorithm(self, config: Any = None) -> None:  # noqa: N802 - QGIS's name
         """Add the parameters."""
+        params = options()
         add_result(self)
         add_tracks(self)
         add_chiefs(self)
@@ -70,13 +69,13 @@ class PatrolsAlgorithm(RivermapAlgorithm):
             self,
             "PATROL_TOL_M",
             both("沿河距离（米）", "Along a reach within, m"),
-            params.PATROL_TOL_M,
+            params["PATROL_TOL_M"],
         )
         add_number(
             self,
             "MAX_SPEED_KMH",
             both("最高车速（公里/时）", "Fastest, km/h"),
-            params.MAX_SPEED_KMH,
+            params["MAX_SPEED_KMH"],
         )
         add_lang(self)
         add_output(self, "OUTPUT", both("巡河考核工作簿", "Patrol workbook"), "XLSX (*.xlsx)")
@@ -95,40 +94,26 @@ class PatrolsAlgorithm(RivermapAlgorithm):
             self.addOutput(QgsProcessingOutputNumber(name, both(*label)))
 
     def work(self, run: Run) -> dict[str, Any]:
-        """Read, judge, write and load."""
-        tol, speed = run.number("PATROL_TOL_M"), run.number("MAX_SPEED_KMH")
-        run.check({"patrol_tol_m": tol, "max_speed_kmh": speed})
-        out = str(check_output(run.output("OUTPUT"), overwrite=True, kind="xlsx"))
-        layer_path = run.optional_output("LAYER")
-        if layer_path:
-            check_output(layer_path, overwrite=True, kind="gpkg")
-        chiefs, duties = chiefs_file(run), run.text("DUTIES")
-        pipeline.require_files(duties)
-        run.step(5, "读取结果与轨迹", "reading the result and the tracks")
+        """Read, judge and write (in rivermap), and load the patrols' layer when asked."""
+        job = {
+            "options": {
+                "patrol_tol_m": run.number("PATROL_TOL_M"),
+                "max_speed_kmh": run.number("MAX_SPEED_KMH"),
+            },
+            "result": run.package("RESULT"),
+            "chiefs": chiefs_file(run),
+            "duties": run.text("DUTIES"),
+            "start": run.text("START"),
+            "end": run.text("END"),
+            "output": run.output("OUTPUT"),
+            "layer": run.optional_output("LAYER"),
+            "crs": crs_of(run, "TRACKS_CRS"),
+        }
         tracks = tracks_file(run)
         if tracks is None:
             msg = both("请给出巡河轨迹", "give the patrol tracks: TRACKS or TRACKS_FOLDER")
             raise QgsProcessingException(msg)
-        resp = with_roster(run, chiefs)
-        run.step(20, "考核巡河", "judging the patrols")
-        cover = pipeline.judge_patrols(
-            resp,
-            tracks,
-            crs=crs_of(run, "TRACKS_CRS"),
-            duties=duties,
-            start=run.text("START"),
-            end=run.text("END"),
-            patrol_tol_m=tol,
-            max_speed_kmh=speed,
-            path=out,
-            lang=run.lang,
-            overwrite=True,
-        )
-        results: dict[str, Any] = {"OUTPUT": out}
-        if layer_path:
-            run.step(90, "写出轨迹图层", "writing the patrols layer")
-            with atomic_output(layer_path, overwrite=True) as tmp:
-                cover.patrols.to_file(tmp, layer="patrols", driver="GPKG")
-            results |= {"LAYER": layer_path, **run.load(layer_path, _LAYERS, "LAYER")}
-        short = int((cover.people["met"] == False).sum())  # noqa: E712 - True, False or None
-        return {**results, "N_PATROLS": len(cover.patrols), "N_SHORT": short}
+        results = run.execute("patrols", {**job, "tracks": tracks})
+        if results.get("LAYER"):
+            results |= run.load(results["LAYER"], _LAYERS, "LAYER")
+        return results

@@ -6,12 +6,11 @@ or a table of chainages), and a planner's edits applied when given: an edits
 layer of points with ``action`` split / assign / merge, as the web map's
 editing mode downloads them or as drawn in QGIS (see
 :meth:`rivermap.Plan.apply_edits`). The plan's segments and the stretches that
-change hands are loaded.
+change hands are loaded. The work is :func:`rivermap_qgis.steps.redivide`.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from qgis.core import (
@@ -21,9 +20,6 @@ from qgis.core import (
     QgsProcessingParameterField,
 )
 
-from rivermap import params, pipeline
-from rivermap.io import check_output
-from rivermap.responsibility import read_responsibility
 from rivermap_qgis.algorithms.base import (
     RivermapAlgorithm,
     Run,
@@ -34,6 +30,7 @@ from rivermap_qgis.algorithms.base import (
     add_result,
     add_text,
     both,
+    options,
 )
 
 __all__ = ["RedivideAlgorithm"]
@@ -66,24 +63,25 @@ class RedivideAlgorithm(RivermapAlgorithm):
 
     def initAlgorithm(self, config: Any = None) -> None:  # noqa: N802 - QGIS's name
         """Add the parameters."""
+        params = options()
         add_result(self)
         add_text(self, "LEVEL", both("级别（空：最细一级）", "Level (empty: the finest)"))
         add_choice(
             self,
             "POLICY",
             both("方案规则", "Policy"),
-            params.REDIVIDE_POLICIES,
-            params.REDIVIDE_POLICY,
+            params["REDIVIDE_POLICIES"],
+            params["REDIVIDE_POLICY"],
             _POLICIES,
         )
         add_number(
             self,
             "MIN_SEGMENT_M",
             both("最短河段（米）", "Shortest segment, m"),
-            params.MIN_SEGMENT_M,
+            params["MIN_SEGMENT_M"],
         )
         add_number(
-            self, "MIN_SHARE", both("零碎份额", "Sliver share"), params.MIN_SHARE, maximum=1.0
+            self, "MIN_SHARE", both("零碎份额", "Sliver share"), params["MIN_SHARE"], maximum=1.0
         )
         self.addParameter(
             QgsProcessingParameterFeatureSource(
@@ -114,7 +112,7 @@ class RedivideAlgorithm(RivermapAlgorithm):
             self,
             "TOLERANCE_M",
             both("吸附距离（米）", "Snapping distance, m"),
-            params.EDIT_TOLERANCE_M,
+            params["EDIT_TOLERANCE_M"],
         )
         add_lang(self)
         add_output(
@@ -134,31 +132,24 @@ class RedivideAlgorithm(RivermapAlgorithm):
         self.addOutput(QgsProcessingOutputNumber("N_SEGMENTS", both("方案河段数", "segments")))
 
     def work(self, run: Run) -> dict[str, Any]:
-        """Propose, apply the edits, write and load."""
+        """Propose, apply the edits and write (in rivermap), and load the plan."""
         current = run.source("CURRENT", keep_layer=False)
         edits = run.source("EDITS", ["geojson", "json"], "geojson", keep_layer=False)
-        options = pipeline.RedivideOptions(
-            level=run.text("LEVEL"),
-            policy=run.choice("POLICY", params.REDIVIDE_POLICIES),
-            min_segment_m=run.number("MIN_SEGMENT_M"),
-            min_share=run.number("MIN_SHARE"),
-            current=current[0] if current else None,
-            current_id_col=run.text("CURRENT_ID_COL"),
-            current_unit_col=run.text("CURRENT_UNIT_COL"),
-            tolerance_m=run.number("TOLERANCE_M"),
-            edits=edits[0] if edits else None,
-        )
-        run.check(dataclasses.asdict(options))
-        out = str(check_output(run.output("OUTPUT"), overwrite=True, kind="gpkg"))
-        tables = run.optional_output("TABLE")
-        if tables:
-            check_output(tables, overwrite=True, kind="tables")
-        run.step(5, "读取结果", "reading the result")
-        resp = read_responsibility(run.package("RESULT"))
-        pipeline.check_levels(resp.levels, {run.label("level"): options.level})
-        run.step(20, "提出方案", "proposing the plan")
-        plan = pipeline.redivide(
-            resp, options, path=out, tables=tables, lang=run.lang, overwrite=True
-        )
-        loaded = run.load(out, _LAYERS, "OUTPUT")
-        return {"OUTPUT": out, "TABLE": tables, **loaded, "N_SEGMENTS": len(plan.segments)}
+        job = {
+            "options": {
+                "level": run.text("LEVEL"),
+                "policy": run.choice("POLICY", run.params["REDIVIDE_POLICIES"]),
+                "min_segment_m": run.number("MIN_SEGMENT_M"),
+                "min_share": run.number("MIN_SHARE"),
+                "current": current[0] if current else None,
+                "current_id_col": run.text("CURRENT_ID_COL"),
+                "current_unit_col": run.text("CURRENT_UNIT_COL"),
+                "tolerance_m": run.number("TOLERANCE_M"),
+                "edits": edits[0] if edits else None,
+            },
+            "result": run.package("RESULT"),
+            "output": run.output("OUTPUT"),
+            "table": run.optional_output("TABLE"),
+        }
+        results = run.execute("redivide", job)
+        return {**results, **run.load(results["OUTPUT"], _LAYERS, "OUTPUT")}

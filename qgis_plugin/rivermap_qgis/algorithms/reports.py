@@ -11,8 +11,6 @@ offset systems are named (GCJ-02 for Gaode and Tencent, BD-09 for Baidu).
 
 from __future__ import annotations
 
-from typing import Any
-
 from qgis.core import (
     QgsProcessing,
     QgsProcessingAlgorithm,
@@ -20,7 +18,6 @@ from qgis.core import (
     QgsProcessingParameterFeatureSource,
 )
 
-from rivermap import pipeline
 from rivermap_qgis.algorithms.base import Run, add_choice, add_file, both
 
 __all__ = [
@@ -32,7 +29,6 @@ __all__ = [
     "crs_of",
     "events_file",
     "tracks_file",
-    "with_roster",
 ]
 
 #: What the coordinates are: None is the layer's own CRS (WGS84 for lon/lat tables).
@@ -131,15 +127,5 @@ def tracks_file(run: Run) -> str | None:
 
 
 def chiefs_file(run: Run) -> str | None:
-    """Return the roster's file, checked to exist; None when not given."""
-    path = run.text("CHIEFS")
-    pipeline.require_files(path)
-    return path
-
-
-def with_roster(run: Run, chiefs: str | None) -> Any:
-    """Read the result of RESULT and join the roster, when given."""
-    from rivermap.responsibility import read_responsibility
-
-    resp = read_responsibility(run.package("RESULT"))
-    return resp.with_chiefs(chiefs) if chiefs else resp
+    """Return the roster's file (rivermap checks that it exists); None when not given."""
+    return run.text("CHIEFS")

@@ -4,7 +4,7 @@
 (:func:`rivermap.read_events`) and routed
 (:func:`rivermap.route_events`); the routed points are written to a
 GeoPackage and loaded (styled by status), and to a workbook or CSV with words
-in the language chosen when asked.
+in the language chosen when asked. The work is :func:`rivermap_qgis.steps.route`.
 """
 
 from __future__ import annotations
@@ -13,9 +13,6 @@ from typing import Any
 
 from qgis.core import QgsProcessingException, QgsProcessingOutputNumber
 
-from rivermap import params, pipeline
-from rivermap.io import check_output
-from rivermap.routing import write_events
 from rivermap_qgis.algorithms.base import (
     RivermapAlgorithm,
     Run,
@@ -24,6 +21,7 @@ from rivermap_qgis.algorithms.base import (
     add_output,
     add_result,
     both,
+    options,
 )
 from rivermap_qgis.algorithms.reports import (
     add_chiefs,
@@ -31,7 +29,6 @@ from rivermap_qgis.algorithms.reports import (
     chiefs_file,
     crs_of,
     events_file,
-    with_roster,
 )
 
 __all__ = ["RouteAlgorithm"]
@@ -66,7 +63,7 @@ class RouteAlgorithm(RivermapAlgorithm):
             self,
             "MAX_DIST_M",
             both("离河最远距离（米）", "Farthest from a river, m"),
-            params.MAX_DIST_M,
+            options()["MAX_DIST_M"],
         )
         add_lang(self)
         add_output(
@@ -90,38 +87,17 @@ class RouteAlgorithm(RivermapAlgorithm):
             self.addOutput(QgsProcessingOutputNumber(name, both(*label)))
 
     def work(self, run: Run) -> dict[str, Any]:
-        """Read, route, write and load."""
-        max_dist_m = run.number("MAX_DIST_M")
-        run.check({"max_dist_m": max_dist_m})
-        out = str(check_output(run.output("OUTPUT"), overwrite=True, kind="gpkg"))
-        table = run.optional_output("TABLE")
-        if table:
-            check_output(table, overwrite=True, kind="tables")
-        chiefs = chiefs_file(run)
-        run.step(5, "读取结果与工单", "reading the result and the reports")
+        """Read, route and write (in rivermap), and load the routed reports."""
+        job = {
+            "max_dist_m": run.number("MAX_DIST_M"),
+            "result": run.package("RESULT"),
+            "chiefs": chiefs_file(run),
+            "output": run.output("OUTPUT"),
+            "table": run.optional_output("TABLE"),
+            "crs": crs_of(run, "EVENTS_CRS"),
+        }
         events = events_file(run)
         if events is None:
             raise QgsProcessingException(run.alg.invalidSourceError(run.parameters, "EVENTS"))
-        resp = with_roster(run, chiefs)
-        run.step(30, "分派工单", "routing the reports")
-        routed = pipeline.route(
-            resp,
-            events,
-            crs=crs_of(run, "EVENTS_CRS"),
-            max_dist_m=max_dist_m,
-            path=out,
-            lang=run.lang,
-            overwrite=True,
-        )
-        if table:
-            run.step(90, "写出表格", "writing the table")
-            write_events(routed, table, lang=run.lang, overwrite=True)
-        loaded = run.load(out, _LAYERS, "OUTPUT")
-        unmatched = int((routed["match"] == "unmatched").sum())
-        return {
-            "OUTPUT": out,
-            "TABLE": table,
-            **loaded,
-            "N_EVENTS": len(routed),
-            "N_UNMATCHED": unmatched,
-        }
+        results = run.execute("route", {**job, "events": events})
+        return {**results, **run.load(results["OUTPUT"], _LAYERS, "OUTPUT")}

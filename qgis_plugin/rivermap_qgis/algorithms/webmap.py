@@ -4,7 +4,7 @@
 their unit at a level, boundary reaches dashed, flagged rivers highlighted, a
 plan's segments, the chiefs of a roster, background tiles when asked (they
 need a network), and the planner's editing mode on a plan. The page opens in
-QGIS's results viewer.
+QGIS's results viewer. The work is :func:`rivermap_qgis.steps.webmap`.
 """
 
 from __future__ import annotations
@@ -17,10 +17,6 @@ from qgis.core import (
     QgsProcessingParameterEnum,
 )
 
-from rivermap import params, pipeline
-from rivermap.io import check_output
-from rivermap.redivide import read_plan
-from rivermap.responsibility import read_responsibility
 from rivermap_qgis.algorithms.base import (
     RivermapAlgorithm,
     Run,
@@ -30,6 +26,7 @@ from rivermap_qgis.algorithms.base import (
     add_result,
     add_text,
     both,
+    options,
 )
 from rivermap_qgis.algorithms.reports import add_chiefs, chiefs_file
 
@@ -78,7 +75,7 @@ class WebMapAlgorithm(RivermapAlgorithm):
             QgsProcessingParameterEnum(
                 "BASEMAP",
                 both("在线底图（可多选）", "Background tiles (several allowed)"),
-                [_BASEMAPS[b] for b in params.BASEMAPS],
+                [_BASEMAPS.get(b, b) for b in options()["BASEMAPS"]],
                 allowMultiple=True,
                 optional=True,
             )
@@ -101,37 +98,26 @@ class WebMapAlgorithm(RivermapAlgorithm):
         add_output(self, "OUTPUT", both("网页地图", "Web map"), "HTML (*.html)")
 
     def work(self, run: Run) -> dict[str, Any]:
-        """Read the result (and plan), draw and write the map."""
-        basemaps = run.choices("BASEMAP", params.BASEMAPS)
-        options = pipeline.MapOptions(
-            level=run.text("LEVEL"),
-            basemap=",".join(basemaps) or None,
-            tianditu_key=run.text("TIANDITU_KEY"),
-            simplify_m=run.optional_number("SIMPLIFY_M"),
-            region=run.text("REGION"),
-        )
-        run.check({"basemap": options.basemap, "simplify_m": options.simplify_m})
+        """Read the result (and plan), draw and write the map (in rivermap)."""
+        basemaps = run.choices("BASEMAP", run.params["BASEMAPS"])
         edit = run.flag("EDIT")
-        plan_path = run.optional_package("PLAN")
-        if edit and not plan_path:
+        plan = run.optional_package("PLAN")
+        if edit and not plan:
             msg = both("编辑模式需要调整方案", "EDIT needs PLAN: the plan whose segments to edit")
             raise QgsProcessingException(msg)
-        out = str(check_output(run.output("OUTPUT"), overwrite=True, kind="html"))
-        chiefs = chiefs_file(run)
-        run.step(5, "读取结果", "reading the result")
-        resp = read_responsibility(run.package("RESULT"))
-        pipeline.check_levels(resp.levels, {run.label("level"): options.level})
-        resp = resp.with_chiefs(chiefs) if chiefs else resp
-        plan = read_plan(plan_path) if plan_path else None
-        run.step(25, "绘制地图", "drawing the map")
-        pipeline.draw_map(
-            resp,
-            out,
-            options,
-            lang=run.lang,
-            flags=run.flag("FLAGS"),
-            plan=plan,
-            edit=edit,
-            overwrite=True,
-        )
-        return {"OUTPUT": out}
+        job = {
+            "options": {
+                "level": run.text("LEVEL"),
+                "basemap": ",".join(basemaps) or None,
+                "tianditu_key": run.text("TIANDITU_KEY"),
+                "simplify_m": run.optional_number("SIMPLIFY_M"),
+                "region": run.text("REGION"),
+            },
+            "result": run.package("RESULT"),
+            "plan": plan,
+            "edit": edit,
+            "flags": run.flag("FLAGS"),
+            "chiefs": chiefs_file(run),
+            "output": run.output("OUTPUT"),
+        }
+        return run.execute("webmap", job)
