@@ -15,11 +15,16 @@ It writes
   synthetic November 2026 and the two months before it), 900 px wide;
 * ``docs/edit_mode.png``: the map's editing mode on the district plan, after a
   split and a reassignment of the Grand Canal's urban stretch made by clicks,
-  with the next split's chainage shown before it is confirmed, 1200 px wide.
+  with the next split's chainage shown before it is confirmed, 1200 px wide;
+* ``docs/qgis_demo.png``: the demo's GeoPackage as QGIS draws it with the
+  styles stored in it (units and reaches), rendered by headless QGIS as
+  ``tests/test_qgis.py`` renders it, 1200 × 900 px.
 
 Needs Debian's ``chromium`` and ``poppler-utils`` (``apt-get install chromium
 poppler-utils fonts-noto-cjk``) and Playwright for Python (the ``test`` extra;
-Playwright's own browser download is never used). The pictures are palette
+Playwright's own browser download is never used), and for the QGIS picture
+Debian's ``qgis python3-qgis qgis-providers``. ``--only qgis`` (or ``map``,
+``atlas``, ``bulletin``, ``edit``) makes one picture. The pictures are palette
 PNGs (256 colours), each well under 400 KB.
 """
 
@@ -40,7 +45,10 @@ ATLAS_DPI = 80
 ATLAS_UNIT = "杭州市"
 BULLETIN_SIZE = (900, 1500)  # CSS pixels of the window, and of the picture
 EDIT_SIZE = (1200, 860)  # CSS pixels of the browser window
+QGIS_SIZE = (1200, 900)  # pixels of the QGIS map canvas
 MAX_BYTES = 400_000
+#: The pictures, in the order they are made.
+FIGURES = ("map", "atlas", "bulletin", "edit", "qgis")
 
 sys.path.insert(0, str(ROOT))  # for tests/browser.py, the browser set-up the map tests use
 
@@ -48,6 +56,7 @@ import rivermap as rm  # noqa: E402
 from rivermap.chiefs import example_roster_path  # noqa: E402
 from rivermap.io import atomic_output  # noqa: E402
 from tests import browser as br  # noqa: E402
+from tests import qgis_headless as qh  # noqa: E402
 
 
 def demo_result() -> tuple[rm.Responsibility, rm.Plan]:
@@ -204,21 +213,38 @@ def make_edit_mode(resp: rm.Responsibility, plan: rm.Plan, work: Path, target: P
     return save_png(shot, target)
 
 
+def make_qgis(resp: rm.Responsibility, work: Path, target: Path) -> Path:
+    """Render the demo's GeoPackage, styled from its ``layer_styles``, in headless QGIS."""
+    reason = qh.unavailable_reason()
+    if reason:
+        raise SystemExit(f"cannot make {target.name}: {reason}")
+    gpkg = resp.to_file(work / "qgis_demo.gpkg", overwrite=True)
+    shot = work / "qgis_demo.png"
+    config = {"checks": ["render"], "demo_gpkg": str(gpkg), "png": str(shot), "size": QGIS_SIZE}
+    report = qh.run_session(config)
+    if "error" in report or "error" in report.get("render", {}):
+        raise SystemExit(f"QGIS could not render the demo: {report}")
+    return save_png(shot, target)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Make the README's figures; return the exit code."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=DOCS, help="folder for the PNGs (docs/)")
+    parser.add_argument("--only", choices=FIGURES, help="make this picture only")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     resp, plan = demo_result()
+    makers = {
+        "map": lambda work: make_map(resp, plan, work, args.out / "demo_map.png"),
+        "atlas": lambda work: make_atlas_page(resp, plan, work, args.out / "atlas_page.png"),
+        "bulletin": lambda work: make_bulletin(resp, work, args.out / "bulletin.png"),
+        "edit": lambda work: make_edit_mode(resp, plan, work, args.out / "edit_mode.png"),
+        "qgis": lambda work: make_qgis(resp, work, args.out / "qgis_demo.png"),
+    }
     with tempfile.TemporaryDirectory(prefix="rivermap-figures-") as tmp:
-        work = Path(tmp)
-        for path in (
-            make_map(resp, plan, work, args.out / "demo_map.png"),
-            make_atlas_page(resp, plan, work, args.out / "atlas_page.png"),
-            make_bulletin(resp, work, args.out / "bulletin.png"),
-            make_edit_mode(resp, plan, work, args.out / "edit_mode.png"),
-        ):
+        for name in [args.only] if args.only else FIGURES:
+            path = makers[name](Path(tmp))
             print(f"{path}  {path.stat().st_size / 1000:.0f} KB")
     return 0
 
