@@ -455,11 +455,10 @@ def test_progress_moves_and_a_cancel_stops_the_algorithm(session, way: str) -> N
     for when in ("before", "at_first"):
         assert r[when]["message"] is not None, when
         assert "cancelled" in r[when]["message"]
-        assert r[when]["written"] is False, when  # stopped before writing
+        # stopped before writing: the other Python was killed, not waited for (it would
+        # have written the file), and QGIS's own stopped at the next step
+        assert r[when]["written"] is False, when
     assert len(r["at_first_texts"]) == 1  # nothing said after the cancel
-    if way == "elsewhere":  # the other Python is killed, not waited for
-        whole = algorithm(session, way, "assign_one_layer")["seconds"]
-        assert r["at_first"]["seconds"] < whole
 
 
 @pytest.mark.parametrize("way", WAYS)
