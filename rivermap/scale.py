@@ -186,9 +186,11 @@ _RUN_SEGMENTS = 64
 # A river whose box is this many times wider or higher than a tile goes with the long rivers.
 _LONG = 4.0
 # Tiles of "auto": bounds on the river vertices of a tile, and what a vertex costs (bytes)
-# at the peak of a tile: the river, its reaches and its share of the units and edges.
+# at the peak of a tile: the river, its reaches and its share of the units and edges. The
+# whole of size L in memory peaks at about 170 bytes a river vertex (4.3 GB, 26 M vertices),
+# units included; 1,000 leaves room for denser units than L's and the country's.
 _MIN_TILE, _MAX_TILE = 20_000, 2_000_000
-_BYTES_PER_VERTEX = 4_000
+_BYTES_PER_VERTEX = 1_000
 _NONE = -1
 
 
@@ -643,11 +645,22 @@ def _auto_size(total_vertices: int, parallel: int) -> int:
     Half the memory available, shared by the tiles at work at once, at
     ``_BYTES_PER_VERTEX`` a vertex; and no more than a quarter of the rivers'
     vertices per tile at work, so that the tiles share the work out evenly; within
-    ``_MIN_TILE`` and ``_MAX_TILE``.
+    ``_MIN_TILE`` and ``_MAX_TILE``. The size is then evened out so that the
+    number of tiles is a multiple of ``parallel``: 13 equal tiles on 2 workers
+    would leave one idle for the last.
+
+    Examples
+    --------
+    >>> _auto_size(26_000_000, 2) <= _MAX_TILE, -(-26_000_000 // _auto_size(26_000_000, 2)) % 2
+    (True, 0)
     """
     by_memory = int(_available_memory() / 2 / parallel / _BYTES_PER_VERTEX)
     by_work = total_vertices // (4 * parallel)
-    return int(min(max(min(by_memory, by_work), _MIN_TILE), _MAX_TILE))
+    size = min(max(min(by_memory, by_work), _MIN_TILE), _MAX_TILE)
+    # as many tiles as a multiple of the tiles at work at once, so that none waits at the end
+    n_tiles = -(-total_vertices // size)
+    n_tiles = -(-n_tiles // parallel) * parallel
+    return int(max(-(-total_vertices // n_tiles), _MIN_TILE)) if total_vertices else size
 
 
 def _available_memory() -> int:
