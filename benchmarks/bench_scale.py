@@ -4,7 +4,9 @@ Every method runs in a fresh process on the synthetic city of size L (50,000
 communities, 200,000 rivers; ``make_city`` as in bench_assign.py), written once
 by ``rivermap.scale.prepare``. The driver samples the resident memory of that
 process and of all its children (a LocalCluster's worker processes) every 20 ms
-with psutil; "tree peak" is the largest sum seen over the whole run, data
+with psutil, looking for new children every 0.2 s (listing them reads all of
+/proc: at every sample it took a tenth of a core, which the methods share on a
+small machine); "tree peak" is the largest sum seen over the whole run, data
 loading and cluster included. "seconds" is the assign call alone: each process
 first runs its method on 100 rivers, so that loading PROJ, GEOS and the
 compiled kernels is left out for every method alike, and a cluster is started
@@ -36,6 +38,7 @@ workers from its per-tile times (the assumptions are printed with it).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import heapq
 import json
@@ -227,26 +230,42 @@ def scale_call(data: Path, units: Any, out: Path, client: Any) -> None:
 
 # ------------------------------------------------------------------------ driver
 def measure(method: str, data: Path, levels: list[str], pairs: int = 0) -> dict[str, Any] | None:
-    """Run ``method`` in a fresh process; add the peak resident memory of its process tree."""
-    import psutil
+    """Run ``method`` in a fresh process; add the peak resident memory of its process tree.
 
+    The Dask pairs report no memory, and are not sampled: the sampling would
+    take from the cores that two workers share on a 2-core machine, and not
+    from one worker's.
+    """
     argv = [sys.executable, __file__, "--worker", method, "--data", str(data)]
     argv += ["--levels", ",".join(levels), "--pairs", str(pairs)]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    tree = psutil.Process(proc.pid)
-    peak = 0
-    while proc.poll() is None:
-        try:
-            rss = sum(p.memory_info().rss for p in [tree, *tree.children(recursive=True)])
-        except psutil.Error:  # a process ended while being read
-            continue
-        peak = max(peak, rss)
-        time.sleep(0.02)
+    peak = 0 if method == PAIRS else _tree_peak(proc)
     stdout, stderr = proc.communicate()
     if proc.returncode != 0:
         print(f"  {method}: failed\n{stderr.strip()[-2000:]}", file=sys.stderr)
         return None
     return json.loads(stdout.strip().splitlines()[-1]) | {"peak_mb": peak / 1e6}
+
+
+def _tree_peak(proc: subprocess.Popen[str]) -> int:
+    """Return the largest resident memory of ``proc`` and its children seen until it ends."""
+    import psutil
+
+    tree = psutil.Process(proc.pid)
+    peak, members, n = 0, [tree], 0
+    while proc.poll() is None:
+        if n % 10 == 0:  # new children (a cluster's workers) every 0.2 s
+            try:
+                members = [tree, *tree.children(recursive=True)]
+            except psutil.Error:  # the process ended meanwhile
+                break
+        rss = 0
+        for member in members:
+            with contextlib.suppress(psutil.Error):  # a child ended while being read
+                rss += member.memory_info().rss
+        peak, n = max(peak, rss), n + 1
+        time.sleep(0.02)
+    return peak
 
 
 def make_data(size: str, root: Path) -> Path:
