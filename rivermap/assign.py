@@ -590,15 +590,14 @@ def _hierarchy(units: Any) -> tuple[tuple[str, ...], _Hierarchy]:
         raise TypeError(msg)
     levels = tuple(str(lv) for lv in units.levels)
     frame = units.frame  # AdminUnits guarantees a CRS
+    order, anc = units.ancestor_codes()  # the first of equal ids only
     ids = frame["unit_id"].astype(str)
-    dup = ids[ids.duplicated()]
-    if len(dup):
+    if len(order) < len(ids):
+        dup = ids[ids.duplicated()]
         msg = f"units: unit_id must be unique; duplicated: {format_ids(dup.unique())}"
         raise SchemaError(msg)
-    order, anc = units.ancestor_codes()
     sorted_ids = ids.to_numpy(dtype=object)[order]
-    depth_of = {lv: i for i, lv in enumerate(levels)}
-    depth = frame["level"].astype(str).map(depth_of).to_numpy(dtype=np.int64)[order]
+    depth = units._depths()[order]
     names = frame["name"].to_numpy(dtype=object)[order]
     return levels, _Hierarchy(sorted_ids, names, depth, anc)
 

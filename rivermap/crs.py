@@ -33,6 +33,7 @@ __all__ = [
     "GCJ02_NAMES",
     "WGS84_NAMES",
     "check_crs",
+    "check_extent_bounds",
     "check_extents",
     "gcj02_to_wgs84",
     "is_gcj02",
@@ -147,12 +148,40 @@ def check_extents(
     """
     if not len(rivers) or not len(units):
         return
+    check_extent_bounds(
+        rivers.bounds.to_numpy(),
+        rivers["river_id"].to_numpy(),
+        rivers.crs,
+        units,
+        where=rivers.attrs.get("source", "rivers"),
+        margin=margin,
+        stacklevel=4,
+    )
+
+
+def check_extent_bounds(
+    bounds: NDArray[np.float64],
+    ids: Any,
+    crs: Any,
+    units: gpd.GeoDataFrame,
+    *,
+    where: str = "rivers",
+    margin: float = 1.0,
+    stacklevel: int = 3,
+) -> None:
+    """:func:`check_extents` for rivers given by their boxes: ``bounds`` (x0, y0, x1, y1).
+
+    ``ids`` are the rivers' ids, ``crs`` their CRS and ``where`` their name in
+    messages; ``stacklevel`` is the warning's, counted from this function.
+    """
+    if not len(bounds) or not len(units):
+        return
     box = units.total_bounds
-    if not pyproj.CRS(units.crs).equals(rivers.crs):
-        to_rivers = pyproj.Transformer.from_crs(units.crs, rivers.crs, always_xy=True)
+    if not pyproj.CRS(units.crs).equals(crs):
+        to_rivers = pyproj.Transformer.from_crs(units.crs, crs, always_xy=True)
         box = np.array(to_rivers.transform_bounds(*box))
     grow = margin * max(box[2] - box[0], box[3] - box[1])
-    b = rivers.bounds.to_numpy()
+    b = bounds
     far = (
         (b[:, 2] < box[0] - grow)
         | (b[:, 0] > box[2] + grow)
@@ -161,24 +190,27 @@ def check_extents(
     )
     if not far.any():
         return
-    ids = rivers["river_id"].to_numpy()[far]
-    r_name, u_name = rivers.attrs.get("source", "rivers"), units.attrs.get("source", "units")
+    u_name = units.attrs.get("source", "units")
+    with warnings.catch_warnings():  # boxes of empty geometries are NaN, as total_bounds skips
+        warnings.simplefilter("ignore", RuntimeWarning)
+        total = np.array([*np.nanmin(b[:, :2], axis=0), *np.nanmax(b[:, 2:], axis=0)])
     extents = (
-        f"rivers {_extent(rivers.total_bounds)}, units {_extent(box)} in the rivers' CRS "
-        f"{pyproj.CRS(rivers.crs).to_string()}"
+        f"rivers {_extent(total)}, units {_extent(box)} in the rivers' CRS "
+        f"{pyproj.CRS(crs).to_string()}"
     )
     if far.all():
         msg = (
-            f"{r_name}: none of the {len(rivers)} river(s) comes near the units of {u_name} "
+            f"{where}: none of the {len(b)} river(s) comes near the units of {u_name} "
             f"({extents}); is one of them in another CRS than it declares, or are its axes "
             "swapped?"
         )
         raise CRSError(msg)
     warnings.warn(
-        f"{r_name}: {int(far.sum())} of {len(rivers)} river(s) lie far from every unit of "
-        f"{u_name}: ids {format_ids(ids)} ({extents}); they get no responsible unit",
+        f"{where}: {int(far.sum())} of {len(b)} river(s) lie far from every unit of "
+        f"{u_name}: ids {format_ids(np.asarray(ids)[far])} ({extents}); they get no "
+        "responsible unit",
         RivermapWarning,
-        stacklevel=3,
+        stacklevel=stacklevel,
     )
 
 

@@ -161,7 +161,7 @@ from rivermap.assign import (
     _units_result,
     _units_with_rings,
 )
-from rivermap.crs import check_extents, metric_crs
+from rivermap.crs import check_extent_bounds, metric_crs
 from rivermap.errors import SchemaError
 from rivermap.params import (
     BOUNDARY_MIN_M,
@@ -483,10 +483,12 @@ def _setup(
 ) -> _Run:
     """Scan the rivers, prepare the units and plan the tiles (pass 1).
 
-    The work is shared out between this thread and one more: the units'
-    hierarchy while the rivers are scanned; the rivers' boxes (for
-    :func:`rivermap.crs.check_extents`) while the units are prepared. Errors
-    come in the order of a single thread: the units', the rivers', the extents'.
+    The units' hierarchy is built on another thread while the rivers are
+    scanned. The rivers' boxes are checked against the units' extent
+    (:func:`rivermap.crs.check_extent_bounds`) after the units are prepared,
+    even when preparing them failed: rivers far from the units may explain the
+    error. Errors come in the order of a single thread: the units', the
+    rivers', the extents'.
     """
     params = options["params"]
     units = read_units(units, levels)
@@ -497,21 +499,19 @@ def _setup(
             scan = source.scan()
         finally:
             lv, hier = hierarchy.result()
-        if not len(scan.ids):
-            msg = f"{source.where}: no rivers"
-            raise SchemaError(msg)
-        check_ids(scan.ids, source.where)
-        unit_frame = units.frame
-        lines = pool.submit(_box_lines, scan.bounds)
-        try:
-            with _gc_paused():
-                crs_metric = metric_crs(_extent(scan.bounds, source.crs), unit_frame)
-                ctx = _context(unit_frame, hier, lv, crs_metric, params, source.crs)
-        finally:  # the rivers far from the units are named first, as they may explain an error
-            boxes = gpd.GeoDataFrame(
-                {"river_id": scan.ids}, geometry=lines.result(), crs=source.crs
-            )
-            check_extents(boxes, unit_frame)
+    if not len(scan.ids):
+        msg = f"{source.where}: no rivers"
+        raise SchemaError(msg)
+    check_ids(scan.ids, source.where)
+    unit_frame = units.frame
+    try:
+        with _gc_paused():
+            crs_metric = metric_crs(_extent(scan.bounds, source.crs), unit_frame)
+            ctx = _context(unit_frame, hier, lv, crs_metric, params, source.crs)
+    finally:  # the rivers far from the units are named first, as they may explain an error
+        check_extent_bounds(
+            scan.bounds, scan.ids, source.crs, unit_frame, where=source.where, stacklevel=4
+        )
     parallel = _parallel(client, options["workers"])
     tiles = options["tiles"]
     size = tiles if isinstance(tiles, int) else _auto_size(int(scan.n_vertices.sum()), parallel)
@@ -519,11 +519,6 @@ def _setup(
     threads = max(1, min(parallel, len(plan)))
     inner = max(1, parallel // max(len(plan), 1))
     return _Run(ctx, source, scan, plan, unit_frame, threads, inner)
-
-
-def _box_lines(bounds: FloatArray) -> ObjArray:
-    """Return a line from corner to corner of every box ``bounds``: the box, as a geometry."""
-    return np.asarray(shapely.linestrings(bounds.reshape(-1, 2, 2)), dtype=object)
 
 
 def _extent(bounds: FloatArray, crs: Any) -> gpd.GeoSeries:

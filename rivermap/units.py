@@ -80,6 +80,17 @@ def code_key(code: str) -> str | None:
     return "".join(parts)
 
 
+def _positions(sorted_ids: NDArray[np.str_], wanted: NDArray[np.str_]) -> NDArray[np.int64]:
+    """Return where each of ``wanted`` is in ``sorted_ids`` (sorted, unique), or -1.
+
+    >>> _positions(np.array(["a", "c", "e"]), np.array(["c", "b", "z", "a"])).tolist()
+    [1, -1, -1, 0]
+    """
+    at = np.minimum(np.searchsorted(sorted_ids, wanted), max(len(sorted_ids) - 1, 0))
+    found = sorted_ids[at] == wanted if len(sorted_ids) else np.zeros(len(wanted), dtype=bool)
+    return np.where(found, at, -1).astype(np.int64)
+
+
 def parents_from_codes(child_ids: Sequence[str], parent_ids: Sequence[str]) -> list[str | None]:
     """Match each child code to the parent code that is its longest significant prefix.
 
@@ -385,13 +396,13 @@ class AdminUnits:
         f = self._frame
         ids = f["unit_id"].to_numpy(dtype=str)
         order = np.argsort(ids, kind="stable")
-        order = order[~pd.Series(ids[order]).duplicated().to_numpy()]
+        order = order[np.r_[True, ids[order][1:] != ids[order][:-1]]]  # the first of equal ids
         sorted_ids = ids[order]
-        depth = f["level"].map({lv: i for i, lv in enumerate(self._levels)}).to_numpy()[order]
+        depth = self._depths()[order]
         parent_ids = f["parent_id"].to_numpy(dtype=object)[order]
         has_parent = pd.notna(parent_ids)
         parent = np.full(len(order), -1, dtype=np.int64)
-        parent[has_parent] = pd.Index(sorted_ids).get_indexer(parent_ids[has_parent].astype(str))
+        parent[has_parent] = _positions(sorted_ids, parent_ids[has_parent].astype(str))
         anc = np.full((len(order), len(self._levels)), -1, dtype=np.int64)
         rows = np.arange(len(order))
         cur = rows.copy()
@@ -406,6 +417,12 @@ class AdminUnits:
             anc[r[above], depth[c[above]]] = c[above]
             cur = np.where(ok, parent[np.clip(cur, 0, None)], -1)
         return order.astype(np.int64), anc
+
+    def _depths(self) -> NDArray[np.int64]:
+        """Return each unit's level as its depth (0 at the top), in the frame's order."""
+        codes, uniques = pd.factorize(self._frame["level"])
+        depth_of = {lv: i for i, lv in enumerate(self._levels)}
+        return np.array([depth_of[str(lv)] for lv in uniques], dtype=np.int64)[codes]
 
     def ancestor_table(self) -> pd.DataFrame:
         """One row per unit, one column per level: the ancestor-or-self at that level.

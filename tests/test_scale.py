@@ -177,6 +177,23 @@ def test_rivers_far_from_the_units_are_named_as_the_whole_names_them() -> None:
         scale.assign(far, units)
 
 
+def test_rivers_far_from_the_units_in_a_file_are_named_with_the_file(tmp_path) -> None:
+    rivers, units = datasets.load("zhejiang")
+    far = rivers.head(2).copy()
+    far.geometry = [shapely.LineString([(47.10, 9.50), (47.20, 9.55)])] * 2
+    far["river_id"] = ["far1", "far2"]
+    path = tmp_path / "far.parquet"
+    gpd.GeoDataFrame(pd.concat([rivers, far], ignore_index=True), crs=rivers.crs).to_parquet(
+        path, write_covering_bbox=True
+    )
+    with pytest.warns(rm.RivermapWarning, match=r"far\.parquet: 2 of .*'far1', 'far2'") as seen:
+        scale.assign(path, units, tiles=150)
+    assert seen[0].filename == __file__  # the warning points at the caller
+    far.to_parquet(path, write_covering_bbox=True)
+    with pytest.raises(rm.CRSError, match=r"far\.parquet: none of the 2 river\(s\)"):
+        scale.assign(path, units)
+
+
 def test_the_units_errors_come_before_the_rivers(tmp_path) -> None:
     _, units = LIECHTENSTEIN
     twice = gpd.GeoDataFrame(pd.concat([units.frame, units.frame.iloc[-1:]]), crs=units.crs)
