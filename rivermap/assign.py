@@ -1563,13 +1563,28 @@ def _units_result(
         }
     )
     # the units' outlines in the rivers' CRS, for maps and atlases
-    src = unit_frame.set_index(unit_frame["unit_id"].astype(str))
-    parent = src["parent_id"].reindex(ids.astype(str))
-    out.insert(3, "parent_id", _text(parent.astype(object).where(parent.notna(), None)))
-    geoms = src.geometry.reindex(ids.astype(str))
-    if crs is not None and not pyproj.CRS.from_user_input(src.crs).equals(crs):
+    at = _rows_of(unit_frame["unit_id"], ids)
+    parent = unit_frame["parent_id"].to_numpy(dtype=object)[at]
+    out.insert(3, "parent_id", _text(np.where(pd.notna(parent), parent, None)))
+    geoms = unit_frame.geometry.iloc[at]
+    if crs is not None and not pyproj.CRS.from_user_input(unit_frame.crs).equals(crs):
         geoms = geoms.to_crs(crs)
     table = gpd.GeoDataFrame(out, geometry=geoms.to_numpy(), crs=crs)
-    # keep the units' own order (top level first, then unit_id)
-    order = np.lexsort((ids.astype(str), depth_of))
+    # the units' own order: top level first, then unit_id (the order of ``ids`` already)
+    order = np.argsort(depth_of, kind="stable")
     return table.iloc[order].reset_index(drop=True)
+
+
+def _rows_of(unit_ids: pd.Series, ids: ObjArray) -> IntArray:
+    """Return the row of ``unit_ids`` holding each of ``ids``: the same ids, sorted.
+
+    ``ids`` are the hierarchy's codes (:meth:`rivermap.units.AdminUnits.ancestor_codes`
+    sorts the unique ids the same way), so sorting the column finds them
+    without looking up every text.
+    """
+    text = unit_ids.to_numpy(dtype=str)
+    rows = np.argsort(text, kind="stable")
+    if len(rows) != len(ids) or not np.array_equal(text[rows], np.asarray(ids, dtype=str)):
+        msg = "the units' codes do not match their table"  # a bug, not the data's fault
+        raise ValueError(msg)
+    return rows.astype(np.int64)

@@ -608,9 +608,12 @@ def write_folder_tables(
     rivers, vertices, reaches, units and seconds of each tile; ``seconds``:
     the phases of the run). Readers of Parquet datasets skip names that begin
     with ``_``, so ``geopandas.read_parquet(folder)`` reads the reaches alone.
+    The two tables are written at once, on two threads.
     """
-    resp.rivers.to_parquet(folder / _FOLDER_FILES[0], index=False)
-    resp.units.to_parquet(folder / _FOLDER_FILES[1], index=False)
+    with ThreadPoolExecutor(1) as pool:
+        units = pool.submit(resp.units.to_parquet, folder / _FOLDER_FILES[1], index=False)
+        resp.rivers.to_parquet(folder / _FOLDER_FILES[0], index=False)
+        units.result()
     meta = {**resp._metadata(), "tiles": tiles or [], "seconds": seconds or {}}
     text = json.dumps(meta, ensure_ascii=False, indent=1, default=_json_default)
     (folder / _FOLDER_FILES[2]).write_text(text, encoding="utf-8")
