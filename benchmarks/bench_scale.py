@@ -368,13 +368,13 @@ def project(run: dict[str, Any], threads: int) -> None:
 def _project(run: dict[str, Any], threads: int, key: str) -> None:
     tiles = sorted((t[key] for t in run["tiles"]), reverse=True)
     phases = run["phases"]
-    serial = phases["plan"] + phases["tables"]
+    serial = run["seconds"] - phases["tiles"]  # the plan, the tables and writing them
     what = "wall seconds here" if key == "seconds" else "CPU seconds (no contention)"
     print(
         f"\nNational case here: {run['seconds']:.1f} s in all; plan {phases['plan']:.1f} s, "
         f"tiles {phases['tiles']:.1f} s ({len(tiles)} tiles on {threads} threads, "
         f"{sum(tiles):.1f} tile-seconds, the longest {tiles[0]:.1f} s), tables and files "
-        f"{phases['tables']:.1f} s. Projection from the tiles' {what}:\n"
+        f"{serial - phases['plan']:.1f} s. Projection from the tiles' {what}:\n"
     )
     print("| workers | projected seconds | of which tiles |")
     print("|--------:|------------------:|---------------:|")
@@ -394,8 +394,8 @@ def _project(run: dict[str, Any], threads: int, key: str) -> None:
         "out longest first with no wait between them (Dask's scheduler adds a few ms a task);"
         " every worker reads the rivers and writes its parts on a shared file system as fast "
         "as the local disk here, and receives the units once (scattered) before its first "
-        "tile; the plan (scanning the rivers, preparing every unit) and the tables at the end"
-        " stay on the client, as measured. Beyond about as many workers as tiles, only "
+        "tile; the plan (scanning the rivers, preparing every unit), the tables at the end and "
+        "writing them stay on the client, as measured. Beyond about as many workers as tiles, only "
         "smaller tiles help."
     )
 
