@@ -597,7 +597,7 @@ def _hierarchy(units: Any) -> tuple[tuple[str, ...], _Hierarchy]:
         msg = f"units: unit_id must be unique; duplicated: {format_ids(dup.unique())}"
         raise SchemaError(msg)
     sorted_ids = ids.to_numpy(dtype=object)[order]
-    depth = units._depths()[order]
+    depth = units.depths()[order]
     names = frame["name"].to_numpy(dtype=object)[order]
     return levels, _Hierarchy(sorted_ids, names, depth, anc)
 

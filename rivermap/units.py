@@ -396,9 +396,11 @@ class AdminUnits:
         f = self._frame
         ids = f["unit_id"].to_numpy(dtype=str)
         order = np.argsort(ids, kind="stable")
-        order = order[np.r_[True, ids[order][1:] != ids[order][:-1]]]  # the first of equal ids
+        first = np.ones(len(order), dtype=bool)  # the first of equal ids
+        first[1:] = ids[order][1:] != ids[order][:-1]
+        order = order[first]
         sorted_ids = ids[order]
-        depth = self._depths()[order]
+        depth = self.depths()[order]
         parent_ids = f["parent_id"].to_numpy(dtype=object)[order]
         has_parent = pd.notna(parent_ids)
         parent = np.full(len(order), -1, dtype=np.int64)
@@ -418,8 +420,16 @@ class AdminUnits:
             cur = np.where(ok, parent[np.clip(cur, 0, None)], -1)
         return order.astype(np.int64), anc
 
-    def _depths(self) -> NDArray[np.int64]:
-        """Return each unit's level as its depth (0 at the top), in the frame's order."""
+    def depths(self) -> NDArray[np.int64]:
+        """Return each unit's level as its depth (0 at the top), in the order of :attr:`frame`.
+
+        Examples
+        --------
+        >>> import rivermap as rm
+        >>> _, units = rm.datasets.load_demo()
+        >>> units.levels, units.depths()[:3].tolist(), units.frame["level"][:3].tolist()
+        (('province', 'city', 'district'), [0, 1, 1], ['province', 'city', 'city'])
+        """
         codes, uniques = pd.factorize(self._frame["level"])
         depth_of = {lv: i for i, lv in enumerate(self._levels)}
         return np.array([depth_of[str(lv)] for lv in uniques], dtype=np.int64)[codes]

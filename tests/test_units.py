@@ -8,7 +8,7 @@ import pytest
 from shapely import affinity, box
 
 import rivermap as rm
-from rivermap.units import code_key, parents_from_codes
+from rivermap.units import AdminUnits, code_key, parents_from_codes
 from tests.conftest import tiny_units_frame
 
 LEVELS = ["province", "city", "district"]
@@ -195,3 +195,14 @@ def test_exclave_is_one_unit():
     parts = multi.geometry.apply(lambda g: len(g.geoms))
     assert (parts > 1).any()  # some Gemeinden have exclaves
     assert frame["unit_id"].is_unique
+
+
+def test_no_units_give_empty_codes_and_depths() -> None:
+    frame = gpd.GeoDataFrame(
+        {"unit_id": [], "name": [], "level": [], "parent_id": []}, geometry=[], crs=4326
+    )
+    units = AdminUnits(frame, ("district",))
+    order, anc = units.ancestor_codes()
+    assert order.shape == (0,)
+    assert anc.shape == (0, 1)
+    assert units.depths().shape == (0,)
