@@ -573,12 +573,16 @@ def _check_rivers(rivers: gpd.GeoDataFrame, levels: tuple[str, ...]) -> gpd.GeoD
 
 @dataclass(frozen=True)
 class _Hierarchy:
-    """Units as integer codes: ``ids[code]``; ``anc[code, level]`` ancestor-or-self code."""
+    """Units as integer codes: ``ids[code]``; ``anc[code, level]`` ancestor-or-self code.
+
+    ``rows[code]`` is the unit's row in the units' frame.
+    """
 
     ids: ObjArray
     names: ObjArray
     depth: IntArray
     anc: IntArray
+    rows: IntArray
 
 
 def _hierarchy(units: Any) -> tuple[tuple[str, ...], _Hierarchy]:
@@ -599,7 +603,7 @@ def _hierarchy(units: Any) -> tuple[tuple[str, ...], _Hierarchy]:
     sorted_ids = ids.to_numpy(dtype=object)[order]
     depth = units.depths()[order]
     names = frame["name"].to_numpy(dtype=object)[order]
-    return levels, _Hierarchy(sorted_ids, names, depth, anc)
+    return levels, _Hierarchy(sorted_ids, names, depth, anc, order)
 
 
 def _to_metric(geoms: gpd.GeoSeries, crs: pyproj.CRS) -> ObjArray:
@@ -1548,7 +1552,10 @@ def _units_result(
     unit_frame: gpd.GeoDataFrame,
     crs: Any,
 ) -> gpd.GeoDataFrame:
-    """Return the result's units: totals per unit and the outlines, in the rivers' CRS."""
+    """Return the result's units: totals per unit and the outlines, in the rivers' CRS.
+
+    ``unit_frame`` is the frame ``hier`` was made from (its rows are ``hier.rows``).
+    """
     ids = hier.ids
     depth_of = hier.depth
     out = pd.DataFrame(
@@ -1563,7 +1570,7 @@ def _units_result(
         }
     )
     # the units' outlines in the rivers' CRS, for maps and atlases
-    at = _rows_of(unit_frame["unit_id"], ids)
+    at = hier.rows  # the frame's rows, by code
     parent = unit_frame["parent_id"].to_numpy(dtype=object)[at]
     out.insert(3, "parent_id", _text(np.where(pd.notna(parent), parent, None)))
     geoms = unit_frame.geometry.iloc[at]
@@ -1573,18 +1580,3 @@ def _units_result(
     # the units' own order: top level first, then unit_id (the order of ``ids`` already)
     order = np.argsort(depth_of, kind="stable")
     return table.iloc[order].reset_index(drop=True)
-
-
-def _rows_of(unit_ids: pd.Series, ids: ObjArray) -> IntArray:
-    """Return the row of ``unit_ids`` holding each of ``ids``: the same ids, sorted.
-
-    ``ids`` are the hierarchy's codes (:meth:`rivermap.units.AdminUnits.ancestor_codes`
-    sorts the unique ids the same way), so sorting the column finds them
-    without looking up every text.
-    """
-    text = unit_ids.to_numpy(dtype=str)
-    rows = np.argsort(text, kind="stable")
-    if len(rows) != len(ids) or not np.array_equal(text[rows], np.asarray(ids, dtype=str)):
-        msg = "the units' codes do not match their table"  # a bug, not the data's fault
-        raise ValueError(msg)
-    return rows.astype(np.int64)

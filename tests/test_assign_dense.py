@@ -46,6 +46,7 @@ def _flat_hierarchy(frame: pd.DataFrame) -> _Hierarchy:
         frame["name"].to_numpy(dtype=object),
         np.zeros(n, dtype=np.int64),
         np.arange(n, dtype=np.int64)[:, None],
+        np.arange(n, dtype=np.int64),
     )
 
 
@@ -114,6 +115,7 @@ def test_ring_edges_on_two_threads_are_the_same(
         units["name"].to_numpy(dtype=object),
         units["level"].map({lv: i for i, lv in enumerate(LEVELS)}).to_numpy(dtype=np.int64),
         np.zeros((len(units), 3), dtype=np.int64),
+        np.arange(len(units), dtype=np.int64),
     )
     monkeypatch.setattr(engine, "_SPLIT_VERTICES", 0)
     # every level at once: edges held by units of several levels, on both halves
