@@ -617,12 +617,13 @@ def _unit_geometries_metric(
 ) -> ObjArray:
     """Return the units' polygons in ``crs``, by code: made valid, rings oriented (polygon left).
 
+    ``frame`` is the frame ``hier`` was made from (its rows are ``hier.rows``).
+
     make_valid returns a valid geometry as it is, so only the invalid ones go
     through it. With more than one worker, the rings are oriented on another
     thread while validity is tested (and again for the few made valid).
     """
-    order = np.argsort(frame["unit_id"].astype(str).to_numpy(dtype=str), kind="stable")
-    geoms = _to_metric(frame.geometry.iloc[order].reset_index(drop=True), crs)
+    geoms = _to_metric(frame.geometry.iloc[hier.rows].reset_index(drop=True), crs)
     if workers == 1 or (os.cpu_count() or 1) == 1:
         invalid = ~shapely.is_valid(geoms)
         geoms = geoms.copy()
