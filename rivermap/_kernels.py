@@ -56,6 +56,14 @@ def _jit(func: _F) -> _F:
         return cast(_F, njit(nogil=True)(func))
 
 
+def _jit_inline(func: _F) -> _F:
+    """Compile ``func`` as :func:`_jit` does, into its callers' own code (no call, no refcounts)."""
+    try:
+        return cast(_F, njit(cache=True, nogil=True, inline="always")(func))
+    except RuntimeError:  # pragma: no cover - no writable cache folder anywhere
+        return cast(_F, njit(nogil=True, inline="always")(func))
+
+
 @_jit
 def _grow(a: np.ndarray, n: int) -> np.ndarray:
     """Copy ``a`` into a longer array, with room for at least ``n`` items (and twice ``a``)."""
@@ -451,11 +459,15 @@ def scan(
         One row per crossing: the segment, the chainage there, and the units
         entered and left there (``unknown`` unless the river crosses a shared
         edge cleanly). A collinear overlap gives its two ends, ``unknown``.
-    near_seg, near_t0, near_t1, near_edge, near_same
-        One row per (segment, sub-edge) with a non-empty stretch of the segment
-        within ``tol`` of the sub-edge: the segment's parameters of that stretch,
-        the edge, and whether the segment points the edge's way. Empty when
-        ``tol`` is 0.
+    near_seg, near_t0, near_t1, near_pair, near_pa_left
+        The stretches of segments within ``tol`` of edges between a pair of
+        units, one row per stretch: the segment's parameters of the stretch,
+        the pair of units ``pa < pb`` on the edges' sides (:func:`pair_key`),
+        and whether ``pa`` lies on the segment's left. Each row is a whole
+        stretch of the union of the segment's parameters within ``tol`` of the
+        sub-edges with that pair and that side (:func:`_add_near`): the rows
+        do not depend on how the boundary is cut into edges, nor on the order
+        in which they are met. Empty when ``tol`` is 0.
     """
     n = len(start)
     cap = max(1024, n // 4)
@@ -467,7 +479,7 @@ def scan(
         np.empty(cap, dtype=i8),
         np.empty(cap, dtype=i8),
     )
-    # near stretches: segment, its parameters t0 and t1, edge, same direction
+    # near stretches: segment, its parameters t0 and t1, pair of units, pa on the left
     near = (
         np.empty(cap, dtype=i8),
         np.empty(cap),
@@ -498,6 +510,7 @@ def scan(
         for k in range(k0, k1):
             if not n_cand or end[k] <= start[k]:
                 continue
+            k_first = n_n  # the segment's first near row
             seg = _row(xy, k)
             seg_box = _bounds(seg)
             for j in range(n_cand):
@@ -514,12 +527,16 @@ def scan(
                     _put_crossings(cross, n_c, k, start[k], end[k], t_a, t_b, units)
                     n_c += hits
                 if may_near:
-                    lo, hi, same = _near_range(seg, edge, frame, rows[s, DIR], tol)
-                    _put_near(near, n_n, k, lo, hi, e, same)
-                    n_n += int(hi > lo)
+                    # the segment points the edge's way: the edge's left is the river's
+                    pair, pa_left = _pair(left[e], right[e], frame[1] >= 0)
+                    if _covered(near, k_first, n_n, pair, pa_left):
+                        continue  # the whole segment is near that side of the pair already
+                    lo, hi = _near_range(seg, edge, frame, rows[s, DIR], tol)
+                    if hi > lo:
+                        n_n = _add_near(near, n_n, k_first, k, lo, hi, pair, pa_left)
         k0 = k1
     c_seg, c_chain, c_ent, c_ext = cross
-    n_seg, n_t0, n_t1, n_edge, n_same = near
+    n_seg, n_t0, n_t1, n_pair, n_pa_left = near
     return (
         c_seg[:n_c].copy(),
         c_chain[:n_c].copy(),
@@ -527,8 +544,8 @@ def scan(
         n_seg[:n_n].copy(),
         n_t0[:n_n].copy(),
         n_t1[:n_n].copy(),
-        n_edge[:n_n].copy(),
-        n_same[:n_n].copy(),
+        n_pair[:n_n].copy(),
+        n_pa_left[:n_n].copy(),
     )
 
 
@@ -625,8 +642,8 @@ def _grow_near(
     near: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray], n: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Copy the near stretches' arrays into longer ones, with room for at least ``n`` rows."""
-    seg, t0, t1, edge, same = near
-    return _grow(seg, n), _grow(t0, n), _grow(t1, n), _grow(edge, n), _grow(same, n)
+    seg, t0, t1, pair, pa_left = near
+    return _grow(seg, n), _grow(t0, n), _grow(t1, n), _grow(pair, n), _grow(pa_left, n)
 
 
 @_jit
@@ -867,16 +884,13 @@ def _join(lo: float, hi: float, other: tuple[float, float]) -> tuple[float, floa
 
 
 @_jit
-def _near_range(
-    seg: Quad, edge: Quad, frame: Quad, slen: float, tol: float
-) -> tuple[float, float, bool]:
+def _near_range(seg: Quad, edge: Quad, frame: Quad, slen: float, tol: float) -> tuple[float, float]:
     """Return the parameters (lo, hi) of segment ``seg`` within ``tol`` of sub-edge ``edge``.
 
     The segment is clipped by the sub-edge's stadium: the rectangle along the
     sub-edge (of length ``slen``; two slabs in its ``frame``, along and across
     it), joined with the discs at its two ends. Empty (lo > hi) when no part of
-    the segment is that close. Also tells whether the segment points the
-    sub-edge's way.
+    the segment is that close.
     """
     a0, a1, c0, c1 = frame
     t_lo, t_hi = _slab(a0, a1, 0.0, slen)
@@ -893,22 +907,89 @@ def _near_range(
     rr = rx * rx + ry * ry
     lo, hi = _join(lo, hi, _disc(px - qx, py - qy, rx, ry, rr, tol * tol))
     lo, hi = _join(lo, hi, _disc(px - (qx + sx), py - (qy + sy), rx, ry, rr, tol * tol))
-    return lo, hi, rx * sx + ry * sy >= 0
+    return lo, hi
+
+
+PAIR_BITS = 32  # a pair of unit codes (from -1) is one number: (pa + 1) << 32 | (pb + 1)
 
 
 @_jit
-def _put_near(
+def pair_key(a: int, b: int) -> int:
+    """Return the key of the pair of unit codes ``a`` and ``b`` (either order; -1 for none)."""
+    return ((min(a, b) + 1) << PAIR_BITS) | (max(a, b) + 1)
+
+
+@_jit
+def pair_of(key: int) -> tuple[int, int]:
+    """Return the pair of unit codes ``pa < pb`` of ``key`` (see :func:`pair_key`)."""
+    return (key >> PAIR_BITS) - 1, (key & ((1 << PAIR_BITS) - 1)) - 1
+
+
+@_jit
+def _pair(left: int, right: int, same_dir: bool) -> tuple[int, bool]:
+    """Return the key of an edge's pair of units, and whether the smaller lies on a river's left.
+
+    The river runs past the edge the edge's way (``same_dir``: its left is the
+    edge's left) or the other way.
+    """
+    river_left = left if same_dir else right
+    return pair_key(left, right), river_left == min(left, right)
+
+
+@_jit_inline
+def _covered(
     near: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
-    i: int,
+    first: int,
+    n_n: int,
+    pair: int,
+    pa_left: bool,
+) -> bool:
+    """Tell whether a near row from ``first`` on holds a whole segment along ``pair``, that side."""
+    _, t0, t1, pairs, sides = near
+    for r in range(first, n_n):
+        if pairs[r] == pair and sides[r] == pa_left and t0[r] == 0.0 and t1[r] == 1.0:
+            return True
+    return False
+
+
+@_jit_inline
+def _add_near(
+    near: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    n_n: int,
+    first: int,
     k: int,
     lo: float,
     hi: float,
-    edge: int,
-    same_dir: bool,
-) -> None:
-    """Write row ``i`` of the near stretches (the caller keeps it when not empty)."""
-    seg, t0, t1, edges, same = near
-    seg[i], t0[i], t1[i], edges[i], same[i] = k, lo, hi, edge, same_dir
+    pair: int,
+    pa_left: bool,
+) -> int:
+    """Add segment ``k``'s stretch (lo, hi) along ``pair``, on side ``pa_left``, to the near rows.
+
+    The segment's rows (``first`` to ``n_n - 1``) with one pair and side are
+    disjoint: the stretch joins the first it overlaps or touches, with every
+    later one it then overlaps (moved out by the segment's last row), or else
+    makes a new row. Returns how many rows there are.
+    """
+    seg, t0, t1, pairs, sides = near
+    r = first
+    while r < n_n and not (
+        pairs[r] == pair and sides[r] == pa_left and lo <= t1[r] and t0[r] <= hi
+    ):
+        r += 1
+    if r == n_n:
+        seg[r], t0[r], t1[r], pairs[r], sides[r] = k, lo, hi, pair, pa_left
+        return n_n + 1
+    lo, hi = min(lo, t0[r]), max(hi, t1[r])
+    q = r + 1
+    while q < n_n:  # rows before r miss both (lo, hi) and row r, so their union too
+        if pairs[q] == pair and sides[q] == pa_left and lo <= t1[q] and t0[q] <= hi:
+            lo, hi = min(lo, t0[q]), max(hi, t1[q])
+            n_n -= 1
+            t0[q], t1[q], pairs[q], sides[q] = t0[n_n], t1[n_n], pairs[n_n], sides[n_n]
+        else:
+            q += 1
+    t0[r], t1[r] = lo, hi
+    return n_n
 
 
 # ============================================================== cut pieces
@@ -1304,77 +1385,57 @@ def reach_lines(
 def near_stretches(
     near: Arrays,
     segs: Arrays,
-    sides: Arrays,
     min_m: float,
     bridge_m: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Merge the near intervals of each river per pair of units into stretches.
 
-    ``near`` are :func:`scan`'s near rows ``(seg, t0, t1, edge, same)``;
-    ``segs`` the segments' ``(river, start, end)`` chainages; ``sides`` the
-    edges' ``(left, right)`` unit codes.
+    ``near`` are :func:`scan`'s near rows ``(seg, t0, t1, pair, pa_left)``;
+    ``segs`` the segments' ``(river, start, end)`` chainages.
 
     The intervals (sorted by river, as :func:`scan` gives them) of one river
     along edges between the same two units ``pa < pb`` are merged where they
     overlap or lie less than ``bridge_m`` apart; merged stretches shorter than
-    ``min_m`` are dropped. ``vote`` sums the length of the intervals with ``pa``
-    on the river's left, less those with it on the right.
+    ``min_m`` are dropped. ``vote`` is the length (m) of the stretch's
+    intervals with ``pa`` on the river's left, less those with it on the right.
 
-    Three passes: :func:`_intervals` in chainage, keyed by pair of units;
-    :func:`_order_intervals` of each river by pair and chainage; and
-    :func:`_merge_intervals`.
+    Three passes: :func:`_intervals` in chainage; :func:`_order_intervals` of
+    each river by pair and chainage; and :func:`_merge_intervals`.
 
     Returns
     -------
     river, pa, pb, lo, hi, vote
         One row per stretch, sorted by river, pair and chainage.
     """
-    edge_left, edge_right = sides
-    n_codes = 2
-    for k in range(len(edge_left)):
-        n_codes = max(n_codes, edge_left[k] + 2, edge_right[k] + 2)
-    river, c0, c1, key, vote = _intervals(near, segs, sides, n_codes)
+    river, c0, c1, vote = _intervals(near, segs)
+    key = near[3]
     order = _order_intervals(river, key, c0)
-    return _merge_intervals(order, river, c0, c1, key, vote, n_codes, min_m, bridge_m)
+    return _merge_intervals(order, river, c0, c1, key, vote, min_m, bridge_m)
 
 
 @_jit
-def _intervals(
-    near: Arrays,
-    segs: Arrays,
-    sides: Arrays,
-    n_codes: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Turn the near rows into chainage intervals keyed by their pair of units.
-
-    A pair ``pa < pb`` has the key ``(pa + 1) * n_codes + (pb + 1)``.
+def _intervals(near: Arrays, segs: Arrays) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Turn the near rows into chainage intervals.
 
     Returns
     -------
-    river, c0, c1, key, vote
-        Per row: the river, the chainage interval, the pair's key, and the
-        interval's length, negative where ``pa`` lies on the river's right.
+    river, c0, c1, vote
+        Per row: the river, the chainage interval, and its length, negative
+        where ``pa`` lies on the river's right.
     """
-    seg, t0, t1, edge, same = near
+    seg, t0, t1, _, pa_left = near
     seg_river, seg_start, seg_end = segs
-    edge_left, edge_right = sides
     n = len(seg)
     river = np.empty(n, dtype=np.int64)
     c0, c1, vote = np.empty(n), np.empty(n), np.empty(n)
-    key = np.empty(n, dtype=np.int64)
     for k in range(n):
         s = seg[k]
         river[k] = seg_river[s]
         seglen = seg_end[s] - seg_start[s]
         c0[k] = seg_start[s] + t0[k] * seglen
         c1[k] = seg_start[s] + t1[k] * seglen
-        el, er = edge_left[edge[k]], edge_right[edge[k]]
-        pa, pb = min(el, er), max(el, er)
-        key[k] = (pa + 1) * n_codes + (pb + 1)
-        river_left = el if same[k] else er
-        # + when the smaller code of the pair lies on the river's left
-        vote[k] = (1.0 if river_left == pa else -1.0) * (c1[k] - c0[k])
-    return river, c0, c1, key, vote
+        vote[k] = (c1[k] - c0[k]) if pa_left[k] else (c0[k] - c1[k])
+    return river, c0, c1, vote
 
 
 @_jit
@@ -1479,7 +1540,6 @@ def _merge_intervals(
     c1: np.ndarray,
     key: np.ndarray,
     vote: np.ndarray,
-    n_codes: int,
     min_m: float,
     bridge_m: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -1508,8 +1568,7 @@ def _merge_intervals(
             j += 1
         if hi - lo >= min_m:
             o_river[n_out] = river[head]
-            o_pa[n_out] = key[head] // n_codes - 1
-            o_pb[n_out] = key[head] % n_codes - 1
+            o_pa[n_out], o_pb[n_out] = pair_of(key[head])
             o_lo[n_out], o_hi[n_out], o_vote[n_out] = lo, hi, v
             n_out += 1
         i = j

@@ -26,9 +26,13 @@ children do not cover), and coarser levels follow from the ancestor table.
    with an edge is cut at both ends of the overlap.
 3. For boundary reaches, each candidate pair also gives the exact sub-interval
    of the river segment lying within ``boundary_tol_m`` of the edge (a line
-   clipped by the edge's buffer, a stadium). Intervals of one river with the
-   same pair of units are merged; merged stretches of at least
-   ``boundary_min_m`` become boundary reaches.
+   clipped by the edge's buffer, a stadium). A segment's intervals along one
+   side of one pair of units are joined as they are found (their union does
+   not depend on how many vertices the boundary has, and a segment already
+   wholly near that side skips the other edges). Intervals of one river with
+   the same pair of units are then merged; merged stretches of at least
+   ``boundary_min_m`` become boundary reaches, with each unit on the bank
+   where more of their length has it.
 4. Each river is cut at the sorted crossings and boundary-stretch ends. A piece
    that starts where the river cleanly crosses an edge shared by two units lies
    in the unit entered there; one that ends at such a crossing, in the unit left
@@ -424,7 +428,7 @@ def _assign_chunk(job: _Job, geoms: gpd.GeoSeries) -> _Chunk:
     segs = _river_segments(geoms, job.crs)
     crossings, near = _scan_rivers(segs, job.index, job.tol_m)
     stretches = (
-        _boundary_stretches(segs, job.edges, near, job.boundary_min_m, job.min_reach_m)
+        _boundary_stretches(segs, near, job.boundary_min_m, job.min_reach_m)
         if job.tol_m > 0
         else _Stretches.empty()
     )
@@ -997,13 +1001,17 @@ class _EdgeIndex:
 # ================================================== crossings and nearness
 @dataclass(frozen=True)
 class _Near:
-    """River segment sub-intervals lying within the tolerance of a boundary edge."""
+    """Stretches of river segments within the tolerance of the edges between two units.
+
+    One row per stretch of a segment's parameters (t0, t1) near one side of
+    one pair of units (:func:`rivermap._kernels.scan`).
+    """
 
     seg: IntArray
     t0: FloatArray
     t1: FloatArray
-    edge: IntArray
-    same_dir: BoolArray  # river segment points the same way as the edge's canonical direction
+    pair: IntArray  # the pair of units on the edges' sides (rivermap._kernels.pair_key)
+    pa_left: BoolArray  # the smaller code of the pair lies on the river's left
 
 
 def _scan_rivers(
@@ -1015,7 +1023,7 @@ def _scan_rivers(
     (segment, sub-edge) pairs in the grid and, for each, where the segment
     crosses the edge and which stretch of it lies within ``tol_m``.
     """
-    c_seg, c_chain, c_units, n_seg, t0, t1, edge, same = _kernels.scan(
+    c_seg, c_chain, c_units, n_seg, t0, t1, pair, pa_left = _kernels.scan(
         segs.xy,
         segs.start,
         segs.end,
@@ -1027,7 +1035,7 @@ def _scan_rivers(
         tol_m,
         _UNKNOWN,
     )
-    return (segs.river[c_seg], c_chain, c_units), _Near(n_seg, t0, t1, edge, same)
+    return (segs.river[c_seg], c_chain, c_units), _Near(n_seg, t0, t1, pair, pa_left)
 
 
 # ========================================================= boundary stretches
@@ -1048,9 +1056,7 @@ class _Stretches:
         return _Stretches(e, f, f, e, e)
 
 
-def _boundary_stretches(
-    segs: _Segments, edges: _Edges, near: _Near, min_m: float, bridge_m: float
-) -> _Stretches:
+def _boundary_stretches(segs: _Segments, near: _Near, min_m: float, bridge_m: float) -> _Stretches:
     """Merge near intervals per (river, pair of units); keep those >= ``min_m`` long.
 
     Gaps shorter than ``bridge_m`` (the sliver length) between intervals with the
@@ -1060,9 +1066,8 @@ def _boundary_stretches(
     if not len(near.seg):
         return _Stretches.empty()
     river, pa, pb, lo, hi, vote = _kernels.near_stretches(
-        (near.seg, near.t0, near.t1, near.edge, near.same_dir),
+        (near.seg, near.t0, near.t1, near.pair, near.pa_left),
         (segs.river, segs.start, segs.end),
-        (edges.left, edges.right),
         min_m,
         bridge_m,
     )

@@ -8,6 +8,7 @@ a wrong crossing or near stretch shows up where it is made.
 from __future__ import annotations
 
 import importlib
+import itertools
 import math
 
 import geopandas as gpd
@@ -70,11 +71,29 @@ def scenes(draw: st.DrawFn) -> tuple[gpd.GeoSeries, np.ndarray]:
     return lines, edge_xy
 
 
-def _index(edge_xy: np.ndarray) -> engine._EdgeIndex:
+def _index(edge_xy: np.ndarray, sides: np.ndarray | None = None) -> engine._EdgeIndex:
+    """Index edges ``edge_xy``, each between units ``sides`` (left, right): by default its own."""
     n = len(edge_xy)
     codes = np.arange(n, dtype=np.int64)
-    edges = engine._Edges(edge_xy, 2 * codes, 2 * codes + 1, np.ones(n, dtype=bool))
+    if sides is None:
+        sides = np.column_stack([2 * codes, 2 * codes + 1])
+    edges = engine._Edges(edge_xy, sides[:, 0], sides[:, 1], np.ones(n, dtype=bool))
     return engine._EdgeIndex(edges, tol=TOL)
+
+
+def _near_rows(near: engine._Near) -> dict[tuple[int, int, int, bool], list[tuple[float, float]]]:
+    """Group the near rows by segment, pair of units and side, checking each group's rows apart."""
+    rows: dict[tuple[int, int, int, bool], list[tuple[float, float]]] = {}
+    for k, t0, t1, pair, pa_left in zip(
+        near.seg, near.t0, near.t1, near.pair, near.pa_left, strict=True
+    ):
+        assert 0.0 <= t0 < t1 <= 1.0
+        pa, pb = _kernels.pair_of(int(pair))
+        rows.setdefault((int(k), pa, pb, bool(pa_left)), []).append((t0, t1))
+    for group in rows.values():  # one row per stretch: none overlaps or touches another
+        group.sort()
+        assert all(a[1] < b[0] for a, b in itertools.pairwise(group))
+    return rows
 
 
 @SETTINGS
@@ -119,11 +138,12 @@ def test_scan_finds_every_crossing_and_stretch(
         cross = (e[2] - e[0]) * (r[3] - r[1]) - (e[3] - e[1]) * (r[2] - r[0])
         assert left_entered == (cross > 0)
         assert c_units[row, 1] == c_units[row, 0] ^ 1  # left, the other side
-    # ---- near: the length of each segment within TOL of each edge
-    got_near: dict[tuple[int, int], float] = {}
-    for k, t0, t1, edge in zip(near.seg, near.t0, near.t1, near.edge, strict=True):
-        assert 0.0 <= t0 < t1 <= 1.0
-        got_near[(int(k), int(edge))] = (t1 - t0) * (segs.end[k] - segs.start[k])
+    # ---- near: the length of each segment within TOL of each edge (its own pair here)
+    got_near = {
+        (k, pa // 2): sum(t1 - t0 for t0, t1 in group) * (segs.end[k] - segs.start[k])
+        for (k, pa, _, _), group in _near_rows(near).items()
+    }
+    assert len(got_near) == len(near.seg)  # a segment near an edge is near on one side
     # polygons within and around the exact zone (a buffer's vertices lie on its circle)
     inner = shapely.buffer(edge_lines, TOL - 1e-3, quad_segs=256)
     outer = shapely.buffer(edge_lines, TOL + 1e-3, quad_segs=256)
@@ -134,6 +154,43 @@ def test_scan_finds_every_crossing_and_stretch(
             length = got_near.get((k, edge), 0.0)
             assert shapely.intersection(seg, inner[edge]).length - 1e-6 <= length, (k, edge)
             assert length <= shapely.intersection(seg, outer[edge]).length + 1e-6, (k, edge)
+
+
+@SETTINGS
+@given(scenes(), st.lists(st.integers(0, 3), min_size=8, max_size=8))
+def test_scan_joins_the_stretches_along_one_side_of_a_pair(
+    scene: tuple[gpd.GeoSeries, np.ndarray], draws: list[int]
+) -> None:
+    """Edges share pairs of units, either way round: one row per stretch of each side of a pair."""
+    lines, edge_xy = scene
+    pairs = np.array([[0, 1], [1, 0], [2, 3], [3, 2]], dtype=np.int64)
+    sides = pairs[np.array(draws)[np.arange(len(edge_xy)) % len(draws)]]
+    segs = engine._river_segments(lines, CRS)
+    _, near = engine._scan_rivers(segs, _index(edge_xy, sides), TOL)
+    rows = _near_rows(near)
+    seg_lines = shapely.linestrings(segs.xy.reshape(-1, 2, 2))
+    edge_lines = shapely.linestrings(edge_xy.reshape(-1, 2, 2))
+    inner = shapely.buffer(edge_lines, TOL - 1e-3, quad_segs=256)
+    outer = shapely.buffer(edge_lines, TOL + 1e-3, quad_segs=256)
+    for k, seg in enumerate(seg_lines):
+        if segs.end[k] <= segs.start[k]:
+            continue
+        r = segs.xy[k, 2:] - segs.xy[k, :2]
+        s = edge_xy[:, 2:] - edge_xy[:, :2]
+        dot = s @ r
+        unsure = np.abs(dot) <= 1e-9 * np.hypot(*r) * np.hypot(s[:, 0], s[:, 1])
+        river_left = np.where(dot >= 0, sides[:, 0], sides[:, 1])
+        pa_left = river_left == sides.min(axis=1)
+        for pa, pb in ((0, 1), (2, 3)):
+            for side in (True, False):
+                group = rows.get((k, pa, pb, side), [])
+                got = sum(t1 - t0 for t0, t1 in group) * (segs.end[k] - segs.start[k])
+                of_pair = sides.min(axis=1) == pa
+                sure = of_pair & (pa_left == side) & ~unsure
+                maybe = of_pair & ((pa_left == side) | unsure)
+                low = shapely.intersection(seg, shapely.union_all(inner[sure])).length
+                high = shapely.intersection(seg, shapely.union_all(outer[maybe])).length
+                assert low - 1e-6 <= got <= high + 1e-6, (k, pa, side)
 
 
 @SETTINGS
@@ -183,3 +240,39 @@ def test_a_parallel_segment_is_near_up_to_the_tolerance() -> None:
     assert sorted(near.seg.tolist()) == [0, 2]
     assert np.allclose(near.t0, 0.0)
     assert np.allclose(near.t1, 1.0)
+
+
+def test_near_rows_do_not_depend_on_how_the_boundary_is_cut() -> None:
+    """One edge, or the same line cut into 40 edges met in any order: the same rows."""
+    rivers = gpd.GeoSeries(
+        [
+            shapely.LineString([(-30.0, 5.0), (120.0, 8.0), (330.0, -12.0)]),  # along, crossing
+            shapely.LineString([(300.0, 10.0), (0.0, 10.0)]),  # along, the other way
+        ],
+        crs=CRS,
+    )
+    segs = engine._river_segments(rivers, CRS)
+    whole = np.array([[0.0, 0.0, 300.0, 0.0]])
+    cuts = np.linspace(0.0, 300.0, 41)
+    pieces = np.column_stack([cuts[:-1], np.zeros(40), cuts[1:], np.zeros(40)])
+    pieces = pieces[np.random.default_rng(0).permutation(40)]
+    got = []
+    for edge_xy in (whole, pieces):
+        sides = np.tile([7, 3], (len(edge_xy), 1))  # unit 7 on the left (y > 0), 3 on the right
+        _, near = engine._scan_rivers(segs, _index(edge_xy, sides), TOL)
+        got.append(_near_rows(near))
+    assert got[0].keys() == got[1].keys()
+    for key, rows in got[0].items():
+        np.testing.assert_allclose(rows, got[1][key], rtol=0, atol=1e-12)
+    # the first river has unit 7 (pb) on its left, the second (running west) unit 3 (pa)
+    assert {(k, pa, pb, side) for k, pa, pb, side in got[0]} == {
+        (0, 3, 7, False),
+        (1, 3, 7, False),
+        (2, 3, 7, True),
+    }
+
+
+def test_a_pair_of_units_is_one_number_and_back() -> None:
+    for a, b in ((-1, 0), (0, -1), (5, 3), (2**31 - 2, 17)):
+        assert _kernels.pair_of(_kernels.pair_key(a, b)) == (min(a, b), max(a, b))
+    assert _kernels.pair_key(3, 5) == _kernels.pair_key(5, 3)
