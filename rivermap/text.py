@@ -608,6 +608,36 @@ TERMS: dict[str, tuple[str, str]] = {
         "页面中为预览；下载的文件由 plan.apply_edits 或 rivermap redivide --edits 应用",
         "A preview: plan.apply_edits or rivermap redivide --edits applies the downloaded file",
     ),
+    "ui.edit_load": ("载入修改", "Load edits"),
+    "ui.edit_loaded": ("已载入 {n} 项修改", "{n} edit(s) loaded"),
+    "ui.edit_load_unreadable": (
+        "无法读取：不是 rivermap 下载的修改文件（GeoJSON FeatureCollection）",
+        "Cannot read this: not a file of edits (a GeoJSON FeatureCollection) as rivermap writes",
+    ),
+    "ui.edit_load_other_plan": (
+        "这些修改是在方案 {plan} 上做的，不是本方案；未载入",
+        "These edits were made on plan {plan}, not on this plan; nothing loaded",
+    ),
+    "ui.edit_load_failed": (
+        "修改 #{n} 无法在本图上重现（{why}）；未载入任何修改",
+        "Edit #{n} cannot be made on this map ({why}); nothing loaded",
+    ),
+    "ui.edit_why_action": (
+        "操作应为 split、assign 或 merge",
+        "the action must be split, assign or merge",
+    ),
+    "ui.edit_why_river": ("河流不在本方案中", "the river is not in this plan"),
+    "ui.edit_why_unit": (
+        "缺少单位，或单位不属于本方案的层级",
+        "no unit, or a unit not of the plan's level",
+    ),
+    "ui.edit_why_point": ("缺少点位（Point）", "it has no Point"),
+    "ui.edit_why_far": ("点位离河流太远", "its point is too far from the rivers"),
+    "ui.edit_why_cut": ("点位附近没有可合并的断点", "no cut between two segments near its point"),
+    "ui.edit_why_ids": (
+        "segment_ids 不是本方案同一条河上相接的河段",
+        "its segment_ids are not adjoining segments of one river of this plan",
+    ),
     # the meeting tools: basemaps, print view (meeting.js)
     "ui.basemap_none": ("无底图", "No basemap"),
     "ui.basemap_osm": ("OpenStreetMap 地图", "OpenStreetMap"),

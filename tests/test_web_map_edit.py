@@ -187,7 +187,7 @@ def session(chromium, demo: rm.Responsibility, plan: Plan, tmp_path_factory) -> 
     folder = tmp_path_factory.mktemp("edit")
     path = save_html(responsibility_map(demo, plan=plan, edit=True), folder / "edit.html")
     page, log, _ = br.open_map(chromium, path)
-    out: dict[str, Any] = {"texts": {}}
+    out: dict[str, Any] = {"texts": {}, "path": path}
     try:
         # 1. split 富春江-4 (9.8–17.8 km, 富阳区) at about 12 km: its chainage shows first
         page.click(".rm-edit-split")
@@ -386,6 +386,131 @@ def test_a_tampered_download_is_refused(
         other.apply_edits(session["file"])
 
 
+def done_count(page: Any) -> int:
+    return int(page.evaluate("() => rivermap.maps[0].editor.model.done.length"))
+
+
+def message_with(page: Any, words: str) -> None:
+    """Wait until the editor's message says ``words``."""
+    try:
+        page.wait_for_function(
+            "w => [...document.querySelectorAll('.rm-edit-message')]"
+            ".some(e => e.textContent.includes(w))",
+            arg=words,
+            timeout=10_000,
+        )
+    except Exception as exc:  # the panel says what it says instead
+        raise AssertionError(f"{words!r} not in the panel:\n{panel(page)}") from exc
+
+
+@needs_browser
+def test_a_downloaded_file_loads_back(chromium, session: dict[str, Any], tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A later session loads the file: the same edits, ids and km; downloading gives it again."""
+    page, log, _ = br.open_map(chromium, session["path"])
+    try:
+        page.set_input_files(".rm-edit-file", str(session["file"]))
+        message_with(page, "已载入 5 项修改")
+        labels = page.evaluate("() => rivermap.maps[0].D.plan.labels.map(l => l[2])")
+        km_cells = page.locator(".rm-edit-km td").all_inner_texts()
+        notes = page.eval_on_selector_all(".rm-edit-list-note", "els => els.map(e => e.value)")
+        page.click(".rm-edit-undo")  # the loaded edits are undone and redone as made ones
+        assert done_count(page) == 4
+        page.click(".rm-edit-redo")
+        with page.expect_download() as dl:
+            page.click(".rm-edit-download")
+        dl.value.save_as(tmp_path / "again.geojson")
+        assert log.errors == []
+        assert log.blocked == []
+        assert log.dialogs == []  # the hostile note ran nothing
+        assert page.locator(".rm-edit-panel img").count() == 0
+    finally:
+        page.close()
+    assert sorted(labels) == sorted(session["labels"])
+    assert km_cells == session["km_cells"]
+    assert notes == session["notes"]
+    first = json.loads(session["file"].read_text(encoding="utf-8"))
+    again = json.loads((tmp_path / "again.geojson").read_text(encoding="utf-8"))
+    assert again["rivermap"] == first["rivermap"]
+    for a, b in zip(first["features"], again["features"], strict=True):
+        pa, pb = dict(a["properties"]), dict(b["properties"])
+        assert pb.pop("at_m") == pytest.approx(pa.pop("at_m"), abs=0.5)
+        assert pb == pa
+        assert (a["geometry"] is None) == (b["geometry"] is None)
+
+
+@needs_browser
+def test_a_file_the_map_cannot_show_changes_nothing(  # type: ignore[no-untyped-def]
+    chromium, session: dict[str, Any], tmp_path: Path
+) -> None:
+    fc = json.loads(session["file"].read_text(encoding="utf-8"))
+    files = {}
+    other = json.loads(json.dumps(fc))
+    other["rivermap"].update(plan_id="另一方案<b>x</b>", plan_hash="f" * 64)
+    files["other"] = other
+    unknown = json.loads(json.dumps(fc))
+    unknown["features"][3]["properties"]["segment_ids"] = ["富春江-1", "富春江-9"]
+    files["ids"] = unknown
+    far = json.loads(json.dumps(fc))
+    far["features"][0]["geometry"]["coordinates"] = [100.0, 20.0]
+    files["far"] = far
+    paths = {}
+    for name, data in files.items():
+        paths[name] = tmp_path / f"{name}.geojson"
+        paths[name].write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    paths["garbage"] = tmp_path / "garbage.geojson"
+    paths["garbage"].write_text("{not json", encoding="utf-8")
+    page, log, _ = br.open_map(chromium, session["path"])
+    try:
+        page.set_input_files(".rm-edit-file", str(session["file"]))
+        message_with(page, "已载入 5 项修改")
+        km_cells = page.locator(".rm-edit-km td").all_inner_texts()
+        for name, words in (
+            ("other", "这些修改是在方案 另一方案<b>x</b> 上做的，不是本方案；未载入"),
+            ("ids", "修改 #3 无法在本图上重现（segment_ids 不是本方案同一条河上相接的河段）"),
+            ("far", "修改 #0 无法在本图上重现（点位离河流太远）"),
+            ("garbage", "无法读取"),
+        ):
+            page.set_input_files(".rm-edit-file", str(paths[name]))
+            message_with(page, words)
+            assert done_count(page) == 5, name  # the edits shown before stay
+            assert page.locator(".rm-edit-km td").all_inner_texts() == km_cells, name
+        assert page.locator(".rm-edit-panel b").count() == 0  # the plan's name is text
+        assert log.errors == []
+    finally:
+        page.close()
+
+
+def test_the_editor_loads_edits_checked_first(
+    demo: rm.Responsibility, plan: Plan, tmp_path: Path
+) -> None:
+    editor = PlanEditor(demo, plan, flags=False)
+    merge = {"action": "merge", "segment_ids": ["富春江-1", "富春江-2"], "unit_id": "330122"}
+    path = tmp_path / "edits.geojson"
+    head = {"plan_id": plan.plan_id, "plan_hash": plan.content_hash, "level": "district"}
+    fc = {"type": "FeatureCollection", "rivermap": head, "features": [feature(merge)]}
+    path.write_text(json.dumps(fc, ensure_ascii=False), encoding="utf-8")
+    edited = editor.load(path)
+    assert editor.edits["rivermap"] == head
+    assert editor.edits["features"] == [feature(merge)]
+    assert editor.apply().log == edited.log
+    # a point given in another CRS reaches the page in WGS84
+    pt = gpd.GeoDataFrame(
+        {"action": ["split"], "river_id": [FUCHUN]},
+        geometry=[shapely.geometry.shape(point_at(plan, FUCHUN, 12_000))],
+        crs=4326,
+    ).to_crs(4549)
+    editor.load(pt)
+    lon, lat = editor.edits["features"][0]["geometry"]["coordinates"]
+    assert (lon, lat) == pytest.approx(point_at(plan, FUCHUN, 12_000)["coordinates"], abs=1e-7)
+    # edits of another plan raise apply_edits' error and leave the editor as it was
+    other = json.loads(json.dumps(fc))
+    other["rivermap"]["plan_hash"] = "f" * 64
+    before = editor.edits
+    with pytest.raises(SchemaError, match="these edits were made on plan"):
+        editor.load(other)
+    assert editor.edits == before
+
+
 @needs_browser
 def test_hostile_unit_names_show_as_text(chromium, tmp_path: Path) -> None:
     resp = hostile_resp()
@@ -440,13 +565,55 @@ def test_a_gaode_map_writes_wgs84(chromium, demo: rm.Responsibility, plan: Plan,
         assert log.blocked
         assert all("autonavi.com" in url for url in log.blocked)
         assert [e for e in log.errors if "Failed to load resource" not in e] == []
+        # loaded back, the WGS84 point goes to GCJ-02 again: the cut where it was
+        page.reload()
+        page.wait_for_function("() => window.rivermap && rivermap.maps.length > 0")
+        page.set_input_files(".rm-edit-file", str(tmp_path / "edits.geojson"))
+        message_with(page, "已载入 1 项修改")
+        again = page.evaluate("() => rivermap.maps[0].editor.model.collection()")
     finally:
         page.close()
     fc = json.loads((tmp_path / "edits.geojson").read_text(encoding="utf-8"))
     at = fc["features"][0]["properties"]["at_m"]
+    assert again["features"][0]["properties"]["at_m"] == pytest.approx(at, abs=0.5)
     edited = plan.apply_edits(fc, tolerance_m=5)  # within 5 m of the river: WGS84 again
     assert "point 0." in edited.log[0] or "point 1." in edited.log[0]
     assert edited.edits[0]["at_m"] == pytest.approx(at, abs=3.0)
+
+
+def widget_page(path: Path, state: dict[str, Any], edits: dict[str, Any]) -> Path:
+    """Write a page that renders the widget's ES module with a fake anywidget model."""
+    path.write_text(
+        "<!DOCTYPE html><html><head><meta charset='utf-8'>"
+        f"<style>{state['_css']}</style></head><body><div id='out'></div>"
+        "<script>window.ESM = "
+        + json.dumps(state["_esm"]).replace("<", "\\u003c")
+        + "; window.VALUES = "
+        + json.dumps({"_data": state["_data"], "edits": edits, "height": state["height"]}).replace(
+            "<", "\\u003c"
+        )
+        + ";</script>"
+        """<script type="module">
+          const sets = [], saved = [], handlers = {};
+          const fire = (k) => (handlers["change:" + k] || []).forEach((fn) => fn());
+          const model = {
+            get: (k) => window.VALUES[k],
+            // as a Backbone model: setting a trait fires its change event at once
+            set: (k, v) => { window.VALUES[k] = v; sets.push(k); fire(k); },
+            on: (ev, fn) => (handlers[ev] = handlers[ev] || []).push(fn),
+            off: (ev, fn) => { handlers[ev] = (handlers[ev] || []).filter((f) => f !== fn); },
+            save_changes: () => saved.push(window.VALUES.edits.features.length),
+          };
+          // the comm bringing a value set in Python
+          window.fromPython = (k, v) => { window.VALUES[k] = v; fire(k); };
+          window.MODEL = { sets, saved };
+          const url = URL.createObjectURL(new Blob([window.ESM], { type: "text/javascript" }));
+          const mod = await import(url);
+          mod.default.render({ model, el: document.getElementById("out") });
+        </script></body></html>""",
+        encoding="utf-8",
+    )
+    return path
 
 
 @needs_browser
@@ -455,32 +622,7 @@ def test_the_widget_sends_edits_to_its_model(
 ) -> None:
     editor = PlanEditor(demo, plan, flags=False, height="700px")
     state = editor.get_state()
-    page_file = tmp_path / "widget.html"
-    page_file.write_text(
-        "<!DOCTYPE html><html><head><meta charset='utf-8'>"
-        f"<style>{state['_css']}</style></head><body><div id='out'></div>"
-        "<script>window.ESM = "
-        + json.dumps(state["_esm"]).replace("<", "\\u003c")
-        + "; window.VALUES = "
-        + json.dumps(
-            {"_data": state["_data"], "edits": state["edits"], "height": state["height"]}
-        ).replace("<", "\\u003c")
-        + ";</script>"
-        """<script type="module">
-          const sets = [], saved = [];
-          const model = {
-            get: (k) => window.VALUES[k],
-            set: (k, v) => { window.VALUES[k] = v; sets.push(k); },
-            on: () => {}, off: () => {},
-            save_changes: () => saved.push(window.VALUES.edits.features.length),
-          };
-          window.MODEL = { sets, saved };
-          const url = URL.createObjectURL(new Blob([window.ESM], { type: "text/javascript" }));
-          const mod = await import(url);
-          mod.default.render({ model, el: document.getElementById("out") });
-        </script></body></html>""",
-        encoding="utf-8",
-    )
+    page_file = widget_page(tmp_path / "widget.html", state, state["edits"])
     page, log, _ = br.open_map(chromium, page_file)
     try:
         page.click(".rm-edit-split")
@@ -492,21 +634,35 @@ def test_the_widget_sends_edits_to_its_model(
         page.click(".rm-edit-confirm")
         page.click(".rm-edit-undo")
         page.click(".rm-edit-redo")
-        model = page.evaluate("() => window.MODEL")
         edits = page.evaluate("() => window.VALUES.edits")
+        # edits set in Python replace those on the map: none, then the two again
+        page.evaluate("v => window.fromPython('edits', v)", state["edits"])
+        assert done_count(page) == 0
+        page.evaluate("v => window.fromPython('edits', v)", edits)
+        assert done_count(page) == 2
+        model = page.evaluate("() => window.MODEL")
         height = page.evaluate("() => document.querySelector('.rm-widget').style.height")
         assert log.errors == []
         assert log.blocked == []
     finally:
         page.close()
     assert set(model["sets"]) == {"edits"}
-    assert model["saved"] == [1, 2, 1, 2]  # after each edit, the undo and the redo
+    # after each edit, the undo and the redo; then the page's own copy of each load
+    assert model["saved"] == [1, 2, 1, 2, 0, 2]
     assert height == "700px"
     # the edits come back to Python as the comm would bring them
     editor.set_state({"edits": edits})
     edited = editor.apply()
     assert [e["action"] for e in edited.edits] == ["split", "merge"]
     assert len(edited.segments) == len(plan.segments)
+    # a new editor given these edits before it is drawn shows them at once
+    page, log, _ = br.open_map(chromium, widget_page(tmp_path / "again.html", state, edits))
+    try:
+        assert done_count(page) == 2
+        assert "已载入 2 项修改" in panel(page)
+        assert log.errors == []
+    finally:
+        page.close()
 
 
 @needs_browser

@@ -36,6 +36,7 @@ from rivermap.crs import wgs84_to_gcj02
 from rivermap.errors import CRSError, ParameterError
 from rivermap.maps import _style
 from rivermap.maps._offline import encode_geometries
+from rivermap.params import EDIT_TOLERANCE_M
 from rivermap.text import text_or
 
 __all__ = ["EDIT_DECIMALS", "EDIT_SIMPLIFY_M", "check_edit", "edit_payload"]
@@ -99,8 +100,10 @@ def edit_payload(
         ``gcj``, ``factor`` (of the encoded lines), ``segments`` (``s``,
         ``r``, ``a``, ``b``, ``u`` per segment in the plan's order),
         ``lines`` (their encoded lines), ``units`` (``[id, name]`` of the
-        level's units, by name), ``colours`` (by unit id) and ``changes``
-        (per river, the chainages where the responsible unit changes).
+        level's units, by name), ``colours`` (by unit id), ``changes``
+        (per river, the chainages where the responsible unit changes) and
+        ``tolerance`` (how far, in metres, a loaded edit's point may lie from
+        the rivers, as :meth:`rivermap.Plan.apply_edits` allows by default).
     """
     segs = plan.segments
     if segs.crs is None:
@@ -127,6 +130,7 @@ def edit_payload(
         "units": _level_units(plan.units, level),
         "colours": {str(k): str(v) for k, v in colours.items()},
         "changes": _unit_changes(plan.baseline),
+        "tolerance": EDIT_TOLERANCE_M,
     }
 
 

@@ -11,7 +11,10 @@ the map in the widget's element from the data trait ``_data`` (the map's data
 and geometries, as JSON). Every change the planner makes (an edit, an undo, a
 note) is sent back as the trait :attr:`PlanEditor.edits`: the GeoJSON
 FeatureCollection that "Download edits" saves, which :meth:`PlanEditor.apply`
-hands to :meth:`rivermap.Plan.apply_edits`.
+hands to :meth:`rivermap.Plan.apply_edits`. Edits set from Python go the other
+way: the page makes them again on the plan as drawn (``Editor.load`` in
+``edit.js``, as its "Load edits" button does with a file) and shows them;
+while the page writes the trait, it does not read its own change back.
 """
 
 from __future__ import annotations
@@ -20,8 +23,13 @@ import json
 from typing import TYPE_CHECKING, Any
 
 import anywidget
+import numpy as np
+import pyproj
+import shapely
+import shapely.geometry
 import traitlets
 
+from rivermap._edits import read_edits
 from rivermap.maps._edit_layer import check_edit, edit_payload
 from rivermap.maps._offline import leaflet_assets
 from rivermap.maps._static import MAP_SCRIPTS, MAP_STYLES, static_text
@@ -67,18 +75,33 @@ function render({ model, el }) {
   });
   L.control.layers(null, overlays, { collapsed: false, position: "topright" }).addTo(map);
   h.relabelLayers();
+  let syncing = false;
+  function shown() {  // edits set from Python: the map shows them instead
+    if (!syncing && h.editor) h.editor.load(model.get("edits"));
+  }
   if (h.editor) {
     h.editor.onChange(function (fc) {
-      model.set("edits", fc);
-      model.save_changes();
+      syncing = true;
+      try {
+        model.set("edits", fc);
+        model.save_changes();
+      } finally {
+        syncing = false;
+      }
     });
+    model.on("change:edits", shown);
+    const first = model.get("edits");
+    if (first && first.features && first.features.length) shown();
   }
   // a notebook may lay the output out after this: measure the map again then
   requestAnimationFrame(function () {
     map.invalidateSize();
     if (data.meta.bounds) map.fitBounds(data.meta.bounds, { animate: false, padding: [8, 8] });
   });
-  return function () { map.remove(); };
+  return function () {
+    model.off("change:edits", shown);
+    map.remove();
+  };
 }
 
 export default { render };
@@ -142,9 +165,10 @@ class PlanEditor(anywidget.AnyWidget):
     edits
         The edits made on the map so far, as the GeoJSON FeatureCollection that
         :meth:`rivermap.Plan.apply_edits` reads (synced from the page after
-        every change). Setting it from Python (a file read with ``json.load``,
-        or features built in code) changes what :meth:`apply` applies; the map
-        keeps showing the edits made on it.
+        every change). Edits set from Python (:meth:`load` checks them first)
+        replace those on the map: the map makes them again on the plan as
+        drawn and shows them, or, when one cannot be made there, says which
+        and keeps its own.
 
     Examples
     --------
@@ -199,6 +223,48 @@ class PlanEditor(anywidget.AnyWidget):
     def apply(self, *, tolerance_m: float = EDIT_TOLERANCE_M) -> Plan:
         """Return the plan with :attr:`edits` applied (:meth:`rivermap.Plan.apply_edits`)."""
         return self.plan.apply_edits(dict(self.edits), tolerance_m=tolerance_m)
+
+    def load(self, edits: Any, *, tolerance_m: float = EDIT_TOLERANCE_M) -> Plan:
+        """Show ``edits`` on the map in place of those made there, to go on from them.
+
+        ``edits`` is anything :meth:`rivermap.Plan.apply_edits` reads (the file
+        that "Download edits" saved, a FeatureCollection, a GeoDataFrame). They
+        are applied to the plan first, so that edits made on another plan, or
+        that cannot be made, raise the error ``apply_edits`` raises and change
+        nothing. Returns that plan, as :meth:`apply` would.
+
+        Examples
+        --------
+        >>> import rivermap as rm
+        >>> resp = rm.assign(*rm.datasets.load_demo())
+        >>> plan = rm.redivide(resp, level="district")
+        >>> editor = PlanEditor(resp, plan)
+        >>> merge = {"action": "merge", "segment_ids": ["富春江-1", "富春江-2"]}
+        >>> edited = editor.load({"type": "FeatureCollection", "features": [
+        ...     {"type": "Feature", "properties": merge, "geometry": None}]})
+        >>> [f["properties"]["action"] for f in editor.edits["features"]], len(edited.edits)
+        (['merge'], 1)
+        """
+        edited = self.plan.apply_edits(edits, tolerance_m=tolerance_m)
+        features, crs = read_edits(edits)
+        to_wgs84 = pyproj.Transformer.from_crs(crs, 4326, always_xy=True)
+
+        def wgs84(xy: np.ndarray) -> np.ndarray:
+            return np.column_stack(to_wgs84.transform(xy[:, 0], xy[:, 1]))
+
+        collection = _empty(self.plan)
+        collection["features"] = [
+            {
+                "type": "Feature",
+                "properties": {"action": action, **props},
+                "geometry": None
+                if geom is None
+                else shapely.geometry.mapping(shapely.transform(geom, wgs84)),
+            }
+            for action, geom, props in features
+        ]
+        self.edits = collection
+        return edited
 
 
 def _empty(plan: Plan) -> dict[str, Any]:

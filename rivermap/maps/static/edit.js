@@ -15,7 +15,10 @@
 // Chainage along a segment is from_m + fraction × (to_m − from_m), the fraction
 // measured along the drawn line in metres (a local equirectangular projection).
 //
-// "Download edits" writes a GeoJSON FeatureCollection for Plan.apply_edits:
+// "Load edits" shows a file of edits again (Model.replay: each edit made as
+// Plan.apply_edits makes it, from the plan as drawn), so that a session goes on
+// where an earlier one stopped; the Jupyter widget does the same with edits set
+// from Python. "Download edits" writes a GeoJSON FeatureCollection for Plan.apply_edits:
 // WGS84 points (a GCJ-02 display is turned back by inverting the published
 // forward transform by fixed-point iteration), one feature per edit in order,
 // and a top-level "rivermap" member naming the plan (plan_id, plan_hash, level).
@@ -191,21 +194,29 @@
       return lls.length ? new Line(lls, cos) : null;
     });
     this.orig = {};   // river -> segment positions in chainage order
-    this.rivers = {}; // river -> [{a, b, u}] in chainage order (never changed in place)
     this.segs.forEach(function (p, j) { (self.orig[p.r] = self.orig[p.r] || []).push(j); });
     Object.keys(this.orig).forEach(function (r) {
       self.orig[r].sort(function (i, j) { return self.segs[i].a - self.segs[j].a; });
+    });
+    this.unitNames = {};
+    E.units.forEach(function (u) { self.unitNames[u[0]] = u[1]; });
+    this.start();
+    this.before = this.totals();
+  }
+  // the plan as drawn, no edit made: river -> [{a, b, u}] in chainage order (never
+  // changed in place)
+  Model.prototype.start = function () {
+    var self = this;
+    this.rivers = {};
+    Object.keys(this.orig).forEach(function (r) {
       self.rivers[r] = self.orig[r].map(function (j) {
         var p = self.segs[j];
         return { a: p.a, b: p.b, u: p.u };
       });
     });
-    this.unitNames = {};
-    E.units.forEach(function (u) { self.unitNames[u[0]] = u[1]; });
     this.done = [];
     this.undone = [];
-    this.before = this.totals();
-  }
+  };
   Model.prototype.segmentsOf = function (r) { return this.orig[r] || []; };
   // the point at chainage m of river r (on the drawn line of the segment holding m)
   Model.prototype.pointAt = function (r, m) {
@@ -297,16 +308,26 @@
     return { action: "assign", r: r, a: st.a, b: st.b, m: mid, u: unit, was: st.u,
              at: this.pointAt(r, mid), before: list, after: after, note: "" };
   };
-  // merge stretch k with stretch k + 1 of river r, to unit
-  Model.prototype.planMerge = function (r, k, unit) {
-    var list = this.rivers[r], x = list[k], y = list[k + 1], after = list.slice(), self = this;
-    after.splice(k, 2, { a: x.a, b: y.b, u: unit });
+  // merge stretch k with stretch k + 1 of river r (or up to stretch k1), to unit
+  Model.prototype.planMerge = function (r, k, unit, k1) {
+    var list = this.rivers[r], last = k1 === undefined ? k + 1 : k1, self = this;
+    var x = list[k], y = list[last], after = list.slice();
+    after.splice(k, last - k + 1, { a: x.a, b: y.b, u: unit });
     var ids = this.segmentsOf(r).filter(function (j) {
       return self.segs[j].a >= x.a - SAME_M && self.segs[j].b <= y.b + SAME_M;
     }).map(function (j) { return self.segs[j].s; });
     var whole = this.isEnd(r, x.a) && this.isEnd(r, y.b) && ids.length >= 2;
     return { action: "merge", r: r, a: x.a, b: y.b, m: x.b, u: unit, ids: whole ? ids : null,
              at: this.pointAt(r, x.b), before: list, after: after, note: "" };
+  };
+  // the unit holding most of stretches k to k1 of river r (a merge that names none)
+  Model.prototype.longest = function (r, k, k1) {
+    var by = {}, best = null;
+    this.rivers[r].slice(k, k1 + 1).forEach(function (st) {
+      by[st.u] = (by[st.u] || 0) + (st.b - st.a);
+      if (best === null || by[st.u] > by[best]) best = st.u;
+    });
+    return best;
   };
   Model.prototype.commit = function (edit) {
     this.rivers[edit.r] = edit.after;
@@ -349,6 +370,103 @@
       rivermap: { plan_id: P.id, plan_hash: P.hash, level: P.level },
       features: this.done.map(this.feature, this)
     };
+  };
+  // ----- edits read back (a file "Download edits" wrote, or set from Python), as
+  // Plan.apply_edits reads them: a split or a reassignment at a Point, snapped to
+  // the nearest river (its river_id when given) within E.tolerance m; a merge of
+  // segment_ids, or at the cut nearest a Point.
+  Model.prototype.pointOf = function (g) {
+    var c = g && g.type === "Point" && g.coordinates;
+    if (!c || c.length < 2 || !isFinite(c[0]) || !isFinite(c[1])) return null;
+    var p = this.E.gcj ? wgsToGcj(+c[0], +c[1]) : [+c[0], +c[1]];
+    return [p[1], p[0]];
+  };
+  Model.prototype.placeOf = function (river, ll) {
+    var self = this, best = null;
+    (river === null ? Object.keys(this.rivers) : [river]).forEach(function (r) {
+      var loc = self.locate(r, ll);
+      if (loc && (best === null || loc.d < best.d)) best = { r: r, m: loc.m, d: loc.d };
+    });
+    return best && best.d <= this.E.tolerance ? best : null;
+  };
+  // the edit a feature makes ({edit}), nothing to do ({}), or why it cannot ({why})
+  Model.prototype.fromFeature = function (f) {
+    var props = (f && typeof f === "object" && f.properties) || {}, action = props.action;
+    var river = props.river_id === undefined || props.river_id === null ? null : String(props.river_id);
+    var unit = props.unit_id === undefined || props.unit_id === null ? null : String(props.unit_id);
+    if (action !== "split" && action !== "assign" && action !== "merge") return { why: "action" };
+    if (river !== null && !this.rivers[river]) return { why: "river" };
+    if (unit !== null && !this.unitNames[unit]) return { why: "unit" };
+    var e = null;
+    if (action === "merge" && Array.isArray(props.segment_ids)) {
+      e = this.mergeIds(props.segment_ids.map(String), unit);
+      if (!e) return { why: "ids" };
+    } else {
+      var ll = this.pointOf(f.geometry);
+      if (!ll) return { why: "point" };
+      var at = this.placeOf(river, ll), k = at ? this.find(at.r, at.m) : -1;
+      if (k < 0) return { why: "far" };
+      if (action === "split") {
+        e = this.planSplit(at.r, ll);
+        if (!e || e.onCut) return {};  // a cut there already: apply_edits does nothing too
+      } else if (action === "assign") {
+        if (unit === null) return { why: "unit" };
+        e = this.planAssign(at.r, k, unit);
+      } else {
+        k = this.cutNear(at.r, at.m);
+        if (k < 0) return { why: "cut" };
+        e = this.planMerge(at.r, k, unit === null ? this.longest(at.r, k, k + 1) : unit);
+      }
+    }
+    e.note = props.note === undefined || props.note === null ? "" : String(props.note);
+    return { edit: e };
+  };
+  // the stretch ending at the cut of river r nearest chainage m, within E.tolerance
+  Model.prototype.cutNear = function (r, m) {
+    var list = this.rivers[r], k = -1;
+    for (var i = 0; i + 1 < list.length; i++) {
+      if (Math.abs(list[i].b - list[i + 1].a) > SAME_M) continue;
+      if (k < 0 || Math.abs(list[i].b - m) < Math.abs(list[k].b - m)) k = i;
+    }
+    return k >= 0 && Math.abs(list[k].b - m) <= this.E.tolerance ? k : -1;
+  };
+  // merge the stretches that the plan's neighbouring segments ids cover, or null
+  Model.prototype.mergeIds = function (ids, unit) {
+    var self = this, js = this.segs.map(function (p, j) { return j; }).filter(function (j) {
+      return ids.indexOf(self.segs[j].s) >= 0;
+    });
+    if (js.length !== ids.length || js.length < 2) return null;
+    var r = this.segs[js[0]].r;
+    if (js.some(function (j) { return self.segs[j].r !== r; })) return null;
+    js.sort(function (i, j) { return self.segs[i].a - self.segs[j].a; });
+    for (var i = 0; i + 1 < js.length; i++) {  // neighbours, as _merge_span wants them
+      if (Math.abs(this.segs[js[i]].b - this.segs[js[i + 1]].a) > SAME_M) return null;
+    }
+    var a = this.segs[js[0]].a, b = this.segs[js[js.length - 1]].b;
+    var list = this.rivers[r], k0 = -1, k1 = -1;
+    list.forEach(function (st, i) {
+      if (Math.abs(st.a - a) <= SAME_M) k0 = i;
+      if (Math.abs(st.b - b) <= SAME_M) k1 = i;
+    });
+    if (k0 < 0 || k1 <= k0) return null;
+    return this.planMerge(r, k0, unit === null ? this.longest(r, k0, k1) : unit, k1);
+  };
+  // make the edits of a collection, in order, from the plan as drawn; on the first
+  // that cannot be made, keep the edits as they were and return {n, why} (n from 0)
+  Model.prototype.replay = function (features) {
+    var kept = { rivers: this.rivers, done: this.done, undone: this.undone };
+    this.start();
+    for (var i = 0; i < features.length; i++) {
+      var got = this.fromFeature(features[i]);
+      if (got.why) {
+        this.rivers = kept.rivers;
+        this.done = kept.done;
+        this.undone = kept.undone;
+        return { n: i, why: got.why };
+      }
+      if (got.edit) this.commit(got.edit);
+    }
+    return null;
   };
   RM.EditModel = Model;
 
@@ -552,6 +670,41 @@
     setTimeout(function () { URL.revokeObjectURL(a.href); a.remove(); }, 0);
     return fc;
   };
+  // show the edits of a GeoJSON FeatureCollection (a downloaded file, or set from
+  // Python) in place of those made here; refused, with the reason shown, when it
+  // names another plan or one of its edits cannot be made on this map
+  Editor.prototype.load = function (fc) {
+    var T = this.h.T, P = this.model.E.plan, self = this;
+    this.cancel();
+    var head = fc && typeof fc === "object" && fc.rivermap;
+    var features = fc && typeof fc === "object" && fc.features;
+    if (!Array.isArray(features) || fc.type !== "FeatureCollection") {
+      this.message = T.edit_load_unreadable;
+    } else if (head && typeof head.plan_hash === "string" && head.plan_hash.toLowerCase() !== P.hash) {
+      this.message = fill(T.edit_load_other_plan, { plan: String(head.plan_id || head.plan_hash) });
+    } else {
+      var bad = this.model.replay(features);
+      this.message = bad
+        ? fill(T.edit_load_failed, { n: bad.n, why: T["edit_why_" + bad.why] })
+        : fill(T.edit_loaded, { n: this.model.done.length });
+      if (!bad) {
+        Object.keys(this.model.rivers).forEach(function (r) { self.draw(r); });
+        this.relabel();
+        this.changed();
+      }
+    }
+    this.render();
+    return this.message;
+  };
+  Editor.prototype.loadFile = function (file) {
+    var self = this, reader = new FileReader();
+    reader.onload = function () {
+      var fc = null;
+      try { fc = JSON.parse(String(reader.result)); } catch (err) { fc = null; }
+      self.load(fc);
+    };
+    reader.readAsText(file);
+  };
   // where chainage m of river r is on the screen (container pixels), for tests and tours
   Editor.prototype.screenPoint = function (r, m) {
     var ll = this.model.pointAt(r, m);
@@ -600,6 +753,12 @@
         !ed.model.undone.length;
       button(hist, "⤓ " + T.edit_download, "rm-edit-download", function () { ed.download(); })
         .disabled = !ed.model.done.length;
+      var file = el("input", "rm-edit-file", null, hist);
+      file.type = "file";
+      file.accept = ".geojson,.json,application/geo+json,application/json";
+      file.hidden = true;
+      file.addEventListener("change", function () { if (file.files[0]) ed.loadFile(file.files[0]); });
+      button(hist, "⤒ " + T.edit_load, "rm-edit-load", function () { file.click(); });
       var hint = ed.mode ? T["edit_hint_" + ed.mode] : T.edit_hint_none;
       if (ed.mode === "merge" && ed.picked) {
         hint = fill(T.edit_merge_pick, { seg: ed.idOf(ed.picked.r, ed.picked.st) });
