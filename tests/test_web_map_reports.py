@@ -832,3 +832,24 @@ def test_twenty_thousand_tickets_open_and_redraw_smoothly(chromium, demo, tmp_pa
         assert log.errors == []
     finally:
         page.close()
+
+
+def test_what_has_no_words_is_made_once_for_both_languages(demo, monkeypatch) -> None:
+    located, tracks = [], []
+    real_located, real_of = _reports_layers._located, _reports_layers._Patrols.of
+    monkeypatch.setattr(
+        _reports_layers, "_located", lambda ev: [located.append(1), real_located(ev)][1]
+    )
+    monkeypatch.setattr(
+        _reports_layers._Patrols, "of", staticmethod(lambda p: [tracks.append(1), real_of(p)][1])
+    )
+    coverage = types.SimpleNamespace(patrols=hand_patrols(demo))
+    html = rendered(
+        responsibility_map(demo, flags=False, events=small_events(demo), patrols=coverage)
+    )
+    assert (len(located), len(tracks)) == (1, 1)
+    other = payload_of(html)["i18n"]["en"]
+    assert set(other["events"]) <= {"noLocationText", "status", "cols"}
+    assert "pts" not in other["events"]
+    assert set(other["patrols"]) <= {"cols"}
+    assert set(other["patrols"]["cols"]) == {"why"}

@@ -6,7 +6,7 @@
 points as read, then judged here) and a ``note`` for a banner. This module
 checks them (:func:`check_reports`), routes and judges what needs it
 (:func:`reports_of`) and writes what the map's script draws
-(:func:`reports_payload`, drawn by :data:`~rivermap.maps._reports_script.REPORTS_JS`).
+(:func:`reports_payloads`, drawn by :data:`~rivermap.maps._reports_script.REPORTS_JS`).
 
 How the data is written
 -----------------------
@@ -23,7 +23,9 @@ written per ticket as an object with named fields:
   ticket; a column of mostly distinct values (ids, descriptions) is written as
   a list. Codes are turned into words here, in the map's language
   (``status.*``, ``source.*``, ``category.*``, ``match.*``, ``route.*``,
-  ``side.*``; unknown codes read as themselves, as in the tables). A column
+  ``side.*``; unknown codes read as themselves, as in the tables), and in the
+  other language for the page's language button: only those columns are made
+  again, the rest once (:class:`_Tickets`, :class:`_Patrols`). A column
   with no value at all is left out;
 * **integers** (those indices, times, metres, flags) are *packed*: one
   string of fixed-width base-88 numbers (:func:`_packed`), one or two
@@ -81,7 +83,7 @@ __all__ = [
     "ReportsData",
     "check_reports",
     "reports_of",
-    "reports_payload",
+    "reports_payloads",
 ]
 
 #: Above this many located tickets, tickets that would overlap are clustered.
@@ -245,24 +247,37 @@ class ReportsData(MacroElement):
 
 
 # --------------------------------------------------------------- payload
-def reports_payload(reports: Reports, lang: str, to_display: ToDisplay) -> dict[str, Any]:
-    """Return what ``rivermap.reports`` draws: tickets, patrols, the note, words and colours.
+def reports_payloads(
+    reports: Reports, lang: str, langs: Sequence[str], to_display: ToDisplay
+) -> dict[str, dict[str, Any]]:
+    """Return what ``rivermap.reports`` draws in each of ``langs``: tickets, patrols, note, words.
 
-    ``to_display`` moves a table to the map's coordinates (EPSG:4326, or
-    GCJ-02 on a 高德 basemap) and raises :class:`~rivermap.errors.CRSError`
-    for a table without a CRS.
+    ``reports`` were made in ``lang`` (see :func:`in_language`). ``to_display``
+    moves a table to the map's coordinates (EPSG:4326, or GCJ-02 on a 高德
+    basemap) and raises :class:`~rivermap.errors.CRSError` for a table without
+    a CRS. The tables are moved, and everything without words (points, tracks,
+    times, numbers, names) is made, once for all the languages.
     """
-    events = None
+    events = patrols = None
     if reports.events is not None:
-        events = _events_payload(_displayed(reports.events, "events", to_display), lang)
-    patrols = None
+        events = _Tickets.of(_displayed(reports.events, "events", to_display))
     if reports.patrols is not None:
-        patrols = _patrols_payload(_displayed(reports.patrols, "patrols", to_display), lang)
+        patrols = _Patrols.of(_displayed(reports.patrols, "patrols", to_display))
     return {
-        "note": reports.note,
+        other: _payload(in_language(reports, lang, other).note, other, events, patrols)
+        for other in langs
+    }
+
+
+def _payload(
+    note: str | None, lang: str, events: _Tickets | None, patrols: _Patrols | None
+) -> dict[str, Any]:
+    """Return the payload in ``lang``: the tables' parts made once, with that language's words."""
+    return {
+        "note": note,
         "digits": _DIGITS,
-        "events": events,
-        "patrols": patrols,
+        "events": None if events is None else events.payload(lang),
+        "patrols": None if patrols is None else patrols.payload(lang),
         "eventKeys": {c: header(c, lang, table="events") for c in _EVENT_KEYS},
         "patrolKeys": {c: header(c, lang, table="patrols") for c in _PATROL_KEYS},
         "colours": {
@@ -284,28 +299,43 @@ def _displayed(table: gpd.GeoDataFrame, what: str, to_display: ToDisplay) -> gpd
     return to_display(table, what)
 
 
-def _events_payload(events: gpd.GeoDataFrame, lang: str) -> dict[str, Any]:
-    """Return the located tickets as the script reads them, and the count of the others."""
-    x, y, rows = _located(events)
-    order = _morton_order(x, y)
-    x, y, rows = x[order], y[order], rows[order]
-    table = pd.DataFrame(events.drop(columns=events.geometry.name)).iloc[rows]
-    table = table.reset_index(drop=True)
-    base = _base_minute(table.get("reported_at"))
-    missing = len(events) - len(rows)
-    return {
-        "n": len(rows),
-        "noLocation": missing,
-        "noLocationText": term("ui.no_location_count", lang, n=missing),
-        "factor": 10**_DECIMALS,
-        "pts": encode_points(np.round(x, _DECIMALS), np.round(y, _DECIMALS), _DECIMALS),
-        "base": base,
-        "status": _statuses(table.get("status"), len(table), lang),
-        "flags": _packed(_flags(table).tolist()),
-        "cols": _event_columns(table, lang, base),
-        "cluster": len(rows) > CLUSTER_THRESHOLD,
-        "clusterMaxZoom": CLUSTER_MAX_ZOOM,
-    }
+@dataclass(frozen=True)
+class _Tickets:
+    """The located tickets in Z order, and what the script reads of them that has no words."""
+
+    table: pd.DataFrame  # the located tickets' columns, in the order of ``shape``'s points
+    missing: int  # tickets without a location
+    shape: dict[str, Any]
+    cols: dict[str, dict[str, Any]]
+
+    @staticmethod
+    def of(events: gpd.GeoDataFrame) -> _Tickets:
+        x, y, rows = _located(events)
+        order = _morton_order(x, y)
+        x, y, rows = x[order], y[order], rows[order]
+        table = pd.DataFrame(events.drop(columns=events.geometry.name)).iloc[rows]
+        table = table.reset_index(drop=True)
+        base = _base_minute(table.get("reported_at"))
+        shape = {
+            "n": len(rows),
+            "noLocation": len(events) - len(rows),
+            "factor": 10**_DECIMALS,
+            "pts": encode_points(np.round(x, _DECIMALS), np.round(y, _DECIMALS), _DECIMALS),
+            "base": base,
+            "flags": _packed(_flags(table).tolist()),
+            "cluster": len(rows) > CLUSTER_THRESHOLD,
+            "clusterMaxZoom": CLUSTER_MAX_ZOOM,
+        }
+        return _Tickets(table, len(events) - len(rows), shape, _event_columns(table, base))
+
+    def payload(self, lang: str) -> dict[str, Any]:
+        """Return the tickets as the script reads them, with the words of ``lang``."""
+        return {
+            **self.shape,
+            "noLocationText": term("ui.no_location_count", lang, n=self.missing),
+            "status": _statuses(self.table.get("status"), len(self.table), lang),
+            "cols": {**self.cols, **_event_words(self.table, lang)},
+        }
 
 
 def _located(events: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -379,14 +409,11 @@ def _flags(table: pd.DataFrame) -> np.ndarray:
     return unmatched.astype(np.int64) + 2 * ambiguous.astype(np.int64)
 
 
-def _event_columns(table: pd.DataFrame, lang: str, base: int) -> dict[str, dict[str, Any]]:
-    """Return every popup column of the tickets (absent columns are left out)."""
-    sep = list_separator(lang)
+def _event_columns(table: pd.DataFrame, base: int) -> dict[str, dict[str, Any]]:
+    """Return the tickets' popup columns without words (absent columns are left out)."""
     found: dict[str, list[Any] | None] = {
         "id": _texts(table, "event_id"),
         "t": _minutes(table.get("reported_at"), base),
-        "src": _words(table, "source", lang),
-        "cat": _words(table, "category", lang),
         "dl": _minutes(table.get("deadline"), base),
         "ct": _minutes(table.get("closed_at"), base),
         "desc": _texts(table, "description", cut=DESCRIPTION_MAX),
@@ -394,15 +421,25 @@ def _event_columns(table: pd.DataFrame, lang: str, base: int) -> dict[str, dict[
         "rc": _texts(table, "reach_id"),
         "ch": _rounded(table.get("chainage_m")),
         "off": _rounded(table.get("offset_m")),
-        "sd": _words(table, "side", lang),
         "un": _texts(table, "responsible_name", fallback="responsible"),
         "cf": _texts(table, "chief"),
-        "cl": _mapped(_texts(table, "chief_level"), lambda v: chief_title(v, lang)),
         "ph": _texts(table, "chief_phone"),
+        "dup": _texts(table, "duplicate_of"),
+    }
+    return _columns(found)
+
+
+def _event_words(table: pd.DataFrame, lang: str) -> dict[str, dict[str, Any]]:
+    """Return the tickets' popup columns of words in ``lang`` (absent columns are left out)."""
+    sep = list_separator(lang)
+    found: dict[str, list[Any] | None] = {
+        "src": _words(table, "source", lang),
+        "cat": _words(table, "category", lang),
+        "sd": _words(table, "side", lang),
+        "cl": _mapped(_texts(table, "chief_level"), lambda v: chief_title(v, lang)),
         "mt": _words(table, "match", lang),
         "rs": _words(table, "reason", lang, prefix="route"),
         "cand": _mapped(_texts(table, "candidates"), lambda v: sep.join(_parts(v))),
-        "dup": _texts(table, "duplicate_of"),
     }
     return _columns(found)
 
@@ -559,36 +596,55 @@ def _minutes(values: Any, base: int) -> list[int | None] | None:
 
 
 # ---------------------------------------------------------------- patrols
-def _patrols_payload(patrols: gpd.GeoDataFrame, lang: str) -> dict[str, Any]:
-    """Return every patrol's track (encoded), its point when it has only one, and its popup."""
-    geoms = np.asarray(patrols.geometry.values, dtype=object)
-    lines = shapely.simplify(geoms, TRACK_TOLERANCE_M / _M_PER_DEG, preserve_topology=False)
-    lines = shapely.transform(lines, lambda c: np.round(c, _DECIMALS))
-    points = [
-        [j, round(float(shapely.get_y(g)), _DECIMALS), round(float(shapely.get_x(g)), _DECIMALS)]
-        for j, g in enumerate(geoms)
-        if g is not None and shapely.get_type_id(g) == 0 and not shapely.is_empty(g)
-    ]
-    base = _base_minute(patrols.get("started_at"))
-    valid = patrols["valid"].to_numpy(dtype=object)
-    found: dict[str, list[Any] | None] = {
-        "id": _texts(patrols, "patrol_id"),
-        "who": _texts(patrols, "person"),
-        "t0": _minutes(patrols.get("started_at"), base),
-        "t1": _minutes(patrols.get("ended_at"), base),
-        "min": _rounded(patrols.get("minutes")),
-        "km": _rounded(patrols.get("km"), 2),
-        "v": _rounded(patrols.get("speed_kmh"), 1),
-        "riv": _rounded(patrols.get("on_river_share"), 3),
-        "own": _rounded(patrols.get("own_share"), 3),
-        "ok": [int(not is_missing(v) and bool(v)) for v in valid],
-        "why": _words(patrols, "reasons", lang, prefix="patrol"),
-    }
-    return {
-        "n": len(patrols),
-        "factor": 10**_DECIMALS,
-        "base": base,
-        "lines": encode_geometries(lines, _DECIMALS),
-        "points": points,
-        "cols": _columns(found),
-    }
+@dataclass(frozen=True)
+class _Patrols:
+    """The patrols' tracks and points, and what the script reads of them that has no words."""
+
+    table: pd.DataFrame
+    shape: dict[str, Any]
+    cols: dict[str, dict[str, Any]]
+
+    @staticmethod
+    def of(patrols: gpd.GeoDataFrame) -> _Patrols:
+        """Encode every patrol's track, its point when it has only one, and its popup numbers."""
+        geoms = np.asarray(patrols.geometry.values, dtype=object)
+        lines = shapely.simplify(geoms, TRACK_TOLERANCE_M / _M_PER_DEG, preserve_topology=False)
+        lines = shapely.transform(lines, lambda c: np.round(c, _DECIMALS))
+        points = [
+            [
+                j,
+                round(float(shapely.get_y(g)), _DECIMALS),
+                round(float(shapely.get_x(g)), _DECIMALS),
+            ]
+            for j, g in enumerate(geoms)
+            if g is not None and shapely.get_type_id(g) == 0 and not shapely.is_empty(g)
+        ]
+        base = _base_minute(patrols.get("started_at"))
+        valid = patrols["valid"].to_numpy(dtype=object)
+        found: dict[str, list[Any] | None] = {
+            "id": _texts(patrols, "patrol_id"),
+            "who": _texts(patrols, "person"),
+            "t0": _minutes(patrols.get("started_at"), base),
+            "t1": _minutes(patrols.get("ended_at"), base),
+            "min": _rounded(patrols.get("minutes")),
+            "km": _rounded(patrols.get("km"), 2),
+            "v": _rounded(patrols.get("speed_kmh"), 1),
+            "riv": _rounded(patrols.get("on_river_share"), 3),
+            "own": _rounded(patrols.get("own_share"), 3),
+            "ok": [int(not is_missing(v) and bool(v)) for v in valid],
+        }
+        shape = {
+            "n": len(patrols),
+            "factor": 10**_DECIMALS,
+            "base": base,
+            "lines": encode_geometries(lines, _DECIMALS),
+            "points": points,
+        }
+        return _Patrols(
+            pd.DataFrame(patrols.drop(columns=patrols.geometry.name)), shape, _columns(found)
+        )
+
+    def payload(self, lang: str) -> dict[str, Any]:
+        """Return the patrols as the script reads them, with the words of ``lang``."""
+        words = _columns({"why": _words(self.table, "reasons", lang, prefix="patrol")})
+        return {**self.shape, "cols": {**self.cols, **words}}

@@ -951,15 +951,12 @@ def _add_reports(
     m: folium.Map, data: _RivermapData, reports: _reports_layers.Reports, opts: _Options
 ) -> None:
     """Add the tickets, the patrol tracks and the banner, and their layers to the layer control."""
-
-    def payload(lang: str) -> dict[str, Any]:
-        return _reports_layers.reports_payload(
-            _reports_layers.in_language(reports, opts.lang, lang),
-            lang,
-            lambda table, what: _to_display_crs(table, opts.gcj, what),
-        )
-
-    payloads = {lang: payload(lang) for lang in params.LANGS}
+    payloads = _reports_layers.reports_payloads(
+        reports,
+        opts.lang,
+        params.LANGS,
+        lambda table, what: _to_display_crs(table, opts.gcj, what),
+    )
     mine = payloads[opts.lang]
     mine["i18n"] = {
         lang: language_diff(mine, words) for lang, words in payloads.items() if lang != opts.lang
