@@ -47,6 +47,9 @@ PARQUET = (".parquet", ".geoparquet", ".pq")
 # routing: a tile reads row groups in parallel with the others and parses its own rows
 # only, while routing is one more pass over the file before any tile starts.
 _MAX_READS = 8.0
+# Files that routing writes at once: a Mac allows a process 256 open files, Linux
+# often 1,024; beyond this many tiles, consecutive tiles share a file.
+_MAX_OPEN = 64
 _NO_RIVER_ID = (
     "no column 'river_id'; write the rivers with rivermap.scale.prepare "
     "(or read them with rivermap.read_rivers)"
@@ -374,13 +377,16 @@ class ParquetSource:
 
 
 def route(src: Any, tiles: Sequence[IntArray], folder: Callable[[], Path]) -> list[Any] | None:
-    """Write each tile's rivers to a file of its own when the tiles would read too much.
+    """Write the tiles' rivers to files of their own when the tiles would read too much.
 
     For a GeoParquet source whose tiles would read its rivers more than
     ``_MAX_READS`` times over (large row groups, rivers in no spatial order),
-    reads it once more and writes ``tile-NNNNN.parquet`` for every tile, its
-    rivers in their order, into the folder ``folder()`` makes. Returns the
-    tiles' readers, or None when the source is read as it is.
+    reads it once more and writes the rivers of every tile, in their order,
+    into ``tiles-NNNNN.parquet`` files in the folder ``folder()`` makes: a
+    file a tile, or, beyond ``_MAX_OPEN`` tiles, consecutive tiles sharing a
+    file (each tile then reads the row groups holding its rivers), so that no
+    more than ``_MAX_OPEN`` files are open at once. Returns the tiles'
+    readers, or None when the source is read as it is.
     """
     if not isinstance(src, ParquetSource) or src.reads(tiles) <= _MAX_READS:
         return None
@@ -388,37 +394,59 @@ def route(src: Any, tiles: Sequence[IntArray], folder: Callable[[], Path]) -> li
     import pyarrow.parquet as pq
 
     out = folder()
-    tile_of = np.empty(int(src.offsets[-1]), dtype=np.int64)
+    per_file = -(-len(tiles) // _MAX_OPEN)  # consecutive tiles sharing a file
+    tile_of = np.full(int(src.offsets[-1]), -1, dtype=np.int64)
     for t, rows in enumerate(tiles):
         tile_of[rows] = t
+    file_of = np.where(tile_of >= 0, tile_of // per_file, -1)
     writers: dict[int, Any] = {}
     first = 0
     try:
         for batch in src._batches():
             table = pa.Table.from_batches([batch])
-            where = tile_of[first : first + len(table)]
+            where = file_of[first : first + len(table)]
             first += len(table)
             order = np.argsort(where, kind="stable")
-            cuts = np.flatnonzero(np.diff(where[order])) + 1
-            for part in np.split(order, cuts):
-                t = int(where[part[0]])
-                if t not in writers:
-                    writers[t] = pq.ParquetWriter(out / f"tile-{t:05d}.parquet", table.schema)
-                writers[t].write_table(table.take(part))
+            order = order[where[order] >= 0]
+            for part in np.split(order, np.flatnonzero(np.diff(where[order])) + 1):
+                if not len(part):
+                    continue
+                f = int(where[part[0]])
+                if f not in writers:
+                    writers[f] = pq.ParquetWriter(out / f"tiles-{f:05d}.parquet", table.schema)
+                writers[f].write_table(table.take(part))
     finally:
         for w in writers.values():
             w.close()
-    return [
-        ParquetRows(
-            out / f"tile-{t:05d}.parquet",
-            list(range(pq.ParquetFile(out / f"tile-{t:05d}.parquet").num_row_groups)),
-            np.arange(len(rows)),
-            src.columns,
-            src.crs,
-            src.where,
-        )
-        for t, rows in enumerate(tiles)
-    ]
+    readers: list[Any] = []
+    for f in range(-(-len(tiles) // per_file)):
+        path = out / f"tiles-{f:05d}.parquet"
+        meta = pq.ParquetFile(path).metadata
+        sizes = np.array([meta.row_group(g).num_rows for g in range(meta.num_row_groups)])
+        in_file = tile_of[file_of == f]  # the tile of every river of the file, in its order
+        for t in range(f * per_file, min((f + 1) * per_file, len(tiles))):
+            groups, take = _rows_in_groups(np.flatnonzero(in_file == t), sizes)
+            readers.append(ParquetRows(path, groups, take, src.columns, src.crs, src.where))
+    return readers
+
+
+def _rows_in_groups(at: IntArray, sizes: IntArray) -> tuple[list[int], IntArray]:
+    """Return the row groups (of ``sizes`` rows) holding rows ``at``, and where those rows are.
+
+    The positions are among the rows of the groups returned, read one after
+    the other, as :class:`ParquetRows` takes them.
+
+    Examples
+    --------
+    >>> groups, take = _rows_in_groups(np.array([1, 7, 8]), np.array([3, 3, 3]))
+    >>> groups, take.tolist()
+    ([0, 2], [1, 4, 5])
+    """
+    starts = np.r_[0, np.cumsum(sizes)]
+    group = np.searchsorted(starts, at, side="right") - 1
+    groups = np.unique(group)
+    first = np.r_[0, np.cumsum(sizes[groups])][:-1]  # where each group starts, read alone
+    return groups.tolist(), at - starts[group] + first[np.searchsorted(groups, group)]
 
 
 @dataclass(frozen=True)

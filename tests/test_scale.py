@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import rivermap as rm
-from rivermap import datasets, scale
+from rivermap import _scale_io, datasets, scale
 from rivermap.cli import main
 from rivermap.errors import DataError, OutputExistsError, ParameterError, SchemaError
 from rivermap.synth import make_city
@@ -262,6 +262,34 @@ def test_a_file_read_by_row_groups_or_routed_gives_the_whole_result(tmp_path) ->
     rivers.to_parquet(one)
     for path in (small, one):
         assert_same(whole, scale.assign(path, units, tiles=3_000))
+
+
+def test_many_tiles_routed_share_files(tmp_path, monkeypatch) -> None:
+    """More tiles than files may be open: consecutive tiles share one, each reads its own rivers."""
+    rivers, units = load("city")
+    whole = rm.assign(rivers, units)
+    path = tmp_path / "one_group.parquet"
+    rivers.to_parquet(path)
+    monkeypatch.setattr(_scale_io, "_MAX_OPEN", 3)
+    opened: list[str] = []
+    real = pq.ParquetWriter
+
+    def writer(where, *args, **kwargs):  # type: ignore[no-untyped-def]
+        opened.append(str(where))
+        return real(where, *args, **kwargs)
+
+    monkeypatch.setattr(pq, "ParquetWriter", writer)
+    plans: list[int] = []
+    real_route = _scale_io.route
+
+    def route(src, tiles, folder):  # type: ignore[no-untyped-def]
+        plans.append(len(tiles))
+        return real_route(src, tiles, folder)
+
+    monkeypatch.setattr(scale, "route", route)
+    assert_same(whole, scale.assign(path, units, tiles=1_000, workers=2))
+    assert plans[0] > 3 * 3  # more than three tiles a file
+    assert len(opened) == 3
 
 
 def test_a_geopackage_is_read_by_box_and_by_feature_id(tmp_path) -> None:
