@@ -114,6 +114,7 @@ import os
 import tempfile
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -162,7 +163,7 @@ from rivermap.assign import (
     _units_with_rings,
 )
 from rivermap.crs import check_extent_bounds, metric_crs
-from rivermap.errors import SchemaError
+from rivermap.errors import RivermapWarning, SchemaError
 from rivermap.params import (
     BOUNDARY_MIN_M,
     BOUNDARY_POLICY,
@@ -190,6 +191,7 @@ _LONG = 4.0
 # whole of size L in memory peaks at about 170 bytes a river vertex (4.3 GB, 26 M vertices),
 # units included; 1,000 leaves room for denser units than L's and the country's.
 _MIN_TILE, _MAX_TILE = 20_000, 2_000_000
+_MANY_TILES = 10_000  # more tiles than this from a given size: warned of
 _BYTES_PER_VERTEX = 1_000
 _NONE = -1
 
@@ -516,6 +518,16 @@ def _setup(
     tiles = options["tiles"]
     size = tiles if isinstance(tiles, int) else _auto_size(int(scan.n_vertices.sum()), parallel)
     plan = _plan(scan.bounds, scan.n_vertices, size)
+    if isinstance(tiles, int) and len(plan) > _MANY_TILES:
+        auto = _auto_size(int(scan.n_vertices.sum()), parallel)
+        msg = (
+            f"tiles={tiles:,} cuts {len(scan.ids):,} rivers into {len(plan):,} tiles of about "
+            f"{tiles:,} river vertices each; every tile also loads its units and boundary, "
+            f"which makes many small tiles slow (tiles='auto' would make "
+            f"{len(_plan(scan.bounds, scan.n_vertices, auto)):,}). tiles is a number of river "
+            "vertices a tile holds, not a number of tiles"
+        )
+        warnings.warn(msg, RivermapWarning, stacklevel=4)
     threads = max(1, min(parallel, len(plan)))
     inner = max(1, parallel // max(len(plan), 1))
     return _Run(ctx, source, scan, plan, unit_frame, threads, inner)

@@ -387,3 +387,13 @@ def test_dask_by_address_reads_and_writes_files(city_files, cluster, tmp_path) -
         scheduler=local.scheduler_address,
     )
     assert_same(whole, rm.read_responsibility(out))
+
+
+def test_a_tile_size_that_makes_too_many_tiles_is_warned_of(monkeypatch) -> None:
+    rivers, units = load("city")
+    monkeypatch.setattr(scale, "_MANY_TILES", 20)
+    with pytest.warns(
+        rm.RivermapWarning, match=r"tiles=150 cuts .* into [\d,]+ tiles .*'auto' would make \d"
+    ):
+        tiled = scale.assign(rivers, units, tiles=150, workers=1)
+    assert_same(rm.assign(rivers, units), tiled)
