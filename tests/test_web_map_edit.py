@@ -475,6 +475,14 @@ def test_a_file_the_map_cannot_show_changes_nothing(  # type: ignore[no-untyped-
             assert done_count(page) == 5, name  # the edits shown before stay
             assert page.locator(".rm-edit-km td").all_inner_texts() == km_cells, name
         assert page.locator(".rm-edit-panel b").count() == 0  # the plan's name is text
+        # segment ids joined by ";", as apply_edits also reads them, and no plan named
+        merge = {"action": "merge", "segment_ids": " 富春江-1;富春江-2 ", "unit_id": "330122"}
+        paths["joined"] = tmp_path / "joined.geojson"
+        joined = {"type": "FeatureCollection", "features": [feature(merge)]}
+        paths["joined"].write_text(json.dumps(joined, ensure_ascii=False), encoding="utf-8")
+        page.set_input_files(".rm-edit-file", str(paths["joined"]))
+        message_with(page, "已载入 1 项修改")
+        assert "合并 富春江 0.00–" in panel(page)
         assert log.errors == []
     finally:
         page.close()

@@ -397,9 +397,11 @@
     if (action !== "split" && action !== "assign" && action !== "merge") return { why: "action" };
     if (river !== null && !this.rivers[river]) return { why: "river" };
     if (unit !== null && !this.unitNames[unit]) return { why: "unit" };
-    var e = null;
-    if (action === "merge" && Array.isArray(props.segment_ids)) {
-      e = this.mergeIds(props.segment_ids.map(String), unit);
+    var e = null, ids = props.segment_ids;
+    if (action === "merge" && ids !== undefined && ids !== null) {
+      // a list, or ids joined by ";" or ",", as _segment_ids reads them
+      ids = typeof ids === "string" ? ids.replace(/,/g, ";").split(";") : Array.isArray(ids) ? ids : [];
+      e = this.mergeIds(ids.map(function (s) { return String(s).trim(); }).filter(Boolean), unit);
       if (!e) return { why: "ids" };
     } else {
       var ll = this.pointOf(f.geometry);
