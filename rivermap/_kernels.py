@@ -15,7 +15,9 @@ of the innermost loops take numbers (a segment or a box as a tuple of four),
 not arrays: numba counts the references to every array passed to a function
 that branches, an atomic operation that would cost more than the step itself.
 Steps that take arrays either do not branch (:func:`_row`, the ``_put_*``
-writers) or run once per river or per call.
+writers), run once per river or per call, or are compiled into their caller
+(:func:`_jit_inline`: :func:`_covered` and :func:`_add_near`, which look
+through a segment's near rows).
 """
 
 from __future__ import annotations

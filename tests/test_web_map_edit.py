@@ -589,11 +589,12 @@ def test_a_gaode_map_writes_wgs84(chromium, demo: rm.Responsibility, plan: Plan,
     assert edited.edits[0]["at_m"] == pytest.approx(at, abs=3.0)
 
 
-def widget_page(path: Path, state: dict[str, Any], edits: dict[str, Any]) -> Path:
-    """Write a page that renders the widget's ES module with a fake anywidget model."""
+def widget_page(path: Path, state: dict[str, Any], edits: dict[str, Any], views: int = 1) -> Path:
+    """Write a page that renders the widget's ES module ``views`` times, with a fake model."""
+    divs = "<div class='out'></div>" * views
     path.write_text(
         "<!DOCTYPE html><html><head><meta charset='utf-8'>"
-        f"<style>{state['_css']}</style></head><body><div id='out'></div>"
+        f"<style>{state['_css']}</style></head><body>{divs}"
         "<script>window.ESM = "
         + json.dumps(state["_esm"]).replace("<", "\\u003c")
         + "; window.VALUES = "
@@ -617,7 +618,7 @@ def widget_page(path: Path, state: dict[str, Any], edits: dict[str, Any]) -> Pat
           window.MODEL = { sets, saved };
           const url = URL.createObjectURL(new Blob([window.ESM], { type: "text/javascript" }));
           const mod = await import(url);
-          mod.default.render({ model, el: document.getElementById("out") });
+          document.querySelectorAll(".out").forEach((el) => mod.default.render({ model, el }));
         </script></body></html>""",
         encoding="utf-8",
     )
@@ -663,6 +664,22 @@ def test_the_widget_sends_edits_to_its_model(
     edited = editor.apply()
     assert [e["action"] for e in edited.edits] == ["split", "merge"]
     assert len(edited.segments) == len(plan.segments)
+    # two views of one editor: an edit in one shows in the other, and the writes stop
+    page, log, _ = br.open_map(
+        chromium, widget_page(tmp_path / "two.html", state, state["edits"], views=2), height=1500
+    )
+    try:
+        page.click(".rm-edit-merge >> nth=0")
+        click_river(page, FUCHUN, 3_000)
+        click_river(page, FUCHUN, 7_000)
+        page.click(".rm-edit-confirm >> nth=0")
+        counts = page.evaluate("() => rivermap.maps.map(h => h.editor.model.done.length)")
+        model = page.evaluate("() => window.MODEL")
+        assert log.errors == []
+    finally:
+        page.close()
+    assert counts == [1, 1]
+    assert model["saved"] in ([1], [1, 1])  # the edit, and at most the other view's copy
     # a new editor given these edits before it is drawn shows them at once
     page, log, _ = br.open_map(chromium, widget_page(tmp_path / "again.html", state, edits))
     try:

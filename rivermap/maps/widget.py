@@ -14,7 +14,9 @@ FeatureCollection that "Download edits" saves, which :meth:`PlanEditor.apply`
 hands to :meth:`rivermap.Plan.apply_edits`. Edits set from Python go the other
 way: the page makes them again on the plan as drawn (``Editor.load`` in
 ``edit.js``, as its "Load edits" button does with a file) and shows them;
-while the page writes the trait, it does not read its own change back.
+while the page writes the trait, it does not read its own change back, and
+the edits it already shows, set again, are not made again. Another view of
+the same widget shows the edits made in this one.
 """
 
 from __future__ import annotations
@@ -76,8 +78,12 @@ function render({ model, el }) {
   L.control.layers(null, overlays, { collapsed: false, position: "topright" }).addTo(map);
   h.relabelLayers();
   let syncing = false;
-  function shown() {  // edits set from Python: the map shows them instead
-    if (!syncing && h.editor) h.editor.load(model.get("edits"));
+  function shown() {  // edits set from Python or by another view: the map shows them instead
+    if (syncing || !h.editor) return;
+    const fc = model.get("edits");
+    // the edits this map shows, sent back or set again unchanged: nothing to make again
+    if (JSON.stringify(fc) === JSON.stringify(h.editor.model.collection())) return;
+    h.editor.load(fc);
   }
   if (h.editor) {
     h.editor.onChange(function (fc) {
