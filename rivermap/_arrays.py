@@ -2,7 +2,7 @@
 
 ``np.unique`` in NumPy 2.x can be an order of magnitude slower than a sort for
 the integer keys rivermap builds (hundreds of thousands of them), so the engine
-uses these instead.
+uses these instead; :func:`hilbert_index` orders points along a Hilbert curve.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["argmin_per", "unique_first", "unique_inverse", "unique_values"]
+__all__ = ["argmin_per", "hilbert_index", "unique_first", "unique_inverse", "unique_values"]
 
 
 def unique_values(a: NDArray[np.int64]) -> NDArray[np.int64]:
@@ -86,3 +86,38 @@ def argmin_per(
     group_of = np.repeat(np.arange(len(starts)), counts)[pos]
     first = pos[np.r_[True, group_of[1:] != group_of[:-1]]]
     return order[first].astype(np.int64)
+
+
+def hilbert_index(
+    x: NDArray[np.float64], y: NDArray[np.float64], order: int = 16
+) -> NDArray[np.int64]:
+    """Return the index of points on a Hilbert curve of ``2**order`` cells a side over their box.
+
+    Examples
+    --------
+    >>> x, y = np.array([0.0, 0.0, 1.0, 1.0]), np.array([0.0, 1.0, 1.0, 0.0])
+    >>> hilbert_index(x, y, order=1).tolist()
+    [0, 1, 2, 3]
+    """
+    n = 1 << order
+    if not len(x):
+        return np.empty(0, dtype=np.int64)
+
+    def scale(v: NDArray[np.float64]) -> NDArray[np.int64]:
+        lo, span = float(v.min()), float(np.ptp(v)) or 1.0
+        return np.minimum(((v - lo) / span * n).astype(np.int64), n - 1)
+
+    xi, yi = scale(x), scale(y)
+    d = np.zeros(len(x), dtype=np.int64)
+    s = n >> 1
+    while s > 0:
+        rx = (xi & s) > 0
+        ry = (yi & s) > 0
+        d += s * s * ((3 * rx.astype(np.int64)) ^ ry.astype(np.int64))
+        # rotate the quadrant so that the curve runs on through the next level
+        flip = ~ry & rx
+        xi = np.where(flip, n - 1 - xi, xi)
+        yi = np.where(flip, n - 1 - yi, yi)
+        xi, yi = np.where(~ry, yi, xi), np.where(~ry, xi, yi)
+        s >>= 1
+    return d

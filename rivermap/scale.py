@@ -127,6 +127,7 @@ import pandas as pd
 import pyproj
 import shapely
 
+from rivermap._arrays import hilbert_index as _hilbert
 from rivermap._kernels import credit_totals
 from rivermap._scale_io import BATCH, Scan, check_ids, read_units, route
 from rivermap._scale_io import source as read_from
@@ -614,38 +615,6 @@ def _plan(bounds: FloatArray, n_vertices: IntArray, size: int) -> list[_TilePlan
     return tiles
 
 
-def _hilbert(x: FloatArray, y: FloatArray, order: int = 16) -> IntArray:
-    """Return the index of points on a Hilbert curve of ``2**order`` cells a side over their box.
-
-    Examples
-    --------
-    >>> _hilbert(np.array([0.0, 0.0, 1.0, 1.0]), np.array([0.0, 1.0, 1.0, 0.0]), order=1).tolist()
-    [0, 1, 2, 3]
-    """
-    n = 1 << order
-    if not len(x):
-        return np.empty(0, dtype=np.int64)
-
-    def scale(v: FloatArray) -> IntArray:
-        lo, span = float(v.min()), float(np.ptp(v)) or 1.0
-        return np.minimum(((v - lo) / span * n).astype(np.int64), n - 1)
-
-    xi, yi = scale(x), scale(y)
-    d = np.zeros(len(x), dtype=np.int64)
-    s = n >> 1
-    while s > 0:
-        rx = (xi & s) > 0
-        ry = (yi & s) > 0
-        d += s * s * ((3 * rx.astype(np.int64)) ^ ry.astype(np.int64))
-        # rotate the quadrant so that the curve runs on through the next level
-        flip = ~ry & rx
-        xi = np.where(flip, n - 1 - xi, xi)
-        yi = np.where(flip, n - 1 - yi, yi)
-        xi, yi = np.where(~ry, yi, xi), np.where(~ry, xi, yi)
-        s >>= 1
-    return d
-
-
 def _auto_size(total_vertices: int, parallel: int) -> int:
     """Return the river vertices of a tile for ``tiles="auto"``.
 
@@ -761,7 +730,7 @@ def _run_tile(
     with _gc_paused():
         job, n_units = _tile_job(ctx, rivers.geometry)
         clock.lap("load")
-        done = _Chunk.concat(_run_chunks(job, rivers.geometry, False, threads))
+        done = _run_chunks(job, rivers.geometry, False, threads)
         clock.lap("engine")
         labels = _text_labels(rivers, ctx.hier, ctx.unit_labels())
         levels = _level_columns(done.reaches, ctx.hier)
