@@ -310,6 +310,7 @@ class _Tickets:
 
     @staticmethod
     def of(events: gpd.GeoDataFrame) -> _Tickets:
+        """Locate and order the tickets; encode their points, flags, times, numbers and names."""
         x, y, rows = _located(events)
         order = _morton_order(x, y)
         x, y, rows = x[order], y[order], rows[order]
