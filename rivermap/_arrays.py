@@ -10,7 +10,14 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["argmin_per", "hilbert_index", "unique_first", "unique_inverse", "unique_values"]
+__all__ = [
+    "argmin_per",
+    "box_hilbert_keys",
+    "hilbert_index",
+    "unique_first",
+    "unique_inverse",
+    "unique_values",
+]
 
 
 def unique_values(a: NDArray[np.int64]) -> NDArray[np.int64]:
@@ -121,3 +128,22 @@ def hilbert_index(
         xi, yi = np.where(~ry, yi, xi), np.where(~ry, xi, yi)
         s >>= 1
     return d
+
+
+def box_hilbert_keys(bounds: NDArray[np.float64]) -> NDArray[np.int64]:
+    """Return the :func:`hilbert_index` of the centres of boxes ``bounds`` (x0, y0, x1, y1).
+
+    Boxes without a finite centre (empty geometries) get the largest key: they
+    sort last.
+
+    Examples
+    --------
+    >>> boxes = np.array([[0.0, 0.0, 0.0, 2.0], [np.nan] * 4, [1.0, 0.0, 1.0, 0.0]])
+    >>> np.argsort(box_hilbert_keys(boxes)).tolist()
+    [0, 2, 1]
+    """
+    cx, cy = (bounds[:, 0] + bounds[:, 2]) / 2, (bounds[:, 1] + bounds[:, 3]) / 2
+    ok = np.isfinite(cx) & np.isfinite(cy)
+    key = np.full(len(bounds), np.iinfo(np.int64).max, dtype=np.int64)
+    key[ok] = hilbert_index(cx[ok], cy[ok])
+    return key

@@ -424,8 +424,10 @@ def route(src: Any, tiles: Sequence[IntArray], folder: Callable[[], Path]) -> li
         meta = pq.ParquetFile(path).metadata
         sizes = np.array([meta.row_group(g).num_rows for g in range(meta.num_row_groups)])
         in_file = tile_of[file_of == f]  # the tile of every river of the file, in its order
-        for t in range(f * per_file, min((f + 1) * per_file, len(tiles))):
-            groups, take = _rows_in_groups(np.flatnonzero(in_file == t), sizes)
+        by_tile = np.argsort(in_file, kind="stable")  # each tile's positions, ascending
+        starts = np.r_[0, np.cumsum(np.bincount(in_file - f * per_file, minlength=per_file))]
+        for k in range(min(per_file, len(tiles) - f * per_file)):
+            groups, take = _rows_in_groups(by_tile[starts[k] : starts[k + 1]], sizes)
             readers.append(ParquetRows(path, groups, take, src.columns, src.crs, src.where))
     return readers
 

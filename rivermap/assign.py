@@ -82,7 +82,7 @@ import shapely
 from numpy.typing import NDArray
 
 from rivermap import _kernels
-from rivermap._arrays import hilbert_index, unique_first
+from rivermap._arrays import box_hilbert_keys, unique_first
 from rivermap.crs import check_extents, metric_crs
 from rivermap.errors import CRSError, SchemaError, format_ids
 from rivermap.params import (
@@ -478,12 +478,8 @@ def _space_order(geoms: gpd.GeoSeries) -> IntArray:
 
     Lines without a box (empty) come last, in their order.
     """
-    b = shapely.bounds(np.asarray(geoms.to_numpy(), dtype=object))
-    cx, cy = (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2
-    ok = np.isfinite(cx) & np.isfinite(cy)
-    key = np.full(len(b), np.iinfo(np.int64).max, dtype=np.int64)
-    key[ok] = hilbert_index(cx[ok], cy[ok])
-    return np.argsort(key, kind="stable").astype(np.int64)
+    bounds = shapely.bounds(np.asarray(geoms.to_numpy(), dtype=object))
+    return np.argsort(box_hilbert_keys(bounds), kind="stable").astype(np.int64)
 
 
 def _chunks(job: _Job, geoms: gpd.GeoSeries, progress: bool, workers: int | None) -> list[_Chunk]:

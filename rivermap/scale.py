@@ -127,7 +127,7 @@ import pandas as pd
 import pyproj
 import shapely
 
-from rivermap._arrays import hilbert_index as _hilbert
+from rivermap._arrays import box_hilbert_keys
 from rivermap._kernels import credit_totals
 from rivermap._scale_io import BATCH, Scan, check_ids, read_units, route
 from rivermap._scale_io import source as read_from
@@ -393,7 +393,7 @@ def prepare(
     ]
     checked = _check_rivers(rivers, tuple(units.levels))
     b = checked.bounds.to_numpy()
-    order = np.argsort(_hilbert((b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2), kind="stable")
+    order = np.argsort(box_hilbert_keys(b), kind="stable")
     table = checked[["river_id", "name", "geometry"]].iloc[order].reset_index(drop=True)
     out.mkdir(parents=True, exist_ok=True)
     table.to_parquet(paths[0], write_covering_bbox=True, row_group_size=BATCH)
@@ -593,8 +593,7 @@ def _plan(bounds: FloatArray, n_vertices: IntArray, size: int) -> list[_TilePlan
     """
     if not len(bounds):
         return []
-    cx, cy = (bounds[:, 0] + bounds[:, 2]) / 2, (bounds[:, 1] + bounds[:, 3]) / 2
-    key = _hilbert(cx, cy)
+    key = box_hilbert_keys(bounds)
     w, h = bounds[:, 2] - bounds[:, 0], bounds[:, 3] - bounds[:, 1]
     area = max(float(np.ptp(bounds[:, [0, 2]]) * np.ptp(bounds[:, [1, 3]])), 1e-12)
     side = np.sqrt(area * size / max(int(n_vertices.sum()), 1))
