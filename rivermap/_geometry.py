@@ -91,10 +91,11 @@ def check_coordinates(
     ...
     rivermap.errors.CRSError: rivers.gpkg: 1 feature(s) lie outside longitude ±180° ...
     """
-    xy, owner = shapely.get_coordinates(geoms, return_index=True)
-    bad = ~np.isfinite(xy).all(axis=1)
-    if bad.any():
-        rows = np.unique(owner[bad])
+    xy = shapely.get_coordinates(geoms)
+    # whole-array tests first (fast); the features at fault only when there are some
+    if not np.isfinite(xy).all():
+        xy, owner = shapely.get_coordinates(geoms, return_index=True)
+        rows = np.unique(owner[~np.isfinite(xy).all(axis=1)])
         msg = (
             f"{what}: {len(rows)} feature(s) have a NaN or infinite coordinate: ids "
             f"{format_ids(ids.iloc[rows])}; fix or delete those vertices"
@@ -102,9 +103,9 @@ def check_coordinates(
         raise DataError(msg)
     if crs is None or not _is_geographic(crs) or not len(xy):
         return
-    out = (np.abs(xy[:, 0]) > 180) | (np.abs(xy[:, 1]) > 90)
-    if out.any():
-        rows = np.unique(owner[out])
+    if np.abs(xy[:, 0]).max() > 180 or np.abs(xy[:, 1]).max() > 90:
+        xy, owner = shapely.get_coordinates(geoms, return_index=True)
+        rows = np.unique(owner[(np.abs(xy[:, 0]) > 180) | (np.abs(xy[:, 1]) > 90)])
         msg = (
             f"{what}: {len(rows)} feature(s) lie outside longitude ±180° / latitude ±90° "
             f"of the declared geographic CRS: ids {format_ids(ids.iloc[rows])}; {_range_hint(xy)}"

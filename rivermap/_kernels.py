@@ -1692,3 +1692,41 @@ def _credit(
 def _beats(total: float, unit: int, best_total: float, best_unit: int) -> bool:
     """Tell whether ``unit`` leads ``best_unit``: more length, or as much and a smaller code."""
     return total > best_total or (total == best_total and unit < best_unit)
+
+
+# ============================================================= boxes of runs
+@_jit
+def run_boxes(coords: np.ndarray, part: np.ndarray, run: int) -> np.ndarray:
+    """Return boxes (x0, y0, x1, y1) that together cover every segment of some lines.
+
+    ``coords`` are the lines' vertices, ``part`` the line of each (lines one
+    after the other). Each line's vertices are taken ``run`` at a time; a run's
+    box holds its vertices and, where the line goes on, the next run's first
+    vertex (so that the segment between the two runs is covered too).
+    """
+    n = len(coords)
+    n_runs = 0
+    for i in range(n):
+        if i == 0 or part[i] != part[i - 1]:
+            k = 0
+        if k % run == 0:
+            n_runs += 1
+        k += 1
+    out = np.empty((n_runs, 4))
+    b = -1
+    for i in range(n):
+        new_part = i == 0 or part[i] != part[i - 1]
+        if new_part:
+            k = 0
+        x, y = coords[i, 0], coords[i, 1]
+        if k % run == 0:
+            if not new_part:  # the run before goes on to this vertex
+                out[b, 0], out[b, 1] = min(out[b, 0], x), min(out[b, 1], y)
+                out[b, 2], out[b, 3] = max(out[b, 2], x), max(out[b, 3], y)
+            b += 1
+            out[b, 0], out[b, 1], out[b, 2], out[b, 3] = x, y, x, y
+        else:
+            out[b, 0], out[b, 1] = min(out[b, 0], x), min(out[b, 1], y)
+            out[b, 2], out[b, 3] = max(out[b, 2], x), max(out[b, 3], y)
+        k += 1
+    return out

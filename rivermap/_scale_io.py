@@ -265,7 +265,12 @@ class ParquetRows:
         import pyarrow.parquet as pq
 
         table = pq.ParquetFile(self.path).read_row_groups(self.groups, columns=self.columns)
-        frame = table.take(self.take).to_pandas()
+        take = self.take
+        if len(take) and (np.diff(take) == 1).all():  # one run of rows: a slice, no copy
+            table = table.slice(int(take[0]), len(take))
+        else:
+            table = table.take(take)
+        frame = table.to_pandas()
         geometry = _from_wkb(frame.pop(self.columns[-1]).to_numpy())
         _check_lines(_ids(frame, self.where), geometry, self.where, self.crs)
         return _standard(frame, geometry, self.crs)

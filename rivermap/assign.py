@@ -83,6 +83,7 @@ from numpy.typing import NDArray
 
 from rivermap import _kernels
 from rivermap._arrays import box_hilbert_keys, unique_first
+from rivermap._wkb import WKBLines, wkb_lines
 from rivermap.crs import check_extents, metric_crs
 from rivermap.errors import CRSError, SchemaError, format_ids
 from rivermap.params import (
@@ -360,11 +361,19 @@ class _Shared:
         """Return the index of ``edges`` that :meth:`job` uses."""
         return _EdgeIndex(edges, tol=self._tol_m(), sub_m=self.sub_m)
 
-    def job(self, edges: _Edges, locator: _UnitLocator, index: _EdgeIndex | None = None) -> _Job:
+    def job(
+        self,
+        edges: _Edges,
+        locator: _UnitLocator,
+        index: _EdgeIndex | None = None,
+        *,
+        wkb: bool = False,
+    ) -> _Job:
         """Return the work of a set of rivers against ``edges`` and ``locator``.
 
         ``index``: :meth:`index` of the same edges before their missing sides
-        were filled (a side moves no edge), or None to make it here.
+        were filled (a side moves no edge), or None to make it here. ``wkb``:
+        the chunks give their reach lines as WKB (:func:`_reach_wkb`).
         """
         tol_m = self._tol_m()
         if index is None or len(index.left) != len(edges):  # an edge dropped: index again
@@ -377,6 +386,7 @@ class _Shared:
             tol_m=tol_m,
             boundary_min_m=self.params["boundary_min_m"] if tol_m > 0 else math.inf,
             min_reach_m=self.params["min_reach_m"],
+            wkb=wkb,
         )
 
     def _tol_m(self) -> float:
@@ -396,6 +406,7 @@ class _Job:
     tol_m: float  # 0 turns boundary detection off
     boundary_min_m: float
     min_reach_m: float
+    wkb: bool = False  # the reach lines as WKB (rivermap._wkb), for a writer, not as shapely lines
 
 
 @dataclass(frozen=True)
@@ -403,7 +414,7 @@ class _Chunk:
     """The reaches of a run of consecutive rivers (river indices from 0 at the first)."""
 
     reaches: _Pieces
-    geoms: ObjArray
+    geoms: ObjArray | WKBLines  # shapely lines, or their WKB (_Job.wkb)
     river_length: FloatArray
     slivers: FloatArray  # the length of every sliver that changed hands, in river order
     sliver_river: IntArray  # ... and its river
@@ -426,7 +437,8 @@ class _Chunk:
         length[order] = self.river_length
         sliver_river = order[self.sliver_river]
         s_at = np.argsort(sliver_river, kind="stable")
-        return _Chunk(reaches, self.geoms[at], length, self.slivers[s_at], sliver_river[s_at])
+        geoms = self.geoms.take(at) if isinstance(self.geoms, WKBLines) else self.geoms[at]
+        return _Chunk(reaches, geoms, length, self.slivers[s_at], sliver_river[s_at])
 
     @staticmethod
     def concat(chunks: list[_Chunk]) -> _Chunk:
@@ -434,9 +446,10 @@ class _Chunk:
         fields = ("river", "lo", "hi", "kind", "unit", "left", "right")
         parts = {f: [getattr(c.reaches, f) for c in chunks] for f in fields}
         parts["river"] = [r + k for r, k in zip(parts["river"], n_before, strict=True)]
+        wkb = [c.geoms for c in chunks if isinstance(c.geoms, WKBLines)]  # all or none
         return _Chunk(
             _Pieces(*(np.concatenate(parts[f]) for f in fields)),
-            np.concatenate([c.geoms for c in chunks]),
+            WKBLines.concat(wkb) if wkb else np.concatenate([c.geoms for c in chunks]),
             np.concatenate([c.river_length for c in chunks]),
             np.concatenate([c.slivers for c in chunks]),
             np.concatenate([c.sliver_river + k for c, k in zip(chunks, n_before, strict=True)]),
@@ -456,7 +469,8 @@ def _assign_chunk(job: _Job, geoms: gpd.GeoSeries) -> _Chunk:
     reaches = _merge_runs(pieces)
     reaches, slivers, sliver_river = _merge_slivers(reaches, job.min_reach_m)
     reaches = _merge_runs(reaches)
-    return _Chunk(reaches, _reach_geometries(segs, reaches), segs.length, slivers, sliver_river)
+    lines = _reach_wkb(segs, reaches) if job.wkb else _reach_geometries(segs, reaches)
+    return _Chunk(reaches, lines, segs.length, slivers, sliver_river)
 
 
 def _run_chunks(job: _Job, geoms: gpd.GeoSeries, progress: bool, workers: int | None) -> _Chunk:
@@ -1254,13 +1268,26 @@ def _merge_slivers(r: _Pieces, min_m: float) -> tuple[_Pieces, FloatArray, IntAr
     return r, (r.hi - r.lo)[moved], r.river[moved]
 
 
+def _reach_lines(segs: _Segments, r: _Pieces) -> tuple[FloatArray, IntArray, IntArray]:
+    """Reach lines cut from the caller's coordinates: vertices, line offsets, lines per reach."""
+    return cast(
+        tuple[FloatArray, IntArray, IntArray],
+        _kernels.reach_lines(
+            r.river, r.lo, r.hi, segs.first, segs.last, segs.start, segs.end, segs.part, segs.oxy
+        ),
+    )
+
+
+def _reach_wkb(segs: _Segments, r: _Pieces) -> WKBLines:
+    """Reach lines as WKB (the bytes of ``shapely.to_wkb``), straight from their coordinates."""
+    return wkb_lines(*_reach_lines(segs, r))
+
+
 def _reach_geometries(segs: _Segments, r: _Pieces) -> ObjArray:
     """Reach lines cut from the caller's coordinates, split at MultiLineString gaps."""
     if not len(r.river):
         return np.empty(0, dtype=object)
-    coords, offsets, n_lines = _kernels.reach_lines(
-        r.river, r.lo, r.hi, segs.first, segs.last, segs.start, segs.end, segs.part, segs.oxy
-    )
+    coords, offsets, n_lines = _reach_lines(segs, r)
     lines = shapely.from_ragged_array(shapely.GeometryType.LINESTRING, coords, (offsets,))
     first_line = np.cumsum(n_lines) - n_lines
     single = n_lines == 1
@@ -1488,6 +1515,20 @@ def _reach_table(
     labels: _TextLabels,
 ) -> gpd.GeoDataFrame:
     """Build :attr:`Responsibility.reaches`: one row per reach, in the rivers' CRS ``crs``."""
+    data = _reach_columns(done, per_level, b_level, hier, levels, params, labels)
+    return gpd.GeoDataFrame(data, geometry=done.geoms, crs=crs)
+
+
+def _reach_columns(
+    done: _Chunk,
+    per_level: IntArray,
+    b_level: IntArray,
+    hier: _Hierarchy,
+    levels: tuple[str, ...],
+    params: dict[str, Any],
+    labels: _TextLabels,
+) -> dict[str, Any]:
+    """Return the columns of :attr:`Responsibility.reaches` but its lines, in order."""
     r = done.reaches
     n = len(r.river)
     length = r.hi - r.lo
@@ -1512,7 +1553,7 @@ def _reach_table(
     data["responsible"] = _responsible(
         r, per_level, b_level, hier, params["boundary_policy"], length, labels.unit_ids
     )
-    return gpd.GeoDataFrame(data, geometry=done.geoms, crs=crs)
+    return data
 
 
 def _summary(

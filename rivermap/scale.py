@@ -128,9 +128,10 @@ import pyproj
 import shapely
 
 from rivermap._arrays import box_hilbert_keys
-from rivermap._kernels import credit_totals
+from rivermap._kernels import credit_totals, run_boxes
 from rivermap._scale_io import BATCH, Scan, check_ids, read_units, route
 from rivermap._scale_io import source as read_from
+from rivermap._wkb import geoparquet_table, write_geoparquet
 from rivermap.assign import (
     _BOUNDARY,
     BoolArray,
@@ -148,6 +149,7 @@ from rivermap.assign import (
     _level_columns,
     _Pieces,
     _probe_steps,
+    _reach_columns,
     _reach_table,
     _ring_edges,
     _river_table,
@@ -727,7 +729,7 @@ def _run_tile(
     rivers = read()
     clock.lap("read")
     with _gc_paused():
-        job, n_units = _tile_job(ctx, rivers.geometry)
+        job, n_units = _tile_job(ctx, rivers.geometry, wkb=write_to is not None)
         clock.lap("load")
         done = _run_chunks(job, rivers.geometry, False, threads)
         clock.lap("engine")
@@ -753,7 +755,7 @@ def _run_tile(
     return _Tile(
         rows,
         _Pieces(rows[r.river], r.lo, r.hi, r.kind, r.unit, r.left, r.right),
-        None if write_to is not None else done.geoms,
+        done.geoms if isinstance(done.geoms, np.ndarray) else None,  # None: written as WKB
         done.river_length,
         done.slivers,
         rows[done.sliver_river],
@@ -801,13 +803,20 @@ def _write_part(
     labels: Any,
     path: Path,
 ) -> None:
-    """Write a tile's reaches table (as :func:`rivermap.assign` builds it) as GeoParquet."""
-    args = (done, *levels, ctx.hier, ctx.levels, ctx.shared.params, labels)
-    _reach_table(crs, *args).to_parquet(path, index=False)
+    """Write a tile's reaches table (as :func:`rivermap.assign` builds it) as GeoParquet.
+
+    The tile's job gave its reach lines as WKB (:mod:`rivermap._wkb`): no line
+    is made as a shapely geometry only to be encoded again.
+    """
+    columns = _reach_columns(done, *levels, ctx.hier, ctx.levels, ctx.shared.params, labels)
+    write_geoparquet(geoparquet_table(columns, done.geoms, crs), path)
 
 
-def _tile_job(ctx: _Context, geoms: gpd.GeoSeries) -> tuple[Any, int]:
-    """Load the units a tile needs and build the engine's job; return it and how many units."""
+def _tile_job(ctx: _Context, geoms: gpd.GeoSeries, *, wkb: bool = False) -> tuple[Any, int]:
+    """Load the units a tile needs and build the engine's job; return it and how many units.
+
+    ``wkb``: the job gives the reach lines as WKB, for :func:`_write_part`.
+    """
     tol_m = ctx.shared.params["boundary_tol_m"]
     grow = 2 * tol_m + 1.0
     runs = _run_boxes(_to_metric(geoms, ctx.shared.crs)) + np.array([-grow, -grow, grow, grow])
@@ -820,7 +829,7 @@ def _tile_job(ctx: _Context, geoms: gpd.GeoSeries) -> tuple[Any, int]:
     units[probed] = shapely.from_wkb(ctx.unit_wkb[probed])
     locator = _UnitLocator(units, ctx.hier)
     edges = _fill_missing_sides(edges, locator, tol_m)
-    return ctx.shared.job(edges, locator), len(near) + len(probed)
+    return ctx.shared.job(edges, locator, wkb=wkb), len(near) + len(probed)
 
 
 def _probed_units(ctx: _Context, edges: Any, run_boxes: ObjArray, tol_m: float) -> IntArray:
@@ -854,19 +863,8 @@ def _run_boxes(geoms: ObjArray) -> FloatArray:
     if not long.any():
         return bounds
     coords, part = shapely.get_coordinates(shapely.get_parts(geoms[long]), return_index=True)
-    n = len(coords)
-    new_part = np.r_[True, part[1:] != part[:-1]]
-    part_first = np.flatnonzero(new_part)
-    ordinal = np.arange(n) - np.repeat(part_first, np.diff(np.r_[part_first, n]))
-    starts = np.flatnonzero(new_part | (ordinal % _RUN_SEGMENTS == 0))
-    lo = np.column_stack([np.minimum.reduceat(coords[:, k], starts) for k in (0, 1)])
-    hi = np.column_stack([np.maximum.reduceat(coords[:, k], starts) for k in (0, 1)])
-    # a run that the next run of its part continues reaches to that run's first vertex
-    goes_on = np.flatnonzero(~new_part[starts[1:]])
-    nxt = coords[starts[goes_on + 1]]
-    lo[goes_on] = np.minimum(lo[goes_on], nxt)
-    hi[goes_on] = np.maximum(hi[goes_on], nxt)
-    return np.concatenate([bounds[~long], np.column_stack([lo, hi])])
+    runs = run_boxes(coords, part.astype(np.int64), _RUN_SEGMENTS)
+    return np.concatenate([bounds[~long], runs])
 
 
 # ================================================================= executing

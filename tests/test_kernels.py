@@ -14,6 +14,7 @@ import math
 import geopandas as gpd
 import numpy as np
 import pyproj
+import pytest
 import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -276,3 +277,37 @@ def test_a_pair_of_units_is_one_number_and_back() -> None:
     for a, b in ((-1, 0), (0, -1), (5, 3), (2**31 - 2, 17)):
         assert _kernels.pair_of(_kernels.pair_key(a, b)) == (min(a, b), max(a, b))
     assert _kernels.pair_key(3, 5) == _kernels.pair_key(5, 3)
+
+
+def _run_boxes_numpy(coords: np.ndarray, part: np.ndarray, run: int) -> np.ndarray:
+    """Return the boxes of runs of ``run`` vertices of each line, in numpy (as run_boxes)."""
+    n = len(coords)
+    new_part = np.r_[True, part[1:] != part[:-1]]
+    part_first = np.flatnonzero(new_part)
+    ordinal = np.arange(n) - np.repeat(part_first, np.diff(np.r_[part_first, n]))
+    starts = np.flatnonzero(new_part | (ordinal % run == 0))
+    lo = np.column_stack([np.minimum.reduceat(coords[:, k], starts) for k in (0, 1)])
+    hi = np.column_stack([np.maximum.reduceat(coords[:, k], starts) for k in (0, 1)])
+    goes_on = np.flatnonzero(~new_part[starts[1:]])
+    nxt = coords[starts[goes_on + 1]]
+    lo[goes_on] = np.minimum(lo[goes_on], nxt)
+    hi[goes_on] = np.maximum(hi[goes_on], nxt)
+    return np.column_stack([lo, hi])
+
+
+@pytest.mark.parametrize("run", [1, 2, 3, 64])
+def test_run_boxes_cover_every_segment_as_numpy_does(run) -> None:
+    rng = np.random.default_rng(run)
+    sizes = rng.integers(1, 200, 40)
+    part = np.repeat(np.arange(len(sizes)), sizes).astype(np.int64)
+    coords = rng.normal(size=(len(part), 2)).cumsum(axis=0)
+    boxes = _kernels.run_boxes(coords, part, run)
+    np.testing.assert_array_equal(boxes, _run_boxes_numpy(coords, part, run))
+    # every segment of a line lies in one box
+    seg = np.flatnonzero(part[1:] == part[:-1])
+    a, b = coords[seg], coords[seg + 1]
+    inside = [
+        ((boxes[:, :2] <= np.minimum(p, q)) & (np.maximum(p, q) <= boxes[:, 2:])).all(axis=1).any()
+        for p, q in zip(a, b, strict=True)
+    ]
+    assert all(inside)
