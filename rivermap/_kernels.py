@@ -552,6 +552,21 @@ def scan(
 
 
 @_jit
+def segments_box(rows: np.ndarray, col: int) -> Quad:
+    """Return the box (x0, y0, x1, y1) of segments: columns ``col`` to ``col + 3`` of ``rows``.
+
+    ``rows`` must not be empty.
+    """
+    x0 = x1 = rows[0, col]
+    y0 = y1 = rows[0, col + 1]
+    for i in range(len(rows)):
+        for c in (col, col + 2):
+            x0, x1 = min(x0, rows[i, c]), max(x1, rows[i, c])
+            y0, y1 = min(y0, rows[i, c + 1]), max(y1, rows[i, c + 1])
+    return x0, y0, x1, y1
+
+
+@_jit
 def sub_edges(xy: np.ndarray, sub_m: float) -> tuple[np.ndarray, np.ndarray]:
     """Split edges ``xy`` (x0, y0, x1, y1) into equal sub-edges no longer than ``sub_m``.
 

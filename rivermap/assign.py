@@ -928,18 +928,25 @@ class _UnitLocator:
     def _locate(self, x: FloatArray, y: FloatArray, snap: bool) -> IntArray:
         out = np.full(len(x), _NONE, dtype=np.int64)
         todo = np.arange(len(x))
+        pts = shapely.points(x, y) if len(x) else np.empty(0, dtype=object)  # made once
         for codes, tree in self._levels:
             if not len(todo):
                 break
-            found = self._locate_level(x[todo], y[todo], codes, tree, snap)
+            found = self._locate_level(x[todo], y[todo], pts[todo], codes, tree, snap)
             out[todo] = found
             todo = todo[found == _NONE]
         return out
 
     def _locate_level(
-        self, x: FloatArray, y: FloatArray, codes: IntArray, tree: shapely.STRtree, snap: bool
+        self,
+        x: FloatArray,
+        y: FloatArray,
+        pts: ObjArray,
+        codes: IntArray,
+        tree: shapely.STRtree,
+        snap: bool,
     ) -> IntArray:
-        pts = shapely.points(x, y)
+        """Return the unit of level ``codes`` holding each point (x, y), ``pts`` as points."""
         qi, gi = tree.query(pts)
         unit = codes[gi]
         # the units holding each point, on their boundary or inside (one test for the
@@ -1021,8 +1028,8 @@ class _EdgeIndex:
         xy = edges.xy
         self.cell = sub_m
         if len(xy):
-            span_x = float(xy[:, [0, 2]].max() - xy[:, [0, 2]].min()) + 2 * tol
-            span_y = float(xy[:, [1, 3]].max() - xy[:, [1, 3]].min()) + 2 * tol
+            x0, y0, x1, y1 = _kernels.segments_box(xy, 0)
+            span_x, span_y = float(x1 - x0) + 2 * tol, float(y1 - y0) + 2 * tol
             self.cell = _grow_cell(sub_m, span_x, span_y, _cell_limit(len(xy)))
         self.parent, rows = _kernels.sub_edges(xy, sub_m)
         self.pad = tol
@@ -1030,12 +1037,10 @@ class _EdgeIndex:
         self.ox = self.oy = 0.0
         self.nx = self.ny = 0
         if len(self.parent):
-            ends = rows[:, _kernels.SUB : _kernels.SUB + 4]
-            lo = np.minimum(ends[:, :2], ends[:, 2:]).min(axis=0) - tol  # as the kernels pad
-            hi = np.maximum(ends[:, :2], ends[:, 2:]).max(axis=0) + tol
-            self.ox, self.oy = float(lo[0]), float(lo[1])
-            self.nx = math.floor((float(hi[0]) - self.ox) / self.cell) + 1
-            self.ny = math.floor((float(hi[1]) - self.oy) / self.cell) + 1
+            x0, y0, x1, y1 = _kernels.segments_box(rows, _kernels.SUB)
+            self.ox, self.oy = float(x0 - tol), float(y0 - tol)  # as the kernels pad
+            self.nx = math.floor((float(x1 + tol) - self.ox) / self.cell) + 1
+            self.ny = math.floor((float(y1 + tol) - self.oy) / self.cell) + 1
         self.grid = (self.ox, self.oy, self.cell, self.nx, self.ny)
         self.cell_start, self.cell_rows, self.cell_edge = _kernels.grid_cells(
             rows, self.parent, self.grid, self.pad
