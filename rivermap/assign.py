@@ -302,6 +302,7 @@ def assign(
             params,
             unit_frame=unit_frame,
             crs_metric=crs_metric,
+            workers=workers,
         )
 
 
@@ -1443,14 +1444,27 @@ def _build_result(
     *,
     unit_frame: gpd.GeoDataFrame,
     crs_metric: pyproj.CRS,
+    workers: int | None = 1,
 ) -> Responsibility:
-    """Build the tables of reaches, rivers and units from the merged reaches."""
+    """Build the tables of reaches, rivers and units from the merged reaches.
+
+    With more than one worker, the rivers and units tables are built on another
+    thread while the reaches table is built on this one.
+    """
     labels = _text_labels(rivers, hier)
     per_level, b_level = _level_columns(done.reaches, hier)
-    reaches = _reach_table(rivers.crs, done, per_level, b_level, hier, levels, params, labels)
-    river_table, unit_table, summary = _totals(
-        done, per_level, hier, levels, params, labels, unit_frame, (rivers.crs, crs_metric)
-    )
+    args = (done, per_level, hier, levels, params, labels, unit_frame, (rivers.crs, crs_metric))
+    if workers == 1 or (os.cpu_count() or 1) == 1:
+        totals = _totals(*args)
+        reaches = _reach_table(rivers.crs, done, per_level, b_level, hier, levels, params, labels)
+    else:  # the reaches table here, the totals on another thread (pyarrow and numba free the GIL)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rivermap") as pool:
+            later = pool.submit(_totals, *args)
+            reaches = _reach_table(
+                rivers.crs, done, per_level, b_level, hier, levels, params, labels
+            )
+            totals = later.result()
+    river_table, unit_table, summary = totals
     return Responsibility(
         reaches,
         river_table,
