@@ -59,7 +59,8 @@ probe point of an edge near the rivers (below), and runs the engine of
 Dask worker's processes already fill the cores). Its reaches come back as
 arrays (river, chainage, kind, units) with their lines, or, for
 :func:`assign_to_parquet`, as arrays alone once the tile has written its
-reaches table to ``part-NNNNN.parquet``.
+reaches table to ``part-NNNNN.parquet`` (the lines as WKB made straight from
+the coordinates the engine cuts, :mod:`rivermap._wkb`).
 
 Why a tile gives the whole country's answer near its rivers
 ----------------------------------------------------------
@@ -92,8 +93,9 @@ table, the units table (per-unit sums, counts and boundary lengths) and the
 summary are computed from them once, by the same code and in the same order
 as :func:`rivermap.assign`, so they equal its tables exactly.
 :func:`assign_to_parquet` writes a folder whose ``part-*.parquet`` files are
-the reaches (``geopandas.read_parquet(folder)`` and
-``dask_geopandas.read_parquet(folder)`` read them as one table), with
+the reaches (``geopandas.read_parquet(folder)`` reads them as one table, and
+``dask_geopandas.read_parquet(f"{folder}/part-*.parquet")`` as one partition a
+tile: the folder itself holds the tables below too), with
 ``_rivers.parquet``, ``_units.parquet`` and ``_metadata.json`` beside them;
 :func:`rivermap.read_responsibility` reads the whole folder back.
 

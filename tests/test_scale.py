@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import pickle
 import random
+import warnings
 
 import geopandas as gpd
 import numpy as np
@@ -251,6 +252,36 @@ def test_files_in_and_out_give_the_whole_result(city_files, tmp_path) -> None:
     assert len(gpd.read_parquet(out)) == len(whole.reaches)  # the parts alone: the reaches
     assert_same(whole, rm.read_responsibility(out))
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".rivermap-")]
+
+
+def test_the_parts_are_the_reaches_as_geopandas_writes_them(city_files, tmp_path) -> None:
+    """The parts' lines, written as WKB from coordinates: geopandas' bytes and metadata."""
+    import dask_geopandas
+
+    r, u, whole = city_files
+    out = scale.assign_to_parquet(r, u, tmp_path / "out.parquet", levels=CITY_LEVELS, tiles=3_000)
+    parts = sorted(out.glob("part-*.parquet"))
+    tables = [pq.read_table(p) for p in parts]
+    order = np.argsort(
+        pd.Index(whole.rivers["river_id"]).get_indexer(
+            np.concatenate([t["river_id"].to_numpy() for t in tables])
+        ),
+        kind="stable",
+    )
+    lines = np.concatenate([t["geometry"].to_numpy(zero_copy_only=False) for t in tables])
+    assert list(lines[order]) == list(shapely.to_wkb(whole.reaches.geometry.values))
+    reference = tmp_path / "reference.parquet"
+    first = gpd.read_parquet(parts[0])
+    first.to_parquet(reference, index=False)
+    geo = [json.loads(pq.read_schema(p).metadata[b"geo"]) for p in (parts[0], reference)]
+    for g in geo:
+        g.pop("creator")
+    assert geo[0] == geo[1]
+    with warnings.catch_warnings():  # dask's own parquet reader, under pandas 3.1
+        warnings.filterwarnings("ignore", "The inplace keyword in GeoDataFrame.reset_index")
+        frame = dask_geopandas.read_parquet(str(out / "part-*.parquet")).compute()
+    frame = frame.set_index("reach_id").loc[whole.reaches["reach_id"]].reset_index()
+    pd.testing.assert_frame_equal(frame, whole.reaches, check_like=True)
 
 
 def test_a_file_read_by_row_groups_or_routed_gives_the_whole_result(tmp_path) -> None:
