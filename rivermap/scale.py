@@ -490,22 +490,22 @@ def _setup(
 ) -> _Run:
     """Scan the rivers, prepare the units and plan the tiles (pass 1).
 
-    The units' hierarchy is built on another thread while the rivers are
-    scanned. The rivers' boxes are checked against the units' extent
+    The units are read (from a file) and their hierarchy built on another
+    thread while the rivers are scanned. The rivers' boxes are checked against the units' extent
     (:func:`rivermap.crs.check_extent_bounds`) after the units are prepared,
     even when preparing them failed: rivers far from the units may explain the
     error. Errors come in the order of a single thread: the units', the
     rivers', the extents'.
     """
     params = options["params"]
-    units = read_units(units, levels)
+    names = units.levels if isinstance(units, AdminUnits) else levels or ()
     with ThreadPoolExecutor(1, thread_name_prefix="rivermap-plan") as pool:
-        hierarchy = pool.submit(_hierarchy, units)
+        prepared = pool.submit(_units_hierarchy, units, levels)
         try:
-            source = read_from(rivers, tuple(str(lv) for lv in units.levels))
+            source = read_from(rivers, tuple(str(lv) for lv in names))
             scan = source.scan()
         finally:
-            lv, hier = hierarchy.result()
+            units, (lv, hier) = prepared.result()
     if not len(scan.ids):
         msg = f"{source.where}: no rivers"
         raise SchemaError(msg)
@@ -536,6 +536,14 @@ def _setup(
     threads = max(1, min(parallel, len(plan)))
     inner = max(1, parallel // max(len(plan), 1))
     return _Run(ctx, source, scan, plan, unit_frame, threads, inner)
+
+
+def _units_hierarchy(
+    units: Any, levels: Sequence[str] | None
+) -> tuple[AdminUnits, tuple[tuple[str, ...], Any]]:
+    """Return the units (read from a file if need be), their levels and their hierarchy."""
+    units = read_units(units, levels)
+    return units, _hierarchy(units)
 
 
 def _extent(bounds: FloatArray, crs: Any) -> gpd.GeoSeries:

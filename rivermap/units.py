@@ -228,7 +228,7 @@ class AdminUnits:
             "(use rivermap.read_units to build them from a file)",
         )
         check_crs(frame, source)
-        unknown = sorted(set(frame["level"].astype(str)) - set(levels))
+        unknown = sorted(set(frame["level"].astype(str).unique()) - set(levels))
         if unknown:
             msg = (
                 f"{source}: column 'level' holds {format_ids(unknown)}, which are not among "
@@ -250,12 +250,12 @@ class AdminUnits:
         out["level"] = out["level"].astype(str)
         out["parent_id"] = out["parent_id"].astype(object).where(out["parent_id"].notna(), None)
         out.loc[out["parent_id"].notna(), "parent_id"] = out["parent_id"].dropna().astype(str)
-        depth = out["level"].map({lv: i for i, lv in enumerate(levels)})
-        order = np.lexsort((out["unit_id"].to_numpy(dtype=str), depth.to_numpy()))
+        depth = pd.Index(levels).get_indexer(out["level"])  # every level is known (above)
+        order = np.lexsort((out["unit_id"].to_numpy(dtype=str), depth))
         self._frame: gpd.GeoDataFrame = out.iloc[order].reset_index(drop=True)
         self._levels = levels
         self.source = source
-        self._index = self._build_index()
+        self._index_cache: _Index | None = None  # built on first use (see _index)
 
     # ------------------------------------------------------------------ basics
     @property
@@ -304,6 +304,18 @@ class AdminUnits:
             f"<b>AdminUnits</b> ({escape(self.crs.to_string())})"
             f"<table><tr>{head}</tr>{rows}</table>"
         )
+
+    @property
+    def _index(self) -> _Index:
+        """The units' levels, parents and children by unit_id, built on first use.
+
+        Building it walks every unit in Python (about 1 s for a country's
+        640,000 units); :func:`rivermap.assign` and :mod:`rivermap.scale` use
+        :meth:`ancestor_codes` instead and never need it.
+        """
+        if self._index_cache is None:
+            self._index_cache = self._build_index()
+        return self._index_cache
 
     def _build_index(self) -> _Index:
         ids = self._frame["unit_id"].tolist()
