@@ -364,12 +364,8 @@ class ParquetSource:
 
     def reader(self, rows: IntArray, box: Any = None) -> ParquetRows:
         """Return what reads rivers ``rows``: their row groups, then the rows."""
-        group = np.searchsorted(self.offsets, rows, side="right") - 1
-        groups = np.unique(group)
-        sizes = self.offsets[groups + 1] - self.offsets[groups]
-        start = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-        take = start[np.searchsorted(groups, group)] + rows - self.offsets[group]
-        return ParquetRows(self.path, groups.tolist(), take, self.columns, self.crs, self.where)
+        groups, take = _rows_in_groups(rows, np.diff(self.offsets))
+        return ParquetRows(self.path, groups, take, self.columns, self.crs, self.where)
 
     def reads(self, tiles: Sequence[IntArray]) -> float:
         """Return how many times over the tiles would read the rivers, row group by row group."""

@@ -1454,16 +1454,13 @@ def _build_result(
     labels = _text_labels(rivers, hier)
     per_level, b_level = _level_columns(done.reaches, hier)
     args = (done, per_level, hier, levels, params, labels, unit_frame, (rivers.crs, crs_metric))
-    if workers == 1 or (os.cpu_count() or 1) == 1:
-        totals = _totals(*args)
-        reaches = _reach_table(rivers.crs, done, per_level, b_level, hier, levels, params, labels)
-    else:  # the reaches table here, the totals on another thread (pyarrow and numba free the GIL)
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rivermap") as pool:
-            later = pool.submit(_totals, *args)
-            reaches = _reach_table(
-                rivers.crs, done, per_level, b_level, hier, levels, params, labels
-            )
-            totals = later.result()
+    parallel = workers != 1 and (os.cpu_count() or 1) > 1
+    # the totals on another thread while the reaches table is built (pyarrow, numba free the GIL)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rivermap") as pool:
+        later = pool.submit(_totals, *args) if parallel else None
+        columns = _reach_columns(done, per_level, b_level, hier, levels, params, labels)
+        reaches = gpd.GeoDataFrame(columns, geometry=done.geoms, crs=rivers.crs)
+        totals = later.result() if later is not None else _totals(*args)
     river_table, unit_table, summary = totals
     return Responsibility(
         reaches,
@@ -1523,21 +1520,6 @@ def _totals(
     )
 
 
-def _reach_table(
-    crs: Any,
-    done: _Chunk,
-    per_level: IntArray,
-    b_level: IntArray,
-    hier: _Hierarchy,
-    levels: tuple[str, ...],
-    params: dict[str, Any],
-    labels: _TextLabels,
-) -> gpd.GeoDataFrame:
-    """Build :attr:`Responsibility.reaches`: one row per reach, in the rivers' CRS ``crs``."""
-    data = _reach_columns(done, per_level, b_level, hier, levels, params, labels)
-    return gpd.GeoDataFrame(data, geometry=done.geoms, crs=crs)
-
-
 def _reach_columns(
     done: _Chunk,
     per_level: IntArray,
@@ -1547,7 +1529,11 @@ def _reach_columns(
     params: dict[str, Any],
     labels: _TextLabels,
 ) -> dict[str, Any]:
-    """Return the columns of :attr:`Responsibility.reaches` but its lines, in order."""
+    """Return the columns of :attr:`Responsibility.reaches` but its lines, in order.
+
+    The lines are ``done.geoms``: shapely lines for a frame, WKB for a file
+    (:func:`rivermap._wkb.geoparquet_table`).
+    """
     r = done.reaches
     n = len(r.river)
     length = r.hi - r.lo

@@ -152,7 +152,6 @@ from rivermap.assign import (
     _Pieces,
     _probe_steps,
     _reach_columns,
-    _reach_table,
     _ring_edges,
     _river_table,
     _run_chunks,
@@ -1065,8 +1064,8 @@ def _result(run: _Run, c: _Collector) -> Responsibility:
     if kept:
         meta = pd.DataFrame({"river_id": run.scan.ids, "name": run.scan.names})
         labels = _text_labels(meta, hier, ctx.unit_labels())
-        args = (done, per_level, b_level, hier, levels, params, labels)
-        reaches = _reach_table(ctx.rivers_crs, *args)
+        columns = _reach_columns(done, per_level, b_level, hier, levels, params, labels)
+        reaches = gpd.GeoDataFrame(columns, geometry=done.geoms, crs=ctx.rivers_crs)
     return Responsibility(
         reaches, rivers, units, levels=levels, crs=ctx.rivers_crs, params=params, summary=summary
     )
