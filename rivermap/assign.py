@@ -63,7 +63,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import ctypes
 import gc
 import itertools
 import math
@@ -83,6 +82,7 @@ from numpy.typing import NDArray
 
 from rivermap import _kernels
 from rivermap._arrays import box_hilbert_keys, unique_first
+from rivermap._heap import kept_heap, release_free_memory
 from rivermap._wkb import WKBLines, wkb_lines
 from rivermap.crs import check_extents, metric_crs
 from rivermap.errors import CRSError, SchemaError, format_ids
@@ -283,7 +283,7 @@ def assign(
     levels, hier = _hierarchy(units)
     rivers = _check_rivers(rivers, levels)
     tol_m = params["boundary_tol_m"]  # a float now
-    with _gc_paused():
+    with _gc_paused(), kept_heap():
         unit_frame = units.frame
         check_extents(rivers, unit_frame)
         crs_metric = metric_crs(rivers, unit_frame)
@@ -529,24 +529,10 @@ def _chunks(job: _Job, geoms: gpd.GeoSeries, progress: bool, workers: int | None
     finally:
         if workers > 1:
             pool.shutdown(cancel_futures=True)
-            _release_free_memory()
+            release_free_memory()
         if bar is not None:
             bar.close()
     return out
-
-
-def _release_free_memory() -> None:
-    """Hand the memory that worker threads freed back to the system.
-
-    glibc gives every thread an allocator arena of its own and keeps what is
-    freed there for that thread; the results are built on the main thread, so
-    without this the threads' freed chunks would add to the peak.
-    """
-    try:
-        trim = ctypes.CDLL(None).malloc_trim  # glibc only
-    except (OSError, AttributeError):  # pragma: no cover - another C library
-        return
-    trim(0)
 
 
 def _chunk_bounds(n_coords: IntArray, target: int) -> list[int]:

@@ -111,7 +111,6 @@ folder). Tasks are not shuffled: the scheduler only hands them out.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import tempfile
 import threading
@@ -130,6 +129,7 @@ import pyproj
 import shapely
 
 from rivermap._arrays import box_hilbert_keys
+from rivermap._heap import kept_heap, release_free_memory
 from rivermap._kernels import credit_totals, run_boxes
 from rivermap._scale_io import BATCH, Scan, check_ids, read_units, route
 from rivermap._scale_io import source as read_from
@@ -735,21 +735,22 @@ def _run_tile(
     seconds (this thread's), which contention for the cores does not swell.
     """
     clock, cpu = _Clock(), time.thread_time()
-    rivers = read()
-    clock.lap("read")
-    with _gc_paused():
-        job, n_units = _tile_job(ctx, rivers.geometry, wkb=write_to is not None)
-        clock.lap("load")
-        done = _run_chunks(job, rivers.geometry, False, threads)
-        clock.lap("engine")
-        labels = _text_labels(rivers, ctx.hier, ctx.unit_labels())
-        levels = _level_columns(done.reaches, ctx.hier)
-        table = _river_rows(ctx, done, levels[0], labels)
-        clock.lap("river_rows")
-        if write_to is not None:
-            part = write_to / f"part-{number:05d}.parquet"
-            _write_part(ctx, rivers.crs, done, levels, labels, part)
-            clock.lap("write")
+    with kept_heap():
+        rivers = read()
+        clock.lap("read")
+        with _gc_paused():
+            job, n_units = _tile_job(ctx, rivers.geometry, wkb=write_to is not None)
+            clock.lap("load")
+            done = _run_chunks(job, rivers.geometry, False, threads)
+            clock.lap("engine")
+            labels = _text_labels(rivers, ctx.hier, ctx.unit_labels())
+            levels = _level_columns(done.reaches, ctx.hier)
+            table = _river_rows(ctx, done, levels[0], labels)
+            clock.lap("river_rows")
+            if write_to is not None:
+                part = write_to / f"part-{number:05d}.parquet"
+                _write_part(ctx, rivers.crs, done, levels, labels, part)
+                clock.lap("write")
     r = done.reaches
     stats = {
         "tile": number,
@@ -972,7 +973,7 @@ def _on_threads(run: _Run, readers: list[Any], write_to: Path | None) -> Iterato
         finally:
             for f in pending:
                 f.cancel()
-    _release_free_memory()
+    release_free_memory()
 
 
 def _on_dask(run: _Run, client: Any, readers: list[Any], write_to: Path | None) -> Iterator[_Tile]:
@@ -1016,12 +1017,6 @@ def _largest_first(tiles: list[_TilePlan]) -> list[int]:
     started last would keep one worker busy while the others wait.
     """
     return sorted(range(len(tiles)), key=lambda i: -tiles[i].vertices)
-
-
-def _release_free_memory() -> None:
-    """Hand what the tiles' threads freed back to the system (glibc keeps it per thread)."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None).malloc_trim(0)
 
 
 # ================================================================ collecting
