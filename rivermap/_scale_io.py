@@ -6,7 +6,9 @@ GDAL reads with feature ids (a GeoPackage). A source is scanned once
 more than ``BATCH`` rivers' geometry at a time, and checking them there), and
 then gives each tile a *reader*: a small picklable callable that a thread or a
 Dask worker calls to get that tile's rivers as the engine takes them
-(``river_id``, ``name``, geometry). A GeoParquet reader reads the row groups
+(``river_id``, ``name``, geometry), given the threads the tile may use: one
+in a Dask task or beside other tiles, where pyarrow's pool of a thread a core
+would only contend with the other tiles for the cores. A GeoParquet reader reads the row groups
 holding its rows; a GDAL reader reads by the tile's box through the file's
 spatial index, or by feature id for a tile of long rivers.
 
@@ -244,7 +246,7 @@ class FrameRows:
 
     frame: gpd.GeoDataFrame
 
-    def __call__(self) -> gpd.GeoDataFrame:
+    def __call__(self, threads: int = 1) -> gpd.GeoDataFrame:
         """Return the rivers."""
         return self.frame.reset_index(drop=True)
 
@@ -260,17 +262,19 @@ class ParquetRows:
     crs: Any
     where: str  # the rivers' file, for messages
 
-    def __call__(self) -> gpd.GeoDataFrame:
-        """Return the rivers, checked as a scan checks them."""
+    def __call__(self, threads: int = 1) -> gpd.GeoDataFrame:
+        """Return the rivers, checked as a scan checks them (``threads`` > 1: pyarrow's pool)."""
         import pyarrow.parquet as pq
 
-        table = pq.ParquetFile(self.path).read_row_groups(self.groups, columns=self.columns)
+        pool = threads > 1
+        file = pq.ParquetFile(self.path)
+        table = file.read_row_groups(self.groups, columns=self.columns, use_threads=pool)
         take = self.take
         if len(take) and (np.diff(take) == 1).all():  # one run of rows: a slice, no copy
             table = table.slice(int(take[0]), len(take))
         else:
             table = table.take(take)
-        frame = table.to_pandas()
+        frame = table.to_pandas(use_threads=pool)
         geometry = _from_wkb(frame.pop(self.columns[-1]).to_numpy())
         _check_lines(_ids(frame, self.where), geometry, self.where, self.crs)
         return _standard(frame, geometry, self.crs)
@@ -462,7 +466,7 @@ class OgrRows:
     bbox: tuple[float, float, float, float] | None
     crs: Any
 
-    def __call__(self) -> gpd.GeoDataFrame:
+    def __call__(self, threads: int = 1) -> gpd.GeoDataFrame:
         """Return the rivers, in the order of ``fids``."""
         import pyogrio
 

@@ -719,7 +719,7 @@ def _widen(a: np.ndarray) -> np.ndarray:
 
 def _run_tile(
     ctx: _Context,
-    read: Callable[[], gpd.GeoDataFrame],
+    read: Callable[[int], gpd.GeoDataFrame],
     rows: IntArray,
     number: int,
     write_to: Path | None,
@@ -736,7 +736,7 @@ def _run_tile(
     """
     clock, cpu = _Clock(), time.thread_time()
     with kept_heap():
-        rivers = read()
+        rivers = read(threads)
         clock.lap("read")
         with _gc_paused():
             job, n_units = _tile_job(ctx, rivers.geometry, wkb=write_to is not None)
