@@ -105,7 +105,12 @@ The global settings and the units (as WKB) are scattered to every worker
 once; each task reads its own rivers from the file (workers share the file
 system) or receives its slice of an in-memory frame, and returns its reach
 arrays (with the lines, or having written its part to the shared output
-folder). Tasks are not shuffled: the scheduler only hands them out.
+folder). Tasks are not shuffled: the scheduler only hands them out. A task
+runs on its worker's one thread, the engine and pyarrow's readers alike
+(threads of its own would only take the cores the other workers fill), and
+keeps the C heap for reuse while it runs (:mod:`rivermap._heap`): a Dask
+nanny starts its worker with a fixed trim threshold, under which every large
+array would be a fresh mapping of the kernel, faulted in page by page.
 """
 
 from __future__ import annotations
