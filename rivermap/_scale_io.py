@@ -293,7 +293,8 @@ class ParquetSource:
     def __init__(self, path: Path) -> None:
         import pyarrow.parquet as pq
 
-        self.path, self.where = path, str(path)
+        # absolute: Dask workers read it from their own working folders
+        self.path, self.where = path.absolute(), str(path)
         try:
             pf = pq.ParquetFile(path)
             geo = json.loads(pf.schema_arrow.metadata[b"geo"])
@@ -482,7 +483,7 @@ class OgrSource:
     def __init__(self, path: Path, layer: str | None) -> None:
         import pyogrio
 
-        self.path, self.layer, self.where = path, layer, str(path)
+        self.path, self.layer, self.where = path.absolute(), layer, str(path)
         try:
             info = pyogrio.read_info(path, layer=layer)
         except Exception as exc:  # GDAL's errors for a file it cannot open
@@ -521,6 +522,3 @@ class OgrSource:
         """Return what reads ``rows``: by the box around them (a compact tile), else by id."""
         bbox = None if box is None else (float(box[0]), float(box[1]), float(box[2]), float(box[3]))
         return OgrRows(self.path, self.layer, self.fids[rows], bbox, self.crs)
-
-
-Reader = Callable[[], gpd.GeoDataFrame]

@@ -172,7 +172,7 @@ from rivermap.assign import (
     _units_with_rings,
 )
 from rivermap.crs import check_extent_bounds, metric_crs
-from rivermap.errors import RivermapWarning, SchemaError
+from rivermap.errors import DataError, RivermapWarning, SchemaError, format_ids
 from rivermap.params import (
     BOUNDARY_MIN_M,
     BOUNDARY_POLICY,
@@ -332,11 +332,12 @@ def assign_to_parquet(
     with _client(scheduler) as client:
         run = _setup(rivers, units, levels, client, options)
         clock.lap("plan")
-        staging = scratch_dir(final)
+        staging = scratch_dir(final.absolute())  # absolute: Dask workers write into it
         try:
             collector = _Collector(len(run.scan.ids))
             for tile in _execute(run, client, progress, write_to=staging):
                 collector.add(tile)
+            _check_parts(staging, collector.stats)
             clock.lap("tiles")
             resp = _result(run, collector)
             clock.lap("tables")
@@ -345,6 +346,12 @@ def assign_to_parquet(
         finally:
             discard(staging)
     return final
+
+
+_SHARED = (
+    "on a Dask cluster the workers must see the rivers' file and the output folder at the "
+    "same paths as this machine (a shared file system)"
+)
 
 
 class _Clock:
@@ -741,7 +748,7 @@ def _run_tile(
     """
     clock, cpu = _Clock(), time.thread_time()
     with kept_heap():
-        rivers = read(threads)
+        rivers = _read_tile(read, threads, number)
         clock.lap("read")
         with _gc_paused():
             job, n_units = _tile_job(ctx, rivers.geometry, wkb=write_to is not None)
@@ -753,8 +760,12 @@ def _run_tile(
             table = _river_rows(ctx, done, levels[0], labels)
             clock.lap("river_rows")
             if write_to is not None:
-                part = write_to / f"part-{number:05d}.parquet"
-                _write_part(ctx, rivers.crs, done, levels, labels, part)
+                part = write_to / _part_name(number)
+                try:
+                    _write_part(ctx, rivers.crs, done, levels, labels, part)
+                except OSError as exc:
+                    msg = f"{part}: tile {number} could not write its reaches ({exc}); {_SHARED}"
+                    raise DataError(msg) from exc
                 clock.lap("write")
     r = done.reaches
     stats = {
@@ -778,6 +789,47 @@ def _run_tile(
         table,
         stats,
     )
+
+
+def _read_tile(read: Callable[[int], gpd.GeoDataFrame], threads: int, number: int) -> Any:
+    """Return a tile's rivers; a file a worker cannot read is the user's error, named."""
+    try:
+        return read(threads)
+    except OSError as exc:
+        where = getattr(read, "where", None) or getattr(read, "path", "rivers")
+        msg = f"{where}: tile {number} could not read its rivers ({exc}); {_SHARED}"
+        raise DataError(msg) from exc
+
+
+def _part_name(number: int) -> str:
+    """Return the file name of tile ``number``'s reaches in a result folder."""
+    return f"part-{number:05d}.parquet"
+
+
+def _check_parts(folder: Path, stats: list[dict[str, Any]]) -> None:
+    """Refuse to finish a folder whose parts this machine does not see whole.
+
+    A Dask worker writes its tile's part into the output folder as it sees
+    it; where the workers and this machine share no file system, the part
+    lands elsewhere, and the folder would lack reaches.
+    """
+    import pyarrow.parquet as pq
+
+    missing = []
+    for st in stats:
+        part = folder / _part_name(int(st["tile"]))
+        try:
+            rows = pq.ParquetFile(part).metadata.num_rows
+        except (OSError, ValueError):  # no such file, or not a whole Parquet file
+            rows = -1
+        if rows != st["reaches"]:
+            missing.append(part.name)
+    if missing:
+        msg = (
+            f"{folder}: {len(missing)} of {len(stats)} tiles' reaches are not here whole "
+            f"({format_ids(missing)}); {_SHARED}"
+        )
+        raise DataError(msg)
 
 
 def _credits(r: _Pieces, per_level: IntArray, hier: Any, n_rivers: int) -> _Credits:

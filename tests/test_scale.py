@@ -420,6 +420,66 @@ def test_dask_by_address_reads_and_writes_files(city_files, cluster, tmp_path) -
     assert_same(whole, rm.read_responsibility(out))
 
 
+def test_dask_workers_in_other_folders_find_relative_paths(
+    city_files, cluster, tmp_path, monkeypatch
+) -> None:
+    """Files named relative to this process's folder: the workers started in another."""
+    r, u, whole = city_files
+    local, _ = cluster
+    (tmp_path / "in").mkdir()
+    for path in (r, u):
+        (tmp_path / "in" / path.name).write_bytes(path.read_bytes())
+    monkeypatch.chdir(tmp_path)
+    out = scale.assign_to_parquet(
+        f"in/{r.name}",
+        f"in/{u.name}",
+        "out.parquet",
+        levels=CITY_LEVELS,
+        tiles=3_000,
+        scheduler=local.scheduler_address,
+    )
+    assert not out.is_absolute()  # the path as given
+    assert_same(whole, rm.read_responsibility(tmp_path / "out.parquet"))
+
+
+def test_parts_written_where_this_machine_does_not_see_them_fail_the_run(
+    city_files, tmp_path, monkeypatch
+) -> None:
+    """A worker on a disk of its own writes its part there: the folder would lack reaches."""
+    r, u, _ = city_files
+    elsewhere = tmp_path / "the-workers-disk"
+    elsewhere.mkdir()
+    write = scale._write_part
+
+    def write_elsewhere(ctx, crs, done, levels, labels, path):
+        lost = path.name == "part-00001.parquet"
+        write(ctx, crs, done, levels, labels, elsewhere / path.name if lost else path)
+
+    monkeypatch.setattr(scale, "_write_part", write_elsewhere)
+    out = tmp_path / "out.parquet"
+    with pytest.raises(DataError, match=r"1 of \d+ tiles' reaches are not here whole") as err:
+        scale.assign_to_parquet(r, u, out, levels=CITY_LEVELS, tiles=3_000, workers=1)
+    assert "part-00001.parquet" in str(err.value)
+    assert "shared file system" in str(err.value)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["the-workers-disk"]  # nothing left
+
+
+def test_rivers_a_worker_cannot_read_are_named(city_files, tmp_path, monkeypatch, capsys) -> None:
+    r, u, _ = city_files
+
+    def unreadable(self, threads=1):
+        raise FileNotFoundError(2, "No such file or directory", str(self.path))
+
+    monkeypatch.setattr(_scale_io.ParquetRows, "__call__", unreadable)
+    with pytest.raises(DataError, match=r"could not read its rivers.*No such file") as err:
+        scale.assign_to_parquet(r, u, tmp_path / "out.parquet", levels=CITY_LEVELS, workers=1)
+    assert str(err.value).startswith(f"{r}: tile ")
+    argv = ["assign", str(r), str(u), "--levels", ",".join(CITY_LEVELS), "-o"]
+    assert main([*argv, str(tmp_path / "cli.parquet"), "--lang", "en"]) == 2
+    assert "shared file system" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
+
+
 def test_a_tile_size_that_makes_too_many_tiles_is_warned_of(monkeypatch) -> None:
     rivers, units = load("city")
     monkeypatch.setattr(scale, "_MANY_TILES", 20)
