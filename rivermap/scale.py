@@ -172,7 +172,7 @@ from rivermap.assign import (
     _units_with_rings,
 )
 from rivermap.crs import check_extent_bounds, metric_crs
-from rivermap.errors import DataError, RivermapWarning, SchemaError, format_ids
+from rivermap.errors import DataError, ParameterError, RivermapWarning, SchemaError, format_ids
 from rivermap.params import (
     BOUNDARY_MIN_M,
     BOUNDARY_POLICY,
@@ -1039,6 +1039,7 @@ def _on_dask(run: _Run, client: Any, readers: list[Any], write_to: Path | None) 
 
     from distributed import as_completed
 
+    _check_workers(client)
     ctx = client.scatter(run.ctx, broadcast=True, hash=False)
     token = uuid.uuid4().hex[:8]
     order = _largest_first(run.tiles)
@@ -1065,6 +1066,32 @@ def _on_dask(run: _Run, client: Any, readers: list[Any], write_to: Path | None) 
     finally:
         client.cancel(futures)
         client.cancel(ctx)
+
+
+def _check_workers(client: Any) -> None:
+    """Refuse a cluster whose workers run another rivermap than this process, or none.
+
+    The tiles would then be cut by other code than the plan and the tables:
+    the result would not be :func:`rivermap.assign`'s. The same version with
+    other sources (an editable install, a patched copy) counts as another.
+    """
+
+    def code() -> str:  # sent by value: rivermap may be missing on a worker
+        try:
+            from rivermap._version import code_digest, rivermap_version
+        except ImportError:
+            return "no rivermap"
+        return f"rivermap {rivermap_version()} (sources {code_digest()})"
+
+    ours = code()
+    other = {worker: theirs for worker, theirs in client.run(code).items() if theirs != ours}
+    if other:
+        msg = (
+            f"scheduler: the Dask workers {format_ids(sorted(other))} run "
+            f"{', '.join(sorted(set(other.values())))}, and this machine {ours}; "
+            "install the same rivermap on every worker"
+        )
+        raise ParameterError(msg)
 
 
 def _largest_first(tiles: list[_TilePlan]) -> list[int]:

@@ -480,6 +480,20 @@ def test_rivers_a_worker_cannot_read_are_named(city_files, tmp_path, monkeypatch
     assert not list(tmp_path.iterdir())
 
 
+def test_workers_running_other_rivermap_code_are_refused(city_files, cluster, monkeypatch) -> None:
+    """The client patched, its workers not: their tiles would not be the client's engine."""
+    from rivermap import _version
+
+    r, u, _ = city_files
+    local, client = cluster
+    monkeypatch.setattr(_version, "code_digest", lambda: "0123456789abcdef")
+    with pytest.raises(ParameterError, match="install the same rivermap") as err:
+        scale.assign(r, u, levels=CITY_LEVELS, scheduler=client)
+    message = str(err.value)
+    assert "(sources 0123456789abcdef)" in message  # this machine's
+    assert all(address in message for address in local.scheduler_info["workers"])
+
+
 def test_a_tile_size_that_makes_too_many_tiles_is_warned_of(monkeypatch) -> None:
     rivers, units = load("city")
     monkeypatch.setattr(scale, "_MANY_TILES", 20)
