@@ -68,6 +68,11 @@ def _libc() -> Any:
     return libc
 
 
+def _c_int(value: int) -> int:
+    """Return ``value`` as mallopt takes it: a C int (the environment's may be larger)."""
+    return min(value, 2**31 - 1)
+
+
 def fixed_settings(environ: dict[str, str] | None = None) -> dict[int, int]:
     """Return the heap's settings that the environment fixes, by mallopt parameter.
 
@@ -113,8 +118,8 @@ def kept_heap() -> Iterator[None]:
     with _HOLDERS.lock:
         _HOLDERS.count += 1
         if _HOLDERS.count == 1:
-            for param, value in _KEPT.items():
-                libc.mallopt(param, value)
+            for param, value in _KEPT.items():  # never below the environment's own
+                libc.mallopt(param, _c_int(max(value, fixed.get(param, 0))))
     try:
         yield
     finally:
@@ -122,7 +127,7 @@ def kept_heap() -> Iterator[None]:
             _HOLDERS.count -= 1
             if _HOLDERS.count == 0:
                 for param in _KEPT:
-                    libc.mallopt(param, fixed.get(param, _PARAMETERS[param][2]))
+                    libc.mallopt(param, _c_int(fixed.get(param, _PARAMETERS[param][2])))
 
 
 def release_free_memory() -> None:

@@ -6,11 +6,11 @@ GDAL reads with feature ids (a GeoPackage). A source is scanned once
 more than ``BATCH`` rivers' geometry at a time, and checking them there), and
 then gives each tile a *reader*: a small picklable callable that a thread or a
 Dask worker calls to get that tile's rivers as the engine takes them
-(``river_id``, ``name``, geometry), given the threads the tile may use: one
-in a Dask task or beside other tiles, where pyarrow's pool of a thread a core
-would only contend with the other tiles for the cores. A GeoParquet reader reads the row groups
-holding its rows; a GDAL reader reads by the tile's box through the file's
-spatial index, or by feature id for a tile of long rivers.
+(``river_id``, ``name``, geometry), given the threads the tile may use (one in
+a Dask task or beside other tiles, where pyarrow's pool of a thread a core
+would only contend with the other tiles for the cores). A GeoParquet reader
+reads the row groups holding its rows; a GDAL reader reads by the tile's box
+through the file's spatial index, or by feature id for a tile of long rivers.
 
 When the row groups of a GeoParquet file are large and its rivers unordered,
 every tile would read most of the file; :func:`route` then writes each tile's

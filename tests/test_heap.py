@@ -56,6 +56,14 @@ def test_the_environments_thresholds_come_back(
     assert restored == {_heap._M_TRIM_THRESHOLD: 65536, _heap._M_MMAP_THRESHOLD: 128 * 1024}
 
 
+def test_a_higher_setting_of_the_environment_is_kept(
+    libc: FakeLibc, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", str(4 << 30))
+    with _heap.kept_heap():
+        assert dict(libc.calls)[_heap._M_TRIM_THRESHOLD] == 2**31 - 1  # mallopt's int
+
+
 def test_the_last_thread_to_leave_restores(libc: FakeLibc, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GLIBC_TUNABLES", "glibc.malloc.mmap_threshold=262144")
     entered, leave = threading.Event(), threading.Event()
