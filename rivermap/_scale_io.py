@@ -12,6 +12,11 @@ would only contend with the other tiles for the cores). A GeoParquet reader
 reads the row groups holding its rows; a GDAL reader reads by the tile's box
 through the file's spatial index, or by feature id for a tile of long rivers.
 
+A file's size and modification time are taken when it is opened, and every
+read after the scan checks them: a file rewritten while it is being assigned
+(re-exported from a desktop GIS, say) would give tiles other rivers than the
+plan cut, or the same rivers with other lines.
+
 When the row groups of a GeoParquet file are large and its rivers unordered,
 every tile would read most of the file; :func:`route` then writes each tile's
 rivers to a file of its own in one more pass over the source, so that a tile
@@ -40,7 +45,7 @@ from rivermap.assign import _RESERVED, FloatArray, IntArray, ObjArray, _check_ri
 from rivermap.errors import DataError, SchemaError, format_ids
 from rivermap.units import AdminUnits
 
-__all__ = ["BATCH", "Scan", "check_ids", "read_units", "route", "source"]
+__all__ = ["BATCH", "Scan", "check_ids", "check_stamp", "read_units", "route", "source", "stamp"]
 
 #: Rivers read at once in a scan, and the row groups of the files written here.
 BATCH = 10_000
@@ -219,6 +224,26 @@ def _standard(frame: pd.DataFrame, geometry: ObjArray, crs: Any) -> gpd.GeoDataF
     )
 
 
+def stamp(path: Path) -> tuple[int, int]:
+    """Return what says a file is as it was: its size and modification time (ns)."""
+    st = path.stat()
+    return st.st_size, st.st_mtime_ns
+
+
+def check_stamp(path: Path, was: tuple[int, int], where: str) -> None:
+    """Refuse a file that changed since ``was``: the plan was made from what it held then."""
+    try:
+        now = stamp(path)
+    except FileNotFoundError:
+        now = (-1, -1)
+    if now != was:
+        msg = (
+            f"{where}: the file changed while rivermap was assigning it (its size or time is "
+            "not what it was when the tiles were planned); run again on a file that stays as it is"
+        )
+        raise DataError(msg)
+
+
 @dataclass(frozen=True)
 class FrameSource:
     """Rivers in memory (checked by :func:`rivermap.assign._check_rivers`)."""
@@ -261,11 +286,13 @@ class ParquetRows:
     columns: list[str]  # river_id, [name], the WKB geometry
     crs: Any
     where: str  # the rivers' file, for messages
+    stamp: tuple[int, int]  # the file's, when the plan was made
 
     def __call__(self, threads: int = 1) -> gpd.GeoDataFrame:
         """Return the rivers, checked as a scan checks them (``threads`` > 1: pyarrow's pool)."""
         import pyarrow.parquet as pq
 
+        check_stamp(self.path, self.stamp, self.where)
         pool = threads > 1
         file = pq.ParquetFile(self.path)
         table = file.read_row_groups(self.groups, columns=self.columns, use_threads=pool)
@@ -295,6 +322,7 @@ class ParquetSource:
 
         # absolute: Dask workers read it from their own working folders
         self.path, self.where = path.absolute(), str(path)
+        self.stamp = stamp(path)
         try:
             pf = pq.ParquetFile(path)
             geo = json.loads(pf.schema_arrow.metadata[b"geo"])
@@ -326,6 +354,7 @@ class ParquetSource:
             where = f"{self.where} (rows {i * BATCH + 1}–{i * BATCH + batch.num_rows})"
             parts.append(self._scan_batch(batch, where))
         scan = Scan.concat(parts)
+        check_stamp(self.path, self.stamp, self.where)  # not rewritten while scanned
         if self.bbox is None:
             return scan
         # vertices: the WKB's size (from the file's footer, 16 bytes a vertex) shared out
@@ -370,7 +399,7 @@ class ParquetSource:
     def reader(self, rows: IntArray, box: Any = None) -> ParquetRows:
         """Return what reads rivers ``rows``: their row groups, then the rows."""
         groups, take = _rows_in_groups(rows, np.diff(self.offsets))
-        return ParquetRows(self.path, groups, take, self.columns, self.crs, self.where)
+        return ParquetRows(self.path, groups, take, self.columns, self.crs, self.where, self.stamp)
 
     def reads(self, tiles: Sequence[IntArray]) -> float:
         """Return how many times over the tiles would read the rivers, row group by row group."""
@@ -399,6 +428,8 @@ def route(src: Any, tiles: Sequence[IntArray], folder: Callable[[], Path]) -> li
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    check_stamp(src.path, src.stamp, src.where)
+
     out = folder()
     per_file = -(-len(tiles) // _MAX_OPEN)  # consecutive tiles sharing a file
     tile_of = np.full(int(src.offsets[-1]), -1, dtype=np.int64)
@@ -424,6 +455,7 @@ def route(src: Any, tiles: Sequence[IntArray], folder: Callable[[], Path]) -> li
     finally:
         for w in writers.values():
             w.close()
+    check_stamp(src.path, src.stamp, src.where)  # the pass read what the plan scanned
     readers: list[Any] = []
     for f in range(-(-len(tiles) // per_file)):
         path = out / f"tiles-{f:05d}.parquet"
@@ -434,7 +466,9 @@ def route(src: Any, tiles: Sequence[IntArray], folder: Callable[[], Path]) -> li
         starts = np.r_[0, np.cumsum(np.bincount(in_file - f * per_file, minlength=per_file))]
         for k in range(min(per_file, len(tiles) - f * per_file)):
             groups, take = _rows_in_groups(by_tile[starts[k] : starts[k + 1]], sizes)
-            readers.append(ParquetRows(path, groups, take, src.columns, src.crs, src.where))
+            readers.append(
+                ParquetRows(path, groups, take, src.columns, src.crs, src.where, stamp(path))
+            )
     return readers
 
 
@@ -466,11 +500,14 @@ class OgrRows:
     fids: IntArray
     bbox: tuple[float, float, float, float] | None
     crs: Any
+    where: str  # the rivers' file, for messages
+    stamp: tuple[int, int]  # the file's, when the plan was made
 
     def __call__(self, threads: int = 1) -> gpd.GeoDataFrame:
         """Return the rivers, in the order of ``fids``."""
         import pyogrio
 
+        check_stamp(self.path, self.stamp, self.where)
         where = {"fids": self.fids} if self.bbox is None else {"bbox": self.bbox}
         frame = pyogrio.read_dataframe(self.path, layer=self.layer, fid_as_index=True, **where)
         frame = frame.loc[self.fids]
@@ -484,6 +521,7 @@ class OgrSource:
         import pyogrio
 
         self.path, self.layer, self.where = path.absolute(), layer, str(path)
+        self.stamp = stamp(path)
         try:
             info = pyogrio.read_info(path, layer=layer)
         except Exception as exc:  # GDAL's errors for a file it cannot open
@@ -516,9 +554,11 @@ class OgrSource:
                 frame = gpd.GeoDataFrame(frame, geometry=geometry)
                 parts.append(_scan_frame(frame, where, self.crs))
         self.fids = np.concatenate(fids) if fids else self.fids
+        check_stamp(self.path, self.stamp, self.where)  # not rewritten while scanned
         return Scan.concat(parts)
 
     def reader(self, rows: IntArray, box: FloatArray | None = None) -> OgrRows:
         """Return what reads ``rows``: by the box around them (a compact tile), else by id."""
         bbox = None if box is None else (float(box[0]), float(box[1]), float(box[2]), float(box[3]))
-        return OgrRows(self.path, self.layer, self.fids[rows], bbox, self.crs)
+        fids = self.fids[rows]
+        return OgrRows(self.path, self.layer, fids, bbox, self.crs, self.where, self.stamp)

@@ -334,6 +334,29 @@ def test_a_geopackage_is_read_by_box_and_by_feature_id(tmp_path) -> None:
     assert_same(whole, tiled)
 
 
+@pytest.mark.parametrize("suffix", [".parquet", ".gpkg"])
+def test_rivers_rewritten_while_assigned_fail_the_run(suffix, tmp_path, monkeypatch) -> None:
+    """Re-exported from a GIS mid-run: the same ids and sizes, the lines moved by a metre."""
+    rivers, units = load("zhejiang")
+    path = tmp_path / f"rivers{suffix}"
+    write = gpd.GeoDataFrame.to_parquet if suffix == ".parquet" else gpd.GeoDataFrame.to_file
+    frame = rivers[["river_id", "name", "geometry"]]
+    write(frame, path)
+    setup = scale._setup
+
+    def setup_then_rewrite(*args, **kwargs):
+        run = setup(*args, **kwargs)
+        write(frame.set_geometry(frame.translate(1.0, 0.0)), path)
+        return run
+
+    monkeypatch.setattr(scale, "_setup", setup_then_rewrite)
+    out = tmp_path / "out.parquet"
+    with pytest.raises(DataError, match="the file changed while rivermap was assigning it"):
+        scale.assign_to_parquet(path, units, out, tiles=150, workers=1)
+    assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]
+
+
 def test_bad_inputs_are_named(tmp_path) -> None:
     rivers, units = load("zhejiang")
     dup = tmp_path / "dup.parquet"
