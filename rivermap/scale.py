@@ -400,7 +400,7 @@ def prepare(
     >>> len(resp.rivers), len(resp.units)
     (11, 102)
     """
-    from rivermap.io import check_output
+    from rivermap.io import atomic_output, check_output
 
     out = Path(folder)
     paths = [
@@ -411,8 +411,9 @@ def prepare(
     order = np.argsort(box_hilbert_keys(b), kind="stable")
     table = checked[["river_id", "name", "geometry"]].iloc[order].reset_index(drop=True)
     out.mkdir(parents=True, exist_ok=True)
-    table.to_parquet(paths[0], write_covering_bbox=True, row_group_size=BATCH)
-    units.frame.to_parquet(paths[1], write_covering_bbox=True, row_group_size=BATCH)
+    for path, frame in zip(paths, (table, units.frame), strict=True):
+        with atomic_output(path, overwrite=overwrite) as tmp:  # whole files or none
+            frame.to_parquet(tmp, write_covering_bbox=True, row_group_size=BATCH)
     return paths[0], paths[1]
 
 

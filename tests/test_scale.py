@@ -241,6 +241,25 @@ def test_prepare_writes_the_standard_schema_in_hilbert_order(city_files) -> None
     assert step < 0.2 * np.median(np.hypot(*np.diff(shuffled, axis=0).T))
 
 
+def test_prepare_writes_whole_files_or_none(tmp_path, monkeypatch) -> None:
+    rivers, units = load("city")
+    r, u = scale.prepare(rivers.iloc[:10], units, tmp_path)
+    before = r.read_bytes(), u.read_bytes()
+    with pytest.raises(OutputExistsError):
+        scale.prepare(rivers, units, tmp_path)
+    write = gpd.GeoDataFrame.to_parquet
+
+    def fail_half_way(frame, path, **kwargs):
+        write(frame.iloc[: len(frame) // 2], path, **kwargs)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(gpd.GeoDataFrame, "to_parquet", fail_half_way)
+    with pytest.raises(OSError, match="No space left"):
+        scale.prepare(rivers, units, tmp_path, overwrite=True)
+    assert (r.read_bytes(), u.read_bytes()) == before  # the old files, whole
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rivers.parquet", "units.parquet"]
+
+
 def test_files_in_and_out_give_the_whole_result(city_files, tmp_path) -> None:
     r, u, whole = city_files
     out = scale.assign_to_parquet(r, u, tmp_path / "out.parquet", levels=CITY_LEVELS, tiles=3_000)
