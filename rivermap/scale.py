@@ -111,6 +111,13 @@ runs on its worker's one thread, the engine and pyarrow's readers alike
 keeps the C heap for reuse while it runs (:mod:`rivermap._heap`): a Dask
 nanny starts its worker with a fixed trim threshold, under which every large
 array would be a fresh mapping of the kernel, faulted in page by page.
+
+A run on Dask stops, naming what is wrong, rather than finish without some
+reaches: before the first task, when a worker runs another rivermap (another
+version, or other sources) or none; during a task, when it cannot read the
+rivers or write its part (the workers and this machine share no file system),
+or when the rivers' file changed since it was scanned; and after the tasks,
+when a tile's part is not in the output folder with its number of reaches.
 """
 
 from __future__ import annotations
