@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import sys
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -58,12 +59,14 @@ _HOLDERS = _Holders()
 
 
 def _libc() -> Any:
-    """Return glibc, or None under another C library."""
+    """Return glibc, or None under another C library (musl, macOS, Windows)."""
+    if not sys.platform.startswith("linux"):  # pragma: no cover - tested on Linux
+        return None
     try:
         libc = ctypes.CDLL(None)
         libc.mallopt  # noqa: B018 - glibc only
         libc.malloc_trim  # noqa: B018
-    except (OSError, AttributeError):  # pragma: no cover - another C library
+    except (OSError, AttributeError):  # pragma: no cover - musl
         return None
     return libc
 
