@@ -231,12 +231,12 @@ def stamp(path: Path) -> tuple[int, int]:
 
 
 def check_stamp(path: Path, was: tuple[int, int], where: str) -> None:
-    """Refuse a file that changed since ``was``: the plan was made from what it held then."""
-    try:
-        now = stamp(path)
-    except FileNotFoundError:
-        now = (-1, -1)
-    if now != was:
+    """Refuse a file that changed since ``was``: the plan was made from what it held then.
+
+    A file that is not there raises the OSError (a Dask worker that does not
+    see it says so, :func:`rivermap.scale._read_tile`).
+    """
+    if stamp(path) != was:
         msg = (
             f"{where}: the file changed while rivermap was assigning it (its size or time is "
             "not what it was when the tiles were planned); run again on a file that stays as it is"

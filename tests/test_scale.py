@@ -9,6 +9,7 @@ tiles so small that many occur and long rivers get tiles of their own.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import pickle
 import random
@@ -507,12 +508,15 @@ def test_parts_written_where_this_machine_does_not_see_them_fail_the_run(
 
 
 def test_rivers_a_worker_cannot_read_are_named(city_files, tmp_path, monkeypatch, capsys) -> None:
+    """A worker that does not see the file: not a file that changed."""
     r, u, _ = city_files
+    read = _scale_io.ParquetRows.__call__
 
-    def unreadable(self, threads=1):
-        raise FileNotFoundError(2, "No such file or directory", str(self.path))
+    def not_here(self, threads=1):
+        gone = self.path.with_name("not-on-this-worker.parquet")
+        return read(dataclasses.replace(self, path=gone), threads)
 
-    monkeypatch.setattr(_scale_io.ParquetRows, "__call__", unreadable)
+    monkeypatch.setattr(_scale_io.ParquetRows, "__call__", not_here)
     with pytest.raises(DataError, match=r"could not read its rivers.*No such file") as err:
         scale.assign_to_parquet(r, u, tmp_path / "out.parquet", levels=CITY_LEVELS, workers=1)
     assert str(err.value).startswith(f"{r}: tile ")
