@@ -162,8 +162,12 @@ def _warm_cluster(n: int, data: Path, units: Any, levels: list[str]) -> Any:
 
     from rivermap import scale
 
-    cluster = LocalCluster(
-        n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None
+    cluster = LocalCluster(  # no dashboard; the scheduler's HTTP server on a free port
+        n_workers=n,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        scheduler_kwargs={"dashboard_address": ":0"},
     )
     client = Client(cluster)
     small = _warm_data(data)

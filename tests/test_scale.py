@@ -432,11 +432,19 @@ def test_the_command_line_writes_the_folder_and_says_the_peak_memory(
 # ======================================================================== dask
 @pytest.fixture(scope="module")
 def cluster():
-    """Yield a local Dask cluster of two worker processes with one thread each, and a client."""
+    """Yield a local Dask cluster of two worker processes with one thread each, and a client.
+
+    No dashboard, and the scheduler's HTTP server (health, metrics) on a free
+    port: it takes 8787 by default, which another cluster on the machine may hold.
+    """
     distributed = pytest.importorskip("distributed")
     with (
         distributed.LocalCluster(
-            n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
+            n_workers=2,
+            processes=True,
+            threads_per_worker=1,
+            dashboard_address=None,
+            scheduler_kwargs={"dashboard_address": ":0"},
         ) as local,
         distributed.Client(local) as client,
     ):
