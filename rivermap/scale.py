@@ -968,7 +968,7 @@ def _execute(run: _Run, client: Any, progress: bool, write_to: Path | None) -> I
         from tqdm.auto import tqdm
 
         bar = tqdm(total=len(run.tiles), desc="rivermap.scale", unit="tile")
-    with _readers(run, write_to) as readers:
+    with _readers(run, write_to, on_dask=client is not None) as readers:
         tiles = (
             _on_threads(run, readers, write_to)
             if client is None
@@ -985,16 +985,19 @@ def _execute(run: _Run, client: Any, progress: bool, write_to: Path | None) -> I
 
 
 @contextlib.contextmanager
-def _readers(run: _Run, write_to: Path | None) -> Iterator[list[Any]]:
+def _readers(run: _Run, write_to: Path | None, *, on_dask: bool) -> Iterator[list[Any]]:
     """Yield what reads each tile's rivers, routed through files of their own where needed.
 
     Routed files go into ``_tiles`` in the output folder (where Dask workers
-    write too), or into a scratch folder of the system's temporary folder;
-    either is removed when the tiles are done.
+    write too), or, on threads, into a scratch folder of the system's
+    temporary folder; either is removed when the tiles are done. On Dask
+    without an output folder the tiles read the rivers' file as it is: the
+    workers see that file, but not this machine's temporary folder.
     """
     from rivermap._scratch import discard, scratch_dir
 
     made: list[Path] = []
+    rows = [t.rows for t in run.tiles]
 
     def folder() -> Path:
         if write_to is not None:
@@ -1005,7 +1008,7 @@ def _readers(run: _Run, write_to: Path | None) -> Iterator[list[Any]]:
         return made[-1]
 
     try:
-        routed = route(run.source, [t.rows for t in run.tiles], folder)
+        routed = None if on_dask and write_to is None else route(run.source, rows, folder)
         yield routed or [run.source.reader(t.rows, t.box) for t in run.tiles]
     finally:
         for path in made:

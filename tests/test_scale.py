@@ -534,6 +534,23 @@ def test_rivers_a_worker_cannot_read_are_named(city_files, tmp_path, monkeypatch
     assert not list(tmp_path.iterdir())
 
 
+def test_dask_without_an_output_folder_reads_the_file_as_it_is(
+    cluster, tmp_path, monkeypatch
+) -> None:
+    """Routing would write into this machine's temporary folder, which workers elsewhere lack."""
+    rivers, units = load("city")
+    one = tmp_path / "one_group.parquet"  # on threads, every tile would read it all: routed
+    rivers.to_parquet(one)
+    _, client = cluster
+    routed = []
+    route = scale.route
+    monkeypatch.setattr(scale, "route", lambda *a: routed.append(1) or route(*a))
+    assert_same(rm.assign(rivers, units), scale.assign(one, units, tiles=3_000, scheduler=client))
+    assert not routed
+    scale.assign(one, units, tiles=3_000)
+    assert routed  # on threads it is consulted (and routes this file)
+
+
 def test_workers_running_other_rivermap_code_are_refused(city_files, cluster, monkeypatch) -> None:
     """The client patched, its workers not: their tiles would not be the client's engine."""
     from rivermap import _version
