@@ -755,26 +755,20 @@ def _run_tile(
     seconds (this thread's), which contention for the cores does not swell.
     """
     clock, cpu = _Clock(), time.thread_time()
-    with kept_heap():
+    with kept_heap(), _gc_paused():
         rivers = _read_tile(read, threads, number)
         clock.lap("read")
-        with _gc_paused():
-            job, n_units = _tile_job(ctx, rivers.geometry, wkb=write_to is not None)
-            clock.lap("load")
-            done = _run_chunks(job, rivers.geometry, False, threads)
-            clock.lap("engine")
-            labels = _text_labels(rivers, ctx.hier, ctx.unit_labels())
-            levels = _level_columns(done.reaches, ctx.hier)
-            table = _river_rows(ctx, done, levels[0], labels)
-            clock.lap("river_rows")
-            if write_to is not None:
-                part = write_to / _part_name(number)
-                try:
-                    _write_part(ctx, rivers.crs, done, levels, labels, part)
-                except OSError as exc:
-                    msg = f"{part}: tile {number} could not write its reaches ({exc}); {_SHARED}"
-                    raise DataError(msg) from exc
-                clock.lap("write")
+        job, n_units = _tile_job(ctx, rivers.geometry, wkb=write_to is not None)
+        clock.lap("load")
+        done = _run_chunks(job, rivers.geometry, False, threads)
+        clock.lap("engine")
+        labels = _text_labels(rivers, ctx.hier, ctx.unit_labels())
+        levels = _level_columns(done.reaches, ctx.hier)
+        table = _river_rows(ctx, done, levels[0], labels)
+        clock.lap("river_rows")
+        if write_to is not None:
+            _write_part(ctx, rivers.crs, done, levels, labels, write_to / _part_name(number))
+            clock.lap("write")
     r = done.reaches
     stats = {
         "tile": number,
@@ -804,7 +798,7 @@ def _read_tile(read: Callable[[int], gpd.GeoDataFrame], threads: int, number: in
     try:
         return read(threads)
     except OSError as exc:
-        where = getattr(read, "where", None) or getattr(read, "path", "rivers")
+        where = getattr(read, "where", "rivers")  # every reader of a file has one
         msg = f"{where}: tile {number} could not read its rivers ({exc}); {_SHARED}"
         raise DataError(msg) from exc
 
@@ -884,7 +878,11 @@ def _write_part(
     is made as a shapely geometry only to be encoded again.
     """
     columns = _reach_columns(done, *levels, ctx.hier, ctx.levels, ctx.shared.params, labels)
-    write_geoparquet(geoparquet_table(columns, done.geoms, crs), path)
+    try:
+        write_geoparquet(geoparquet_table(columns, done.geoms, crs), path)
+    except OSError as exc:
+        msg = f"{path}: this tile's reaches could not be written ({exc}); {_SHARED}"
+        raise DataError(msg) from exc
 
 
 def _tile_job(ctx: _Context, geoms: gpd.GeoSeries, *, wkb: bool = False) -> tuple[Any, int]:

@@ -10,6 +10,7 @@ area). :meth:`AdminUnits.validate` reports every topology problem at once.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Iterable, Sequence
@@ -255,7 +256,6 @@ class AdminUnits:
         self._frame: gpd.GeoDataFrame = out.iloc[order].reset_index(drop=True)
         self._levels = levels
         self.source = source
-        self._index_cache: _Index | None = None  # built on first use (see _index)
 
     # ------------------------------------------------------------------ basics
     @property
@@ -305,7 +305,7 @@ class AdminUnits:
             f"<table><tr>{head}</tr>{rows}</table>"
         )
 
-    @property
+    @functools.cached_property
     def _index(self) -> _Index:
         """The units' levels, parents and children by unit_id, built on first use.
 
@@ -313,11 +313,6 @@ class AdminUnits:
         640,000 units); :func:`rivermap.assign` and :mod:`rivermap.scale` use
         :meth:`ancestor_codes` instead and never need it.
         """
-        if self._index_cache is None:
-            self._index_cache = self._build_index()
-        return self._index_cache
-
-    def _build_index(self) -> _Index:
         ids = self._frame["unit_id"].tolist()
         parents = self._frame["parent_id"].tolist()
         levels = self._frame["level"].tolist()
